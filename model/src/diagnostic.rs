@@ -1,0 +1,314 @@
+//! Diagnostics: what is wrong with a scenario file, where (file, line, column, span), and what
+//! would be right. Rendered for people with miette (a source snippet under a
+//! `╭─[file:line:col]` header) and serialised for programs.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use serde::Serialize;
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; the scenario still loads.
+    Warning,
+    /// The scenario is invalid.
+    Error,
+}
+
+/// Where a diagnostic points.
+#[derive(Debug, Clone, Serialize)]
+pub struct Location {
+    /// The file, as the user named it.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// Byte range in the file.
+    #[serde(serialize_with = "serialize_span")]
+    pub span: Range<usize>,
+    /// A short note shown under the span.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(skip)]
+    text: Arc<str>,
+}
+
+fn serialize_span<S: serde::Serializer>(span: &Range<usize>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let mut st = s.serialize_struct("Span", 2)?;
+    st.serialize_field("start", &span.start)?;
+    st.serialize_field("end", &span.end)?;
+    st.end()
+}
+
+impl Location {
+    /// A location in `text` (the whole file `file`) at the byte range `span`.
+    pub fn new(file: impl Into<PathBuf>, text: Arc<str>, span: Range<usize>) -> Location {
+        let span =
+            span.start.min(text.len())..span.end.min(text.len()).max(span.start.min(text.len()));
+        let (line, column) = crate::source::line_column(&text, span.start);
+        Location {
+            file: file.into(),
+            line,
+            column,
+            span,
+            label: None,
+            text,
+        }
+    }
+
+    /// The same location with a label.
+    pub fn with_label(mut self, label: impl Into<String>) -> Location {
+        self.label = Some(label.into());
+        self
+    }
+}
+
+/// One problem found in a scenario file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnostic {
+    /// A stable id of the rule, e.g. `unresolved-reference` (see [`codes`]).
+    pub code: &'static str,
+    /// How bad it is.
+    pub severity: Severity,
+    /// What is wrong.
+    pub message: String,
+    /// What would be right.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// Where (boxed: most code passes diagnostics around in `Result`s, kept small).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Box<Location>>,
+}
+
+/// The stable diagnostic codes.
+pub mod codes {
+    /// The file could not be read.
+    pub const IO: &str = "io";
+    /// The file is larger than scenario files may be.
+    pub const TOO_LARGE: &str = "too-large";
+    /// The file is not UTF-8 text.
+    pub const NOT_TEXT: &str = "not-text";
+    /// The file is empty.
+    pub const EMPTY: &str = "empty";
+    /// The extension is neither `.toml` nor `.json`.
+    pub const UNKNOWN_FORMAT: &str = "unknown-format";
+    /// The text is not well-formed TOML or JSON.
+    pub const SYNTAX: &str = "syntax";
+    /// A key that the format does not have.
+    pub const UNKNOWN_FIELD: &str = "unknown-field";
+    /// A required key is absent.
+    pub const MISSING_FIELD: &str = "missing-field";
+    /// A value of the wrong type or an unknown enumeration value.
+    pub const WRONG_TYPE: &str = "wrong-type";
+    /// A name that refers to nothing declared.
+    pub const UNRESOLVED: &str = "unresolved-reference";
+    /// A name declared twice.
+    pub const DUPLICATE: &str = "duplicate-name";
+    /// A name with characters that references cannot carry.
+    pub const INVALID_NAME: &str = "invalid-name";
+    /// A number outside its allowed range.
+    pub const OUT_OF_RANGE: &str = "out-of-range";
+    /// Percentiles that contradict each other (`p99_ms < p50_ms`).
+    pub const PERCENTILES: &str = "percentile-order";
+    /// A cycle of synchronous calls: a request would never finish.
+    pub const SYNC_CYCLE: &str = "sync-call-cycle";
+    /// A fault that starts or ends outside its experiment.
+    pub const FAULT_WINDOW: &str = "fault-outside-experiment";
+    /// A policy on an edge that no endpoint calls.
+    pub const UNUSED_POLICY: &str = "policy-without-calls";
+    /// Two equally specific policies match the same edge.
+    pub const AMBIGUOUS_POLICY: &str = "ambiguous-policy";
+    /// Options that contradict each other or are incomplete.
+    pub const INCONSISTENT: &str = "inconsistent";
+    /// A CSV file referenced by the scenario is malformed.
+    pub const CSV: &str = "csv";
+}
+
+impl Diagnostic {
+    /// An error diagnostic.
+    pub fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            help: None,
+            location: None,
+        }
+    }
+
+    /// The same diagnostic with help.
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// The same diagnostic at a location.
+    pub fn at(mut self, location: Location) -> Diagnostic {
+        self.location = Some(Box::new(location));
+        self
+    }
+
+    /// `file:line:col`, or the file alone, or nothing.
+    pub fn position(&self) -> Option<String> {
+        self.location
+            .as_ref()
+            .map(|l| format!("{}:{}:{}", l.file.display(), l.line, l.column))
+    }
+
+    /// Renders for a person: message, source snippet with the span underlined, help.
+    pub fn render(&self, color: bool) -> String {
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_context_lines(1)
+            .with_width(100);
+        let mut out = String::new();
+        let adapter = Adapter::new(self);
+        if handler.render_report(&mut out, &adapter).is_err() {
+            out = self.to_string();
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// One line, compiler style: `file:line:col: error[code]: message`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(pos) = self.position() {
+            write!(f, "{pos}: ")?;
+        }
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{severity}[{}]: {}", self.code, self.message)?;
+        if let Some(help) = &self.help {
+            write!(f, " ({help})")?;
+        }
+        Ok(())
+    }
+}
+
+/// miette's view of a [`Diagnostic`].
+struct Adapter<'a> {
+    diagnostic: &'a Diagnostic,
+    source: Option<NamedSource<Arc<str>>>,
+}
+
+impl<'a> Adapter<'a> {
+    fn new(diagnostic: &'a Diagnostic) -> Adapter<'a> {
+        let source = diagnostic.location.as_ref().map(|l| {
+            NamedSource::new(l.file.display().to_string(), l.text.clone()).with_language(
+                match l.file.extension().and_then(|e| e.to_str()) {
+                    Some("json") => "JSON",
+                    Some("csv") => "CSV",
+                    _ => "TOML",
+                },
+            )
+        });
+        Adapter { diagnostic, source }
+    }
+}
+
+impl fmt::Debug for Adapter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.diagnostic, f)
+    }
+}
+
+impl fmt::Display for Adapter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.diagnostic.location, &self.source) {
+            (Some(_), Some(_)) => f.write_str(&self.diagnostic.message),
+            _ => f.write_str(&self.diagnostic.message),
+        }
+    }
+}
+
+impl std::error::Error for Adapter<'_> {}
+
+impl miette::Diagnostic for Adapter<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.diagnostic.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diagnostic.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.diagnostic
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let location = self.diagnostic.location.as_ref()?;
+        let span = location.span.clone();
+        let label = LabeledSpan::new_primary_with_span(
+            location.label.clone(),
+            (span.start, span.end - span.start),
+        );
+        Some(Box::new(std::iter::once(label)))
+    }
+}
+
+/// Suggests the candidate closest to `name`, when one is close enough to be a likely typo.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        let names = ["payments", "orders", "inventory"];
+        assert_eq!(did_you_mean("paymnets", names), Some("payments"));
+        assert_eq!(did_you_mean("order", names), Some("orders"));
+        assert_eq!(did_you_mean("zebra", names), None);
+    }
+
+    #[test]
+    fn renders_file_line_and_column_with_the_snippet() {
+        let text: Arc<str> = Arc::from("name = \"x\"\nfoo = 1\n");
+        let d = Diagnostic::error(codes::UNKNOWN_FIELD, "unknown field `foo`")
+            .with_help("did you mean `name`?")
+            .at(Location::new("a.toml", text, 11..14));
+        let rendered = d.render(false);
+        assert!(rendered.contains("[a.toml:2:1]"), "{rendered}");
+        assert!(rendered.contains("foo = 1"), "{rendered}");
+        assert!(rendered.contains("did you mean `name`?"), "{rendered}");
+        assert_eq!(
+            d.to_string(),
+            "a.toml:2:1: error[unknown-field]: unknown field `foo` (did you mean `name`?)"
+        );
+    }
+}

@@ -1,0 +1,691 @@
+//! Loading a scenario file: read it safely, parse it (TOML or JSON, by extension) into the
+//! typed [`Scenario`], read the CSV files it references, validate it, and locate every problem
+//! at file, line and column.
+
+use std::fs;
+use std::io::Read;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diagnostic::{Diagnostic, Location, Severity, codes, did_you_mean};
+use crate::scenario::*;
+use crate::source::{Format, Pointer, SourceMap, SourceText, Target, offset_of};
+use crate::validate::{Problem, validate};
+
+/// Scenario files larger than this are refused: a real architecture is a few hundred KiB at
+/// most, and a huge file is more likely a wrong path than a scenario.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A scenario that loaded and validated, with what is needed to locate its parts.
+#[derive(Debug, Clone)]
+pub struct LoadedScenario {
+    /// The scenario, with every referenced CSV file read into it.
+    pub scenario: Scenario,
+    /// The file's text.
+    pub source: SourceText,
+    /// The file's format.
+    pub format: Format,
+    /// Problems worth a look that do not make the scenario invalid.
+    pub warnings: Vec<Diagnostic>,
+    map: SourceMap,
+}
+
+impl LoadedScenario {
+    /// Where a part of the scenario is written.
+    pub fn locate(&self, pointer: &Pointer, target: Target) -> Location {
+        let span = self.map.span(pointer, target);
+        Location::new(self.source.path.clone(), self.source.text.clone(), span)
+    }
+}
+
+/// Why a file did not load: every problem found, each located where possible.
+#[derive(Debug, Clone)]
+pub struct LoadError {
+    /// The file.
+    pub path: PathBuf,
+    /// The problems, errors first in file order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let errors = self
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        write!(
+            f,
+            "{}: {errors} error{}",
+            self.path.display(),
+            if errors == 1 { "" } else { "s" }
+        )?;
+        for d in &self.diagnostics {
+            write!(f, "\n{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+fn fail(path: &Path, diagnostic: Diagnostic) -> LoadError {
+    LoadError {
+        path: path.to_owned(),
+        diagnostics: vec![diagnostic],
+    }
+}
+
+/// The format a path's extension names.
+pub fn format_of(path: &Path) -> Option<Format> {
+    match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        "toml" => Some(Format::Toml),
+        "json" => Some(Format::Json),
+        _ => None,
+    }
+}
+
+/// Reads a text file, refusing what cannot be a scenario (or a CSV it references).
+fn read_text(path: &Path, what: &str) -> Result<String, Diagnostic> {
+    let io_error = |e: std::io::Error| {
+        Diagnostic::error(
+            codes::IO,
+            format!("{}: cannot read {what}: {e}", path.display()),
+        )
+    };
+    let file = fs::File::open(path).map_err(io_error)?;
+    let metadata = file.metadata().map_err(io_error)?;
+    if metadata.is_dir() {
+        return Err(Diagnostic::error(
+            codes::IO,
+            format!("{}: is a directory, not {what}", path.display()),
+        ));
+    }
+    let mut bytes = Vec::new();
+    // Read one byte past the limit, so a file that grows while being read is caught too.
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Diagnostic::error(
+            codes::TOO_LARGE,
+            format!(
+                "{}: {what} is larger than {} MiB",
+                path.display(),
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        )
+        .with_help("is this the right file? scenarios are small text files"));
+    }
+    // Where a text file turns out not to be one, point at the first bad byte, quoting the text
+    // before it (the rest may not be printable).
+    let bad_byte_at = |offset: usize| {
+        let shown = String::from_utf8_lossy(&bytes[..offset]).into_owned();
+        let line_end = bytes[offset..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| offset + i);
+        let mut text = shown;
+        let shown_len = text.len();
+        text.push_str(&String::from_utf8_lossy(&bytes[offset..line_end]).replace('\0', "\u{2400}"));
+        Location::new(path, Arc::from(text), shown_len..shown_len + 1)
+    };
+    if let Some(i) = bytes.iter().position(|&b| b == 0) {
+        return Err(Diagnostic::error(
+            codes::NOT_TEXT,
+            format!(
+                "{}: {what} is binary (a NUL byte at offset {i})",
+                path.display()
+            ),
+        )
+        .with_help("give a UTF-8 text file")
+        .at(bad_byte_at(i)));
+    }
+    let text = match String::from_utf8(bytes.clone()) {
+        Ok(text) => text,
+        Err(e) => {
+            let i = e.utf8_error().valid_up_to();
+            return Err(Diagnostic::error(
+                codes::NOT_TEXT,
+                format!(
+                    "{}: {what} is not UTF-8 text (invalid byte at offset {i})",
+                    path.display()
+                ),
+            )
+            .with_help("save the file as UTF-8")
+            .at(bad_byte_at(i)));
+        }
+    };
+    let mut text = text;
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(text)
+}
+
+/// Loads, resolves and validates the scenario file at `path`.
+pub fn load(path: &Path) -> Result<LoadedScenario, LoadError> {
+    let Some(format) = format_of(path) else {
+        return Err(fail(
+            path,
+            Diagnostic::error(
+                codes::UNKNOWN_FORMAT,
+                format!("{}: not a scenario file name", path.display()),
+            )
+            .with_help("scenario files end in .toml or .json"),
+        ));
+    };
+    let text = read_text(path, "the scenario file").map_err(|d| fail(path, d))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    load_str(&text, path, format, base)
+}
+
+/// Loads, resolves and validates scenario text. `path` names it in messages; CSV files are
+/// resolved against `base_dir`.
+pub fn load_str(
+    text: &str,
+    path: &Path,
+    format: Format,
+    base_dir: &Path,
+) -> Result<LoadedScenario, LoadError> {
+    let source = SourceText {
+        path: path.to_owned(),
+        text: Arc::from(text),
+    };
+    let at = |span: Range<usize>| Location::new(path, source.text.clone(), span);
+    if text.trim().is_empty() {
+        return Err(fail(
+            path,
+            Diagnostic::error(codes::EMPTY, format!("{}: the file is empty", path.display()))
+                .with_help("a scenario needs at least `name` and one service; `microcosm init NAME` writes a starter")
+                .at(at(0..0)),
+        ));
+    }
+
+    let (mut scenario, map) = match format {
+        Format::Toml => {
+            if toml::de::DeTable::parse(text).is_ok_and(|t| t.get_ref().is_empty()) {
+                return Err(fail(
+                    path,
+                    Diagnostic::error(codes::EMPTY, format!("{}: the file holds only comments", path.display()))
+                        .with_help("a scenario needs at least `name` and one service; `microcosm init NAME` writes a starter")
+                        .at(at(0..0)),
+                ));
+            }
+            let scenario = toml::from_str::<Scenario>(text).map_err(|e| {
+                let span = e.span().unwrap_or(0..0);
+                fail(path, deserialize_diagnostic(e.message(), at(span)))
+            })?;
+            let map = SourceMap::from_toml(text).expect("parsed as a scenario, so it parses");
+            (scenario, map)
+        }
+        Format::Json => {
+            let scenario = parse_json(text).map_err(|(message, span, code)| {
+                let mut d = deserialize_diagnostic(&message, at(span));
+                if let Some(code) = code {
+                    d.code = code;
+                }
+                fail(path, d)
+            })?;
+            let (map, duplicates) =
+                SourceMap::from_json(text).expect("parsed as a scenario, so it parses");
+            if !duplicates.is_empty() {
+                let diagnostics = duplicates
+                    .into_iter()
+                    .map(|d| {
+                        let (line, _) = source.line_column(d.first.start);
+                        Diagnostic::error(
+                            codes::DUPLICATE,
+                            format!("`{}` is declared twice in `{}`", d.key, display_pointer(&d.pointer)),
+                        )
+                        .with_help(format!("the first is on line {line}; JSON keeps only one, so merge or rename them"))
+                        .at(at(d.span).with_label("declared again here"))
+                    })
+                    .collect();
+                return Err(LoadError {
+                    path: path.to_owned(),
+                    diagnostics,
+                });
+            }
+            (scenario, map)
+        }
+    };
+
+    let mut diagnostics = Vec::new();
+    resolve_csv_files(&mut scenario, base_dir, &map, &source, &mut diagnostics);
+    for problem in validate(&scenario) {
+        diagnostics.push(locate(&problem, &map, &source));
+    }
+    let (errors, warnings): (Vec<_>, Vec<_>) = diagnostics
+        .into_iter()
+        .partition(|d| d.severity == Severity::Error);
+    if !errors.is_empty() {
+        let mut all = errors;
+        all.sort_by_key(|d| {
+            d.location
+                .as_ref()
+                .map(|l| (l.file != source.path, l.span.start))
+        });
+        all.extend(warnings);
+        return Err(LoadError {
+            path: path.to_owned(),
+            diagnostics: all,
+        });
+    }
+    Ok(LoadedScenario {
+        scenario,
+        source,
+        format,
+        warnings,
+        map,
+    })
+}
+
+/// Parses JSON, locating a type error by the path serde was at (so it points at the offending
+/// key or value, not past it) and a syntax error by serde_json's line and column.
+fn parse_json(text: &str) -> Result<Scenario, (String, Range<usize>, Option<&'static str>)> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let error = match serde_path_to_error::deserialize::<_, Scenario>(&mut deserializer) {
+        Ok(scenario) => {
+            return match deserializer.end() {
+                Ok(()) => Ok(scenario),
+                Err(e) => {
+                    let offset = offset_of(text, e.line(), e.column().max(1));
+                    let message = strip_json_position(&e.to_string());
+                    Err((message, offset..offset, Some(codes::SYNTAX)))
+                }
+            };
+        }
+        Err(e) => e,
+    };
+    let inner = error.inner();
+    let offset = offset_of(text, inner.line(), inner.column().max(1));
+    let message = strip_json_position(&inner.to_string());
+    if matches!(
+        inner.classify(),
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+    ) {
+        return Err((message, offset..offset, Some(codes::SYNTAX)));
+    }
+    let Some((map, _)) = SourceMap::from_json(text) else {
+        return Err((message, offset..offset, None));
+    };
+    let mut pointer = Pointer::root();
+    for segment in error.path() {
+        pointer = match segment {
+            serde_path_to_error::Segment::Seq { index } => pointer.index(*index),
+            serde_path_to_error::Segment::Map { key } => pointer.key(key.clone()),
+            _ => pointer,
+        };
+    }
+    // An unknown field is reported at the object holding it; point at the key itself.
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((field, _)) = rest.split_once('`')
+    {
+        pointer = pointer.key(field);
+        return Err((message.clone(), map.span(&pointer, Target::Key), None));
+    }
+    Err((message, map.span(&pointer, Target::Value), None))
+}
+
+fn display_pointer(p: &Pointer) -> String {
+    if p.segments().is_empty() {
+        "the top level".to_owned()
+    } else {
+        p.to_string()
+    }
+}
+
+fn locate(problem: &Problem, map: &SourceMap, source: &SourceText) -> Diagnostic {
+    let span = map.span(&problem.at, problem.target);
+    let mut d = Diagnostic::error(problem.code, problem.message.clone()).at(Location::new(
+        source.path.clone(),
+        source.text.clone(),
+        span,
+    ));
+    d.help = problem.help.clone();
+    d
+}
+
+/// serde_json appends " at line L column C" to its messages; the location is shown anyway.
+fn strip_json_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Turns a serde error message into a diagnostic with a code and, for unknown names, a
+/// suggestion of the closest known one.
+fn deserialize_diagnostic(message: &str, location: Location) -> Diagnostic {
+    let message = message.trim().trim_end_matches('\n');
+    let first_line = message.lines().next().unwrap_or(message).to_owned();
+    let (code, help) = if let Some(rest) = first_line.strip_prefix("unknown field `") {
+        (codes::UNKNOWN_FIELD, suggestion(rest))
+    } else if let Some(rest) = first_line.strip_prefix("unknown variant `") {
+        (codes::WRONG_TYPE, suggestion(rest))
+    } else if first_line.starts_with("missing field") {
+        (codes::MISSING_FIELD, None)
+    } else if first_line.starts_with("invalid type")
+        || first_line.starts_with("invalid value")
+        || first_line.starts_with("invalid length")
+        || first_line.contains("did not match")
+    {
+        (codes::WRONG_TYPE, None)
+    } else {
+        (codes::SYNTAX, None)
+    };
+    let mut d = Diagnostic::error(code, first_line).at(location);
+    d.help = help;
+    d
+}
+
+/// From "name`, expected one of `a`, `b`" (the tail of serde's message), the closest expected
+/// name.
+fn suggestion(rest: &str) -> Option<String> {
+    let (name, expected) = rest.split_once('`')?;
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    if candidates.is_empty() {
+        return Some(format!("`{name}` is not allowed here"));
+    }
+    match did_you_mean(name, candidates.iter().copied()) {
+        Some(close) => Some(format!("did you mean `{close}`?")),
+        None => Some(format!(
+            "expected one of {}",
+            candidates
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// A CSV field with its byte range in the file.
+type Field = (String, Range<usize>);
+
+/// A CSV record: its 1-based line and its fields.
+type Record = (usize, Vec<Field>);
+
+/// A CSV file read for the scenario.
+struct Csv {
+    path: PathBuf,
+    text: Arc<str>,
+}
+
+impl Csv {
+    fn read(
+        reference: &str,
+        base_dir: &Path,
+        at: Location,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<Csv> {
+        let path = base_dir.join(reference);
+        match read_text(&path, "the CSV file") {
+            Ok(text) => Some(Csv {
+                path,
+                text: Arc::from(text),
+            }),
+            Err(mut d) => {
+                d.location = Some(Box::new(at.with_label("referenced here")));
+                diagnostics.push(d);
+                None
+            }
+        }
+    }
+
+    /// Records as (1-based line, byte offset of the line, fields with their byte ranges),
+    /// skipping blank lines and `#` comments.
+    fn records(&self) -> Vec<Record> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .comment(Some(b'#'))
+            .trim(csv::Trim::All)
+            .from_reader(self.text.as_bytes());
+        let mut out = Vec::new();
+        let mut record = csv::StringRecord::new();
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(_) => continue,
+            }
+            let Some(pos) = record.position() else {
+                continue;
+            };
+            let start = pos.byte() as usize;
+            let line_text = &self.text[start..];
+            let line_len = line_text.find('\n').unwrap_or(line_text.len());
+            let line_text = &line_text[..line_len];
+            let mut fields = Vec::new();
+            let mut cursor = 0;
+            for field in record.iter() {
+                let found = line_text[cursor..]
+                    .find(field)
+                    .map_or(cursor, |i| cursor + i);
+                fields.push((field.to_owned(), start + found..start + found + field.len()));
+                cursor = found + field.len();
+            }
+            if fields.iter().all(|(f, _)| f.is_empty()) {
+                continue;
+            }
+            out.push((pos.line() as usize, fields));
+        }
+        out
+    }
+
+    fn error(&self, span: Range<usize>, message: String, help: &str) -> Diagnostic {
+        Diagnostic::error(codes::CSV, message)
+            .with_help(help)
+            .at(Location::new(self.path.clone(), self.text.clone(), span))
+    }
+}
+
+/// Parses a non-negative number in a CSV field.
+fn csv_number(csv: &Csv, field: &Field, what: &str) -> Result<f64, Diagnostic> {
+    match field.0.parse::<f64>() {
+        Ok(x) if x >= 0.0 && x.is_finite() => Ok(x),
+        _ => Err(csv.error(
+            field.1.clone(),
+            format!("`{}` is not a {what}", field.0),
+            "give a number, zero or more",
+        )),
+    }
+}
+
+/// Reads the CSV files a scenario references into it, so a loaded scenario is self-contained
+/// (and serialises to a file that needs no CSV beside it).
+fn resolve_csv_files(
+    scenario: &mut Scenario,
+    base_dir: &Path,
+    map: &SourceMap,
+    source: &SourceText,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let locate = |p: &Pointer| {
+        Location::new(
+            source.path.clone(),
+            source.text.clone(),
+            map.span(p, Target::Value),
+        )
+    };
+
+    let mut distributions: Vec<(Pointer, &mut Distribution)> = Vec::new();
+    for (s, svc) in scenario.services.iter_mut() {
+        for (e, ep) in svc.endpoints.iter_mut() {
+            let p = Pointer::root()
+                .key("services")
+                .key(s)
+                .key("endpoints")
+                .key(e)
+                .key("work");
+            distributions.push((p, &mut ep.work));
+        }
+    }
+    for (p, d) in distributions {
+        if let Distribution::Empirical { csv, samples_ms } = d
+            && let Some(file) = csv.take()
+        {
+            if !samples_ms.is_empty() {
+                // An exported, self-contained scenario carries both; its samples win.
+                continue;
+            }
+            let Some(data) = Csv::read(&file, base_dir, locate(&p.key("csv")), diagnostics) else {
+                *csv = Some(file);
+                continue;
+            };
+            for (line, fields) in data.records() {
+                match csv_number(&data, &fields[0], "duration in milliseconds") {
+                    Ok(x) => samples_ms.push(x),
+                    Err(d) if line == 1 => drop(d), // a header
+                    Err(d) => diagnostics.push(d),
+                }
+            }
+            if samples_ms.is_empty() {
+                diagnostics.push(
+                    Diagnostic::error(
+                        codes::CSV,
+                        format!("{} holds no samples", data.path.display()),
+                    )
+                    .at(locate(&p.key("csv"))),
+                );
+            }
+        }
+    }
+
+    for (name, experiment) in scenario.experiments.iter_mut() {
+        for (i, load) in experiment.load.iter_mut().enumerate() {
+            let Some(file) = load.steps_csv.take() else {
+                continue;
+            };
+            let p = Pointer::root()
+                .key("experiments")
+                .key(name)
+                .key("load")
+                .index(i)
+                .key("steps_csv");
+            let Some(data) = Csv::read(&file, base_dir, locate(&p), diagnostics) else {
+                load.steps_csv = Some(file);
+                continue;
+            };
+            for (line, fields) in data.records() {
+                if fields.len() < 2 {
+                    diagnostics.push(data.error(
+                        fields[0].1.clone(),
+                        "a rate step needs two columns".to_owned(),
+                        "write `at_s,rate_per_s`",
+                    ));
+                    continue;
+                }
+                let at_s = csv_number(&data, &fields[0], "time in seconds");
+                let rate = csv_number(&data, &fields[1], "rate per second");
+                match (at_s, rate) {
+                    (Ok(at_s), Ok(rate_per_s)) => load.steps.push(RateStep { at_s, rate_per_s }),
+                    _ if line == 1 => {}
+                    (a, b) => diagnostics.extend(a.err().into_iter().chain(b.err())),
+                }
+            }
+        }
+    }
+
+    if let Some(monolith) = scenario.monolith.as_mut() {
+        if let Some(file) = monolith.calls_csv.take() {
+            let p = Pointer::root().key("monolith").key("calls_csv");
+            match Csv::read(&file, base_dir, locate(&p), diagnostics) {
+                Some(data) => {
+                    for (line, fields) in data.records() {
+                        if fields.len() < 2 || fields.len() > 3 {
+                            diagnostics.push(data.error(
+                                fields[0].1.clone(),
+                                format!("a call has 2 or 3 columns, not {}", fields.len()),
+                                "write `caller,callee[,weight]`",
+                            ));
+                            continue;
+                        }
+                        let weight = match fields.get(2) {
+                            None => Ok(1.0),
+                            Some(f) => csv_number(&data, f, "weight").and_then(|w| {
+                                if w > 0.0 {
+                                    Ok(w)
+                                } else {
+                                    Err(data.error(
+                                        f.1.clone(),
+                                        "a weight of 0".to_owned(),
+                                        "weights are positive",
+                                    ))
+                                }
+                            }),
+                        };
+                        let weight = match weight {
+                            Ok(w) => w,
+                            Err(_) if line == 1 => continue,
+                            Err(d) => {
+                                diagnostics.push(d);
+                                continue;
+                            }
+                        };
+                        if line == 1 && fields.len() == 2 && looks_like_header(&fields[0].0) {
+                            continue;
+                        }
+                        let (from, to) = (fields[0].0.clone(), fields[1].0.clone());
+                        monolith.functions.entry(from.clone()).or_default();
+                        monolith.functions.entry(to.clone()).or_default();
+                        monolith.calls.push(MonolithCall { from, to, weight });
+                    }
+                }
+                None => monolith.calls_csv = Some(file),
+            }
+        }
+        if let Some(file) = monolith.data_csv.take() {
+            let p = Pointer::root().key("monolith").key("data_csv");
+            match Csv::read(&file, base_dir, locate(&p), diagnostics) {
+                Some(data) => {
+                    for (line, fields) in data.records() {
+                        let access =
+                            fields
+                                .get(2)
+                                .map(|f| match f.0.to_ascii_lowercase().as_str() {
+                                    "read" | "r" => Some(Access::Read),
+                                    "write" | "w" => Some(Access::Write),
+                                    "read-write" | "rw" | "read_write" => Some(Access::ReadWrite),
+                                    _ => None,
+                                });
+                        match (fields.len(), access) {
+                            (3, Some(Some(access))) => {
+                                let function = fields[0].0.clone();
+                                monolith.functions.entry(function.clone()).or_default();
+                                monolith.data.push(DataAccess {
+                                    function,
+                                    entity: fields[1].0.clone(),
+                                    access,
+                                });
+                            }
+                            _ if line == 1 => {}
+                            (3, _) => diagnostics.push(data.error(
+                                fields[2].1.clone(),
+                                format!("`{}` is not an access mode", fields[2].0),
+                                "write `read`, `write` or `read-write`",
+                            )),
+                            (n, _) => diagnostics.push(data.error(
+                                fields[0].1.clone(),
+                                format!("a data access has 3 columns, not {n}"),
+                                "write `function,entity,read|write`",
+                            )),
+                        }
+                    }
+                }
+                None => monolith.data_csv = Some(file),
+            }
+        }
+    }
+}
+
+/// A two-column first row whose first cell reads like a column name.
+fn looks_like_header(cell: &str) -> bool {
+    matches!(
+        cell.to_ascii_lowercase().as_str(),
+        "caller" | "from" | "source" | "src"
+    )
+}

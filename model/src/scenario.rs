@@ -1,0 +1,166 @@
+//! The scenario file's types: one architecture as the seven-tuple
+//! `MicroserviceSystem = (S, I, N, D, C, M, P)` plus what Microcosm should do with it
+//! (distributed transactions to model-check, a monolith to decompose, failure experiments to
+//! simulate).
+//!
+//! These are the serde types users write in TOML (or programs write in JSON). They are plain
+//! data: every cross-reference is a name (`"payments"`, `"payments.charge"`,
+//! `"checkout -> payments"`) that [`crate::load`] resolves and checks, and every location is
+//! recovered from the file through [`crate::source::SourceMap`] rather than stored in the
+//! types, so the same types serve both formats and the JSON Schema stays clean.
+//!
+//! Every struct denies unknown fields: a misspelt key that were silently ignored would turn a
+//! CI gate into a false pass.
+
+mod deployment;
+mod distribution;
+mod experiment;
+mod monitoring;
+mod monolith;
+mod network;
+mod policy;
+mod service;
+mod transaction;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use deployment::{Cluster, Deployment, DeploymentStrategy, LoadBalancer, ZoneCapacity};
+pub use distribution::Distribution;
+pub use experiment::{
+    Arrival, ErrorInjection, Expectations, Experiment, Fault, FaultAction, LatencyInjection,
+    LoadGenerator, Partition, RateStep, Slowdown,
+};
+pub use monitoring::{Alert, AlertMetric, Monitoring, Slo};
+pub use monolith::{DataAccess, Monolith, MonolithCall, MonolithFunction};
+pub use network::{DataStore, Link, MtlsMode, Network, PolicyDefault, SecurityPolicy};
+pub use policy::{
+    Backoff, Bulkhead, CircuitBreakerConfig, Fallback, Jitter, OutlierDetection, Policy, RateLimit,
+    RetryBudget, RetryConfig, RetryOn, SlidingWindowType,
+};
+pub use service::{
+    Access, Call, CallStep, ConsumerSpec, Delivery, Endpoint, FieldType, Resources, Service,
+    ServiceState, Topic,
+};
+pub use transaction::{
+    CoordinatorCrash, Outbox, SagaFaults, SagaStep, SagaStyle, Transaction, TwoPhaseFaults,
+};
+
+/// One architecture: the seven-tuple `(S, I, N, D, C, M, P)` with its transactions, optional
+/// monolith and failure experiments.
+///
+/// | tuple | keys |
+/// | --- | --- |
+/// | S services | `services` (each a six-tuple, see [`Service`]) |
+/// | I interfaces | the services' endpoints (derived) and `topics` |
+/// | N network | `network` (latency, loss, zones, mesh security policy) |
+/// | D data | `data_stores` |
+/// | C configuration | `policies` (resilience policy per `"caller -> callee"` edge) |
+/// | M monitoring | `slos`, `alerts`, `monitoring` |
+/// | P deployment | `deployment`, `cluster` |
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Path of the JSON Schema this file binds (JSON files); TOML files use a `#:schema` comment.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// The architecture's name, used in reports.
+    pub name: String,
+    /// What this architecture is and where it comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// S: the services, keyed by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, Service>,
+    /// I: the event topics, keyed by name (the endpoints are the services' `endpoints`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub topics: BTreeMap<String, Topic>,
+    /// N: latency, loss, zones and the mesh's security policy.
+    #[serde(default, skip_serializing_if = "Network::is_default")]
+    pub network: Network,
+    /// D: the data stores, keyed by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub data_stores: BTreeMap<String, DataStore>,
+    /// C: resilience policies keyed by call edge, `"caller -> callee"`; either side may be a
+    /// glob (`*`, `pay*`). The most specific pattern that matches an edge applies.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub policies: BTreeMap<String, Policy>,
+    /// M: service-level objectives, keyed by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub slos: BTreeMap<String, Slo>,
+    /// M: alert rules, keyed by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub alerts: BTreeMap<String, Alert>,
+    /// M: metrics and tracing settings.
+    #[serde(default, skip_serializing_if = "Monitoring::is_default")]
+    pub monitoring: Monitoring,
+    /// P: how each service is deployed, keyed by service name. A service without an entry runs
+    /// one replica with the defaults of [`Deployment`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub deployment: BTreeMap<String, Deployment>,
+    /// P: the cluster's capacity per zone, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<Cluster>,
+    /// Distributed transactions to model-check, keyed by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub transactions: BTreeMap<String, Transaction>,
+    /// The monolith these services were (or will be) carved from, for decomposition analysis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monolith: Option<Monolith>,
+    /// Failure experiments to simulate, keyed by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub experiments: BTreeMap<String, Experiment>,
+}
+
+impl Scenario {
+    /// The deployment of `service`, or the defaults when the scenario gives none.
+    pub fn deployment_of(&self, service: &str) -> Deployment {
+        self.deployment.get(service).cloned().unwrap_or_default()
+    }
+
+    /// Every endpoint as `(service, endpoint name, endpoint)`, in name order.
+    pub fn endpoints(&self) -> impl Iterator<Item = (&str, &str, &Endpoint)> {
+        self.services.iter().flat_map(|(s, svc)| {
+            svc.endpoints
+                .iter()
+                .map(move |(e, ep)| (s.as_str(), e.as_str(), ep))
+        })
+    }
+
+    /// Looks up `"service.endpoint"`.
+    pub fn endpoint(&self, reference: &str) -> Option<&Endpoint> {
+        let (s, e) = reference.split_once('.')?;
+        self.services.get(s)?.endpoints.get(e)
+    }
+
+    /// Every synchronous call edge `(caller service, callee service)` declared by an endpoint,
+    /// deduplicated and in order.
+    pub fn call_edges(&self) -> std::collections::BTreeSet<(String, String)> {
+        let mut edges = std::collections::BTreeSet::new();
+        for (service, _, endpoint) in self.endpoints() {
+            for call in endpoint.calls.iter().flat_map(CallStep::calls) {
+                if let Some((callee, _)) = call.endpoint.split_once('.') {
+                    edges.insert((service.to_owned(), callee.to_owned()));
+                }
+            }
+        }
+        edges
+    }
+
+    /// The policy that applies to the call edge `caller -> callee`: the most specific matching
+    /// pattern (see [`crate::EdgePattern::specificity`]). Validation rejects ties.
+    pub fn policy_for(&self, caller: &str, callee: &str) -> Option<(&str, &Policy)> {
+        self.policies
+            .iter()
+            .filter_map(|(key, policy)| {
+                let pattern = crate::EdgePattern::parse(key).ok()?;
+                pattern
+                    .matches(caller, callee)
+                    .then(|| (pattern.specificity(), key.as_str(), policy))
+            })
+            .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+            .map(|(_, key, policy)| (key, policy))
+    }
+}

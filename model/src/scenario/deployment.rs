@@ -1,0 +1,139 @@
+//! P of the seven-tuple: replicas, zones, rollout strategy and load balancing per service, and
+//! the cluster's capacity.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How one service is deployed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    /// Number of replicas (default 1).
+    #[serde(default = "Deployment::default_replicas")]
+    pub replicas: u32,
+    /// Zones the replicas are spread over, round-robin (default: unplaced).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zones: Vec<String>,
+    /// Requests one replica works on at once (its worker pool; default 16).
+    #[serde(default = "Deployment::default_workers")]
+    pub workers: u32,
+    /// Requests one replica queues when all workers are busy; more are shed (default 256).
+    #[serde(default = "Deployment::default_queue_capacity")]
+    pub queue_capacity: u32,
+    /// How new versions roll out.
+    #[serde(default)]
+    pub strategy: DeploymentStrategy,
+    /// How callers pick a replica.
+    #[serde(default)]
+    pub load_balancer: LoadBalancer,
+}
+
+impl Deployment {
+    fn default_replicas() -> u32 {
+        1
+    }
+    fn default_workers() -> u32 {
+        16
+    }
+    fn default_queue_capacity() -> u32 {
+        256
+    }
+}
+
+impl Default for Deployment {
+    fn default() -> Self {
+        Deployment {
+            replicas: Self::default_replicas(),
+            zones: Vec::new(),
+            workers: Self::default_workers(),
+            queue_capacity: Self::default_queue_capacity(),
+            strategy: DeploymentStrategy::default(),
+            load_balancer: LoadBalancer::default(),
+        }
+    }
+}
+
+/// Rollout strategy, tagged by `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DeploymentStrategy {
+    /// Replace replicas a few at a time.
+    Rolling {
+        /// Replicas that may be down at once during the rollout (default 1).
+        #[serde(default = "one")]
+        max_unavailable: u32,
+        /// Time one replica takes to restart (default 10 s).
+        #[serde(default = "ten_seconds")]
+        restart_s: f64,
+    },
+    /// Start a full new set, then switch all traffic at once.
+    BlueGreen {
+        /// Time the new set takes to start (default 10 s).
+        #[serde(default = "ten_seconds")]
+        restart_s: f64,
+    },
+    /// Shift traffic to the new version in steps of percentages.
+    Canary {
+        /// Percent of traffic on the new version at each step, increasing, ending at 100.
+        weights: Vec<f64>,
+        /// Time each step lasts (default 60 s).
+        #[serde(default = "sixty_seconds")]
+        step_s: f64,
+    },
+}
+
+fn one() -> u32 {
+    1
+}
+fn ten_seconds() -> f64 {
+    10.0
+}
+fn sixty_seconds() -> f64 {
+    60.0
+}
+
+impl Default for DeploymentStrategy {
+    fn default() -> Self {
+        DeploymentStrategy::Rolling {
+            max_unavailable: 1,
+            restart_s: 10.0,
+        }
+    }
+}
+
+/// How a caller picks one of the callee's replicas.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadBalancer {
+    /// Each replica in turn.
+    #[default]
+    RoundRobin,
+    /// A uniformly random replica.
+    Random,
+    /// The replica with the fewest calls in flight.
+    LeastOutstanding,
+    /// The less loaded of two random replicas.
+    PowerOfTwo,
+}
+
+/// The cluster's capacity, per zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cluster {
+    /// Capacity keyed by zone name.
+    pub zones: BTreeMap<String, ZoneCapacity>,
+}
+
+/// Nodes in one zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneCapacity {
+    /// Number of nodes.
+    pub nodes: u32,
+    /// Allocatable CPU per node, thousandths of a core.
+    pub node_cpu_millis: u32,
+    /// Allocatable memory per node, MiB.
+    pub node_memory_mib: u32,
+}

@@ -1,0 +1,271 @@
+//! Failure experiments for the simulator: load, a fault timeline, and what must hold.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A failure experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Experiment {
+    /// What the experiment asks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Simulated time.
+    pub duration_s: f64,
+    /// Seed of every random choice (default 1); `--seed` overrides it.
+    #[serde(default = "Experiment::default_seed")]
+    pub seed: u64,
+    /// Leading time excluded from the statistics (default 0).
+    #[serde(default)]
+    pub warmup_s: f64,
+    /// Load generators, running together.
+    pub load: Vec<LoadGenerator>,
+    /// Faults, each at a time and for a while.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<Fault>,
+    /// What must hold for the experiment to pass.
+    #[serde(default, skip_serializing_if = "Expectations::is_empty")]
+    pub expect: Expectations,
+}
+
+impl Experiment {
+    fn default_seed() -> u64 {
+        1
+    }
+}
+
+/// A load generator: requests to one endpoint or a weighted mix, with an arrival pattern.
+///
+/// Open loop (`poisson`, `constant`, `ramp`, `step`) sends at a rate whatever the answers;
+/// closed loop (`closed`) has `users` that each wait for an answer, think, and send again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadGenerator {
+    /// The endpoint called, `"service.endpoint"` (or give `mix`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Endpoints called with relative weights, `{ "frontend.home" = 8, "frontend.checkout" = 1 }`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mix: BTreeMap<String, f64>,
+    /// The arrival pattern (default `poisson`).
+    #[serde(default)]
+    pub arrival: Arrival,
+    /// Requests per second (the starting rate for `ramp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_per_s: Option<f64>,
+    /// For `ramp`: the rate reached at the end of the experiment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_rate_per_s: Option<f64>,
+    /// For `step`: the rate from each time on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<RateStep>,
+    /// For `step`: a CSV rate profile `at_s,rate_per_s` (header optional), relative to the
+    /// scenario file; loading reads it into `steps`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps_csv: Option<String>,
+    /// For `closed`: the number of users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<u32>,
+    /// For `closed`: mean think time between a user's answer and their next request
+    /// (exponential).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub think_time_ms: Option<f64>,
+}
+
+/// Arrival pattern of a load generator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Arrival {
+    /// Exponential inter-arrival times at `rate_per_s`.
+    #[default]
+    Poisson,
+    /// Evenly spaced at `rate_per_s`.
+    Constant,
+    /// Poisson, the rate rising linearly from `rate_per_s` to `to_rate_per_s`.
+    Ramp,
+    /// Poisson at the rate of the latest of `steps`.
+    Step,
+    /// Closed loop: `users` with `think_time_ms`.
+    Closed,
+}
+
+/// A rate from a time on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateStep {
+    /// From this time on.
+    pub at_s: f64,
+    /// Requests per second.
+    pub rate_per_s: f64,
+}
+
+/// A fault: at `at_s`, for `for_s` (or to the end), exactly one of the actions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// When it starts.
+    pub at_s: f64,
+    /// How long it lasts (default: to the end of the experiment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_s: Option<f64>,
+    /// Crash a service's replicas; they recover when the fault ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crash: Option<String>,
+    /// With `crash`: how many replicas (default all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
+    /// Add latency on a link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<LatencyInjection>,
+    /// Make a service or an endpoint fail at a rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<ErrorInjection>,
+    /// Cut the network between two services or zones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<Partition>,
+    /// Slow down a service's work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slowdown: Option<Slowdown>,
+    /// Roll out a new version of a service, per its deployment strategy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<String>,
+}
+
+/// A fault's action, the one that is set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FaultAction<'a> {
+    /// Crash `replicas` replicas (all when `None`) of a service.
+    Crash {
+        /// The service.
+        service: &'a str,
+        /// How many replicas.
+        replicas: Option<u32>,
+    },
+    /// Added latency.
+    Latency(&'a LatencyInjection),
+    /// Injected errors.
+    Errors(&'a ErrorInjection),
+    /// A partition.
+    Partition(&'a Partition),
+    /// A slowdown.
+    Slowdown(&'a Slowdown),
+    /// A rolling deploy of a service.
+    Deploy(&'a str),
+}
+
+impl Fault {
+    /// The names of the actions that are set, for "exactly one" validation.
+    pub fn actions_set(&self) -> Vec<&'static str> {
+        let mut set = Vec::new();
+        if self.crash.is_some() {
+            set.push("crash");
+        }
+        if self.latency.is_some() {
+            set.push("latency");
+        }
+        if self.errors.is_some() {
+            set.push("errors");
+        }
+        if self.partition.is_some() {
+            set.push("partition");
+        }
+        if self.slowdown.is_some() {
+            set.push("slowdown");
+        }
+        if self.deploy.is_some() {
+            set.push("deploy");
+        }
+        set
+    }
+
+    /// The fault's action; `None` only for a fault that validation rejects.
+    pub fn action(&self) -> Option<FaultAction<'_>> {
+        if let Some(service) = &self.crash {
+            return Some(FaultAction::Crash {
+                service,
+                replicas: self.replicas,
+            });
+        }
+        if let Some(l) = &self.latency {
+            return Some(FaultAction::Latency(l));
+        }
+        if let Some(e) = &self.errors {
+            return Some(FaultAction::Errors(e));
+        }
+        if let Some(p) = &self.partition {
+            return Some(FaultAction::Partition(p));
+        }
+        if let Some(s) = &self.slowdown {
+            return Some(FaultAction::Slowdown(s));
+        }
+        self.deploy.as_deref().map(FaultAction::Deploy)
+    }
+
+    /// When it ends, given the experiment's duration.
+    pub fn end_s(&self, duration_s: f64) -> f64 {
+        self.for_s.map_or(duration_s, |d| self.at_s + d)
+    }
+}
+
+/// Latency added on the link `"caller -> callee"` (globs allowed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyInjection {
+    /// The link, `"caller -> callee"`.
+    pub link: String,
+    /// Milliseconds added to each message on it.
+    pub add_ms: f64,
+}
+
+/// Errors injected at a service (all its endpoints) or one endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorInjection {
+    /// `"service"` or `"service.endpoint"`.
+    pub target: String,
+    /// Fraction of requests that fail, in [0, 1].
+    pub rate: f64,
+}
+
+/// A network partition between two sides, each a service or `"zone:NAME"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Partition {
+    /// One side.
+    pub from: String,
+    /// The other side.
+    pub to: String,
+    /// Cut only messages from `from` to `to` (default: both directions).
+    #[serde(default)]
+    pub one_way: bool,
+}
+
+/// A service's work slowed by a factor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Slowdown {
+    /// The service.
+    pub service: String,
+    /// Work time is multiplied by this (> 0; 3 means three times slower).
+    pub factor: f64,
+}
+
+/// What must hold for an experiment to pass.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Expectations {
+    /// SLOs (by name) that must hold over the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slos: Vec<String>,
+    /// Upper bound on attempts per logical request on any edge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_retry_amplification: Option<f64>,
+}
+
+impl Expectations {
+    fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}

@@ -1,0 +1,390 @@
+//! Where things are in a scenario file. A [`Pointer`] names a place in the document
+//! (`services.orders.endpoints.create.calls[1]`); a [`SourceMap`], built from the file's text,
+//! turns it into a byte span for diagnostics, SARIF results and the TUI.
+//!
+//! Locations live beside the typed scenario rather than inside it (as `toml::Spanned` fields
+//! would): the same types then load from TOML and JSON alike, compare equal after a round trip,
+//! and give a clean JSON Schema.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+/// A scenario file's format, chosen by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// TOML, what people write.
+    Toml,
+    /// JSON, what programs write.
+    Json,
+}
+
+/// One step of a [`Pointer`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Segment {
+    /// A table key.
+    Key(String),
+    /// An array index.
+    Index(usize),
+}
+
+/// A place in a scenario document, as a path of keys and indices from the root.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Pointer(Vec<Segment>);
+
+impl Pointer {
+    /// The document's root.
+    pub fn root() -> Pointer {
+        Pointer(Vec::new())
+    }
+
+    /// This pointer extended by a table key.
+    pub fn key(&self, key: impl Into<String>) -> Pointer {
+        let mut segments = self.0.clone();
+        segments.push(Segment::Key(key.into()));
+        Pointer(segments)
+    }
+
+    /// This pointer extended by an array index.
+    pub fn index(&self, index: usize) -> Pointer {
+        let mut segments = self.0.clone();
+        segments.push(Segment::Index(index));
+        Pointer(segments)
+    }
+
+    /// The segments from the root.
+    pub fn segments(&self) -> &[Segment] {
+        &self.0
+    }
+}
+
+impl fmt::Display for Pointer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, segment) in self.0.iter().enumerate() {
+            match segment {
+                Segment::Key(k) => {
+                    if i > 0 {
+                        f.write_str(".")?;
+                    }
+                    let bare = !k.is_empty()
+                        && k.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                    if bare {
+                        f.write_str(k)?;
+                    } else {
+                        write!(f, "\"{}\"", k.replace('"', "\\\""))?;
+                    }
+                }
+                Segment::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a location should point at a table key or at its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The key (for "no such service" on a map key, a duplicate name).
+    Key,
+    /// The value (for a bad number or reference).
+    Value,
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    span: Range<usize>,
+    kind: NodeKind,
+}
+
+#[derive(Debug, Clone)]
+enum NodeKind {
+    Table(Vec<(String, Range<usize>, Node)>),
+    Array(Vec<Node>),
+    Scalar,
+}
+
+/// The spans of a document's keys and values.
+#[derive(Debug, Clone)]
+pub struct SourceMap {
+    root: Node,
+}
+
+/// A key that a JSON object repeats (TOML's parser rejects these itself).
+#[derive(Debug, Clone)]
+pub struct DuplicateKey {
+    /// Where the object holding it is.
+    pub pointer: Pointer,
+    /// The key.
+    pub key: String,
+    /// The repeated occurrence.
+    pub span: Range<usize>,
+    /// The first occurrence.
+    pub first: Range<usize>,
+}
+
+impl SourceMap {
+    /// Builds the map of a TOML document; `None` when it does not parse (the deserializer
+    /// reports why).
+    pub fn from_toml(text: &str) -> Option<SourceMap> {
+        let table = toml::de::DeTable::parse(text).ok()?;
+        let span = table.span();
+        Some(SourceMap {
+            root: Node {
+                span,
+                kind: toml_table(table.get_ref()),
+            },
+        })
+    }
+
+    /// Builds the map of a JSON document and lists the keys its objects repeat; `None` when it
+    /// does not parse.
+    pub fn from_json(text: &str) -> Option<(SourceMap, Vec<DuplicateKey>)> {
+        let parsed = jsonc_parser::parse_to_ast(
+            text,
+            &jsonc_parser::CollectOptions::default(),
+            &jsonc_parser::ParseOptions::default(),
+        )
+        .ok()?;
+        let value = parsed.value?;
+        let mut duplicates = Vec::new();
+        let root = json_node(&value, &Pointer::root(), &mut duplicates);
+        Some((SourceMap { root }, duplicates))
+    }
+
+    /// The span of the key or value at `pointer`; where the path does not exist in the file
+    /// (a default the user did not write), the span of the deepest ancestor that does.
+    pub fn span(&self, pointer: &Pointer, target: Target) -> Range<usize> {
+        let mut node = &self.root;
+        let mut key_span = None;
+        for segment in pointer.segments() {
+            let next = match (&node.kind, segment) {
+                (NodeKind::Table(entries), Segment::Key(k)) => entries
+                    .iter()
+                    .find(|(name, _, _)| name == k)
+                    .map(|(_, ks, n)| (Some(ks.clone()), n)),
+                (NodeKind::Array(items), Segment::Index(i)) => items.get(*i).map(|n| (None, n)),
+                _ => None,
+            };
+            match next {
+                Some((ks, n)) => {
+                    key_span = ks;
+                    node = n;
+                }
+                None => {
+                    // The path leaves the file here: point at the enclosing table's key, which
+                    // is what the user wrote and must extend.
+                    return key_span.unwrap_or_else(|| node.span.clone());
+                }
+            }
+        }
+        match (target, key_span) {
+            (Target::Key, Some(ks)) => ks,
+            (_, ks) if node.span.is_empty() => ks.unwrap_or_else(|| node.span.clone()),
+            _ => node.span.clone(),
+        }
+    }
+}
+
+fn toml_table(table: &toml::de::DeTable<'_>) -> NodeKind {
+    NodeKind::Table(
+        table
+            .iter()
+            .map(|(k, v)| (k.get_ref().to_string(), k.span(), toml_node(v)))
+            .collect(),
+    )
+}
+
+fn toml_node(value: &toml::Spanned<toml::de::DeValue<'_>>) -> Node {
+    let kind = match value.get_ref() {
+        toml::de::DeValue::Table(t) => toml_table(t),
+        toml::de::DeValue::Array(items) => NodeKind::Array(items.iter().map(toml_node).collect()),
+        _ => NodeKind::Scalar,
+    };
+    Node {
+        span: value.span(),
+        kind,
+    }
+}
+
+fn json_node(
+    value: &jsonc_parser::ast::Value<'_>,
+    at: &Pointer,
+    duplicates: &mut Vec<DuplicateKey>,
+) -> Node {
+    use jsonc_parser::ast::Value;
+    use jsonc_parser::common::Ranged;
+    let range = value.range();
+    let kind = match value {
+        Value::Object(object) => {
+            let mut entries: Vec<(String, Range<usize>, Node)> = Vec::new();
+            for prop in &object.properties {
+                let name = prop.name.as_str().to_owned();
+                let key_range = prop.name.range();
+                let key_span = key_range.start..key_range.end;
+                if let Some((_, first, _)) = entries.iter().find(|(n, _, _)| *n == name) {
+                    duplicates.push(DuplicateKey {
+                        pointer: at.clone(),
+                        key: name.clone(),
+                        span: key_span.clone(),
+                        first: first.clone(),
+                    });
+                    continue;
+                }
+                let child = json_node(&prop.value, &at.key(name.clone()), duplicates);
+                entries.push((name, key_span, child));
+            }
+            NodeKind::Table(entries)
+        }
+        Value::Array(array) => NodeKind::Array(
+            array
+                .elements
+                .iter()
+                .enumerate()
+                .map(|(i, v)| json_node(v, &at.index(i), duplicates))
+                .collect(),
+        ),
+        _ => NodeKind::Scalar,
+    };
+    Node {
+        span: range.start..range.end,
+        kind,
+    }
+}
+
+/// A file's text, shared by the diagnostics that quote it.
+#[derive(Debug, Clone)]
+pub struct SourceText {
+    /// The path as given by the user (for messages).
+    pub path: PathBuf,
+    /// The text.
+    pub text: Arc<str>,
+}
+
+impl SourceText {
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        line_column(&self.text, offset)
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset in `text`.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = text[line_start..offset].chars().count() + 1;
+    (line, column)
+}
+
+/// The byte offset of a 1-based line and column (in characters).
+pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut start = 0;
+    for _ in 1..line {
+        match text[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let line_text = &text[start..];
+    let line_end = line_text.find('\n').unwrap_or(line_text.len());
+    line_text[..line_end]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(start + line_end, |(i, _)| start + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOML: &str = r#"name = "x"
+
+[services.orders]
+functions = ["a", "b"]
+
+[services.orders.endpoints.create]
+calls = ["inventory.reserve", ["a.b", "c.d"]]
+"#;
+
+    fn text_at(text: &str, span: Range<usize>) -> &str {
+        &text[span]
+    }
+
+    #[test]
+    fn toml_pointers_resolve_to_keys_and_values() {
+        let map = SourceMap::from_toml(TOML).unwrap();
+        let orders = Pointer::root().key("services").key("orders");
+        assert_eq!(text_at(TOML, map.span(&orders, Target::Key)), "orders");
+        let calls = orders.key("endpoints").key("create").key("calls");
+        assert_eq!(
+            text_at(TOML, map.span(&calls.index(0), Target::Value)),
+            "\"inventory.reserve\""
+        );
+        assert_eq!(
+            text_at(TOML, map.span(&calls.index(1).index(1), Target::Value)),
+            "\"c.d\""
+        );
+        assert_eq!(
+            text_at(TOML, map.span(&orders.key("functions"), Target::Key)),
+            "functions"
+        );
+    }
+
+    #[test]
+    fn missing_paths_fall_back_to_the_deepest_written_key() {
+        let map = SourceMap::from_toml(TOML).unwrap();
+        let ptr = Pointer::root()
+            .key("services")
+            .key("orders")
+            .key("resources")
+            .key("cpu_millis");
+        assert_eq!(text_at(TOML, map.span(&ptr, Target::Value)), "orders");
+    }
+
+    #[test]
+    fn json_pointers_resolve_and_duplicates_are_listed() {
+        let json = r#"{"name": "x", "services": {"a": {}, "b": {"functions": ["f"]}, "a": {}}}"#;
+        let (map, dups) = SourceMap::from_json(json).unwrap();
+        let f = Pointer::root()
+            .key("services")
+            .key("b")
+            .key("functions")
+            .index(0);
+        assert_eq!(text_at(json, map.span(&f, Target::Value)), "\"f\"");
+        assert_eq!(dups.len(), 1);
+        assert_eq!(dups[0].key, "a");
+        assert_eq!(dups[0].pointer.to_string(), "services");
+        assert_eq!(text_at(json, dups[0].span.clone()), "\"a\"");
+        assert!(dups[0].span.start > dups[0].first.start);
+    }
+
+    #[test]
+    fn pointers_display_like_toml_paths() {
+        let p = Pointer::root()
+            .key("policies")
+            .key("a -> b")
+            .key("retry")
+            .key("steps")
+            .index(2);
+        assert_eq!(p.to_string(), "policies.\"a -> b\".retry.steps[2]");
+    }
+
+    #[test]
+    fn line_column_and_offset_are_inverse() {
+        let text = "ab\ncdé\nf";
+        for offset in [0, 1, 3, 5, 7, 8] {
+            let (l, c) = line_column(text, offset);
+            assert_eq!(offset_of(text, l, c), offset, "offset {offset}");
+        }
+        assert_eq!(line_column(text, 3), (2, 1));
+    }
+}

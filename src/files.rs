@@ -1,0 +1,62 @@
+//! Turning the paths users give into the scenario files to load: files as given, directories
+//! searched recursively for `*.toml` and `*.json`, in a stable order.
+
+use std::path::{Path, PathBuf};
+
+/// The scenario files named by `paths`, or the paths that could not be read.
+pub fn scenario_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, std::io::Error)>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut files, &mut errors);
+        } else {
+            // A file that does not exist is reported by the loader, with the others.
+            files.push(path.clone());
+        }
+    }
+    (files, errors)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<(PathBuf, std::io::Error)>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            errors.push((dir.to_owned(), e));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, files, errors);
+        } else if is_scenario_name(name) {
+            files.push(path);
+        }
+    }
+}
+
+/// Whether a file name in a searched directory names a scenario: `.toml` or `.json`, but not
+/// the JSON Schema that usually sits beside them.
+fn is_scenario_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    (lower.ends_with(".toml") || lower.ends_with(".json")) && !lower.ends_with(".schema.json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemas_are_not_scenarios() {
+        assert!(is_scenario_name("shop.toml"));
+        assert!(is_scenario_name("shop.JSON"));
+        assert!(!is_scenario_name("scenario.schema.json"));
+        assert!(!is_scenario_name("calls.csv"));
+    }
+}

@@ -1,0 +1,77 @@
+//! The `microcosm` command: parses the command line, runs the command, and maps the outcome to
+//! the exit-code contract — 0 everything holds, 1 something is violated or could not be
+//! decided, 2 the command could not run (usage, input or internal error). The work itself lives
+//! in the library crates; this binary wires them together and writes reports.
+
+mod cli;
+mod files;
+mod init;
+mod output;
+mod validate;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use cli::{Cli, Command};
+
+/// The outcome of a command, before it becomes an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything checked holds.
+    Pass,
+    /// A property, rule or SLO is violated, or a check was inconclusive.
+    Fail,
+    /// The command could not run on its input.
+    Invalid,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(outcome: Outcome) -> ExitCode {
+        ExitCode::from(match outcome {
+            Outcome::Pass => 0,
+            Outcome::Fail => 1,
+            Outcome::Invalid => 2,
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(outcome) => outcome.into(),
+        Err(error) => {
+            // A reader that stopped reading (`microcosm … | head`) is not a failure.
+            if error
+                .chain()
+                .filter_map(|e| e.downcast_ref::<std::io::Error>())
+                .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            let _ = writeln!(std::io::stderr(), "error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let color = cli.color.enabled();
+    match cli.command {
+        Command::Validate(args) => validate::run(&args, color),
+        Command::Schema(args) => {
+            let schema = microcosm_model::schema::scenario_schema_json();
+            output::write_report(args.output.as_deref(), schema.as_bytes())?;
+            Ok(Outcome::Pass)
+        }
+        Command::Init(args) => init::run(&args),
+        Command::Completions(args) => {
+            let mut command = Cli::command();
+            let mut buffer = Vec::new();
+            clap_complete::generate(args.shell, &mut command, "microcosm", &mut buffer);
+            output::write_report(None, &buffer)?;
+            Ok(Outcome::Pass)
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Writing reports: to stdout, or to a file atomically (a temporary file in the same directory,
+//! renamed into place), so an interrupted run never leaves a partial report for CI to read.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+
+/// Writes `bytes` to `path` atomically, or to stdout when `path` is `None`.
+pub fn write_report(path: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
+    match path {
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(bytes)?;
+            stdout.flush()?;
+            Ok(())
+        }
+        Some(path) => write_atomically(path, bytes),
+    }
+}
+
+/// Writes a file so that readers see either the old content or all of the new.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    temp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// The version of the JSON Lines report format. Bump it when a field changes meaning or
+/// disappears; adding fields is compatible.
+///
+/// Every line is `{"type": T, "data": D}`. Every report starts with `begin` (`data`:
+/// `schema_version`, `command`, `version`) and ends with `end`; between them, per command:
+/// - `validate`: `file` (`path`, `status` = `valid` | `invalid`, `services`, `endpoints`,
+///   `transactions`, `experiments`) and `diagnostic` (`code`, `severity`, `message`, `help`,
+///   `location` {`file`, `line`, `column`, `span` {`start`, `end`}}), then `summary`
+///   (`files`, `valid`, `invalid`).
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+/// Serialises one JSON Lines record.
+pub fn json_line(out: &mut Vec<u8>, kind: &str, data: &impl serde::Serialize) {
+    // Written by hand so `type` comes first, which makes the stream easy to read and grep.
+    out.extend_from_slice(b"{\"type\":");
+    serde_json::to_writer(&mut *out, kind).expect("a string serialises");
+    out.extend_from_slice(b",\"data\":");
+    serde_json::to_writer(&mut *out, data).expect("report data serialises");
+    out.extend_from_slice(b"}\n");
+}
+
+/// The `begin` record.
+pub fn json_begin(out: &mut Vec<u8>, command: &str) {
+    json_line(
+        out,
+        "begin",
+        &serde_json::json!({
+            "schema_version": JSON_SCHEMA_VERSION,
+            "command": command,
+            "version": env!("CARGO_PKG_VERSION"),
+        }),
+    );
+}

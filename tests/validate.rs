@@ -1,0 +1,355 @@
+//! End-to-end tests of `microcosm validate`, `schema`, `init` and `completions` on real files:
+//! the bundled scenarios must validate, and every file under `tests/bad/` must be rejected with
+//! exit code 2 and the expected code at the expected file:line:column.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn microcosm() -> Command {
+    let mut cmd = Command::cargo_bin("microcosm").expect("the binary builds");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+fn json_lines(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+        .collect()
+}
+
+fn bundled_scenarios() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
+            .expect("scenarios/ exists")
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_str().unwrap();
+                (name.ends_with(".toml") || name.ends_with(".json"))
+                    && !name.ends_with(".schema.json")
+            })
+            .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_bundled_scenario_validates() {
+    let files = bundled_scenarios();
+    assert!(
+        files.len() >= 4,
+        "the four reference architectures are bundled"
+    );
+    let output = microcosm()
+        .args(["validate", "scenarios/", "--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let lines = json_lines(&output.stdout);
+    let valid: Vec<&Value> = lines.iter().filter(|l| l["type"] == "file").collect();
+    assert_eq!(valid.len(), files.len());
+    for file in valid {
+        assert_eq!(file["data"]["status"], "valid", "{file}");
+        assert!(file["data"]["services"].as_u64().unwrap() >= 5, "{file}");
+    }
+}
+
+#[test]
+fn bundled_toml_scenarios_bind_the_schema() {
+    for file in bundled_scenarios() {
+        if file.extension().unwrap() == "toml" {
+            let text = std::fs::read_to_string(&file).unwrap();
+            assert_eq!(
+                text.lines().next(),
+                Some("#:schema ./scenario.schema.json"),
+                "{}",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_human_summary_counts_the_architecture() {
+    microcosm()
+        .args(["validate", "tests/bad/../../scenarios/online-boutique.toml"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::is_match(r"ok +\S*online-boutique.toml: \d+ services, \d+ endpoints")
+                .unwrap(),
+        );
+}
+
+struct Expected {
+    file: String,
+    code: String,
+    line: u64,
+    column: u64,
+}
+
+fn expected_bad_files() -> Vec<Expected> {
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad/expected.txt"),
+    )
+    .expect("tests/bad/expected.txt");
+    manifest
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let fields: Vec<&str> = l.split_whitespace().collect();
+            let (line, column) = fields[2].split_once(':').unwrap();
+            Expected {
+                file: fields[0].to_owned(),
+                code: fields[1].to_owned(),
+                line: line.parse().unwrap(),
+                column: column.parse().unwrap(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn every_bad_file_is_listed_with_its_expected_diagnostic() {
+    let listed: Vec<String> = expected_bad_files().into_iter().map(|e| e.file).collect();
+    let mut present: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".toml") || n.ends_with(".json"))
+            .collect();
+    present.sort();
+    assert_eq!(
+        listed, present,
+        "tests/bad/expected.txt lists every bad file, in order"
+    );
+}
+
+#[test]
+fn every_bad_file_exits_2_at_the_expected_location() {
+    for expected in expected_bad_files() {
+        let path = format!("tests/bad/{}", expected.file);
+        // People read file:line:col in the rendered diagnostic.
+        let human = microcosm()
+            .args(["validate", &path, "--color", "never"])
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8_lossy(&human.stderr);
+        let position = format!("{}:{}", expected.line, expected.column);
+        assert!(
+            stderr.contains(&position) && stderr.contains(&expected.code),
+            "{path}: stderr lacks {position} / {}:\n{stderr}",
+            expected.code
+        );
+        assert!(!stderr.contains("panicked"), "{path}: {stderr}");
+        // Programs read the same from the JSON report.
+        let json = microcosm()
+            .args(["validate", &path, "--format", "json"])
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let lines = json_lines(&json.stdout);
+        let first = lines
+            .iter()
+            .find(|l| l["type"] == "diagnostic")
+            .unwrap_or_else(|| panic!("{path}: no diagnostic"));
+        let d = &first["data"];
+        assert_eq!(d["code"], expected.code.as_str(), "{path}: {d}");
+        assert_eq!(d["location"]["line"], expected.line, "{path}: {d}");
+        assert_eq!(d["location"]["column"], expected.column, "{path}: {d}");
+        assert!(
+            d["location"]["file"].as_str().unwrap().ends_with(".toml")
+                || d["location"]["file"].as_str().unwrap().ends_with(".json")
+                || d["location"]["file"].as_str().unwrap().ends_with(".csv")
+        );
+    }
+}
+
+#[test]
+fn the_json_report_is_enveloped_and_versioned() {
+    let output = microcosm()
+        .args([
+            "validate",
+            "tests/bad/probability.toml",
+            "scenarios/sock-shop.toml",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let lines = json_lines(&output.stdout);
+    let types: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        ["begin", "file", "diagnostic", "file", "summary", "end"]
+    );
+    assert_eq!(lines[0]["data"]["schema_version"], 1);
+    assert_eq!(lines[4]["data"]["valid"], 1);
+    assert_eq!(lines[4]["data"]["invalid"], 1);
+}
+
+#[test]
+fn a_directory_with_bad_files_reports_all_of_them() {
+    let output = microcosm()
+        .args(["validate", "tests/bad", "--format", "json"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let lines = json_lines(&output.stdout);
+    let files = lines.iter().filter(|l| l["type"] == "file").count();
+    assert_eq!(files, expected_bad_files().len());
+}
+
+#[test]
+fn a_missing_file_is_an_input_error() {
+    microcosm()
+        .args(["validate", "no/such/file.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no/such/file.toml: cannot read the scenario file",
+        ));
+}
+
+#[test]
+fn an_unknown_extension_is_an_input_error() {
+    microcosm()
+        .args(["validate", "README.md"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "scenario files end in .toml or .json",
+        ));
+}
+
+#[test]
+fn a_huge_file_is_refused_without_reading_it_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.toml");
+    let line = "# padding padding padding padding padding padding padding padding padding\n";
+    let text = line.repeat((17 * 1024 * 1024) / line.len());
+    std::fs::write(&path, text).unwrap();
+    microcosm()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("larger than 16 MiB"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    microcosm().args(["validate"]).assert().code(2);
+    microcosm().args(["frobnicate"]).assert().code(2);
+}
+
+#[test]
+fn schema_output_equals_the_committed_schema() {
+    let committed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/scenario.schema.json"),
+    )
+    .expect("scenarios/scenario.schema.json is committed");
+    let output = microcosm()
+        .arg("schema")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(
+        String::from_utf8_lossy(&output.stdout) == committed,
+        "the committed schema is stale: run `cargo run -- schema -o scenarios/scenario.schema.json`"
+    );
+    let schema: Value = serde_json::from_str(&committed).unwrap();
+    assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
+}
+
+#[test]
+fn schema_writes_a_file_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.json");
+    microcosm()
+        .arg("schema")
+        .arg("-o")
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout("");
+    let text = std::fs::read_to_string(&path).unwrap();
+    serde_json::from_str::<Value>(&text).unwrap();
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary left behind"
+    );
+}
+
+#[test]
+fn init_writes_a_starter_that_validates_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    microcosm()
+        .args(["init", "shop", "--dir"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let file = dir.path().join("shop.toml");
+    microcosm().arg("validate").arg(&file).assert().success();
+    microcosm()
+        .args(["init", "shop", "--dir"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--force"));
+    microcosm()
+        .args(["init", "shop", "--force", "--dir"])
+        .arg(dir.path())
+        .assert()
+        .success();
+}
+
+#[test]
+fn completions_are_generated_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        microcosm()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("validate"));
+    }
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for command in ["validate", "schema", "init", "completions"] {
+        microcosm()
+            .args([command, "--help"])
+            .assert()
+            .success()
+            .stdout(
+                predicate::str::contains("microcosm ").and(predicate::str::contains("Example")),
+            );
+    }
+}
+
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    // `microcosm schema | head -1`: the reader goes away; the exit code must stay 0.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("microcosm"))
+        .arg("schema")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
