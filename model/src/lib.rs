@@ -11,6 +11,7 @@
 pub mod diagnostic;
 pub mod edge;
 pub mod load;
+pub mod resilience;
 pub mod scenario;
 pub mod schema;
 pub mod source;

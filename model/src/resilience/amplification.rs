@@ -1,0 +1,261 @@
+//! Static retry amplification: how many attempts one request to an entry endpoint can cause at
+//! each service when that service is down, and how much latency the retries' backoff can add.
+//!
+//! When a service X is down, every call to it fails; its caller retries (`max_attempts` if
+//! errors or timeouts are retried), then fails in turn unless the edge has a fallback, so the
+//! caller's caller retries the whole subtree again. The attempts reaching X are the product of
+//! the attempts along each path that the failure climbs, summed over paths — three layers of 3
+//! attempts in front of a dead leaf give 27. The walk follows each endpoint's steps in order
+//! and stops at the first step that fails (later steps are not made), and a parallel step makes
+//! all its calls. Circuit breakers are ignored: before they open, this is exactly what happens.
+
+use std::collections::BTreeMap;
+
+use crate::scenario::{CallStep, Scenario};
+
+use super::retry::RetryParams;
+
+/// The amplification caused by one request to an entry endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryAmplification {
+    /// The entry endpoint, `"service.endpoint"`.
+    pub endpoint: String,
+    /// For each service (other than the entry's own) reachable from it, the attempts one request
+    /// causes at it when it is down.
+    pub attempts: BTreeMap<String, f64>,
+    /// The largest of `attempts`, with its service.
+    pub worst: Option<(String, f64)>,
+    /// The most latency that backoff waits add to one request, over all services being down,
+    /// in milliseconds.
+    pub added_backoff_ms: f64,
+}
+
+/// What one endpoint does when the target service is down.
+#[derive(Debug, Clone, Copy)]
+struct Effect {
+    /// Attempts reaching the target per request to this endpoint.
+    attempts: f64,
+    /// Whether the endpoint fails.
+    fails: bool,
+    /// Backoff waits added, ms.
+    backoff_ms: f64,
+}
+
+/// Attempts of one call on the edge `caller -> callee`, when the callee keeps failing.
+fn edge_policy(scenario: &Scenario, caller: &str, callee: &str) -> (u32, bool, f64) {
+    match scenario.policy_for(caller, callee) {
+        Some((_, policy)) => {
+            let retry = policy
+                .retry
+                .as_ref()
+                .map_or_else(RetryParams::none, |r| RetryParams::from_config(r, 1.0));
+            let attempts = if retry.on_error || retry.on_timeout {
+                retry.max_attempts
+            } else {
+                1
+            };
+            let retry = RetryParams {
+                max_attempts: attempts,
+                ..retry
+            };
+            (
+                attempts,
+                policy.fallback.is_some(),
+                retry.worst_case_total_wait() as f64,
+            )
+        }
+        None => (1, false, 0.0),
+    }
+}
+
+fn effect(
+    scenario: &Scenario,
+    target: &str,
+    endpoint: &str,
+    memo: &mut BTreeMap<String, Effect>,
+) -> Effect {
+    if let Some(e) = memo.get(endpoint) {
+        return *e;
+    }
+    let (service, _) = endpoint.split_once('.').unwrap_or((endpoint, ""));
+    let mut result = Effect {
+        attempts: 0.0,
+        fails: false,
+        backoff_ms: 0.0,
+    };
+    if let Some(ep) = scenario.endpoint(endpoint) {
+        for step in &ep.calls {
+            let mut step_fails = false;
+            let mut step_backoff: f64 = 0.0;
+            for call in step.calls() {
+                let callee_service = call.endpoint.split_once('.').map_or("", |(s, _)| s);
+                let inner = if callee_service == target {
+                    Effect {
+                        attempts: 1.0,
+                        fails: true,
+                        backoff_ms: 0.0,
+                    }
+                } else {
+                    effect(scenario, target, &call.endpoint, memo)
+                };
+                let (k, fallback, wait_ms) = edge_policy(scenario, service, callee_service);
+                let (k, wait_ms) = if inner.fails {
+                    (f64::from(k), wait_ms)
+                } else {
+                    (1.0, 0.0)
+                };
+                result.attempts += k * inner.attempts;
+                let call_backoff = k * inner.backoff_ms + wait_ms;
+                step_backoff = match step {
+                    CallStep::Single(_) => step_backoff + call_backoff,
+                    CallStep::Parallel(_) => step_backoff.max(call_backoff),
+                };
+                if inner.fails && !fallback {
+                    step_fails = true;
+                }
+            }
+            result.backoff_ms += step_backoff;
+            if step_fails {
+                result.fails = true;
+                break;
+            }
+        }
+    }
+    memo.insert(endpoint.to_owned(), result);
+    result
+}
+
+/// The amplification of one request to `entry` (`"service.endpoint"`).
+pub fn entry_amplification(scenario: &Scenario, entry: &str) -> EntryAmplification {
+    let entry_service = entry.split_once('.').map_or(entry, |(s, _)| s);
+    let mut attempts = BTreeMap::new();
+    let mut added_backoff_ms: f64 = 0.0;
+    for target in scenario.services.keys() {
+        if target == entry_service {
+            continue;
+        }
+        let mut memo = BTreeMap::new();
+        let e = effect(scenario, target, entry, &mut memo);
+        if e.attempts > 0.0 {
+            attempts.insert(target.clone(), e.attempts);
+            added_backoff_ms = added_backoff_ms.max(e.backoff_ms);
+        }
+    }
+    let worst = attempts
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(s, a)| (s.clone(), *a));
+    EntryAmplification {
+        endpoint: entry.to_owned(),
+        attempts,
+        worst,
+        added_backoff_ms,
+    }
+}
+
+/// The amplification of every public endpoint, in name order.
+pub fn amplification(scenario: &Scenario) -> Vec<EntryAmplification> {
+    scenario
+        .endpoints()
+        .filter(|(_, _, ep)| ep.public)
+        .map(|(s, e, _)| entry_amplification(scenario, &format!("{s}.{e}")))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Format, load_str};
+
+    fn scenario(text: &str) -> Scenario {
+        load_str(
+            text,
+            std::path::Path::new("t.toml"),
+            Format::Toml,
+            std::path::Path::new("."),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .scenario
+    }
+
+    /// a → b → c → d, every edge retrying 3 times with a fixed 10 ms wait.
+    const CHAIN: &str = r#"
+name = "chain"
+[services.a.endpoints.x]
+public = true
+calls = ["b.x"]
+[services.b.endpoints.x]
+calls = ["c.x"]
+[services.c.endpoints.x]
+calls = ["d.x"]
+[services.d.endpoints.x]
+[policies."* -> *"]
+retry = { max_attempts = 3, wait_ms = 10 }
+"#;
+
+    #[test]
+    fn three_layers_of_three_attempts_give_27_at_a_dead_leaf() {
+        let s = scenario(CHAIN);
+        let amp = entry_amplification(&s, "a.x");
+        assert_eq!(amp.attempts["d"], 27.0);
+        assert_eq!(amp.attempts["c"], 9.0);
+        assert_eq!(amp.attempts["b"], 3.0);
+        assert_eq!(amp.worst, Some(("d".to_owned(), 27.0)));
+        // With d down: c waits 2×10 per attempt of b (3 × 20), b waits 2×10 per attempt of a's
+        // (3 × (20 + 3·20)), a waits 2×10: 20 + 3·(20 + 3·20) = 260 ms.
+        assert_eq!(amp.added_backoff_ms, 260.0);
+    }
+
+    #[test]
+    fn a_fallback_stops_the_failure_climbing() {
+        let text = format!(
+            "{CHAIN}[policies.\"b -> c\"]\nretry = {{ max_attempts = 3, wait_ms = 10 }}\nfallback = {{}}\n"
+        );
+        let amp = entry_amplification(&scenario(&text), "a.x");
+        // c retries d 3 times, b retries c 3 times then falls back: a sees success.
+        assert_eq!(amp.attempts["d"], 9.0);
+        assert_eq!(amp.attempts["c"], 3.0);
+    }
+
+    #[test]
+    fn paths_add_up_and_a_failed_step_stops_the_sequence() {
+        let text = r#"
+name = "diamond"
+[services.a.endpoints.x]
+public = true
+calls = [["b.x", "c.x"], "d.x"]
+[services.b.endpoints.x]
+calls = ["d.x"]
+[services.c.endpoints.x]
+calls = ["d.x"]
+[services.d.endpoints.x]
+[policies."a -> b"]
+retry = { max_attempts = 2 }
+[policies."c -> d"]
+retry = { max_attempts = 4 }
+"#;
+        let amp = entry_amplification(&scenario(text), "a.x");
+        // d down: via b, 2 × 1; via c, 1 × 4 (a does not retry c); the parallel step failed,
+        // so a's own call to d is never made.
+        assert_eq!(amp.attempts["d"], 6.0);
+        assert_eq!(amp.attempts["b"], 2.0);
+    }
+
+    #[test]
+    fn retries_on_other_failures_do_not_amplify() {
+        let text = CHAIN.replace(
+            "retry = { max_attempts = 3, wait_ms = 10 }",
+            "retry = { max_attempts = 3, wait_ms = 10, retry_on = [\"breaker_open\"] }",
+        );
+        let amp = entry_amplification(&scenario(&text), "a.x");
+        assert_eq!(amp.attempts["d"], 1.0);
+        assert_eq!(amp.added_backoff_ms, 0.0);
+    }
+
+    #[test]
+    fn every_public_endpoint_is_analysed() {
+        let all = amplification(&scenario(CHAIN));
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].endpoint, "a.x");
+    }
+}
