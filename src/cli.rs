@@ -59,6 +59,15 @@ pub enum Command {
         microcosm validate shop.toml --format json")]
     Validate(ValidateArgs),
 
+    /// Model-check the scenario's transactions: sound verdicts, shortest counterexamples.
+    #[command(after_help = "Examples:\n  \
+        microcosm verify scenarios/web3-exchange.toml\n  \
+        microcosm verify shop.toml --transaction place-order --property 2pc.termination\n  \
+        microcosm verify shop.toml --max-states 1000000 --timeout 60 --format json\n\n\
+        Exit codes: 0 every verdict holds; 1 a property is violated, or a check was cut short \
+        by a bound (inconclusive) without --allow-inconclusive; 2 invalid input.")]
+    Verify(VerifyArgs),
+
     /// Print the scenario format's JSON Schema (draft-07).
     #[command(after_help = "Example:\n  \
         microcosm schema --output scenario.schema.json\n\n\
@@ -90,6 +99,49 @@ pub struct ValidateArgs {
     /// Scenario files, or directories searched for *.toml and *.json scenarios.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Scenario files, or directories searched for *.toml and *.json scenarios.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Check only this transaction.
+    #[arg(long, value_name = "NAME")]
+    pub transaction: Option<String>,
+
+    /// Check only this property (repeatable), e.g. 2pc.termination.
+    #[arg(long, value_name = "ID")]
+    pub property: Vec<String>,
+
+    /// Stop after generating this many states (the verdict is then inconclusive).
+    #[arg(long, value_name = "N")]
+    pub max_states: Option<usize>,
+
+    /// Do not explore deeper than this many steps (the verdict is then inconclusive).
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<usize>,
+
+    /// Stop after this many seconds per check (the verdict is then inconclusive).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+
+    /// Worker threads for safety checking.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub threads: usize,
+
+    /// Reduce by symmetry (interchangeable participants), exploring depth-first.
+    #[arg(long)]
+    pub symmetry: bool,
+
+    /// Exit 0 even when a check could not finish within its bounds.
+    #[arg(long)]
+    pub allow_inconclusive: bool,
 
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]

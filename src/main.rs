@@ -8,6 +8,7 @@ mod files;
 mod init;
 mod output;
 mod validate;
+mod verify;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -60,6 +61,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let color = cli.color.enabled();
     match cli.command {
         Command::Validate(args) => validate::run(&args, color),
+        Command::Verify(args) => verify::run(&args, color),
         Command::Schema(args) => {
             let schema = microcosm_model::schema::scenario_schema_json();
             output::write_report(args.output.as_deref(), schema.as_bytes())?;

@@ -330,7 +330,7 @@ fn completions_are_generated_for_each_shell() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for command in ["validate", "schema", "init", "completions"] {
+    for command in ["validate", "verify", "schema", "init", "completions"] {
         microcosm()
             .args([command, "--help"])
             .assert()

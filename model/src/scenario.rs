@@ -112,6 +112,21 @@ pub struct Scenario {
     /// Failure experiments to simulate, keyed by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub experiments: BTreeMap<String, Experiment>,
+    /// Verdicts this file is known to produce, keyed by check id
+    /// (`"cross-ledger/2pc.termination" = "violated"`): a gallery file that demonstrates a bug
+    /// passes the gate while the bug is found, and fails it once the bug is no longer found.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub expected_verdicts: BTreeMap<String, ExpectedVerdict>,
+}
+
+/// A verdict a scenario declares it expects of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExpectedVerdict {
+    /// The property holds (the rule passes).
+    Holds,
+    /// The property is violated (the rule fails): a known bug.
+    Violated,
 }
 
 impl Scenario {

@@ -323,6 +323,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 transactions: BTreeMap::new(),
                 monolith: None,
                 experiments: BTreeMap::new(),
+                expected_verdicts: BTreeMap::new(),
             };
             s.network.zones = vec!["z1".into(), "z2".into()];
             s.topics.insert(

@@ -798,3 +798,30 @@ fn wrong_types_are_located() {
         0,
     );
 }
+
+#[test]
+fn expected_verdicts_name_a_real_subject() {
+    let text = format!("{BASE}\n[expected_verdicts]\n\"ee/slo.s\" = \"violated\"\n");
+    assert_one(
+        &text,
+        codes::UNRESOLVED,
+        "no transaction or experiment `ee`",
+        "\"ee/slo.s\"",
+        0,
+    );
+    assert_eq!(errors(&text)[0].help.as_deref(), Some("did you mean `e`?"));
+    let ok = format!("{BASE}\n[expected_verdicts]\n\"e/slo.s\" = \"violated\"\n");
+    load(&ok).unwrap_or_else(|d| panic!("{d:?}"));
+}
+
+#[test]
+fn expected_verdicts_keys_are_check_ids() {
+    let text = format!("{BASE}\n[expected_verdicts]\n\"e/nothing\" = \"holds\"\n");
+    assert_one(
+        &text,
+        codes::INCONSISTENT,
+        "`e/nothing` is not a check id",
+        "\"e/nothing\"",
+        0,
+    );
+}

@@ -1,0 +1,38 @@
+//! Microcosm's model checker: sound verdicts on protocol models. Safety properties are checked
+//! with [stateright]; liveness under fairness with our own fair-cycle search over the explored
+//! graph ([`liveness`]); every result is a [`Verdict`] that says holds only when the whole
+//! reachable state space was explored, carries a replayable [`Counterexample`] when violated,
+//! and is inconclusive when a bound stopped exploration.
+//!
+//! Each protocol is one module (`two_phase_commit` now; sagas and circuit breakers next)
+//! implementing [`Protocol`]; [`catalogue`] lists every property id they report.
+//!
+//! ```
+//! use microcosm_checker::{CheckOptions, TwoPhaseConfig, verify_two_phase};
+//!
+//! let cfg = TwoPhaseConfig::with_participants(3);
+//! let verdicts = verify_two_phase("transfer", &cfg, &[], &CheckOptions::default()).unwrap();
+//! assert!(verdicts.iter().all(|v| v.status.holds()));
+//! ```
+
+pub mod catalogue;
+mod error;
+pub mod liveness;
+pub mod scenario;
+pub mod state_graph;
+pub mod trace;
+pub mod two_phase_commit;
+pub mod verdict;
+mod verify;
+
+pub use error::{Error, ErrorKind};
+pub use liveness::{ActionFairness, LassoPath, LivenessKind, LivenessProperty, find_fair_lasso};
+pub use state_graph::{Exploration, StateGraph};
+pub use trace::{ActionView, Counterexample, Describe, Lasso, Step, TraceId, replay};
+pub use two_phase_commit::{
+    CoordinatorCrash, TwoPhaseConfig, TwoPhaseFaults, TwoPhaseState, TwoPhaseSys, verify_two_phase,
+};
+pub use verdict::{
+    Bound, CheckOptions, OptionsUsed, Progress, ProgressHook, Stats, Status, Strategy, Verdict,
+};
+pub use verify::{Canonicalize, Protocol, verify};

@@ -1,0 +1,268 @@
+//! Verdicts and the options that produce them: one [`Verdict`] per (model, property), saying
+//! whether the property holds (the reachable state space was explored completely), is violated
+//! (with a counterexample), or is inconclusive (a bound or the timeout stopped exploration), with
+//! the statistics and the options actually applied. Everything here is `serde::Serialize` so the
+//! CLI can emit it as JSON without a mirror type.
+
+use crate::trace::Counterexample;
+use serde::{Serialize, Serializer};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The search order used for safety properties.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// Breadth-first: single-threaded counterexamples are shortest. Ignores symmetry.
+    #[default]
+    Bfs,
+    /// Depth-first: less memory, honours symmetry reduction, counterexamples not shortest.
+    Dfs,
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Strategy::Bfs => "bfs",
+            Strategy::Dfs => "dfs",
+        })
+    }
+}
+
+/// How to check. The defaults explore everything, breadth-first, on one thread.
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    /// Stop after generating this many states (revisits included, the count stateright reports
+    /// as `states`); unique states and graph memory are at most this. `None`: no bound.
+    pub max_states: Option<usize>,
+    /// Do not explore past this many steps from an initial state. `None`: no bound.
+    pub max_depth: Option<usize>,
+    /// Stop after this much wall-clock time per exploration. `None`: no limit.
+    pub timeout: Option<Duration>,
+    /// Worker threads for safety checking (0 is treated as 1). Liveness exploration is
+    /// single-threaded.
+    pub threads: usize,
+    /// Symmetry reduction for safety checking; implies depth-first search, since stateright's
+    /// breadth-first checker ignores symmetry.
+    pub symmetry: bool,
+    /// Search order for safety checking.
+    pub strategy: Strategy,
+    /// Called periodically with exploration progress (for a progress bar).
+    pub progress: Option<ProgressHook>,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        Self {
+            max_states: None,
+            max_depth: None,
+            timeout: None,
+            threads: 1,
+            symmetry: false,
+            strategy: Strategy::Bfs,
+            progress: None,
+        }
+    }
+}
+
+/// Progress of one running exploration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Which engine is running: `"safety"` (stateright) or `"liveness"` (the graph explorer).
+    pub phase: &'static str,
+    /// States generated so far, revisits included.
+    pub states_generated: u64,
+    /// Distinct states so far.
+    pub unique_states: u64,
+    /// Deepest level reached, in steps from an initial state.
+    pub max_depth: u64,
+    /// Time since this exploration started.
+    pub elapsed: Duration,
+}
+
+/// A progress callback, shared between threads.
+#[derive(Clone)]
+pub struct ProgressHook(Arc<dyn Fn(&Progress) + Send + Sync>);
+
+impl ProgressHook {
+    /// Wraps a callback.
+    pub fn new(f: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+
+    pub(crate) fn report(&self, progress: &Progress) {
+        (self.0)(progress)
+    }
+}
+
+impl fmt::Debug for ProgressHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ProgressHook(..)")
+    }
+}
+
+/// The outcome of checking one property.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Status {
+    /// The property holds on the whole reachable state space.
+    Holds,
+    /// The property is violated; the verdict carries the counterexample (for a `sometimes`
+    /// property: no reachable state satisfies it, so there is no trace to show).
+    Violated,
+    /// Exploration stopped before covering the state space and found no violation.
+    Inconclusive {
+        /// What stopped it.
+        reason: Bound,
+    },
+}
+
+impl Status {
+    /// Whether this is [`Status::Holds`].
+    pub fn holds(&self) -> bool {
+        matches!(self, Status::Holds)
+    }
+
+    /// Whether this is [`Status::Violated`].
+    pub fn is_violated(&self) -> bool {
+        matches!(self, Status::Violated)
+    }
+
+    /// Whether this is [`Status::Inconclusive`].
+    pub fn is_inconclusive(&self) -> bool {
+        matches!(self, Status::Inconclusive { .. })
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Status::Holds => f.write_str("holds"),
+            Status::Violated => f.write_str("violated"),
+            Status::Inconclusive { reason } => write!(f, "inconclusive ({reason})"),
+        }
+    }
+}
+
+/// Why an exploration was cut short.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "bound", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Bound {
+    /// `max_states` was reached with states left to explore.
+    MaxStates {
+        /// The bound.
+        limit: usize,
+    },
+    /// States at `max_depth` steps had successors that were not explored.
+    MaxDepth {
+        /// The bound.
+        limit: usize,
+    },
+    /// The timeout expired.
+    Timeout {
+        /// The timeout, in seconds.
+        #[serde(rename = "limit_s")]
+        seconds: f64,
+    },
+    /// The engine cannot decide this kind of property.
+    Unsupported {
+        /// What is unsupported.
+        what: String,
+    },
+}
+
+impl fmt::Display for Bound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Bound::MaxStates { limit } => write!(f, "stopped at --max-states {limit}"),
+            Bound::MaxDepth { limit } => write!(f, "stopped at --max-depth {limit}"),
+            Bound::Timeout { seconds } => write!(f, "stopped by the {seconds} s timeout"),
+            Bound::Unsupported { what } => write!(f, "unsupported: {what}"),
+        }
+    }
+}
+
+/// How much of the state space an exploration covered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Stats {
+    /// States generated, revisits included.
+    pub states_generated: u64,
+    /// Distinct states (orbits, under symmetry reduction).
+    pub unique_states: u64,
+    /// Deepest level reached, in steps from an initial state.
+    pub max_depth: u64,
+    /// Wall-clock time of the exploration.
+    #[serde(rename = "elapsed_s", serialize_with = "serialize_secs")]
+    pub elapsed: Duration,
+    /// Bytes held by the explored graph (liveness only; stateright does not expose its own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_bytes: Option<u64>,
+}
+
+impl Stats {
+    /// Unique states per second of wall-clock time.
+    pub fn unique_per_second(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.unique_states as f64 / secs
+        } else {
+            0.0
+        }
+    }
+}
+
+fn serialize_secs<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// The options that actually produced a verdict (which may differ from those asked for: for
+/// example symmetry forces depth-first search, and liveness is never symmetry-reduced).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OptionsUsed {
+    /// `"stateright"` for safety properties, `"fair-cycle"` for liveness.
+    pub engine: &'static str,
+    /// Search order.
+    pub strategy: Strategy,
+    /// Worker threads.
+    pub threads: usize,
+    /// Whether symmetry reduction was applied.
+    pub symmetry: bool,
+    /// The state bound, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_states: Option<usize>,
+    /// The depth bound, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_depth: Option<usize>,
+    /// The timeout in seconds, if any.
+    #[serde(rename = "timeout_s", skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<f64>,
+    /// Why the options used differ from those asked for, in words.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// The verdict on one property of one model.
+#[derive(Clone, Debug, Serialize)]
+pub struct Verdict {
+    /// The model checked: the scenario's transaction name.
+    pub model: String,
+    /// The protocol, e.g. `two_phase_commit`.
+    pub protocol: &'static str,
+    /// The property's stable id from the catalogue, e.g. `2pc.atomicity`.
+    pub property: &'static str,
+    /// Holds, violated or inconclusive.
+    #[serde(flatten)]
+    pub status: Status,
+    /// How much was explored.
+    pub stats: Stats,
+    /// The options that produced this verdict.
+    pub options: OptionsUsed,
+    /// For a violated property: the trace that violates it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counterexample: Option<Counterexample>,
+    /// For a `sometimes` property that holds: a trace reaching a witness state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub example: Option<Counterexample>,
+}

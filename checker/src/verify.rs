@@ -1,0 +1,476 @@
+//! The verification pipeline every protocol shares: resolve the requested property ids, check
+//! the safety properties (`always`, `sometimes`) with stateright's checker, check the liveness
+//! properties with our fair-cycle search, and turn each outcome into a sound [`Verdict`]. This is
+//! where the stateright pitfalls are handled: a run stopped by a bound or the timeout is
+//! inconclusive (stateright's `is_done()` cannot tell), symmetry forces depth-first search
+//! (breadth-first ignores it), and `eventually` is never delegated to stateright.
+
+use crate::catalogue;
+use crate::error::{Error, ErrorKind};
+use crate::liveness::{ActionFairness, LivenessProperty, find_fair_lasso};
+use crate::state_graph::{Limits, explore, shortest_path_to};
+use crate::trace::{Counterexample, Describe, TraceId, action_indices};
+use crate::verdict::{
+    Bound, CheckOptions, OptionsUsed, Progress, Stats, Status, Strategy, Verdict,
+};
+use stateright::{Checker, Expectation, Model};
+use std::fmt::Debug;
+use std::hash::Hash;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Maps a state to the canonical member of its symmetry class.
+pub type Canonicalize<S> = fn(&S) -> S;
+
+/// A protocol model the pipeline can verify: a stateright [`Model`] whose `properties()` are its
+/// safety properties, plus descriptions for traces, a fairness classifier and liveness
+/// properties. Each protocol module implements it once.
+pub trait Protocol:
+    Describe<
+        State: Hash + Eq + Clone + Debug + Send + Sync + 'static,
+        Action: Clone + PartialEq + Debug + Send + Sync + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+    /// The protocol's name as the catalogue spells it, e.g. `two_phase_commit`.
+    const PROTOCOL: &'static str;
+
+    /// How fairness treats `action` (see [`ActionFairness`]).
+    fn fairness(&self, action: &Self::Action) -> ActionFairness;
+
+    /// The liveness properties, checked by the fair-cycle search.
+    fn liveness_properties(&self) -> Vec<LivenessProperty<Self>>;
+
+    /// A canonical representative of a state's symmetry class, if the protocol has symmetry.
+    fn symmetry(&self) -> Option<Canonicalize<Self::State>> {
+        None
+    }
+}
+
+/// Checks `properties` (all of the protocol's when empty) of `model`, one verdict each, in the
+/// order asked (catalogue order when empty). `name` is the model's name in reports (the
+/// scenario's transaction).
+pub fn verify<P: Protocol>(
+    name: &str,
+    model: &P,
+    properties: &[&str],
+    opts: &CheckOptions,
+) -> Result<Vec<Verdict>, Error> {
+    let safety: Vec<&'static str> = model.properties().iter().map(|p| p.name).collect();
+    let liveness = model.liveness_properties();
+    let known: Vec<&'static str> = safety
+        .iter()
+        .copied()
+        .chain(liveness.iter().map(|p| p.name))
+        .collect();
+    let wanted: Vec<&'static str> = if properties.is_empty() {
+        let mut all = known.clone();
+        // Catalogue order, so reports are stable whatever order the model lists them in.
+        all.sort_by_key(|id| {
+            catalogue::CATALOGUE
+                .iter()
+                .position(|p| p.id == *id)
+                .unwrap_or(usize::MAX)
+        });
+        all
+    } else {
+        properties
+            .iter()
+            .map(|id| {
+                known.iter().copied().find(|k| k == id).ok_or_else(|| {
+                    Error::from(ErrorKind::UnknownProperty {
+                        id: (*id).to_owned(),
+                        protocol: P::PROTOCOL,
+                        known: known.clone(),
+                    })
+                })
+            })
+            .collect::<Result<_, _>>()?
+    };
+
+    let mut verdicts = Vec::new();
+    if wanted.iter().any(|id| safety.contains(id)) {
+        verdicts.extend(check_safety(name, model, &wanted, opts));
+    }
+    let live: Vec<LivenessProperty<P>> = liveness
+        .into_iter()
+        .filter(|p| wanted.contains(&p.name))
+        .collect();
+    if !live.is_empty() {
+        verdicts.extend(check_liveness(name, model, &live, opts));
+    }
+    verdicts.sort_by_key(|v| wanted.iter().position(|id| *id == v.property));
+    Ok(verdicts)
+}
+
+/// Runs stateright once over all safety properties and reports those in `wanted`.
+fn check_safety<P: Protocol>(
+    name: &str,
+    model: &P,
+    wanted: &[&'static str],
+    opts: &CheckOptions,
+) -> Vec<Verdict> {
+    let threads = opts.threads.max(1);
+    let mut notes = Vec::new();
+    let symmetry = if opts.symmetry {
+        let f = model.symmetry();
+        if f.is_none() {
+            notes.push(format!(
+                "{} has no symmetry reduction; checked the full state space",
+                P::PROTOCOL
+            ));
+        }
+        f
+    } else {
+        None
+    };
+    let strategy = if symmetry.is_some() {
+        if opts.strategy == Strategy::Bfs {
+            notes.push(
+                "symmetry reduction needs depth-first search (stateright's breadth-first \
+                 checker ignores it); counterexamples may not be shortest"
+                    .to_owned(),
+            );
+        }
+        Strategy::Dfs
+    } else {
+        opts.strategy
+    };
+    if threads > 1 && strategy == Strategy::Bfs {
+        notes.push("with several threads, counterexamples may not be shortest".to_owned());
+    }
+
+    let mut builder = model.clone().checker().threads(threads);
+    if let Some(limit) = opts.max_states {
+        builder = builder.target_state_count(limit.max(1));
+    }
+    if let Some(limit) = opts.max_depth {
+        // stateright numbers the initial states depth 1 and skips (unchecked) every state at
+        // depth >= target, so states up to `limit` steps deep are checked with `limit + 2`.
+        builder = builder.target_max_depth(limit + 2);
+    }
+    if let Some(timeout) = opts.timeout {
+        builder = builder.timeout(timeout);
+    }
+    if let Some(f) = symmetry {
+        builder = builder.symmetry_fn(f);
+    }
+    let start = Instant::now();
+    let outcome = match strategy {
+        Strategy::Bfs => run(builder.spawn_bfs(), start, opts),
+        Strategy::Dfs => run(builder.spawn_dfs(), start, opts),
+    };
+
+    let options = OptionsUsed {
+        engine: "stateright",
+        strategy,
+        threads,
+        symmetry: symmetry.is_some(),
+        max_states: opts.max_states,
+        max_depth: opts.max_depth,
+        timeout: opts.timeout.map(|t| t.as_secs_f64()),
+        notes,
+    };
+    model
+        .properties()
+        .into_iter()
+        .filter(|p| wanted.contains(&p.name))
+        .map(|p| {
+            let found = outcome.discoveries.iter().find(|(n, _)| *n == p.name);
+            let trace = found.map(|(_, path)| {
+                let condition = p.condition;
+                let wanted_value = !matches!(p.expectation, Expectation::Always);
+                let is_target = |s: &P::State| condition(model, s) == wanted_value;
+                // A path no longer than stateright's exists, so this search cannot come back
+                // empty unless the state bound stops it; then stateright's path is still valid.
+                match shortest_path_to(model, &is_target, path.last_state_index(), opts.max_states)
+                {
+                    Some((init, states, indices)) => {
+                        let actions = actions_at(model, &states, &indices);
+                        let id = TraceId {
+                            init,
+                            actions: indices,
+                            loop_to: None,
+                        };
+                        Counterexample::from_path(model, p.name, id, &states, &actions)
+                    }
+                    None => counterexample(model, p.name, path),
+                }
+            });
+            let (status, counterexample, example) = match (&p.expectation, trace) {
+                (Expectation::Always, Some(t)) => (Status::Violated, Some(t), None),
+                (Expectation::Sometimes, Some(t)) => (Status::Holds, None, Some(t)),
+                (Expectation::Always | Expectation::Sometimes, None) => {
+                    match &outcome.cut {
+                        Some(bound) => (
+                            Status::Inconclusive {
+                                reason: bound.clone(),
+                            },
+                            None,
+                            None,
+                        ),
+                        // Complete: `always` found no counterexample; `sometimes` no witness.
+                        None if matches!(p.expectation, Expectation::Always) => {
+                            (Status::Holds, None, None)
+                        }
+                        None => (Status::Violated, None, None),
+                    }
+                }
+                // stateright's `eventually` only inspects terminal states; liveness goes
+                // through `Protocol::liveness_properties` instead.
+                (Expectation::Eventually, _) => (
+                    Status::Inconclusive {
+                        reason: Bound::Unsupported {
+                            what: "stateright `eventually` properties are unsound on cycles; \
+                                   declare a liveness property"
+                                .to_owned(),
+                        },
+                    },
+                    None,
+                    None,
+                ),
+            };
+            Verdict {
+                model: name.to_owned(),
+                protocol: P::PROTOCOL,
+                property: p.name,
+                status,
+                stats: outcome.stats,
+                options: options.clone(),
+                counterexample,
+                example,
+            }
+        })
+        .collect()
+}
+
+/// What a stateright run produced.
+struct SafetyOutcome<S, A> {
+    stats: Stats,
+    cut: Option<Bound>,
+    discoveries: Vec<(&'static str, stateright::Path<S, A>)>,
+}
+
+/// Waits for a spawned stateright checker (reporting progress if asked) and works out whether
+/// it covered everything.
+fn run<M, C>(
+    mut checker: C,
+    start: Instant,
+    opts: &CheckOptions,
+) -> SafetyOutcome<M::State, M::Action>
+where
+    M: Model,
+    M::State: Clone + PartialEq,
+    M::Action: Clone + PartialEq,
+    C: Checker<M>,
+{
+    let handles: Vec<JoinHandle<()>> = checker.handles();
+    if let Some(hook) = &opts.progress {
+        // Poll with a growing interval so small models are not slowed by the sleep.
+        let mut pause = Duration::from_millis(1);
+        while !handles.iter().all(JoinHandle::is_finished) {
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(200));
+            hook.report(&Progress {
+                phase: "safety",
+                states_generated: checker.state_count() as u64,
+                unique_states: checker.unique_state_count() as u64,
+                max_depth: checker.max_depth().saturating_sub(1) as u64,
+                elapsed: start.elapsed(),
+            });
+        }
+    }
+    for h in handles {
+        h.join().expect("a stateright checker thread panicked");
+    }
+    let elapsed = start.elapsed();
+    let generated = checker.state_count();
+    let depth = checker.max_depth();
+    if let Some(hook) = &opts.progress {
+        hook.report(&Progress {
+            phase: "safety",
+            states_generated: generated as u64,
+            unique_states: checker.unique_state_count() as u64,
+            max_depth: depth.saturating_sub(1) as u64,
+            elapsed,
+        });
+    }
+
+    // stateright's `is_done()` is also true after a bound, so decide completeness ourselves.
+    // Each test errs towards "inconclusive": a run that happened to finish exactly at a bound
+    // is reported as cut short, never the reverse.
+    let cut = if let Some(limit) = opts.max_depth
+        && depth >= limit + 2
+    {
+        // A state past the bound was dequeued and skipped unexplored.
+        Some(Bound::MaxDepth { limit })
+    } else if let Some(limit) = opts.max_states
+        && generated >= limit.max(1)
+    {
+        Some(Bound::MaxStates { limit })
+    } else if let Some(timeout) = opts.timeout
+        && elapsed >= timeout
+    {
+        Some(Bound::Timeout {
+            seconds: timeout.as_secs_f64(),
+        })
+    } else {
+        None
+    };
+    let mut discoveries: Vec<_> = checker.discoveries().into_iter().collect();
+    discoveries.sort_by_key(|(n, _)| *n);
+    SafetyOutcome {
+        stats: Stats {
+            states_generated: generated as u64,
+            unique_states: checker.unique_state_count() as u64,
+            max_depth: depth.saturating_sub(1) as u64,
+            elapsed,
+            graph_bytes: None,
+        },
+        cut,
+        discoveries,
+    }
+}
+
+/// Turns a stateright discovery path into a replayable counterexample.
+fn counterexample<P: Protocol>(
+    model: &P,
+    property: &'static str,
+    path: &stateright::Path<P::State, P::Action>,
+) -> Counterexample {
+    let (states, actions): (Vec<P::State>, Vec<Option<P::Action>>) =
+        path.clone().into_vec().into_iter().unzip();
+    let actions: Vec<P::Action> = actions.into_iter().flatten().collect();
+    let init = model
+        .init_states()
+        .iter()
+        .position(|s| *s == states[0])
+        .expect("a discovery starts in an initial state");
+    let indices = action_indices(model, &states, &actions)
+        .expect("a discovery's actions are enabled along its path");
+    let id = TraceId {
+        init,
+        actions: indices,
+        loop_to: None,
+    };
+    Counterexample::from_path(model, property, id, &states, &actions)
+}
+
+/// The actions at `indices` along `states` (`indices[i]` is taken in `states[i]`).
+fn actions_at<M: Model>(model: &M, states: &[M::State], indices: &[usize]) -> Vec<M::Action> {
+    let mut buf = Vec::new();
+    states
+        .iter()
+        .zip(indices)
+        .map(|(s, &i)| {
+            buf.clear();
+            model.actions(s, &mut buf);
+            buf.swap_remove(i)
+        })
+        .collect()
+}
+
+/// Length in steps of a stateright path.
+trait PathLen {
+    fn last_state_index(&self) -> usize;
+}
+
+impl<S, A> PathLen for stateright::Path<S, A>
+where
+    S: Clone,
+    A: Clone,
+{
+    fn last_state_index(&self) -> usize {
+        self.clone().into_actions().len()
+    }
+}
+
+/// Explores the graph once and checks each liveness property on it.
+fn check_liveness<P: Protocol>(
+    name: &str,
+    model: &P,
+    properties: &[LivenessProperty<P>],
+    opts: &CheckOptions,
+) -> Vec<Verdict> {
+    let mut notes = Vec::new();
+    if opts.symmetry {
+        notes.push(
+            "liveness is checked without symmetry reduction: per-action fairness is not \
+             preserved by the quotient graph"
+                .to_owned(),
+        );
+    }
+    if opts.threads > 1 {
+        notes.push("the liveness explorer is single-threaded".to_owned());
+    }
+    if opts.strategy != Strategy::Bfs {
+        notes.push("the liveness explorer is breadth-first, for shortest prefixes".to_owned());
+    }
+    let limits = Limits {
+        max_states: opts.max_states,
+        max_depth: opts.max_depth,
+        timeout: opts.timeout,
+    };
+    let fairness = |a: &P::Action| model.fairness(a);
+    let exploration = explore(model, &fairness, limits, opts.progress.as_ref());
+    let options = OptionsUsed {
+        engine: "fair-cycle",
+        strategy: Strategy::Bfs,
+        threads: 1,
+        symmetry: false,
+        max_states: opts.max_states,
+        max_depth: opts.max_depth,
+        timeout: opts.timeout.map(|t| t.as_secs_f64()),
+        notes,
+    };
+    properties
+        .iter()
+        .map(|property| {
+            let start = Instant::now();
+            let lasso = find_fair_lasso(model, &exploration.graph, property);
+            let mut stats = exploration.stats;
+            stats.elapsed += start.elapsed();
+            let (status, counterexample) = match (lasso, &exploration.cut) {
+                (Some(lasso), _) => {
+                    let graph = &exploration.graph;
+                    let states: Vec<P::State> = lasso
+                        .states
+                        .iter()
+                        .map(|&s| graph.state(s).clone())
+                        .collect();
+                    // Re-derive the actions from their indices so the trace shows exactly what
+                    // replay will do.
+                    let indices: Vec<usize> = lasso.actions.iter().map(|&a| a as usize).collect();
+                    let actions = actions_at(model, &states, &indices);
+                    let id = TraceId {
+                        init: lasso.init,
+                        actions: indices,
+                        loop_to: Some(lasso.loop_to),
+                    };
+                    let cex =
+                        Counterexample::from_path(model, property.name, id, &states, &actions);
+                    (Status::Violated, Some(cex))
+                }
+                (None, Some(bound)) => (
+                    Status::Inconclusive {
+                        reason: bound.clone(),
+                    },
+                    None,
+                ),
+                (None, None) => (Status::Holds, None),
+            };
+            Verdict {
+                model: name.to_owned(),
+                protocol: P::PROTOCOL,
+                property: property.name,
+                status,
+                stats,
+                options: options.clone(),
+                counterexample,
+                example: None,
+            }
+        })
+        .collect()
+}

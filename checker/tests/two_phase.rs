@@ -1,0 +1,245 @@
+//! End-to-end checks of the two-phase commit verdicts through the public API: agreement across
+//! symmetry and thread counts, replayable counterexamples, the JSON shape, bounds and progress.
+
+use microcosm_checker::catalogue::{TWO_PC_ATOMICITY, TWO_PC_TERMINATION, TWO_PC_VALIDITY};
+use microcosm_checker::{
+    CheckOptions, CoordinatorCrash, Describe, ProgressHook, Status, TwoPhaseConfig, TwoPhaseFaults,
+    TwoPhaseSys, Verdict, replay, verify_two_phase,
+};
+use proptest::prelude::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+fn faults_strategy(n: usize) -> impl Strategy<Value = TwoPhaseFaults> {
+    // With four participants, participant crashes and message loss multiply the state space
+    // (~550k states); keep those to two and three participants so the debug test stays fast.
+    let heavy = n <= 3;
+    (
+        prop_oneof![
+            Just(CoordinatorCrash::None),
+            Just(CoordinatorCrash::Permanent),
+            Just(CoordinatorCrash::RecoverWithLog)
+        ],
+        any::<[bool; 4]>(),
+        any::<[bool; 2]>(),
+    )
+        .prop_map(move |(coordinator_crash, b, h)| TwoPhaseFaults {
+            coordinator_crash,
+            participant_crash: heavy && h[0],
+            message_loss: heavy && h[1],
+            participant_timeout: b[0],
+            cooperative_termination: b[1],
+            presumed_abort: b[2],
+        })
+}
+
+fn config() -> impl Strategy<Value = TwoPhaseConfig> {
+    (2usize..=4)
+        .prop_flat_map(|n| (Just(n), faults_strategy(n)))
+        .prop_map(|(n, faults)| TwoPhaseConfig::with_participants(n).faults(faults))
+}
+
+fn statuses(verdicts: &[Verdict]) -> Vec<(&'static str, Status)> {
+    verdicts
+        .iter()
+        .map(|v| (v.property, v.status.clone()))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Symmetry reduction and parallelism are optimisations: they must never change a verdict.
+    #[test]
+    fn verdicts_agree_with_and_without_symmetry_and_threads(cfg in config()) {
+        let base = verify_two_phase("p", &cfg, &[], &CheckOptions::default()).unwrap();
+        prop_assert_eq!(base.len(), 3);
+        let safety = [TWO_PC_ATOMICITY, TWO_PC_VALIDITY];
+        for (symmetry, threads) in [(true, 1), (false, 2), (true, 2)] {
+            let opts = CheckOptions { symmetry, threads, ..CheckOptions::default() };
+            let other = verify_two_phase("p", &cfg, &safety, &opts).unwrap();
+            prop_assert_eq!(statuses(&base[..2]), statuses(&other), "symmetry={} threads={}", symmetry, threads);
+            if symmetry {
+                prop_assert!(other[0].stats.unique_states <= base[0].stats.unique_states);
+            } else {
+                prop_assert_eq!(other[0].stats.unique_states, base[0].stats.unique_states);
+            }
+        }
+        // Termination is violated exactly when the coordinator can vanish for good.
+        let blocked = cfg.faults.coordinator_crash == CoordinatorCrash::Permanent;
+        prop_assert_eq!(base[2].status.is_violated(), blocked, "{:?}", cfg.faults);
+        // Our explorer and stateright see the same state space.
+        prop_assert_eq!(base[2].stats.unique_states, base[0].stats.unique_states);
+    }
+}
+
+#[test]
+fn every_counterexample_replays_to_the_states_it_describes() {
+    for faults in [
+        TwoPhaseFaults {
+            coordinator_crash: CoordinatorCrash::Permanent,
+            ..TwoPhaseFaults::default()
+        },
+        TwoPhaseFaults {
+            coordinator_crash: CoordinatorCrash::Permanent,
+            cooperative_termination: true,
+            participant_crash: true,
+            message_loss: true,
+            ..TwoPhaseFaults::default()
+        },
+    ] {
+        let cfg = TwoPhaseConfig {
+            coordinator: "ledger".into(),
+            participants: vec!["payments".into(), "inventory".into(), "shipping".into()],
+            faults,
+        };
+        let model = TwoPhaseSys::new(cfg.clone()).unwrap();
+        let v = verify_two_phase("t", &cfg, &[TWO_PC_TERMINATION], &CheckOptions::default())
+            .unwrap()
+            .remove(0);
+        let cex = v.counterexample.expect("violated");
+        let states = replay(&model, &cex.trace_id).unwrap();
+        assert_eq!(states.len(), cex.steps.len() + 1);
+        // Rebuild every state's fields from the initial state and the listed changes.
+        let mut fields: Vec<(String, String)> = cex
+            .initial_state
+            .iter()
+            .map(|f| (f.name.clone(), f.value.clone()))
+            .collect();
+        assert_eq!(fields, model.describe_state(&states[0]));
+        for (step, state) in cex.steps.iter().zip(&states[1..]) {
+            for c in &step.changes {
+                let field = fields.iter_mut().find(|(n, _)| *n == c.field).unwrap();
+                assert_eq!(field.1, c.before);
+                field.1 = c.after.clone();
+            }
+            assert_eq!(
+                fields,
+                model.describe_state(state),
+                "after step {}",
+                step.number
+            );
+        }
+        // A blocked participant, a crashed coordinator.
+        let last = states.last().unwrap();
+        assert!(last.tm_crashed());
+    }
+}
+
+#[test]
+fn a_tampered_trace_id_is_rejected() {
+    let model = TwoPhaseSys::plain(2);
+    assert!(replay(&model, "0/1/0").is_ok());
+    assert!(replay(&model, "0/99").is_err(), "no such action");
+    assert!(replay(&model, "1").is_err(), "no such initial state");
+    assert!(replay(&model, "0/1@0").is_err(), "does not loop");
+    assert!(replay(&model, "zero").is_err());
+    assert!(replay(&model, "").is_err());
+}
+
+#[test]
+fn verdicts_serialize_as_documented() {
+    let cfg = TwoPhaseConfig::with_participants(2).faults(TwoPhaseFaults {
+        coordinator_crash: CoordinatorCrash::Permanent,
+        ..TwoPhaseFaults::default()
+    });
+    let verdicts = verify_two_phase("xfer", &cfg, &[], &CheckOptions::default()).unwrap();
+    let json = serde_json::to_value(&verdicts).unwrap();
+    let atomicity = &json[0];
+    assert_eq!(atomicity["model"], "xfer");
+    assert_eq!(atomicity["protocol"], "two_phase_commit");
+    assert_eq!(atomicity["property"], "2pc.atomicity");
+    assert_eq!(atomicity["status"], "holds");
+    assert_eq!(
+        atomicity["stats"]["unique_states"], 112,
+        "2 × TwoPhase(2) = 2 × 56"
+    );
+    assert_eq!(atomicity["options"]["engine"], "stateright");
+    assert_eq!(atomicity["options"]["strategy"], "bfs");
+    assert!(atomicity.get("counterexample").is_none());
+    let termination = &json[2];
+    assert_eq!(termination["status"], "violated");
+    let cex = &termination["counterexample"];
+    assert!(cex["steps"].as_array().unwrap().len() >= 2);
+    assert_eq!(cex["steps"][0]["number"], 1);
+    assert!(cex["steps"][0]["changes"][0]["before"].is_string());
+    assert_eq!(cex["lasso"]["kind"], "stutter");
+    assert!(
+        cex["trace_id"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("@{}", cex["steps"].as_array().unwrap().len()))
+    );
+
+    let inconclusive = verify_two_phase(
+        "xfer",
+        &cfg,
+        &[TWO_PC_ATOMICITY],
+        &CheckOptions {
+            max_states: Some(10),
+            ..CheckOptions::default()
+        },
+    )
+    .unwrap();
+    let json = serde_json::to_value(&inconclusive[0]).unwrap();
+    assert_eq!(json["status"], "inconclusive");
+    assert_eq!(json["reason"]["bound"], "max_states");
+    assert_eq!(json["reason"]["limit"], 10);
+}
+
+#[test]
+fn a_timeout_that_strikes_is_inconclusive_never_holds() {
+    let cfg = TwoPhaseConfig::with_participants(6);
+    let verdicts = verify_two_phase(
+        "t",
+        &cfg,
+        &[],
+        &CheckOptions {
+            timeout: Some(Duration::from_millis(1)),
+            ..CheckOptions::default()
+        },
+    )
+    .unwrap();
+    for v in verdicts {
+        assert!(v.status.is_inconclusive(), "{}: {}", v.property, v.status);
+    }
+}
+
+#[test]
+fn progress_reaches_the_final_counts() {
+    let last_unique = Arc::new(AtomicU64::new(0));
+    let calls = Arc::new(AtomicU64::new(0));
+    let hook = {
+        let (last_unique, calls) = (Arc::clone(&last_unique), Arc::clone(&calls));
+        ProgressHook::new(move |p| {
+            calls.fetch_add(1, Ordering::Relaxed);
+            last_unique.store(p.unique_states, Ordering::Relaxed);
+        })
+    };
+    let opts = CheckOptions {
+        progress: Some(hook),
+        ..CheckOptions::default()
+    };
+    let cfg = TwoPhaseConfig::with_participants(4);
+    let verdicts = verify_two_phase("t", &cfg, &[], &opts).unwrap();
+    assert!(verdicts.iter().all(|v| v.status.holds()));
+    assert!(
+        calls.load(Ordering::Relaxed) >= 2,
+        "one final report per engine"
+    );
+    assert_eq!(last_unique.load(Ordering::Relaxed), 1_568);
+}
+
+/// The seven-participant count takes about a second in release mode and far longer in debug:
+/// run with `cargo test --release -p microcosm-checker -- --ignored`.
+#[test]
+#[ignore = "slow in debug builds; run with --release -- --ignored"]
+fn seven_participants_match_the_published_count() {
+    let cfg = TwoPhaseConfig::with_participants(7);
+    let verdicts = verify_two_phase("t", &cfg, &[], &CheckOptions::default()).unwrap();
+    for v in &verdicts {
+        assert!(v.status.holds(), "{}", v.property);
+        assert_eq!(v.stats.unique_states, 296_448, "{}", v.property);
+    }
+}

@@ -1,0 +1,249 @@
+//! `microcosm verify`: model-check every transaction (and policy) a scenario declares and print
+//! one verdict per (subject, property), with the counterexample of each violation as a numbered
+//! list and a message-sequence chart. Exit 0 when all hold, 1 when one is violated or
+//! inconclusive (unless `--allow-inconclusive`), 2 when the input is invalid.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use anyhow::bail;
+use microcosm_checker::{CheckOptions, ProgressHook, Strategy, Verdict, catalogue};
+use microcosm_model::{LoadedScenario, Target};
+use serde_json::json;
+
+use crate::Outcome;
+use crate::cli::{Format, VerifyArgs};
+use crate::files::scenario_files;
+use crate::output::{json_begin, json_line, write_report};
+
+/// The checker options the command line asks for.
+pub fn check_options(args: &VerifyArgs) -> anyhow::Result<CheckOptions> {
+    if let Some(t) = args.timeout
+        && !(t > 0.0 && t.is_finite())
+    {
+        bail!("--timeout must be a positive number of seconds, not {t}");
+    }
+    Ok(CheckOptions {
+        max_states: args.max_states,
+        max_depth: args.max_depth,
+        timeout: args.timeout.map(Duration::from_secs_f64),
+        threads: args.threads.max(1),
+        symmetry: args.symmetry,
+        strategy: if args.symmetry {
+            Strategy::Dfs
+        } else {
+            Strategy::Bfs
+        },
+        progress: None,
+    })
+}
+
+/// A verdict with where its subject is written.
+pub struct Located {
+    pub file: String,
+    pub verdict: Verdict,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Runs every matching job of one scenario.
+pub fn verify_scenario(
+    loaded: &LoadedScenario,
+    transaction: Option<&str>,
+    properties: &[String],
+    opts: &CheckOptions,
+) -> anyhow::Result<Vec<Located>> {
+    let file = loaded.source.path.display().to_string();
+    let mut out = Vec::new();
+    for job in microcosm_checker::scenario::jobs(&loaded.scenario) {
+        if transaction.is_some_and(|t| t != job.subject) {
+            continue;
+        }
+        let available = job.properties();
+        let wanted: Vec<&str> = properties
+            .iter()
+            .map(String::as_str)
+            .filter(|p| available.contains(p))
+            .collect();
+        if !properties.is_empty() && wanted.is_empty() {
+            continue;
+        }
+        let location = loaded.locate(&job.at, Target::Key);
+        for verdict in job.run(&wanted, opts)? {
+            out.push(Located {
+                file: file.clone(),
+                verdict,
+                line: location.line,
+                column: location.column,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn progress_hook() -> Option<ProgressHook> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg}").expect("a valid template"),
+    );
+    Some(ProgressHook::new(move |p| {
+        let rate = p.unique_states as f64 / p.elapsed.as_secs_f64().max(1e-9);
+        bar.set_message(format!(
+            "{}: {} unique states ({:.0}/s), {} generated, depth {}",
+            p.phase, p.unique_states, rate, p.states_generated, p.max_depth
+        ));
+        bar.tick();
+        if p.phase.ends_with("done") {
+            bar.finish_and_clear();
+        }
+    }))
+}
+
+pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
+    let mut opts = check_options(args)?;
+    for p in &args.property {
+        if catalogue::lookup(p).is_none() && !p.starts_with("saga.") {
+            let ids: Vec<&str> = catalogue::CATALOGUE.iter().map(|p| p.id).collect();
+            let hint = microcosm_model::diagnostic::did_you_mean(p, ids.iter().copied())
+                .map(|c| format!("; did you mean `{c}`?"))
+                .unwrap_or_else(|| format!("; known: {}", ids.join(", ")));
+            bail!("no property `{p}`{hint}");
+        }
+    }
+    if args.format == Format::Human {
+        opts.progress = progress_hook();
+    }
+    let (files, walk_errors) = scenario_files(&args.paths);
+    if let Some((path, e)) = walk_errors.first() {
+        bail!("{}: {e}", path.display());
+    }
+    let mut results = Vec::new();
+    let mut invalid = false;
+    let mut stderr = std::io::stderr().lock();
+    for file in &files {
+        match microcosm_model::load(file) {
+            Ok(loaded) => {
+                if let Some(t) = &args.transaction
+                    && !loaded.scenario.transactions.contains_key(t)
+                {
+                    let names = loaded.scenario.transactions.keys().map(String::as_str);
+                    let hint = microcosm_model::diagnostic::did_you_mean(t, names)
+                        .map(|c| format!("; did you mean `{c}`?"))
+                        .unwrap_or_default();
+                    bail!("{}: no transaction `{t}`{hint}", file.display());
+                }
+                results.extend(verify_scenario(
+                    &loaded,
+                    args.transaction.as_deref(),
+                    &args.property,
+                    &opts,
+                )?);
+            }
+            Err(e) => {
+                invalid = true;
+                for d in &e.diagnostics {
+                    write!(stderr, "{}", d.render(color))?;
+                }
+            }
+        }
+    }
+    drop(stderr);
+
+    let holds = results.iter().filter(|r| r.verdict.status.holds()).count();
+    let violated = results
+        .iter()
+        .filter(|r| r.verdict.status.is_violated())
+        .count();
+    let inconclusive = results.len() - holds - violated;
+    let mut out = Vec::new();
+    match args.format {
+        Format::Human => write_human(&mut out, &results)?,
+        Format::Json => {
+            json_begin(&mut out, "verify");
+            for r in &results {
+                json_line(&mut out, "verdict", &verdict_json(r));
+            }
+            json_line(
+                &mut out,
+                "summary",
+                &json!({ "verdicts": results.len(), "holds": holds, "violated": violated, "inconclusive": inconclusive }),
+            );
+            json_line(&mut out, "end", &json!({}));
+        }
+    }
+    if args.format == Format::Human {
+        writeln!(
+            out,
+            "\n{} verdict{}: {holds} hold, {violated} violated, {inconclusive} inconclusive",
+            results.len(),
+            if results.len() == 1 { "" } else { "s" }
+        )?;
+    }
+    write_report(None, &out)?;
+    Ok(if invalid {
+        Outcome::Invalid
+    } else if violated > 0 || (inconclusive > 0 && !args.allow_inconclusive) {
+        Outcome::Fail
+    } else {
+        Outcome::Pass
+    })
+}
+
+/// The JSON `verdict` record: the checker's verdict plus the file, check id and location.
+pub fn verdict_json(r: &Located) -> serde_json::Value {
+    let mut data = serde_json::to_value(&r.verdict).expect("verdicts serialise");
+    let object = data.as_object_mut().expect("a verdict is an object");
+    object.insert("file".into(), json!(r.file));
+    object.insert(
+        "check".into(),
+        json!(format!("{}/{}", r.verdict.model, r.verdict.property)),
+    );
+    object.insert("kind".into(), json!("verify"));
+    object.insert("line".into(), json!(r.line));
+    object.insert("column".into(), json!(r.column));
+    data
+}
+
+fn write_human(out: &mut Vec<u8>, results: &[Located]) -> anyhow::Result<()> {
+    let mut last: Option<(&str, &str)> = None;
+    for r in results {
+        let v = &r.verdict;
+        if last != Some((&r.file, &v.model)) {
+            if last.is_none_or(|(f, _)| f != r.file) {
+                writeln!(out, "{}", r.file)?;
+            }
+            writeln!(out, "  {} ({}, line {})", v.model, v.protocol, r.line)?;
+            last = Some((&r.file, &v.model));
+        }
+        let status = match &v.status {
+            microcosm_checker::Status::Holds => "holds".to_owned(),
+            microcosm_checker::Status::Violated => "VIOLATED".to_owned(),
+            microcosm_checker::Status::Inconclusive { .. } => "inconclusive".to_owned(),
+        };
+        let detail = match &v.status {
+            microcosm_checker::Status::Inconclusive { reason } => format!("{reason}"),
+            _ => format!(
+                "{} unique states, depth {}, {:.2} s",
+                v.stats.unique_states,
+                v.stats.max_depth,
+                v.stats.elapsed.as_secs_f64()
+            ),
+        };
+        writeln!(out, "    {status:<13} {:<28} {detail}", v.property)?;
+        if let Some(trace) = &v.counterexample {
+            writeln!(out, "\n      counterexample ({}:{}):", r.file, r.line)?;
+            for line in trace.render_steps().lines() {
+                writeln!(out, "      {line}")?;
+            }
+            writeln!(out, "\n      message sequence:")?;
+            for line in trace.render_msc().lines() {
+                writeln!(out, "      {line}")?;
+            }
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,224 @@
+//! End-to-end tests of `microcosm verify`: verdicts and exit codes on real scenario files,
+//! counterexamples that name the property and the scenario line, bounds that make a verdict
+//! inconclusive, and input errors that exit 2.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn microcosm() -> Command {
+    let mut cmd = Command::cargo_bin("microcosm").expect("the binary builds");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+/// A scenario with one two-phase commit whose coordinator may crash as `crash` says.
+fn two_phase(dir: &Path, crash: &str) -> std::path::PathBuf {
+    let path = dir.join("transfer.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"name = "transfer"
+
+[services.ledger.endpoints.transfer]
+[services.spot.endpoints.debit]
+[services.margin.endpoints.credit]
+
+[transactions.move-funds]
+protocol = "two_phase_commit"
+coordinator = "ledger"
+participants = ["spot", "margin"]
+faults = {{ coordinator_crash = "{crash}" }}
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn json_lines(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn the_textbook_protocol_holds_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = two_phase(dir.path(), "none");
+    microcosm()
+        .arg("verify")
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "3 verdicts: 3 hold, 0 violated, 0 inconclusive",
+        ));
+}
+
+#[test]
+fn a_blocking_coordinator_crash_is_a_violation_with_a_located_counterexample() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = two_phase(dir.path(), "permanent");
+    let output = microcosm()
+        .arg("verify")
+        .arg(&file)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("VIOLATED      2pc.termination"), "{stdout}");
+    // The counterexample says where the transaction is written, and who did what.
+    assert!(stdout.contains("transfer.toml:7"), "{stdout}");
+    assert!(stdout.contains("ledger"), "{stdout}");
+    assert!(stdout.contains("message sequence"), "{stdout}");
+
+    let output = microcosm()
+        .arg("verify")
+        .arg(&file)
+        .args(["--format", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let lines = json_lines(&output.stdout);
+    let termination = lines
+        .iter()
+        .find(|l| l["type"] == "verdict" && l["data"]["property"] == "2pc.termination")
+        .unwrap();
+    assert_eq!(termination["data"]["status"], "violated");
+    assert_eq!(termination["data"]["check"], "move-funds/2pc.termination");
+    assert_eq!(termination["data"]["line"], 7);
+    let steps = termination["data"]["counterexample"]["steps"]
+        .as_array()
+        .unwrap();
+    assert!(
+        !steps.is_empty() && steps.len() <= 6,
+        "a short lasso: {steps:?}"
+    );
+    assert!(termination["data"]["counterexample"]["lasso"].is_object());
+    // Atomicity still holds: the crash blocks, it does not split the decision.
+    let atomicity = lines
+        .iter()
+        .find(|l| l["type"] == "verdict" && l["data"]["property"] == "2pc.atomicity")
+        .unwrap();
+    assert_eq!(atomicity["data"]["status"], "holds");
+}
+
+#[test]
+fn a_recovering_coordinator_with_a_log_terminates() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = two_phase(dir.path(), "recover_with_log");
+    microcosm().arg("verify").arg(&file).assert().success();
+}
+
+#[test]
+fn a_run_cut_short_is_inconclusive_and_fails_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = two_phase(dir.path(), "none");
+    microcosm()
+        .arg("verify")
+        .arg(&file)
+        .args(["--max-states", "20"])
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("inconclusive").and(predicate::str::contains("holds").not()),
+        );
+    microcosm()
+        .arg("verify")
+        .arg(&file)
+        .args(["--max-states", "20", "--allow-inconclusive"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn one_property_of_one_transaction_can_be_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = two_phase(dir.path(), "permanent");
+    let output = microcosm()
+        .arg("verify")
+        .arg(&file)
+        .args([
+            "--transaction",
+            "move-funds",
+            "--property",
+            "2pc.atomicity",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let verdicts: Vec<Value> = json_lines(&output.stdout)
+        .into_iter()
+        .filter(|l| l["type"] == "verdict")
+        .collect();
+    assert_eq!(verdicts.len(), 1);
+}
+
+#[test]
+fn symmetry_gives_the_same_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = two_phase(dir.path(), "permanent");
+    microcosm()
+        .arg("verify")
+        .arg(&file)
+        .args(["--symmetry", "--property", "2pc.atomicity"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn unknown_names_are_input_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = two_phase(dir.path(), "none");
+    microcosm()
+        .arg("verify")
+        .arg(&file)
+        .args(["--transaction", "move-fund"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `move-funds`?"));
+    microcosm()
+        .arg("verify")
+        .arg(&file)
+        .args(["--property", "2pc.atomicty"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `2pc.atomicity`?"));
+    microcosm()
+        .args(["verify", "tests/bad/sync-cycle.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("sync-call-cycle"));
+}
+
+#[test]
+fn the_bundled_exchange_verifies_its_cross_ledger_transfer() {
+    let output = microcosm()
+        .args([
+            "verify",
+            "scenarios/web3-exchange.toml",
+            "--transaction",
+            "spot-margin-transfer",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let verdicts: Vec<Value> = json_lines(&output.stdout)
+        .into_iter()
+        .filter(|l| l["type"] == "verdict")
+        .collect();
+    assert_eq!(verdicts.len(), 3);
+    assert!(verdicts.iter().all(|v| v["data"]["status"] == "holds"));
+}
