@@ -68,6 +68,16 @@ pub enum Command {
         by a bound (inconclusive) without --allow-inconclusive; 2 invalid input.")]
     Verify(VerifyArgs),
 
+    /// The CI gate: validate, analyse, verify and simulate everything the scenarios declare.
+    #[command(after_help = "Examples:\n  \
+        microcosm check scenarios/\n  \
+        microcosm check arch/ --format junit --output microcosm.xml\n  \
+        microcosm check arch/ --format sarif --output microcosm.sarif\n  \
+        microcosm check shop.toml --only 'place-order/*' --skip simulate\n\n\
+        Exit codes: 0 every check passes; 1 a check is violated, a declared expectation is not \
+        met, or a check is inconclusive without --allow-inconclusive; 2 invalid input.")]
+    Check(CheckArgs),
+
     /// Print the scenario format's JSON Schema (draft-07).
     #[command(after_help = "Example:\n  \
         microcosm schema --output scenario.schema.json\n\n\
@@ -146,6 +156,182 @@ pub struct VerifyArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+}
+
+/// The gate's report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GateFormat {
+    /// For people.
+    Human,
+    /// JSON Lines, one `{"type", "data"}` object per line.
+    Json,
+    /// JUnit XML, for test-report tabs.
+    Junit,
+    /// SARIF 2.1.0, for code-scanning alerts.
+    Sarif,
+    /// GitHub workflow commands (annotations), plus a job summary.
+    Github,
+}
+
+/// The gate's stages that can be skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Stage {
+    /// Architecture analysis rules.
+    Analyze,
+    /// Model checking.
+    Verify,
+    /// Simulation of experiments.
+    Simulate,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario files, or directories searched for *.toml and *.json scenarios.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = GateFormat::Human)]
+    pub format: GateFormat,
+
+    /// Write the report to this file (atomically) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Checks run at once (default: every core).
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Skip a stage (repeatable).
+    #[arg(long, value_enum, value_name = "STAGE")]
+    pub skip: Vec<Stage>,
+
+    /// Run only checks whose id or rule matches (repeatable; `*` globs), e.g. 'place-order/*'.
+    #[arg(long, value_name = "ID")]
+    pub only: Vec<String>,
+
+    /// Stop a model check after generating this many states (it is then inconclusive).
+    #[arg(long, value_name = "N")]
+    pub max_states: Option<usize>,
+
+    /// Stop a check after this many seconds (it is then inconclusive).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+
+    /// Let inconclusive checks pass (reported as skipped).
+    #[arg(long)]
+    pub allow_inconclusive: bool,
+}
+
+/// How cohesion and coupling are defined (W = summed edge weight of the function graph).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Definition {
+    /// cohesion(S) = W(S,S) / (|S|(|S|-1)/2), coupling(S,T) = W(S,T) / (|S|·|T|).
+    #[default]
+    Density,
+    /// Structural modularity's terms: W(S,S) / |S|², W(S,T) / (2·|S|·|T|).
+    Structural,
+    /// Raw weights: W(S,S) against W(S,T).
+    Total,
+}
+
+/// The least severity a report shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MinSeverity {
+    /// Everything, figures included.
+    Info,
+    /// Warnings and errors.
+    Warning,
+    /// Errors only.
+    Error,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// The scenario file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// How cohesion and coupling are defined for the decomposition theorem.
+    #[arg(long, value_enum, default_value_t = Definition::Density)]
+    pub definition: Definition,
+
+    /// Show findings of at least this severity (the exit code always counts every error).
+    #[arg(long, value_enum, default_value_t = MinSeverity::Info)]
+    pub min_severity: MinSeverity,
+
+    /// A synchronous call chain longer than this many calls is a warning.
+    #[arg(long, default_value_t = 5, value_name = "CALLS")]
+    pub max_chain: usize,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Write the report to this file (atomically) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Format of a proposal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProposeFormat {
+    /// For people.
+    Human,
+    /// JSON Lines, one `{"type", "data"}` object per line.
+    Json,
+    /// `[services.*]` tables, ready to paste into a scenario.
+    Toml,
+}
+
+fn positive_number(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
+        _ => Err(format!("`{text}` is not a positive number")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ProposeArgs {
+    /// A scenario whose [monolith] to decompose.
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "calls",
+        conflicts_with = "calls"
+    )]
+    pub file: Option<PathBuf>,
+
+    /// The monolith's calls as CSV: caller,callee[,weight].
+    #[arg(long, value_name = "CSV")]
+    pub calls: Option<PathBuf>,
+
+    /// The monolith's data accesses as CSV: function,entity,read|write|read-write.
+    #[arg(long, value_name = "CSV", requires = "calls")]
+    pub data: Option<PathBuf>,
+
+    /// Leiden's resolution: above 1 gives more, smaller services; below 1 fewer, larger ones.
+    #[arg(long, default_value_t = 1.0, value_parser = positive_number)]
+    pub resolution: f64,
+
+    /// Seed of every random choice: the same input and seed give the same proposal.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// How cohesion and coupling are defined for the theorem the proposal is repaired to.
+    #[arg(long, value_enum, default_value_t = Definition::Density)]
+    pub definition: Definition,
+
+    /// Print the communities as found, without repairing them.
+    #[arg(long)]
+    pub no_repair: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ProposeFormat::Human)]
+    pub format: ProposeFormat,
+
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -5,8 +5,10 @@
 
 mod cli;
 mod files;
+mod gate;
 mod init;
 mod output;
+mod report;
 mod validate;
 mod verify;
 
@@ -62,6 +64,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Validate(args) => validate::run(&args, color),
         Command::Verify(args) => verify::run(&args, color),
+        Command::Check(args) => gate::run(&args, color),
         Command::Schema(args) => {
             let schema = microcosm_model::schema::scenario_schema_json();
             output::write_report(args.output.as_deref(), schema.as_bytes())?;

@@ -330,7 +330,14 @@ fn completions_are_generated_for_each_shell() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for command in ["validate", "verify", "schema", "init", "completions"] {
+    for command in [
+        "validate",
+        "verify",
+        "check",
+        "schema",
+        "init",
+        "completions",
+    ] {
         microcosm()
             .args([command, "--help"])
             .assert()

@@ -1,0 +1,391 @@
+//! `microcosm check`: the CI gate. For every scenario named it validates the file, verifies
+//! every transaction (and, as their engines land, runs the analysis rules and the experiments
+//! that have expectations), compares each verdict with the one the scenario expects, and writes
+//! one report in the format the pipeline reads. Checks run in parallel; the report's order is
+//! fixed (file, then engine, then subject and property), whatever the thread count.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use microcosm_checker::{CheckOptions, Strategy, Verdict, catalogue};
+use microcosm_model::{ExpectedVerdict, LoadedScenario, Severity, Target};
+use rayon::prelude::*;
+
+use crate::Outcome as Exit;
+use crate::cli::{CheckArgs, GateFormat, Stage};
+use crate::files::scenario_files;
+use crate::output::write_report;
+use crate::report::{
+    self, CheckRecord, GateReport, Kind, Outcome, Status, Trace, TraceStep, github,
+};
+
+/// One unit of work: a file's engine run on one subject.
+enum Task<'a> {
+    Verify {
+        loaded: &'a LoadedScenario,
+        job: microcosm_checker::scenario::Job,
+        properties: Vec<&'static str>,
+    },
+}
+
+fn matches_only(only: &[String], check: &str, rule: &str) -> bool {
+    only.is_empty()
+        || only.iter().any(|p| {
+            microcosm_model::edge::glob_match(p, check)
+                || microcosm_model::edge::glob_match(p, rule)
+        })
+}
+
+fn record_of_verdict(
+    loaded: &LoadedScenario,
+    line: usize,
+    column: usize,
+    v: &Verdict,
+) -> CheckRecord {
+    let info = catalogue::lookup(v.property);
+    let summary = info.map(|i| i.summary.to_owned()).unwrap_or_default();
+    let (status, message) = match &v.status {
+        microcosm_checker::Status::Holds => (
+            Status::Holds,
+            format!(
+                "holds: {} unique states explored completely",
+                v.stats.unique_states
+            ),
+        ),
+        microcosm_checker::Status::Violated => (
+            Status::Violated,
+            if summary.is_empty() {
+                format!("{} is violated", v.property)
+            } else {
+                format!("violated: not always true that {summary}")
+            },
+        ),
+        microcosm_checker::Status::Inconclusive { reason } => {
+            (Status::Inconclusive, format!("inconclusive: {reason}"))
+        }
+    };
+    let counterexample = v.counterexample.as_ref().map(|c| Trace {
+        steps: c
+            .steps
+            .iter()
+            .map(|s| TraceStep {
+                number: s.number,
+                party: s.party.clone(),
+                action: s.action.clone(),
+                changes: s
+                    .changes
+                    .iter()
+                    .map(|ch| format!("{}: {} → {}", ch.field, ch.before, ch.after))
+                    .collect(),
+            })
+            .collect(),
+        text: c.render_steps(),
+        chart: c.render_msc(),
+        trace_id: c.trace_id.clone(),
+    });
+    CheckRecord {
+        file: loaded.source.path.display().to_string(),
+        check: format!("{}/{}", v.model, v.property),
+        rule: v.property.to_owned(),
+        rule_summary: summary,
+        kind: Kind::Verify,
+        status,
+        expected: None,
+        outcome: Outcome::Pass,
+        message,
+        line,
+        column,
+        stats: serde_json::to_value(v.stats).ok(),
+        counterexample,
+    }
+}
+
+fn run_task(task: &Task<'_>, opts: &CheckOptions) -> Vec<CheckRecord> {
+    match task {
+        Task::Verify {
+            loaded,
+            job,
+            properties,
+        } => {
+            let location = loaded.locate(&job.at, Target::Key);
+            match job.run(properties, opts) {
+                Ok(verdicts) => verdicts
+                    .iter()
+                    .map(|v| record_of_verdict(loaded, location.line, location.column, v))
+                    .collect(),
+                Err(e) => properties
+                    .iter()
+                    .map(|p| CheckRecord {
+                        file: loaded.source.path.display().to_string(),
+                        check: format!("{}/{p}", job.subject),
+                        rule: (*p).to_owned(),
+                        rule_summary: String::new(),
+                        kind: Kind::Verify,
+                        status: Status::Error,
+                        expected: None,
+                        outcome: Outcome::Error,
+                        message: format!("the checker could not run: {e}"),
+                        line: location.line,
+                        column: location.column,
+                        stats: None,
+                        counterexample: None,
+                    })
+                    .collect(),
+            }
+        }
+    }
+}
+
+/// The records of a file that did not load: one per error diagnostic.
+fn invalid_records(error: &microcosm_model::LoadError) -> Vec<CheckRecord> {
+    error
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| {
+            let (line, column) = d.location.as_ref().map_or((1, 1), |l| (l.line, l.column));
+            CheckRecord {
+                file: error.path.display().to_string(),
+                check: format!("validate/{}", d.code),
+                rule: format!("scenario.{}", d.code),
+                rule_summary: "the scenario file is valid".to_owned(),
+                kind: Kind::Validate,
+                status: Status::Error,
+                expected: None,
+                outcome: Outcome::Error,
+                message: match &d.help {
+                    Some(help) => format!("{} ({help})", d.message),
+                    None => d.message.clone(),
+                },
+                line,
+                column,
+                stats: None,
+                counterexample: None,
+            }
+        })
+        .collect()
+}
+
+fn valid_record(loaded: &LoadedScenario) -> CheckRecord {
+    let s = &loaded.scenario;
+    CheckRecord {
+        file: loaded.source.path.display().to_string(),
+        check: "validate".to_owned(),
+        rule: "scenario.valid".to_owned(),
+        rule_summary: "the scenario file is valid".to_owned(),
+        kind: Kind::Validate,
+        status: Status::Holds,
+        expected: None,
+        outcome: Outcome::Pass,
+        message: format!(
+            "valid: {} services, {} endpoints, {} transactions, {} experiments",
+            s.services.len(),
+            s.endpoints().count(),
+            s.transactions.len(),
+            s.experiments.len()
+        ),
+        line: 1,
+        column: 1,
+        stats: None,
+        counterexample: None,
+    }
+}
+
+/// Applies the scenario's declared verdicts; returns failed records for declared checks that
+/// did not run (a gallery whose check disappeared must not pass silently).
+fn apply_expectations(
+    loaded: &LoadedScenario,
+    records: &mut [CheckRecord],
+    args: &CheckArgs,
+) -> Vec<CheckRecord> {
+    let mut missing = Vec::new();
+    let file = loaded.source.path.display().to_string();
+    for (check, expected) in &loaded.scenario.expected_verdicts {
+        let expected = match expected {
+            ExpectedVerdict::Holds => Status::Holds,
+            ExpectedVerdict::Violated => Status::Violated,
+        };
+        let mut found = false;
+        for r in records
+            .iter_mut()
+            .filter(|r| r.file == file && &r.check == check)
+        {
+            r.expected = Some(expected);
+            found = true;
+        }
+        let rule = check.rsplit_once('/').map_or(check.as_str(), |(_, r)| r);
+        let narrowed = !args.only.is_empty() || !args.skip.is_empty();
+        if !found && !narrowed && matches_only(&args.only, check, rule) {
+            let location = loaded.locate(
+                &microcosm_model::Pointer::root()
+                    .key("expected_verdicts")
+                    .key(check),
+                Target::Key,
+            );
+            missing.push(CheckRecord {
+                file: file.clone(),
+                check: check.clone(),
+                rule: rule.to_owned(),
+                rule_summary: String::new(),
+                kind: Kind::Verify,
+                status: Status::Error,
+                expected: Some(expected),
+                outcome: Outcome::Fail,
+                message: format!("the scenario expects `{check}`, but no check has that id"),
+                line: location.line,
+                column: location.column,
+                stats: None,
+                counterexample: None,
+            });
+        }
+    }
+    missing
+}
+
+pub fn run(args: &CheckArgs, color: bool) -> anyhow::Result<Exit> {
+    if let Some(t) = args.timeout
+        && !(t > 0.0 && t.is_finite())
+    {
+        bail!("--timeout must be a positive number of seconds, not {t}");
+    }
+    let opts = CheckOptions {
+        max_states: args.max_states,
+        max_depth: None,
+        timeout: args.timeout.map(Duration::from_secs_f64),
+        threads: 1,
+        symmetry: false,
+        strategy: Strategy::Bfs,
+        progress: None,
+    };
+    let (files, walk_errors) = scenario_files(&args.paths);
+    if let Some((path, e)) = walk_errors.first() {
+        bail!("{}: {e}", path.display());
+    }
+    if files.is_empty() {
+        bail!("no scenario files (*.toml, *.json) under the paths given");
+    }
+    let loads: Vec<_> = files.par_iter().map(|f| microcosm_model::load(f)).collect();
+
+    let mut tasks = Vec::new();
+    for loaded in loads.iter().flatten() {
+        if !args.skip.contains(&Stage::Verify) {
+            for job in microcosm_checker::scenario::jobs(&loaded.scenario) {
+                let properties: Vec<&'static str> = job
+                    .properties()
+                    .into_iter()
+                    .filter(|p| matches_only(&args.only, &format!("{}/{p}", job.subject), p))
+                    .collect();
+                if !properties.is_empty() {
+                    tasks.push(Task::Verify {
+                        loaded,
+                        job,
+                        properties,
+                    });
+                }
+            }
+        }
+    }
+
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+        .context("cannot start the worker threads")?;
+    let progress =
+        (std::io::stderr().is_terminal() && args.format == GateFormat::Human).then(|| {
+            let bar = indicatif::ProgressBar::new(tasks.len() as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} checks {msg}")
+                    .expect("a valid template"),
+            );
+            bar
+        });
+    let results: Vec<Vec<CheckRecord>> = pool.install(|| {
+        tasks
+            .par_iter()
+            .map(|t| {
+                let records = run_task(t, &opts);
+                if let Some(bar) = &progress {
+                    bar.inc(1);
+                }
+                records
+            })
+            .collect()
+    });
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+
+    let mut report = GateReport {
+        files: files.iter().map(|f| f.display().to_string()).collect(),
+        records: Vec::new(),
+    };
+    let pending: Vec<(std::path::PathBuf, Vec<CheckRecord>)> = tasks
+        .iter()
+        .zip(results)
+        .map(|(task, records)| match task {
+            Task::Verify { loaded, .. } => (loaded.source.path.clone(), records),
+        })
+        .collect();
+    for (file, load) in files.iter().zip(&loads) {
+        let mut records = Vec::new();
+        let mut missing = Vec::new();
+        match load {
+            Ok(loaded) => {
+                if matches_only(&args.only, "validate", "scenario.valid") {
+                    records.push(valid_record(loaded));
+                }
+                for (path, task_records) in &pending {
+                    if path == file {
+                        records.extend(task_records.iter().cloned());
+                    }
+                }
+                missing = apply_expectations(loaded, &mut records, args);
+            }
+            Err(e) => records.extend(invalid_records(e)),
+        }
+        for r in &mut records {
+            r.decide(args.allow_inconclusive);
+        }
+        report.records.extend(records);
+        report.records.extend(missing);
+    }
+
+    let mut out = Vec::new();
+    match args.format {
+        GateFormat::Human => report::human::write(&mut out, &report, color)?,
+        GateFormat::Json => report::json::write(&mut out, &report),
+        GateFormat::Junit => report::junit::write(&mut out, &report)?,
+        GateFormat::Sarif => report::sarif::write(&mut out, &report)?,
+        GateFormat::Github => {
+            report::github::write(&mut out, &report)?;
+            if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+                let mut file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .with_context(|| format!("cannot append to {}", path.to_string_lossy()))?;
+                file.write_all(github::step_summary(&report).as_bytes())?;
+            }
+        }
+    }
+    write_report(args.output.as_deref(), &out)?;
+    if args.format != GateFormat::Human && args.output.is_some() {
+        let s = report.summary();
+        eprintln!(
+            "{} checks: {} passed, {} failed, {} skipped, {} errors",
+            s.checks, s.passed, s.failed, s.skipped, s.errors
+        );
+    }
+    let s = report.summary();
+    Ok(if s.errors > 0 {
+        Exit::Invalid
+    } else if s.failed > 0 {
+        Exit::Fail
+    } else {
+        Exit::Pass
+    })
+}

@@ -1,0 +1,425 @@
+//! End-to-end tests of the CI gate, `microcosm check`: exit codes, declared expectations, and
+//! every report format read the way CI tools read them (JUnit parsed as XML, SARIF validated
+//! against the OASIS schema, GitHub annotations escaped), plus atomic `--output`.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn microcosm() -> Command {
+    let mut cmd = Command::cargo_bin("microcosm").expect("the binary builds");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.env_remove("GITHUB_STEP_SUMMARY");
+    cmd
+}
+
+/// Writes a scenario with one two-phase commit over `participants` participants whose
+/// coordinator crashes as `crash` says, plus `extra` TOML.
+fn scenario(dir: &Path, name: &str, crash: &str, participants: usize, extra: &str) -> PathBuf {
+    let path = dir.join(name);
+    let mut text = String::from("name = \"transfer\"\n\n[services.ledger.endpoints.transfer]\n");
+    for i in 0..participants {
+        text.push_str(&format!("[services.rm{i}.endpoints.apply]\n"));
+    }
+    let list: Vec<String> = (0..participants).map(|i| format!("\"rm{i}\"")).collect();
+    text.push_str(&format!(
+        "\n[transactions.move-funds]\nprotocol = \"two_phase_commit\"\ncoordinator = \"ledger\"\nparticipants = [{}]\nfaults = {{ coordinator_crash = \"{crash}\" }}\n{extra}",
+        list.join(", ")
+    ));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The line of `needle` in the file.
+fn line_of(path: &Path, needle: &str) -> usize {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap()
+        + 1
+}
+
+fn json_lines(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_passing_directory_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(dir.path(), "a.toml", "none", 2, "");
+    scenario(dir.path(), "b.toml", "recover_with_log", 2, "");
+    microcosm()
+        .arg("check")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "2 files, 8 checks: 8 passed, 0 failed",
+        ));
+}
+
+#[test]
+fn a_violation_exits_1_and_every_format_names_the_property_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), "blocking.toml", "permanent", 2, "");
+    let line = line_of(&file, "[transactions.move-funds]");
+    let check = "move-funds/2pc.termination";
+
+    let human = microcosm()
+        .arg("check")
+        .arg(&file)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains(check) && text.contains(&format!("blocking.toml:{line}:")),
+        "{text}"
+    );
+
+    let json = microcosm()
+        .arg("check")
+        .arg(&file)
+        .args(["--format", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let lines = json_lines(&json.stdout);
+    assert_eq!(lines.first().unwrap()["type"], "begin");
+    assert_eq!(lines.last().unwrap()["type"], "end");
+    let v = lines.iter().find(|l| l["data"]["check"] == check).unwrap();
+    assert_eq!(v["data"]["status"], "violated");
+    assert_eq!(v["data"]["outcome"], "fail");
+    assert_eq!(v["data"]["line"], line);
+    assert!(
+        !v["data"]["counterexample"]["steps"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    let junit = microcosm()
+        .arg("check")
+        .arg(&file)
+        .args(["--format", "junit"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let xml = String::from_utf8(junit.stdout).unwrap();
+    assert!(
+        xml.contains(check) && xml.contains(&format!("blocking.toml:{line}")),
+        "{xml}"
+    );
+
+    let sarif = microcosm()
+        .arg("check")
+        .arg(&file)
+        .args(["--format", "sarif"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let log: Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "2pc.termination");
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startLine"],
+        line
+    );
+
+    let github = microcosm()
+        .arg("check")
+        .arg(&file)
+        .args(["--format", "github"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let annotations = String::from_utf8(github.stdout).unwrap();
+    assert!(
+        annotations.contains(&format!(",line={line},")),
+        "{annotations}"
+    );
+    assert!(
+        annotations.contains("title=move-funds/2pc.termination violated::"),
+        "{annotations}"
+    );
+}
+
+#[test]
+fn inconclusive_exits_1_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), "a.toml", "none", 3, "");
+    microcosm()
+        .arg("check")
+        .arg(&file)
+        .args(["--max-states", "50"])
+        .assert()
+        .code(1);
+    microcosm()
+        .arg("check")
+        .arg(&file)
+        .args(["--max-states", "50", "--allow-inconclusive"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("skipped"));
+}
+
+#[test]
+fn an_invalid_file_exits_2_while_the_others_are_still_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(dir.path(), "good.toml", "none", 2, "");
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "name = \"x\"\n[services.a.endpoints.e]\ncalls = [\"b.e\"]\n",
+    )
+    .unwrap();
+    let output = microcosm()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--format", "json"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let lines = json_lines(&output.stdout);
+    let verdicts: Vec<&Value> = lines.iter().filter(|l| l["type"] == "verdict").collect();
+    let bad = verdicts
+        .iter()
+        .find(|v| v["data"]["file"].as_str().unwrap().ends_with("bad.toml"))
+        .unwrap();
+    assert_eq!(bad["data"]["status"], "error");
+    assert_eq!(bad["data"]["check"], "validate/unresolved-reference");
+    assert_eq!(bad["data"]["line"], 3);
+    let good = verdicts
+        .iter()
+        .filter(|v| v["data"]["file"].as_str().unwrap().ends_with("good.toml"))
+        .count();
+    assert_eq!(good, 4, "validate plus three properties");
+}
+
+#[test]
+fn a_known_bug_passes_while_found_and_fails_once_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let expect = "\n[expected_verdicts]\n\"move-funds/2pc.termination\" = \"violated\"\n";
+    let known = scenario(dir.path(), "known.toml", "permanent", 2, expect);
+    microcosm().arg("check").arg(&known).assert().success();
+    let fixed = scenario(dir.path(), "fixed.toml", "recover_with_log", 2, expect);
+    microcosm()
+        .arg("check")
+        .arg(&fixed)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "expected violated but found holds",
+        ));
+}
+
+#[test]
+fn an_expectation_no_check_produces_fails_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(
+        dir.path(),
+        "a.toml",
+        "none",
+        2,
+        "\n[expected_verdicts]\n\"move-funds/2pc.liveness\" = \"holds\"\n",
+    );
+    microcosm()
+        .arg("check")
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("no check has that id"));
+}
+
+#[test]
+fn only_and_skip_narrow_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), "a.toml", "permanent", 2, "");
+    microcosm()
+        .arg("check")
+        .arg(&file)
+        .args(["--only", "*/2pc.atomicity"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 file, 1 checks"));
+    microcosm()
+        .arg("check")
+        .arg(&file)
+        .args(["--skip", "verify"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn the_junit_report_is_xml_with_a_suite_per_file_and_a_case_per_check() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(dir.path(), "a.toml", "permanent", 2, "");
+    scenario(dir.path(), "b.toml", "none", 2, "");
+    let output = microcosm()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--format", "junit"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let xml = String::from_utf8(output.stdout).unwrap();
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let suites: Vec<_> = root
+        .children()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    assert_eq!(suites.len(), 2);
+    assert!(suites[0].attribute("name").unwrap().ends_with("a.toml"));
+    let cases: Vec<_> = suites[0]
+        .children()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 4);
+    let failed: Vec<_> = cases
+        .iter()
+        .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
+        .map(|c| c.attribute("name").unwrap())
+        .collect();
+    assert_eq!(failed, ["move-funds/2pc.termination"]);
+    assert_eq!(suites[0].attribute("failures"), Some("1"));
+    assert!(
+        cases
+            .iter()
+            .all(|c| c.attribute("classname").unwrap().ends_with("a.toml"))
+    );
+}
+
+#[test]
+fn the_sarif_report_validates_against_the_sarif_2_1_0_schema() {
+    let schema_path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/sarif-schema-2.1.0.json");
+    let Ok(schema_text) = std::fs::read_to_string(&schema_path) else {
+        eprintln!(
+            "skipped: {} is absent (the shared reference data is not beside this checkout)",
+            schema_path.display()
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    scenario(dir.path(), "a.toml", "permanent", 2, "");
+    let output = microcosm()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--format", "sarif"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let log: Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    let schema: Value = serde_json::from_str(&schema_text).unwrap();
+    compiler.add_resource("sarif-schema.json", schema).unwrap();
+    let index = compiler.compile("sarif-schema.json", &mut schemas).unwrap();
+    if let Err(e) = schemas.validate(&log, index) {
+        panic!("the SARIF log does not validate: {e:#}");
+    }
+    // The validator is live: a log without its version is rejected.
+    let mut broken = log.clone();
+    broken.as_object_mut().unwrap().remove("version");
+    assert!(schemas.validate(&broken, index).is_err());
+    let flow = &log["runs"][0]["results"][0]["codeFlows"][0]["threadFlows"][0]["locations"];
+    assert!(
+        flow.as_array().unwrap().len() >= 2,
+        "the code flow walks the counterexample"
+    );
+    let uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+        ["uri"]
+        .as_str()
+        .unwrap();
+    assert!(!uri.contains('\\') && !uri.starts_with("./"));
+}
+
+#[test]
+fn github_annotations_escape_percent_newlines_colons_and_commas() {
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("a,b:c%d");
+    std::fs::create_dir(&odd).unwrap();
+    scenario(&odd, "x.toml", "permanent", 2, "");
+    let summary = dir.path().join("summary.md");
+    let output = microcosm()
+        .arg("check")
+        .arg(&odd)
+        .args(["--format", "github"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let text = String::from_utf8(output.stdout).unwrap();
+    let annotation = text
+        .lines()
+        .find(|l| l.starts_with("::error "))
+        .expect("an annotation");
+    assert!(annotation.contains("a%2Cb%3Ac%25d"), "{annotation}");
+    let (_, message) = annotation
+        .split_once("::")
+        .unwrap()
+        .1
+        .split_once("::")
+        .unwrap();
+    assert!(
+        message.contains("%0A") && !message.contains('\n'),
+        "{message}"
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.contains("| ❌ |") && md.contains("move-funds/2pc.termination"),
+        "{md}"
+    );
+}
+
+#[test]
+fn output_is_written_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.xml");
+    let file = scenario(dir.path(), "a.toml", "none", 2, "");
+    microcosm()
+        .arg("check")
+        .arg(&file)
+        .args(["--format", "junit", "--output"])
+        .arg(&out)
+        .assert()
+        .success();
+    roxmltree::Document::parse(&std::fs::read_to_string(&out).unwrap()).unwrap();
+
+    // Interrupted mid-run, the previous report stays as it was and no temporary is left.
+    std::fs::write(&out, "previous report").unwrap();
+    let heavy = scenario(dir.path(), "heavy.toml", "none", 9, "");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("microcosm"))
+        .arg("check")
+        .arg(&heavy)
+        .args(["--format", "junit", "--output"])
+        .arg(&out)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous report");
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3, "no temporary file left: {names:?}");
+}
