@@ -423,3 +423,39 @@ fn output_is_written_whole_or_not_at_all() {
         .collect();
     assert_eq!(names.len(), 3, "no temporary file left: {names:?}");
 }
+
+#[test]
+fn the_report_order_does_not_depend_on_the_number_of_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, crash) in ["permanent", "none", "recover_with_log", "permanent"]
+        .iter()
+        .enumerate()
+    {
+        scenario(dir.path(), &format!("s{i}.toml"), crash, 2 + i % 2, "");
+    }
+    let run = |jobs: &str, format: &str| {
+        microcosm()
+            .arg("check")
+            .arg(dir.path())
+            .args(["--jobs", jobs, "--format", format])
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone()
+    };
+    assert_eq!(run("1", "junit"), run("2", "junit"));
+    // JSON carries elapsed times; everything else must match.
+    let strip = |bytes: Vec<u8>| -> Vec<Value> {
+        json_lines(&bytes)
+            .into_iter()
+            .map(|mut l| {
+                if let Some(d) = l["data"].as_object_mut() {
+                    d.remove("stats");
+                }
+                l
+            })
+            .collect()
+    };
+    assert_eq!(strip(run("1", "json")), strip(run("2", "json")));
+}
