@@ -78,6 +78,29 @@ pub enum Command {
         met, or a check is inconclusive without --allow-inconclusive; 2 invalid input.")]
     Check(CheckArgs),
 
+    /// Analyse an architecture: the decomposition theorem and quality metrics (with a
+    /// monolith), service coupling and failure, security-policy and capacity findings.
+    #[command(after_help = "Examples:\n  \
+        microcosm analyze scenarios/monolith-shop.toml\n  \
+        microcosm analyze shop.toml --definition structural --format json\n  \
+        microcosm analyze shop.toml --min-severity warning\n\n\
+        Exit codes: 0 no finding is an error; 1 a finding is an error (the decomposition \
+        theorem is broken, services call each other in a cycle, the mesh denies a call, ...); \
+        2 invalid input.")]
+    Analyze(AnalyzeArgs),
+
+    /// Propose a decomposition of a monolith into services: Leiden communities on the weighted
+    /// call and data graph, repaired until the decomposition theorem holds.
+    #[command(after_help = "Examples:\n  \
+        microcosm propose scenarios/monolith-shop.toml\n  \
+        microcosm propose --calls calls.csv --data access.csv --seed 7\n  \
+        microcosm propose shop.toml --format toml --output services.toml\n\n\
+        calls.csv rows are `caller,callee[,weight]`, access.csv rows \
+        `function,entity,read|write|read-write`; headers are optional.\n\
+        Exit codes: 0 the proposal satisfies the decomposition theorem; 1 it could not be \
+        repaired to; 2 invalid input.")]
+    Propose(ProposeArgs),
+
     /// Print the scenario format's JSON Schema (draft-07).
     #[command(after_help = "Example:\n  \
         microcosm schema --output scenario.schema.json\n\n\

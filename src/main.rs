@@ -3,11 +3,13 @@
 //! decided, 2 the command could not run (usage, input or internal error). The work itself lives
 //! in the library crates; this binary wires them together and writes reports.
 
+mod analyze;
 mod cli;
 mod files;
 mod gate;
 mod init;
 mod output;
+mod propose;
 mod report;
 mod validate;
 mod verify;
@@ -63,6 +65,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let color = cli.color.enabled();
     match cli.command {
         Command::Validate(args) => validate::run(&args, color),
+        Command::Analyze(args) => analyze::run(&args, color),
+        Command::Propose(args) => propose::run(&args, color),
         Command::Verify(args) => verify::run(&args, color),
         Command::Check(args) => gate::run(&args, color),
         Command::Schema(args) => {

@@ -44,6 +44,24 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 ///   `transactions`, `experiments`) and `diagnostic` (`code`, `severity`, `message`, `help`,
 ///   `location` {`file`, `line`, `column`, `span` {`start`, `end`}}), then `summary`
 ///   (`files`, `valid`, `invalid`).
+/// - `analyze`: `scenario` (`path`, `name`); `services` (an array: `name`, `cohesion` (null
+///   without a monolith, or when undefined), `functions`, `fan_in`, `fan_out`, `async_in`,
+///   `async_out`, `instability`, `replicas`, `zones`, `blast_radius`); with a monolith,
+///   `coupling` (an array of non-zero ordered pairs: `from`, `to`, `value`, `weight`), `theorem`
+///   (`definition`, `formula`, `coverage`, `disjoint`, `cohesion_exceeds_coupling`, `holds`,
+///   `uncovered`, `unknown`, `overlapping`, `violations` [{`service`, `other`, `cohesion`,
+///   `coupling`, `heaviest` [{`from`, `to`, `weight`}]}]) and `metrics` (`modularity`,
+///   `structural_modularity`, `inter_call_percentage`, `interface_number`,
+///   `non_extreme_distribution`); `findings` (an array: `rule`, `severity` = `info` |
+///   `warning` | `error`, `message`, `help`, `path`, `location`); then `summary` (`errors`,
+///   `warnings`, `infos`, `outcome` = `pass` | `fail`). An invalid file gives `diagnostic`
+///   records and `summary` {`outcome`: `invalid`}.
+/// - `propose`: `proposal` (`source`, `functions`, `communities`, `services`, `modularity`,
+///   `seed`, `resolution`, `definition`, `repaired`, `holds`, `capped`), `services` (an array:
+///   `name`, `functions`, `context`, `cohesion`), `changes` (an array: `kind` = `moved`
+///   {`function`, `from`, `to`} | `merged` {`from`, `into`}, with `broken_before`,
+///   `broken_after`), `coupling`, `theorem` and `metrics` as for `analyze`, then `summary`
+///   (`outcome`).
 pub const JSON_SCHEMA_VERSION: u32 = 1;
 
 /// Serialises one JSON Lines record.

@@ -60,7 +60,7 @@ fn a_passing_directory_exits_0() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "2 files, 8 checks: 8 passed, 0 failed",
+            "2 files, 10 checks: 10 passed, 0 failed",
         ));
 }
 
@@ -204,7 +204,10 @@ fn an_invalid_file_exits_2_while_the_others_are_still_reported() {
         .iter()
         .filter(|v| v["data"]["file"].as_str().unwrap().ends_with("good.toml"))
         .count();
-    assert_eq!(good, 4, "validate plus three properties");
+    assert_eq!(
+        good, 5,
+        "validate, the sync-cycle rule and three properties"
+    );
 }
 
 #[test]
@@ -288,7 +291,11 @@ fn the_junit_report_is_xml_with_a_suite_per_file_and_a_case_per_check() {
         .children()
         .filter(|n| n.has_tag_name("testcase"))
         .collect();
-    assert_eq!(cases.len(), 4);
+    assert_eq!(
+        cases.len(),
+        5,
+        "validate, services.sync-cycle and three properties"
+    );
     let failed: Vec<_> = cases
         .iter()
         .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
@@ -458,4 +465,45 @@ fn the_report_order_does_not_depend_on_the_number_of_jobs() {
             .collect()
     };
     assert_eq!(strip(run("1", "json")), strip(run("2", "json")));
+}
+
+#[test]
+fn an_analysis_error_fails_the_gate_at_the_offending_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mesh.toml");
+    std::fs::write(
+        &file,
+        r#"name = "mesh"
+
+[services.web.endpoints.home]
+calls = ["api.get"]
+[services.api.endpoints.get]
+
+[network.security]
+default = "deny"
+allow = []
+"#,
+    )
+    .unwrap();
+    let output = microcosm()
+        .arg("check")
+        .arg(&file)
+        .args(["--format", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let lines = json_lines(&output.stdout);
+    let denied = lines
+        .iter()
+        .find(|l| l["data"]["check"] == "security.denied-call")
+        .expect("the denied call is a check");
+    assert_eq!(denied["data"]["status"], "violated");
+    assert_eq!(denied["data"]["kind"], "analyze");
+    assert_eq!(denied["data"]["line"], 4, "{denied}");
+    // Declaring it as known turns the gate green.
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("\n[expected_verdicts]\n\"security.denied-call\" = \"violated\"\n");
+    std::fs::write(&file, text).unwrap();
+    microcosm().arg("check").arg(&file).assert().success();
 }

@@ -332,6 +332,8 @@ fn completions_are_generated_for_each_shell() {
 fn every_command_has_help_with_an_example() {
     for command in [
         "validate",
+        "analyze",
+        "propose",
         "verify",
         "check",
         "schema",

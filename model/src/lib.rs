@@ -8,6 +8,7 @@
 //! # Ok::<(), microcosm_model::LoadError>(())
 //! ```
 
+pub mod analysis;
 pub mod diagnostic;
 pub mod edge;
 pub mod load;

@@ -455,23 +455,41 @@ impl Csv {
             let Some(pos) = record.position() else {
                 continue;
             };
-            let start = pos.byte() as usize;
+            // The csv crate reports where it started reading, which is before any comment or
+            // blank lines it skipped: step over those to the record's own line.
+            let mut start = (pos.byte() as usize).min(self.text.len());
+            loop {
+                let rest = &self.text[start..];
+                let line_end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+                let line = rest[..line_end].trim();
+                if (line.is_empty() || line.starts_with('#')) && line_end < rest.len() {
+                    start += line_end;
+                } else {
+                    break;
+                }
+            }
             let line_text = &self.text[start..];
             let line_len = line_text.find('\n').unwrap_or(line_text.len());
             let line_text = &line_text[..line_len];
             let mut fields = Vec::new();
             let mut cursor = 0;
             for field in record.iter() {
-                let found = line_text[cursor..]
-                    .find(field)
-                    .map_or(cursor, |i| cursor + i);
-                fields.push((field.to_owned(), start + found..start + found + field.len()));
-                cursor = found + field.len();
+                let found = line_text[cursor..].find(field).map(|i| cursor + i);
+                let span = match found {
+                    Some(at) => {
+                        cursor = at + field.len();
+                        start + at..start + at + field.len()
+                    }
+                    // Quoting changed the field's text: point at the rest of the line.
+                    None => start + cursor..start + line_len,
+                };
+                fields.push((field.to_owned(), span));
             }
             if fields.iter().all(|(f, _)| f.is_empty()) {
                 continue;
             }
-            out.push((pos.line() as usize, fields));
+            let line = self.text[..start].matches('\n').count() + 1;
+            out.push((line, fields));
         }
         out
     }
@@ -688,4 +706,43 @@ fn looks_like_header(cell: &str) -> bool {
         cell.to_ascii_lowercase().as_str(),
         "caller" | "from" | "source" | "src"
     )
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::*;
+
+    fn csv(text: &str) -> Csv {
+        Csv {
+            path: PathBuf::from("t.csv"),
+            text: Arc::from(text),
+        }
+    }
+
+    #[test]
+    fn records_after_comments_and_blank_lines_point_at_their_own_line() {
+        let data = csv("# measured on 2026-11-01\n\ncaller,callee\n# more\na,b,3\n\"c,d\",e\n");
+        let records = data.records();
+        let lines: Vec<usize> = records.iter().map(|r| r.0).collect();
+        assert_eq!(lines, [3, 5, 6]);
+        let (_, fields) = &records[1];
+        assert_eq!(&data.text[fields[2].1.clone()], "3");
+        let (_, quoted) = &records[2];
+        assert_eq!(quoted[0].0, "c,d");
+        assert_eq!(&data.text[quoted[1].1.clone()], "e");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_csv_text_gives_records_inside_the_file(text in "[a-z0-9,#\" \n.-]{0,200}") {
+            let data = csv(&text);
+            for (line, fields) in data.records() {
+                proptest::prop_assert!(line >= 1);
+                for (_, span) in fields {
+                    proptest::prop_assert!(span.start <= span.end && span.end <= text.len());
+                    proptest::prop_assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
+                }
+            }
+        }
+    }
 }

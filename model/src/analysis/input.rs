@@ -1,0 +1,232 @@
+//! Reading a monolith straight from CSV files, for `microcosm propose --calls calls.csv
+//! [--data access.csv]`: `calls.csv` rows are `caller,callee[,weight]` and `access.csv` rows
+//! `function,entity,read|write|read-write`, header optional, `#` comments and blank lines
+//! skipped. The same formats as a scenario's `calls_csv` and `data_csv`; every bad row is
+//! reported at its file, line and column.
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::diagnostic::{Diagnostic, Location, codes};
+use crate::scenario::{Access, DataAccess, Monolith, MonolithCall};
+
+/// A CSV file's rows as `(1-based line, fields with their byte ranges)`.
+/// A CSV row: its 1-based line and its fields with their byte ranges.
+type Row = (usize, Vec<(String, Range<usize>)>);
+
+fn records(text: &str) -> Vec<Row> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let mut out = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(_) => continue,
+        }
+        let Some(pos) = record.position() else {
+            continue;
+        };
+        // csv reports the position where it started reading, which is before any comment or
+        // blank lines it skipped: step over those to the record's own line.
+        let (mut start, mut line) = (pos.byte() as usize, pos.line() as usize);
+        loop {
+            let rest = &text[start.min(text.len())..];
+            let end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+            let trimmed = rest[..end].trim();
+            if end == 0 || !(trimmed.is_empty() || trimmed.starts_with('#')) {
+                break;
+            }
+            start += end;
+            line += 1;
+        }
+        let start = start.min(text.len());
+        let line_text = &text[start..];
+        let line_text = &line_text[..line_text.find('\n').unwrap_or(line_text.len())];
+        let mut cursor = 0;
+        let mut fields = Vec::new();
+        for field in record.iter() {
+            let at = line_text
+                .get(cursor..)
+                .and_then(|rest| rest.find(field))
+                .map_or(cursor, |i| cursor + i)
+                .min(line_text.len());
+            fields.push((field.to_owned(), start + at..start + at + field.len()));
+            cursor = at + field.len();
+        }
+        if fields.iter().all(|(f, _)| f.is_empty()) {
+            continue;
+        }
+        out.push((line, fields));
+    }
+    out
+}
+
+fn access_mode(text: &str) -> Option<Access> {
+    match text.to_ascii_lowercase().as_str() {
+        "read" | "r" => Some(Access::Read),
+        "write" | "w" => Some(Access::Write),
+        "read-write" | "read_write" | "rw" => Some(Access::ReadWrite),
+        _ => None,
+    }
+}
+
+/// Builds a monolith from the text of a calls CSV and, optionally, a data-access CSV. Paths
+/// only name the files in diagnostics.
+pub fn monolith_from_csv(
+    calls: (&Path, &str),
+    data: Option<(&Path, &str)>,
+) -> Result<Monolith, Vec<Diagnostic>> {
+    let mut monolith = Monolith::default();
+    let mut problems = Vec::new();
+    let (path, text) = calls;
+    let shared: Arc<str> = Arc::from(text);
+    let at = |span: Range<usize>| Location::new(path, shared.clone(), span);
+    for (line, fields) in records(text) {
+        let header = line == 1
+            && matches!(
+                fields[0].0.to_ascii_lowercase().as_str(),
+                "caller" | "from" | "source" | "src"
+            );
+        if header {
+            continue;
+        }
+        if fields.len() < 2 || fields.len() > 3 {
+            problems.push(
+                Diagnostic::error(
+                    codes::CSV,
+                    format!("a call has 2 or 3 columns, not {}", fields.len()),
+                )
+                .with_help("write `caller,callee[,weight]`")
+                .at(at(fields[0].1.clone())),
+            );
+            continue;
+        }
+        let weight = match fields.get(2) {
+            None => 1.0,
+            Some((w, span)) => match w.parse::<f64>() {
+                Ok(w) if w > 0.0 && w.is_finite() => w,
+                _ if line == 1 => continue,
+                _ => {
+                    problems.push(
+                        Diagnostic::error(codes::CSV, format!("`{w}` is not a weight"))
+                            .with_help("weights are positive numbers")
+                            .at(at(span.clone())),
+                    );
+                    continue;
+                }
+            },
+        };
+        let (from, to) = (fields[0].0.clone(), fields[1].0.clone());
+        if from.is_empty() || to.is_empty() {
+            problems.push(
+                Diagnostic::error(codes::CSV, "a call names no function".to_owned())
+                    .with_help("write `caller,callee[,weight]`")
+                    .at(at(fields[0].1.clone())),
+            );
+            continue;
+        }
+        monolith.functions.entry(from.clone()).or_default();
+        monolith.functions.entry(to.clone()).or_default();
+        monolith.calls.push(MonolithCall { from, to, weight });
+    }
+    if let Some((path, text)) = data {
+        let shared: Arc<str> = Arc::from(text);
+        let at = |span: Range<usize>| Location::new(path, shared.clone(), span);
+        for (line, fields) in records(text) {
+            let mode = fields.get(2).map(|f| access_mode(&f.0));
+            match (fields.len(), mode) {
+                (3, Some(Some(access))) if !fields[0].0.is_empty() && !fields[1].0.is_empty() => {
+                    let function = fields[0].0.clone();
+                    monolith.functions.entry(function.clone()).or_default();
+                    monolith.data.push(DataAccess {
+                        function,
+                        entity: fields[1].0.clone(),
+                        access,
+                    });
+                }
+                _ if line == 1 => {}
+                (3, _) => problems.push(
+                    Diagnostic::error(
+                        codes::CSV,
+                        format!("`{}` is not an access mode", fields[2].0),
+                    )
+                    .with_help("write `read`, `write` or `read-write`")
+                    .at(at(fields[2].1.clone())),
+                ),
+                (n, _) => problems.push(
+                    Diagnostic::error(codes::CSV, format!("a data access has 3 columns, not {n}"))
+                        .with_help("write `function,entity,read|write`")
+                        .at(at(fields[0].1.clone())),
+                ),
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(monolith)
+    } else {
+        Err(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_calls_and_accesses_with_optional_headers() {
+        let calls = "caller,callee,weight\n# a comment\na,b,3\nb,c\n\n";
+        let data = "function,entity,access\na,order,write\nc,order,r\n";
+        let m = monolith_from_csv(
+            (Path::new("calls.csv"), calls),
+            Some((Path::new("data.csv"), data)),
+        )
+        .unwrap();
+        assert_eq!(m.functions.len(), 3);
+        assert_eq!(m.calls.len(), 2);
+        assert_eq!(m.calls[0].weight, 3.0);
+        assert_eq!(m.calls[1].weight, 1.0);
+        assert_eq!(m.data.len(), 2);
+        assert_eq!(m.data[1].access, Access::Read);
+    }
+
+    #[test]
+    fn comments_between_rows_do_not_shift_locations() {
+        // csv's record positions start before skipped comment lines; the bad weight must still
+        // be found on line 4, column 5.
+        let calls = "# calls\na,b,1\n# section\nb,c,x\n";
+        let errors = monolith_from_csv((Path::new("calls.csv"), calls), None).unwrap_err();
+        let at = errors[0].location.as_ref().unwrap();
+        assert_eq!((at.line, at.column), (4, 5));
+    }
+
+    #[test]
+    fn bad_rows_are_located() {
+        let calls = "a,b\nb,c,heavy\nx\n";
+        let errors = monolith_from_csv((Path::new("calls.csv"), calls), None).unwrap_err();
+        assert_eq!(errors.len(), 2);
+        let first = errors[0].location.as_ref().unwrap();
+        assert_eq!((first.line, first.column), (2, 5));
+        assert_eq!(errors[1].location.as_ref().unwrap().line, 3);
+        let data = "a,order,sometimes\n";
+        let errors = monolith_from_csv(
+            (Path::new("calls.csv"), "a,b\n"),
+            Some((Path::new("access.csv"), data)),
+        );
+        // Line 1 may be a header: an unknown mode there is skipped, not an error.
+        assert!(errors.is_ok());
+        let data = "function,entity,mode\na,order,sometimes\n";
+        let errors = monolith_from_csv(
+            (Path::new("calls.csv"), "a,b\n"),
+            Some((Path::new("access.csv"), data)),
+        )
+        .unwrap_err();
+        assert_eq!(errors[0].location.as_ref().unwrap().line, 2);
+    }
+}

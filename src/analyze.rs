@@ -1,0 +1,387 @@
+//! `microcosm analyze`: load one scenario, run the architecture analysis (the decomposition
+//! theorem and quality metrics when it has a monolith; service, security and capacity findings
+//! always) and report it for people or as JSON Lines. Exits 1 when a finding is an error.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use microcosm_model::analysis::{
+    Analysis, AnalysisOptions, CohesionDefinition, Finding, Severity, TheoremReport, analyze,
+};
+use microcosm_model::{LoadedScenario, Scenario};
+use serde::Serialize;
+
+use crate::Outcome;
+use crate::cli::{AnalyzeArgs, Definition, Format, MinSeverity};
+use crate::output::{json_begin, json_line, write_report};
+
+impl From<Definition> for CohesionDefinition {
+    fn from(d: Definition) -> CohesionDefinition {
+        match d {
+            Definition::Density => CohesionDefinition::Density,
+            Definition::Structural => CohesionDefinition::Structural,
+            Definition::Total => CohesionDefinition::Total,
+        }
+    }
+}
+
+impl From<MinSeverity> for Severity {
+    fn from(s: MinSeverity) -> Severity {
+        match s {
+            MinSeverity::Info => Severity::Info,
+            MinSeverity::Warning => Severity::Warning,
+            MinSeverity::Error => Severity::Error,
+        }
+    }
+}
+
+/// Loads a scenario; on failure writes its diagnostics (to stderr, and as JSON Lines to stdout
+/// for `--format json`) and returns the outcome to exit with.
+pub fn load_or_report(
+    path: &Path,
+    command: &str,
+    json: bool,
+    color: bool,
+) -> anyhow::Result<Result<LoadedScenario, Outcome>> {
+    match microcosm_model::load(path) {
+        Ok(loaded) => {
+            let mut err = String::new();
+            for w in &loaded.warnings {
+                err.push_str(&w.render(color));
+            }
+            std::io::stderr().write_all(err.as_bytes())?;
+            Ok(Ok(loaded))
+        }
+        Err(e) => {
+            let mut err = String::new();
+            for d in &e.diagnostics {
+                err.push_str(&d.render(color));
+            }
+            std::io::stderr().write_all(err.as_bytes())?;
+            if json {
+                let mut out = Vec::new();
+                json_begin(&mut out, command);
+                for d in &e.diagnostics {
+                    json_line(&mut out, "diagnostic", d);
+                }
+                json_line(
+                    &mut out,
+                    "summary",
+                    &serde_json::json!({ "outcome": "invalid" }),
+                );
+                json_line(&mut out, "end", &serde_json::json!({}));
+                write_report(None, &out)?;
+            }
+            Ok(Err(Outcome::Invalid))
+        }
+    }
+}
+
+/// A service as the `services` record lists it.
+#[derive(Debug, Serialize)]
+struct ServiceRecord<'a> {
+    name: &'a str,
+    cohesion: Option<f64>,
+    functions: &'a [String],
+    fan_in: usize,
+    fan_out: usize,
+    async_in: usize,
+    async_out: usize,
+    instability: Option<f64>,
+    replicas: u32,
+    zones: &'a [String],
+    blast_radius: &'a [String],
+}
+
+fn service_records(analysis: &Analysis) -> Vec<ServiceRecord<'_>> {
+    analysis
+        .services
+        .iter()
+        .map(|p| ServiceRecord {
+            name: &p.name,
+            cohesion: analysis.theorem.as_ref().and_then(|t| {
+                t.services
+                    .iter()
+                    .find(|s| s.name == p.name)
+                    .and_then(|s| s.cohesion)
+            }),
+            functions: &p.functions,
+            fan_in: p.fan_in,
+            fan_out: p.fan_out,
+            async_in: p.async_in,
+            async_out: p.async_out,
+            instability: p.instability,
+            replicas: p.replicas,
+            zones: &p.zones,
+            blast_radius: &p.blast_radius,
+        })
+        .collect()
+}
+
+/// The `theorem` record: the report plus its verdict.
+pub fn theorem_record(t: &TheoremReport) -> serde_json::Value {
+    let mut value = serde_json::to_value(t).expect("the report serialises");
+    value["holds"] = t.holds().into();
+    value
+}
+
+fn outcome_name(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Pass => "pass",
+        Outcome::Fail => "fail",
+        Outcome::Invalid => "invalid",
+    }
+}
+
+pub fn run(args: &AnalyzeArgs, color: bool) -> anyhow::Result<Outcome> {
+    let json = args.format == Format::Json;
+    let loaded = match load_or_report(&args.file, "analyze", json, color)? {
+        Ok(loaded) => loaded,
+        Err(outcome) => return Ok(outcome),
+    };
+    let options = AnalysisOptions {
+        definition: args.definition.into(),
+        max_chain: args.max_chain,
+        ..AnalysisOptions::default()
+    };
+    let mut analysis = analyze(&loaded.scenario, &options);
+    analysis.locate(&loaded);
+    let outcome = if analysis.has_errors() {
+        Outcome::Fail
+    } else {
+        Outcome::Pass
+    };
+    let shown: Vec<&Finding> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.severity >= args.min_severity.into())
+        .collect();
+
+    let out = match args.format {
+        Format::Json => {
+            let mut out = Vec::new();
+            json_begin(&mut out, "analyze");
+            json_line(
+                &mut out,
+                "scenario",
+                &serde_json::json!({
+                    "path": loaded.source.path.display().to_string(),
+                    "name": loaded.scenario.name,
+                }),
+            );
+            json_line(&mut out, "services", &service_records(&analysis));
+            if let Some(t) = &analysis.theorem {
+                json_line(&mut out, "coupling", &t.coupling);
+                json_line(&mut out, "theorem", &theorem_record(t));
+                json_line(&mut out, "metrics", &t.metrics);
+            }
+            json_line(&mut out, "findings", &shown);
+            json_line(
+                &mut out,
+                "summary",
+                &serde_json::json!({
+                    "errors": analysis.count(Severity::Error),
+                    "warnings": analysis.count(Severity::Warning),
+                    "infos": analysis.count(Severity::Info),
+                    "outcome": outcome_name(outcome),
+                }),
+            );
+            json_line(&mut out, "end", &serde_json::json!({}));
+            out
+        }
+        Format::Human => human(&loaded.scenario, &loaded, &analysis, &shown).into_bytes(),
+    };
+    match &args.output {
+        Some(path) => crate::output::write_atomically(path, &out)?,
+        None => write_report(None, &out)?,
+    }
+    Ok(outcome)
+}
+
+/// A number for tables: 4 significant decimals, `—` for undefined.
+pub fn number(x: Option<f64>) -> String {
+    match x {
+        None => "—".to_owned(),
+        Some(x) if x == x.trunc() && x.abs() < 1e12 => format!("{x:.0}"),
+        Some(x) if x.abs() >= 100.0 => format!("{x:.1}"),
+        Some(x) => format!("{x:.4}"),
+    }
+}
+
+fn holds(b: bool) -> &'static str {
+    if b { "holds" } else { "BROKEN" }
+}
+
+/// The theorem's section of a human report, shared with `propose`.
+pub fn human_theorem(out: &mut String, t: &TheoremReport) {
+    let functions: usize =
+        t.services.iter().map(|s| s.functions.len()).sum::<usize>() + t.uncovered.len();
+    let _ = writeln!(
+        out,
+        "Decomposition theorem ({}: {})",
+        t.definition.name(),
+        t.formula
+    );
+    let _ = writeln!(
+        out,
+        "  coverage                {}  ({} functions, {} services{})",
+        holds(t.coverage),
+        functions,
+        t.services.len(),
+        if t.coverage {
+            String::new()
+        } else {
+            format!(
+                "; {} uncovered, {} unknown",
+                t.uncovered.len(),
+                t.unknown.len()
+            )
+        }
+    );
+    let _ = writeln!(
+        out,
+        "  disjointness            {}{}",
+        holds(t.disjoint),
+        if t.disjoint {
+            String::new()
+        } else {
+            format!("  ({} functions in two services)", t.overlapping.len())
+        }
+    );
+    let _ = writeln!(
+        out,
+        "  cohesion > coupling     {}  ({} coupled ordered pairs, {} broken)",
+        holds(t.cohesion_exceeds_coupling),
+        t.coupling.len(),
+        t.violations.len()
+    );
+    let width = t
+        .services
+        .iter()
+        .map(|s| s.name.len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    let _ = writeln!(
+        out,
+        "\n  {:width$}  functions  cohesion  strongest coupling",
+        "service"
+    );
+    for s in &t.services {
+        let strongest = t
+            .coupling
+            .iter()
+            .filter(|c| c.from == s.name)
+            .max_by(|a, b| a.value.total_cmp(&b.value).then_with(|| b.to.cmp(&a.to)));
+        let strongest = strongest
+            .map(|c| format!("{} ({})", number(Some(c.value)), c.to))
+            .unwrap_or_else(|| "—".to_owned());
+        let _ = writeln!(
+            out,
+            "  {:width$}  {:>9}  {:>8}  {}",
+            s.name,
+            s.functions.len(),
+            number(s.cohesion),
+            strongest
+        );
+    }
+    let m = &t.metrics;
+    let _ = writeln!(
+        out,
+        "\nQuality metrics: Q {:.4}  SM {:.4}  ICP {:.4}  IFN {:.2}  NED {:.4}",
+        m.modularity,
+        m.structural_modularity,
+        m.inter_call_percentage,
+        m.interface_number,
+        m.non_extreme_distribution
+    );
+    let _ = writeln!(
+        out,
+        "  (Q, SM: higher is better; ICP, IFN, NED: lower is better)"
+    );
+}
+
+fn human(
+    scenario: &Scenario,
+    loaded: &LoadedScenario,
+    analysis: &Analysis,
+    shown: &[&Finding],
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} ({})\n",
+        scenario.name,
+        loaded.source.path.display()
+    );
+    if let Some(t) = &analysis.theorem {
+        human_theorem(&mut out, t);
+        out.push('\n');
+    }
+    if !analysis.services.is_empty() {
+        let width = analysis
+            .services
+            .iter()
+            .map(|s| s.name.len())
+            .max()
+            .unwrap_or(7)
+            .max(7);
+        let _ = writeln!(
+            out,
+            "{:width$}  fan-in  fan-out  instability  replicas  zones  blast radius",
+            "service"
+        );
+        for s in &analysis.services {
+            let _ = writeln!(
+                out,
+                "{:width$}  {:>6}  {:>7}  {:>11}  {:>8}  {:>5}  {}",
+                s.name,
+                s.fan_in,
+                s.fan_out,
+                s.instability.map_or("—".to_owned(), |i| format!("{i:.2}")),
+                s.replicas,
+                s.zones.len(),
+                if s.blast_radius.is_empty() {
+                    "—".to_owned()
+                } else {
+                    format!("{} entry endpoints", s.blast_radius.len())
+                }
+            );
+        }
+        out.push('\n');
+    }
+    if !shown.is_empty() {
+        let _ = writeln!(out, "Findings");
+        for f in shown {
+            let at = f
+                .location
+                .as_ref()
+                .map(|l| format!("{}:{}:{}: ", l.file.display(), l.line, l.column))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {}[{}] {at}{}", f.severity.name(), f.rule, f.message);
+            if let Some(help) = &f.help {
+                let _ = writeln!(out, "      help: {help}");
+            }
+        }
+        out.push('\n');
+    }
+    let (e, w, i) = (
+        analysis.count(Severity::Error),
+        analysis.count(Severity::Warning),
+        analysis.count(Severity::Info),
+    );
+    let verdict = match &analysis.theorem {
+        Some(t) if t.holds() => "; the decomposition theorem holds",
+        Some(_) => "; the decomposition theorem is broken",
+        None => "",
+    };
+    let _ = writeln!(
+        out,
+        "{e} error{}, {w} warning{}, {i} info{}{verdict}",
+        if e == 1 { "" } else { "s" },
+        if w == 1 { "" } else { "s" },
+        if i == 1 { "" } else { "s" },
+    );
+    out
+}
