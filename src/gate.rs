@@ -31,8 +31,12 @@ enum Task<'a> {
     },
     Verify {
         loaded: &'a LoadedScenario,
-        job: microcosm_checker::scenario::Job,
+        job: Box<microcosm_checker::scenario::Job>,
         properties: Vec<&'static str>,
+    },
+    Simulate {
+        loaded: &'a LoadedScenario,
+        experiment: String,
     },
 }
 
@@ -193,9 +197,154 @@ fn analysis_records(loaded: &LoadedScenario) -> Vec<CheckRecord> {
     records
 }
 
+/// The checks an experiment's expectations make: `(check id, rule id)`.
+fn expectation_checks(name: &str, e: &microcosm_model::Experiment) -> Vec<(String, &'static str)> {
+    let mut checks: Vec<(String, &'static str)> = e
+        .expect
+        .slos
+        .iter()
+        .map(|slo| (format!("{name}/slo.{slo}"), "simulate.slo"))
+        .collect();
+    if e.expect.max_retry_amplification.is_some() {
+        checks.push((
+            format!("{name}/expect.max-retry-amplification"),
+            "simulate.max-retry-amplification",
+        ));
+    }
+    checks.push((
+        format!("{name}/simulate.conservation"),
+        "simulate.conservation",
+    ));
+    checks
+}
+
+fn simulation_records(loaded: &LoadedScenario, experiment: &str) -> Vec<CheckRecord> {
+    let scenario = &loaded.scenario;
+    let exp = &scenario.experiments[experiment];
+    let at = microcosm_model::Pointer::root()
+        .key("experiments")
+        .key(experiment);
+    let file = loaded.source.path.display().to_string();
+    let record = |check: String, rule: &str, summary: &str, pointer: &microcosm_model::Pointer| {
+        let location = loaded.locate(pointer, Target::Value);
+        CheckRecord {
+            file: file.clone(),
+            check,
+            rule: rule.to_owned(),
+            rule_summary: summary.to_owned(),
+            kind: Kind::Simulate,
+            status: Status::Holds,
+            expected: None,
+            outcome: Outcome::Pass,
+            message: String::new(),
+            line: location.line,
+            column: location.column,
+            stats: None,
+            counterexample: None,
+        }
+    };
+    let report = match microcosm_simulator::run_once(scenario, experiment, exp.seed, None) {
+        Ok(report) => report,
+        Err(e) => {
+            let mut r = record(
+                format!("{experiment}/simulate.run"),
+                "simulate.run",
+                "the experiment can be simulated",
+                &at,
+            );
+            r.status = Status::Error;
+            r.message = format!("the simulation could not run: {e}");
+            return vec![r];
+        }
+    };
+    let stats = serde_json::json!({
+        "seed": report.seed,
+        "duration_s": report.duration_s,
+        "events": report.events,
+        "requests": report.conservation.generated,
+    });
+    let mut records = Vec::new();
+    for (i, slo) in exp.expect.slos.iter().enumerate() {
+        let mut r = record(
+            format!("{experiment}/slo.{slo}"),
+            "simulate.slo",
+            "the SLO holds over the experiment",
+            &at.key("expect").key("slos").index(i),
+        );
+        match report
+            .expectations
+            .iter()
+            .find(|x| x.name == format!("slo:{slo}"))
+        {
+            Some(x) => {
+                r.status = if x.holds {
+                    Status::Holds
+                } else {
+                    Status::Violated
+                };
+                r.message = format!("SLO `{slo}` (seed {}): {}", report.seed, x.detail);
+            }
+            None => {
+                r.status = Status::Error;
+                r.message = format!("the simulator reported nothing for SLO `{slo}`");
+            }
+        }
+        r.stats = Some(stats.clone());
+        records.push(r);
+    }
+    if let Some(max) = exp.expect.max_retry_amplification {
+        let mut r = record(
+            format!("{experiment}/expect.max-retry-amplification"),
+            "simulate.max-retry-amplification",
+            "retries amplify the load on every edge at most as much as the experiment allows",
+            &at.key("expect").key("max_retry_amplification"),
+        );
+        match report
+            .expectations
+            .iter()
+            .find(|x| x.name == "max_retry_amplification")
+        {
+            Some(x) => {
+                r.status = if x.holds {
+                    Status::Holds
+                } else {
+                    Status::Violated
+                };
+                r.message = format!("at most {max}× (seed {}): {}", report.seed, x.detail);
+            }
+            None => {
+                r.status = Status::Error;
+                r.message = "the simulator reported no retry amplification".to_owned();
+            }
+        }
+        r.stats = Some(stats.clone());
+        records.push(r);
+    }
+    let c = &report.conservation;
+    let mut r = record(
+        format!("{experiment}/simulate.conservation"),
+        "simulate.conservation",
+        "requests generated = completed + failed + in flight",
+        &at,
+    );
+    r.status = if c.holds {
+        Status::Holds
+    } else {
+        Status::Violated
+    };
+    r.message = format!(
+        "{} generated = {} succeeded + {} degraded + {} failed + {} in flight",
+        c.generated, c.succeeded, c.degraded, c.failed, c.in_flight
+    );
+    r.stats = Some(stats);
+    records.push(r);
+    records
+}
+
 fn run_task(task: &Task<'_>, opts: &CheckOptions) -> Vec<CheckRecord> {
     match task {
         Task::Analyze { loaded } => analysis_records(loaded),
+        Task::Simulate { loaded, experiment } => simulation_records(loaded, experiment),
         Task::Verify {
             loaded,
             job,
@@ -375,10 +524,29 @@ pub fn run(args: &CheckArgs, color: bool) -> anyhow::Result<Exit> {
                 if !properties.is_empty() {
                     tasks.push(Task::Verify {
                         loaded,
-                        job,
+                        job: Box::new(job),
                         properties,
                     });
                 }
+            }
+        }
+    }
+
+    for loaded in loads.iter().flatten() {
+        if args.skip.contains(&Stage::Simulate) {
+            continue;
+        }
+        for (name, experiment) in &loaded.scenario.experiments {
+            let expects = !experiment.expect.slos.is_empty()
+                || experiment.expect.max_retry_amplification.is_some();
+            let wanted = expectation_checks(name, experiment)
+                .iter()
+                .any(|(check, rule)| matches_only(&args.only, check, rule));
+            if expects && wanted {
+                tasks.push(Task::Simulate {
+                    loaded,
+                    experiment: name.clone(),
+                });
             }
         }
     }
@@ -423,9 +591,9 @@ pub fn run(args: &CheckArgs, color: bool) -> anyhow::Result<Exit> {
         .iter()
         .zip(results)
         .map(|(task, records)| match task {
-            Task::Analyze { loaded } | Task::Verify { loaded, .. } => {
-                (loaded.source.path.clone(), records)
-            }
+            Task::Analyze { loaded }
+            | Task::Verify { loaded, .. }
+            | Task::Simulate { loaded, .. } => (loaded.source.path.clone(), records),
         })
         .collect();
     for (file, load) in files.iter().zip(&loads) {

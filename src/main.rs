@@ -8,9 +8,11 @@ mod cli;
 mod files;
 mod gate;
 mod init;
+mod merge;
 mod output;
 mod propose;
 mod report;
+mod simulate;
 mod validate;
 mod verify;
 
@@ -75,6 +77,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Ok(Outcome::Pass)
         }
         Command::Init(args) => init::run(&args),
+        Command::Simulate(args) => simulate::run(&args, color),
+        Command::Merge(args) => merge::run(&args),
         Command::Completions(args) => {
             let mut command = Cli::command();
             let mut buffer = Vec::new();

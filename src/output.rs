@@ -62,6 +62,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 ///   {`function`, `from`, `to`} | `merged` {`from`, `into`}, with `broken_before`,
 ///   `broken_after`), `coupling`, `theorem` and `metrics` as for `analyze`, then `summary`
 ///   (`outcome`).
+/// - `simulate` (and `merge`, which writes the same report): `plan`, `replication`,
+///   `experiment`, `sweep`, `summary`, `timing`; documented in `src/simulate.rs`.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
 
 /// Serialises one JSON Lines record.

@@ -336,6 +336,8 @@ fn every_command_has_help_with_an_example() {
         "propose",
         "verify",
         "check",
+        "simulate",
+        "merge",
         "schema",
         "init",
         "completions",

@@ -1,0 +1,268 @@
+//! Replications: the same experiment run K times with seeds derived from one, in parallel on
+//! rayon's pool, and summarised as a mean with a 95% confidence interval (Student's t) per
+//! figure — the standard way to put error bars on a simulation's output.
+//!
+//! Results are collected in replication order whatever the thread count, and replication 0
+//! uses the seed itself, so `--replications 1` and the first of many are the same run.
+
+use std::collections::BTreeMap;
+
+use microcosm_model::Scenario;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+use crate::report::{self, SimReport};
+use crate::sim::{Sim, derive_seed};
+
+/// The seed of replication `i` of a run seeded `seed`.
+pub fn replication_seed(seed: u64, i: u32) -> u64 {
+    if i == 0 {
+        seed
+    } else {
+        derive_seed(seed, 0x5EED_0000 + u64::from(i))
+    }
+}
+
+/// Runs one experiment once and reports it.
+pub fn run_once(
+    scenario: &Scenario,
+    experiment: &str,
+    seed: u64,
+    duration_s: Option<f64>,
+) -> Result<SimReport, Error> {
+    let mut builder = Sim::builder(scenario, seed).experiment(experiment);
+    if let Some(d) = duration_s {
+        builder = builder.duration_s(d);
+        let warmup = scenario.experiments[experiment].warmup_s;
+        if warmup >= d {
+            builder = builder.warmup_s(0.0);
+        }
+    }
+    let mut sim = builder.build()?;
+    sim.run();
+    Ok(report::build(&sim, scenario))
+}
+
+/// Runs `replications` replications in parallel, in replication order.
+pub fn run_replications(
+    scenario: &Scenario,
+    experiment: &str,
+    seed: u64,
+    replications: u32,
+    duration_s: Option<f64>,
+) -> Result<Vec<SimReport>, Error> {
+    (0..replications.max(1))
+        .into_par_iter()
+        .map(|i| run_once(scenario, experiment, replication_seed(seed, i), duration_s))
+        .collect()
+}
+
+/// A figure's mean over replications and the half-width of its 95% confidence interval
+/// (0 with one replication).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    pub mean: f64,
+    pub ci95: f64,
+}
+
+/// Two-sided 95% Student-t quantiles for 1..=30 degrees of freedom.
+const T95: [f64; 30] = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+    2.052, 2.048, 2.045, 2.042,
+];
+
+impl Estimate {
+    /// The estimate from one value per replication.
+    pub fn of(values: &[f64]) -> Estimate {
+        let n = values.len();
+        if n == 0 {
+            return Estimate::default();
+        }
+        let mean = values.iter().sum::<f64>() / n as f64;
+        if n < 2 {
+            return Estimate { mean, ci95: 0.0 };
+        }
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        let t = T95.get(n - 2).copied().unwrap_or(1.960);
+        Estimate {
+            mean,
+            ci95: t * (var / n as f64).sqrt(),
+        }
+    }
+}
+
+/// An endpoint's figures across replications.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointSummary {
+    pub entry: bool,
+    pub requests: f64,
+    pub errors: f64,
+    pub availability: f64,
+    pub latency_ms: LatencySummary,
+    /// Half-widths of the 95% confidence intervals of the figures above.
+    pub ci95: EndpointCi,
+}
+
+/// Mean latency percentiles across replications, ms.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub mean: f64,
+}
+
+/// Half-widths of an endpoint's 95% confidence intervals.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct EndpointCi {
+    pub requests: f64,
+    pub errors: f64,
+    pub availability: f64,
+    pub latency_ms: LatencySummary,
+}
+
+/// An expectation's verdict across replications: it holds when it holds in every one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExpectationSummary {
+    pub name: String,
+    pub holds: bool,
+    pub held_in: u32,
+    pub replications: u32,
+    /// The detail of the first replication where it failed, else of the first.
+    pub detail: String,
+}
+
+/// One experiment's result across replications.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub experiment: String,
+    pub seed: u64,
+    pub seeds: Vec<u64>,
+    pub replications: u32,
+    pub duration_s: f64,
+    pub passed: bool,
+    pub events: u64,
+    pub conservation_holds: bool,
+    pub endpoints: BTreeMap<String, EndpointSummary>,
+    pub expectations: Vec<ExpectationSummary>,
+    pub max_edge_amplification: Option<(String, Estimate)>,
+}
+
+/// Summarises the replications of one experiment (all with the same scenario and experiment).
+pub fn summarise(reports: &[SimReport]) -> Summary {
+    let first = &reports[0];
+    let n = reports.len() as u32;
+    let mut endpoints = BTreeMap::new();
+    for (name, ep) in &first.endpoints {
+        let take = |f: &dyn Fn(&crate::report::EndpointReport) -> f64| {
+            let v: Vec<f64> = reports
+                .iter()
+                .filter_map(|r| r.endpoints.get(name))
+                .map(f)
+                .collect();
+            Estimate::of(&v)
+        };
+        let requests = take(&|e| e.requests as f64);
+        let errors = take(&|e| e.errors as f64);
+        let availability = take(&|e| e.availability);
+        let p50 = take(&|e| e.latency_ms.p50);
+        let p95 = take(&|e| e.latency_ms.p95);
+        let p99 = take(&|e| e.latency_ms.p99);
+        let mean = take(&|e| e.latency_ms.mean);
+        endpoints.insert(
+            name.clone(),
+            EndpointSummary {
+                entry: ep.entry,
+                requests: requests.mean,
+                errors: errors.mean,
+                availability: availability.mean,
+                latency_ms: LatencySummary {
+                    p50: p50.mean,
+                    p95: p95.mean,
+                    p99: p99.mean,
+                    mean: mean.mean,
+                },
+                ci95: EndpointCi {
+                    requests: requests.ci95,
+                    errors: errors.ci95,
+                    availability: availability.ci95,
+                    latency_ms: LatencySummary {
+                        p50: p50.ci95,
+                        p95: p95.ci95,
+                        p99: p99.ci95,
+                        mean: mean.ci95,
+                    },
+                },
+            },
+        );
+    }
+    let expectations = first
+        .expectations
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let held_in = reports
+                .iter()
+                .filter(|r| r.expectations.get(i).is_some_and(|x| x.holds))
+                .count() as u32;
+            let detail = reports
+                .iter()
+                .filter_map(|r| r.expectations.get(i))
+                .find(|x| !x.holds)
+                .unwrap_or(e)
+                .detail
+                .clone();
+            ExpectationSummary {
+                name: e.name.clone(),
+                holds: held_in == n,
+                held_in,
+                replications: n,
+                detail,
+            }
+        })
+        .collect();
+    let max_edge_amplification = first.max_edge_amplification().map(|(edge, _)| {
+        let v: Vec<f64> = reports
+            .iter()
+            .map(|r| r.edges.get(edge).map_or(0.0, |e| e.peak_amplification))
+            .collect();
+        (edge.to_owned(), Estimate::of(&v))
+    });
+    Summary {
+        scenario: first.scenario.clone(),
+        experiment: first.experiment.clone(),
+        seed: first.seed,
+        seeds: reports.iter().map(|r| r.seed).collect(),
+        replications: n,
+        duration_s: first.duration_s,
+        passed: reports.iter().all(|r| r.passed),
+        events: reports.iter().map(|r| r.events).sum(),
+        conservation_holds: reports.iter().all(|r| r.conservation.holds),
+        endpoints,
+        expectations,
+        max_edge_amplification,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confidence_intervals_use_students_t() {
+        let e = Estimate::of(&[1.0, 2.0, 3.0]);
+        assert_eq!(e.mean, 2.0);
+        // s = 1, n = 3: t(2) · 1/√3.
+        assert!((e.ci95 - 4.303 / 3f64.sqrt()).abs() < 1e-12);
+        assert_eq!(Estimate::of(&[5.0]).ci95, 0.0);
+    }
+
+    #[test]
+    fn replication_zero_is_the_seed_itself() {
+        assert_eq!(replication_seed(42, 0), 42);
+        assert_ne!(replication_seed(42, 1), replication_seed(42, 2));
+    }
+}

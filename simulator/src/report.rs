@@ -1,0 +1,570 @@
+//! The report of one simulated run — what users read to decide whether an architecture survives
+//! an experiment: per entry endpoint and per call edge the requests, good and degraded answers,
+//! errors by cause and latency percentiles (overall and per time bucket), breaker timelines,
+//! retry amplification per edge and end to end, queues and utilisation per service, consumer lag
+//! per subscription, each SLO's verdict with its worst window, each expectation's verdict, and
+//! the conservation check.
+//!
+//! Everything here is plain data, serialisable both ways so that shard reports can be merged
+//! into exactly the report one machine would have written. Maps are `BTreeMap`s, so the JSON is
+//! byte-for-byte a function of the run.
+
+use std::collections::BTreeMap;
+
+use microcosm_model::Scenario;
+use microcosm_model::resilience::amplification::amplification;
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::{CAUSES, Cause, EdgePoint, EndpointPoint, ServicePoint, Tally, quantile_ms};
+use crate::sim::{FaultWindow, Sim};
+
+/// Latency percentiles of a set of requests, in milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    pub p50: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+    pub mean: f64,
+}
+
+impl Latency {
+    fn of(t: &Tally) -> Latency {
+        Latency {
+            p50: quantile_ms(&t.hist, 0.5),
+            p90: quantile_ms(&t.hist, 0.9),
+            p95: quantile_ms(&t.hist, 0.95),
+            p99: quantile_ms(&t.hist, 0.99),
+            p999: quantile_ms(&t.hist, 0.999),
+            max: t.max_ns as f64 / 1e6,
+            mean: t.mean_ms(),
+        }
+    }
+
+    /// The value at percentile `p` (50, 90, 95, 99 or 99.9).
+    pub fn at(&self, p: f64) -> f64 {
+        match p {
+            p if p <= 50.0 => self.p50,
+            p if p <= 90.0 => self.p90,
+            p if p <= 95.0 => self.p95,
+            p if p <= 99.0 => self.p99,
+            _ => self.p999,
+        }
+    }
+}
+
+fn by_cause(errors: &[u64; CAUSES]) -> BTreeMap<String, u64> {
+    Cause::ALL
+        .iter()
+        .filter(|c| errors[**c as usize] > 0)
+        .map(|c| (c.name().to_owned(), errors[*c as usize]))
+        .collect()
+}
+
+/// One endpoint, as its callers saw it (after the warm-up).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointReport {
+    /// Whether load generators call it (an entry point).
+    pub entry: bool,
+    pub requests: u64,
+    pub successes: u64,
+    /// Answered with a fallback somewhere below.
+    pub degraded: u64,
+    pub errors: u64,
+    pub errors_by_cause: BTreeMap<String, u64>,
+    /// (successes + degraded) / requests; 1 without requests.
+    pub availability: f64,
+    pub latency_ms: Latency,
+    /// Per time bucket, warm-up included.
+    pub series: Vec<EndpointPoint>,
+}
+
+/// One call edge, `caller -> callee`, from the caller's side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EdgeReport {
+    /// The policy key that applies.
+    pub policy: Option<String>,
+    /// Logical calls (all attempts of one call count once).
+    pub calls: u64,
+    pub successes: u64,
+    /// Calls answered by the edge's fallback.
+    pub fallbacks: u64,
+    pub errors: u64,
+    pub errors_by_cause: BTreeMap<String, u64>,
+    /// Attempts sent to the callee.
+    pub attempts: u64,
+    /// Attempts refused by the caller itself (breaker, bulkhead, rate limiter).
+    pub rejected_attempts: u64,
+    /// Failed attempts by cause, retried or not.
+    pub attempt_errors_by_cause: BTreeMap<String, u64>,
+    pub retries: u64,
+    pub budget_exhausted: u64,
+    /// Replicas ejected by outlier detection.
+    pub ejections: u64,
+    /// attempts / calls over the run.
+    pub amplification: f64,
+    /// The largest attempts / calls of the calls started in any one bucket.
+    pub peak_amplification: f64,
+    pub latency_ms: Latency,
+    pub series: Vec<EdgePoint>,
+}
+
+/// One service's load.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceReport {
+    pub replicas: u32,
+    pub workers: u32,
+    /// Requests that reached a replica.
+    pub arrivals: u64,
+    pub arrival_rate_per_s: f64,
+    pub shed: u64,
+    /// Time-averaged requests waiting in queues (all replicas).
+    pub mean_queue: f64,
+    pub max_queue: u64,
+    /// Time-averaged requests in the service (waiting or holding a worker).
+    pub mean_in_system: f64,
+    /// Busy worker time over worker capacity.
+    pub utilisation: f64,
+    /// Requests reaching it per request that would without retries anywhere upstream.
+    pub amplification: f64,
+    /// The most attempts one entry request can cause here when it is down (static analysis,
+    /// `model::resilience::amplification`), over all entry endpoints.
+    pub static_amplification: Option<f64>,
+    pub series: Vec<ServicePoint>,
+}
+
+/// One consumer group of a topic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicReport {
+    pub published: u64,
+    pub acknowledged: u64,
+    /// At-most-once events dropped after a failed delivery.
+    pub lost: u64,
+    pub redelivered: u64,
+    /// Published but not yet acknowledged, at the end.
+    pub lag: u64,
+    pub max_lag: u64,
+    /// From publication to acknowledgement.
+    pub latency_ms: Latency,
+    /// Lag at the end of each bucket.
+    pub series: Vec<u64>,
+}
+
+/// A breaker's change of state on one caller replica.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BreakerTransition {
+    pub at_s: f64,
+    pub replica: u32,
+    pub from: String,
+    pub to: String,
+}
+
+/// The breakers of one edge (one per caller replica).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BreakerReport {
+    pub replicas: u32,
+    pub transitions: Vec<BreakerTransition>,
+    /// Per bucket: (replicas open, replicas half-open) at its end.
+    pub series: Vec<(u32, u32)>,
+}
+
+/// One objective of an SLO.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Objective {
+    /// `availability` or `latency_p99_ms` and the like.
+    pub metric: String,
+    pub target: f64,
+    pub actual: f64,
+    pub holds: bool,
+    /// The worst value over any window of the SLO's length, and where the window starts.
+    pub worst: Option<f64>,
+    pub worst_window_start_s: Option<f64>,
+}
+
+/// An SLO's verdict over the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SloReport {
+    pub endpoint: String,
+    pub holds: bool,
+    pub window_s: f64,
+    pub objectives: Vec<Objective>,
+}
+
+/// One `expect` of the experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExpectationReport {
+    /// `slo:NAME`, `max_retry_amplification`.
+    pub name: String,
+    pub holds: bool,
+    pub detail: String,
+}
+
+/// Requests generated = completed + failed + in flight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conservation {
+    pub generated: u64,
+    pub succeeded: u64,
+    pub degraded: u64,
+    pub failed: u64,
+    pub in_flight: u64,
+    pub holds: bool,
+}
+
+/// The report of one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimReport {
+    pub scenario: String,
+    pub experiment: String,
+    pub seed: u64,
+    pub duration_s: f64,
+    pub warmup_s: f64,
+    pub bucket_s: f64,
+    /// Events processed.
+    pub events: u64,
+    /// Every expectation held and conservation holds.
+    pub passed: bool,
+    pub conservation: Conservation,
+    pub expectations: Vec<ExpectationReport>,
+    pub slos: BTreeMap<String, SloReport>,
+    pub endpoints: BTreeMap<String, EndpointReport>,
+    pub edges: BTreeMap<String, EdgeReport>,
+    pub services: BTreeMap<String, ServiceReport>,
+    pub topics: BTreeMap<String, TopicReport>,
+    pub breakers: BTreeMap<String, BreakerReport>,
+    pub faults: Vec<FaultWindow>,
+    /// Peak requests and calls in flight at once (the slab high-water marks).
+    pub peak_requests_in_flight: u64,
+    pub peak_calls_in_flight: u64,
+}
+
+impl SimReport {
+    /// The largest per-bucket amplification over all edges, with its edge.
+    pub fn max_edge_amplification(&self) -> Option<(&str, f64)> {
+        self.edges
+            .iter()
+            .map(|(name, e)| (name.as_str(), e.peak_amplification))
+            .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+    }
+}
+
+/// Builds the report of a finished simulation of `scenario`.
+pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
+    let topo = &sim.topo;
+    let bucket_s = sim.interval as f64 / 1e9;
+    let measured_s = (sim.measured() as f64 / 1e9).max(f64::MIN_POSITIVE);
+    let first_bucket = sim.warmup.div_ceil(sim.interval) as usize;
+
+    let entries: std::collections::BTreeSet<u32> = scenario
+        .experiments
+        .get(&sim.experiment_name)
+        .map(|e| {
+            e.load
+                .iter()
+                .flat_map(|l| l.endpoint.iter().chain(l.mix.keys()))
+                .filter_map(|n| topo.endpoint(n))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut endpoints = BTreeMap::new();
+    for (i, ep) in topo.endpoints.iter().enumerate() {
+        let m = &sim.endpoints[i];
+        let t = &m.run;
+        let entry = entries.contains(&(i as u32));
+        if t.requests == 0 && !entry && m.series.iter().all(|p| p.requests == 0) {
+            continue;
+        }
+        endpoints.insert(
+            ep.name.clone(),
+            EndpointReport {
+                entry,
+                requests: t.requests,
+                successes: t.successes,
+                degraded: t.degraded,
+                errors: t.failed(),
+                errors_by_cause: by_cause(&t.errors),
+                availability: if t.requests == 0 {
+                    1.0
+                } else {
+                    (t.successes + t.degraded) as f64 / t.requests as f64
+                },
+                latency_ms: Latency::of(t),
+                series: m.series.clone(),
+            },
+        );
+    }
+
+    let mut edges = BTreeMap::new();
+    let mut breakers = BTreeMap::new();
+    for (i, e) in topo.edges.iter().enumerate() {
+        let m = &sim.edges[i];
+        let t = &m.run;
+        let peak = m
+            .series
+            .iter()
+            .enumerate()
+            .filter(|(b, p)| *b >= first_bucket && p.started_calls > 0)
+            .map(|(_, p)| p.started_attempts as f64 / p.started_calls as f64)
+            .fold(0.0, f64::max);
+        if t.requests == 0 && m.attempts == 0 && m.series.iter().all(|p| p.calls == 0) {
+            continue;
+        }
+        edges.insert(
+            e.name.clone(),
+            EdgeReport {
+                policy: e.policy.clone(),
+                calls: t.requests,
+                successes: t.successes,
+                fallbacks: t.degraded,
+                errors: t.failed(),
+                errors_by_cause: by_cause(&t.errors),
+                attempts: m.attempts,
+                rejected_attempts: m.rejected_attempts,
+                attempt_errors_by_cause: by_cause(&sim.attempt_errors[i]),
+                retries: m.retries,
+                budget_exhausted: m.budget_exhausted,
+                ejections: sim.ejections[i],
+                amplification: if t.requests == 0 {
+                    0.0
+                } else {
+                    m.attempts as f64 / t.requests as f64
+                },
+                peak_amplification: peak,
+                latency_ms: Latency::of(t),
+                series: m.series.clone(),
+            },
+        );
+        if e.breaker.is_some() {
+            breakers.insert(
+                e.name.clone(),
+                BreakerReport {
+                    replicas: topo.services[e.caller as usize].replicas,
+                    transitions: sim
+                        .breaker_log
+                        .iter()
+                        .filter(|c| c.edge == i as u32)
+                        .map(|c| BreakerTransition {
+                            at_s: c.transition.at as f64 / 1e9,
+                            replica: c.replica,
+                            from: c.transition.from.name().to_owned(),
+                            to: c.transition.to.name().to_owned(),
+                        })
+                        .collect(),
+                    series: sim.breaker_series[i].clone(),
+                },
+            );
+        }
+    }
+
+    let mut static_amp: BTreeMap<String, f64> = BTreeMap::new();
+    for entry in amplification(scenario) {
+        for (service, a) in entry.attempts {
+            let x = static_amp.entry(service).or_insert(0.0);
+            *x = x.max(a);
+        }
+    }
+    let mut services = BTreeMap::new();
+    for (s, svc) in topo.services.iter().enumerate() {
+        let m = &sim.services[s];
+        let capacity = f64::from(svc.workers) * f64::from(svc.replicas);
+        let measured_ns = measured_s * 1e9;
+        services.insert(
+            svc.name.clone(),
+            ServiceReport {
+                replicas: svc.replicas,
+                workers: svc.workers,
+                arrivals: m.arrivals,
+                arrival_rate_per_s: m.arrivals as f64 / measured_s,
+                shed: m.shed,
+                mean_queue: m.area_queue as f64 / measured_ns,
+                max_queue: m.max_queue,
+                mean_in_system: (m.area_queue + m.area_busy) as f64 / measured_ns,
+                utilisation: if capacity > 0.0 {
+                    m.area_busy as f64 / measured_ns / capacity
+                } else {
+                    0.0
+                },
+                amplification: if m.original_arrivals == 0 {
+                    if m.arrivals == 0 {
+                        1.0
+                    } else {
+                        m.arrivals as f64
+                    }
+                } else {
+                    m.arrivals as f64 / m.original_arrivals as f64
+                },
+                static_amplification: static_amp.get(&svc.name).copied(),
+                series: m.series.clone(),
+            },
+        );
+    }
+
+    let mut topics = BTreeMap::new();
+    for (i, sub) in topo.subscriptions.iter().enumerate() {
+        let st = &sim.subs[i];
+        topics.insert(
+            sub.name.clone(),
+            TopicReport {
+                published: st.published,
+                acknowledged: st.acked,
+                lost: st.lost,
+                redelivered: st.redelivered,
+                lag: st.lag(),
+                max_lag: st.max_lag,
+                latency_ms: Latency::of(&st.latency),
+                series: st.series.clone(),
+            },
+        );
+    }
+
+    let mut slos = BTreeMap::new();
+    for (name, w) in &sim.slo_windows {
+        let slo = &scenario.slos[name];
+        let Some(ep) = endpoints.get(&slo.endpoint) else {
+            continue;
+        };
+        let window_start = |b: usize| b as f64 * bucket_s;
+        let mut objectives = Vec::new();
+        if let Some(target) = slo.availability {
+            objectives.push(Objective {
+                metric: "availability".into(),
+                target,
+                actual: ep.availability,
+                holds: ep.availability >= target,
+                worst: w.worst_availability.map(|x| x.0),
+                worst_window_start_s: w.worst_availability.map(|x| window_start(x.1)),
+            });
+        }
+        for (k, (p, target)) in slo.latency_targets().into_iter().enumerate() {
+            let actual = ep.latency_ms.at(p);
+            let metric = if p == 99.9 {
+                "latency_p999_ms".to_owned()
+            } else {
+                format!("latency_p{}_ms", p as u32)
+            };
+            let worst = w.worst_latency.get(k).copied().flatten();
+            objectives.push(Objective {
+                metric,
+                target,
+                actual,
+                holds: actual <= target,
+                worst: worst.map(|x| x.0),
+                worst_window_start_s: worst.map(|x| window_start(x.1)),
+            });
+        }
+        slos.insert(
+            name.clone(),
+            SloReport {
+                endpoint: slo.endpoint.clone(),
+                holds: objectives.iter().all(|o| o.holds),
+                window_s: slo.window_s,
+                objectives,
+            },
+        );
+    }
+
+    let in_flight = sim.roots_in_flight();
+    let r = sim.roots;
+    let conservation = Conservation {
+        generated: r.generated,
+        succeeded: r.succeeded,
+        degraded: r.degraded,
+        failed: r.failed,
+        in_flight,
+        holds: r.generated == r.succeeded + r.degraded + r.failed + in_flight,
+    };
+
+    let mut report = SimReport {
+        scenario: sim.scenario_name.clone(),
+        experiment: sim.experiment_name.clone(),
+        seed: sim.seed,
+        duration_s: sim.horizon as f64 / 1e9,
+        warmup_s: sim.warmup as f64 / 1e9,
+        bucket_s,
+        events: sim.events,
+        passed: false,
+        conservation,
+        expectations: Vec::new(),
+        slos,
+        endpoints,
+        edges,
+        services,
+        topics,
+        breakers,
+        faults: sim.fault_windows.clone(),
+        peak_requests_in_flight: sim.peak_slots().0 as u64,
+        peak_calls_in_flight: sim.peak_slots().1 as u64,
+    };
+    if let Some(e) = scenario.experiments.get(&sim.experiment_name) {
+        report.expectations = expectations(&report, &e.expect);
+    }
+    report.passed = report.conservation.holds && report.expectations.iter().all(|e| e.holds);
+    report
+}
+
+/// Evaluates the experiment's expectations against a report.
+pub fn expectations(
+    report: &SimReport,
+    expect: &microcosm_model::Expectations,
+) -> Vec<ExpectationReport> {
+    let mut out = Vec::new();
+    for name in &expect.slos {
+        let (holds, detail) = match report.slos.get(name) {
+            Some(slo) => {
+                let failing: Vec<String> = slo
+                    .objectives
+                    .iter()
+                    .filter(|o| !o.holds)
+                    .map(describe_objective)
+                    .collect();
+                if failing.is_empty() {
+                    (
+                        true,
+                        slo.objectives
+                            .iter()
+                            .map(describe_objective)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    )
+                } else {
+                    (false, failing.join(", "))
+                }
+            }
+            None => (false, "the SLO's endpoint received no requests".to_owned()),
+        };
+        out.push(ExpectationReport {
+            name: format!("slo:{name}"),
+            holds,
+            detail,
+        });
+    }
+    if let Some(bound) = expect.max_retry_amplification {
+        let (holds, detail) = match report.max_edge_amplification() {
+            Some((edge, a)) => (
+                a <= bound + 1e-9,
+                format!("{a:.2} attempts per call at most, on {edge} (bound {bound})"),
+            ),
+            None => (true, "no calls".to_owned()),
+        };
+        out.push(ExpectationReport {
+            name: "max_retry_amplification".into(),
+            holds,
+            detail,
+        });
+    }
+    out
+}
+
+fn describe_objective(o: &Objective) -> String {
+    if o.metric == "availability" {
+        format!(
+            "availability {:.3}% (target {:.3}%)",
+            o.actual * 100.0,
+            o.target * 100.0
+        )
+    } else {
+        let name = o.metric.trim_end_matches("_ms").replace("latency_", "");
+        format!("{name} {:.1} ms (target {} ms)", o.actual, o.target)
+    }
+}

@@ -1,0 +1,255 @@
+//! End-to-end tests of `microcosm simulate` and `microcosm merge` on the bundled scenarios:
+//! every experiment runs (shortened) and writes its plots, reports are byte-identical for the
+//! same seed whatever the thread count, sharded and merged runs equal the unsharded run, and
+//! the exit codes follow the 0/1/2 contract.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn microcosm() -> Command {
+    let mut cmd = Command::cargo_bin("microcosm").expect("the binary builds");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn json_lines(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+        .collect()
+}
+
+const SCENARIOS: [&str; 4] = [
+    "online-boutique",
+    "hotel-reservation",
+    "sock-shop",
+    "web3-exchange",
+];
+
+#[test]
+fn every_bundled_experiment_runs_and_plots() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in SCENARIOS {
+        let plots = dir.path().join(name);
+        let output = microcosm()
+            .args([
+                "simulate",
+                &format!("scenarios/{name}.toml"),
+                "--duration",
+                "8",
+                "--format",
+                "json",
+                "--plot",
+            ])
+            .arg(&plots)
+            .output()
+            .unwrap();
+        // Exit 0 or 1 is a verdict; 2 would mean the simulation could not run.
+        assert!(
+            matches!(output.status.code(), Some(0 | 1)),
+            "{name}: {:?}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let lines = json_lines(&output.stdout);
+        assert_eq!(lines.first().unwrap()["type"], "begin");
+        assert_eq!(lines.last().unwrap()["type"], "end");
+        let experiments: Vec<&Value> = lines.iter().filter(|l| l["type"] == "experiment").collect();
+        assert_eq!(experiments.len(), 3, "{name}: three experiments each");
+        for e in experiments {
+            let s = &e["data"]["summary"];
+            assert!(s["events"].as_u64().unwrap() > 1000, "{name}: {s}");
+            assert_eq!(s["conservation_holds"], true, "{name}");
+            let entries: Vec<&Value> = s["endpoints"]
+                .as_object()
+                .unwrap()
+                .values()
+                .filter(|e| e["entry"] == true)
+                .collect();
+            assert!(!entries.is_empty());
+            for ep in entries {
+                for key in ["requests", "errors", "availability"] {
+                    assert!(ep[key].is_number(), "{name}: {key} in {ep}");
+                }
+                for key in ["p50", "p95", "p99", "mean"] {
+                    assert!(ep["latency_ms"][key].is_number(), "{name}: {key}");
+                }
+            }
+            let experiment = s["experiment"].as_str().unwrap();
+            for plot in ["latency", "throughput"] {
+                let svg = plots.join(format!("{experiment}-{plot}.svg"));
+                let text = std::fs::read_to_string(&svg)
+                    .unwrap_or_else(|e| panic!("{}: {e}", svg.display()));
+                assert!(text.starts_with("<svg"), "{}", svg.display());
+            }
+        }
+        let timing = lines.iter().find(|l| l["type"] == "timing").unwrap();
+        assert!(timing["data"]["events_per_s"].as_f64().unwrap() > 0.0);
+    }
+}
+
+fn run_json(args: &[&str]) -> Vec<u8> {
+    let output = microcosm().args(args).output().unwrap();
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+#[test]
+fn the_same_seed_gives_a_byte_identical_report_whatever_the_thread_count() {
+    let base = [
+        "simulate",
+        "scenarios/sock-shop.toml",
+        "--experiment",
+        "payment-outage",
+        "--duration",
+        "5",
+        "--replications",
+        "3",
+        "--seed",
+        "9",
+        "--format",
+        "json",
+        "--no-timing",
+    ];
+    let one = run_json(&[&base[..], &["--threads", "1"]].concat());
+    let two = run_json(&[&base[..], &["--threads", "2"]].concat());
+    assert!(one == two, "1 and 2 threads differ");
+    let again = run_json(&[&base[..], &["--threads", "2"]].concat());
+    assert!(two == again, "two runs differ");
+    let other = run_json(
+        &[
+            &base[..9],
+            &["10", "--format", "json", "--no-timing", "--threads", "2"],
+        ]
+        .concat(),
+    );
+    assert!(other != two, "another seed gives another report");
+    let lines = json_lines(&two);
+    assert!(lines.iter().all(|l| l["type"] != "timing"));
+    let summary = lines.iter().find(|l| l["type"] == "experiment").unwrap();
+    assert_eq!(
+        summary["data"]["summary"]["seeds"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(summary["data"]["summary"]["seed"], 9);
+}
+
+#[test]
+fn sharded_and_merged_sweeps_equal_the_unsharded_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let common = [
+        "simulate",
+        "scenarios/sock-shop.toml",
+        "--experiment",
+        "payment-outage",
+        "--duration",
+        "4",
+        "--replications",
+        "2",
+        "--sweep",
+        "policies.\"front-end -> catalogue\".retry.max_attempts=1,3",
+        "--format",
+        "json",
+    ];
+    let whole = run_json(&[&common[..], &["--no-timing"]].concat());
+    let mut shards = Vec::new();
+    for k in 1..=3 {
+        let path = dir.path().join(format!("shard-{k}.jsonl"));
+        let shard = format!("{k}/3");
+        microcosm()
+            .args(common)
+            .args(["--shard", &shard, "--output"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(path.exists(), "shard {k} written");
+        shards.push(path);
+    }
+    // Shards in any order merge to the same report.
+    shards.reverse();
+    let merged = microcosm().arg("merge").args(&shards).output().unwrap();
+    assert!(
+        merged.stdout == whole,
+        "merged:\n{}\nwhole:\n{}",
+        String::from_utf8_lossy(&merged.stdout).lines().count(),
+        String::from_utf8_lossy(&whole).lines().count()
+    );
+    let lines = json_lines(&whole);
+    assert_eq!(lines.iter().filter(|l| l["type"] == "sweep").count(), 2);
+    assert_eq!(
+        lines.iter().filter(|l| l["type"] == "replication").count(),
+        4
+    );
+    // A missing shard is an error, not a smaller report.
+    microcosm()
+        .arg("merge")
+        .args(&shards[..2])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("missing"));
+}
+
+#[test]
+fn a_failed_expectation_exits_1_and_the_seed_is_printed() {
+    // Zone partition: the frontends keep calling across the cut, so the SLO fails.
+    let output = microcosm()
+        .args([
+            "simulate",
+            "scenarios/hotel-reservation.toml",
+            "--experiment",
+            "zone-partition",
+            "--duration",
+            "90",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("seed 23"), "{text}");
+    assert!(text.contains("verdict: FAIL"), "{text}");
+}
+
+#[test]
+fn bad_input_exits_2() {
+    microcosm()
+        .args([
+            "simulate",
+            "scenarios/sock-shop.toml",
+            "--experiment",
+            "nope",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("payment-outage"));
+    microcosm()
+        .args(["simulate", "tests/bad/does-not-exist.toml"])
+        .assert()
+        .code(2);
+    microcosm()
+        .args([
+            "simulate",
+            "scenarios/sock-shop.toml",
+            "--sweep",
+            "policies.\"front-end -> catalogue\".retry.max_attempts=banana",
+        ])
+        .assert()
+        .code(2);
+    microcosm()
+        .args(["simulate", "scenarios/sock-shop.toml", "--shard", "4/3"])
+        .assert()
+        .code(2);
+    assert!(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .is_dir()
+    );
+}
