@@ -218,7 +218,11 @@ fn expectation_checks(name: &str, e: &microcosm_model::Experiment) -> Vec<(Strin
     checks
 }
 
-fn simulation_records(loaded: &LoadedScenario, experiment: &str) -> Vec<CheckRecord> {
+fn simulation_records(
+    loaded: &LoadedScenario,
+    experiment: &str,
+    bar: Option<&indicatif::ProgressBar>,
+) -> Vec<CheckRecord> {
     let scenario = &loaded.scenario;
     let exp = &scenario.experiments[experiment];
     let at = microcosm_model::Pointer::root()
@@ -243,7 +247,30 @@ fn simulation_records(loaded: &LoadedScenario, experiment: &str) -> Vec<CheckRec
             counterexample: None,
         }
     };
-    let report = match microcosm_simulator::run_once(scenario, experiment, exp.seed, None) {
+    let simulated = microcosm_simulator::Sim::builder(scenario, exp.seed)
+        .experiment(experiment)
+        .build()
+        .map(|mut sim| {
+            // Stepping a simulated second at a time changes nothing in the run (the same events
+            // in the same order) and lets a terminal show how far it got.
+            let second = 1_000_000_000;
+            let horizon = sim.horizon();
+            let mut t = 0;
+            while t < horizon {
+                t = (t + second).min(horizon);
+                sim.run_until(t);
+                if let Some(bar) = bar {
+                    bar.set_message(format!(
+                        "{experiment}: {:.0} of {:.0} s simulated",
+                        t as f64 / 1e9,
+                        horizon as f64 / 1e9
+                    ));
+                }
+            }
+            sim.run();
+            microcosm_simulator::report::build(&sim, scenario)
+        });
+    let report = match simulated {
         Ok(report) => report,
         Err(e) => {
             let mut r = record(
@@ -341,17 +368,33 @@ fn simulation_records(loaded: &LoadedScenario, experiment: &str) -> Vec<CheckRec
     records
 }
 
-fn run_task(task: &Task<'_>, opts: &CheckOptions) -> Vec<CheckRecord> {
+fn run_task(
+    task: &Task<'_>,
+    opts: &CheckOptions,
+    bar: Option<&indicatif::ProgressBar>,
+) -> Vec<CheckRecord> {
     match task {
         Task::Analyze { loaded } => analysis_records(loaded),
-        Task::Simulate { loaded, experiment } => simulation_records(loaded, experiment),
+        Task::Simulate { loaded, experiment } => simulation_records(loaded, experiment, bar),
         Task::Verify {
             loaded,
             job,
             properties,
         } => {
             let location = loaded.locate(&job.at, Target::Key);
-            match job.run(properties, opts) {
+            let mut opts = opts.clone();
+            if let Some(bar) = bar {
+                let bar = bar.clone();
+                let subject = job.subject.clone();
+                opts.progress = Some(microcosm_checker::ProgressHook::new(move |p| {
+                    let rate = p.unique_states as f64 / p.elapsed.as_secs_f64().max(1e-9);
+                    bar.set_message(format!(
+                        "{subject}: {} unique states ({rate:.0}/s), depth {}",
+                        p.unique_states, p.max_depth
+                    ));
+                }));
+            }
+            match job.run(properties, &opts) {
                 Ok(verdicts) => verdicts
                     .iter()
                     .map(|v| record_of_verdict(loaded, location.line, location.column, v))
@@ -558,29 +601,44 @@ pub fn run(args: &CheckArgs, color: bool) -> anyhow::Result<Exit> {
         .num_threads(jobs.max(1))
         .build()
         .context("cannot start the worker threads")?;
-    let progress =
-        (std::io::stderr().is_terminal() && args.format == GateFormat::Human).then(|| {
-            let bar = indicatif::ProgressBar::new(tasks.len() as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} checks {msg}")
-                    .expect("a valid template"),
-            );
-            bar
-        });
+    // On a terminal: one line per running check (states/s or simulated time) above a bar of
+    // checks done; nothing of it otherwise, so logs stay clean.
+    let progress = std::io::stderr().is_terminal().then(|| {
+        let multi = indicatif::MultiProgress::new();
+        let total = multi.add(indicatif::ProgressBar::new(tasks.len() as u64));
+        total.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} checks")
+                .expect("a valid template"),
+        );
+        (multi, total)
+    });
     let results: Vec<Vec<CheckRecord>> = pool.install(|| {
         tasks
             .par_iter()
             .map(|t| {
-                let records = run_task(t, &opts);
-                if let Some(bar) = &progress {
-                    bar.inc(1);
+                let bar = progress.as_ref().map(|(multi, total)| {
+                    let bar = multi.insert_before(total, indicatif::ProgressBar::new_spinner());
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    bar.set_message(match t {
+                        Task::Analyze { loaded } => {
+                            format!("analysing {}", loaded.source.path.display())
+                        }
+                        Task::Verify { job, .. } => format!("{}: starting", job.subject),
+                        Task::Simulate { experiment, .. } => format!("{experiment}: starting"),
+                    });
+                    bar
+                });
+                let records = run_task(t, &opts, bar.as_ref());
+                if let (Some(bar), Some((_, total))) = (bar, &progress) {
+                    bar.finish_and_clear();
+                    total.inc(1);
                 }
                 records
             })
             .collect()
     });
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
+    if let Some((_, total)) = progress {
+        total.finish_and_clear();
     }
 
     let mut report = GateReport {

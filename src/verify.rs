@@ -126,10 +126,15 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
     for file in &files {
         match microcosm_model::load(file) {
             Ok(loaded) => {
+                // A subject is a transaction, a policy key or an experiment: whatever has a job.
+                let subjects: Vec<String> = microcosm_checker::scenario::jobs(&loaded.scenario)
+                    .into_iter()
+                    .map(|j| j.subject)
+                    .collect();
                 if let Some(t) = &args.transaction
-                    && !loaded.scenario.transactions.contains_key(t)
+                    && !subjects.contains(t)
                 {
-                    let names = loaded.scenario.transactions.keys().map(String::as_str);
+                    let names = subjects.iter().map(String::as_str);
                     let hint = microcosm_model::diagnostic::did_you_mean(t, names)
                         .map(|c| format!("; did you mean `{c}`?"))
                         .unwrap_or_default();

@@ -4,8 +4,9 @@
 //! reachable state space was explored, carries a replayable [`Counterexample`] when violated,
 //! and is inconclusive when a bound stopped exploration.
 //!
-//! Each protocol is one module (`two_phase_commit` now; sagas and circuit breakers next)
-//! implementing [`Protocol`]; [`catalogue`] lists every property id they report.
+//! Each protocol is one module (`two_phase_commit`, `saga`, `circuit_breaker`) implementing
+//! [`Protocol`]; [`catalogue`] lists every property id they report, and [`scenario`] turns a
+//! scenario's transactions, policies and experiments into jobs.
 //!
 //! ```
 //! use microcosm_checker::{CheckOptions, TwoPhaseConfig, verify_two_phase};
@@ -16,8 +17,10 @@
 //! ```
 
 pub mod catalogue;
+pub mod circuit_breaker;
 mod error;
 pub mod liveness;
+pub mod saga;
 pub mod scenario;
 pub mod state_graph;
 pub mod trace;
@@ -25,8 +28,10 @@ pub mod two_phase_commit;
 pub mod verdict;
 mod verify;
 
+pub use circuit_breaker::{BreakerSys, BreakerVariant, PolicyConfig, verify_policy};
 pub use error::{Error, ErrorKind};
 pub use liveness::{ActionFairness, LassoPath, LivenessKind, LivenessProperty, find_fair_lasso};
+pub use saga::{SagaConfig, SagaState, SagaSys, verify_saga};
 pub use state_graph::{Exploration, StateGraph};
 pub use trace::{ActionView, Counterexample, Describe, Lasso, Step, TraceId, replay};
 pub use two_phase_commit::{

@@ -1,24 +1,35 @@
-//! From a scenario to the checks it asks for: each distributed transaction (and, as their
-//! protocols land, each resilience policy) becomes a [`Job`] that knows its subject, where it
-//! is written, which properties it has, and how to run them.
+//! From a scenario to the checks it asks for: each distributed transaction, each resilience
+//! policy with a circuit breaker or a retry, and each experiment that bounds retry
+//! amplification becomes a [`Job`] that knows its subject, where it is written, which
+//! properties it has, and how to run them.
 //!
 //! A subject whose protocol or fault option has no model yet still yields a job, whose verdicts
 //! are inconclusive with the reason: a declared transaction that were silently skipped would let
 //! a gate pass on something it never looked at.
 
-use microcosm_model::{CoordinatorCrash as ScenarioCrash, Pointer, Scenario, Transaction};
+use microcosm_model::resilience::amplification::entry_amplification;
+use microcosm_model::{
+    CoordinatorCrash as ScenarioCrash, Pointer, PolicyImplementation, SagaStyle, Scenario,
+    Transaction,
+};
 
-use crate::catalogue;
+use crate::catalogue::{self, RETRY_AMPLIFICATION};
+use crate::circuit_breaker::{
+    BreakerSys, BreakerVariant, DEFAULT_CALLERS, PolicyConfig, verify_policy,
+};
 use crate::error::Error;
+use crate::saga::{MAX_STEPS, SagaConfig, verify_saga};
 use crate::two_phase_commit::{CoordinatorCrash, TwoPhaseConfig, TwoPhaseFaults, verify_two_phase};
-use crate::verdict::{Bound, CheckOptions, OptionsUsed, Stats, Status, Verdict};
+use crate::verdict::{Bound, CheckOptions, OptionsUsed, Stats, Status, Strategy, Verdict};
+use crate::verify::Protocol;
 
 /// One subject to model-check.
 #[derive(Debug, Clone)]
 pub struct Job {
-    /// The transaction or policy key in the scenario.
+    /// The transaction, policy key (`"orders -> payments"`) or experiment in the scenario.
     pub subject: String,
-    /// The protocol, as in the catalogue (`two_phase_commit`, `saga`, …).
+    /// The protocol, as in the catalogue (`two_phase_commit`, `saga`, `circuit_breaker`,
+    /// `retry_amplification`).
     pub protocol: &'static str,
     /// Where the subject is written.
     pub at: Pointer,
@@ -28,6 +39,16 @@ pub struct Job {
 #[derive(Debug, Clone)]
 enum JobModel {
     TwoPhase(TwoPhaseConfig),
+    Saga(SagaConfig),
+    /// A policy, with what its scaling changed (added to every verdict's notes).
+    Policy(PolicyConfig, Vec<String>),
+    /// The static retry-amplification bound of one experiment.
+    Amplification {
+        /// Whether some loaded entry endpoint exceeds the bound.
+        exceeded: bool,
+        /// The worst case of each loaded entry endpoint, in words.
+        notes: Vec<String>,
+    },
     /// Not modelled yet: every listed property is reported inconclusive for `reason`.
     Unsupported {
         properties: Vec<&'static str>,
@@ -35,83 +56,181 @@ enum JobModel {
     },
 }
 
-/// Properties a saga is checked for (issue-defined ids, listed so an unmodelled saga reports
-/// each as inconclusive rather than nothing).
-const SAGA_PROPERTIES: &[&str] = &[
-    "saga.semantic-atomicity",
-    "saga.compensation-order",
-    "saga.no-phantom-compensation",
-    "saga.effect-once",
-    "saga.termination",
-    "saga.pivot-rule",
-];
+/// The scenario's breaker implementation, as the checker models it.
+fn variant(implementation: PolicyImplementation) -> BreakerVariant {
+    match implementation {
+        PolicyImplementation::Resilience4j => BreakerVariant::Resilience4j,
+        PolicyImplementation::NoHalfOpen => BreakerVariant::NoHalfOpen,
+        PolicyImplementation::UnlimitedHalfOpen => BreakerVariant::UnlimitedHalfOpen,
+        PolicyImplementation::CountsRejections => BreakerVariant::CountsRejections,
+        PolicyImplementation::BreakerWrapsRetry => BreakerVariant::BreakerWrapsRetry,
+    }
+}
 
-/// The jobs of a scenario, in name order: transactions first.
+fn protocol_ids(protocol: &str) -> Vec<&'static str> {
+    catalogue::for_protocol(protocol).map(|p| p.id).collect()
+}
+
+fn transaction_job(tx: &Transaction) -> JobModel {
+    match tx {
+        Transaction::TwoPhaseCommit {
+            coordinator,
+            participants,
+            faults,
+            ..
+        } => JobModel::TwoPhase(TwoPhaseConfig {
+            coordinator: coordinator.clone(),
+            participants: participants.clone(),
+            faults: TwoPhaseFaults {
+                coordinator_crash: match faults.coordinator_crash {
+                    ScenarioCrash::None => CoordinatorCrash::None,
+                    ScenarioCrash::Permanent => CoordinatorCrash::Permanent,
+                    ScenarioCrash::RecoverWithLog => CoordinatorCrash::RecoverWithLog,
+                    ScenarioCrash::RecoverWithoutLog => CoordinatorCrash::RecoverWithoutLog,
+                },
+                participant_crash: faults.participant_crash,
+                message_loss: faults.message_loss,
+                participant_timeout: faults.participant_timeout,
+                cooperative_termination: faults.cooperative_termination,
+                presumed_abort: faults.presumed_abort,
+            },
+        }),
+        Transaction::Saga {
+            style,
+            coordinator,
+            steps,
+            faults,
+            ..
+        } => {
+            if steps.is_empty() || steps.len() > MAX_STEPS {
+                JobModel::Unsupported {
+                    properties: protocol_ids("saga"),
+                    reason: format!(
+                        "the saga model holds 1 to {MAX_STEPS} steps; this saga has {}",
+                        steps.len()
+                    ),
+                }
+            } else {
+                JobModel::Saga(SagaConfig {
+                    style: *style,
+                    coordinator: coordinator.clone().unwrap_or_else(|| match style {
+                        SagaStyle::Orchestrated => "orchestrator".to_owned(),
+                        SagaStyle::Choreographed => "saga".to_owned(),
+                    }),
+                    steps: steps.clone(),
+                    faults: faults.clone(),
+                })
+            }
+        }
+    }
+}
+
+/// The jobs of a scenario: transactions, then policies, then experiments, each in name order.
 pub fn jobs(scenario: &Scenario) -> Vec<Job> {
     let mut jobs = Vec::new();
     for (name, tx) in &scenario.transactions {
-        let at = Pointer::root().key("transactions").key(name);
-        let job = match tx {
-            Transaction::TwoPhaseCommit {
-                coordinator,
-                participants,
-                faults,
-                ..
-            } => {
-                let coordinator_crash = match faults.coordinator_crash {
-                    ScenarioCrash::None => Some(CoordinatorCrash::None),
-                    ScenarioCrash::Permanent => Some(CoordinatorCrash::Permanent),
-                    ScenarioCrash::RecoverWithLog => Some(CoordinatorCrash::RecoverWithLog),
-                    ScenarioCrash::RecoverWithoutLog => None,
-                };
-                match coordinator_crash {
-                    Some(coordinator_crash) => JobModel::TwoPhase(TwoPhaseConfig {
-                        coordinator: coordinator.clone(),
-                        participants: participants.clone(),
-                        faults: TwoPhaseFaults {
-                            coordinator_crash,
-                            participant_crash: faults.participant_crash,
-                            message_loss: faults.message_loss,
-                            participant_timeout: faults.participant_timeout,
-                            cooperative_termination: faults.cooperative_termination,
-                            presumed_abort: faults.presumed_abort,
-                        },
-                    }),
-                    None => JobModel::Unsupported {
-                        properties: catalogue::for_protocol("two_phase_commit")
-                            .map(|p| p.id)
-                            .collect(),
-                        reason: "a coordinator that recovers without its log is not modelled yet"
-                            .to_owned(),
-                    },
-                }
-            }
-            Transaction::Saga { .. } => JobModel::Unsupported {
-                properties: SAGA_PROPERTIES.to_vec(),
-                reason: "saga model checking is not implemented yet".to_owned(),
-            },
-        };
-        let protocol = match tx {
-            Transaction::TwoPhaseCommit { .. } => "two_phase_commit",
-            Transaction::Saga { .. } => "saga",
-        };
         jobs.push(Job {
             subject: name.clone(),
-            protocol,
-            at,
-            model: job,
+            protocol: match tx {
+                Transaction::TwoPhaseCommit { .. } => "two_phase_commit",
+                Transaction::Saga { .. } => "saga",
+            },
+            at: Pointer::root().key("transactions").key(name),
+            model: transaction_job(tx),
+        });
+    }
+    for (key, policy) in &scenario.policies {
+        if policy.circuit_breaker.is_none() && policy.retry.is_none() {
+            continue;
+        }
+        // Glob sides ("* -> *") stay as written: they name the parties in traces.
+        let (caller, callee) = key
+            .split_once("->")
+            .map_or((key.as_str(), "downstream"), |(a, b)| (a.trim(), b.trim()));
+        let (cfg, notes) = PolicyConfig::from_policy(
+            caller,
+            callee,
+            policy,
+            variant(policy.implementation),
+            DEFAULT_CALLERS,
+        );
+        jobs.push(Job {
+            subject: key.clone(),
+            protocol: BreakerSys::PROTOCOL,
+            at: Pointer::root().key("policies").key(key),
+            model: JobModel::Policy(cfg, notes),
+        });
+    }
+    for (name, experiment) in &scenario.experiments {
+        let Some(max) = experiment.expect.max_retry_amplification else {
+            continue;
+        };
+        let mut entries: Vec<String> = experiment
+            .load
+            .iter()
+            .flat_map(|l| l.endpoint.iter().chain(l.mix.keys()).cloned())
+            .collect();
+        entries.sort();
+        entries.dedup();
+        let (exceeded, notes) = amplification(scenario, &entries, max);
+        jobs.push(Job {
+            subject: name.clone(),
+            protocol: "retry_amplification",
+            at: Pointer::root()
+                .key("experiments")
+                .key(name)
+                .key("expect")
+                .key("max_retry_amplification"),
+            model: JobModel::Amplification { exceeded, notes },
         });
     }
     jobs
+}
+
+/// Decides the static retry-amplification bound for `entries` (a decision from the call graph
+/// and policies alone, so it is made when the job is built): whether some entry exceeds `max`,
+/// and one note per entry.
+fn amplification(scenario: &Scenario, entries: &[String], max: f64) -> (bool, Vec<String>) {
+    let mut notes = Vec::new();
+    let mut exceeded = false;
+    for entry in entries {
+        let amp = entry_amplification(scenario, entry);
+        match &amp.worst {
+            Some((service, attempts)) => {
+                let over = *attempts > max;
+                exceeded |= over;
+                notes.push(format!(
+                    "{entry}: up to {attempts}× attempts at {service} when it is down{} \
+                     (bound {max}×); backoff adds up to {} ms",
+                    if over { ", over the bound" } else { "" },
+                    amp.added_backoff_ms
+                ));
+            }
+            None => notes.push(format!("{entry}: calls no other service")),
+        }
+    }
+    (exceeded, notes)
 }
 
 impl Job {
     /// The property ids this job reports, in catalogue order.
     pub fn properties(&self) -> Vec<&'static str> {
         match &self.model {
-            JobModel::TwoPhase(_) => catalogue::for_protocol("two_phase_commit")
-                .map(|p| p.id)
-                .collect(),
+            JobModel::TwoPhase(_) => protocol_ids("two_phase_commit"),
+            JobModel::Saga(_) => protocol_ids("saga"),
+            JobModel::Policy(cfg, _) => match BreakerSys::new(cfg.clone()) {
+                Ok(model) => {
+                    let mut ids: Vec<&'static str> = stateright::Model::properties(&model)
+                        .iter()
+                        .map(|p| p.name)
+                        .chain(model.liveness_properties().iter().map(|p| p.name))
+                        .collect();
+                    ids.sort_by_key(|id| catalogue::CATALOGUE.iter().position(|p| p.id == *id));
+                    ids
+                }
+                Err(_) => Vec::new(),
+            },
+            JobModel::Amplification { .. } => vec![RETRY_AMPLIFICATION],
             JobModel::Unsupported { properties, .. } => properties.clone(),
         }
     }
@@ -120,36 +239,85 @@ impl Job {
     pub fn run(&self, properties: &[&str], opts: &CheckOptions) -> Result<Vec<Verdict>, Error> {
         match &self.model {
             JobModel::TwoPhase(cfg) => verify_two_phase(&self.subject, cfg, properties, opts),
+            JobModel::Saga(cfg) => verify_saga(&self.subject, cfg, properties, opts),
+            JobModel::Policy(cfg, notes) => {
+                let mut verdicts = verify_policy(&self.subject, cfg, properties, opts)?;
+                for v in &mut verdicts {
+                    v.options.notes.extend(notes.iter().cloned());
+                }
+                Ok(verdicts)
+            }
+            JobModel::Amplification { exceeded, notes } => Ok(
+                if properties.is_empty() || properties.contains(&RETRY_AMPLIFICATION) {
+                    let status = if *exceeded {
+                        Status::Violated
+                    } else {
+                        Status::Holds
+                    };
+                    vec![self.static_verdict(
+                        RETRY_AMPLIFICATION,
+                        status,
+                        "static",
+                        notes.clone(),
+                        opts,
+                    )]
+                } else {
+                    Vec::new()
+                },
+            ),
             JobModel::Unsupported {
                 properties: all,
                 reason,
             } => Ok(all
                 .iter()
                 .filter(|p| properties.is_empty() || properties.contains(p))
-                .map(|property| Verdict {
-                    model: self.subject.clone(),
-                    protocol: self.protocol,
-                    property,
-                    status: Status::Inconclusive {
-                        reason: Bound::Unsupported {
-                            what: reason.clone(),
+                .map(|property| {
+                    self.static_verdict(
+                        property,
+                        Status::Inconclusive {
+                            reason: Bound::Unsupported {
+                                what: reason.clone(),
+                            },
                         },
-                    },
-                    stats: Stats::default(),
-                    options: OptionsUsed {
-                        engine: "none",
-                        strategy: opts.strategy,
-                        threads: opts.threads,
-                        symmetry: opts.symmetry,
-                        max_states: opts.max_states,
-                        max_depth: opts.max_depth,
-                        timeout: opts.timeout.map(|t| t.as_secs_f64()),
-                        notes: vec![reason.clone()],
-                    },
-                    counterexample: None,
-                    example: None,
+                        "none",
+                        vec![reason.clone()],
+                        opts,
+                    )
                 })
                 .collect()),
+        }
+    }
+
+    fn static_verdict(
+        &self,
+        property: &'static str,
+        status: Status,
+        engine: &'static str,
+        notes: Vec<String>,
+        opts: &CheckOptions,
+    ) -> Verdict {
+        Verdict {
+            model: self.subject.clone(),
+            protocol: self.protocol,
+            property,
+            status,
+            stats: Stats::default(),
+            options: OptionsUsed {
+                engine,
+                strategy: if engine == "static" {
+                    Strategy::Bfs
+                } else {
+                    opts.strategy
+                },
+                threads: opts.threads,
+                symmetry: opts.symmetry,
+                max_states: opts.max_states,
+                max_depth: opts.max_depth,
+                timeout: opts.timeout.map(|t| t.as_secs_f64()),
+                notes,
+            },
+            counterexample: None,
+            example: None,
         }
     }
 }
@@ -193,14 +361,77 @@ mod tests {
     }
 
     #[test]
-    fn an_unmodelled_option_is_inconclusive_not_skipped() {
+    fn a_coordinator_without_its_log_is_modelled() {
         let s = scenario(
-            "[transactions.move]\nprotocol = \"two_phase_commit\"\ncoordinator = \"tm\"\nparticipants = [\"a\"]\nfaults = { coordinator_crash = \"recover_without_log\" }\n",
+            "[transactions.move]\nprotocol = \"two_phase_commit\"\ncoordinator = \"tm\"\nparticipants = [\"a\", \"b\"]\nfaults = { coordinator_crash = \"recover_without_log\", presumed_abort = true }\n",
         );
         let verdicts = jobs(&s)[0]
             .run(&["2pc.atomicity"], &CheckOptions::default())
             .unwrap();
         assert_eq!(verdicts.len(), 1);
-        assert!(verdicts[0].status.is_inconclusive());
+        assert!(verdicts[0].status.is_violated());
+    }
+
+    #[test]
+    fn sagas_policies_and_amplification_bounds_become_jobs() {
+        let s = scenario(
+            r#"[services.tm.endpoints.y]
+calls = ["a.x"]
+public = true
+[services.a.endpoints.z]
+[services.a.endpoints.undo]
+[transactions.order]
+protocol = "saga"
+coordinator = "tm"
+steps = [{ service = "a", action = "z", compensation = "undo" }, { service = "b", action = "x", can_fail = true }]
+[policies."tm -> a"]
+retry = { max_attempts = 3 }
+circuit_breaker = { sliding_window_size = 2, minimum_number_of_calls = 2 }
+[experiments.outage]
+duration_s = 10
+load = [{ endpoint = "tm.y", rate_per_s = 1 }]
+expect = { max_retry_amplification = 2.0 }
+"#,
+        );
+        let jobs = jobs(&s);
+        let subjects: Vec<(&str, &str)> = jobs
+            .iter()
+            .map(|j| (j.subject.as_str(), j.protocol))
+            .collect();
+        assert_eq!(
+            subjects,
+            [
+                ("order", "saga"),
+                ("tm -> a", "circuit_breaker"),
+                ("outage", "retry_amplification")
+            ]
+        );
+        assert_eq!(jobs[0].properties().len(), 6);
+        assert_eq!(jobs[1].properties().len(), 7);
+        for v in jobs[0].run(&[], &CheckOptions::default()).unwrap() {
+            assert!(v.status.holds(), "{}: {}", v.property, v.status);
+        }
+        let policy = jobs[1].run(&[], &CheckOptions::default()).unwrap();
+        assert!(policy.iter().all(|v| v.status.holds()));
+        assert!(
+            policy[0]
+                .options
+                .notes
+                .iter()
+                .any(|n| n.contains("callers"))
+        );
+        // One request to tm.y makes 3 attempts at a when a is down: over the bound of 2.
+        let amp = jobs[2].run(&[], &CheckOptions::default()).unwrap();
+        assert_eq!(amp.len(), 1);
+        assert!(amp[0].status.is_violated());
+        assert!(
+            amp[0].options.notes[0].contains("3× attempts at a"),
+            "{:?}",
+            amp[0].options.notes
+        );
+        assert_eq!(
+            jobs[2].at.to_string(),
+            "experiments.outage.expect.max_retry_amplification"
+        );
     }
 }

@@ -12,9 +12,14 @@
 //! - coordinator crash ([`CoordinatorCrash`]): `TmCrash` at any moment. `Permanent`: the
 //!   coordinator never returns, which exhibits 2PC's classic blocking (a prepared participant
 //!   waits forever). `RecoverWithLog`: `TmRecover` brings it back; its decision is in a durable
-//!   log and survives, the votes it had collected are volatile and lost.
+//!   log and survives, the votes it had collected are volatile and lost. `RecoverWithoutLog`:
+//!   it comes back having forgotten its decision too (it never logged one), and collects votes
+//!   afresh — so it may abort (spontaneously, or at once under presumed abort) after some
+//!   participant has already received its commit: atomicity is violated. This is why the
+//!   decision must be forced to a durable log before the first `Commit` is sent (Gray and
+//!   Reuter, *Transaction Processing*, 1993, §10.3).
 //! - presumed abort: a coordinator that recovers without a decision aborts at once (it logs only
-//!   commits); otherwise it resumes collecting votes. Only matters with `RecoverWithLog`.
+//!   commits); otherwise it resumes collecting votes. Only matters with a recovering coordinator.
 //! - participant crash: `RmCrash` at any moment, `RmRecover` from the participant's log: a
 //!   prepared or decided participant comes back as it was; a working one has lost its
 //!   uncommitted work and comes back aborted (it never voted, so this is safe).
@@ -60,6 +65,8 @@ pub enum CoordinatorCrash {
     Permanent,
     /// It may crash at any moment and recovers, its decision kept in a durable log.
     RecoverWithLog,
+    /// It may crash at any moment and recovers having forgotten everything, its decision too.
+    RecoverWithoutLog,
 }
 
 /// Which faults and protocol extensions to model. All off: exactly Gray and Lamport's TwoPhase.
@@ -526,7 +533,10 @@ impl Model for TwoPhaseSys {
             {
                 actions.push(Action::TmResendDecision);
             }
-        } else if f.coordinator_crash == CoordinatorCrash::RecoverWithLog {
+        } else if matches!(
+            f.coordinator_crash,
+            CoordinatorCrash::RecoverWithLog | CoordinatorCrash::RecoverWithoutLog
+        ) {
             actions.push(Action::TmRecover);
         }
         for rm in self.rms() {
@@ -616,6 +626,11 @@ impl Model for TwoPhaseSys {
                 s.flag(TM_CRASHED, false);
                 for rm in self.rms() {
                     s.set(rm, TM_PREPARED, false);
+                }
+                // Without a log the decision is as volatile as the votes. Messages already sent
+                // are in the network, not in the coordinator, so they stay.
+                if self.faults().coordinator_crash == CoordinatorCrash::RecoverWithoutLog {
+                    s.set_tm_state(TmState::Init);
                 }
                 if s.tm_state() == TmState::Init && self.faults().presumed_abort {
                     s.set_tm_state(TmState::Aborted);
@@ -900,6 +915,39 @@ mod tests {
             for v in check(3, faults) {
                 assert_eq!(v.status, Status::Holds, "{} {presumed_abort}", v.property);
             }
+        }
+    }
+
+    #[test]
+    fn a_coordinator_recovering_without_its_log_breaks_atomicity() {
+        for presumed_abort in [true, false] {
+            let faults = TwoPhaseFaults {
+                coordinator_crash: CoordinatorCrash::RecoverWithoutLog,
+                presumed_abort,
+                ..TwoPhaseFaults::default()
+            };
+            let verdicts = check(2, faults);
+            let v = status(&verdicts, TWO_PC_ATOMICITY);
+            assert_eq!(v.status, Status::Violated);
+            let cex = v.counterexample.as_ref().unwrap();
+            let actions: Vec<&str> = cex.steps.iter().map(|s| s.action.as_str()).collect();
+            let crash = actions.iter().position(|a| *a == "TmCrash").unwrap();
+            assert_eq!(actions[crash + 1], "TmRecover", "{}", cex.render_steps());
+            if presumed_abort {
+                // Both prepare and are heard, commit is decided and reaches one participant;
+                // the coordinator crashes, forgets, presumes abort; the other one aborts.
+                assert_eq!(actions.len(), 9, "{}", cex.render_steps());
+                let commit = actions.iter().position(|a| *a == "RmRcvCommitMsg").unwrap();
+                assert!(commit < crash, "{}", cex.render_steps());
+                assert_eq!(*actions.last().unwrap(), "RmRcvAbortMsg");
+            } else {
+                // The other way round: an abort reaches one participant, the coordinator
+                // forgets it, collects the votes again and commits.
+                assert_eq!(actions.len(), 10, "{}", cex.render_steps());
+                assert_eq!(*actions.last().unwrap(), "RmRcvCommitMsg");
+            }
+            // The recovered coordinator always decides, so nobody blocks.
+            assert_eq!(status(&verdicts, TWO_PC_TERMINATION).status, Status::Holds);
         }
     }
 

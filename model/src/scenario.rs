@@ -37,8 +37,8 @@ pub use monitoring::{Alert, AlertMetric, Monitoring, Slo};
 pub use monolith::{DataAccess, Monolith, MonolithCall, MonolithFunction};
 pub use network::{DataStore, Link, MtlsMode, Network, PolicyDefault, SecurityPolicy};
 pub use policy::{
-    Backoff, Bulkhead, CircuitBreakerConfig, Fallback, Jitter, OutlierDetection, Policy, RateLimit,
-    RetryBudget, RetryConfig, RetryOn, SlidingWindowType,
+    Backoff, Bulkhead, CircuitBreakerConfig, Fallback, Jitter, OutlierDetection, Policy,
+    PolicyImplementation, RateLimit, RetryBudget, RetryConfig, RetryOn, SlidingWindowType,
 };
 pub use service::{
     Access, Call, CallStep, ConsumerSpec, Delivery, Endpoint, FieldType, Resources, Service,

@@ -32,6 +32,34 @@ pub struct Policy {
     /// Eject replicas of the callee that keep failing from load balancing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outlier_detection: Option<OutlierDetection>,
+    /// Which implementation of the breaker and retry the model checker verifies: Resilience4j's
+    /// (the default, and the only one the simulator runs), or a known-buggy hand-rolled one, so
+    /// a gallery file can show what `microcosm verify` catches.
+    #[serde(default, skip_serializing_if = "PolicyImplementation::is_default")]
+    pub implementation: PolicyImplementation,
+}
+
+/// A circuit-breaker-and-retry implementation for the model checker.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyImplementation {
+    /// Resilience4j's semantics, composed as `Retry(CircuitBreaker(call))`.
+    #[default]
+    Resilience4j,
+    /// Known bug: OPEN never moves to HALF_OPEN (no way out of OPEN).
+    NoHalfOpen,
+    /// Known bug: HALF_OPEN admits every call, not the permitted number of trial calls.
+    UnlimitedHalfOpen,
+    /// Known bug: calls the breaker rejects are recorded as failures.
+    CountsRejections,
+    /// Known bug: the breaker wraps the retry loop, so retries bypass an OPEN breaker.
+    BreakerWrapsRetry,
+}
+
+impl PolicyImplementation {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// Retry, with Resilience4j's names.
