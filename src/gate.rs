@@ -247,29 +247,21 @@ fn simulation_records(
             counterexample: None,
         }
     };
-    let simulated = microcosm_simulator::Sim::builder(scenario, exp.seed)
-        .experiment(experiment)
-        .build()
-        .map(|mut sim| {
-            // Stepping a simulated second at a time changes nothing in the run (the same events
-            // in the same order) and lets a terminal show how far it got.
-            let second = 1_000_000_000;
-            let horizon = sim.horizon();
-            let mut t = 0;
-            while t < horizon {
-                t = (t + second).min(horizon);
-                sim.run_until(t);
-                if let Some(bar) = bar {
-                    bar.set_message(format!(
-                        "{experiment}: {:.0} of {:.0} s simulated",
-                        t as f64 / 1e9,
-                        horizon as f64 / 1e9
-                    ));
-                }
+    let simulated = microcosm_simulator::replicate::run_once_observed(
+        scenario,
+        experiment,
+        exp.seed,
+        None,
+        |now, horizon| {
+            if let Some(bar) = bar {
+                bar.set_message(format!(
+                    "{experiment}: {:.0} of {:.0} s simulated",
+                    now as f64 / 1e9,
+                    horizon as f64 / 1e9
+                ));
             }
-            sim.run();
-            microcosm_simulator::report::build(&sim, scenario)
-        });
+        },
+    );
     let report = match simulated {
         Ok(report) => report,
         Err(e) => {

@@ -26,12 +26,12 @@
 //! its `replication` records, and `end`.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use microcosm_model::{Format as FileFormat, LoadedScenario, Scenario};
-use microcosm_simulator::replicate::{Summary, replication_seed, run_once, summarise};
+use microcosm_simulator::replicate::{Summary, replication_seed, run_once_observed, summarise};
 use microcosm_simulator::sweep::{self, SweepAxis};
 use microcosm_simulator::{SimReport, plot};
 use rayon::prelude::*;
@@ -205,17 +205,44 @@ pub fn run(args: &SimulateArgs, color: bool) -> anyhow::Result<Outcome> {
     };
 
     let started = std::time::Instant::now();
+    // On a terminal, a bar of runs done and a line per run in progress with its simulated time.
+    let progress = std::io::stderr().is_terminal().then(|| {
+        let multi = indicatif::MultiProgress::new();
+        let total = multi.add(indicatif::ProgressBar::new(indices.len() as u64));
+        total.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} runs")
+                .expect("a valid template"),
+        );
+        (multi, total)
+    });
     let work = |index: usize| -> anyhow::Result<Item> {
         let (p, x, k) = plan.item(index);
         let experiment = &plan.experiments[x];
         let scenario = &variants[p];
         let seed = plan.seed.unwrap_or(scenario.experiments[experiment].seed);
-        let report = run_once(
+        let bar = progress.as_ref().map(|(multi, total)| {
+            multi.insert_before(total, indicatif::ProgressBar::new_spinner())
+        });
+        let report = run_once_observed(
             scenario,
             experiment,
             replication_seed(seed, k),
             plan.duration_s,
+            |now, horizon| {
+                if let Some(bar) = &bar {
+                    bar.set_message(format!(
+                        "{experiment} (replication {k}): {:.0} of {:.0} s simulated",
+                        now as f64 / 1e9,
+                        horizon as f64 / 1e9
+                    ));
+                    bar.tick();
+                }
+            },
         )?;
+        if let (Some(bar), Some((_, total))) = (bar, &progress) {
+            bar.finish_and_clear();
+            total.inc(1);
+        }
         Ok(Item {
             index,
             experiment: experiment.clone(),
@@ -234,6 +261,9 @@ pub fn run(args: &SimulateArgs, color: bool) -> anyhow::Result<Outcome> {
             .install(run_all)?,
         None => run_all()?,
     };
+    if let Some((_, total)) = &progress {
+        total.finish_and_clear();
+    }
     let wall_s = started.elapsed().as_secs_f64();
 
     if let Some((k, n)) = shard {

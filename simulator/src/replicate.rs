@@ -31,6 +31,19 @@ pub fn run_once(
     seed: u64,
     duration_s: Option<f64>,
 ) -> Result<SimReport, Error> {
+    run_once_observed(scenario, experiment, seed, duration_s, |_, _| {})
+}
+
+/// [`run_once`], calling `observe(now, horizon)` (nanoseconds) after each simulated second, so
+/// a terminal can show how far a long run got. Stepping a second at a time processes the same
+/// events in the same order: the report is the same.
+pub fn run_once_observed(
+    scenario: &Scenario,
+    experiment: &str,
+    seed: u64,
+    duration_s: Option<f64>,
+    mut observe: impl FnMut(u64, u64),
+) -> Result<SimReport, Error> {
     let mut builder = Sim::builder(scenario, seed).experiment(experiment);
     if let Some(d) = duration_s {
         builder = builder.duration_s(d);
@@ -40,6 +53,14 @@ pub fn run_once(
         }
     }
     let mut sim = builder.build()?;
+    let second = 1_000_000_000;
+    let horizon = sim.horizon();
+    let mut t = 0;
+    while t < horizon {
+        t = (t + second).min(horizon);
+        sim.run_until(t);
+        observe(t, horizon);
+    }
     sim.run();
     Ok(report::build(&sim, scenario))
 }
