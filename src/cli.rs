@@ -118,6 +118,17 @@ pub enum Command {
         The merged JSON report is byte for byte what `simulate --no-timing` writes unsharded.")]
     Merge(MergeArgs),
 
+    /// Explore a scenario in the terminal: architecture, decomposition, model checks with a
+    /// counterexample stepper, and simulations with a time cursor.
+    #[command(after_help = "Examples:\n  \
+        microcosm explore scenarios/online-boutique.toml\n  \
+        microcosm explore shop.toml --tab verify --timeout 120\n  \
+        NO_COLOR=1 microcosm explore shop.toml\n\n\
+        Keys: Tab / Shift-Tab or 1-4 switch tabs, ? lists every key, q or Esc quits. \
+        Checks and simulations run in the background; the terminal is restored on exit, \
+        Ctrl-C and panics. Exit codes: 0 after quitting; 2 invalid input or no terminal.")]
+    Explore(ExploreArgs),
+
     /// Print the scenario format's JSON Schema (draft-07).
     #[command(after_help = "Example:\n  \
         microcosm schema --output scenario.schema.json\n\n\
@@ -466,6 +477,38 @@ pub struct MergeArgs {
     /// Write SVG plots into this directory.
     #[arg(long, value_name = "DIR")]
     pub plot: Option<PathBuf>,
+}
+
+/// The tab `explore` opens on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExploreTab {
+    /// Services, six-tuples, call trees.
+    Architecture,
+    /// The decomposition theorem, the cohesion/coupling matrix, findings.
+    Decomposition,
+    /// Model checks and counterexamples.
+    Verify,
+    /// Failure experiments.
+    Simulate,
+}
+
+#[derive(Debug, Args)]
+pub struct ExploreArgs {
+    /// The scenario file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// The tab shown first.
+    #[arg(long, value_enum, default_value_t = ExploreTab::Architecture)]
+    pub tab: ExploreTab,
+
+    /// Stop a model check after this many seconds (it is then inconclusive).
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS", value_parser = positive_number)]
+    pub timeout: f64,
+
+    /// Stop a model check after generating this many states (it is then inconclusive).
+    #[arg(long, value_name = "N")]
+    pub max_states: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@
 
 mod analyze;
 mod cli;
+mod explore;
 mod files;
 mod gate;
 mod init;
@@ -77,6 +78,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Ok(Outcome::Pass)
         }
         Command::Init(args) => init::run(&args),
+        Command::Explore(args) => explore::run(&args, cli.color),
         Command::Simulate(args) => simulate::run(&args, color),
         Command::Merge(args) => merge::run(&args),
         Command::Completions(args) => {

@@ -342,6 +342,7 @@ fn every_command_has_help_with_an_example() {
         "check",
         "simulate",
         "merge",
+        "explore",
         "schema",
         "init",
         "completions",

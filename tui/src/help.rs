@@ -1,0 +1,123 @@
+//! The `?` pop-up: every key the explorer knows, by where it applies. It is the one list of key
+//! bindings users see, so a key added to a tab is added here too (a test renders it).
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
+
+use crate::{App, ui};
+
+/// The key bindings, by context: (context, [(keys, what they do)]).
+pub(crate) const BINDINGS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "Everywhere",
+        &[
+            ("Tab / Shift-Tab", "next / previous tab"),
+            ("1 2 3 4", "Architecture, Decomposition, Verify, Simulate"),
+            ("?", "this help"),
+            ("q, Ctrl-C", "quit"),
+            ("Esc", "close the pop-up or trace, else quit"),
+        ],
+    ),
+    (
+        "Architecture",
+        &[
+            ("↑ ↓  j k", "select a service (Home/End: first/last)"),
+            ("Enter, v", "service detail ⇄ call trees of entry endpoints"),
+            ("PgUp PgDn", "scroll the right pane"),
+            ("s", "show the service in the scenario file"),
+        ],
+    ),
+    (
+        "Decomposition",
+        &[
+            ("↑ ↓  j k", "select a finding"),
+            ("Enter", "go to what it concerns"),
+            ("s", "show it in the scenario file"),
+            ("f", "filter: all → warnings+ → errors"),
+        ],
+    ),
+    (
+        "Verify",
+        &[
+            ("↑ ↓  j k", "select a transaction × property"),
+            ("Enter", "step through a violation's trace, else check"),
+            ("r / a", "re-run this transaction / run all"),
+            ("s", "show the transaction in the scenario file"),
+        ],
+    ),
+    (
+        "Trace stepper",
+        &[
+            ("→ ←  l h", "next / previous step"),
+            ("Home / End", "initial state / last step"),
+            ("Esc, Backspace", "back to the verdicts"),
+        ],
+    ),
+    (
+        "Simulate",
+        &[
+            ("↑ ↓  j k", "select an experiment"),
+            ("Enter, r", "run it with the seed (x cancels)"),
+            ("e  + -", "type a seed / next / previous seed"),
+            (
+                "→ ←  PgUp PgDn",
+                "time cursor ±1 / ±10 buckets (also Shift-→ ←)",
+            ),
+            ("Home / End", "cursor to the start / end"),
+            ("[ ]", "previous / next entry endpoint"),
+            ("p", "latency chart: p50 → p90 → p99 → p99.9"),
+            ("s", "show the experiment in the scenario file"),
+        ],
+    ),
+];
+
+/// The help's length in lines: the most it can be scrolled.
+pub(crate) fn max_scroll() -> u16 {
+    BINDINGS
+        .iter()
+        .map(|(_, keys)| keys.len() + 1)
+        .sum::<usize>() as u16
+}
+
+pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let key_width = BINDINGS
+        .iter()
+        .flat_map(|(_, keys)| keys.iter().map(|(k, _)| k.chars().count()))
+        .max()
+        .unwrap_or(10);
+    let mut lines = Vec::new();
+    for (context, keys) in BINDINGS {
+        lines.push(Line::styled((*context).to_owned(), theme.title()));
+        for (key, what) in *keys {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {key:<key_width$}  "), theme.key()),
+                Span::raw((*what).to_owned()),
+            ]));
+        }
+    }
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let width = (key_width as u16 + 56).min(area.width);
+    let popup = ui::centered(area, width, height);
+    if popup.height < 3 || popup.width < 12 {
+        return;
+    }
+    Clear.render(popup, buf);
+    let block = ui::block("Keys (Esc closes)", true, theme);
+    let inner = block.inner(popup);
+    block.render(popup, buf);
+    let total = lines.len() as u16;
+    let scroll = app.help_scroll.min(total.saturating_sub(inner.height));
+    if scroll + inner.height < total {
+        // Say there is more, on the bottom border, rather than cutting it off silently.
+        let more = " ↓ more ";
+        let x = popup.x + popup.width.saturating_sub(more.len() as u16 + 2);
+        buf.set_string(x, popup.y + popup.height - 1, more, theme.key());
+    }
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((scroll, 0))
+        .render(inner, buf);
+}

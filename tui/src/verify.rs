@@ -1,0 +1,475 @@
+//! The Verify tab: every model-checking job of the scenario (`microcosm_checker::scenario::jobs`)
+//! as rows of transaction × property with their verdicts. A check runs on a worker thread and
+//! its row shows live progress (unique states, depth, states per second) while the table stays
+//! responsive; Enter on a violated property opens the trace [`Stepper`].
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent};
+use microcosm_checker::scenario::{Job, jobs};
+use microcosm_checker::{CheckOptions, Lasso, Progress, Status, Verdict, catalogue};
+use microcosm_model::{LoadedScenario, Scenario, Target};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+use crate::stepper::{self, Stepper};
+use crate::{Action, App, Effect, Msg, Options, SourceView, Theme, ui};
+
+/// Where a job is.
+#[derive(Debug, Clone)]
+pub enum JobState {
+    /// Not checked yet.
+    NotRun,
+    /// Waiting for an earlier job of the same run.
+    Queued,
+    /// Being checked; the latest progress report, once there is one.
+    Running(Option<Progress>),
+    /// Checked: one verdict per property.
+    Done(Vec<Verdict>),
+    /// The check could not run.
+    Failed(String),
+}
+
+/// One job and where it is.
+#[derive(Debug, Clone)]
+pub struct JobEntry {
+    /// The job.
+    pub job: Job,
+    /// Its state.
+    pub state: JobState,
+}
+
+/// The Verify tab's state.
+#[derive(Debug, Clone)]
+pub struct VerifyState {
+    /// The jobs, in the checker's order.
+    pub jobs: Vec<JobEntry>,
+    /// The table's rows: (job index, property id).
+    pub rows: Vec<(usize, &'static str)>,
+    /// The selected row.
+    pub selected: usize,
+    /// The counterexample being stepped through, if one is open.
+    pub stepper: Option<Stepper>,
+    options: CheckOptions,
+}
+
+impl VerifyState {
+    pub(crate) fn new(scenario: &Scenario, options: &Options) -> VerifyState {
+        let jobs: Vec<JobEntry> = jobs(scenario)
+            .into_iter()
+            .map(|job| JobEntry {
+                job,
+                state: JobState::NotRun,
+            })
+            .collect();
+        let rows = jobs
+            .iter()
+            .enumerate()
+            .flat_map(|(i, e)| e.job.properties().into_iter().map(move |p| (i, p)))
+            .collect();
+        VerifyState {
+            jobs,
+            rows,
+            selected: 0,
+            stepper: None,
+            options: CheckOptions {
+                max_states: options.max_states,
+                timeout: options.check_timeout,
+                ..CheckOptions::default()
+            },
+        }
+    }
+
+    pub(crate) fn is_busy(&self) -> bool {
+        self.jobs
+            .iter()
+            .any(|j| matches!(j.state, JobState::Queued | JobState::Running(_)))
+    }
+
+    /// The verdict of a row, once its job is done.
+    pub fn verdict(&self, row: usize) -> Option<&Verdict> {
+        let (job, property) = *self.rows.get(row)?;
+        match &self.jobs[job].state {
+            JobState::Done(verdicts) => verdicts.iter().find(|v| v.property == property),
+            _ => None,
+        }
+    }
+
+    /// Selects the first row of the job `subject`; false when there is none.
+    pub fn select_subject(&mut self, subject: &str) -> bool {
+        match self
+            .rows
+            .iter()
+            .position(|(j, _)| self.jobs[*j].job.subject == subject)
+        {
+            Some(row) => {
+                self.selected = row;
+                self.stepper = None;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn select(&mut self, row: usize) {
+        if !self.rows.is_empty() {
+            self.selected = row.min(self.rows.len() - 1);
+        }
+    }
+
+    /// Queues the jobs `indices` that are not already queued or running.
+    fn run(&mut self, indices: impl IntoIterator<Item = usize>) -> Option<Action> {
+        let mut batch = Vec::new();
+        for i in indices {
+            let entry = &mut self.jobs[i];
+            if matches!(entry.state, JobState::Queued | JobState::Running(_)) {
+                continue;
+            }
+            entry.state = JobState::Queued;
+            batch.push((i, entry.job.clone()));
+        }
+        if batch.is_empty() {
+            return Some(Action::Status("already running".to_owned()));
+        }
+        Some(Action::Effect(Effect::Check {
+            jobs: batch,
+            options: self.options.clone(),
+        }))
+    }
+
+    pub(crate) fn on_key(&mut self, key: KeyEvent, loaded: &LoadedScenario) -> Option<Action> {
+        if let Some(stepper) = &mut self.stepper {
+            if !stepper.on_key(key) {
+                self.stepper = None;
+            }
+            return None;
+        }
+        match key.code {
+            KeyCode::Down | KeyCode::Char('j') => self.select(self.selected + 1),
+            KeyCode::Up | KeyCode::Char('k') => self.select(self.selected.saturating_sub(1)),
+            KeyCode::PageDown => self.select(self.selected + 10),
+            KeyCode::PageUp => self.select(self.selected.saturating_sub(10)),
+            KeyCode::Home | KeyCode::Char('g') => self.select(0),
+            KeyCode::End | KeyCode::Char('G') => self.select(usize::MAX),
+            KeyCode::Enter => {
+                let (job, property) = *self.rows.get(self.selected)?;
+                if let Some(verdict) = self.verdict(self.selected) {
+                    if let Some(trace) = &verdict.counterexample {
+                        self.stepper = Some(Stepper::new(
+                            self.jobs[job].job.subject.clone(),
+                            property,
+                            trace.clone(),
+                        ));
+                        return None;
+                    }
+                    if verdict.status.is_violated() {
+                        return Some(Action::Status(
+                            "this violation has no trace to step through".to_owned(),
+                        ));
+                    }
+                }
+                return self.run([job]);
+            }
+            KeyCode::Char('r') => {
+                let (job, _) = *self.rows.get(self.selected)?;
+                return self.run([job]);
+            }
+            KeyCode::Char('a') => return self.run(0..self.jobs.len()),
+            KeyCode::Char('s') => {
+                let (job, _) = *self.rows.get(self.selected)?;
+                let job = &self.jobs[job].job;
+                return Some(Action::Source(SourceView {
+                    title: job.at.to_string(),
+                    location: loaded.locate(&job.at, Target::Key),
+                }));
+            }
+            _ => {}
+        }
+        None
+    }
+
+    pub(crate) fn on_message(&mut self, msg: Msg) {
+        match msg {
+            Msg::CheckStarted { job } => {
+                if let Some(e) = self.jobs.get_mut(job) {
+                    e.state = JobState::Running(None);
+                }
+            }
+            Msg::CheckProgress { job, progress } => {
+                if let Some(e) = self.jobs.get_mut(job)
+                    && matches!(e.state, JobState::Running(_))
+                {
+                    e.state = JobState::Running(Some(progress));
+                }
+            }
+            Msg::CheckDone { job, result } => {
+                if let Some(e) = self.jobs.get_mut(job) {
+                    e.state = match result {
+                        Ok(verdicts) => JobState::Done(verdicts),
+                        Err(why) => JobState::Failed(why),
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(crate) fn hints(&self) -> Vec<(&'static str, &'static str)> {
+        if self.stepper.is_some() {
+            return vec![("←→", "step"), ("Home/End", "first/last"), ("Esc", "back")];
+        }
+        let on_violation = self
+            .verdict(self.selected)
+            .is_some_and(|v| v.counterexample.is_some());
+        vec![
+            ("↑↓", "select"),
+            (
+                "⏎",
+                if on_violation {
+                    "step through trace"
+                } else {
+                    "check"
+                },
+            ),
+            ("r", "re-run"),
+            ("a", "run all"),
+            ("s", "source"),
+        ]
+    }
+}
+
+fn status_span(state: &JobState, verdict: Option<&Verdict>, theme: Theme) -> Span<'static> {
+    match (state, verdict) {
+        (JobState::NotRun, _) => Span::styled("not run", theme.dim()),
+        (JobState::Queued, _) => Span::styled("queued", theme.busy()),
+        (JobState::Running(_), _) => Span::styled("checking…", theme.busy()),
+        (JobState::Failed(_), _) => Span::styled("error", theme.bad()),
+        (JobState::Done(_), None) => Span::styled("not reported", theme.warn()),
+        (JobState::Done(_), Some(v)) => match &v.status {
+            Status::Holds => Span::styled("holds", theme.ok()),
+            Status::Violated => Span::styled("VIOLATED", theme.bad()),
+            Status::Inconclusive { .. } => Span::styled("inconclusive", theme.warn()),
+        },
+    }
+}
+
+/// States per second from a progress report (0 before any time has passed).
+fn rate(generated: u64, elapsed: Duration) -> f64 {
+    let s = elapsed.as_secs_f64();
+    if s > 0.0 { generated as f64 / s } else { 0.0 }
+}
+
+pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let state = &app.verify;
+    let theme = app.theme;
+    if let Some(stepper) = &state.stepper {
+        stepper::render(stepper, theme, area, buf);
+        return;
+    }
+    if state.rows.is_empty() {
+        let block = ui::block("Transactions", true, theme);
+        let inner = block.inner(area);
+        block.render(area, buf);
+        Paragraph::new(vec![
+            Line::raw("This scenario declares no transactions to model-check."),
+            Line::styled(
+                "Add a [transactions.NAME] table (protocol = \"two_phase_commit\" or \"saga\").",
+                theme.dim(),
+            ),
+        ])
+        .wrap(Wrap { trim: true })
+        .render(inner, buf);
+        return;
+    }
+    let detail_height = 6u16.min(area.height / 3).max(4);
+    let [table_area, detail_area] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(detail_height)]).areas(area);
+
+    let done = state
+        .jobs
+        .iter()
+        .filter(|j| matches!(j.state, JobState::Done(_)))
+        .count();
+    let block = ui::block(
+        format!(
+            "Transactions × properties ({done}/{} checked)",
+            state.jobs.len()
+        ),
+        true,
+        theme,
+    );
+    let inner = block.inner(table_area);
+    block.render(table_area, buf);
+    let width = inner.width as usize;
+    // verdict, states and depth take 12 + 9 + 5 columns and the gaps 8: the names share the
+    // rest, the subject at most two fifths of it.
+    let names = width.saturating_sub(12 + 9 + 5 + 8);
+    let subject_width = state
+        .jobs
+        .iter()
+        .map(|j| j.job.subject.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("transaction".len())
+        .min(names * 2 / 5);
+    let property_width = state
+        .rows
+        .iter()
+        .map(|(_, p)| p.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("property".len())
+        .min(names.saturating_sub(subject_width));
+    let mut lines = vec![Line::styled(
+        format!(
+            "{:<subject_width$}  {:<property_width$}  {:<12}  {:>9}  {:>5}",
+            "transaction", "property", "verdict", "states", "depth"
+        ),
+        theme.dim(),
+    )];
+    let height = (inner.height as usize).saturating_sub(1);
+    let first = ui::scroll_to(state.selected, height, state.rows.len());
+    for (row, (job, property)) in state.rows.iter().enumerate().skip(first).take(height) {
+        let entry = &state.jobs[*job];
+        let verdict = state.verdict(row);
+        // The subject is written once per job, on its first row.
+        let subject = if row > 0 && state.rows[row - 1].0 == *job && row != first {
+            String::new()
+        } else {
+            ui::truncate(&entry.job.subject, subject_width)
+        };
+        let (states, depth) = match (&entry.state, verdict) {
+            (JobState::Done(_), Some(v)) if v.stats.unique_states > 0 => (
+                ui::thousands(v.stats.unique_states),
+                v.stats.max_depth.to_string(),
+            ),
+            (JobState::Running(Some(p)), _) => {
+                (ui::thousands(p.unique_states), p.max_depth.to_string())
+            }
+            _ => (String::new(), String::new()),
+        };
+        let status = status_span(&entry.state, verdict, theme);
+        let status_width = status.width();
+        let mut line = Line::from(vec![
+            Span::raw(format!(
+                "{subject:<subject_width$}  {:<property_width$}  ",
+                ui::truncate(property, property_width)
+            )),
+            status,
+            Span::raw(format!(
+                "{:pad$}  {states:>9}  {depth:>5}",
+                "",
+                pad = 12usize.saturating_sub(status_width)
+            )),
+        ]);
+        if row == state.selected {
+            line = line.patch_style(theme.selected());
+        }
+        lines.push(line);
+    }
+    Paragraph::new(lines).render(inner, buf);
+
+    render_detail(state, theme, detail_area, buf);
+}
+
+fn render_detail(state: &VerifyState, theme: Theme, area: Rect, buf: &mut Buffer) {
+    let Some(&(job, property)) = state.rows.get(state.selected) else {
+        return;
+    };
+    let entry = &state.jobs[job];
+    let block = ui::block(format!("{} · {property}", entry.job.subject), false, theme);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let mut lines = Vec::new();
+    if let Some(info) = catalogue::lookup(property) {
+        lines.push(Line::styled(info.summary.to_owned(), theme.dim()));
+    }
+    match (&entry.state, state.verdict(state.selected)) {
+        (JobState::NotRun, _) => lines.push(Line::from(vec![
+            Span::raw("Not checked yet: "),
+            Span::styled("⏎", theme.key()),
+            Span::raw(" checks this transaction, "),
+            Span::styled("a", theme.key()),
+            Span::raw(" checks them all."),
+        ])),
+        (JobState::Queued, _) => lines.push(Line::styled(
+            "Queued behind the check running now.",
+            theme.busy(),
+        )),
+        (JobState::Running(None), _) => {
+            lines.push(Line::styled("Starting…", theme.busy()));
+        }
+        (JobState::Running(Some(p)), _) => lines.push(Line::styled(
+            format!(
+                "{} search: {} unique states · {} generated · depth {} · {} states/s",
+                p.phase,
+                ui::thousands(p.unique_states),
+                ui::thousands(p.states_generated),
+                p.max_depth,
+                ui::compact(rate(p.states_generated, p.elapsed)),
+            ),
+            theme.busy(),
+        )),
+        (JobState::Failed(why), _) => lines.push(Line::styled(
+            format!("The check failed: {why}"),
+            theme.bad(),
+        )),
+        (JobState::Done(_), None) => lines.push(Line::raw("The checker reported no verdict.")),
+        (JobState::Done(_), Some(v)) => {
+            let explored = format!(
+                "{} unique states ({} generated), depth {}",
+                ui::thousands(v.stats.unique_states),
+                ui::thousands(v.stats.states_generated),
+                v.stats.max_depth
+            );
+            match &v.status {
+                Status::Holds => lines.push(Line::from(vec![
+                    Span::styled("Holds", theme.ok()),
+                    Span::raw(format!(" on every reachable state: {explored}.")),
+                ])),
+                Status::Violated => match &v.counterexample {
+                    Some(trace) => lines.push(Line::from(vec![
+                        Span::styled("Violated", theme.bad()),
+                        Span::raw(format!(
+                            " by a {}-step trace{}: ",
+                            trace.steps.len(),
+                            match trace.lasso {
+                                Some(Lasso::Stutter) => " that then stalls forever",
+                                Some(Lasso::Cycle { .. }) => " that then cycles forever",
+                                None => "",
+                            }
+                        )),
+                        Span::styled("⏎", theme.key()),
+                        Span::raw(" steps through it."),
+                    ])),
+                    None => lines.push(Line::from(vec![
+                        Span::styled("Violated", theme.bad()),
+                        Span::raw(format!(": no reachable state satisfies it ({explored}).")),
+                    ])),
+                },
+                Status::Inconclusive { reason } => lines.push(Line::from(vec![
+                    Span::styled("Inconclusive", theme.warn()),
+                    Span::raw(if v.stats.unique_states > 0 {
+                        format!(": {reason}. Explored {explored}.")
+                    } else {
+                        format!(": {reason}.")
+                    }),
+                ])),
+            }
+            let reason = v.status.to_string();
+            for note in v
+                .options
+                .notes
+                .iter()
+                .filter(|n| !reason.contains(n.as_str()))
+            {
+                lines.push(Line::styled(note.clone(), theme.dim()));
+            }
+        }
+    }
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: true })
+        .render(inner, buf);
+}

@@ -1,0 +1,228 @@
+//! Long work, off the UI thread: model checks and simulations. The [`crate::App`] never runs
+//! an engine itself; its key handlers queue an [`Effect`], the runner hands each one to
+//! [`spawn`] (a thread per effect), and the thread reports back through a channel as
+//! [`Msg`]s that [`crate::App::on_message`] folds into the state. [`execute`] does the same work
+//! on the calling thread, so tests drive the very code the explorer runs, deterministically.
+//!
+//! A panic inside an engine is caught here and reported as a failed run rather than taking the
+//! explorer (and the terminal) down with it.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use microcosm_checker::scenario::Job;
+use microcosm_checker::{CheckOptions, Progress, ProgressHook, Verdict};
+use microcosm_model::LoadedScenario;
+use microcosm_simulator::{Sim, SimReport};
+
+/// Work the explorer asked for.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Model-check these jobs one after the other; `usize` is the job's index in the Verify
+    /// tab.
+    Check {
+        /// The jobs, with their indices.
+        jobs: Vec<(usize, Job)>,
+        /// Bounds and options (no progress hook: the worker adds its own).
+        options: CheckOptions,
+    },
+    /// Simulate one experiment.
+    Simulate(SimRequest),
+}
+
+/// A simulation to run.
+#[derive(Debug, Clone)]
+pub struct SimRequest {
+    /// Which run this is: messages of an older run are ignored.
+    pub run: u64,
+    /// The scenario.
+    pub loaded: Arc<LoadedScenario>,
+    /// The experiment's name.
+    pub experiment: String,
+    /// The seed of every random choice.
+    pub seed: u64,
+    /// Set to stop the run early (a newer run replaced it, or the explorer quit).
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// What a worker reports.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// A job started.
+    CheckStarted {
+        /// The job's index.
+        job: usize,
+    },
+    /// A running job explored more states.
+    CheckProgress {
+        /// The job's index.
+        job: usize,
+        /// How far it got.
+        progress: Progress,
+    },
+    /// A job finished: its verdicts, or why it could not run.
+    CheckDone {
+        /// The job's index.
+        job: usize,
+        /// The verdicts, one per property.
+        result: Result<Vec<Verdict>, String>,
+    },
+    /// A simulation advanced.
+    SimProgress {
+        /// The run.
+        run: u64,
+        /// Simulated seconds done.
+        now_s: f64,
+        /// Simulated seconds in all.
+        horizon_s: f64,
+        /// Events processed so far.
+        events: u64,
+    },
+    /// A simulation finished: its report, or why it could not run.
+    SimDone {
+        /// The run.
+        run: u64,
+        /// The report.
+        result: Result<Box<SimReport>, String>,
+    },
+}
+
+/// Where a worker sends its messages.
+pub type Emit = Arc<dyn Fn(Msg) + Send + Sync>;
+
+/// Runs `effect` on a new thread that reports through `emit`.
+pub fn spawn(effect: Effect, emit: Emit) {
+    let (name, if_not_started) = match &effect {
+        Effect::Check { jobs, .. } => (
+            "microcosm-check",
+            jobs.iter().map(|(i, _)| Target::Job(*i)).collect(),
+        ),
+        Effect::Simulate(r) => ("microcosm-simulate", vec![Target::Run(r.run)]),
+    };
+    let spawned = std::thread::Builder::new().name(name.to_owned()).spawn({
+        let emit = emit.clone();
+        move || execute(effect, emit)
+    });
+    if let Err(e) = spawned {
+        // No thread, no work: say so rather than leave a row "queued" forever.
+        let why = format!("cannot start a worker thread: {e}");
+        for target in if_not_started {
+            emit(match target {
+                Target::Job(job) => Msg::CheckDone {
+                    job,
+                    result: Err(why.clone()),
+                },
+                Target::Run(run) => Msg::SimDone {
+                    run,
+                    result: Err(why.clone()),
+                },
+            });
+        }
+    }
+}
+
+/// Whom a message about an effect concerns.
+enum Target {
+    Job(usize),
+    Run(u64),
+}
+
+/// Runs `effect` on this thread, calling `emit` with each message in order.
+pub fn execute(effect: Effect, emit: Emit) {
+    match effect {
+        Effect::Check { jobs, options } => {
+            for (index, job) in jobs {
+                check(index, &job, &options, &emit);
+            }
+        }
+        Effect::Simulate(request) => simulate(&request, &emit),
+    }
+}
+
+/// Runs `effect` on this thread and returns its messages: for tests.
+pub fn execute_collect(effect: Effect) -> Vec<Msg> {
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let sink = out.clone();
+    execute(
+        effect,
+        Arc::new(move |msg| sink.lock().expect("not poisoned").push(msg)),
+    );
+    let mut out = out.lock().expect("not poisoned");
+    std::mem::take(&mut *out)
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+fn check(index: usize, job: &Job, options: &CheckOptions, emit: &Emit) {
+    emit(Msg::CheckStarted { job: index });
+    let hook_emit = emit.clone();
+    let options = CheckOptions {
+        progress: Some(ProgressHook::new(move |p: &Progress| {
+            hook_emit(Msg::CheckProgress {
+                job: index,
+                progress: *p,
+            })
+        })),
+        ..options.clone()
+    };
+    let result = match catch_unwind(AssertUnwindSafe(|| job.run(&[], &options))) {
+        Ok(Ok(verdicts)) => Ok(verdicts),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(panic) => Err(format!(
+            "the checker panicked: {}",
+            panic_message(panic.as_ref())
+        )),
+    };
+    emit(Msg::CheckDone { job: index, result });
+}
+
+/// Progress reports per run: enough for a smooth gauge, few enough not to flood the channel.
+const SIM_SLICES: u64 = 100;
+
+fn simulate(request: &SimRequest, emit: &Emit) {
+    let run = request.run;
+    let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<Option<SimReport>, String> {
+        let scenario = &request.loaded.scenario;
+        let mut sim = Sim::builder(scenario, request.seed)
+            .experiment(&request.experiment)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let horizon = sim.horizon();
+        let horizon_s = horizon as f64 / 1e9;
+        let slice = (horizon / SIM_SLICES).max(1);
+        let mut until = 0;
+        while until < horizon {
+            if request.cancel.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            until = until.saturating_add(slice).min(horizon);
+            sim.run_until(until);
+            emit(Msg::SimProgress {
+                run,
+                now_s: until as f64 / 1e9,
+                horizon_s,
+                events: sim.events(),
+            });
+        }
+        sim.finish();
+        Ok(Some(microcosm_simulator::report::build(&sim, scenario)))
+    }));
+    let result = match outcome {
+        Ok(Ok(Some(report))) => Ok(Box::new(report)),
+        // Cancelled: nobody waits for this run any more.
+        Ok(Ok(None)) => return,
+        Ok(Err(e)) => Err(e),
+        Err(panic) => Err(format!(
+            "the simulator panicked: {}",
+            panic_message(panic.as_ref())
+        )),
+    };
+    emit(Msg::SimDone { run, result });
+}

@@ -1,0 +1,241 @@
+//! What the explorer draws, as `TestBackend` snapshots (insta, committed under
+//! `tests/snapshots/`): every tab at 80×24 and 120×40 on bundled scenarios, the trace stepper on
+//! a known-bug scenario, and a finished simulation. Nothing drawn depends on time: checks and
+//! simulations run to completion on the test's thread first, and the explorer shows no
+//! elapsed times for finished work. Styles are not in the text, so colour is checked apart:
+//! without colour no cell has one, and the text is the same.
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
+use crossterm::event::KeyCode;
+use fixtures::{KNOWN_BUG, app_on, app_with, finish_work, press, select_row};
+use std::time::Duration;
+
+use microcosm_checker::Progress;
+use microcosm_tui::{App, Msg, Tab, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal
+        .draw(|frame| frame.render_widget(app, frame.area()))
+        .expect("draws");
+    terminal
+}
+
+fn snapshot_sizes(name: &str, app: &App) {
+    for (w, h) in SIZES {
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(app, w, h).backend());
+    }
+}
+
+#[test]
+fn architecture_service_detail() {
+    let mut app = app_on("scenarios/online-boutique.toml", Tab::Architecture);
+    press(&mut app, &[KeyCode::Down, KeyCode::Down]);
+    assert_eq!(app.architecture.selected_service(), Some("checkout"));
+    snapshot_sizes("architecture_service", &app);
+}
+
+#[test]
+fn architecture_call_trees() {
+    let mut app = app_on("scenarios/online-boutique.toml", Tab::Architecture);
+    press(&mut app, &[KeyCode::Down, KeyCode::Down, KeyCode::Enter]);
+    snapshot_sizes("architecture_call_tree", &app);
+}
+
+#[test]
+fn decomposition_with_a_monolith() {
+    let app = app_on("scenarios/monolith-shop.toml", Tab::Decomposition);
+    snapshot_sizes("decomposition_monolith_shop", &app);
+}
+
+#[test]
+fn decomposition_that_breaks_the_theorem() {
+    let app = app_on("tui/tests/data/tangled-split.toml", Tab::Decomposition);
+    insta::assert_snapshot!("decomposition_broken_80x24", draw(&app, 80, 24).backend());
+}
+
+#[test]
+fn decomposition_without_a_monolith() {
+    let app = app_on("scenarios/sock-shop.toml", Tab::Decomposition);
+    insta::assert_snapshot!(
+        "decomposition_sock_shop_80x24",
+        draw(&app, 80, 24).backend()
+    );
+}
+
+#[test]
+fn verify_before_any_check() {
+    let app = app_on("scenarios/web3-exchange.toml", Tab::Verify);
+    snapshot_sizes("verify_web3_exchange", &app);
+}
+
+#[test]
+fn verify_with_verdicts_of_a_known_bug() {
+    let mut app = app_on(KNOWN_BUG, Tab::Verify);
+    press(&mut app, &[KeyCode::Char('a')]);
+    finish_work(&mut app);
+    select_row(&mut app, "move-money", "2pc.termination");
+    snapshot_sizes("verify_known_bug", &app);
+}
+
+#[test]
+fn verify_while_a_check_runs() {
+    // Progress as a worker reports it, with fixed figures: live rates depend on the machine.
+    let mut app = app_on(KNOWN_BUG, Tab::Verify);
+    press(&mut app, &[KeyCode::Char('a')]);
+    let _queued = app.take_effects();
+    app.on_message(Msg::CheckStarted { job: 0 });
+    app.on_message(Msg::CheckProgress {
+        job: 0,
+        progress: Progress {
+            phase: "safety",
+            states_generated: 120_000,
+            unique_states: 40_000,
+            max_depth: 9,
+            elapsed: Duration::from_secs(2),
+        },
+    });
+    insta::assert_snapshot!("verify_running_80x24", draw(&app, 80, 24).backend());
+}
+
+#[test]
+fn simulate_while_a_run_progresses() {
+    let mut app = app_on(KNOWN_BUG, Tab::Simulate);
+    press(&mut app, &[KeyCode::Enter]);
+    let _queued = app.take_effects();
+    app.on_message(Msg::SimProgress {
+        run: 1,
+        now_s: 24.0,
+        horizon_s: 60.0,
+        events: 123_456,
+    });
+    insta::assert_snapshot!("simulate_running_80x24", draw(&app, 80, 24).backend());
+}
+
+#[test]
+fn trace_stepper_on_a_known_bug() {
+    let mut app = app_on(KNOWN_BUG, Tab::Verify);
+    press(&mut app, &[KeyCode::Char('a')]);
+    finish_work(&mut app);
+    select_row(&mut app, "move-money", "2pc.termination");
+    press(&mut app, &[KeyCode::Enter]);
+    assert!(app.verify.stepper.is_some());
+    snapshot_sizes("stepper_initial", &app);
+    press(&mut app, &[KeyCode::Right, KeyCode::Right]);
+    snapshot_sizes("stepper_step_2", &app);
+    press(&mut app, &[KeyCode::End]);
+    snapshot_sizes("stepper_last", &app);
+}
+
+#[test]
+fn simulate_before_a_run() {
+    let app = app_on("scenarios/online-boutique.toml", Tab::Simulate);
+    snapshot_sizes("simulate_setup", &app);
+}
+
+#[test]
+fn simulate_a_finished_run_with_the_cursor_in_the_outage() {
+    let mut app = app_on(KNOWN_BUG, Tab::Simulate);
+    press(&mut app, &[KeyCode::Enter]);
+    finish_work(&mut app);
+    press(&mut app, &[KeyCode::Right, KeyCode::Right, KeyCode::Right]);
+    snapshot_sizes("simulate_finished", &app);
+}
+
+#[test]
+fn help_and_source_pop_ups() {
+    let mut app = app_on(KNOWN_BUG, Tab::Architecture);
+    press(&mut app, &[KeyCode::Char('?')]);
+    insta::assert_snapshot!("help_80x24", draw(&app, 80, 24).backend());
+    insta::assert_snapshot!("help_120x40", draw(&app, 120, 40).backend());
+    press(&mut app, &[KeyCode::Esc, KeyCode::Char('s')]);
+    insta::assert_snapshot!("source_80x24", draw(&app, 80, 24).backend());
+}
+
+/// Every screen worth drawing: each tab, the stepper, a finished simulation, the pop-ups.
+fn screens(theme: Theme) -> Vec<(String, App)> {
+    let mut out = Vec::new();
+    for tab in Tab::ALL {
+        out.push((
+            format!("{tab:?}"),
+            app_with("scenarios/monolith-shop.toml", tab, theme),
+        ));
+    }
+    let mut verify = app_with(KNOWN_BUG, Tab::Verify, theme);
+    press(&mut verify, &[KeyCode::Char('a')]);
+    finish_work(&mut verify);
+    select_row(&mut verify, "move-money", "2pc.termination");
+    press(&mut verify, &[KeyCode::Enter, KeyCode::Right]);
+    assert!(verify.verify.stepper.is_some());
+    out.push(("stepper".to_owned(), verify));
+    let mut simulate = app_with(KNOWN_BUG, Tab::Simulate, theme);
+    press(&mut simulate, &[KeyCode::Enter]);
+    finish_work(&mut simulate);
+    out.push(("simulation".to_owned(), simulate));
+    let mut help = app_with(KNOWN_BUG, Tab::Architecture, theme);
+    press(&mut help, &[KeyCode::Char('?')]);
+    out.push(("help".to_owned(), help));
+    out
+}
+
+#[test]
+fn without_colour_no_cell_is_coloured_and_the_text_is_the_same() {
+    let colored = screens(Theme::colored());
+    let plain = screens(Theme::monochrome());
+    for ((name, c), (_, p)) in colored.iter().zip(&plain) {
+        let with = draw(c, 100, 30);
+        let without = draw(p, 100, 30);
+        assert_eq!(
+            with.backend().to_string(),
+            without.backend().to_string(),
+            "{name}: colour must not carry information the text lacks"
+        );
+        for cell in without.backend().buffer().content() {
+            assert!(
+                cell.fg == Color::Reset && cell.bg == Color::Reset,
+                "{name}: a coloured cell {cell:?} without colour"
+            );
+        }
+        let coloured_cells = with
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .filter(|cell| cell.fg != Color::Reset || cell.bg != Color::Reset)
+            .count();
+        assert!(
+            coloured_cells > 0,
+            "{name}: the coloured theme colours something"
+        );
+    }
+}
+
+#[test]
+fn every_screen_draws_at_every_size_from_tiny_to_huge() {
+    // Resizing only changes the next frame's area, so drawing at each size is the whole of it.
+    for (name, app) in screens(Theme::colored()) {
+        for (w, h) in [
+            (1, 1),
+            (20, 6),
+            (40, 12),
+            (80, 24),
+            (81, 25),
+            (120, 40),
+            (250, 70),
+        ] {
+            let terminal = draw(&app, w, h);
+            assert_eq!(
+                terminal.backend().buffer().area.width,
+                w,
+                "{name} at {w}×{h}"
+            );
+        }
+    }
+}
