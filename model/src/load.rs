@@ -403,10 +403,80 @@ fn suggestion(rest: &str) -> Option<String> {
 }
 
 /// A CSV field with its byte range in the file.
-type Field = (String, Range<usize>);
+pub(crate) type Field = (String, Range<usize>);
 
 /// A CSV record: its 1-based line and its fields.
-type Record = (usize, Vec<Field>);
+pub(crate) type Record = (usize, Vec<Field>);
+
+/// A CSV text's records as (1-based line, fields with their byte ranges), skipping blank
+/// lines and `#` comments; a header row is the caller's to recognise. Shared by the scenario's
+/// CSV inputs and `propose --calls/--data`.
+pub(crate) fn csv_records(text: &str) -> Vec<Record> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let mut out = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(_) => continue,
+        }
+        let Some(pos) = record.position() else {
+            continue;
+        };
+        // The csv crate reports where it started reading, which is before any comment or
+        // blank lines it skipped: step over those to the record's own line.
+        let mut start = (pos.byte() as usize).min(text.len());
+        loop {
+            let rest = &text[start..];
+            let line_end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+            let line = rest[..line_end].trim();
+            if (line.is_empty() || line.starts_with('#')) && line_end < rest.len() {
+                start += line_end;
+            } else {
+                break;
+            }
+        }
+        let line_text = &text[start..];
+        let line_len = line_text.find('\n').unwrap_or(line_text.len());
+        let line_text = &line_text[..line_len];
+        let mut fields = Vec::new();
+        let mut cursor = 0;
+        for field in record.iter() {
+            let found = line_text[cursor..].find(field).map(|i| cursor + i);
+            let span = match found {
+                Some(at) => {
+                    cursor = at + field.len();
+                    start + at..start + at + field.len()
+                }
+                // Quoting changed the field's text: point at the rest of the line.
+                None => start + cursor..start + line_len,
+            };
+            fields.push((field.to_owned(), span));
+        }
+        if fields.iter().all(|(f, _)| f.is_empty()) {
+            continue;
+        }
+        let line = text[..start].matches('\n').count() + 1;
+        out.push((line, fields));
+    }
+    out
+}
+
+/// The access mode a CSV cell names: `read`/`r`, `write`/`w`, `read-write`/`rw`.
+pub(crate) fn access_mode(cell: &str) -> Option<Access> {
+    match cell.to_ascii_lowercase().as_str() {
+        "read" | "r" => Some(Access::Read),
+        "write" | "w" => Some(Access::Write),
+        "read-write" | "rw" | "read_write" => Some(Access::ReadWrite),
+        _ => None,
+    }
+}
 
 /// A CSV file read for the scenario.
 struct Csv {
@@ -435,63 +505,9 @@ impl Csv {
         }
     }
 
-    /// Records as (1-based line, byte offset of the line, fields with their byte ranges),
-    /// skipping blank lines and `#` comments.
+    /// The file's records (see [`csv_records`]).
     fn records(&self) -> Vec<Record> {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .comment(Some(b'#'))
-            .trim(csv::Trim::All)
-            .from_reader(self.text.as_bytes());
-        let mut out = Vec::new();
-        let mut record = csv::StringRecord::new();
-        loop {
-            match reader.read_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(_) => continue,
-            }
-            let Some(pos) = record.position() else {
-                continue;
-            };
-            // The csv crate reports where it started reading, which is before any comment or
-            // blank lines it skipped: step over those to the record's own line.
-            let mut start = (pos.byte() as usize).min(self.text.len());
-            loop {
-                let rest = &self.text[start..];
-                let line_end = rest.find('\n').map_or(rest.len(), |i| i + 1);
-                let line = rest[..line_end].trim();
-                if (line.is_empty() || line.starts_with('#')) && line_end < rest.len() {
-                    start += line_end;
-                } else {
-                    break;
-                }
-            }
-            let line_text = &self.text[start..];
-            let line_len = line_text.find('\n').unwrap_or(line_text.len());
-            let line_text = &line_text[..line_len];
-            let mut fields = Vec::new();
-            let mut cursor = 0;
-            for field in record.iter() {
-                let found = line_text[cursor..].find(field).map(|i| cursor + i);
-                let span = match found {
-                    Some(at) => {
-                        cursor = at + field.len();
-                        start + at..start + at + field.len()
-                    }
-                    // Quoting changed the field's text: point at the rest of the line.
-                    None => start + cursor..start + line_len,
-                };
-                fields.push((field.to_owned(), span));
-            }
-            if fields.iter().all(|(f, _)| f.is_empty()) {
-                continue;
-            }
-            let line = self.text[..start].matches('\n').count() + 1;
-            out.push((line, fields));
-        }
-        out
+        csv_records(&self.text)
     }
 
     fn error(&self, span: Range<usize>, message: String, help: &str) -> Diagnostic {
@@ -661,15 +677,7 @@ fn resolve_csv_files(
             match Csv::read(&file, base_dir, locate(&p), diagnostics) {
                 Some(data) => {
                     for (line, fields) in data.records() {
-                        let access =
-                            fields
-                                .get(2)
-                                .map(|f| match f.0.to_ascii_lowercase().as_str() {
-                                    "read" | "r" => Some(Access::Read),
-                                    "write" | "w" => Some(Access::Write),
-                                    "read-write" | "rw" | "read_write" => Some(Access::ReadWrite),
-                                    _ => None,
-                                });
+                        let access = fields.get(2).map(|f| access_mode(&f.0));
                         match (fields.len(), access) {
                             (3, Some(Some(access))) => {
                                 let function = fields[0].0.clone();

@@ -9,73 +9,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Location, codes};
-use crate::scenario::{Access, DataAccess, Monolith, MonolithCall};
-
-/// A CSV file's rows as `(1-based line, fields with their byte ranges)`.
-/// A CSV row: its 1-based line and its fields with their byte ranges.
-type Row = (usize, Vec<(String, Range<usize>)>);
-
-fn records(text: &str) -> Vec<Row> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .comment(Some(b'#'))
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let mut out = Vec::new();
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(_) => continue,
-        }
-        let Some(pos) = record.position() else {
-            continue;
-        };
-        // csv reports the position where it started reading, which is before any comment or
-        // blank lines it skipped: step over those to the record's own line.
-        let (mut start, mut line) = (pos.byte() as usize, pos.line() as usize);
-        loop {
-            let rest = &text[start.min(text.len())..];
-            let end = rest.find('\n').map_or(rest.len(), |i| i + 1);
-            let trimmed = rest[..end].trim();
-            if end == 0 || !(trimmed.is_empty() || trimmed.starts_with('#')) {
-                break;
-            }
-            start += end;
-            line += 1;
-        }
-        let start = start.min(text.len());
-        let line_text = &text[start..];
-        let line_text = &line_text[..line_text.find('\n').unwrap_or(line_text.len())];
-        let mut cursor = 0;
-        let mut fields = Vec::new();
-        for field in record.iter() {
-            let at = line_text
-                .get(cursor..)
-                .and_then(|rest| rest.find(field))
-                .map_or(cursor, |i| cursor + i)
-                .min(line_text.len());
-            fields.push((field.to_owned(), start + at..start + at + field.len()));
-            cursor = at + field.len();
-        }
-        if fields.iter().all(|(f, _)| f.is_empty()) {
-            continue;
-        }
-        out.push((line, fields));
-    }
-    out
-}
-
-fn access_mode(text: &str) -> Option<Access> {
-    match text.to_ascii_lowercase().as_str() {
-        "read" | "r" => Some(Access::Read),
-        "write" | "w" => Some(Access::Write),
-        "read-write" | "read_write" | "rw" => Some(Access::ReadWrite),
-        _ => None,
-    }
-}
+use crate::load::{access_mode, csv_records as records};
+use crate::scenario::{DataAccess, Monolith, MonolithCall};
 
 /// Builds a monolith from the text of a calls CSV and, optionally, a data-access CSV. Paths
 /// only name the files in diagnostics.
@@ -178,6 +113,7 @@ pub fn monolith_from_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::Access;
 
     #[test]
     fn reads_calls_and_accesses_with_optional_headers() {
