@@ -222,3 +222,72 @@ fn the_bundled_exchange_verifies_its_cross_ledger_transfer() {
     assert_eq!(verdicts.len(), 3);
     assert!(verdicts.iter().all(|v| v["data"]["status"] == "holds"));
 }
+
+#[test]
+fn every_gallery_file_gives_the_verdicts_it_declares() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gallery");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "the known-bug gallery is bundled");
+    let mut violated_somewhere = 0;
+    for file in files {
+        let declared = microcosm_model::load(&file)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .scenario
+            .expected_verdicts;
+        assert!(
+            !declared.is_empty(),
+            "{} declares its verdicts",
+            file.display()
+        );
+        let output = microcosm()
+            .arg("verify")
+            .arg(&file)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        let verdicts: Vec<Value> = json_lines(&output.stdout)
+            .into_iter()
+            .filter(|l| l["type"] == "verdict")
+            .collect();
+        for (check, expected) in &declared {
+            let expected = match expected {
+                microcosm_model::ExpectedVerdict::Holds => "holds",
+                microcosm_model::ExpectedVerdict::Violated => "violated",
+            };
+            let found = verdicts
+                .iter()
+                .find(|v| v["data"]["check"] == check.as_str())
+                .unwrap_or_else(|| panic!("{}: no verdict for {check}", file.display()));
+            assert_eq!(
+                found["data"]["status"],
+                expected,
+                "{}: {check}",
+                file.display()
+            );
+            if expected == "violated" {
+                violated_somewhere += 1;
+                let steps = found["data"]["counterexample"]["steps"].as_array();
+                let is_static = found["data"]["property"] == "saga.pivot-rule";
+                assert!(
+                    is_static || steps.is_some_and(|s| !s.is_empty()),
+                    "{}: {check} comes with its counterexample",
+                    file.display()
+                );
+            }
+        }
+        // A file with a known bug makes verify exit 1; a file of fixed designs only, 0.
+        let any_violation = verdicts.iter().any(|v| v["data"]["status"] == "violated");
+        assert_eq!(
+            output.status.code(),
+            Some(if any_violation { 1 } else { 0 }),
+            "{}",
+            file.display()
+        );
+    }
+    assert!(violated_somewhere >= 10, "every known bug is found");
+}
