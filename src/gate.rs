@@ -76,6 +76,12 @@ fn record_of_verdict(
             (Status::Inconclusive, format!("inconclusive: {reason}"))
         }
     };
+    // What the model abstracted or scaled is part of what the verdict means.
+    let message = if v.options.notes.is_empty() {
+        message
+    } else {
+        format!("{message} (model: {})", v.options.notes.join("; "))
+    };
     let counterexample = v.counterexample.as_ref().map(|c| Trace {
         steps: c
             .steps

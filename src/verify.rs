@@ -214,6 +214,7 @@ pub fn verdict_json(r: &Located) -> serde_json::Value {
 
 fn write_human(out: &mut Vec<u8>, results: &[Located]) -> anyhow::Result<()> {
     let mut last: Option<(&str, &str)> = None;
+    let mut last_notes: Option<&Vec<String>> = None;
     for r in results {
         let v = &r.verdict;
         if last != Some((&r.file, &v.model)) {
@@ -221,6 +222,7 @@ fn write_human(out: &mut Vec<u8>, results: &[Located]) -> anyhow::Result<()> {
                 writeln!(out, "{}", r.file)?;
             }
             writeln!(out, "  {} ({}, line {})", v.model, v.protocol, r.line)?;
+            last_notes = None;
             last = Some((&r.file, &v.model));
         }
         let status = match &v.status {
@@ -238,6 +240,14 @@ fn write_human(out: &mut Vec<u8>, results: &[Located]) -> anyhow::Result<()> {
             ),
         };
         writeln!(out, "    {status:<13} {:<28} {detail}", v.property)?;
+        // What the model abstracted or scaled is part of what the verdict means; said once per
+        // subject unless a verdict's notes differ from the previous one's.
+        if last_notes != Some(&v.options.notes) {
+            for note in &v.options.notes {
+                writeln!(out, "    {:<13} {:<28} note: {note}", "", "")?;
+            }
+            last_notes = Some(&v.options.notes);
+        }
         if let Some(trace) = &v.counterexample {
             writeln!(out, "\n      counterexample ({}:{}):", r.file, r.line)?;
             for line in trace.render_steps().lines() {
