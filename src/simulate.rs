@@ -325,6 +325,9 @@ pub fn finish(
             };
             plot::write_plots(&g[0].report, dir, &suffix)?;
         }
+        if sweeping {
+            write_sweep_plots(plan, &groups, &summaries, dir)?;
+        }
     }
     let passed = summaries.iter().filter(|s| s.passed).count();
     let failed = summaries.len() - passed;
@@ -400,6 +403,48 @@ pub fn finish(
     } else {
         Outcome::Fail
     })
+}
+
+/// Writes `DIR/{experiment}-sweep-{figure}.svg`: each key figure of the sweep table across the
+/// sweep's points, so the setting where an SLO starts to fail is visible at a glance.
+fn write_sweep_plots(
+    plan: &Plan,
+    groups: &[&[Item]],
+    summaries: &[Summary],
+    dir: &Path,
+) -> anyhow::Result<()> {
+    for experiment in &plan.experiments {
+        let rows: Vec<(String, serde_json::Value)> = groups
+            .iter()
+            .zip(summaries)
+            .filter(|(_, s)| &s.experiment == experiment)
+            .map(|(g, s)| {
+                let label = g[0]
+                    .point
+                    .iter()
+                    .map(|(k, v)| format!("{}={v}", k.rsplit('.').next().unwrap_or(k)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                (label, sweep_row(&g[0].point, s))
+            })
+            .collect();
+        let labels: Vec<String> = rows.iter().map(|(l, _)| l.clone()).collect();
+        for figure in [
+            "worst_availability",
+            "worst_p99_ms",
+            "max_edge_amplification",
+        ] {
+            let values: Vec<f64> = rows
+                .iter()
+                .map(|(_, row)| row[figure].as_f64().unwrap_or(f64::NAN))
+                .collect();
+            let svg = plot::sweep_svg(experiment, figure, &labels, &values)?;
+            let path = dir.join(format!("{experiment}-sweep-{figure}.svg"));
+            std::fs::write(&path, svg)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 fn sweep_row(point: &[(String, String)], s: &Summary) -> serde_json::Value {

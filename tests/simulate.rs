@@ -253,3 +253,48 @@ fn bad_input_exits_2() {
             .is_dir()
     );
 }
+
+#[test]
+fn a_sweep_plots_each_key_figure_across_its_points() {
+    let dir = tempfile::tempdir().unwrap();
+    microcosm()
+        .args([
+            "simulate",
+            "scenarios/online-boutique.toml",
+            "--experiment",
+            "payment-outage",
+            "--duration",
+            "40",
+            "--sweep",
+            "policies.\"checkout -> payment\".retry.max_attempts=1,2,3",
+            "--plot",
+        ])
+        .arg(dir.path())
+        .assert()
+        .success();
+    for figure in [
+        "worst_availability",
+        "worst_p99_ms",
+        "max_edge_amplification",
+    ] {
+        let path = dir
+            .path()
+            .join(format!("payment-outage-sweep-{figure}.svg"));
+        let svg =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(svg.starts_with("<svg"), "{figure}");
+        assert!(
+            svg.contains(&format!("{figure} across the sweep")),
+            "{figure}"
+        );
+        assert_eq!(
+            svg.matches("<circle").count(),
+            3,
+            "{figure}: one point per sweep value"
+        );
+        assert!(
+            svg.contains("max_attempts=2"),
+            "{figure}: points are labelled"
+        );
+    }
+}

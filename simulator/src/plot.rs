@@ -2,7 +2,8 @@
 //! system font libraries): latency percentiles over time with fault windows shaded, throughput
 //! and error rate over time, and the share of caller replicas whose breaker is open or
 //! half-open over time. Each plot is a function of a [`SimReport`] alone, so merged shard
-//! reports plot exactly as a single run does.
+//! reports plot exactly as a single run does. [`sweep_svg`] draws one figure across the points
+//! of a sweep.
 
 use std::path::{Path, PathBuf};
 
@@ -287,4 +288,71 @@ pub fn write_plots(report: &SimReport, dir: &Path, suffix: &str) -> Result<Vec<P
         written.push(path);
     }
     Ok(written)
+}
+
+/// The SVG of one figure across the points of a sweep: `values[i]` is the figure at the point
+/// labelled `labels[i]` (`max_attempts=2, failure_rate_threshold=0.5`), in sweep order.
+pub fn sweep_svg(
+    title: &str,
+    figure: &str,
+    labels: &[String],
+    values: &[f64],
+) -> Result<String, Error> {
+    let mut out = String::new();
+    draw_sweep(title, figure, labels, values, &mut out).map_err(|e| plot_error(figure, e))?;
+    Ok(out)
+}
+
+fn draw_sweep(
+    title: &str,
+    figure: &str,
+    labels: &[String],
+    values: &[f64],
+    out: &mut String,
+) -> Res {
+    let root = SVGBackend::with_string(out, SIZE).into_drawing_area();
+    root.fill(&WHITE)?;
+    let n = values.len().max(1);
+    let finite = values.iter().copied().filter(|v| v.is_finite());
+    let (low, high) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+        (l.min(v), h.max(v))
+    });
+    let (low, high) = if low.is_finite() {
+        (low.min(0.0), high.max(low))
+    } else {
+        (0.0, 1.0)
+    };
+    let span = (high - low).max(1e-9);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("{title}: {figure} across the sweep"),
+            ("sans-serif", 20),
+        )
+        .margin(10)
+        .x_label_area_size(80)
+        .y_label_area_size(70)
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), low..(high + 0.1 * span))?;
+    chart
+        .configure_mesh()
+        .x_labels(n)
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                labels.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_desc(figure)
+        .draw()?;
+    let points: Vec<(f64, f64)> = values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_finite())
+        .map(|(i, &v)| (i as f64, v))
+        .collect();
+    chart.draw_series(LineSeries::new(points.clone(), BLUE.stroke_width(2)))?;
+    chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, BLUE.filled())))?;
+    root.present()?;
+    Ok(())
 }
