@@ -204,6 +204,11 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub allow_inconclusive: bool,
 
+    /// Replay a counterexample's trace id (as printed with it) on --transaction and print the
+    /// states it passes through, instead of checking.
+    #[arg(long, value_name = "TRACE_ID", requires = "transaction")]
+    pub replay: Option<String>,
+
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

@@ -140,6 +140,10 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
                         .unwrap_or_default();
                     bail!("{}: no transaction `{t}`{hint}", file.display());
                 }
+                if let Some(trace_id) = &args.replay {
+                    let subject = args.transaction.as_deref().expect("clap requires it");
+                    return replay(&loaded, subject, trace_id, args.format);
+                }
                 results.extend(verify_scenario(
                     &loaded,
                     args.transaction.as_deref(),
@@ -195,6 +199,44 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Pass
     })
+}
+
+/// `verify --replay`: the states a trace id passes through, so a counterexample printed once
+/// can be reproduced (and inspected field by field) from the scenario alone.
+fn replay(
+    loaded: &LoadedScenario,
+    subject: &str,
+    trace_id: &str,
+    format: Format,
+) -> anyhow::Result<Outcome> {
+    let job = microcosm_checker::scenario::jobs(&loaded.scenario)
+        .into_iter()
+        .find(|j| j.subject == subject)
+        .expect("the subject was checked to exist");
+    let states = job
+        .replay(trace_id)
+        .map_err(|e| anyhow::anyhow!("{}: {subject}: {e}", loaded.source.path.display()))?;
+    let mut out = Vec::new();
+    match format {
+        Format::Human => {
+            writeln!(out, "{subject}: trace {trace_id}, {} states", states.len())?;
+            for (i, state) in states.iter().enumerate() {
+                let fields: Vec<String> = state.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                writeln!(out, "{i:>4}. {}", fields.join("; "))?;
+            }
+        }
+        Format::Json => {
+            json_begin(&mut out, "verify");
+            for (i, state) in states.iter().enumerate() {
+                let fields: serde_json::Map<String, serde_json::Value> =
+                    state.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+                json_line(&mut out, "state", &json!({ "index": i, "fields": fields }));
+            }
+            json_line(&mut out, "end", &json!({}));
+        }
+    }
+    write_report(None, &out)?;
+    Ok(Outcome::Pass)
 }
 
 /// The JSON `verdict` record: the checker's verdict plus the file, check id and location.

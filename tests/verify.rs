@@ -291,3 +291,71 @@ fn every_gallery_file_gives_the_verdicts_it_declares() {
     }
     assert!(violated_somewhere >= 10, "every known bug is found");
 }
+
+#[test]
+fn a_counterexamples_trace_id_replays_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = two_phase(dir.path(), "permanent");
+    let output = microcosm()
+        .arg("verify")
+        .arg(&file)
+        .args(["--property", "2pc.termination", "--format", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let verdict = json_lines(&output.stdout)
+        .into_iter()
+        .find(|l| l["type"] == "verdict")
+        .unwrap();
+    let trace = &verdict["data"]["counterexample"];
+    let trace_id = trace["trace_id"].as_str().unwrap();
+    let steps = trace["steps"].as_array().unwrap();
+
+    let output = microcosm()
+        .arg("verify")
+        .arg(&file)
+        .args([
+            "--transaction",
+            "move-funds",
+            "--replay",
+            trace_id,
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let states: Vec<Value> = json_lines(&output.stdout)
+        .into_iter()
+        .filter(|l| l["type"] == "state")
+        .collect();
+    assert_eq!(states.len(), steps.len() + 1);
+    // Each step's changes are what the replayed state after it holds.
+    for (step, state) in steps.iter().zip(&states[1..]) {
+        for change in step["changes"].as_array().unwrap() {
+            let field = change["field"].as_str().unwrap();
+            assert_eq!(state["data"]["fields"][field], change["after"], "{field}");
+        }
+    }
+    microcosm()
+        .arg("verify")
+        .arg(&file)
+        .args(["--transaction", "move-funds", "--replay", trace_id])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("trace {trace_id}")));
+    microcosm()
+        .arg("verify")
+        .arg(&file)
+        .args(["--transaction", "move-funds", "--replay", "0/42/7"])
+        .assert()
+        .code(2);
+    microcosm()
+        .arg("verify")
+        .arg(&file)
+        .args(["--replay", trace_id])
+        .assert()
+        .code(2);
+}

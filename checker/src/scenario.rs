@@ -17,9 +17,11 @@ use crate::catalogue::{self, RETRY_AMPLIFICATION};
 use crate::circuit_breaker::{
     BreakerSys, BreakerVariant, DEFAULT_CALLERS, PolicyConfig, verify_policy,
 };
-use crate::error::Error;
-use crate::saga::{MAX_STEPS, SagaConfig, verify_saga};
-use crate::two_phase_commit::{CoordinatorCrash, TwoPhaseConfig, TwoPhaseFaults, verify_two_phase};
+use crate::error::{Error, ErrorKind};
+use crate::saga::{MAX_STEPS, SagaConfig, SagaSys, verify_saga};
+use crate::two_phase_commit::{
+    CoordinatorCrash, TwoPhaseConfig, TwoPhaseFaults, TwoPhaseSys, verify_two_phase,
+};
 use crate::verdict::{Bound, CheckOptions, OptionsUsed, Stats, Status, Strategy, Verdict};
 use crate::verify::Protocol;
 
@@ -213,6 +215,34 @@ fn amplification(scenario: &Scenario, entries: &[String], max: f64) -> (bool, Ve
 }
 
 impl Job {
+    /// Replays a counterexample's trace id (`0/1/2@2`) on this job's model and returns every
+    /// state along the path, as named fields, the initial state first: the trace id printed with
+    /// a verdict reproduces the same states on the same scenario.
+    pub fn replay(&self, trace_id: &str) -> Result<Vec<Vec<(String, String)>>, Error> {
+        fn states<M>(model: &M, trace_id: &str) -> Result<Vec<Vec<(String, String)>>, Error>
+        where
+            M: crate::trace::Describe,
+            M::State: Clone + PartialEq,
+        {
+            Ok(crate::trace::replay(model, trace_id)?
+                .iter()
+                .map(|s| model.describe_state(s))
+                .collect())
+        }
+        match &self.model {
+            JobModel::TwoPhase(cfg) => states(&TwoPhaseSys::new(cfg.clone())?, trace_id),
+            JobModel::Saga(cfg) => states(&SagaSys::new(cfg.clone())?, trace_id),
+            JobModel::Policy(cfg, _) => states(&BreakerSys::new(cfg.clone())?, trace_id),
+            JobModel::Amplification { .. } | JobModel::Unsupported { .. } => {
+                Err(ErrorKind::InvalidConfig(format!(
+                    "`{}` has no state-space model to replay a trace on",
+                    self.subject
+                ))
+                .into())
+            }
+        }
+    }
+
     /// The property ids this job reports, in catalogue order.
     pub fn properties(&self) -> Vec<&'static str> {
         match &self.model {
@@ -358,6 +388,43 @@ mod tests {
         assert!(termination.status.is_violated());
         let trace = termination.counterexample.as_ref().unwrap();
         assert_eq!(trace.parties, ["tm", "a", "b"]);
+    }
+
+    #[test]
+    fn a_trace_id_replays_to_the_counterexamples_states() {
+        let s = scenario(
+            "[transactions.move]\nprotocol = \"two_phase_commit\"\ncoordinator = \"tm\"\nparticipants = [\"a\", \"b\"]\nfaults = { coordinator_crash = \"permanent\" }\n",
+        );
+        let job = &jobs(&s)[0];
+        let verdicts = job
+            .run(&["2pc.termination"], &CheckOptions::default())
+            .unwrap();
+        let trace = verdicts[0].counterexample.as_ref().unwrap();
+        let states = job.replay(&trace.trace_id).unwrap();
+        assert_eq!(states.len(), trace.steps.len() + 1);
+        let field = |state: &Vec<(String, String)>, name: &str| {
+            state
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        for f in &trace.initial_state {
+            assert_eq!(field(&states[0], &f.name), Some(f.value.clone()));
+        }
+        for (step, after) in trace.steps.iter().zip(&states[1..]) {
+            for change in &step.changes {
+                assert_eq!(
+                    field(after, &change.field),
+                    Some(change.after.clone()),
+                    "step {}",
+                    step.number
+                );
+            }
+        }
+        assert!(
+            job.replay("0/99").is_err(),
+            "an action that does not exist is refused"
+        );
     }
 
     #[test]
