@@ -4,23 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn microcosm() -> Command {
-    let mut cmd = Command::cargo_bin("microcosm").expect("the binary builds");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd.env_remove("NO_COLOR");
-    cmd
-}
-
-fn json_lines(stdout: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
-        .collect()
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{json_lines, microcosm};
 
 fn record<'a>(lines: &'a [Value], kind: &str) -> &'a Value {
     &lines

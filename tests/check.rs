@@ -4,16 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn microcosm() -> Command {
-    let mut cmd = Command::cargo_bin("microcosm").expect("the binary builds");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd.env_remove("GITHUB_STEP_SUMMARY");
-    cmd
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{json_lines, microcosm};
 
 /// Writes a scenario with one two-phase commit over `participants` participants whose
 /// coordinator crashes as `crash` says, plus `extra` TOML.
@@ -40,13 +36,6 @@ fn line_of(path: &Path, needle: &str) -> usize {
         .position(|l| l.contains(needle))
         .unwrap()
         + 1
-}
-
-fn json_lines(stdout: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 #[test]

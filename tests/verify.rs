@@ -4,15 +4,12 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn microcosm() -> Command {
-    let mut cmd = Command::cargo_bin("microcosm").expect("the binary builds");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{json_lines, microcosm};
 
 /// A scenario with one two-phase commit whose coordinator may crash as `crash` says.
 fn two_phase(dir: &Path, crash: &str) -> std::path::PathBuf {
@@ -36,13 +33,6 @@ faults = {{ coordinator_crash = "{crash}" }}
     )
     .unwrap();
     path
-}
-
-fn json_lines(stdout: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 #[test]
