@@ -756,8 +756,13 @@ impl Sim {
 
     /// Processes the next event. Returns `false` once no event is left before the horizon.
     pub fn step(&mut self) -> bool {
+        self.step_before(self.horizon)
+    }
+
+    /// Processes the next event if it comes before `limit` (and the horizon).
+    fn step_before(&mut self, limit: Time) -> bool {
         match self.queue.peek_time() {
-            Some(t) if t < self.horizon => {}
+            Some(t) if t < limit.min(self.horizon) => {}
             _ => return false,
         }
         let (t, ev) = self.queue.pop().expect("peeked");
@@ -778,13 +783,7 @@ impl Sim {
 
     /// Runs until simulated time `t` (nanoseconds), without closing the books.
     pub fn run_until(&mut self, t: Time) {
-        while self
-            .queue
-            .peek_time()
-            .is_some_and(|next| next < t.min(self.horizon))
-        {
-            self.step();
-        }
+        while self.step_before(t) {}
     }
 
     /// Closes the last time bucket at the horizon. [`Sim::run`] calls it; call it after
