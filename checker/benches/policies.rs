@@ -33,6 +33,7 @@ fn breaker(retry: bool) -> PolicyConfig {
         retry: retry.then(|| RetryParams::from_config(&RetryConfig::default(), 1.0)),
         variant: BreakerVariant::Resilience4j,
         slow_calls: false,
+        retry_budget: false,
     }
 }
 

@@ -19,11 +19,30 @@
 //!   described by when it opened), so the clock stays bounded and the state space finite.
 //! - **Retry waits** are "some time later": a backing-off caller may retry at any moment, which
 //!   covers every jitter schedule's `wait_bounds`.
-//! - **Windows** are count-based and small: a policy is checked scaled down to a window of at
-//!   most [`MAX_WINDOW`] calls, the minimum scaled in proportion, at most [`MAX_HALF_OPEN`] trial
-//!   calls, thresholds unchanged; a time-based window is checked as a count window of its
-//!   minimum number of calls (within one window span it decides once that many results are
-//!   in). Each verdict's notes say what was scaled.
+//! - **The CLOSED window** is held exactly when it is a count window of at most
+//!   [`EXACT_MAX_WINDOW`] calls: every order of results is explored, and verdicts are exact.
+//!   A larger or time-based window (Resilience4j's default is 100 calls) has more orders than
+//!   any search can hold, so it is abstracted away: the breaker *may* open (`BreakerTrip`)
+//!   whenever its window may hold a failed or slow result, i.e. once such a result has been
+//!   recorded since it last closed, and never otherwise. A real window of any type, size,
+//!   minimum and thresholds (both in (0, 1]) opens only on recording a result while it holds a
+//!   failed or slow one, so every behaviour of the real breaker is one of the abstraction's:
+//!   a property that holds here holds for the user's real settings. The converse fails (the
+//!   abstraction may open earlier than the real window could), so a violation found this way
+//!   is reported inconclusive ([`Bound::Abstraction`]) with the trace to inspect, never as
+//!   violated. `breaker.opens-when-due` and `breaker.no-premature-open` are then checked as
+//!   what the composition decides: that the breaker's window hears exactly the results the
+//!   reference would, since the same reset (the window's arithmetic is
+//!   `model::resilience::Window`'s, tested against an independent reference for any size).
+//! - **The HALF_OPEN window** is always exact, with the real number of trial calls: it decides
+//!   once, when full, so it never evicts, and the order of its results is unobservable; states
+//!   are canonicalised to the counts (a sound reduction: equal counts, equal futures).
+//! - **HALF_OPEN's maximum wait**, when set, is an unfair timer that may fire at any moment
+//!   (how long trial calls take against it is not modelled), an over-approximation like the
+//!   abstract window: its violations are reported inconclusive.
+//! - **Slow calls** are explored whenever a call can be slow: always, unless a per-try timeout
+//!   at or below `slow_call_duration_ms` cuts every call first (even at a 100 % slow-call
+//!   threshold a window of only slow calls opens).
 //! - **The downstream** answers each call with success or failure (and, when the slow-call
 //!   threshold is below 100 %, fast or slow) until it heals (`DownstreamHeal`), after which every
 //!   call succeeds fast for good. Outage windows are runs of failures, which "any call may
@@ -34,7 +53,9 @@
 //! or each logical call's when the breaker wraps the retry loop) since it entered its state.
 //! Fairness for `breaker.recovers`: callers keep calling and retrying, the downstream keeps
 //! answering, time passes and the breaker's timer fires (weakly fair, per caller); failures and
-//! healing are not fair. Retry budgets are not modelled (their token counts grow without bound);
+//! healing are not fair. A retry budget's token counts grow without bound, so the budget is
+//! abstracted too: when the policy has one, it may refuse any retry (`CallerRetryRefused`, not
+//! fair), which covers every budget; its bound over time is `model::resilience::budget`'s, and
 //! `retry.bounded` checks `max_attempts`.
 
 use crate::catalogue::{
@@ -44,7 +65,7 @@ use crate::catalogue::{
 use crate::error::{Error, ErrorKind};
 use crate::liveness::{ActionFairness, LivenessProperty};
 use crate::trace::{ActionView, Describe};
-use crate::verdict::{CheckOptions, Verdict};
+use crate::verdict::{Bound, CheckOptions, Status, Verdict};
 use crate::verify::{Protocol, verify};
 use microcosm_model::resilience::{
     Breaker, BreakerParams, BreakerState, Failure, Permission, RetryParams, Snapshot, Transition,
@@ -55,10 +76,11 @@ use stateright::{Model, Property};
 
 /// The most concurrent callers a model holds.
 pub const MAX_CALLERS: usize = 4;
-/// The largest window a policy is checked with (see the module doc).
-pub const MAX_WINDOW: u32 = 4;
-/// The most trial calls in HALF_OPEN a policy is checked with.
-pub const MAX_HALF_OPEN: u32 = 2;
+/// The largest count window held exactly; larger and time-based windows are abstracted (see
+/// the module doc).
+pub const EXACT_MAX_WINDOW: u32 = 10;
+/// The most trial calls in HALF_OPEN a model holds.
+pub const MAX_HALF_OPEN: u32 = 128;
 /// The open wait, in ticks.
 pub const WAIT_TICKS: u64 = 2;
 /// Callers in a policy job.
@@ -104,7 +126,7 @@ pub struct PolicyConfig {
     pub callee: String,
     /// Concurrent callers, 1 to [`MAX_CALLERS`].
     pub callers: usize,
-    /// The breaker's parameters in ticks (count-based window), if the policy has one.
+    /// The breaker's parameters in ticks, if the policy has one.
     pub breaker: Option<BreakerParams>,
     /// The retry policy, if any.
     pub retry: Option<RetryParams>,
@@ -112,11 +134,13 @@ pub struct PolicyConfig {
     pub variant: BreakerVariant,
     /// Whether the downstream may answer slowly (else every answer is fast).
     pub slow_calls: bool,
+    /// Whether a retry budget may refuse a retry (see the module doc).
+    pub retry_budget: bool,
 }
 
 impl PolicyConfig {
-    /// A policy from the scenario, scaled down as the module doc says; the second value lists
-    /// what was scaled, for the verdict's notes.
+    /// A policy from the scenario, in the model's terms (see the module doc); the second value
+    /// lists what was abstracted, for the verdict's notes.
     pub fn from_policy(
         caller: &str,
         callee: &str,
@@ -128,9 +152,15 @@ impl PolicyConfig {
         let breaker = policy
             .circuit_breaker
             .as_ref()
-            .map(|cb| scaled_breaker(cb, &mut notes));
+            .map(|cb| breaker_params(cb, &mut notes));
         let retry = policy.retry.as_ref().map(|r| retry_params(r, &mut notes));
-        let slow_calls = breaker.is_some_and(|b| b.slow_call_rate_ppm < 1_000_000);
+        // A call is slow when it lasts longer than the slow-call duration, which it cannot
+        // when a per-try timeout ends it first.
+        let slow_calls = policy.circuit_breaker.as_ref().is_some_and(|cb| {
+            policy
+                .timeout_ms
+                .is_none_or(|t| t > cb.slow_call_duration_ms)
+        });
         notes.push(format!(
             "{callers} concurrent callers; abstract time (the open wait is {WAIT_TICKS} ticks)"
         ));
@@ -143,71 +173,58 @@ impl PolicyConfig {
                 retry,
                 variant,
                 slow_calls,
+                retry_budget: policy.retry.as_ref().is_some_and(|r| r.budget.is_some()),
             },
             notes,
         )
     }
 }
 
-/// Resilience4j's breaker settings scaled to a checkable size (see the module doc).
-pub fn scaled_breaker(cb: &CircuitBreakerConfig, notes: &mut Vec<String>) -> BreakerParams {
+/// Resilience4j's breaker settings in the model's ticks (see the module doc): the open wait is
+/// [`WAIT_TICKS`], a slow answer takes 2 ticks against a slow-call duration of 1; windows,
+/// minimum, thresholds and trial calls are the user's own. Notes say what is abstracted.
+pub fn breaker_params(cb: &CircuitBreakerConfig, notes: &mut Vec<String>) -> BreakerParams {
     let mut p = BreakerParams::from_config(cb, 1.0);
-    let (window, minimum) = match cb.sliding_window_type {
-        SlidingWindowType::CountBased => {
-            let window = cb.sliding_window_size.max(1);
-            let small = window.min(MAX_WINDOW);
-            let minimum = p.effective_minimum();
-            let scaled = (u64::from(minimum) * u64::from(small)).div_ceil(u64::from(window));
-            (small, (scaled as u32).clamp(1, small))
-        }
-        SlidingWindowType::TimeBased => {
-            let small = cb.minimum_number_of_calls.clamp(1, MAX_WINDOW);
-            notes.push(format!(
-                "the time-based window of {} s is checked as a count window of its minimum number of calls",
-                cb.sliding_window_size
-            ));
-            (small, small)
-        }
-    };
-    let half_open = p.permitted_in_half_open.min(MAX_HALF_OPEN);
-    if (window, minimum, half_open)
-        != (
-            cb.sliding_window_size,
-            cb.minimum_number_of_calls,
-            cb.permitted_number_of_calls_in_half_open_state.max(1),
-        )
-    {
+    if closed_window_is_abstract(&p) {
+        let what = match p.window_type {
+            SlidingWindowType::CountBased => format!("count window of {} calls", p.window_size),
+            SlidingWindowType::TimeBased => format!("time window of {} s", p.window_size),
+        };
         notes.push(format!(
-            "scaled from a window of {} (minimum {}, {} trial calls) to {window} (minimum {minimum}, {half_open} trial calls); thresholds unchanged",
-            cb.sliding_window_size,
-            cb.minimum_number_of_calls,
-            cb.permitted_number_of_calls_in_half_open_state
+            "the CLOSED {what} (minimum {}) is abstracted: it may open whenever it may hold a \
+             failed or slow result, which covers every window; \"holds\" is exact, a violation \
+             is reported inconclusive",
+            p.minimum_number_of_calls
         ));
     }
-    p.window_type = SlidingWindowType::CountBased;
-    p.window_size = window;
-    p.minimum_number_of_calls = minimum;
-    p.permitted_in_half_open = half_open;
     p.wait_in_open = WAIT_TICKS;
     // A slow answer lasts 2 ticks, a fast one 0: slow means strictly longer than 1.
     p.slow_call_duration = 1;
     p.bucket_units = 1;
-    // Time does not pass in HALF_OPEN (see the module doc), so its time limit cannot fire.
     if p.max_wait_in_half_open > 0 {
         notes.push(
-            "max_wait_duration_in_half_open_state is not modelled (time is frozen in HALF_OPEN)"
+            "HALF_OPEN's maximum wait may end it at any moment (an over-approximation: a \
+             violation is reported inconclusive)"
                 .to_owned(),
         );
-        p.max_wait_in_half_open = 0;
+        p.max_wait_in_half_open = 1;
     }
     p
+}
+
+/// Whether the CLOSED window of `p` is abstracted rather than held (see the module doc).
+pub fn closed_window_is_abstract(p: &BreakerParams) -> bool {
+    p.window_type == SlidingWindowType::TimeBased || p.window_size > EXACT_MAX_WINDOW
 }
 
 fn retry_params(r: &RetryConfig, notes: &mut Vec<String>) -> RetryParams {
     let p = RetryParams::from_config(r, 1.0);
     if r.budget.is_some() {
-        notes
-            .push("the retry budget is not modelled; retry.bounded checks max_attempts".to_owned());
+        notes.push(
+            "the retry budget may refuse any retry; its bound over time is \
+             model::resilience::budget's, and retry.bounded checks max_attempts"
+                .to_owned(),
+        );
     }
     let (low, high) = p.wait_bounds(1, p.wait);
     notes.push(format!(
@@ -223,7 +240,39 @@ pub fn verify_policy(
     properties: &[&str],
     opts: &CheckOptions,
 ) -> Result<Vec<Verdict>, Error> {
-    verify(name, &BreakerSys::new(cfg.clone())?, properties, opts)
+    verify_model(name, &BreakerSys::new(cfg.clone())?, properties, opts)
+}
+
+/// Checks `model`, reporting a violation of a model that is not exact as inconclusive.
+pub fn verify_model(
+    name: &str,
+    model: &BreakerSys,
+    properties: &[&str],
+    opts: &CheckOptions,
+) -> Result<Vec<Verdict>, Error> {
+    let mut verdicts = verify(name, model, properties, opts)?;
+    if !model.is_exact() {
+        for v in &mut verdicts {
+            if v.status.is_violated() {
+                let what = match &v.counterexample {
+                    Some(cex) => format!(
+                        "a violation in {} steps (trace {}) may need a behaviour the real \
+                         settings do not allow",
+                        cex.steps.len(),
+                        cex.trace_id
+                    ),
+                    None => {
+                        "a violation may need a behaviour the real settings do not allow".to_owned()
+                    }
+                };
+                v.status = Status::Inconclusive {
+                    reason: Bound::Abstraction { what },
+                };
+                v.counterexample = None;
+            }
+        }
+    }
+    Ok(verdicts)
 }
 
 /// What a caller is doing.
@@ -260,6 +309,12 @@ pub struct BreakerSysState {
     now: u8,
     healed: bool,
     premature_open: bool,
+    /// Abstract CLOSED window: a failed or slow result was recorded since it last closed, so
+    /// it may hold one and may open.
+    dirty: bool,
+    /// Abstract CLOSED window: the breaker's window heard a result the reference did not (or
+    /// the reverse) since they were last reset together.
+    desync: bool,
     callers: [Caller; MAX_CALLERS],
 }
 
@@ -300,6 +355,8 @@ pub enum Action {
     CallerCall(u8),
     /// Caller `c` retries after a failed attempt.
     CallerRetry(u8),
+    /// Caller `c`'s retry budget refuses its retry: the logical call fails.
+    CallerRetryRefused(u8),
     /// The downstream answers caller `c`'s attempt.
     DownstreamReply {
         /// The caller.
@@ -313,6 +370,10 @@ pub enum Action {
     ClockTick,
     /// The breaker's timer moves OPEN to HALF_OPEN (automatic transition).
     BreakerTimer,
+    /// The abstract CLOSED window meets its threshold: the breaker opens.
+    BreakerTrip,
+    /// HALF_OPEN's maximum wait passes: the breaker opens again.
+    BreakerGiveUp,
 }
 
 impl Action {
@@ -320,11 +381,14 @@ impl Action {
         let (kind, c) = match self {
             Action::CallerCall(c) => (0, c),
             Action::CallerRetry(c) => (1, c),
+            Action::CallerRetryRefused(c) => (8, c),
             // One fairness class per caller whatever the outcome: the downstream answers.
             Action::DownstreamReply { caller, .. } => (2, caller),
             Action::DownstreamHeal => (3, 0),
             Action::ClockTick => (4, 0),
             Action::BreakerTimer => (5, 0),
+            Action::BreakerTrip => (6, 0),
+            Action::BreakerGiveUp => (7, 0),
         };
         (kind << 8) | u32::from(c)
     }
@@ -336,12 +400,27 @@ impl Action {
 pub struct BreakerSys {
     cfg: PolicyConfig,
     retry: RetryParams,
+    /// The CLOSED window is abstracted (see the module doc).
+    abstract_closed: bool,
+    /// Nothing is over-approximated: a violation is one of the real system's.
+    exact: bool,
 }
 
 impl BreakerSys {
-    /// Validates `cfg`: 1 to [`MAX_CALLERS`] callers, a window of at most 128 calls, and a
-    /// breaker or a retry to check.
+    /// Validates `cfg`: 1 to [`MAX_CALLERS`] callers, at most [`MAX_HALF_OPEN`] trial calls, an
+    /// open wait of at most 100 ticks, and a breaker or a retry to check.
     pub fn new(cfg: PolicyConfig) -> Result<Self, Error> {
+        Self::build(cfg, false)
+    }
+
+    /// The model with its CLOSED window abstracted whatever its size: the over-approximation
+    /// the module doc describes, for cross-checking it against the exact model on small
+    /// windows.
+    pub fn new_abstract(cfg: PolicyConfig) -> Result<Self, Error> {
+        Self::build(cfg, true)
+    }
+
+    fn build(cfg: PolicyConfig, force_abstract: bool) -> Result<Self, Error> {
         if cfg.callers == 0 || cfg.callers > MAX_CALLERS {
             return Err(ErrorKind::InvalidConfig(format!(
                 "a policy model holds 1 to {MAX_CALLERS} callers, got {}",
@@ -350,15 +429,12 @@ impl BreakerSys {
             .into());
         }
         if let Some(p) = &cfg.breaker
-            && (p.window_type != SlidingWindowType::CountBased
-                || p.window_size > 128
-                || p.wait_in_open > 100)
+            && (p.permitted_in_half_open > MAX_HALF_OPEN || p.wait_in_open > 100)
         {
-            return Err(ErrorKind::InvalidConfig(
-                "the breaker model needs a count-based window of at most 128 calls and an open \
-                 wait of at most 100 ticks (see `scaled_breaker`)"
-                    .to_owned(),
-            )
+            return Err(ErrorKind::InvalidConfig(format!(
+                "the breaker model holds at most {MAX_HALF_OPEN} trial calls and an open wait \
+                 of at most 100 ticks (see `breaker_params`)"
+            ))
             .into());
         }
         if cfg.breaker.is_none() && cfg.retry.is_none() {
@@ -375,7 +451,26 @@ impl BreakerSys {
             ))
             .into());
         }
-        Ok(Self { cfg, retry })
+        let abstract_closed = cfg
+            .breaker
+            .as_ref()
+            .is_some_and(|p| force_abstract || closed_window_is_abstract(p));
+        let half_open_timer = cfg
+            .breaker
+            .as_ref()
+            .is_some_and(|p| p.max_wait_in_half_open > 0);
+        Ok(Self {
+            exact: !abstract_closed && !half_open_timer,
+            cfg,
+            retry,
+            abstract_closed,
+        })
+    }
+
+    /// Whether the model is exact: a violation it finds is one of the real system's. When it
+    /// is not, it over-approximates (see the module doc) and only "holds" is conclusive.
+    pub fn is_exact(&self) -> bool {
+        self.exact
     }
 
     /// The configuration.
@@ -390,8 +485,9 @@ impl BreakerSys {
     fn fresh_reference(&self, state: BreakerState) -> Window {
         match (self.params(), state) {
             (Some(p), BreakerState::HalfOpen) => Window::count(p.permitted_in_half_open),
-            (Some(p), _) => Window::count(p.window_size),
-            (None, _) => Window::count(1),
+            // An abstract CLOSED window has no reference to keep, only `desync`.
+            (Some(p), _) if !self.abstract_closed => Window::count(p.window_size),
+            _ => Window::count(1),
         }
     }
 
@@ -410,6 +506,8 @@ impl BreakerSys {
     /// counts as a probe of a HALF_OPEN episode that has ended.
     fn on_transition(&self, s: &mut BreakerSysState, t: Transition) {
         s.reference = self.fresh_reference(t.to);
+        s.dirty = false;
+        s.desync = false;
         if t.from == BreakerState::HalfOpen {
             for c in &mut s.callers {
                 c.probe = false;
@@ -473,6 +571,13 @@ impl BreakerSys {
             return;
         };
         let from = b.state();
+        if self.abstract_closed && from == BreakerState::Closed {
+            // The breaker's window would record this result; the reference only a real one.
+            // Whether the window now opens is `BreakerTrip`'s choice.
+            s.desync |= !real;
+            s.dirty |= failed || duration > p.slow_call_duration;
+            return;
+        }
         let counted = matches!(from, BreakerState::Closed | BreakerState::HalfOpen);
         let reference = if real && counted {
             s.reference
@@ -503,11 +608,37 @@ impl BreakerSys {
 
     /// Keeps the clock bounded: an OPEN breaker is rebuilt as opened at time 0 with the elapsed
     /// time kept; outside OPEN the clock is unobservable and reset.
+    ///
+    /// HALF_OPEN's window never evicts (it decides when full), so only its counts are
+    /// observable: the breaker and the reference are rebuilt from their counts in one order.
+    /// An abstract CLOSED breaker holds nothing but its state.
     fn normalise(&self, s: &mut BreakerSysState) {
-        let (Some(p), Some(b)) = (self.params(), s.breaker.as_ref()) else {
+        let (Some(p), Some(b)) = (self.params(), s.breaker.clone()) else {
             s.now = 0;
             return;
         };
+        match b.state() {
+            BreakerState::HalfOpen => {
+                let mut fresh = Breaker::new(p);
+                fresh.transition_to(p, BreakerState::HalfOpen, 0);
+                for _ in 0..b.half_open_admitted() {
+                    fresh.try_acquire(p, 0);
+                }
+                replay_counts(b.snapshot(), |failed, slow| {
+                    let duration = if slow { p.slow_call_duration + 1 } else { 0 };
+                    fresh.on_result(p, 0, failed, duration);
+                });
+                s.breaker = Some(fresh);
+                let mut reference = Window::count(p.permitted_in_half_open);
+                replay_counts(s.reference.snapshot(), |failed, slow| {
+                    reference.record(0, failed, slow);
+                });
+                s.reference = reference;
+            }
+            BreakerState::Closed if self.abstract_closed => s.breaker = Some(Breaker::new(p)),
+            _ => {}
+        }
+        let Some(b) = s.breaker.as_ref() else { return };
         if b.state() == BreakerState::Open {
             let elapsed = u64::from(s.now).saturating_sub(b.since());
             if b.since() != 0 {
@@ -519,6 +650,15 @@ impl BreakerSys {
         } else {
             s.now = 0;
         }
+    }
+
+    /// Whether the abstract CLOSED window may open now: it may hold a failed or slow result
+    /// (with a zero threshold, which rounding can give, any window may).
+    fn may_trip(&self, s: &BreakerSysState) -> bool {
+        let Some(p) = self.params() else { return false };
+        self.abstract_closed
+            && s.breaker_state() == Some(BreakerState::Closed)
+            && (s.dirty || p.failure_rate_ppm == 0 || p.slow_call_rate_ppm == 0)
     }
 
     fn end_call(s: &mut BreakerSysState, c: usize) {
@@ -548,6 +688,7 @@ impl BreakerSys {
     /// `breaker.opens-when-due`.
     pub fn opens_when_due(&self, s: &BreakerSysState) -> bool {
         match s.breaker_state() {
+            Some(BreakerState::Closed) if self.abstract_closed => !s.desync,
             Some(from @ (BreakerState::Closed | BreakerState::HalfOpen)) => {
                 !self.justified(from, s.reference.snapshot())
             }
@@ -557,7 +698,7 @@ impl BreakerSys {
 
     /// `breaker.no-premature-open`.
     pub fn no_premature_open(&self, s: &BreakerSysState) -> bool {
-        !s.premature_open
+        !(s.premature_open || self.abstract_closed && s.desync)
     }
 
     /// `retry.bounded`.
@@ -595,6 +736,26 @@ impl BreakerSys {
     }
 }
 
+/// Calls `record(failed, slow)` once per result of a window with these counts, in one
+/// canonical order (failed-and-slow, failed, slow, neither). Only the counts are observable in
+/// a window that never evicts, so any order with the same counts gives the same futures.
+fn replay_counts(counts: Snapshot, mut record: impl FnMut(bool, bool)) {
+    let both = counts.failed.min(counts.slow);
+    let failed = counts.failed - both;
+    let slow = counts.slow - both;
+    let ok = counts.calls - both - failed - slow;
+    for (n, f, sl) in [
+        (both, true, true),
+        (failed, true, false),
+        (slow, false, true),
+        (ok, false, false),
+    ] {
+        for _ in 0..n {
+            record(f, sl);
+        }
+    }
+}
+
 impl Model for BreakerSys {
     type State = BreakerSysState;
     type Action = Action;
@@ -606,6 +767,8 @@ impl Model for BreakerSys {
             now: 0,
             healed: false,
             premature_open: false,
+            dirty: false,
+            desync: false,
             callers: [Caller::default(); MAX_CALLERS],
         }]
     }
@@ -615,7 +778,12 @@ impl Model for BreakerSys {
             let c8 = c as u8;
             match caller.phase {
                 CallerPhase::Idle => out.push(Action::CallerCall(c8)),
-                CallerPhase::Backoff => out.push(Action::CallerRetry(c8)),
+                CallerPhase::Backoff => {
+                    out.push(Action::CallerRetry(c8));
+                    if self.cfg.retry_budget {
+                        out.push(Action::CallerRetryRefused(c8));
+                    }
+                }
                 CallerPhase::InFlight => {
                     for &outcome in self.outcomes(s) {
                         out.push(Action::DownstreamReply {
@@ -639,6 +807,15 @@ impl Model for BreakerSys {
             {
                 out.push(Action::BreakerTimer);
             }
+        }
+        if self.may_trip(s) {
+            out.push(Action::BreakerTrip);
+        }
+        if let (Some(b), Some(p)) = (&s.breaker, self.params())
+            && b.state() == BreakerState::HalfOpen
+            && p.max_wait_in_half_open > 0
+        {
+            out.push(Action::BreakerGiveUp);
         }
         if !s.healed {
             out.push(Action::DownstreamHeal);
@@ -685,8 +862,16 @@ impl Model for BreakerSys {
                     Self::end_call(&mut s, c);
                 }
             }
+            Action::CallerRetryRefused(c) => Self::end_call(&mut s, c as usize),
             Action::DownstreamHeal => s.healed = true,
             Action::ClockTick => s.now += 1,
+            Action::BreakerTrip | Action::BreakerGiveUp => {
+                let p = self.params()?;
+                let mut b = s.breaker.clone()?;
+                let t = b.transition_to(p, BreakerState::Open, u64::from(s.now));
+                s.breaker = Some(b);
+                self.on_transition(&mut s, t);
+            }
             Action::BreakerTimer => {
                 let p = self.params()?;
                 let mut b = s.breaker.clone()?;
@@ -756,6 +941,7 @@ impl Describe for BreakerSys {
         let (actor, label, message) = match *action {
             Action::CallerCall(c) => (c as usize, "CallerCall".to_owned(), None),
             Action::CallerRetry(c) => (c as usize, "CallerRetry".to_owned(), None),
+            Action::CallerRetryRefused(c) => (c as usize, "CallerRetryRefused".to_owned(), None),
             Action::DownstreamReply { caller, outcome } => (
                 downstream,
                 format!("DownstreamReply({outcome:?})"),
@@ -764,6 +950,8 @@ impl Describe for BreakerSys {
             Action::DownstreamHeal => (downstream, "DownstreamHeal".to_owned(), None),
             Action::ClockTick => (breaker, "ClockTick".to_owned(), None),
             Action::BreakerTimer => (breaker, "BreakerTimer".to_owned(), None),
+            Action::BreakerTrip => (breaker, "BreakerTrip".to_owned(), None),
+            Action::BreakerGiveUp => (breaker, "BreakerGiveUp".to_owned(), None),
         };
         ActionView {
             actor,
@@ -789,16 +977,31 @@ impl Describe for BreakerSys {
                 _ => String::new(),
             };
             fields.push(("breaker".to_owned(), format!("{}{extra}", b.state().name())));
-            let w = b.snapshot();
-            fields.push((
-                "breaker.window".to_owned(),
-                format!("{} calls, {} failed, {} slow", w.calls, w.failed, w.slow),
-            ));
-            let r = s.reference.snapshot();
-            fields.push((
-                "reference window".to_owned(),
-                format!("{} calls, {} failed, {} slow", r.calls, r.failed, r.slow),
-            ));
+            if self.abstract_closed && b.state() == BreakerState::Closed {
+                let held = if s.dirty {
+                    "may hold a failed or slow result: may open"
+                } else {
+                    "no failed or slow result since it closed"
+                };
+                fields.push(("breaker.window".to_owned(), format!("abstract: {held}")));
+                if s.desync {
+                    fields.push((
+                        "reference window".to_owned(),
+                        "differs: the breaker counted a result the reference did not".to_owned(),
+                    ));
+                }
+            } else {
+                let w = b.snapshot();
+                fields.push((
+                    "breaker.window".to_owned(),
+                    format!("{} calls, {} failed, {} slow", w.calls, w.failed, w.slow),
+                ));
+                let r = s.reference.snapshot();
+                fields.push((
+                    "reference window".to_owned(),
+                    format!("{} calls, {} failed, {} slow", r.calls, r.failed, r.slow),
+                ));
+            }
         }
         for (c, caller) in s.callers.iter().take(self.cfg.callers).enumerate() {
             let what = match caller.phase {
@@ -830,7 +1033,12 @@ impl Protocol for BreakerSys {
 
     fn fairness(&self, action: &Action) -> ActionFairness {
         match action {
-            Action::DownstreamHeal => ActionFairness::Unfair,
+            // Healing is the environment's choice; the abstract window's opening and
+            // HALF_OPEN's time limit are possibilities the model allows, not obligations.
+            Action::DownstreamHeal
+            | Action::BreakerTrip
+            | Action::BreakerGiveUp
+            | Action::CallerRetryRefused(_) => ActionFairness::Unfair,
             a => ActionFairness::Weak(a.code()),
         }
     }
@@ -914,16 +1122,19 @@ mod tests {
     }
 
     #[test]
-    fn every_property_holds_on_resilience4j_defaults_scaled_down() {
+    fn every_property_holds_on_resilience4j_defaults() {
         let p = policy(
             Some(CircuitBreakerConfig::default()),
             Some(RetryConfig::default()),
         );
         let (cfg, notes) = PolicyConfig::from_policy("a", "b", &p, BreakerVariant::Resilience4j, 2);
         assert!(
-            notes[0].contains("to 4 (minimum 4, 2 trial calls)"),
+            notes[0].contains("CLOSED count window of 100 calls (minimum 100) is abstracted"),
             "{notes:?}"
         );
+        let b = cfg.breaker.unwrap();
+        assert_eq!((b.window_size, b.permitted_in_half_open), (100, 10));
+        assert!(cfg.slow_calls, "no timeout: a call may be slow");
         let verdicts = check(&cfg);
         assert_eq!(verdicts.len(), 7);
         assert_statuses(&verdicts, &[]);
@@ -937,6 +1148,163 @@ mod tests {
             verdict(&verdicts, BREAKER_RECOVERS).stats.unique_states,
             verdicts[0].stats.unique_states
         );
+    }
+
+    #[test]
+    fn a_timeout_below_the_slow_call_duration_rules_out_slow_calls() {
+        let mut p = policy(Some(small()), None);
+        p.timeout_ms = Some(2_000.0);
+        assert!(!config(&p, BreakerVariant::Resilience4j, 2).slow_calls);
+        p.timeout_ms = Some(90_000.0);
+        assert!(config(&p, BreakerVariant::Resilience4j, 2).slow_calls);
+    }
+
+    /// The abstract CLOSED window over-approximates the real one: on windows small enough to
+    /// hold exactly, whatever holds in the abstraction holds exactly, and the abstraction
+    /// finds (unconfirmed) every violation the exact model finds.
+    #[test]
+    fn the_abstract_window_over_approximates_the_exact_one() {
+        let variants = [
+            BreakerVariant::Resilience4j,
+            BreakerVariant::NoHalfOpen,
+            BreakerVariant::UnlimitedHalfOpen,
+            BreakerVariant::CountsRejections,
+            BreakerVariant::BreakerWrapsRetry,
+        ];
+        let mut compared = 0;
+        for variant in variants {
+            for (window, minimum, trials, threshold) in [
+                (1, 1, 1, 1.0),
+                (2, 2, 1, 0.5),
+                (3, 2, 2, 0.5),
+                (3, 3, 1, 0.7),
+            ] {
+                for retry in [None, Some(retry2())] {
+                    let cb = CircuitBreakerConfig {
+                        sliding_window_size: window,
+                        minimum_number_of_calls: minimum,
+                        permitted_number_of_calls_in_half_open_state: trials,
+                        failure_rate_threshold: threshold,
+                        ..CircuitBreakerConfig::default()
+                    };
+                    let mut p = policy(Some(cb), retry);
+                    p.timeout_ms = Some(1_000.0);
+                    let cfg = config(&p, variant, 2);
+                    let exact = check(&cfg);
+                    let model = BreakerSys::new_abstract(cfg).unwrap();
+                    assert!(!model.is_exact());
+                    let abstracted =
+                        verify_model("p", &model, &[], &CheckOptions::default()).unwrap();
+                    assert_eq!(exact.len(), abstracted.len());
+                    for (e, a) in exact.iter().zip(&abstracted) {
+                        let case =
+                            format!("{variant:?} {window}/{minimum}/{trials} {}", e.property);
+                        assert!(!e.status.is_inconclusive(), "{case}");
+                        assert!(!a.status.is_violated(), "{case}: only exact models violate");
+                        if a.status.holds() {
+                            assert!(e.status.holds(), "{case}: unsound abstraction");
+                        }
+                        if e.status.is_violated() {
+                            assert!(
+                                matches!(
+                                    &a.status,
+                                    Status::Inconclusive {
+                                        reason: Bound::Abstraction { .. }
+                                    }
+                                ),
+                                "{case}: the abstraction missed a violation"
+                            );
+                        }
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 100, "{compared}");
+    }
+
+    #[test]
+    fn a_violation_of_an_abstract_window_is_inconclusive_not_violated() {
+        let cb = CircuitBreakerConfig {
+            sliding_window_size: 50,
+            minimum_number_of_calls: 20,
+            permitted_number_of_calls_in_half_open_state: 3,
+            ..CircuitBreakerConfig::default()
+        };
+        let verdicts = check(&config(
+            &policy(Some(cb), None),
+            BreakerVariant::NoHalfOpen,
+            2,
+        ));
+        let v = verdict(&verdicts, BREAKER_RECOVERS);
+        let Status::Inconclusive {
+            reason: Bound::Abstraction { what },
+        } = &v.status
+        else {
+            panic!("{:?}", v.status);
+        };
+        assert!(what.contains("trace "), "{what}");
+        assert!(v.counterexample.is_none());
+        for v in &verdicts {
+            if v.property != BREAKER_RECOVERS {
+                assert!(v.status.holds(), "{}: {:?}", v.property, v.status);
+            }
+        }
+    }
+
+    #[test]
+    fn half_open_states_are_canonical_in_their_counts() {
+        // Two trial results in either order reach one state.
+        let cb = CircuitBreakerConfig {
+            permitted_number_of_calls_in_half_open_state: 3,
+            ..small()
+        };
+        let model = BreakerSys::new(config(
+            &policy(Some(cb), None),
+            BreakerVariant::Resilience4j,
+            2,
+        ))
+        .unwrap();
+        let mut half_open = None;
+        // Walk to HALF_OPEN with both callers in flight, then answer them in both orders.
+        let mut s = model.init_states().pop().unwrap();
+        for a in [
+            Action::CallerCall(0),
+            Action::DownstreamReply {
+                caller: 0,
+                outcome: Outcome::Fail,
+            },
+            Action::CallerCall(0),
+            Action::DownstreamReply {
+                caller: 0,
+                outcome: Outcome::Fail,
+            },
+            Action::ClockTick,
+            Action::ClockTick,
+            Action::ClockTick,
+            Action::CallerCall(0),
+            Action::CallerCall(1),
+        ] {
+            s = model.next_state(&s, a).unwrap();
+            half_open = s.breaker_state();
+        }
+        assert_eq!(half_open, Some(BreakerState::HalfOpen));
+        let ok = |c| Action::DownstreamReply {
+            caller: c,
+            outcome: Outcome::Ok,
+        };
+        let fail = |c| Action::DownstreamReply {
+            caller: c,
+            outcome: Outcome::Fail,
+        };
+        let one = model
+            .next_state(&model.next_state(&s, ok(0)).unwrap(), fail(1))
+            .unwrap();
+        let two = model
+            .next_state(&model.next_state(&s, fail(1)).unwrap(), ok(0))
+            .unwrap();
+        assert_eq!(one.breaker_state(), Some(BreakerState::HalfOpen));
+        assert_eq!(one, two);
     }
 
     #[test]
@@ -1028,8 +1396,21 @@ mod tests {
         let verdicts = check(&config(&p, BreakerVariant::BreakerWrapsRetry, 2));
         assert_statuses(&verdicts, &[BREAKER_OPEN_BLOCKS, RETRY_RESPECTS_BREAKER]);
         let steps = actions(verdict(&verdicts, RETRY_RESPECTS_BREAKER));
-        assert_eq!(steps.len(), 9);
-        assert_eq!(steps.last().unwrap(), "client#2: CallerRetry");
+        // Client 1's first attempt fails and it backs off; two slow answers to client 2 fill
+        // the window with slow calls (100 % meets the default slow-call threshold) and the
+        // breaker opens; client 1's retry goes through anyway.
+        assert_eq!(
+            steps,
+            [
+                "client#1: CallerCall",
+                "payments: DownstreamReply(Fail)",
+                "client#2: CallerCall",
+                "payments: DownstreamReply(SlowOk)",
+                "client#2: CallerCall",
+                "payments: DownstreamReply(SlowOk)",
+                "client#1: CallerRetry",
+            ]
+        );
         assert_statuses(&check(&config(&p, BreakerVariant::Resilience4j, 2)), &[]);
     }
 
@@ -1051,7 +1432,7 @@ mod tests {
     }
 
     #[test]
-    fn the_bundled_time_based_window_is_checked_as_its_minimum() {
+    fn the_bundled_time_based_window_is_abstracted_and_holds() {
         let cb = CircuitBreakerConfig {
             sliding_window_type: SlidingWindowType::TimeBased,
             sliding_window_size: 10,
@@ -1060,9 +1441,77 @@ mod tests {
             ..CircuitBreakerConfig::default()
         };
         let mut notes = Vec::new();
-        let p = scaled_breaker(&cb, &mut notes);
-        assert_eq!((p.window_size, p.minimum_number_of_calls), (4, 4));
-        assert!(notes[0].contains("time-based"), "{notes:?}");
+        let p = breaker_params(&cb, &mut notes);
+        assert!(closed_window_is_abstract(&p));
+        assert!(notes[0].contains("CLOSED time window of 10 s"), "{notes:?}");
+        let cfg = config(
+            &policy(Some(cb), Some(retry2())),
+            BreakerVariant::Resilience4j,
+            2,
+        );
+        assert_statuses(&check(&cfg), &[]);
+    }
+
+    #[test]
+    fn a_retry_budget_may_refuse_any_retry() {
+        let budgeted = RetryConfig {
+            budget: Some(microcosm_model::RetryBudget {
+                ratio: 0.2,
+                min_per_s: 1.0,
+            }),
+            ..retry2()
+        };
+        let (cfg, notes) = PolicyConfig::from_policy(
+            "client",
+            "payments",
+            &policy(Some(small()), Some(budgeted)),
+            BreakerVariant::Resilience4j,
+            2,
+        );
+        assert!(cfg.retry_budget);
+        assert!(
+            notes.iter().any(|n| n.contains("budget may refuse")),
+            "{notes:?}"
+        );
+        assert_statuses(&check(&cfg), &[]);
+        // A refused retry ends the logical call, failed.
+        let model = BreakerSys::new(cfg).unwrap();
+        let mut s = model.init_states().pop().unwrap();
+        for a in [
+            Action::CallerCall(0),
+            Action::DownstreamReply {
+                caller: 0,
+                outcome: Outcome::Fail,
+            },
+            Action::CallerRetryRefused(0),
+        ] {
+            s = model.next_state(&s, a).unwrap();
+        }
+        assert_eq!(s.callers()[0], Caller::default());
+    }
+
+    #[test]
+    fn half_open_maximum_wait_makes_recovery_unconfirmed() {
+        let cb = CircuitBreakerConfig {
+            max_wait_duration_in_half_open_state_ms: 10_000.0,
+            ..small()
+        };
+        let verdicts = check(&config(
+            &policy(Some(cb), None),
+            BreakerVariant::Resilience4j,
+            2,
+        ));
+        // The timer may always beat the trial calls, so recovery is not shown; safety is.
+        assert!(
+            verdict(&verdicts, BREAKER_RECOVERS)
+                .status
+                .is_inconclusive()
+        );
+        for v in &verdicts {
+            if v.property != BREAKER_RECOVERS {
+                assert!(v.status.holds(), "{}: {:?}", v.property, v.status);
+            }
+        }
     }
 
     #[test]

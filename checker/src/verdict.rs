@@ -171,6 +171,13 @@ pub enum Bound {
         /// What is unsupported.
         what: String,
     },
+    /// The model over-approximates the system (it can do everything the system can, and maybe
+    /// more), and it reached a violation that may not be one of the system's: a "holds" from
+    /// such a model is sound, a violation is not confirmed.
+    Abstraction {
+        /// What was abstracted, and where the unconfirmed violation is.
+        what: String,
+    },
 }
 
 impl fmt::Display for Bound {
@@ -180,6 +187,7 @@ impl fmt::Display for Bound {
             Bound::MaxDepth { limit } => write!(f, "stopped at --max-depth {limit}"),
             Bound::Timeout { seconds } => write!(f, "stopped by the {seconds} s timeout"),
             Bound::Unsupported { what } => write!(f, "unsupported: {what}"),
+            Bound::Abstraction { what } => write!(f, "unconfirmed in an abstraction: {what}"),
         }
     }
 }
