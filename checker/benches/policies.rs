@@ -1,21 +1,16 @@
-//! Checking speed of the saga and circuit-breaker models, whole pipeline (safety on stateright,
-//! liveness on our fair-cycle explorer), one thread. Criterion's throughput is in unique states.
-//!
-//! - a circuit breaker (Resilience4j semantics) with 3 concurrent callers and a count window of
-//!   10 (minimum 10, 50 %, 3 trial calls, open wait 2 ticks), without and with a retry of 3
-//!   attempts in front of it;
-//! - an 8-step orchestrated saga with every fault option on (coordinator crash with a saga log,
-//!   duplicate delivery, message loss with redelivery, compensation failure with retry), every
-//!   participant idempotent (the design for which every property holds), the last step may fail.
+//! Checking speed of the circuit-breaker models, whole pipeline (safety on stateright, liveness
+//! on our fair-cycle explorer), one thread. Criterion's throughput is in unique states: a
+//! circuit breaker (Resilience4j semantics) with 3 concurrent callers and a count window of 10
+//! (minimum 10, 50 %, 3 trial calls, open wait 2 ticks), without and with a retry of 3 attempts
+//! in front of it. Sagas have their own bench, `saga`.
 //!
 //! Run: `cargo bench -p microcosm-checker --bench policies -- --warm-up-time 1 --measurement-time 5`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use microcosm_checker::circuit_breaker::{BreakerVariant, PolicyConfig, verify_policy};
-use microcosm_checker::saga::{SagaConfig, verify_saga};
 use microcosm_checker::{CheckOptions, Verdict};
 use microcosm_model::resilience::{BreakerParams, RetryParams};
-use microcosm_model::{CircuitBreakerConfig, Outbox, RetryConfig, SagaFaults};
+use microcosm_model::{CircuitBreakerConfig, RetryConfig};
 use std::hint::black_box;
 
 fn breaker(retry: bool) -> PolicyConfig {
@@ -35,25 +30,6 @@ fn breaker(retry: bool) -> PolicyConfig {
         slow_calls: false,
         retry_budget: false,
     }
-}
-
-fn saga8() -> SagaConfig {
-    let mut cfg = SagaConfig::orchestrated(8)
-        .step(7, |s| s.can_fail = true)
-        .faults(SagaFaults {
-            coordinator_crash: true,
-            saga_log: true,
-            duplicate_delivery: true,
-            message_loss: true,
-            redelivery: true,
-            compensation_failure: true,
-            compensation_retry: true,
-            outbox: Outbox::Transactional,
-        });
-    for s in &mut cfg.steps {
-        s.idempotent = true;
-    }
-    cfg
 }
 
 fn states(verdicts: &[Verdict]) -> u64 {
@@ -76,13 +52,6 @@ fn benches(c: &mut Criterion) {
             b.iter(|| verify_policy("b", black_box(&cfg), &[], &opts).unwrap())
         });
     }
-    let cfg = saga8();
-    let n = states(&verify_saga("s", &cfg, &[], &opts).unwrap());
-    eprintln!("saga 8 steps, every fault: {n} unique states");
-    group.throughput(Throughput::Elements(n));
-    group.bench_function("saga 8 steps every fault", |b| {
-        b.iter(|| verify_saga("s", black_box(&cfg), &[], &opts).unwrap())
-    });
     group.finish();
 }
 

@@ -229,7 +229,8 @@ fn serialize_secs<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
 /// example symmetry forces depth-first search, and liveness is never symmetry-reduced).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct OptionsUsed {
-    /// `"stateright"` for safety properties, `"fair-cycle"` for liveness.
+    /// `"stateright"` for safety properties (`"projection"` where a saga is checked by
+    /// projection), `"fair-cycle"` for liveness.
     pub engine: &'static str,
     /// Search order.
     pub strategy: Strategy,
