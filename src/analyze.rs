@@ -143,6 +143,7 @@ pub fn run(args: &AnalyzeArgs, color: bool) -> anyhow::Result<Outcome> {
     let options = AnalysisOptions {
         definition: args.definition.into(),
         max_chain: args.max_chain,
+        max_amplification: args.max_amplification,
         ..AnalysisOptions::default()
     };
     let mut analysis = analyze(&loaded.scenario, &options);

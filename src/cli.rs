@@ -320,6 +320,11 @@ pub struct AnalyzeArgs {
     #[arg(long, default_value_t = 5, value_name = "CALLS")]
     pub max_chain: usize,
 
+    /// Retries multiplying a failed service's load by more than this is a warning, for entry
+    /// endpoints that no experiment bounds with its own `max_retry_amplification`.
+    #[arg(long, default_value_t = 10.0, value_name = "FACTOR")]
+    pub max_amplification: f64,
+
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

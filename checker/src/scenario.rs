@@ -202,8 +202,10 @@ fn amplification(scenario: &Scenario, entries: &[String], max: f64) -> (bool, Ve
                 let over = *attempts > max;
                 exceeded |= over;
                 notes.push(format!(
-                    "{entry}: up to {attempts}× attempts at {service} when it is down{} \
-                     (bound {max}×); backoff adds up to {} ms",
+                    "{entry}: retries multiply the attempts at {service} by up to {attempts}× \
+                     when it is down ({} attempts per request){} (bound {max}×); backoff adds up \
+                     to {} ms",
+                    amp.attempts.get(service).copied().unwrap_or(0.0),
                     if over { ", over the bound" } else { "" },
                     amp.added_backoff_ms
                 ));
@@ -487,12 +489,13 @@ expect = { max_retry_amplification = 2.0 }
                 .iter()
                 .any(|n| n.contains("callers"))
         );
-        // One request to tm.y makes 3 attempts at a when a is down: over the bound of 2.
+        // One request to tm.y makes 3 attempts at a when a is down, where 1 would reach it
+        // without retries: 3×, over the bound of 2.
         let amp = jobs[2].run(&[], &CheckOptions::default()).unwrap();
         assert_eq!(amp.len(), 1);
         assert!(amp[0].status.is_violated());
         assert!(
-            amp[0].options.notes[0].contains("3× attempts at a"),
+            amp[0].options.notes[0].contains("at a by up to 3× when it is down (3 attempts"),
             "{:?}",
             amp[0].options.notes
         );

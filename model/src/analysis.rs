@@ -26,6 +26,7 @@ pub mod graph;
 pub mod input;
 pub mod metrics;
 pub mod propose;
+pub mod retries;
 pub mod security;
 pub mod services;
 pub mod theorem;
@@ -107,6 +108,8 @@ pub mod rules {
     pub const ZONE_OVERCOMMIT: &str = "capacity.zone-overcommit";
     /// What is left when one zone is lost.
     pub const ZONE_LOSS: &str = "capacity.zone-loss";
+    /// How much retries multiply the load on a service that is down, per entry endpoint.
+    pub const RETRY_AMPLIFICATION: &str = "resilience.retry-amplification";
 
     /// Every rule with a one-line description, for SARIF rule tables and docs.
     pub const ALL: &[(&str, &str)] = &[
@@ -158,6 +161,10 @@ pub mod rules {
         ),
         (ZONE_OVERCOMMIT, "each zone's replicas fit its nodes"),
         (ZONE_LOSS, "what remains when one zone is lost"),
+        (
+            RETRY_AMPLIFICATION,
+            "retries multiply the load on a failed service by at most the bound",
+        ),
     ];
 }
 
@@ -231,6 +238,9 @@ pub struct AnalysisOptions {
     pub heaviest: usize,
     /// Synchronous chains longer than this many calls are a warning, not just a figure.
     pub max_chain: usize,
+    /// Retry amplification above this is a warning, for entries that no experiment bounds
+    /// with its own `max_retry_amplification`.
+    pub max_amplification: f64,
 }
 
 impl Default for AnalysisOptions {
@@ -240,6 +250,8 @@ impl Default for AnalysisOptions {
             graph: GraphOptions::default(),
             heaviest: 3,
             max_chain: 5,
+            // Two layers of 3 attempts (9×) pass; a third layer (27×) does not.
+            max_amplification: 10.0,
         }
     }
 }
@@ -313,6 +325,7 @@ pub fn analyze(scenario: &Scenario, options: &AnalysisOptions) -> Analysis {
     findings.extend(service_findings);
     findings.extend(security::analyze(scenario));
     findings.extend(capacity::analyze(scenario));
+    findings.extend(retries::analyze(scenario, options.max_amplification));
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

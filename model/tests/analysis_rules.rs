@@ -579,5 +579,77 @@ fn every_rule_is_in_the_catalogue_once() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), n);
-    assert_eq!(n, 18);
+    assert_eq!(n, 19);
+}
+
+/// Three layers of 3 attempts in front of d: 27× when d is down.
+const RETRY_LAYERS: &str = r#"
+name = "layers"
+[services.a.endpoints.x]
+public = true
+calls = ["b.x"]
+[services.b.endpoints.x]
+calls = ["c.x"]
+[services.c.endpoints.x]
+calls = ["d.x"]
+[services.d.endpoints.x]
+[policies."* -> *"]
+retry = { max_attempts = 3, wait_ms = 10 }
+"#;
+
+#[test]
+fn retries_at_three_layers_are_a_warning_and_two_are_a_figure() {
+    let findings = analysed(RETRY_LAYERS);
+    let f = one(
+        &findings,
+        rules::RETRY_AMPLIFICATION,
+        Severity::Warning,
+        RETRY_LAYERS,
+        "x",
+    );
+    assert!(
+        f.message.contains("when d is down")
+            && f.message.contains("by 27×")
+            && f.message.contains("default bound is 10×")
+            && f.message.contains("backoff adds up to 260 ms"),
+        "{}",
+        f.message
+    );
+    assert!(f.help.is_some());
+    // Only the edge nearest the failure retries: 3×, within the bound.
+    let fixed = RETRY_LAYERS.replace("[policies.\"* -> *\"]", "[policies.\"c -> d\"]");
+    let findings = analysed(&fixed);
+    let f = one(
+        &findings,
+        rules::RETRY_AMPLIFICATION,
+        Severity::Info,
+        &fixed,
+        "x",
+    );
+    assert!(f.message.contains("by 3×"), "{}", f.message);
+    // No retries at all: nothing to say.
+    let none_at_all = RETRY_LAYERS.replace("retry = { max_attempts = 3, wait_ms = 10 }", "");
+    none(&analysed(&none_at_all), rules::RETRY_AMPLIFICATION);
+}
+
+#[test]
+fn an_experiment_bound_replaces_the_default_one() {
+    let fixed = RETRY_LAYERS.replace("[policies.\"* -> *\"]", "[policies.\"c -> d\"]");
+    let bounded = format!(
+        "{fixed}[experiments.e]\nduration_s = 10\nload = [{{ endpoint = \"a.x\", rate_per_s = 1 }}]\nexpect = {{ max_retry_amplification = 2.0 }}\n"
+    );
+    let findings = analysed(&bounded);
+    let f = one(
+        &findings,
+        rules::RETRY_AMPLIFICATION,
+        Severity::Warning,
+        &bounded,
+        "x",
+    );
+    assert!(
+        f.message
+            .contains("experiment `e`'s max_retry_amplification is 2×"),
+        "{}",
+        f.message
+    );
 }

@@ -528,7 +528,7 @@ pub(crate) fn call_tree_lines(
         {
             head.push(Span::styled(
                 format!(
-                    "  {}× attempts at {worst} when it is down",
+                    "  retries ×{} at {worst} when it is down",
                     ui::compact(*attempts)
                 ),
                 theme.dim(),

@@ -8,6 +8,13 @@
 //! attempts in front of a dead leaf give 27. The walk follows each endpoint's steps in order
 //! and stops at the first step that fails (later steps are not made), and a parallel step makes
 //! all its calls. Circuit breakers are ignored: before they open, this is exactly what happens.
+//!
+//! The *amplification* at a service is those attempts divided by the attempts that would reach
+//! it if nobody retried (the same walk with one attempt per call): the factor by which retries
+//! multiply its load, whatever the fan-out. In a chain both are 27; a service called twice per
+//! request behind one layer of 3 attempts gets 6 attempts, an amplification of 3. This is the
+//! quantity `max_retry_amplification` bounds, and the simulator measures the same ratio (a
+//! service's arrivals over the arrivals it would have without retries).
 
 use std::collections::BTreeMap;
 
@@ -23,7 +30,10 @@ pub struct EntryAmplification {
     /// For each service (other than the entry's own) reachable from it, the attempts one request
     /// causes at it when it is down.
     pub attempts: BTreeMap<String, f64>,
-    /// The largest of `attempts`, with its service.
+    /// For the same services, `attempts` over the attempts without any retries: the factor by
+    /// which retries multiply the service's load when it is down.
+    pub amplification: BTreeMap<String, f64>,
+    /// The largest amplification, with its service.
     pub worst: Option<(String, f64)>,
     /// The most latency that backoff waits add to one request, over all services being down,
     /// in milliseconds.
@@ -72,6 +82,7 @@ fn effect(
     scenario: &Scenario,
     target: &str,
     endpoint: &str,
+    retries: bool,
     memo: &mut BTreeMap<String, Effect>,
 ) -> Effect {
     if let Some(e) = memo.get(endpoint) {
@@ -96,9 +107,10 @@ fn effect(
                         backoff_ms: 0.0,
                     }
                 } else {
-                    effect(scenario, target, &call.endpoint, memo)
+                    effect(scenario, target, &call.endpoint, retries, memo)
                 };
                 let (k, fallback, wait_ms) = edge_policy(scenario, service, callee_service);
+                let (k, wait_ms) = if retries { (k, wait_ms) } else { (1, 0.0) };
                 let (k, wait_ms) = if inner.fails {
                     (f64::from(k), wait_ms)
                 } else {
@@ -129,25 +141,30 @@ fn effect(
 pub fn entry_amplification(scenario: &Scenario, entry: &str) -> EntryAmplification {
     let entry_service = entry.split_once('.').map_or(entry, |(s, _)| s);
     let mut attempts = BTreeMap::new();
+    let mut amplification = BTreeMap::new();
     let mut added_backoff_ms: f64 = 0.0;
     for target in scenario.services.keys() {
         if target == entry_service {
             continue;
         }
-        let mut memo = BTreeMap::new();
-        let e = effect(scenario, target, entry, &mut memo);
+        let e = effect(scenario, target, entry, true, &mut BTreeMap::new());
         if e.attempts > 0.0 {
+            // Without retries the walk reaches the target as often (a fallback or a failed
+            // step cuts the same paths), once per path: never zero when `e.attempts` is not.
+            let base = effect(scenario, target, entry, false, &mut BTreeMap::new()).attempts;
             attempts.insert(target.clone(), e.attempts);
+            amplification.insert(target.clone(), e.attempts / base.max(1.0));
             added_backoff_ms = added_backoff_ms.max(e.backoff_ms);
         }
     }
-    let worst = attempts
+    let worst = amplification
         .iter()
         .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
         .map(|(s, a)| (s.clone(), *a));
     EntryAmplification {
         endpoint: entry.to_owned(),
         attempts,
+        amplification,
         worst,
         added_backoff_ms,
     }
@@ -201,6 +218,7 @@ retry = { max_attempts = 3, wait_ms = 10 }
         assert_eq!(amp.attempts["c"], 9.0);
         assert_eq!(amp.attempts["b"], 3.0);
         assert_eq!(amp.worst, Some(("d".to_owned(), 27.0)));
+        assert_eq!(amp.amplification["d"], 27.0);
         // With d down: c waits 2×10 per attempt of b (3 × 20), b waits 2×10 per attempt of a's
         // (3 × (20 + 3·20)), a waits 2×10: 20 + 3·(20 + 3·20) = 260 ms.
         assert_eq!(amp.added_backoff_ms, 260.0);
@@ -239,6 +257,27 @@ retry = { max_attempts = 4 }
         // so a's own call to d is never made.
         assert_eq!(amp.attempts["d"], 6.0);
         assert_eq!(amp.attempts["b"], 2.0);
+        // Without retries d gets one attempt per path, 2: retries triple its load.
+        assert_eq!(amp.amplification["d"], 3.0);
+        assert_eq!(amp.worst, Some(("d".to_owned(), 3.0)));
+    }
+
+    #[test]
+    fn fan_out_is_not_amplification() {
+        let text = r#"
+name = "fan-out"
+[services.a.endpoints.x]
+public = true
+calls = [["b.x", "b.y"]]
+[services.b.endpoints.x]
+[services.b.endpoints.y]
+[policies."a -> b"]
+retry = { max_attempts = 3 }
+"#;
+        let amp = entry_amplification(&scenario(text), "a.x");
+        // b down: two calls of 3 attempts each; without retries, 2 attempts.
+        assert_eq!(amp.attempts["b"], 6.0);
+        assert_eq!(amp.amplification["b"], 3.0);
     }
 
     #[test]
