@@ -17,7 +17,7 @@
 //!   `seeds`.
 //! - `sweep` (with `--sweep`): one row per point and experiment: `point`, `experiment`,
 //!   `passed`, `expectations_held`, `expectations`, `worst_availability`, `worst_p99_ms`,
-//!   `max_edge_amplification`.
+//!   `max_edge_amplification`, `max_service_amplification`.
 //! - `summary`: `experiments`, `items`, `passed`, `failed`.
 //! - `timing` (unless `--no-timing`): `wall_s`, `events`, `events_per_s` — the one record that
 //!   depends on the machine; everything else is a function of the scenario and the seeds.
@@ -433,6 +433,7 @@ fn write_sweep_plots(
             "worst_availability",
             "worst_p99_ms",
             "max_edge_amplification",
+            "max_service_amplification",
         ] {
             let values: Vec<f64> = rows
                 .iter()
@@ -463,6 +464,7 @@ fn sweep_row(point: &[(String, String)], s: &Summary) -> serde_json::Value {
         "worst_availability": if worst_availability.is_finite() { worst_availability } else { 1.0 },
         "worst_p99_ms": worst_p99,
         "max_edge_amplification": s.max_edge_amplification.as_ref().map(|(_, e)| e.mean),
+        "max_service_amplification": s.max_service_amplification.as_ref().map(|(_, e)| e.mean),
     })
 }
 
@@ -568,6 +570,66 @@ fn human_experiment(text: &mut String, first: &Item, s: &Summary) {
             );
         }
     }
+    for (name, a) in &r.alerts {
+        let threshold = if a.metric == "error_rate" {
+            // Rounded so that 0.07 reads 7%, not 7.000000000000001%.
+            format!("{}%", (a.above * 100.0 * 1e6).round() / 1e6)
+        } else {
+            format!("{}", a.above)
+        };
+        let when = if a.firings.is_empty() {
+            "quiet".to_owned()
+        } else {
+            let periods: Vec<String> = a
+                .firings
+                .iter()
+                .map(|f| match f.end_s {
+                    Some(end) => format!("{:.0}–{end:.0} s", f.start_s),
+                    None => format!("{:.0} s–end", f.start_s),
+                })
+                .collect();
+            format!(
+                "FIRED {}{}",
+                periods.join(", "),
+                match a.time_to_detect_s {
+                    Some(t) => format!("; detected {t:.0} s after the first fault"),
+                    None => String::new(),
+                }
+            )
+        };
+        let _ = writeln!(
+            text,
+            "  alert {name} ({} {} > {threshold} for {} s): {when}",
+            a.endpoint, a.metric, a.for_s
+        );
+    }
+    for (edge, e) in &r.edges {
+        if e.zone_failovers > 0 {
+            let _ = writeln!(
+                text,
+                "  zone failover {edge}: {} of {} attempts crossed zones, {} because the caller's zone had no healthy replica",
+                e.cross_zone_attempts, e.attempts, e.zone_failovers
+            );
+        }
+    }
+    for (zone, u) in &r.capacity {
+        if u.peak_replicas > u.replicas || !u.fits {
+            let of = |used: u64, cap: Option<u64>| match cap {
+                Some(c) => format!("{used} of {c}"),
+                None => used.to_string(),
+            };
+            let _ = writeln!(
+                text,
+                "  capacity {zone}: peak {} replicas at {:.0} s (from {}), {} millicores, {} MiB: {}",
+                u.peak_replicas,
+                u.peak_at_s,
+                u.replicas,
+                of(u.peak_cpu_millis, u.cpu_millis_capacity),
+                of(u.peak_memory_mib, u.memory_mib_capacity),
+                if u.fits { "fits" } else { "EXCEEDS the zone" }
+            );
+        }
+    }
     for (edge, b) in &r.breakers {
         let opened = b.transitions.iter().filter(|t| t.to == "OPEN").count();
         if opened > 0 {
@@ -588,15 +650,16 @@ fn human_experiment(text: &mut String, first: &Item, s: &Summary) {
         && a > 1.0
     {
         let worst_service = r
-            .services
-            .iter()
-            .max_by(|a, b| a.1.amplification.total_cmp(&b.1.amplification))
-            .map(|(n, s)| (n.as_str(), s.amplification));
+            .max_service_amplification()
+            .and_then(|(n, peak)| r.services.get(n).map(|s| (n, peak, s.amplification)));
         let _ = writeln!(
             text,
             "  retry amplification: up to {a:.2} attempts per call on {edge}{}",
             match worst_service {
-                Some((n, x)) if x > 1.0 => format!("; {x:.2}x the load at {n} end to end"),
+                Some((n, peak, run)) if peak > 1.0 => format!(
+                    "; retries multiplied the load at {n} by up to {peak:.2}x \
+                     ({run:.2}x over the run)"
+                ),
                 _ => String::new(),
             }
         );

@@ -266,6 +266,7 @@ fn a_sweep_plots_each_key_figure_across_its_points() {
         "worst_availability",
         "worst_p99_ms",
         "max_edge_amplification",
+        "max_service_amplification",
     ] {
         let path = dir
             .path()
@@ -287,4 +288,83 @@ fn a_sweep_plots_each_key_figure_across_its_points() {
             "{figure}: points are labelled"
         );
     }
+}
+
+#[test]
+fn alert_firings_zone_failovers_and_rollout_capacity_are_reported() {
+    // Online Boutique's payment outage fires the checkout error-rate alert.
+    let output = microcosm()
+        .args([
+            "simulate",
+            "scenarios/online-boutique.toml",
+            "--experiment",
+            "payment-outage",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let lines = json_lines(&output.stdout);
+    let report = &lines.iter().find(|l| l["type"] == "replication").unwrap()["data"]["report"];
+    let alert = &report["alerts"]["checkout-errors"];
+    assert!(!alert["firings"].as_array().unwrap().is_empty(), "{alert}");
+    assert!(
+        alert["time_to_detect_s"].as_f64().unwrap() >= 30.0,
+        "{alert}"
+    );
+    assert_eq!(
+        report["alerts"]["home-slow"]["firings"],
+        serde_json::json!([])
+    );
+
+    // A zone outage under zone-aware routing, then a blue-green rollout, in human form.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("zones.toml");
+    std::fs::write(
+        &file,
+        r#"
+name = "zones"
+[network]
+zones = ["a", "b"]
+[services.front.endpoints.get]
+public = true
+calls = ["back.get"]
+[services.back]
+resources = { cpu_millis = 500, memory_mib = 256 }
+[services.back.endpoints.get]
+[deployment.front]
+replicas = 2
+zones = ["a"]
+[deployment.back]
+replicas = 2
+zones = ["a", "b"]
+locality = "prefer_same_zone"
+strategy = { kind = "blue_green", restart_s = 5 }
+[cluster.zones.a]
+nodes = 1
+node_cpu_millis = 800
+node_memory_mib = 1024
+[alerts.errors]
+endpoint = "front.get"
+metric = "error_rate"
+above = 0.07
+[experiments.outage]
+duration_s = 30
+load = [{ endpoint = "front.get", rate_per_s = 50 }]
+faults = [{ at_s = 5, for_s = 5, crash = "back", zone = "a" }, { at_s = 15, deploy = "back" }]
+"#,
+    )
+    .unwrap();
+    let output = microcosm().arg("simulate").arg(&file).output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("alert errors (front.get error_rate > 7% for 0 s): quiet"),
+        "{text}"
+    );
+    assert!(text.contains("zone failover front -> back: "), "{text}");
+    assert!(
+        text.contains("capacity a: peak 4 replicas at 15 s (from 3), 1000 of 800 millicores, 512 of 1024 MiB: EXCEEDS the zone"),
+        "{text}"
+    );
 }

@@ -27,11 +27,13 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use deployment::{Cluster, Deployment, DeploymentStrategy, LoadBalancer, ZoneCapacity};
+pub use deployment::{
+    Cluster, Deployment, DeploymentStrategy, LoadBalancer, Locality, ZoneCapacity,
+};
 pub use distribution::Distribution;
 pub use experiment::{
     Arrival, ErrorInjection, Expectations, Experiment, Fault, FaultAction, LatencyInjection,
-    LoadGenerator, Partition, RateStep, Slowdown,
+    LoadGenerator, NewVersion, Partition, RateStep, Slowdown,
 };
 pub use monitoring::{Alert, AlertMetric, Monitoring, Slo};
 pub use monolith::{DataAccess, Monolith, MonolithCall, MonolithFunction};

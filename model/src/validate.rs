@@ -837,6 +837,15 @@ impl<'a> Validator<'a> {
             for (i, zone) in d.zones.iter().enumerate() {
                 self.zone(at.key("zones").index(i), Target::Value, zone);
             }
+            if d.locality != Locality::Any && d.zones.is_empty() {
+                self.push_help(
+                    codes::INCONSISTENT,
+                    at.key("locality"),
+                    Target::Value,
+                    format!("`{service}` prefers same-zone replicas but places none in a zone"),
+                    "place its replicas with zones = [\"a\", \"b\"], or drop `locality`",
+                );
+            }
             let s_at = at.key("strategy");
             match &d.strategy {
                 DeploymentStrategy::Rolling {
@@ -1319,17 +1328,71 @@ impl<'a> Validator<'a> {
                 "`replicas` only applies to a `crash` fault".to_owned(),
             );
         }
+        if fault.zone.is_some() && fault.crash.is_none() {
+            self.push(
+                codes::INCONSISTENT,
+                at.key("zone"),
+                Target::Key,
+                "`zone` only applies to a `crash` fault".to_owned(),
+            );
+        }
+        if fault.new_version.is_some() && fault.deploy.is_none() {
+            self.push(
+                codes::INCONSISTENT,
+                at.key("new_version"),
+                Target::Key,
+                "`new_version` only applies to a `deploy` fault".to_owned(),
+            );
+        }
         if let Some(service) = &fault.crash
             && self.service(at.key("crash"), Target::Value, service)
-            && let Some(n) = fault.replicas
         {
-            let replicas = self.s.deployment_of(service).replicas;
-            if n == 0 || n > replicas {
+            let d = self.s.deployment_of(service);
+            // Replicas are placed round-robin over the deployment's zones.
+            let in_zone = |zone: &str| {
+                (0..d.replicas)
+                    .filter(|i| {
+                        d.zones
+                            .get(*i as usize % d.zones.len().max(1))
+                            .map(String::as_str)
+                            == Some(zone)
+                    })
+                    .count() as u32
+            };
+            let replicas = match &fault.zone {
+                Some(zone) => {
+                    let n = in_zone(zone);
+                    if n == 0 {
+                        self.push_help(
+                            codes::INCONSISTENT,
+                            at.key("zone"),
+                            Target::Value,
+                            format!("`{service}` has no replica in zone `{zone}`"),
+                            if d.zones.is_empty() {
+                                "place its replicas in zones in its [deployment]".to_owned()
+                            } else {
+                                format!("its replicas are in {}", d.zones.join(", "))
+                            },
+                        );
+                    }
+                    n
+                }
+                None => d.replicas,
+            };
+            if let Some(n) = fault.replicas
+                && replicas > 0
+                && (n == 0 || n > replicas)
+            {
                 self.push(
                     codes::OUT_OF_RANGE,
                     at.key("replicas"),
                     Target::Value,
-                    format!("crashes {n} replicas of `{service}`, which has {replicas}"),
+                    match &fault.zone {
+                        Some(zone) => format!(
+                            "crashes {n} replicas of `{service}`, which has {replicas} in zone `{zone}`"
+                        ),
+                        None => format!("crashes {n} replicas of `{service}`, which has {replicas}"),
+                    },
                 );
             }
         }
@@ -1371,6 +1434,19 @@ impl<'a> Validator<'a> {
         }
         if let Some(service) = &fault.deploy {
             self.service(at.key("deploy"), Target::Value, service);
+        }
+        if let Some(v) = &fault.new_version {
+            let v_at = at.key("new_version");
+            self.probability(
+                v_at.key("error_rate"),
+                "the new version's `error_rate`",
+                v.error_rate,
+            );
+            self.positive(
+                v_at.key("slowdown"),
+                "the new version's `slowdown`",
+                v.slowdown,
+            );
         }
     }
 

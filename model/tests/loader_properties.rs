@@ -468,6 +468,8 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                         partition: None,
                         slowdown: None,
                         deploy: None,
+                        zone: None,
+                        new_version: None,
                     }],
                     expect: Expectations {
                         slos: vec!["entry".into()],

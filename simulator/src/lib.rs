@@ -3,7 +3,7 @@
 //! resilience policy, a network with latency, loss and partitions, topics with consumer groups,
 //! open- and closed-loop load, and faults on a timeline — and reports what users would see:
 //! latency percentiles and errors by cause per endpoint and edge, breaker timelines, retry
-//! amplification, SLO and expectation verdicts, as JSON-ready data and SVG plots.
+//! amplification, SLO and expectation verdicts, alert firings, as JSON-ready data and SVG plots.
 //!
 //! Time is integer nanoseconds and every random choice flows from one seed, so a run is exactly
 //! reproducible; the resilience policies are `microcosm_model::resilience`'s state machines, the
@@ -20,6 +20,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod alert;
 pub mod engine;
 pub mod metrics;
 pub mod plot;

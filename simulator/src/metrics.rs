@@ -241,6 +241,17 @@ pub struct EdgePoint {
     pub started_calls: u64,
     /// Their attempts: `started_attempts / started_calls` is the bucket's amplification.
     pub started_attempts: u64,
+    /// Attempts sent in the bucket to a replica in another zone than the caller's.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cross_zone_attempts: u64,
+    /// Of which sent there because the caller's zone had no healthy replica (zone-aware
+    /// services only).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub zone_failovers: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A call edge's measurements.
@@ -251,6 +262,10 @@ pub struct EdgeMetrics {
     pub attempts: u64,
     /// Attempts refused locally (breaker, bulkhead, rate limiter).
     pub rejected_attempts: u64,
+    /// Attempts sent to another zone than the caller's, and of them, failovers (after the
+    /// warm-up).
+    pub cross_zone_attempts: u64,
+    pub zone_failovers: u64,
     /// Retries scheduled.
     pub retries: u64,
     /// Retries the budget refused.
@@ -267,6 +282,16 @@ pub struct ServicePoint {
     pub utilisation: f64,
     /// Replicas up at the end of the bucket.
     pub replicas_up: u32,
+    /// Attempts sent to this service on behalf of the requests that entered the system in this
+    /// bucket, whenever they were sent (a retry a second later still counts against the request
+    /// that caused it), delivered or lost on the way.
+    #[serde(default)]
+    pub caused_arrivals: u64,
+    /// Of those, the attempts whose every ancestor was a first attempt: what the same requests
+    /// would have sent without retries. `caused_arrivals / caused_original` is the bucket's
+    /// retry amplification here.
+    #[serde(default)]
+    pub caused_original: u64,
 }
 
 /// A service's measurements.
@@ -285,11 +310,25 @@ pub struct ServiceMetrics {
     /// Requests arriving (after the warm-up), and those whose every ancestor was a first attempt.
     pub arrivals: u64,
     pub original_arrivals: u64,
+    /// `caused_arrivals` and `caused_original` of the bucket still open.
+    pub open_caused: (u64, u64),
     pub shed: u64,
     pub series: Vec<ServicePoint>,
 }
 
 impl ServiceMetrics {
+    /// Counts an attempt sent here against the bucket its request entered the system in: a
+    /// closed one (a retry sent after its request's bucket ended) or the open one.
+    #[inline]
+    pub fn attribute(&mut self, bucket: usize, original: bool) {
+        let slot = match self.series.get_mut(bucket) {
+            Some(p) => (&mut p.caused_arrivals, &mut p.caused_original),
+            None => (&mut self.open_caused.0, &mut self.open_caused.1),
+        };
+        *slot.0 += 1;
+        *slot.1 += u64::from(original);
+    }
+
     /// Accumulates the areas up to `now`.
     #[inline]
     pub fn advance(&mut self, now: Time, warmup: Time) {

@@ -170,6 +170,9 @@ pub struct Summary {
     pub endpoints: BTreeMap<String, EndpointSummary>,
     pub expectations: Vec<ExpectationSummary>,
     pub max_edge_amplification: Option<(String, Estimate)>,
+    /// The service with the largest peak retry amplification in the first replication, and
+    /// that service's peak across replications.
+    pub max_service_amplification: Option<(String, Estimate)>,
 }
 
 /// Summarises the replications of one experiment (all with the same scenario and experiment).
@@ -252,6 +255,17 @@ pub fn summarise(reports: &[SimReport]) -> Summary {
             .collect();
         (edge.to_owned(), Estimate::of(&v))
     });
+    let max_service_amplification = first.max_service_amplification().map(|(service, _)| {
+        let v: Vec<f64> = reports
+            .iter()
+            .map(|r| {
+                r.services
+                    .get(service)
+                    .map_or(1.0, |s| s.peak_amplification)
+            })
+            .collect();
+        (service.to_owned(), Estimate::of(&v))
+    });
     Summary {
         scenario: first.scenario.clone(),
         experiment: first.experiment.clone(),
@@ -265,6 +279,7 @@ pub fn summarise(reports: &[SimReport]) -> Summary {
         endpoints,
         expectations,
         max_edge_amplification,
+        max_service_amplification,
     }
 }
 

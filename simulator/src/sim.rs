@@ -15,6 +15,18 @@
 //! once); outlier ejection is what takes it out of rotation, and a retry avoids the replica that
 //! just failed (Envoy's `previous_hosts` predicate) when another is available. A replica being
 //! redeployed is drained from rotation gracefully.
+//!
+//! A service with same-zone locality is routed as Envoy's zone-aware routing with priority
+//! failover: a caller placed in a zone picks among the healthy replicas of its own zone, and
+//! among the other zones' only while its own has none healthy. Health there is what a mesh's
+//! health checks and outlier detection know — a replica is unhealthy when it is down, draining,
+//! ejected by that caller, or cut off from it by a partition — since deciding to leave a zone
+//! needs exactly that knowledge. Rollouts follow their strategy: rolling restarts batches in
+//! place; blue-green starts a second full set, switches all traffic to it once it has started,
+//! and retires the first; a canary starts new-version replicas and sends each step's share of
+//! the traffic to them (a weighted choice per call, as Istio's weighted routes), then promotes
+//! them. A deploy may say how its new version differs (error rate, slowdown), so its effect
+//! scales with the traffic it gets.
 
 use std::collections::VecDeque;
 
@@ -33,7 +45,7 @@ use crate::metrics::{
     ServicePoint, SloWindow, Tally, bucket_histogram, precise_histogram,
 };
 use crate::sampler::{NS_PER_MS, ms_to_ns};
-use crate::topology::{NO_ZONE, Topology};
+use crate::topology::{NO_ZONE, ReplicaRt, Topology};
 use crate::{Error, ErrorKind};
 
 /// No replica.
@@ -74,7 +86,8 @@ enum Ev {
     BreakerTimer(u32),
     FaultStart(u32),
     FaultEnd(u32),
-    /// The next batch (`.1`) of a rolling deploy of a service (`.0`).
+    /// The next step (`.1`) of a rollout of a service (`.0`): a rolling deploy's batch, a
+    /// blue-green switch, a canary's weight.
     DeployStep(u32, u32),
     /// A failed topic delivery is due again.
     Redeliver(Ref),
@@ -111,6 +124,10 @@ struct Job {
     degraded: bool,
     /// Every ancestor was a first attempt: what the load would be without retries.
     original: bool,
+    /// When the request (or topic delivery) this job serves entered the system: retry
+    /// amplification per bucket is attributed to it, so retries landing later count against
+    /// the requests that caused them.
+    root_started: Time,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +162,7 @@ struct Call {
     permitted: bool,
     holds_bulkhead: bool,
     original: bool,
+    root_started: Time,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -168,13 +186,62 @@ struct EdgeState {
     rr: u32,
 }
 
+/// How a deployed version behaves, relative to the scenario's description of the service.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct VersionRt {
+    /// Share of requests it fails at once.
+    error_rate: f64,
+    /// Factor on its work time.
+    slowdown: f64,
+}
+
+impl Default for VersionRt {
+    fn default() -> Self {
+        VersionRt {
+            error_rate: 0.0,
+            slowdown: 1.0,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 struct ReplicaState {
     busy: u32,
     in_system: u32,
     queue: VecDeque<u32>,
     down: bool,
+    /// Out of rotation: being redeployed, starting, or not running.
     restarting: bool,
+    /// Not running at all (and so out of rotation): a slot of the idle set of a blue-green or
+    /// canary service.
+    standby: bool,
+    version: VersionRt,
+}
+
+/// A service's rollout state.
+#[derive(Debug, Clone, Copy, Default)]
+struct Rollout {
+    /// The set (0 or 1) that serves, for a service with two sets.
+    active: u32,
+    /// Share of the traffic sent to the other set: a canary's weight, in [0, 1].
+    canary: f64,
+    /// The version being rolled out.
+    version: VersionRt,
+}
+
+/// Replicas running in one zone and the resources they request, now and at their peak.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ZoneUse {
+    pub replicas: u32,
+    pub cpu_millis: u64,
+    pub memory_mib: u64,
+    /// At the start of the run.
+    pub baseline: (u32, u64, u64),
+    pub peak_replicas: u32,
+    pub peak_cpu_millis: u64,
+    pub peak_memory_mib: u64,
+    /// When the replica count first reached its peak.
+    pub peak_at: Time,
 }
 
 #[derive(Debug, Clone)]
@@ -350,6 +417,12 @@ pub struct Sim {
     calls: Slab<Call>,
     deliveries: Slab<DeliveryRt>,
     replicas: Vec<ReplicaState>,
+    rollouts: Vec<Rollout>,
+    /// Replicas running per service (standby slots excluded), and their peak.
+    running: Vec<u32>,
+    pub(crate) peak_running: Vec<u32>,
+    /// Per zone, then one entry for unplaced replicas.
+    pub(crate) zone_use: Vec<ZoneUse>,
     edge_states: Vec<EdgeState>,
     edge_state_base: Vec<u32>,
     client_rr: Vec<u32>,
@@ -407,6 +480,29 @@ fn stream(seed: u64, id: u64) -> Xoshiro256PlusPlus {
     Xoshiro256PlusPlus::seed_from_u64(derive_seed(seed, id))
 }
 
+/// Whether an active partition drops messages from replica `a` to replica `b`.
+#[inline]
+fn cut(partitions: &[ActivePartition], a: ReplicaRt, b: ReplicaRt) -> bool {
+    if partitions.is_empty() {
+        return false;
+    }
+    let matches = |side: Side, r: ReplicaRt| match side {
+        Side::Service(s) => r.service == s,
+        Side::Zone(z) => r.zone == z && z != NO_ZONE,
+        Side::Nothing => false,
+    };
+    partitions.iter().any(|p| {
+        (matches(p.from, a) && matches(p.to, b))
+            || (!p.one_way && matches(p.to, a) && matches(p.from, b))
+    })
+}
+
+/// Whether replicas `a` and `b` can talk both ways, as a health check needs.
+#[inline]
+fn reachable(partitions: &[ActivePartition], a: ReplicaRt, b: ReplicaRt) -> bool {
+    !cut(partitions, a, b) && !cut(partitions, b, a)
+}
+
 fn secs(t: Time) -> f64 {
     t as f64 / 1e9
 }
@@ -438,8 +534,8 @@ impl Sim {
         let mut edge_states = Vec::new();
         for edge in &topo.edges {
             edge_state_base.push(edge_states.len() as u32);
-            let callers = topo.services[edge.caller as usize].replicas;
-            let callee_replicas = topo.services[edge.callee as usize].replicas as usize;
+            let callers = topo.services[edge.caller as usize].slots;
+            let callee_replicas = topo.services[edge.callee as usize].slots as usize;
             for _ in 0..callers {
                 edge_states.push(EdgeState {
                     breaker: edge.breaker.as_ref().map(Breaker::new),
@@ -474,6 +570,8 @@ impl Sim {
                 run: Tally::new(bucket_histogram()),
                 attempts: 0,
                 rejected_attempts: 0,
+                cross_zone_attempts: 0,
+                zone_failovers: 0,
                 retries: 0,
                 budget_exhausted: 0,
                 series: Vec::new(),
@@ -534,6 +632,10 @@ impl Sim {
             calls: Slab::default(),
             deliveries: Slab::default(),
             replicas: vec![ReplicaState::default(); topo.replicas.len()],
+            rollouts: vec![Rollout::default(); topo.services.len()],
+            running: vec![0; topo.services.len()],
+            peak_running: vec![0; topo.services.len()],
+            zone_use: vec![ZoneUse::default(); topo.zones.len() + 1],
             edge_states,
             edge_state_base,
             client_rr: vec![0; topo.services.len()],
@@ -565,6 +667,18 @@ impl Sim {
             finished: false,
             topo,
         };
+        // The second set of a blue-green or canary service idles until a rollout starts it.
+        for svc in &sim.topo.services {
+            for r in svc.first_replica + svc.replicas..svc.first_replica + svc.slots {
+                let st = &mut sim.replicas[r as usize];
+                st.standby = true;
+                st.restarting = true;
+            }
+        }
+        sim.account();
+        for u in &mut sim.zone_use {
+            u.baseline = (u.replicas, u.cpu_millis, u.memory_mib);
+        }
         if let Some(e) = experiment {
             sim.schedule_experiment(e)?;
         }
@@ -656,11 +770,16 @@ impl Sim {
             let (kind, target) = match action {
                 FaultAction::Crash { service, replicas } => (
                     "crash",
-                    match replicas {
-                        Some(n) => {
+                    match (replicas, f.zone.as_deref()) {
+                        (Some(n), None) => {
                             format!("{service} ({n} replica{})", if n == 1 { "" } else { "s" })
                         }
-                        None => service.to_owned(),
+                        (Some(n), Some(z)) => format!(
+                            "{service} ({n} replica{} in {z})",
+                            if n == 1 { "" } else { "s" }
+                        ),
+                        (None, Some(z)) => format!("{service} in {z}"),
+                        (None, None) => service.to_owned(),
                     },
                 ),
                 FaultAction::Latency(l) => ("latency", format!("{} +{} ms", l.link, l.add_ms)),
@@ -811,25 +930,42 @@ impl Sim {
     /// requests fail, and requests sent to them are refused until they recover.
     pub fn crash(&mut self, service: &str, replicas: Option<u32>) -> Result<(), Error> {
         let s = self.service_id(service)?;
-        let svc = &self.topo.services[s as usize];
-        let (first, n) = (
-            svc.first_replica,
-            replicas.unwrap_or(svc.replicas).min(svc.replicas),
-        );
-        for r in first..first + n {
-            self.crash_replica(r);
-        }
+        self.crash_in(s, replicas, None);
         Ok(())
     }
 
     /// Restarts every crashed replica of `service`.
     pub fn recover(&mut self, service: &str) -> Result<(), Error> {
         let s = self.service_id(service)?;
-        let svc = &self.topo.services[s as usize];
-        for r in svc.first_replica..svc.first_replica + svc.replicas {
-            self.replicas[r as usize].down = false;
-        }
+        self.recover_in(s, None);
         Ok(())
+    }
+
+    /// Crashes the first `replicas` (all when `None`) of the serving replicas of service `s`
+    /// placed in `zone` (any zone when `None`).
+    fn crash_in(&mut self, s: u32, replicas: Option<u32>, zone: Option<u16>) {
+        let svc = &self.topo.services[s as usize];
+        let first = svc.first_replica + self.rollouts[s as usize].active * svc.replicas;
+        let mut left = replicas.unwrap_or(svc.replicas);
+        for r in first..first + svc.replicas {
+            if left == 0 {
+                break;
+            }
+            if zone.is_none_or(|z| self.topo.replicas[r as usize].zone == z) {
+                self.crash_replica(r);
+                left -= 1;
+            }
+        }
+    }
+
+    /// Restarts the crashed replicas of service `s` in `zone` (any zone when `None`).
+    fn recover_in(&mut self, s: u32, zone: Option<u16>) {
+        let svc = &self.topo.services[s as usize];
+        for r in svc.first_replica..svc.first_replica + svc.slots {
+            if zone.is_none_or(|z| self.topo.replicas[r as usize].zone == z) {
+                self.replicas[r as usize].down = false;
+            }
+        }
     }
 
     /// Cuts the network between two sides, each a service or `zone:NAME`; with `one_way`, only
@@ -879,18 +1015,17 @@ impl Sim {
         Ok(())
     }
 
-    /// Rolls out a new version of `service` per its deployment strategy.
+    /// Rolls out a new version of `service` (behaving as the old one) per its deployment
+    /// strategy.
     pub fn deploy(&mut self, service: &str) -> Result<(), Error> {
         let s = self.service_id(service)?;
-        if matches!(
-            self.topo.services[s as usize].strategy,
-            DeploymentStrategy::Rolling { .. }
-        ) {
-            self.queue.push(self.now, Ev::DeployStep(s, 0));
-        }
-        // Blue-green and canary rollouts start the new version beside the old one and move
-        // traffic over: no replica leaves rotation, so there is nothing to simulate.
+        self.start_rollout(s, VersionRt::default());
         Ok(())
+    }
+
+    fn start_rollout(&mut self, s: u32, version: VersionRt) {
+        self.rollouts[s as usize].version = version;
+        self.queue.push(self.now, Ev::DeployStep(s, 0));
     }
 
     fn side(&self, name: &str) -> Side {
@@ -1088,7 +1223,7 @@ impl Sim {
         let endpoint = self.pick_target(g);
         self.roots.generated += 1;
         let service = self.topo.endpoints[endpoint as usize].service;
-        let Some(replica) = self.pick_replica(service, NONE, NONE) else {
+        let Some((replica, _)) = self.pick_replica(service, NONE, NONE, NONE) else {
             self.roots.failed += 1;
             if self.now >= self.warmup {
                 self.endpoints[endpoint as usize]
@@ -1111,6 +1246,7 @@ impl Sim {
             state: JobState::InTransit,
             degraded: false,
             original: true,
+            root_started: self.now,
         });
         self.arrive(j.idx);
     }
@@ -1154,6 +1290,11 @@ impl Sim {
             self.finish_job(idx, Outcome::Err(Cause::Injected));
             return;
         }
+        let rate = self.replicas[r].version.error_rate;
+        if rate > 0.0 && self.rng_choice.random::<f64>() < rate {
+            self.finish_job(idx, Outcome::Err(Cause::Injected));
+            return;
+        }
         let svc = &self.topo.services[s];
         let replica = &mut self.replicas[r];
         if replica.busy < svc.workers {
@@ -1185,7 +1326,7 @@ impl Sim {
         m.advance(self.now, self.warmup);
         m.busy += 1;
         let mut work = self.topo.endpoints[ep].work.sample(&mut self.rng_work);
-        let factor = self.slowdown[s];
+        let factor = self.slowdown[s] * self.replicas[r].version.slowdown;
         if factor != 1.0 {
             work = (work as f64 * factor) as Time;
         }
@@ -1303,19 +1444,8 @@ impl Sim {
             self.topo.replicas[from as usize],
             self.topo.replicas[to as usize],
         );
-        if !self.partitions.is_empty() {
-            let matches = |side: Side, r: crate::topology::ReplicaRt| match side {
-                Side::Service(s) => r.service == s,
-                Side::Zone(z) => r.zone == z && z != NO_ZONE,
-                Side::Nothing => false,
-            };
-            for p in &self.partitions {
-                if (matches(p.from, a) && matches(p.to, b))
-                    || (!p.one_way && matches(p.to, a) && matches(p.from, b))
-                {
-                    return Err(Cause::Partition);
-                }
-            }
+        if cut(&self.partitions, a, b) {
+            return Err(Cause::Partition);
         }
         let e = &self.topo.edges[edge as usize];
         if e.loss > 0.0 && self.rng_net.random::<f64>() < e.loss {
@@ -1360,6 +1490,7 @@ impl Sim {
             permitted: false,
             holds_bulkhead: false,
             original: job.original,
+            root_started: job.root_started,
         });
         if deadline != Time::MAX {
             self.queue.push(deadline, Ev::Deadline(c));
@@ -1473,10 +1604,20 @@ impl Sim {
         let now = self.now;
         let call = *self.calls.get(c).expect("live call");
         let callee_service = self.topo.endpoints[call.callee as usize].service;
-        let Some(target) = self.pick_replica(callee_service, call.es, call.prev_target) else {
+        let Some((target, failover)) = self.pick_replica(
+            callee_service,
+            call.es,
+            call.prev_target,
+            call.caller_replica,
+        ) else {
             self.reject(c, Cause::Unavailable, false);
             return;
         };
+        let (from_zone, to_zone) = (
+            self.topo.replicas[call.caller_replica as usize].zone,
+            self.topo.replicas[target as usize].zone,
+        );
+        let cross_zone = from_zone != to_zone && from_zone != NO_ZONE && to_zone != NO_ZONE;
         {
             let call = self.calls.get_mut(c).expect("live call");
             call.target = target;
@@ -1484,9 +1625,22 @@ impl Sim {
             call.sent += 1;
         }
         if call.started >= self.warmup {
-            self.edges[call.edge as usize].attempts += 1;
+            let m = &mut self.edges[call.edge as usize];
+            m.attempts += 1;
+            m.cross_zone_attempts += u64::from(cross_zone);
+            m.zone_failovers += u64::from(failover);
         }
-        self.edge_point(call.edge, self.bucket).attempts += 1;
+        let p = self.edge_point(call.edge, self.bucket);
+        p.attempts += 1;
+        p.cross_zone_attempts += u64::from(cross_zone);
+        p.zone_failovers += u64::from(failover);
+        // Retry amplification counts attempts sent, as the static analysis does: an attempt
+        // the network loses still multiplies what the callee would see, and a lost first
+        // attempt must count in the denominator too.
+        self.services[callee_service as usize].attribute(
+            (call.root_started / self.interval) as usize,
+            call.original && call.attempt == 1,
+        );
         match self.hop(call.edge, call.caller_replica, target) {
             Ok(delay) => {
                 let j = self.jobs.insert(Job {
@@ -1499,6 +1653,7 @@ impl Sim {
                     state: JobState::InTransit,
                     degraded: false,
                     original: call.original && call.attempt == 1,
+                    root_started: call.root_started,
                 });
                 self.queue.push(now + delay, Ev::JobArrive(j));
             }
@@ -1571,7 +1726,8 @@ impl Sim {
                     && st.outlier[local].ejected_until <= now
                 {
                     // Envoy: never more than max_ejection_percent ejected, but always one.
-                    let n = st.outlier.len();
+                    let n = self.topo.services[self.topo.edges[call.edge as usize].callee as usize]
+                        .replicas as usize;
                     let ejected = st.outlier.iter().filter(|h| h.ejected_until > now).count();
                     let cap = ((percent / 100.0 * n as f64) as usize).max(1);
                     if ejected < cap {
@@ -1757,28 +1913,85 @@ impl Sim {
 
     // ─── load balancing ─────────────────────────────────────────────────────────────────────
 
-    /// Picks a replica of `service` for a caller (edge state `es`, or a client when `NONE`),
-    /// avoiding replicas being redeployed, replicas outlier detection ejected (unless all are:
-    /// Envoy's panic mode), and `avoid` (the previous attempt's replica) when another is left.
-    fn pick_replica(&mut self, service: u32, es: u32, avoid: u32) -> Option<u32> {
+    /// Picks a replica of `service` for a caller (edge state `es` and replica `from`, or a
+    /// client when both are `NONE`), avoiding replicas being redeployed, replicas outlier
+    /// detection ejected (unless all are: Envoy's panic mode), and `avoid` (the previous
+    /// attempt's replica) when another is left. A canary in progress first sends its share of
+    /// the calls to the new set; a zone-aware service keeps a placed caller in its own zone
+    /// while that zone has a healthy replica. Returns the replica and whether the caller failed
+    /// over from its own zone.
+    fn pick_replica(
+        &mut self,
+        service: u32,
+        es: u32,
+        avoid: u32,
+        from: u32,
+    ) -> Option<(u32, bool)> {
         let now = self.now;
         let svc = &self.topo.services[service as usize];
-        let (first, n) = (svc.first_replica, svc.replicas);
+        let (base, n) = (svc.first_replica, svc.replicas);
         if n == 0 {
             return None;
         }
+        let mut first = base;
+        if svc.slots != n {
+            let ro = &self.rollouts[service as usize];
+            let mut set = ro.active;
+            if ro.canary > 0.0 && (ro.canary >= 1.0 || self.rng_choice.random::<f64>() < ro.canary)
+            {
+                set = 1 - set;
+            }
+            first += set * n;
+        }
         let lb = svc.load_balancer;
         if n == 1 {
-            return (!self.replicas[first as usize].restarting).then_some(first);
+            return (!self.replicas[first as usize].restarting).then_some((first, false));
         }
+        let caller_zone = if from == NONE {
+            NO_ZONE
+        } else {
+            self.topo.replicas[from as usize].zone
+        };
         self.scratch.clear();
         let outlier = (es != NONE)
             .then(|| &self.edge_states[es as usize].outlier)
             .filter(|o| !o.is_empty());
-        for r in first..first + n {
-            let ejected = outlier.is_some_and(|o| o[(r - first) as usize].ejected_until > now);
-            if !self.replicas[r as usize].restarting && !ejected {
-                self.scratch.push(r);
+        let mut failover = false;
+        if svc.zone_aware && caller_zone != NO_ZONE {
+            // Priority 0 is the caller's zone, priority 1 every other zone: Envoy moves to the
+            // next priority only when the one before has no healthy host.
+            let caller = self.topo.replicas[from as usize];
+            let mut local = false;
+            for pass in 0..2 {
+                for r in first..first + n {
+                    let rt = self.topo.replicas[r as usize];
+                    if (rt.zone == caller_zone) != (pass == 0) {
+                        continue;
+                    }
+                    local |= pass == 0;
+                    let st = &self.replicas[r as usize];
+                    let ejected =
+                        outlier.is_some_and(|o| o[(r - base) as usize].ejected_until > now);
+                    if !st.restarting
+                        && !st.down
+                        && !ejected
+                        && reachable(&self.partitions, caller, rt)
+                    {
+                        self.scratch.push(r);
+                    }
+                }
+                if !self.scratch.is_empty() {
+                    failover = pass == 1 && local;
+                    break;
+                }
+            }
+        }
+        if self.scratch.is_empty() {
+            for r in first..first + n {
+                let ejected = outlier.is_some_and(|o| o[(r - base) as usize].ejected_until > now);
+                if !self.replicas[r as usize].restarting && !ejected {
+                    self.scratch.push(r);
+                }
             }
         }
         if self.scratch.is_empty() {
@@ -1830,7 +2043,7 @@ impl Sim {
                 }
             }
         };
-        Some(pick)
+        Some((pick, failover))
     }
 
     // ─── faults ─────────────────────────────────────────────────────────────────────────────
@@ -1876,15 +2089,16 @@ impl Sim {
         // The scenario was validated, so the names below resolve; a stale name is ignored.
         match action {
             FaultAction::Crash { service, replicas } => {
+                // A zone the deployment never named matches no replica.
+                let zone = f
+                    .zone
+                    .as_deref()
+                    .map(|z| self.topo.zone(z).unwrap_or(NO_ZONE - 1));
                 if let Some(s) = self.topo.service(service) {
-                    let svc = &self.topo.services[s as usize];
-                    let n = replicas.unwrap_or(svc.replicas).min(svc.replicas);
-                    for r in svc.first_replica..svc.first_replica + n {
-                        if start {
-                            self.crash_replica(r);
-                        } else {
-                            self.replicas[r as usize].down = false;
-                        }
+                    if start {
+                        self.crash_in(s, replicas, zone);
+                    } else {
+                        self.recover_in(s, zone);
                     }
                 }
             }
@@ -1927,31 +2141,149 @@ impl Sim {
                 }
             }
             FaultAction::Deploy(service) => {
-                if start {
-                    let _ = self.deploy(service);
+                if start && let Some(s) = self.topo.service(service) {
+                    let version =
+                        f.new_version
+                            .as_ref()
+                            .map_or_else(VersionRt::default, |v| VersionRt {
+                                error_rate: v.error_rate.clamp(0.0, 1.0),
+                                slowdown: v.slowdown.max(0.0),
+                            });
+                    self.start_rollout(s, version);
                 }
             }
         }
     }
 
-    fn deploy_step(&mut self, s: u32, batch: u32) {
+    /// Step `step` of the rollout of service `s`, per its strategy.
+    fn deploy_step(&mut self, s: u32, step: u32) {
         let svc = &self.topo.services[s as usize];
-        let DeploymentStrategy::Rolling {
-            max_unavailable,
-            restart_s,
-        } = svc.strategy
-        else {
-            return;
-        };
-        let m = max_unavailable.max(1);
         let (first, n) = (svc.first_replica, svc.replicas);
-        for r in first..first + n {
-            let local = r - first;
-            self.replicas[r as usize].restarting = local / m == batch;
+        let Rollout {
+            active, version, ..
+        } = self.rollouts[s as usize];
+        let old_set = first + active * n..first + (active + 1) * n;
+        let new_set = first + (1 - active) * n..first + (2 - active) * n;
+        match svc.strategy.clone() {
+            DeploymentStrategy::Rolling {
+                max_unavailable,
+                restart_s,
+            } => {
+                // Batch `step` restarts; the batches before it are back, on the new version.
+                let m = max_unavailable.max(1);
+                for r in first..first + n {
+                    let batch = (r - first) / m;
+                    let st = &mut self.replicas[r as usize];
+                    st.restarting = batch == step;
+                    if batch < step {
+                        st.version = version;
+                    }
+                }
+                if step * m < n {
+                    let next = self.now + ms_to_ns(restart_s * 1000.0);
+                    self.queue.push(next, Ev::DeployStep(s, step + 1));
+                }
+            }
+            DeploymentStrategy::BlueGreen { restart_s } => {
+                if step == 0 {
+                    // The green set starts beside the blue one, which keeps serving.
+                    for r in new_set {
+                        let st = &mut self.replicas[r as usize];
+                        st.standby = false;
+                        st.restarting = true;
+                        st.down = false;
+                        st.version = version;
+                    }
+                    let next = self.now + ms_to_ns(restart_s * 1000.0);
+                    self.queue.push(next, Ev::DeployStep(s, 1));
+                } else {
+                    // All traffic switches at once; blue drains its requests and is retired.
+                    for r in new_set {
+                        self.replicas[r as usize].restarting = false;
+                    }
+                    self.retire(old_set);
+                    self.rollouts[s as usize].active = 1 - active;
+                }
+            }
+            DeploymentStrategy::Canary { weights, step_s } => {
+                if let Some(&w) = weights.get(step as usize) {
+                    // Argo Rollouts' canary scaling: as many new replicas as the share of the
+                    // traffic they take, at least one; the stable set stays whole meanwhile.
+                    let w = (w / 100.0).clamp(0.0, 1.0);
+                    let want = ((w * f64::from(n)).ceil() as u32).clamp(1, n.max(1));
+                    for r in new_set.start..new_set.start + want.min(n) {
+                        let st = &mut self.replicas[r as usize];
+                        if st.standby {
+                            st.standby = false;
+                            st.restarting = false;
+                            st.down = false;
+                            st.version = version;
+                        }
+                    }
+                    self.rollouts[s as usize].canary = w;
+                    let next = self.now + ms_to_ns(step_s * 1000.0);
+                    self.queue.push(next, Ev::DeployStep(s, step + 1));
+                } else {
+                    // Promotion: the new set serves alone and the old one is retired.
+                    for r in new_set {
+                        let st = &mut self.replicas[r as usize];
+                        if st.standby {
+                            st.version = version;
+                        }
+                        st.standby = false;
+                        st.restarting = false;
+                    }
+                    self.retire(old_set);
+                    let ro = &mut self.rollouts[s as usize];
+                    ro.active = 1 - active;
+                    ro.canary = 0.0;
+                }
+            }
         }
-        if batch * m < n {
-            let next = self.now + ms_to_ns(restart_s * 1000.0);
-            self.queue.push(next, Ev::DeployStep(s, batch + 1));
+        self.account();
+    }
+
+    /// Takes a set of replicas out of rotation and stops them; requests they hold finish.
+    fn retire(&mut self, set: std::ops::Range<u32>) {
+        for r in set {
+            let st = &mut self.replicas[r as usize];
+            st.restarting = true;
+            st.standby = true;
+        }
+    }
+
+    /// Recounts the replicas running and the resources they request, per service and zone,
+    /// keeping the peaks: only rollouts change them.
+    fn account(&mut self) {
+        for u in &mut self.zone_use {
+            u.replicas = 0;
+            u.cpu_millis = 0;
+            u.memory_mib = 0;
+        }
+        let unplaced = self.zone_use.len() - 1;
+        for (s, svc) in self.topo.services.iter().enumerate() {
+            let mut running = 0;
+            for r in svc.first_replica..svc.first_replica + svc.slots {
+                if self.replicas[r as usize].standby {
+                    continue;
+                }
+                running += 1;
+                let z = self.topo.replicas[r as usize].zone;
+                let u = &mut self.zone_use[if z == NO_ZONE { unplaced } else { z as usize }];
+                u.replicas += 1;
+                u.cpu_millis += u64::from(svc.cpu_millis);
+                u.memory_mib += u64::from(svc.memory_mib);
+            }
+            self.running[s] = running;
+            self.peak_running[s] = self.peak_running[s].max(running);
+        }
+        for u in &mut self.zone_use {
+            if u.replicas > u.peak_replicas {
+                u.peak_replicas = u.replicas;
+                u.peak_at = self.now;
+            }
+            u.peak_cpu_millis = u.peak_cpu_millis.max(u.cpu_millis);
+            u.peak_memory_mib = u.peak_memory_mib.max(u.memory_mib);
         }
     }
 
@@ -1986,7 +2318,7 @@ impl Sim {
             let handler = handlers[(st.rr as usize) % handlers.len()];
             st.rr = st.rr.wrapping_add(1);
             let service = self.topo.endpoints[handler as usize].service;
-            let Some(replica) = self.pick_replica(service, NONE, NONE) else {
+            let Some((replica, _)) = self.pick_replica(service, NONE, NONE, NONE) else {
                 // Nobody in rotation: try again later.
                 let st = &mut self.subs[sub as usize];
                 st.in_flight += 1;
@@ -2006,6 +2338,7 @@ impl Sim {
                 state: JobState::InTransit,
                 degraded: false,
                 original: true,
+                root_started: self.now,
             });
             self.queue.push(self.now + delay, Ev::JobArrive(j));
         }
@@ -2054,9 +2387,12 @@ impl Sim {
         for (s, m) in self.services.iter_mut().enumerate() {
             m.advance(end, self.warmup);
             let svc = &self.topo.services[s];
-            let capacity = u128::from(svc.workers) * u128::from(svc.replicas);
-            let up = (svc.first_replica..svc.first_replica + svc.replicas)
-                .filter(|&r| !self.replicas[r as usize].down)
+            let capacity = u128::from(svc.workers) * u128::from(self.running[s]);
+            let up = (svc.first_replica..svc.first_replica + svc.slots)
+                .filter(|&r| {
+                    let st = &self.replicas[r as usize];
+                    !st.down && !st.standby
+                })
                 .count() as u32;
             m.series.push(ServicePoint {
                 queue: m.bucket_queue as f64 / width as f64,
@@ -2066,7 +2402,10 @@ impl Sim {
                     m.bucket_busy as f64 / (capacity * u128::from(width)) as f64
                 },
                 replicas_up: up,
+                caused_arrivals: m.open_caused.0,
+                caused_original: m.open_caused.1,
             });
+            m.open_caused = (0, 0);
             m.bucket_busy = 0;
             m.bucket_queue = 0;
         }
@@ -2086,9 +2425,13 @@ impl Sim {
             self.edge_point(e as u32, b);
             if self.topo.edges[e].breaker.is_some() {
                 let base = self.edge_state_base[e] as usize;
-                let n = self.topo.services[self.topo.edges[e].caller as usize].replicas as usize;
+                let caller = &self.topo.services[self.topo.edges[e].caller as usize];
+                let (first, n) = (caller.first_replica as usize, caller.slots as usize);
                 let (mut open, mut half) = (0, 0);
-                for st in &self.edge_states[base..base + n] {
+                for (k, st) in self.edge_states[base..base + n].iter().enumerate() {
+                    if self.replicas[first + k].standby {
+                        continue;
+                    }
                     match st.breaker.as_ref().map(Breaker::state) {
                         Some(microcosm_model::resilience::BreakerState::Open)
                         | Some(microcosm_model::resilience::BreakerState::ForcedOpen) => open += 1,

@@ -5,12 +5,17 @@
 //! subscriptions by consumer group (I).
 //!
 //! Every name is resolved here, once; the hot path only sees `u32` indices.
+//!
+//! A service rolled out blue-green or by canary gets two sets of replica slots, the second
+//! placed like the first: the old and the new version run side by side during a rollout, so
+//! both need their own replicas (and their own per-caller policy state) from the start.
 
 use std::collections::BTreeMap;
 
 use microcosm_model::resilience::{BreakerParams, BudgetParams, RetryParams, ms_to_units};
 use microcosm_model::{
-    CallStep, Delivery, DeploymentStrategy, EdgePattern, LoadBalancer, PolicyDefault, Scenario,
+    CallStep, Delivery, DeploymentStrategy, EdgePattern, LoadBalancer, Locality, PolicyDefault,
+    Scenario,
 };
 
 use crate::sampler::{NS_PER_MS, Sampler, ms_to_ns};
@@ -24,7 +29,17 @@ pub const NO_ZONE: u16 = u16::MAX;
 pub struct ServiceRt {
     pub name: String,
     pub first_replica: u32,
+    /// Replicas deployed (one set).
     pub replicas: u32,
+    /// Slots in the replica table: `replicas`, or two sets of them for blue-green and canary
+    /// rollouts (set `k` holds slots `k·replicas..(k+1)·replicas`).
+    pub slots: u32,
+    /// Callers prefer the replicas in their own zone (`Locality::PreferSameZone` on a placed
+    /// deployment).
+    pub zone_aware: bool,
+    /// What one replica requests: thousandths of a core and MiB (0 when not given).
+    pub cpu_millis: u32,
+    pub memory_mib: u32,
     pub workers: u32,
     pub queue_capacity: u32,
     pub load_balancer: LoadBalancer,
@@ -36,7 +51,7 @@ pub struct ServiceRt {
 pub struct ReplicaRt {
     pub service: u32,
     pub zone: u16,
-    /// Index among its service's replicas.
+    /// Index among its service's replica slots.
     pub local: u32,
 }
 
@@ -126,11 +141,15 @@ impl Topology {
         for (id, name) in scenario.services.keys().enumerate() {
             let d = scenario.deployment_of(name);
             let first = replicas.len() as u32;
-            for local in 0..d.replicas {
+            let sets = match d.strategy {
+                DeploymentStrategy::Rolling { .. } => 1,
+                DeploymentStrategy::BlueGreen { .. } | DeploymentStrategy::Canary { .. } => 2,
+            };
+            for local in 0..d.replicas * sets {
                 let zone = if d.zones.is_empty() {
                     NO_ZONE
                 } else {
-                    let z = &d.zones[local as usize % d.zones.len()];
+                    let z = &d.zones[(local % d.replicas) as usize % d.zones.len()];
                     match zones.iter().position(|x| x == z) {
                         Some(i) => i as u16,
                         None => {
@@ -149,6 +168,10 @@ impl Topology {
                 name: name.clone(),
                 first_replica: first,
                 replicas: d.replicas,
+                slots: d.replicas * sets,
+                zone_aware: d.locality == Locality::PreferSameZone && !d.zones.is_empty(),
+                cpu_millis: scenario.services[name].resources.cpu_millis.unwrap_or(0),
+                memory_mib: scenario.services[name].resources.memory_mib.unwrap_or(0),
                 workers: d.workers.max(1),
                 queue_capacity: d.queue_capacity,
                 load_balancer: d.load_balancer,

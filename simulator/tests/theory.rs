@@ -238,6 +238,11 @@ fn three_layers_of_three_attempts_send_27_to_a_dead_leaf() {
             assert_eq!(r.edges[edge].peak_amplification, 3.0, "{edge}");
         }
         assert_eq!(r.services["d"].static_amplification, Some(27.0));
+        // Every request's 27 attempts count against the bucket it entered in, however late
+        // its retries go out: the peak is the static worst case exactly, as is the expectation.
+        assert_eq!(r.services["d"].peak_amplification, 27.0);
+        assert_eq!(r.services["c"].peak_amplification, 9.0);
+        assert_eq!(r.max_service_amplification(), Some(("d", 27.0)));
         assert_eq!(r.endpoints["a.x"].availability, 0.0);
     }
 }

@@ -28,6 +28,10 @@ pub struct Deployment {
     /// How callers pick a replica.
     #[serde(default)]
     pub load_balancer: LoadBalancer,
+    /// Whether callers prefer the replicas in their own zone (default `any`: zone-blind, as a
+    /// plain Kubernetes Service).
+    #[serde(default, skip_serializing_if = "Locality::is_any")]
+    pub locality: Locality,
 }
 
 impl Deployment {
@@ -51,6 +55,7 @@ impl Default for Deployment {
             queue_capacity: Self::default_queue_capacity(),
             strategy: DeploymentStrategy::default(),
             load_balancer: LoadBalancer::default(),
+            locality: Locality::default(),
         }
     }
 }
@@ -116,6 +121,27 @@ pub enum LoadBalancer {
     LeastOutstanding,
     /// The less loaded of two random replicas.
     PowerOfTwo,
+}
+
+/// Which of the callee's replicas a caller considers, by zone, before the load balancer picks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Locality {
+    /// Every replica, whatever its zone.
+    #[default]
+    Any,
+    /// Envoy's zone-aware routing with priority failover: a caller placed in a zone sends to the
+    /// healthy replicas in its own zone, and to the other zones' only while its zone has none
+    /// healthy (crashed, ejected by outlier detection, unreachable from it, or being
+    /// redeployed). Health is what a mesh's health checks see; callers without a zone (load
+    /// generators, topic consumers) are not affected. Needs the replicas placed in `zones`.
+    PreferSameZone,
+}
+
+impl Locality {
+    fn is_any(&self) -> bool {
+        *self == Locality::Any
+    }
 }
 
 /// The cluster's capacity, per zone.

@@ -116,6 +116,10 @@ pub struct Fault {
     /// With `crash`: how many replicas (default all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,
+    /// With `crash`: only the replicas placed in this zone (a zone outage of the service);
+    /// `replicas` then counts among them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
     /// Add latency on a link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<LatencyInjection>,
@@ -131,12 +135,35 @@ pub struct Fault {
     /// Roll out a new version of a service, per its deployment strategy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deploy: Option<String>,
+    /// With `deploy`: how the new version behaves differently from the old one (default: the
+    /// same), so that a canary's or a rollout's effect shows in proportion to its traffic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_version: Option<NewVersion>,
+}
+
+/// How a deployed version differs from the one it replaces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewVersion {
+    /// Fraction of the requests it fails at once, in [0, 1] (default 0).
+    #[serde(default)]
+    pub error_rate: f64,
+    /// Its work time over the old version's (> 0; default 1, 2 means twice as slow).
+    #[serde(default = "NewVersion::default_slowdown")]
+    pub slowdown: f64,
+}
+
+impl NewVersion {
+    fn default_slowdown() -> f64 {
+        1.0
+    }
 }
 
 /// A fault's action, the one that is set.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FaultAction<'a> {
-    /// Crash `replicas` replicas (all when `None`) of a service.
+    /// Crash `replicas` replicas (all when `None`) of a service (in the fault's `zone`, when
+    /// it gives one).
     Crash {
         /// The service.
         service: &'a str,
@@ -151,7 +178,7 @@ pub enum FaultAction<'a> {
     Partition(&'a Partition),
     /// A slowdown.
     Slowdown(&'a Slowdown),
-    /// A rolling deploy of a service.
+    /// A deploy of a service, per its strategy.
     Deploy(&'a str),
 }
 
@@ -259,7 +286,10 @@ pub struct Expectations {
     /// SLOs (by name) that must hold over the run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slos: Vec<String>,
-    /// Upper bound on attempts per logical request on any edge.
+    /// Upper bound on retry amplification at any service: the attempts reaching it per attempt
+    /// that would reach it if nobody retried. `verify` checks the worst case (every service
+    /// down in turn) from the call graph and policies; `simulate` checks what the experiment
+    /// measured (the peak over the requests entering in one metrics bucket).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_retry_amplification: Option<f64>,
 }

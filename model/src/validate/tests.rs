@@ -825,3 +825,60 @@ fn expected_verdicts_keys_are_check_ids() {
         0,
     );
 }
+
+#[test]
+fn a_zone_crash_needs_replicas_in_that_zone() {
+    let text = format!(
+        "{}\n[network]\nzones = [\"z1\", \"z2\"]\n[deployment.b]\nreplicas = 2\nzones = [\"z1\"]\n",
+        BASE.replace(
+            r#"load = [{ endpoint = "a.x", rate_per_s = 10 }]"#,
+            "load = [{ endpoint = \"a.x\", rate_per_s = 10 }]\nfaults = [{ at_s = 1, crash = \"b\", zone = \"z2\" }]",
+        )
+    );
+    assert_one(
+        &text,
+        codes::INCONSISTENT,
+        "`b` has no replica in zone `z2`",
+        "\"z2\" }",
+        0,
+    );
+    let text = text.replace("zone = \"z2\" }", "zone = \"z1\", replicas = 3 }");
+    assert_one(
+        &text,
+        codes::OUT_OF_RANGE,
+        "crashes 3 replicas of `b`, which has 2 in zone `z1`",
+        "3 }",
+        0,
+    );
+}
+
+#[test]
+fn same_zone_locality_needs_zones() {
+    let text = format!("{BASE}\n[deployment.b]\nlocality = \"prefer_same_zone\"\n");
+    assert_one(
+        &text,
+        codes::INCONSISTENT,
+        "`b` prefers same-zone replicas but places none in a zone",
+        "\"prefer_same_zone\"",
+        0,
+    );
+}
+
+#[test]
+fn a_new_version_belongs_to_a_deploy() {
+    let text = BASE.replace(
+        r#"load = [{ endpoint = "a.x", rate_per_s = 10 }]"#,
+        "load = [{ endpoint = \"a.x\", rate_per_s = 10 }]\nfaults = [{ at_s = 1, crash = \"b\", new_version = { error_rate = 0.5 } }]",
+    );
+    assert_one(
+        &text,
+        codes::INCONSISTENT,
+        "`new_version` only applies to a `deploy` fault",
+        "new_version",
+        0,
+    );
+    let text = text
+        .replace("crash = \"b\"", "deploy = \"b\"")
+        .replace("0.5", "1.5");
+    assert_one(&text, codes::OUT_OF_RANGE, "error_rate", "1.5", 0);
+}
