@@ -14,7 +14,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use microcosm_checker::catalogue::{SAGA_PIVOT_RULE, SAGA_TERMINATION};
 use microcosm_checker::saga::{SagaConfig, verify_saga};
 use microcosm_checker::{CheckOptions, Status, Verdict};
-use microcosm_model::{Outbox, SagaFaults};
+use microcosm_model::SagaFaults;
 use std::hint::black_box;
 
 #[derive(Clone, Copy, Debug)]
@@ -37,16 +37,7 @@ impl Participants {
 fn saga(steps: usize, participants: Participants) -> SagaConfig {
     let mut cfg = SagaConfig::orchestrated(steps)
         .step(steps - 1, |s| s.can_fail = true)
-        .faults(SagaFaults {
-            coordinator_crash: true,
-            saga_log: true,
-            duplicate_delivery: true,
-            message_loss: true,
-            redelivery: true,
-            compensation_failure: true,
-            compensation_retry: true,
-            outbox: Outbox::Transactional,
-        });
+        .faults(SagaFaults::all_with_recovery());
     for (i, s) in cfg.steps.iter_mut().enumerate() {
         s.idempotent = match participants {
             Participants::Idempotent => true,

@@ -6,7 +6,7 @@
 
 use microcosm_checker::saga::{SagaConfig, verify_saga};
 use microcosm_checker::{CheckOptions, Status};
-use microcosm_model::{Outbox, SagaFaults};
+use microcosm_model::SagaFaults;
 use std::process::Command;
 use std::time::Instant;
 
@@ -22,16 +22,7 @@ fn peak_rss_mib() -> f64 {
 fn config(n: usize, idempotent: bool) -> SagaConfig {
     let mut cfg = SagaConfig::orchestrated(n)
         .step(n - 1, |s| s.can_fail = true)
-        .faults(SagaFaults {
-            coordinator_crash: true,
-            saga_log: true,
-            duplicate_delivery: true,
-            message_loss: true,
-            redelivery: true,
-            compensation_failure: true,
-            compensation_retry: true,
-            outbox: Outbox::Transactional,
-        });
+        .faults(SagaFaults::all_with_recovery());
     for s in &mut cfg.steps {
         s.idempotent = idempotent;
     }

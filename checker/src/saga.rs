@@ -1602,18 +1602,7 @@ impl SagaSys {
         let wanted: Vec<&'static str> = if properties.is_empty() {
             known.clone()
         } else {
-            properties
-                .iter()
-                .map(|id| {
-                    known.iter().copied().find(|k| k == id).ok_or_else(|| {
-                        Error::from(ErrorKind::UnknownProperty {
-                            id: (*id).to_owned(),
-                            protocol: Self::PROTOCOL,
-                            known: known.clone(),
-                        })
-                    })
-                })
-                .collect::<Result<_, _>>()?
+            crate::verify::resolve(properties, &known, Self::PROTOCOL)?
         };
         let wanted_safety: Vec<&'static str> = wanted
             .iter()
@@ -2172,16 +2161,7 @@ mod tests {
 
     #[test]
     fn our_explorer_agrees_with_stateright_on_counts() {
-        let all = SagaFaults {
-            coordinator_crash: true,
-            saga_log: true,
-            duplicate_delivery: true,
-            message_loss: true,
-            redelivery: true,
-            compensation_failure: true,
-            compensation_retry: true,
-            outbox: Outbox::Transactional,
-        };
+        let all = SagaFaults::all_with_recovery();
         let cfg =
             idempotent(SagaConfig::orchestrated(3).step(2, |s| s.can_fail = true)).faults(all);
         let model = SagaSys::new(cfg.clone()).unwrap();

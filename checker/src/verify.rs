@@ -49,6 +49,27 @@ pub trait Protocol:
     }
 }
 
+/// The stable ids in `properties`, each one of `known`, in the order asked: an id the protocol
+/// does not have is an error naming the ones it has.
+pub(crate) fn resolve(
+    properties: &[&str],
+    known: &[&'static str],
+    protocol: &'static str,
+) -> Result<Vec<&'static str>, Error> {
+    properties
+        .iter()
+        .map(|id| {
+            known.iter().copied().find(|k| k == id).ok_or_else(|| {
+                Error::from(ErrorKind::UnknownProperty {
+                    id: (*id).to_owned(),
+                    protocol,
+                    known: known.to_vec(),
+                })
+            })
+        })
+        .collect()
+}
+
 /// Checks `properties` (all of the protocol's when empty) of `model`, one verdict each, in the
 /// order asked (catalogue order when empty). `name` is the model's name in reports (the
 /// scenario's transaction).
@@ -76,18 +97,7 @@ pub fn verify<P: Protocol>(
         });
         all
     } else {
-        properties
-            .iter()
-            .map(|id| {
-                known.iter().copied().find(|k| k == id).ok_or_else(|| {
-                    Error::from(ErrorKind::UnknownProperty {
-                        id: (*id).to_owned(),
-                        protocol: P::PROTOCOL,
-                        known: known.clone(),
-                    })
-                })
-            })
-            .collect::<Result<_, _>>()?
+        resolve(properties, &known, P::PROTOCOL)?
     };
 
     let mut verdicts = Vec::new();

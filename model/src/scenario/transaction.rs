@@ -158,6 +158,22 @@ pub struct SagaFaults {
 }
 
 impl SagaFaults {
+    /// Every fault on (crash, duplicates, loss, failing compensations), each with the recovery
+    /// that a correct design pairs it with (a saga log, redelivery, compensation retry, a
+    /// transactional outbox): the hardest setting a correct saga must hold under.
+    pub fn all_with_recovery() -> SagaFaults {
+        SagaFaults {
+            coordinator_crash: true,
+            saga_log: true,
+            duplicate_delivery: true,
+            message_loss: true,
+            redelivery: true,
+            compensation_failure: true,
+            compensation_retry: true,
+            outbox: Outbox::Transactional,
+        }
+    }
+
     pub(crate) fn is_none(&self) -> bool {
         *self == Self::default()
     }
