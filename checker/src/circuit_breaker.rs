@@ -29,8 +29,9 @@
 //!   failed or slow one, so every behaviour of the real breaker is one of the abstraction's:
 //!   a property that holds here holds for the user's real settings. The converse fails (the
 //!   abstraction may open earlier than the real window could), so a violation found this way
-//!   is reported inconclusive ([`Bound::Abstraction`]) with the trace to inspect, never as
-//!   violated. `breaker.opens-when-due` and `breaker.no-premature-open` are then checked as
+//!   is replayed on the exact model at the real window ([`confirm`]): reported violated, with
+//!   the exact trace, when it is real there, and inconclusive ([`Bound::Abstraction`]) with
+//!   the abstract trace to inspect otherwise. `breaker.opens-when-due` and `breaker.no-premature-open` are then checked as
 //!   what the composition decides: that the breaker's window hears exactly the results the
 //!   reference would, since the same reset (the window's arithmetic is
 //!   `model::resilience::Window`'s, tested against an independent reference for any size).
@@ -73,6 +74,8 @@ use microcosm_model::resilience::{
 };
 use microcosm_model::{CircuitBreakerConfig, Policy, RetryConfig, SlidingWindowType};
 use stateright::{Model, Property};
+
+pub mod confirm;
 
 /// The most concurrent callers a model holds.
 pub const MAX_CALLERS: usize = 4;
@@ -192,8 +195,8 @@ pub fn breaker_params(cb: &CircuitBreakerConfig, notes: &mut Vec<String>) -> Bre
         };
         notes.push(format!(
             "the CLOSED {what} (minimum {}) is abstracted: it may open whenever it may hold a \
-             failed or slow result, which covers every window; \"holds\" is exact, a violation \
-             is reported inconclusive",
+             failed or slow result, which covers every window; \"holds\" is exact, and a \
+             violation counts only once replayed on the exact window",
             p.minimum_number_of_calls
         ));
     }
@@ -253,6 +256,20 @@ pub fn verify_model(
     let mut verdicts = verify(name, model, properties, opts)?;
     if !model.is_exact() {
         for v in &mut verdicts {
+            let confirmed = v
+                .counterexample
+                .as_ref()
+                .and_then(|cex| confirm::confirm(model, v.property, &cex.trace_id));
+            if let Some(cex) = confirmed {
+                v.options.notes.push(format!(
+                    "found in the abstraction and confirmed on the exact {}-call window: \
+                     where the abstraction opened the breaker, the trace fails calls until \
+                     the real window opens",
+                    model.params().map_or(0, |p| p.window_size)
+                ));
+                v.counterexample = Some(cex);
+                continue;
+            }
             if v.status.is_violated() {
                 let what = match &v.counterexample {
                     Some(cex) => format!(
@@ -410,17 +427,36 @@ impl BreakerSys {
     /// Validates `cfg`: 1 to [`MAX_CALLERS`] callers, at most [`MAX_HALF_OPEN`] trial calls, an
     /// open wait of at most 100 ticks, and a breaker or a retry to check.
     pub fn new(cfg: PolicyConfig) -> Result<Self, Error> {
-        Self::build(cfg, false)
+        Self::build(cfg, None)
     }
 
     /// The model with its CLOSED window abstracted whatever its size: the over-approximation
     /// the module doc describes, for cross-checking it against the exact model on small
     /// windows.
     pub fn new_abstract(cfg: PolicyConfig) -> Result<Self, Error> {
-        Self::build(cfg, true)
+        Self::build(cfg, Some(true))
     }
 
-    fn build(cfg: PolicyConfig, force_abstract: bool) -> Result<Self, Error> {
+    /// The model with its CLOSED window held exactly whatever its size (a count window only):
+    /// too large to explore, but it replays a path, which is how a violation found in the
+    /// abstraction is confirmed (see `confirm`).
+    pub fn new_exact(cfg: PolicyConfig) -> Result<Self, Error> {
+        if cfg
+            .breaker
+            .as_ref()
+            .is_some_and(|p| p.window_type == SlidingWindowType::TimeBased)
+        {
+            return Err(ErrorKind::InvalidConfig(
+                "a time-based window has no exact model with time frozen while CLOSED".to_owned(),
+            )
+            .into());
+        }
+        Self::build(cfg, Some(false))
+    }
+
+    /// `abstract_window`: `None` to abstract the CLOSED window only when it is too large or
+    /// time-based, `Some(choice)` to force the choice.
+    fn build(cfg: PolicyConfig, abstract_window: Option<bool>) -> Result<Self, Error> {
         if cfg.callers == 0 || cfg.callers > MAX_CALLERS {
             return Err(ErrorKind::InvalidConfig(format!(
                 "a policy model holds 1 to {MAX_CALLERS} callers, got {}",
@@ -454,7 +490,7 @@ impl BreakerSys {
         let abstract_closed = cfg
             .breaker
             .as_ref()
-            .is_some_and(|p| force_abstract || closed_window_is_abstract(p));
+            .is_some_and(|p| abstract_window.unwrap_or_else(|| closed_window_is_abstract(p)));
         let half_open_timer = cfg
             .breaker
             .as_ref()
@@ -1171,7 +1207,7 @@ mod tests {
             BreakerVariant::CountsRejections,
             BreakerVariant::BreakerWrapsRetry,
         ];
-        let mut compared = 0;
+        let (mut compared, mut confirmed) = (0, 0);
         for variant in variants {
             for (window, minimum, trials, threshold) in [
                 (1, 1, 1, 1.0),
@@ -1200,18 +1236,30 @@ mod tests {
                         let case =
                             format!("{variant:?} {window}/{minimum}/{trials} {}", e.property);
                         assert!(!e.status.is_inconclusive(), "{case}");
-                        assert!(!a.status.is_violated(), "{case}: only exact models violate");
                         if a.status.holds() {
                             assert!(e.status.holds(), "{case}: unsound abstraction");
                         }
+                        if a.status.is_violated() {
+                            // Confirmed: a real path of the exact model, no shorter than its
+                            // shortest one.
+                            assert!(e.status.is_violated(), "{case}: unsound confirmation");
+                            let (ce, ca) = (
+                                e.counterexample.as_ref().unwrap(),
+                                a.counterexample.as_ref().unwrap(),
+                            );
+                            assert!(ca.trace_id.starts_with(confirm::EXACT_PREFIX), "{case}");
+                            assert!(ca.steps.len() >= ce.steps.len(), "{case}");
+                            confirmed += 1;
+                        }
                         if e.status.is_violated() {
                             assert!(
-                                matches!(
-                                    &a.status,
-                                    Status::Inconclusive {
-                                        reason: Bound::Abstraction { .. }
-                                    }
-                                ),
+                                a.status.is_violated()
+                                    || matches!(
+                                        &a.status,
+                                        Status::Inconclusive {
+                                            reason: Bound::Abstraction { .. }
+                                        }
+                                    ),
                                 "{case}: the abstraction missed a violation"
                             );
                         }
@@ -1221,14 +1269,53 @@ mod tests {
             }
         }
         assert!(compared > 100, "{compared}");
+        assert!(confirmed > 0, "no violation was confirmed");
     }
 
     #[test]
-    fn a_violation_of_an_abstract_window_is_inconclusive_not_violated() {
+    fn a_violation_on_a_large_window_is_confirmed_on_the_exact_window() {
         let cb = CircuitBreakerConfig {
             sliding_window_size: 50,
             minimum_number_of_calls: 20,
             permitted_number_of_calls_in_half_open_state: 3,
+            ..CircuitBreakerConfig::default()
+        };
+        let cfg = config(&policy(Some(cb), None), BreakerVariant::NoHalfOpen, 2);
+        let verdicts = check(&cfg);
+        assert_statuses(&verdicts, &[BREAKER_RECOVERS]);
+        let v = verdict(&verdicts, BREAKER_RECOVERS);
+        assert!(
+            v.options
+                .notes
+                .iter()
+                .any(|n| n.contains("confirmed on the exact 50-call")),
+            "{:?}",
+            v.options.notes
+        );
+        let cex = v.counterexample.as_ref().unwrap();
+        // Twenty failed calls open the real window (its minimum, at 50 %), where the
+        // abstraction opened it after one.
+        let fails = cex
+            .steps
+            .iter()
+            .filter(|s| s.action == "DownstreamReply(Fail)")
+            .count();
+        assert!(fails >= 20, "{fails}");
+        let id = cex.trace_id.strip_prefix(confirm::EXACT_PREFIX).unwrap();
+        let end = replay(&BreakerSys::new_exact(cfg).unwrap(), id)
+            .unwrap()
+            .pop()
+            .unwrap();
+        assert_eq!(end.breaker_state(), Some(BreakerState::Open));
+        assert!(end.healed());
+    }
+
+    #[test]
+    fn a_violation_of_a_time_window_stays_unconfirmed() {
+        let cb = CircuitBreakerConfig {
+            sliding_window_type: SlidingWindowType::TimeBased,
+            sliding_window_size: 10,
+            minimum_number_of_calls: 20,
             ..CircuitBreakerConfig::default()
         };
         let verdicts = check(&config(

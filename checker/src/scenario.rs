@@ -15,7 +15,7 @@ use microcosm_model::{
 
 use crate::catalogue::{self, RETRY_AMPLIFICATION};
 use crate::circuit_breaker::{
-    BreakerSys, BreakerVariant, DEFAULT_CALLERS, PolicyConfig, verify_policy,
+    BreakerSys, BreakerVariant, DEFAULT_CALLERS, PolicyConfig, confirm, verify_policy,
 };
 use crate::error::{Error, ErrorKind};
 use crate::saga::{MAX_STEPS, SagaConfig, SagaSys, verify_saga};
@@ -234,7 +234,11 @@ impl Job {
         match &self.model {
             JobModel::TwoPhase(cfg) => states(&TwoPhaseSys::new(cfg.clone())?, trace_id),
             JobModel::Saga(cfg) => states(&SagaSys::new(cfg.clone())?, trace_id),
-            JobModel::Policy(cfg, _) => states(&BreakerSys::new(cfg.clone())?, trace_id),
+            JobModel::Policy(cfg, _) => match trace_id.strip_prefix(confirm::EXACT_PREFIX) {
+                // A violation found in the abstraction and confirmed on the exact window.
+                Some(exact) => states(&BreakerSys::new_exact(cfg.clone())?, exact),
+                None => states(&BreakerSys::new(cfg.clone())?, trace_id),
+            },
             JobModel::Amplification { .. } | JobModel::Unsupported { .. } => {
                 Err(ErrorKind::InvalidConfig(format!(
                     "`{}` has no state-space model to replay a trace on",
