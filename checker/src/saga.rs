@@ -56,14 +56,16 @@
 //!   delivering it).
 //! - *dead messages* (`drop_dead_messages`): a reply the coordinator no longer waits for, or a
 //!   request an idempotent participant has a record of, is dropped.
-//! - *projection* (orchestration with a non-idempotent participant, where duplicates that stay
-//!   in the channel multiply the state space about 16× per step): the effect counters and the
+//! - *projection* (any saga with a non-idempotent participant, where duplicates that stay in
+//!   the channel multiply the state space about 16× per step): the effect counters and the
 //!   order bit are history variables that nothing but the properties reads, so each property is
 //!   checked on a projection that keeps only what it reads (`View`): effect-once and
 //!   no-phantom one step's counters, semantic atomicity a pair of steps' (it fails iff some step
 //!   can end in place and another not), compensation order one later step's and the bit,
-//!   termination none. In a projection, a duplicate that can only change erased observers is
-//!   dropped too (`drop_unobserved_messages`). Safety counterexamples are rebuilt on
+//!   termination none. In an orchestration's projection, a duplicate that can only change
+//!   erased observers is dropped too (`drop_unobserved_messages`; in choreography a lingering
+//!   trigger still drives the next step, so nothing is dropped and the projection only erases
+//!   counters). Safety counterexamples are rebuilt on
 //!   the full model, step by step, as the first shortest path breadth-first search would
 //!   report, so they are what checking the full model gives. A termination lasso is a fair
 //!   lasso of the full model whose prefix reaches a doomed state by a shortest path, but the
@@ -1512,10 +1514,10 @@ struct Explored {
 const MAX_UNROLL: usize = 50;
 
 impl SagaSys {
-    /// Whether [`verify_saga`] checks this saga by projection: orchestrated with a
-    /// non-idempotent participant, where duplicates multiply the full state space.
+    /// Whether [`verify_saga`] checks this saga by projection: with a non-idempotent
+    /// participant, where duplicates crossed with effect counters multiply the full state space.
     fn by_projection(&self) -> bool {
-        self.orchestrated() && self.cfg.steps.iter().any(|s| !s.idempotent)
+        self.cfg.steps.iter().any(|s| !s.idempotent)
     }
 
     /// Whether `target` holds in `s` (a state of a projection that keeps what it reads).
@@ -2110,6 +2112,34 @@ mod tests {
         for shape in &shapes {
             for faults in every_fault_combination() {
                 assert_projection_agrees(&shape.clone().faults(faults));
+            }
+        }
+    }
+
+    #[test]
+    fn projection_agrees_with_the_full_model_for_choreography() {
+        let shapes = [
+            SagaConfig::orchestrated(2)
+                .choreographed()
+                .step(1, |s| s.can_fail = true),
+            SagaConfig::orchestrated(2)
+                .choreographed()
+                .step(0, |s| s.idempotent = true)
+                .step(1, |s| s.can_fail = true),
+            SagaConfig::orchestrated(3)
+                .choreographed()
+                .step(0, |s| s.compensation = None)
+                .step(2, |s| s.can_fail = true),
+        ];
+        for shape in &shapes {
+            for faults in every_fault_combination() {
+                for outbox in [Outbox::Transactional, Outbox::DualWrite] {
+                    let faults = SagaFaults {
+                        outbox,
+                        ..faults.clone()
+                    };
+                    assert_projection_agrees(&shape.clone().faults(faults));
+                }
             }
         }
     }
