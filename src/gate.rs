@@ -217,6 +217,12 @@ fn expectation_checks(name: &str, e: &microcosm_model::Experiment) -> Vec<(Strin
             "simulate.max-retry-amplification",
         ));
     }
+    for alert in e.expect.alerts_within_s.keys() {
+        checks.push((
+            format!("{name}/expect.alert.{alert}"),
+            "simulate.alert-detection",
+        ));
+    }
     checks.push((
         format!("{name}/simulate.conservation"),
         "simulate.conservation",
@@ -321,7 +327,7 @@ fn simulation_records(
         let mut r = record(
             format!("{experiment}/expect.max-retry-amplification"),
             "simulate.max-retry-amplification",
-            "retries amplify the load on every edge at most as much as the experiment allows",
+            "retries multiply the load on every service at most as much as the experiment allows",
             &at.key("expect").key("max_retry_amplification"),
         );
         match report
@@ -340,6 +346,37 @@ fn simulation_records(
             None => {
                 r.status = Status::Error;
                 r.message = "the simulator reported no retry amplification".to_owned();
+            }
+        }
+        r.stats = Some(stats.clone());
+        records.push(r);
+    }
+    for (alert, within) in &exp.expect.alerts_within_s {
+        let mut r = record(
+            format!("{experiment}/expect.alert.{alert}"),
+            "simulate.alert-detection",
+            "the alert fires soon enough after the first fault",
+            &at.key("expect").key("alerts_within_s").key(alert),
+        );
+        match report
+            .expectations
+            .iter()
+            .find(|x| x.name == format!("alert:{alert}"))
+        {
+            Some(x) => {
+                r.status = if x.holds {
+                    Status::Holds
+                } else {
+                    Status::Violated
+                };
+                r.message = format!(
+                    "alert `{alert}` within {within} s (seed {}): {}",
+                    report.seed, x.detail
+                );
+            }
+            None => {
+                r.status = Status::Error;
+                r.message = format!("the simulator reported nothing for alert `{alert}`");
             }
         }
         r.stats = Some(stats.clone());
@@ -579,7 +616,8 @@ pub fn run(args: &CheckArgs, color: bool) -> anyhow::Result<Exit> {
         }
         for (name, experiment) in &loaded.scenario.experiments {
             let expects = !experiment.expect.slos.is_empty()
-                || experiment.expect.max_retry_amplification.is_some();
+                || experiment.expect.max_retry_amplification.is_some()
+                || !experiment.expect.alerts_within_s.is_empty();
             let wanted = expectation_checks(name, experiment)
                 .iter()
                 .any(|(check, rule)| matches_only(&args.only, check, rule));

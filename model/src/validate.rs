@@ -1133,6 +1133,23 @@ impl<'a> Validator<'a> {
                     );
                 }
             }
+            for (alert, within) in &e.expect.alerts_within_s {
+                let a_at = at.key("expect").key("alerts_within_s").key(alert);
+                if !self.s.alerts.contains_key(alert) {
+                    let names = self.s.alerts.keys().map(String::as_str);
+                    self.unresolved(a_at, Target::Key, "alert", alert, names);
+                } else if e.faults.is_empty() {
+                    self.push_help(
+                        codes::OUT_OF_RANGE,
+                        a_at,
+                        Target::Key,
+                        format!("alert `{alert}` must detect a fault, but the experiment has none"),
+                        "add a fault, e.g. faults = [{ at_s = 60, for_s = 30, crash = \"service\" }]",
+                    );
+                } else {
+                    self.positive(a_at, "a detection time", *within);
+                }
+            }
             if let Some(max) = e.expect.max_retry_amplification
                 && (max.is_nan() || max < 1.0)
             {

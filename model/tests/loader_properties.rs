@@ -474,6 +474,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     expect: Expectations {
                         slos: vec!["entry".into()],
                         max_retry_amplification: Some(3.0),
+                        alerts_within_s: Default::default(),
                     },
                 },
             );

@@ -670,6 +670,31 @@ pub fn expectations(
             detail,
         });
     }
+    // A run cut short (`--duration`) before the first fault has nothing to detect.
+    let fault_in_run = report.faults.iter().any(|f| f.start_s < report.duration_s);
+    for (name, within) in &expect.alerts_within_s {
+        let detected = report.alerts.get(name).map(|a| a.time_to_detect_s);
+        let (holds, detail) = match detected {
+            Some(None) if !fault_in_run => (
+                true,
+                "no fault starts within the run, so there is nothing to detect".to_owned(),
+            ),
+            Some(Some(t)) => (
+                t <= within + 1e-9,
+                format!("fired {t:.1} s after the first fault (within {within} s)"),
+            ),
+            Some(None) => (
+                false,
+                format!("never fired during or after the first fault (within {within} s)"),
+            ),
+            None => (false, "the simulator evaluated no such alert".to_owned()),
+        };
+        out.push(ExpectationReport {
+            name: format!("alert:{name}"),
+            holds,
+            detail,
+        });
+    }
     out
 }
 

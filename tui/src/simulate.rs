@@ -618,13 +618,21 @@ fn experiment_lines(
             secs(f.end_s(e.duration_s))
         )));
     }
-    if !e.expect.slos.is_empty() || e.expect.max_retry_amplification.is_some() {
+    if !e.expect.slos.is_empty()
+        || e.expect.max_retry_amplification.is_some()
+        || !e.expect.alerts_within_s.is_empty()
+    {
         lines.push(Line::styled("Expects", theme.title()));
         for slo in &e.expect.slos {
             lines.push(Line::raw(format!("  SLO {slo} holds")));
         }
         if let Some(a) = e.expect.max_retry_amplification {
             lines.push(Line::raw(format!("  retry amplification at most {a}")));
+        }
+        for (alert, within) in &e.expect.alerts_within_s {
+            lines.push(Line::raw(format!(
+                "  alert {alert} fires within {within} s of the first fault"
+            )));
         }
     }
     lines

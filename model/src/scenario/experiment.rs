@@ -292,6 +292,10 @@ pub struct Expectations {
     /// measured (the peak over the requests entering in one metrics bucket).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_retry_amplification: Option<f64>,
+    /// Alerts (by name, from `[alerts]`) that must fire within this many seconds of the
+    /// experiment's first fault: the detection time the on-call rotation relies on.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub alerts_within_s: BTreeMap<String, f64>,
 }
 
 impl Expectations {

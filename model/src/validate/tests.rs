@@ -882,3 +882,41 @@ fn a_new_version_belongs_to_a_deploy() {
         .replace("0.5", "1.5");
     assert_one(&text, codes::OUT_OF_RANGE, "error_rate", "1.5", 0);
 }
+
+#[test]
+fn an_alert_expectation_names_an_alert_and_needs_a_fault() {
+    let line = r#"load = [{ endpoint = "a.x", rate_per_s = 10 }]"#;
+    let scenario = |expect: &str, faults: &str| {
+        format!(
+            "{}\n[alerts.errs]\nendpoint = \"a.x\"\nmetric = \"error_rate\"\nabove = 0.1\n",
+            BASE.replace(
+                line,
+                &format!("{line}\n{faults}expect = {{ alerts_within_s = {{ {expect} }} }}"),
+            )
+        )
+    };
+    let fault = "faults = [{ at_s = 10, for_s = 10, crash = \"b\" }]\n";
+    let ok = scenario("errs = 30", fault);
+    assert!(load(&ok).is_ok(), "{:?}", load(&ok).err());
+    assert_one(
+        &scenario("nope = 30", fault),
+        codes::UNRESOLVED,
+        "alert",
+        "nope",
+        0,
+    );
+    assert_one(
+        &scenario("errs = 30", ""),
+        codes::OUT_OF_RANGE,
+        "the experiment has none",
+        "errs = 30",
+        0,
+    );
+    assert_one(
+        &scenario("errs = 0", fault),
+        codes::OUT_OF_RANGE,
+        "detection time",
+        "errs = |0",
+        0,
+    );
+}
