@@ -33,7 +33,7 @@ use std::collections::VecDeque;
 use microcosm_model::resilience::{Breaker, Failure, Permission, RetryBudget, Transition};
 use microcosm_model::{
     Arrival, Delivery, DeploymentStrategy, EdgePattern, Experiment, FaultAction, LoadBalancer,
-    Scenario,
+    Locality, Scenario,
 };
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution as _, Exp1};
@@ -1957,11 +1957,11 @@ impl Sim {
             .then(|| &self.edge_states[es as usize].outlier)
             .filter(|o| !o.is_empty());
         let mut failover = false;
-        if svc.zone_aware && caller_zone != NO_ZONE {
+        if svc.locality != Locality::Any && caller_zone != NO_ZONE {
             // Priority 0 is the caller's zone, priority 1 every other zone: Envoy moves to the
             // next priority only when the one before has no healthy host.
             let caller = self.topo.replicas[from as usize];
-            let mut local = false;
+            let (mut local, mut spilled) = (false, false);
             for pass in 0..2 {
                 for r in first..first + n {
                     let rt = self.topo.replicas[r as usize];
@@ -1980,8 +1980,45 @@ impl Sim {
                         self.scratch.push(r);
                     }
                 }
+                if pass == 0 && !self.scratch.is_empty() && svc.locality == Locality::Proportional {
+                    // Envoy's spill-over: the caller's zone keeps the calls its share of the
+                    // healthy replicas can carry against its share of the callers; the rest
+                    // go to the other zones (the second pass).
+                    let local_healthy = self.scratch.len();
+                    let mut healthy = local_healthy;
+                    for r in first..first + n {
+                        let rt = self.topo.replicas[r as usize];
+                        let st = &self.replicas[r as usize];
+                        let ejected =
+                            outlier.is_some_and(|o| o[(r - base) as usize].ejected_until > now);
+                        healthy += usize::from(
+                            rt.zone != caller_zone
+                                && !st.restarting
+                                && !st.down
+                                && !ejected
+                                && reachable(&self.partitions, caller, rt),
+                        );
+                    }
+                    let callers = &self.topo.services[caller.service as usize];
+                    let caller_replicas =
+                        callers.first_replica..callers.first_replica + callers.replicas;
+                    let local_callers = caller_replicas
+                        .clone()
+                        .filter(|&r| self.topo.replicas[r as usize].zone == caller_zone)
+                        .count()
+                        .max(1);
+                    let upstream = local_healthy as f64 / healthy as f64;
+                    let downstream = local_callers as f64 / caller_replicas.len().max(1) as f64;
+                    if upstream < downstream
+                        && self.rng_choice.random::<f64>() >= upstream / downstream
+                    {
+                        self.scratch.clear();
+                        spilled = true;
+                        continue;
+                    }
+                }
                 if !self.scratch.is_empty() {
-                    failover = pass == 1 && local;
+                    failover = pass == 1 && local && !spilled;
                     break;
                 }
             }

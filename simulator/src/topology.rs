@@ -34,9 +34,9 @@ pub struct ServiceRt {
     /// Slots in the replica table: `replicas`, or two sets of them for blue-green and canary
     /// rollouts (set `k` holds slots `k·replicas..(k+1)·replicas`).
     pub slots: u32,
-    /// Callers prefer the replicas in their own zone (`Locality::PreferSameZone` on a placed
-    /// deployment).
-    pub zone_aware: bool,
+    /// How callers weigh the replicas' zones (`Locality::Any` when the deployment places its
+    /// replicas in no zone).
+    pub locality: Locality,
     /// What one replica requests: thousandths of a core and MiB (0 when not given).
     pub cpu_millis: u32,
     pub memory_mib: u32,
@@ -169,7 +169,11 @@ impl Topology {
                 first_replica: first,
                 replicas: d.replicas,
                 slots: d.replicas * sets,
-                zone_aware: d.locality == Locality::PreferSameZone && !d.zones.is_empty(),
+                locality: if d.zones.is_empty() {
+                    Locality::Any
+                } else {
+                    d.locality
+                },
                 cpu_millis: scenario.services[name].resources.cpu_millis.unwrap_or(0),
                 memory_mib: scenario.services[name].resources.memory_mib.unwrap_or(0),
                 workers: d.workers.max(1),

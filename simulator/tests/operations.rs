@@ -129,6 +129,48 @@ fn zone_aware_routing_fails_over_when_the_callers_zone_dies() {
 }
 
 #[test]
+fn proportional_zone_routing_spills_what_a_small_zone_cannot_carry() {
+    let with = |locality: &str, faults: &str| {
+        run(&pair(
+            r#"["a", "b"]"#,
+            &format!("replicas = 3\nzones = [\"a\", \"b\"]\nlocality = \"{locality}\""),
+            "",
+            200,
+            30,
+            faults,
+        ))
+    };
+    // Callers are split evenly over zones a and b; the three back replicas are two in a, one
+    // in b. Strictly local routing keeps every call in its zone, so b's one replica takes half
+    // the load.
+    let strict = with("prefer_same_zone", "");
+    assert_eq!(cross_share(&strict, 0, 30), 0.0);
+    // Spill-over: b holds a third of the replicas for half the callers, so it keeps two
+    // thirds of its callers' calls and spills a third of them (a sixth of all calls) to a,
+    // which leaves every replica a third of the load. Spilling is not failing over.
+    let spill = with("proportional", "");
+    let share = cross_share(&spill, 0, 30);
+    assert!((share - 1.0 / 6.0).abs() < 0.03, "{share}");
+    assert_eq!(spill.edges["front -> back"].zone_failovers, 0);
+    // With zone a's replicas dead, a's callers fail over entirely, as with strict routing.
+    let outage = with(
+        "proportional",
+        r#"{ at_s = 10, for_s = 10, crash = "back", zone = "a" }"#,
+    );
+    assert!(
+        cross_share(&outage, 11, 20) > 0.45,
+        "{}",
+        cross_share(&outage, 11, 20)
+    );
+    assert!(outage.edges["front -> back"].zone_failovers > 0);
+    assert!(
+        entry(&outage).errors <= 5,
+        "{:?}",
+        entry(&outage).errors_by_cause
+    );
+}
+
+#[test]
 fn zone_aware_routing_avoids_a_zone_cut_off_from_the_caller() {
     let cut = r#"{ at_s = 10, for_s = 10, partition = { from = "front", to = "zone:a" } }"#;
     let policy = "[policies.\"front -> back\"]\ntimeout_ms = 50";

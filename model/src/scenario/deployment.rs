@@ -136,6 +136,12 @@ pub enum Locality {
     /// redeployed). Health is what a mesh's health checks see; callers without a zone (load
     /// generators, topic consumers) are not affected. Needs the replicas placed in `zones`.
     PreferSameZone,
+    /// Envoy's zone-aware routing with spill-over: as `prefer_same_zone`, but a caller's zone
+    /// keeps only the share of its calls that its healthy replicas can carry — its share of the
+    /// callee's healthy replicas over its share of the caller's replicas — and spreads the rest
+    /// over the other zones, so a zone with fewer callee replicas than callers is not
+    /// overloaded.
+    Proportional,
 }
 
 impl Locality {
