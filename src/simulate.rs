@@ -612,6 +612,22 @@ fn human_experiment(text: &mut String, first: &Item, s: &Summary) {
             );
         }
     }
+    for ro in &r.rollouts {
+        let how = match (ro.outcome.as_str(), ro.at_s, ro.failed_step, ro.error_rate) {
+            ("rolled_back", Some(at), Some(step), Some(rate)) => format!(
+                "ROLLED BACK at {at:.0} s: the new version failed {:.1}% of its requests in step {}",
+                rate * 100.0,
+                step + 1
+            ),
+            (outcome, Some(at), _, _) => format!("{outcome} at {at:.0} s"),
+            (outcome, _, _, _) => outcome.replace('_', " "),
+        };
+        let _ = writeln!(
+            text,
+            "  rollout {} ({}, from {:.0} s): {how}",
+            ro.service, ro.strategy, ro.started_s
+        );
+    }
     for (zone, u) in &r.capacity {
         if u.peak_replicas > u.replicas || !u.fits {
             let of = |used: u64, cap: Option<u64>| match cap {

@@ -873,8 +873,19 @@ impl<'a> Validator<'a> {
                 DeploymentStrategy::BlueGreen { restart_s } => {
                     self.positive(s_at.key("restart_s"), "`restart_s`", *restart_s)
                 }
-                DeploymentStrategy::Canary { weights, step_s } => {
+                DeploymentStrategy::Canary {
+                    weights,
+                    step_s,
+                    max_error_rate,
+                } => {
                     self.positive(s_at.key("step_s"), "`step_s`", *step_s);
+                    if let Some(rate) = max_error_rate {
+                        self.probability(
+                            s_at.key("max_error_rate"),
+                            "the canary's `max_error_rate`",
+                            *rate,
+                        );
+                    }
                     if weights.is_empty() {
                         self.push_help(
                             codes::MISSING_FIELD,

@@ -34,7 +34,7 @@ pub mod topology;
 pub use metrics::{Cause, Outcome};
 pub use replicate::{Estimate, Summary, replication_seed, run_once, run_replications, summarise};
 pub use report::SimReport;
-pub use sim::{FaultWindow, Sim, SimBuilder};
+pub use sim::{FaultWindow, RolloutEvent, Sim, SimBuilder};
 
 /// Why a simulation could not run.
 #[derive(Debug, thiserror::Error)]

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alert::{self, AlertReport};
 use crate::metrics::{CAUSES, Cause, EdgePoint, EndpointPoint, ServicePoint, Tally, quantile_ms};
-use crate::sim::{FaultWindow, Sim};
+use crate::sim::{FaultWindow, RolloutEvent, Sim};
 
 /// Latency percentiles of a set of requests, in milliseconds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -279,6 +279,10 @@ pub struct SimReport {
     #[serde(default)]
     pub capacity: BTreeMap<String, ZoneUsage>,
     pub faults: Vec<FaultWindow>,
+    /// Every rollout a `deploy` fault started, with how it ended (a canary whose analysis
+    /// failed is rolled back).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rollouts: Vec<RolloutEvent>,
     /// Peak requests and calls in flight at once (the slab high-water marks).
     pub peak_requests_in_flight: u64,
     pub peak_calls_in_flight: u64,
@@ -607,6 +611,7 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
         topics,
         breakers,
         capacity,
+        rollouts: sim.rollout_events.clone(),
         faults: sim.fault_windows.clone(),
         peak_requests_in_flight: sim.peak_slots().0 as u64,
         peak_calls_in_flight: sim.peak_slots().1 as u64,

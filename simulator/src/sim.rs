@@ -227,6 +227,31 @@ struct Rollout {
     canary: f64,
     /// The version being rolled out.
     version: VersionRt,
+    /// Requests the canary set finished during the current step, and how many failed: what
+    /// the canary analysis judges at the step's end.
+    step_served: (u64, u64),
+}
+
+/// How a rollout ended (or had got to when the run ended).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RolloutEvent {
+    /// The service rolled out.
+    pub service: String,
+    /// `rolling`, `blue_green` or `canary`.
+    pub strategy: String,
+    /// When the deploy started, in seconds.
+    pub started_s: f64,
+    /// `promoted`, `rolled_back`, or `in_progress` when the run ended first.
+    pub outcome: String,
+    /// When it was promoted or rolled back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_s: Option<f64>,
+    /// For a rollback: the canary step (0-based) whose analysis failed, and the new version's
+    /// error rate over that step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_step: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_rate: Option<f64>,
 }
 
 /// Replicas running in one zone and the resources they request, now and at their peak.
@@ -418,6 +443,8 @@ pub struct Sim {
     deliveries: Slab<DeliveryRt>,
     replicas: Vec<ReplicaState>,
     rollouts: Vec<Rollout>,
+    /// Every rollout started, in order, with how it ended.
+    pub(crate) rollout_events: Vec<RolloutEvent>,
     /// Replicas running per service (standby slots excluded), and their peak.
     running: Vec<u32>,
     pub(crate) peak_running: Vec<u32>,
@@ -633,6 +660,7 @@ impl Sim {
             deliveries: Slab::default(),
             replicas: vec![ReplicaState::default(); topo.replicas.len()],
             rollouts: vec![Rollout::default(); topo.services.len()],
+            rollout_events: Vec::new(),
             running: vec![0; topo.services.len()],
             peak_running: vec![0; topo.services.len()],
             zone_use: vec![ZoneUse::default(); topo.zones.len() + 1],
@@ -808,7 +836,9 @@ impl Sim {
                         f64::from(batches) * restart_s
                     }
                     DeploymentStrategy::BlueGreen { restart_s } => *restart_s,
-                    DeploymentStrategy::Canary { weights, step_s } => weights.len() as f64 * step_s,
+                    DeploymentStrategy::Canary {
+                        weights, step_s, ..
+                    } => weights.len() as f64 * step_s,
                 };
                 (f.at_s + span).min(duration)
             } else {
@@ -1025,7 +1055,39 @@ impl Sim {
 
     fn start_rollout(&mut self, s: u32, version: VersionRt) {
         self.rollouts[s as usize].version = version;
+        self.rollouts[s as usize].step_served = (0, 0);
+        let svc = &self.topo.services[s as usize];
+        self.rollout_events.push(RolloutEvent {
+            service: svc.name.clone(),
+            strategy: match svc.strategy {
+                DeploymentStrategy::Rolling { .. } => "rolling",
+                DeploymentStrategy::BlueGreen { .. } => "blue_green",
+                DeploymentStrategy::Canary { .. } => "canary",
+            }
+            .to_owned(),
+            started_s: self.now as f64 / 1e9,
+            outcome: "in_progress".to_owned(),
+            at_s: None,
+            failed_step: None,
+            error_rate: None,
+        });
         self.queue.push(self.now, Ev::DeployStep(s, 0));
+    }
+
+    /// Records how the latest rollout of service `s` ended.
+    fn end_rollout(&mut self, s: u32, outcome: &str, failed: Option<(u32, f64)>) {
+        let name = &self.topo.services[s as usize].name;
+        if let Some(e) = self
+            .rollout_events
+            .iter_mut()
+            .rev()
+            .find(|e| &e.service == name)
+        {
+            e.outcome = outcome.to_owned();
+            e.at_s = Some(self.now as f64 / 1e9);
+            e.failed_step = failed.map(|f| f.0);
+            e.error_rate = failed.map(|f| f.1);
+        }
     }
 
     fn side(&self, name: &str) -> Side {
@@ -1379,6 +1441,15 @@ impl Sim {
         self.endpoints[ep].bucket.record(latency, outcome);
         let r = job.replica as usize;
         let s = self.topo.replicas[r].service as usize;
+        let ro = &mut self.rollouts[s];
+        if ro.canary > 0.0 {
+            let svc = &self.topo.services[s];
+            let canary_set = svc.first_replica + (1 - ro.active) * svc.replicas;
+            if (canary_set..canary_set + svc.replicas).contains(&(r as u32)) {
+                ro.step_served.0 += 1;
+                ro.step_served.1 += u64::from(matches!(outcome, Outcome::Err(_)));
+            }
+        }
         if job.state != JobState::InTransit {
             self.replicas[r].in_system = self.replicas[r].in_system.saturating_sub(1);
         }
@@ -2219,6 +2290,8 @@ impl Sim {
                 if step * m < n {
                     let next = self.now + ms_to_ns(restart_s * 1000.0);
                     self.queue.push(next, Ev::DeployStep(s, step + 1));
+                } else {
+                    self.end_rollout(s, "promoted", None);
                 }
             }
             DeploymentStrategy::BlueGreen { restart_s } => {
@@ -2240,9 +2313,30 @@ impl Sim {
                     }
                     self.retire(old_set);
                     self.rollouts[s as usize].active = 1 - active;
+                    self.end_rollout(s, "promoted", None);
                 }
             }
-            DeploymentStrategy::Canary { weights, step_s } => {
+            DeploymentStrategy::Canary {
+                weights,
+                step_s,
+                max_error_rate,
+            } => {
+                // The analysis of the step that just ended: too many of the new version's
+                // answers failed, so all traffic goes back and the new replicas stop.
+                let (served, failed) = self.rollouts[s as usize].step_served;
+                self.rollouts[s as usize].step_served = (0, 0);
+                let rate = if served == 0 {
+                    0.0
+                } else {
+                    failed as f64 / served as f64
+                };
+                if step > 0 && max_error_rate.is_some_and(|max| rate > max) {
+                    self.rollouts[s as usize].canary = 0.0;
+                    self.retire(new_set);
+                    self.end_rollout(s, "rolled_back", Some((step - 1, rate)));
+                    self.account();
+                    return;
+                }
                 if let Some(&w) = weights.get(step as usize) {
                     // Argo Rollouts' canary scaling: as many new replicas as the share of the
                     // traffic they take, at least one; the stable set stays whole meanwhile.
@@ -2274,6 +2368,7 @@ impl Sim {
                     let ro = &mut self.rollouts[s as usize];
                     ro.active = 1 - active;
                     ro.canary = 0.0;
+                    self.end_rollout(s, "promoted", None);
                 }
             }
         }

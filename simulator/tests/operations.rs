@@ -310,6 +310,43 @@ fn a_faulty_canary_fails_in_proportion_to_its_weight() {
 }
 
 #[test]
+fn a_canary_analysis_rolls_a_faulty_version_back_after_its_first_step() {
+    let r = rollout(
+        r#"{ kind = "canary", weights = [10, 50, 100], step_s = 10, max_error_rate = 0.1 }"#,
+        ", new_version = { error_rate = 0.5 }",
+    );
+    assert_eq!(r.rollouts.len(), 1);
+    let ro = &r.rollouts[0];
+    assert_eq!(
+        (ro.service.as_str(), ro.strategy.as_str()),
+        ("back", "canary")
+    );
+    assert_eq!(ro.outcome, "rolled_back");
+    assert_eq!(
+        (ro.started_s, ro.at_s, ro.failed_step),
+        (5.0, Some(15.0), Some(0))
+    );
+    let rate = ro.error_rate.unwrap();
+    assert!((rate - 0.5).abs() < 0.1, "{rate}");
+    // The 10% step cost about 5% of the requests; after the rollback, none fail and the
+    // canary replica has stopped.
+    let series = &r.endpoints["front.get"].series;
+    let errors = |from: usize, to: usize| series[from..to].iter().map(|p| p.errors).sum::<u64>();
+    assert!(errors(6, 15) > 0);
+    assert_eq!(errors(16, 40), 0);
+    assert_eq!(r.services["back"].series[30].replicas_up, 4);
+
+    // A healthy version passes every analysis and is promoted.
+    let ok = rollout(
+        r#"{ kind = "canary", weights = [10, 50, 100], step_s = 10, max_error_rate = 0.1 }"#,
+        "",
+    );
+    assert_eq!(ok.rollouts[0].outcome, "promoted");
+    assert_eq!(ok.rollouts[0].at_s, Some(35.0));
+    assert_eq!(ok.rollouts[0].failed_step, None);
+}
+
+#[test]
 fn rollouts_are_deterministic() {
     let a = rollout(
         r#"{ kind = "canary", weights = [25, 100], step_s = 10 }"#,

@@ -86,6 +86,12 @@ pub enum DeploymentStrategy {
         /// Time each step lasts (default 60 s).
         #[serde(default = "sixty_seconds")]
         step_s: f64,
+        /// The canary analysis (as Flagger's or Argo Rollouts'): at the end of each step, when
+        /// the new version's replicas failed more than this fraction of the requests they
+        /// served during the step, the rollout is rolled back: all traffic returns to the old
+        /// version and the new replicas stop. Without it, every step is promoted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_error_rate: Option<f64>,
     },
 }
 

@@ -920,3 +920,12 @@ fn an_alert_expectation_names_an_alert_and_needs_a_fault() {
         0,
     );
 }
+
+#[test]
+fn a_canary_analysis_threshold_is_a_probability() {
+    let text = format!(
+        "{BASE}\n[deployment.b]\nstrategy = {{ kind = \"canary\", weights = [10, 100], max_error_rate = 1.5 }}\n"
+    );
+    assert_one(&text, codes::OUT_OF_RANGE, "max_error_rate", "1.5", 0);
+    assert!(load(&text.replace("1.5", "0.05")).is_ok());
+}
