@@ -294,89 +294,54 @@ fn simulation_records(
         "events": report.events,
         "requests": report.conservation.generated,
     });
-    let mut records = Vec::new();
+    // Each expectation the simulator judged (by its name in the report) becomes one record
+    // at the scenario line that states it.
+    let mut judged = Vec::new();
     for (i, slo) in exp.expect.slos.iter().enumerate() {
-        let mut r = record(
+        judged.push((
             format!("{experiment}/slo.{slo}"),
             "simulate.slo",
             "the SLO holds over the experiment",
-            &at.key("expect").key("slos").index(i),
-        );
-        match report
-            .expectations
-            .iter()
-            .find(|x| x.name == format!("slo:{slo}"))
-        {
-            Some(x) => {
-                r.status = if x.holds {
-                    Status::Holds
-                } else {
-                    Status::Violated
-                };
-                r.message = format!("SLO `{slo}` (seed {}): {}", report.seed, x.detail);
-            }
-            None => {
-                r.status = Status::Error;
-                r.message = format!("the simulator reported nothing for SLO `{slo}`");
-            }
-        }
-        r.stats = Some(stats.clone());
-        records.push(r);
+            at.key("expect").key("slos").index(i),
+            format!("slo:{slo}"),
+            format!("SLO `{slo}`"),
+        ));
     }
     if let Some(max) = exp.expect.max_retry_amplification {
-        let mut r = record(
+        judged.push((
             format!("{experiment}/expect.max-retry-amplification"),
             "simulate.max-retry-amplification",
             "retries multiply the load on every service at most as much as the experiment allows",
-            &at.key("expect").key("max_retry_amplification"),
-        );
-        match report
-            .expectations
-            .iter()
-            .find(|x| x.name == "max_retry_amplification")
-        {
-            Some(x) => {
-                r.status = if x.holds {
-                    Status::Holds
-                } else {
-                    Status::Violated
-                };
-                r.message = format!("at most {max}× (seed {}): {}", report.seed, x.detail);
-            }
-            None => {
-                r.status = Status::Error;
-                r.message = "the simulator reported no retry amplification".to_owned();
-            }
-        }
-        r.stats = Some(stats.clone());
-        records.push(r);
+            at.key("expect").key("max_retry_amplification"),
+            "max_retry_amplification".to_owned(),
+            format!("retry amplification at most {max}×"),
+        ));
     }
     for (alert, within) in &exp.expect.alerts_within_s {
-        let mut r = record(
+        judged.push((
             format!("{experiment}/expect.alert.{alert}"),
             "simulate.alert-detection",
             "the alert fires soon enough after the first fault",
-            &at.key("expect").key("alerts_within_s").key(alert),
-        );
-        match report
-            .expectations
-            .iter()
-            .find(|x| x.name == format!("alert:{alert}"))
-        {
+            at.key("expect").key("alerts_within_s").key(alert),
+            format!("alert:{alert}"),
+            format!("alert `{alert}` within {within} s"),
+        ));
+    }
+    let mut records = Vec::new();
+    for (check, rule, summary, pointer, name, label) in judged {
+        let mut r = record(check, rule, summary, &pointer);
+        match report.expectations.iter().find(|x| x.name == name) {
             Some(x) => {
                 r.status = if x.holds {
                     Status::Holds
                 } else {
                     Status::Violated
                 };
-                r.message = format!(
-                    "alert `{alert}` within {within} s (seed {}): {}",
-                    report.seed, x.detail
-                );
+                r.message = format!("{label} (seed {}): {}", report.seed, x.detail);
             }
             None => {
                 r.status = Status::Error;
-                r.message = format!("the simulator reported nothing for alert `{alert}`");
+                r.message = format!("the simulator reported nothing for {label}");
             }
         }
         r.stats = Some(stats.clone());
