@@ -226,9 +226,10 @@ pub const CATALOGUE: &[PropertyInfo] = &[
         protocol: "retry_amplification",
         kind: PropertyKind::Static,
         summary: "worst-case retry amplification within the experiment's bound",
-        meaning: "For every entry endpoint an experiment loads, the worst-case number of attempts \
-                  one request causes at any one service when that service is down (the product \
-                  of attempts along each path, summed over paths) is at most the experiment's \
+        meaning: "For every entry endpoint an experiment loads, the factor by which retries \
+                  multiply the attempts one request causes at any one service when that service \
+                  is down (the product of attempts along each path, summed over paths, over the \
+                  same count without retries) is at most the experiment's \
                   max_retry_amplification. Computed from the call graph and policies.",
     },
 ];
