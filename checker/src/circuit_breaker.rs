@@ -265,7 +265,7 @@ pub fn verify_model(
                     "found in the abstraction and confirmed on the exact {}-call window: \
                      where the abstraction opened the breaker, the trace fails calls until \
                      the real window opens",
-                    model.params().map_or(0, |p| p.window_size)
+                    model.cfg.breaker.map_or(0, |p| p.window_size)
                 ));
                 v.counterexample = Some(cex);
                 continue;
@@ -417,6 +417,10 @@ impl Action {
 pub struct BreakerSys {
     cfg: PolicyConfig,
     retry: RetryParams,
+    /// The breaker's parameters as the model drives them: the configuration's, except that an
+    /// abstracted CLOSED window is a one-call count window that is never written, so states
+    /// carry no window (a time window's buckets would be cloned with every state).
+    params: Option<BreakerParams>,
     /// The CLOSED window is abstracted (see the module doc).
     abstract_closed: bool,
     /// Nothing is over-approximated: a violation is one of the real system's.
@@ -495,10 +499,18 @@ impl BreakerSys {
             .breaker
             .as_ref()
             .is_some_and(|p| p.max_wait_in_half_open > 0);
+        let params = cfg.breaker.map(|mut p| {
+            if abstract_closed {
+                p.window_type = SlidingWindowType::CountBased;
+                p.window_size = 1;
+            }
+            p
+        });
         Ok(Self {
             exact: !abstract_closed && !half_open_timer,
             cfg,
             retry,
+            params,
             abstract_closed,
         })
     }
@@ -515,7 +527,7 @@ impl BreakerSys {
     }
 
     fn params(&self) -> Option<&BreakerParams> {
-        self.cfg.breaker.as_ref()
+        self.params.as_ref()
     }
 
     fn fresh_reference(&self, state: BreakerState) -> Window {

@@ -1059,13 +1059,8 @@ impl Sim {
         let svc = &self.topo.services[s as usize];
         self.rollout_events.push(RolloutEvent {
             service: svc.name.clone(),
-            strategy: match svc.strategy {
-                DeploymentStrategy::Rolling { .. } => "rolling",
-                DeploymentStrategy::BlueGreen { .. } => "blue_green",
-                DeploymentStrategy::Canary { .. } => "canary",
-            }
-            .to_owned(),
-            started_s: self.now as f64 / 1e9,
+            strategy: svc.strategy.kind().to_owned(),
+            started_s: secs(self.now),
             outcome: "in_progress".to_owned(),
             at_s: None,
             failed_step: None,
@@ -1084,7 +1079,7 @@ impl Sim {
             .find(|e| &e.service == name)
         {
             e.outcome = outcome.to_owned();
-            e.at_s = Some(self.now as f64 / 1e9);
+            e.at_s = Some(secs(self.now));
             e.failed_step = failed.map(|f| f.0);
             e.error_rate = failed.map(|f| f.1);
         }
@@ -2032,66 +2027,46 @@ impl Sim {
             // Priority 0 is the caller's zone, priority 1 every other zone: Envoy moves to the
             // next priority only when the one before has no healthy host.
             let caller = self.topo.replicas[from as usize];
-            let (mut local, mut spilled) = (false, false);
-            for pass in 0..2 {
-                for r in first..first + n {
-                    let rt = self.topo.replicas[r as usize];
-                    if (rt.zone == caller_zone) != (pass == 0) {
-                        continue;
-                    }
-                    local |= pass == 0;
-                    let st = &self.replicas[r as usize];
-                    let ejected =
-                        outlier.is_some_and(|o| o[(r - base) as usize].ejected_until > now);
-                    if !st.restarting
-                        && !st.down
-                        && !ejected
-                        && reachable(&self.partitions, caller, rt)
-                    {
+            let (replicas, topo, partitions) = (&self.replicas, &self.topo, &self.partitions);
+            let healthy = |r: u32| {
+                let st = &replicas[r as usize];
+                let ejected = outlier.is_some_and(|o| o[(r - base) as usize].ejected_until > now);
+                !st.restarting
+                    && !st.down
+                    && !ejected
+                    && reachable(partitions, caller, topo.replicas[r as usize])
+            };
+            let local = |r: u32| topo.replicas[r as usize].zone == caller_zone;
+            let (mut placed_here, mut healthy_elsewhere) = (false, 0usize);
+            for r in first..first + n {
+                placed_here |= local(r);
+                if healthy(r) {
+                    if local(r) {
                         self.scratch.push(r);
+                    } else {
+                        healthy_elsewhere += 1;
                     }
                 }
-                if pass == 0 && !self.scratch.is_empty() && svc.locality == Locality::Proportional {
-                    // Envoy's spill-over: the caller's zone keeps the calls its share of the
-                    // healthy replicas can carry against its share of the callers; the rest
-                    // go to the other zones (the second pass).
-                    let local_healthy = self.scratch.len();
-                    let mut healthy = local_healthy;
-                    for r in first..first + n {
-                        let rt = self.topo.replicas[r as usize];
-                        let st = &self.replicas[r as usize];
-                        let ejected =
-                            outlier.is_some_and(|o| o[(r - base) as usize].ejected_until > now);
-                        healthy += usize::from(
-                            rt.zone != caller_zone
-                                && !st.restarting
-                                && !st.down
-                                && !ejected
-                                && reachable(&self.partitions, caller, rt),
-                        );
-                    }
-                    let callers = &self.topo.services[caller.service as usize];
-                    let caller_replicas =
-                        callers.first_replica..callers.first_replica + callers.replicas;
-                    let local_callers = caller_replicas
-                        .clone()
-                        .filter(|&r| self.topo.replicas[r as usize].zone == caller_zone)
-                        .count()
-                        .max(1);
-                    let upstream = local_healthy as f64 / healthy as f64;
-                    let downstream = local_callers as f64 / caller_replicas.len().max(1) as f64;
-                    if upstream < downstream
+            }
+            // Envoy's spill-over: the caller's zone keeps the calls its share of the healthy
+            // replicas can carry against its share of the callers; the rest go elsewhere.
+            let spill = svc.locality == Locality::Proportional
+                && !self.scratch.is_empty()
+                && healthy_elsewhere > 0
+                && {
+                    let here = self.scratch.len() as f64;
+                    let upstream = here / (here + healthy_elsewhere as f64);
+                    let callers = &topo.services[caller.service as usize];
+                    let downstream = f64::from(callers.zone_replicas[usize::from(caller_zone)])
+                        / f64::from(callers.replicas.max(1));
+                    upstream < downstream
                         && self.rng_choice.random::<f64>() >= upstream / downstream
-                    {
-                        self.scratch.clear();
-                        spilled = true;
-                        continue;
-                    }
-                }
-                if !self.scratch.is_empty() {
-                    failover = pass == 1 && local && !spilled;
-                    break;
-                }
+                };
+            if self.scratch.is_empty() || spill {
+                failover = self.scratch.is_empty() && placed_here && healthy_elsewhere > 0;
+                self.scratch.clear();
+                self.scratch
+                    .extend((first..first + n).filter(|&r| !local(r) && healthy(r)));
             }
         }
         if self.scratch.is_empty() {

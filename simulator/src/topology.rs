@@ -37,6 +37,9 @@ pub struct ServiceRt {
     /// How callers weigh the replicas' zones (`Locality::Any` when the deployment places its
     /// replicas in no zone).
     pub locality: Locality,
+    /// Replicas of one set in each zone, by zone id (empty when unplaced): a zone's share of
+    /// the callers in Envoy's spill-over.
+    pub zone_replicas: Vec<u32>,
     /// What one replica requests: thousandths of a core and MiB (0 when not given).
     pub cpu_millis: u32,
     pub memory_mib: u32,
@@ -180,7 +183,20 @@ impl Topology {
                 queue_capacity: d.queue_capacity,
                 load_balancer: d.load_balancer,
                 strategy: d.strategy.clone(),
+                zone_replicas: Vec::new(),
             });
+        }
+        // Zone ids are known only once every deployment has been read.
+        for svc in &mut services {
+            if replicas[svc.first_replica as usize].zone == NO_ZONE {
+                continue;
+            }
+            svc.zone_replicas = vec![0; zones.len()];
+            for r in
+                &replicas[svc.first_replica as usize..(svc.first_replica + svc.replicas) as usize]
+            {
+                svc.zone_replicas[usize::from(r.zone)] += 1;
+            }
         }
 
         let mut endpoint_ids: BTreeMap<String, u32> = BTreeMap::new();

@@ -390,11 +390,7 @@ pub(crate) fn service_lines(scenario: &Scenario, name: &str, theme: Theme) -> Ve
     } else {
         format!(" in {}", d.zones.join(", "))
     };
-    let strategy = match &d.strategy {
-        microcosm_model::DeploymentStrategy::Rolling { .. } => "rolling",
-        microcosm_model::DeploymentStrategy::BlueGreen { .. } => "blue-green",
-        microcosm_model::DeploymentStrategy::Canary { .. } => "canary",
-    };
+    let strategy = d.strategy.kind().replace('_', "-");
     let lb = match d.load_balancer {
         microcosm_model::LoadBalancer::RoundRobin => "round robin",
         microcosm_model::LoadBalancer::Random => "random",

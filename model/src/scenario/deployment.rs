@@ -95,6 +95,17 @@ pub enum DeploymentStrategy {
     },
 }
 
+impl DeploymentStrategy {
+    /// Its `kind` as written in the scenario: `rolling`, `blue_green` or `canary`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DeploymentStrategy::Rolling { .. } => "rolling",
+            DeploymentStrategy::BlueGreen { .. } => "blue_green",
+            DeploymentStrategy::Canary { .. } => "canary",
+        }
+    }
+}
+
 fn one() -> u32 {
     1
 }
