@@ -180,7 +180,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "ID")]
     pub property: Vec<String>,
 
-    /// Stop after generating this many states (the verdict is then inconclusive).
+    /// Stop after generating about this many states (the verdict is then inconclusive; safety
+    /// search may overshoot by one batch of work, the liveness graph never does).
     #[arg(long, value_name = "N")]
     pub max_states: Option<usize>,
 
@@ -266,7 +267,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "ID")]
     pub only: Vec<String>,
 
-    /// Stop a model check after generating this many states (it is then inconclusive).
+    /// Stop a model check after generating about this many states (it is then inconclusive).
     #[arg(long, value_name = "N")]
     pub max_states: Option<usize>,
 
@@ -516,7 +517,7 @@ pub struct ExploreArgs {
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS", value_parser = positive_number)]
     pub timeout: f64,
 
-    /// Stop a model check after generating this many states (it is then inconclusive).
+    /// Stop a model check after generating about this many states (it is then inconclusive).
     #[arg(long, value_name = "N")]
     pub max_states: Option<usize>,
 }

@@ -105,7 +105,7 @@ fn progress_hook() -> Option<ProgressHook> {
 pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
     let mut opts = check_options(args)?;
     for p in &args.property {
-        if catalogue::lookup(p).is_none() && !p.starts_with("saga.") {
+        if catalogue::lookup(p).is_none() {
             let ids: Vec<&str> = catalogue::CATALOGUE.iter().map(|p| p.id).collect();
             let hint = microcosm_model::diagnostic::did_you_mean(p, ids.iter().copied())
                 .map(|c| format!("; did you mean `{c}`?"))
@@ -113,9 +113,8 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
             bail!("no property `{p}`{hint}");
         }
     }
-    if args.format == Format::Human {
-        opts.progress = progress_hook();
-    }
+    // Progress is for the person at the terminal, whatever format goes to stdout.
+    opts.progress = progress_hook();
     let (files, walk_errors) = scenario_files(&args.paths);
     if let Some((path, e)) = walk_errors.first() {
         bail!("{}: {e}", path.display());
@@ -160,6 +159,23 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
         }
     }
     drop(stderr);
+    // A selection that matches nothing must not pass as "0 verdicts, all hold": a gate that
+    // checked nothing would be green.
+    if results.is_empty() && !invalid && !args.property.is_empty() {
+        let scope = args
+            .transaction
+            .as_deref()
+            .map(|t| format!("transaction `{t}`"))
+            .unwrap_or_else(|| "the given scenarios".to_owned());
+        bail!(
+            "no check of {scope} has property {}",
+            args.property
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        );
+    }
 
     let holds = results.iter().filter(|r| r.verdict.status.holds()).count();
     let violated = results
@@ -272,14 +288,24 @@ fn write_human(out: &mut Vec<u8>, results: &[Located]) -> anyhow::Result<()> {
             microcosm_checker::Status::Violated => "VIOLATED".to_owned(),
             microcosm_checker::Status::Inconclusive { .. } => "inconclusive".to_owned(),
         };
+        // Every status says how far the search got: for an inconclusive one, that is what the
+        // user needs to pick a larger bound.
+        let mut stats = format!(
+            "{} unique states ({} generated), depth {}, {:.2} s",
+            v.stats.unique_states,
+            v.stats.states_generated,
+            v.stats.max_depth,
+            v.stats.elapsed.as_secs_f64()
+        );
+        if let Some(bytes) = v.stats.graph_bytes {
+            stats.push_str(&format!(
+                ", graph {:.1} MiB",
+                bytes as f64 / (1024.0 * 1024.0)
+            ));
+        }
         let detail = match &v.status {
-            microcosm_checker::Status::Inconclusive { reason } => format!("{reason}"),
-            _ => format!(
-                "{} unique states, depth {}, {:.2} s",
-                v.stats.unique_states,
-                v.stats.max_depth,
-                v.stats.elapsed.as_secs_f64()
-            ),
+            microcosm_checker::Status::Inconclusive { reason } => format!("{reason}; {stats}"),
+            _ => stats,
         };
         writeln!(out, "    {status:<13} {:<28} {detail}", v.property)?;
         // What the model abstracted or scaled is part of what the verdict means; said once per

@@ -349,3 +349,63 @@ fn a_counterexamples_trace_id_replays_from_the_command_line() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn a_whole_bundled_scenario_verifies_every_transaction_and_breaker() {
+    let output = microcosm()
+        .args(["verify", "scenarios/web3-exchange.toml", "--format", "json"])
+        .assert()
+        .success()
+        // Piped, so no progress may reach stderr.
+        .stderr(predicate::str::is_empty())
+        .get_output()
+        .clone();
+    let verdicts: Vec<Value> = json_lines(&output.stdout)
+        .into_iter()
+        .filter(|l| l["type"] == "verdict")
+        .map(|l| l["data"].clone())
+        .collect();
+    let subjects = |protocol: &str| -> std::collections::BTreeSet<String> {
+        verdicts
+            .iter()
+            .filter(|v| v["protocol"] == protocol)
+            .map(|v| v["model"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        subjects("saga"),
+        ["deposit".to_owned(), "withdrawal".to_owned()].into()
+    );
+    assert_eq!(
+        subjects("two_phase_commit"),
+        ["spot-margin-transfer".to_owned()].into()
+    );
+    // Every policy of the file with a circuit breaker, the glob `ledger -> *-ledger` has none.
+    assert!(subjects("circuit_breaker").len() >= 7, "{verdicts:?}");
+    for v in &verdicts {
+        assert_eq!(v["status"], "holds", "{v}");
+        assert!(v["line"].as_u64().unwrap() > 0, "{v}");
+        assert!(v["stats"]["unique_states"].as_u64().is_some(), "{v}");
+    }
+}
+
+#[test]
+fn a_selection_that_matches_no_check_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = two_phase(dir.path(), "none");
+    // A real property of another protocol: nothing to check, which must not pass as "all hold".
+    microcosm()
+        .arg("verify")
+        .arg(&file)
+        .args(["--property", "saga.termination"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("has property `saga.termination`"));
+    microcosm()
+        .arg("verify")
+        .arg(&file)
+        .args(["--property", "saga.bogus"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no property `saga.bogus`"));
+}

@@ -1109,6 +1109,19 @@ mod tests {
             );
             assert!(v.stats.unique_states < 1_568);
         }
+        // The liveness graph is what the bound protects memory from: it never holds more than
+        // the bound, and says how much memory it took.
+        let termination = &verdicts[2];
+        assert!(termination.stats.unique_states <= 200);
+        let bytes = termination
+            .stats
+            .graph_bytes
+            .expect("liveness reports its graph");
+        assert!(
+            bytes > 0,
+            "a graph of {} states",
+            termination.stats.unique_states
+        );
     }
 
     #[test]

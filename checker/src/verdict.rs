@@ -34,7 +34,10 @@ impl fmt::Display for Strategy {
 #[derive(Clone, Debug)]
 pub struct CheckOptions {
     /// Stop after generating this many states (revisits included, the count stateright reports
-    /// as `states`); unique states and graph memory are at most this. `None`: no bound.
+    /// as `states`). The liveness graph holds at most this many states, so its memory is
+    /// bounded by it. Safety search checks the bound between stateright's batches of work, so
+    /// it may generate up to a few thousand states more before it stops; a run that reaches
+    /// the bound is inconclusive even if it happened to finish. `None`: no bound.
     pub max_states: Option<usize>,
     /// Do not explore past this many steps from an initial state. `None`: no bound.
     pub max_depth: Option<usize>,

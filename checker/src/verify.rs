@@ -277,25 +277,34 @@ where
     C: Checker<M>,
 {
     let handles: Vec<JoinHandle<()>> = checker.handles();
-    if let Some(hook) = &opts.progress {
-        // Poll with a growing interval so small models are not slowed by the sleep.
-        let mut pause = Duration::from_millis(1);
-        while !handles.iter().all(JoinHandle::is_finished) {
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(200));
-            hook.report(&Progress {
-                phase: "safety",
-                states_generated: checker.state_count() as u64,
-                unique_states: checker.unique_state_count() as u64,
-                max_depth: checker.max_depth().saturating_sub(1) as u64,
-                elapsed: start.elapsed(),
-            });
+    // A watcher joins the workers and stamps the moment they finished, so the verdict's time
+    // (and states/s) is the search's own, not rounded up to the next progress tick.
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let watcher = std::thread::spawn(move || {
+        let panicked = handles.into_iter().any(|h| h.join().is_err());
+        let _ = done_tx.send(Instant::now());
+        panicked
+    });
+    let finished = loop {
+        match done_rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(at) => break at,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if let Some(hook) = &opts.progress {
+                    hook.report(&Progress {
+                        phase: "safety",
+                        states_generated: checker.state_count() as u64,
+                        unique_states: checker.unique_state_count() as u64,
+                        max_depth: checker.max_depth().saturating_sub(1) as u64,
+                        elapsed: start.elapsed(),
+                    });
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break Instant::now(),
         }
-    }
-    for h in handles {
-        h.join().expect("a stateright checker thread panicked");
-    }
-    let elapsed = start.elapsed();
+    };
+    let panicked = watcher.join().unwrap_or(true);
+    assert!(!panicked, "a stateright checker thread panicked");
+    let elapsed = finished.duration_since(start);
     let generated = checker.state_count();
     let depth = checker.max_depth();
     if let Some(hook) = &opts.progress {

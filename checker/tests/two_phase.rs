@@ -19,7 +19,9 @@ fn faults_strategy(n: usize) -> impl Strategy<Value = TwoPhaseFaults> {
         prop_oneof![
             Just(CoordinatorCrash::None),
             Just(CoordinatorCrash::Permanent),
-            Just(CoordinatorCrash::RecoverWithLog)
+            Just(CoordinatorCrash::RecoverWithLog),
+            // The one setting that violates safety, so violated verdicts must agree too.
+            Just(CoordinatorCrash::RecoverWithoutLog)
         ],
         any::<[bool; 4]>(),
         any::<[bool; 2]>(),
@@ -60,17 +62,28 @@ proptest! {
             let opts = CheckOptions { symmetry, threads, ..CheckOptions::default() };
             let other = verify_two_phase("p", &cfg, &safety, &opts).unwrap();
             prop_assert_eq!(statuses(&base[..2]), statuses(&other), "symmetry={} threads={}", symmetry, threads);
-            if symmetry {
+            // A violated run stops when it has every counterexample, which depends on the
+            // order of exploration; a complete one sees the whole space.
+            let complete = !other.iter().any(|v| v.status.is_violated());
+            if symmetry && complete {
                 prop_assert!(other[0].stats.unique_states <= base[0].stats.unique_states);
-            } else {
+            } else if complete {
                 prop_assert_eq!(other[0].stats.unique_states, base[0].stats.unique_states);
             }
         }
-        // Termination is violated exactly when the coordinator can vanish for good.
-        let blocked = cfg.faults.coordinator_crash == CoordinatorCrash::Permanent;
-        prop_assert_eq!(base[2].status.is_violated(), blocked, "{:?}", cfg.faults);
-        // Our explorer and stateright see the same state space.
-        prop_assert_eq!(base[2].stats.unique_states, base[0].stats.unique_states);
+        // Atomicity breaks exactly when the coordinator can forget a decision it sent.
+        let forgets = cfg.faults.coordinator_crash == CoordinatorCrash::RecoverWithoutLog;
+        prop_assert_eq!(base[0].status.is_violated(), forgets, "{:?}", cfg.faults);
+        // Termination is violated when the coordinator can vanish for good.
+        if cfg.faults.coordinator_crash != CoordinatorCrash::RecoverWithoutLog {
+            let blocked = cfg.faults.coordinator_crash == CoordinatorCrash::Permanent;
+            prop_assert_eq!(base[2].status.is_violated(), blocked, "{:?}", cfg.faults);
+        }
+        // Our explorer and stateright see the same state space (when stateright explores all
+        // of it: it stops early once every safety property has a counterexample).
+        if !forgets {
+            prop_assert_eq!(base[2].stats.unique_states, base[0].stats.unique_states);
+        }
     }
 }
 
@@ -231,10 +244,8 @@ fn progress_reaches_the_final_counts() {
     assert_eq!(last_unique.load(Ordering::Relaxed), 1_568);
 }
 
-/// The seven-participant count takes about a second in release mode and far longer in debug:
-/// run with `cargo test --release -p microcosm-checker -- --ignored`.
+/// The seven-participant count: about two seconds in a debug build, so it runs with the suite.
 #[test]
-#[ignore = "slow in debug builds; run with --release -- --ignored"]
 fn seven_participants_match_the_published_count() {
     let cfg = TwoPhaseConfig::with_participants(7);
     let verdicts = verify_two_phase("t", &cfg, &[], &CheckOptions::default()).unwrap();
