@@ -11,6 +11,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use microcosm_model::analysis::input::monolith_from_csv;
 use microcosm_model::analysis::{
     AnalysisOptions, FunctionGraph, GraphOptions, ProposeOptions, analyze, propose,
 };
@@ -151,6 +152,19 @@ fn bench(c: &mut Criterion) {
             propose(&graph, &ProposeOptions::default())
         })
     });
+    // What `microcosm propose --calls calls.csv` does: parse the CSV, then the same work.
+    let mut csv = String::from("caller,callee,weight\n");
+    for call in &monolith.calls {
+        writeln!(csv, "{},{},{}", call.from, call.to, call.weight).unwrap();
+    }
+    group.bench_function("10k-functions-100k-calls-from-csv", |b| {
+        b.iter(|| {
+            let parsed = monolith_from_csv((Path::new("calls.csv"), black_box(&csv)), None)
+                .unwrap_or_else(|_| panic!("the generated CSV is valid"));
+            let graph = FunctionGraph::from_monolith(&parsed, &GraphOptions::default());
+            propose(&graph, &ProposeOptions::default())
+        })
+    });
     group.finish();
 
     let text = big_scenario();
@@ -161,6 +175,19 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("500-services", |b| {
         b.iter(|| analyze(black_box(&loaded.scenario), &AnalysisOptions::default()))
+    });
+    // What `microcosm analyze FILE` does: load and validate the file, then analyse it.
+    group.bench_function("500-services-load-and-analyze", |b| {
+        b.iter(|| {
+            let loaded = load_str(
+                black_box(&text),
+                Path::new("bench.toml"),
+                Format::Toml,
+                Path::new("."),
+            )
+            .unwrap_or_else(|e| panic!("the generated scenario is valid: {e}"));
+            analyze(&loaded.scenario, &AnalysisOptions::default())
+        })
     });
     group.finish();
 }
