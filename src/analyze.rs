@@ -287,6 +287,7 @@ pub fn human_theorem(out: &mut String, t: &TheoremReport) {
             strongest
         );
     }
+    coupling_matrix(out, t);
     let m = &t.metrics;
     let _ = writeln!(
         out,
@@ -301,6 +302,59 @@ pub fn human_theorem(out: &mut String, t: &TheoremReport) {
         out,
         "  (Q, SM: higher is better; ICP, IFN, NED: lower is better)"
     );
+}
+
+/// More services than this and the matrix no longer fits a terminal; the JSON report has it.
+const MATRIX_MAX_SERVICES: usize = 16;
+
+/// The coupling matrix, row service to column service, with each service's cohesion on the
+/// diagonal: the rule `cohesion(S) > coupling(S, T)` reads along each row.
+fn coupling_matrix(out: &mut String, t: &TheoremReport) {
+    let n = t.services.len();
+    if n < 2 {
+        return;
+    }
+    if n > MATRIX_MAX_SERVICES {
+        let _ = writeln!(
+            out,
+            "\n  ({n} services: the coupling matrix is in `--format json`'s `coupling` records)"
+        );
+        return;
+    }
+    let width = t.services.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    let value = |from: &str, to: &str| {
+        t.coupling
+            .iter()
+            .find(|c| c.from == from && c.to == to)
+            .map(|c| c.value)
+    };
+    let _ = writeln!(
+        out,
+        "\n  coupling (row to column; the diagonal is the row's cohesion, · is none)"
+    );
+    let _ = write!(out, "  {:>3} {:width$}", "", "");
+    for j in 1..=n {
+        let _ = write!(out, " {j:>7}");
+    }
+    out.push('\n');
+    for (i, row) in t.services.iter().enumerate() {
+        let _ = write!(out, "  {:>3} {:width$}", i + 1, row.name);
+        for (j, col) in t.services.iter().enumerate() {
+            let cell = if i == j {
+                row.cohesion
+            } else {
+                value(&row.name, &col.name)
+            };
+            let cell = match cell {
+                Some(v) if v != 0.0 && v.abs() < 0.005 => "<0.01".to_owned(),
+                Some(v) if v != 0.0 => format!("{v:.2}"),
+                Some(_) | None if i != j => "·".to_owned(),
+                _ => "—".to_owned(),
+            };
+            let _ = write!(out, " {cell:>7}");
+        }
+        out.push('\n');
+    }
 }
 
 fn human(

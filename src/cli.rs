@@ -96,7 +96,9 @@ pub enum Command {
         microcosm propose --calls calls.csv --data access.csv --seed 7\n  \
         microcosm propose shop.toml --format toml --output services.toml\n\n\
         calls.csv rows are `caller,callee[,weight]`, access.csv rows \
-        `function,entity,read|write|read-write`; headers are optional.\n\
+        `function,entity,read|write|read-write`; headers are optional (a first line is a \
+        header when it starts with caller, from, source, src, class, method, function or \
+        client, or its third cell is not a weight or mode).\n\
         Exit codes: 0 the proposal satisfies the decomposition theorem; 1 it could not be \
         repaired to; 2 invalid input.")]
     Propose(ProposeArgs),

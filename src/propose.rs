@@ -182,7 +182,14 @@ fn human(proposal: &Proposal, source: &str, functions: usize) -> String {
     }
     out.push('\n');
     if proposal.changes.is_empty() {
-        let _ = writeln!(out, "Repairs: none needed\n");
+        let why = if proposal.theorem.holds() {
+            "none needed"
+        } else if !o.repair {
+            "not attempted (--no-repair)"
+        } else {
+            "none possible"
+        };
+        let _ = writeln!(out, "Repairs: {why}\n");
     } else {
         let _ = writeln!(out, "Repairs ({}):", proposal.changes.len());
         for c in &proposal.changes {

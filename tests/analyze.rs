@@ -137,6 +137,9 @@ fn the_human_report_shows_the_theorem_metrics_and_findings() {
             predicate::str::contains("Decomposition theorem (density")
                 .and(predicate::str::contains("cohesion > coupling     holds"))
                 .and(predicate::str::contains("Quality metrics: Q 0."))
+                // The matrix row of `pricing`: cohesion on the diagonal, its coupling to cart.
+                .and(predicate::str::contains("coupling (row to column"))
+                .and(predicate::str::is_match(r"\n +8 pricing +9\.71 ").unwrap())
                 .and(predicate::str::contains(
                     "info[services.blast-radius] scenarios/monolith-shop.toml:",
                 ))
@@ -372,4 +375,72 @@ fn reports_can_be_written_to_a_file() {
         .stdout(predicate::str::is_empty());
     let lines = json_lines(&std::fs::read(&out).unwrap());
     assert_eq!(lines.last().unwrap()["type"], "end");
+}
+
+#[test]
+fn a_proposal_that_cannot_be_repaired_says_so_and_exits_1() {
+    // Two bounded contexts tied far more to each other than inside: contexts never merge and
+    // hinted functions never move, so no repair exists.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cannot.toml");
+    std::fs::write(
+        &file,
+        r#"name = "cannot"
+[monolith]
+calls = [
+  { from = "x1", to = "x2", weight = 1 },
+  { from = "y1", to = "y2", weight = 1 },
+  { from = "x1", to = "y1", weight = 50 },
+]
+[monolith.functions]
+x1 = { context = "x" }
+x2 = { context = "x" }
+y1 = { context = "y" }
+y2 = { context = "y" }
+"#,
+    )
+    .unwrap();
+    microcosm()
+        .arg("propose")
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("Repairs: none possible").and(predicate::str::contains(
+                "2 broken pairs could not be repaired (bounded contexts never merge)",
+            )),
+        );
+    microcosm()
+        .arg("propose")
+        .arg(&file)
+        .arg("--no-repair")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "Repairs: not attempted (--no-repair)",
+        ));
+}
+
+#[test]
+fn the_cohesion_definition_can_be_chosen() {
+    // The example split holds under the default density definition (above) but not when
+    // cohesion and coupling are total weights, unnormalised by the services' sizes.
+    let output = microcosm()
+        .args(["analyze", "scenarios/monolith-shop.toml"])
+        .args(["--definition", "total", "--format", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let lines = json_lines(&output.stdout);
+    let theorem = record(&lines, "theorem");
+    assert_eq!(theorem["cohesion_exceeds_coupling"], false);
+    assert!(!theorem["violations"].as_array().unwrap().is_empty());
+    microcosm()
+        .args(["analyze", "scenarios/monolith-shop.toml"])
+        .args(["--definition", "structural"])
+        .assert()
+        .stdout(predicate::str::contains(
+            "Decomposition theorem (structural",
+        ));
 }

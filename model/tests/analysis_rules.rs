@@ -653,3 +653,48 @@ fn an_experiment_bound_replaces_the_default_one() {
         f.message
     );
 }
+
+#[test]
+fn fan_in_fan_out_and_instability_count_distinct_services() {
+    // gw calls a twice (two endpoints) and b; a calls b; b publishes to c. Calls to oneself
+    // and repeated edges count once; events count separately from synchronous calls.
+    let text = r#"name = "t"
+[topics.done]
+schema = { id = "string" }
+[services.gw.endpoints.x]
+public = true
+calls = ["a.one", "b.go"]
+[services.gw.endpoints.y]
+public = true
+calls = ["a.two", "gw.z"]
+[services.gw.endpoints.z]
+[services.a.endpoints.one]
+calls = ["b.go"]
+[services.a.endpoints.two]
+[services.b.endpoints.go]
+publishes = ["done"]
+[services.c]
+consumes.done = { handler = "on-done", fields = { id = "string" } }
+[services.c.endpoints.on-done]
+"#;
+    let loaded = load_str(text, Path::new("t.toml"), Format::Toml, Path::new("."))
+        .unwrap_or_else(|e| panic!("valid: {e}"));
+    let analysis = analyze(&loaded.scenario, &AnalysisOptions::default());
+    let profile = |name: &str| {
+        analysis
+            .services
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("no profile for {name}"))
+    };
+    let figures = |name: &str| {
+        let p = profile(name);
+        (p.fan_in, p.fan_out, p.async_in, p.async_out, p.instability)
+    };
+    // Martin's I = Ce / (Ca + Ce).
+    assert_eq!(figures("gw"), (0, 2, 0, 0, Some(1.0)));
+    assert_eq!(figures("a"), (1, 1, 0, 0, Some(0.5)));
+    assert_eq!(figures("b"), (2, 0, 0, 1, Some(0.0)));
+    // No synchronous coupling at all: instability is undefined, not 0 or 1.
+    assert_eq!(figures("c"), (0, 0, 1, 0, None));
+}

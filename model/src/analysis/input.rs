@@ -1,7 +1,9 @@
 //! Reading a monolith straight from CSV files, for `microcosm propose --calls calls.csv
 //! [--data access.csv]`: `calls.csv` rows are `caller,callee[,weight]` and `access.csv` rows
 //! `function,entity,read|write|read-write`, header optional, `#` comments and blank lines
-//! skipped. The same formats as a scenario's `calls_csv` and `data_csv`; every bad row is
+//! skipped. A first line is a header when its first cell is `caller`, `from`, `source`,
+//! `src`, `class`, `method`, `function` or `client`, or when its weight (access mode) is not
+//! a number (mode): a two-column header with other names is read as a call. The same formats as a scenario's `calls_csv` and `data_csv`; every bad row is
 //! reported at its file, line and column.
 
 use std::ops::Range;
@@ -27,7 +29,7 @@ pub fn monolith_from_csv(
         let header = line == 1
             && matches!(
                 fields[0].0.to_ascii_lowercase().as_str(),
-                "caller" | "from" | "source" | "src"
+                "caller" | "from" | "source" | "src" | "class" | "method" | "function" | "client"
             );
         if header {
             continue;

@@ -121,6 +121,57 @@ impl Proposal {
     }
 }
 
+/// The repair loop: while a pair of services breaks the rule, move the function that helps
+/// most, or else merge the pair, recording each change (function and service names from
+/// `functions` and `services`). Returns the changes and whether `max_repairs` stopped it.
+fn repair_until_it_holds(
+    repair: &mut Repair,
+    functions: &[String],
+    services: &[String],
+    max_repairs: usize,
+) -> (Vec<Change>, bool) {
+    let mut changes = Vec::new();
+    let mut stuck: BTreeSet<(usize, usize)> = BTreeSet::new();
+    loop {
+        let broken = repair.broken();
+        let Some(&(s, t)) = broken.iter().find(|p| !stuck.contains(p)) else {
+            return (changes, false);
+        };
+        if changes.len() >= max_repairs {
+            return (changes, true);
+        }
+        let before = broken.len();
+        if let Some((f, from, to, after)) = repair.best_move(s, t, before) {
+            repair.apply_move(f, to);
+            changes.push(Change::Moved {
+                function: functions[f].clone(),
+                from: services[from].clone(),
+                to: services[to].clone(),
+                broken_before: before,
+                broken_after: after,
+            });
+            stuck.clear();
+        } else if repair.can_merge(s, t) {
+            // The smaller service goes into the larger; on a tie, the later into the earlier.
+            let (from, into) = if (repair.size[s], t) > (repair.size[t], s) {
+                (t, s)
+            } else {
+                (s, t)
+            };
+            repair.merge(from, into);
+            changes.push(Change::Merged {
+                from: services[from].clone(),
+                into: services[into].clone(),
+                broken_before: before,
+                broken_after: repair.broken().len(),
+            });
+            stuck.clear();
+        } else {
+            stuck.insert((s, t));
+        }
+    }
+}
+
 /// Proposes a decomposition of the monolith whose function graph is `graph`.
 pub fn propose(graph: &FunctionGraph, options: &ProposeOptions) -> Proposal {
     let adj = graph.adjacency();
@@ -147,50 +198,11 @@ pub fn propose(graph: &FunctionGraph, options: &ProposeOptions) -> Proposal {
     let names = name_services(graph, &of, communities);
 
     let mut repair = Repair::new(&adj, &labels, of, communities, options.definition);
-    let mut changes = Vec::new();
-    let mut capped = false;
-    if options.repair {
-        let mut stuck: BTreeSet<(usize, usize)> = BTreeSet::new();
-        loop {
-            let broken = repair.broken();
-            let Some(&(s, t)) = broken.iter().find(|p| !stuck.contains(p)) else {
-                break;
-            };
-            if changes.len() >= options.max_repairs {
-                capped = true;
-                break;
-            }
-            let before = broken.len();
-            if let Some((f, from, to, after)) = repair.best_move(s, t, before) {
-                repair.apply_move(f, to);
-                changes.push(Change::Moved {
-                    function: graph.names()[f].clone(),
-                    from: names[from].clone(),
-                    to: names[to].clone(),
-                    broken_before: before,
-                    broken_after: after,
-                });
-                stuck.clear();
-            } else if repair.can_merge(s, t) {
-                // The smaller service goes into the larger; on a tie, the later into the earlier.
-                let (from, into) = if (repair.size[s], t) > (repair.size[t], s) {
-                    (t, s)
-                } else {
-                    (s, t)
-                };
-                repair.merge(from, into);
-                changes.push(Change::Merged {
-                    from: names[from].clone(),
-                    into: names[into].clone(),
-                    broken_before: before,
-                    broken_after: repair.broken().len(),
-                });
-                stuck.clear();
-            } else {
-                stuck.insert((s, t));
-            }
-        }
-    }
+    let (changes, capped) = if options.repair {
+        repair_until_it_holds(&mut repair, graph.names(), &names, options.max_repairs)
+    } else {
+        (Vec::new(), false)
+    };
 
     // Services in order of their first function; empty ones (merged away) dropped.
     let mut functions: BTreeMap<usize, Vec<String>> = BTreeMap::new();
@@ -662,7 +674,7 @@ mod tests {
     }
 
     #[test]
-    fn repair_merges_a_pair_that_breaks_the_rule() {
+    fn a_proposal_holds_and_keeps_a_hinted_context_together() {
         // A hinted context `hub` holds a and b, tied by 1; c is unhinted and tied to a by 5
         // and to d by 5, d and e by 5. Whatever Leiden finds, the final proposal must hold.
         let mut m = monolith(&[
@@ -707,6 +719,96 @@ mod tests {
         assert!(!p.theorem.holds());
         assert_eq!(p.theorem.violations.len(), 2);
         assert!(p.changes.is_empty());
+    }
+
+    /// The changes the repair loop reports from a start partition `of` of `m`'s functions
+    /// (in name order), with services named `s0`, `s1`, …
+    fn repairs_from(m: &Monolith, of: Vec<usize>) -> (Vec<Change>, bool, usize) {
+        let g = FunctionGraph::from_monolith(m, &Default::default());
+        let adj = g.adjacency();
+        let labels = vec![None; g.names().len()];
+        let n = of.iter().max().map_or(0, |c| c + 1);
+        let mut repair = Repair::new(&adj, &labels, of, n, CohesionDefinition::Density);
+        let names: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+        let (changes, capped) = repair_until_it_holds(&mut repair, g.names(), &names, 100);
+        (changes, capped, repair.broken().len())
+    }
+
+    #[test]
+    fn the_repair_loop_reports_each_change_it_makes() {
+        let m = monolith(&[
+            ("a", "b", 10.0),
+            ("b", "c", 10.0),
+            ("c", "a", 10.0),
+            ("d", "e", 10.0),
+            ("e", "f", 10.0),
+            ("f", "d", 10.0),
+            ("g", "d", 9.0),
+            ("g", "a", 1.0),
+        ]);
+        // f sits with g, away from its triangle: moving f home repairs both ordered pairs.
+        let (changes, capped, broken) = repairs_from(&m, vec![0, 0, 0, 1, 1, 2, 2]);
+        assert_eq!(
+            changes,
+            vec![Change::Moved {
+                function: "f".into(),
+                from: "s2".into(),
+                to: "s1".into(),
+                broken_before: 2,
+                broken_after: 0,
+            }]
+        );
+        assert!(!capped);
+        assert_eq!(broken, 0);
+
+        // A clique of four with every edge 10, split in two: cohesion 10 equals coupling
+        // 40 / 4 = 10 both ways. Moving `a` out leaves `b` alone (a service of one has no
+        // cohesion to break), which fixes one direction; no move fixes the other, so the pair
+        // merges.
+        let m = monolith(&[
+            ("a", "b", 10.0),
+            ("a", "c", 10.0),
+            ("a", "d", 10.0),
+            ("b", "c", 10.0),
+            ("b", "d", 10.0),
+            ("c", "d", 10.0),
+        ]);
+        let (changes, capped, broken) = repairs_from(&m, vec![0, 0, 1, 1]);
+        assert_eq!(
+            changes,
+            vec![
+                Change::Moved {
+                    function: "a".into(),
+                    from: "s0".into(),
+                    to: "s1".into(),
+                    broken_before: 2,
+                    broken_after: 1,
+                },
+                Change::Merged {
+                    from: "s0".into(),
+                    into: "s1".into(),
+                    broken_before: 1,
+                    broken_after: 0,
+                },
+            ]
+        );
+        assert!(!capped);
+        assert_eq!(broken, 0);
+        // A cap of one change stops the loop with the pair still broken, and says so.
+        let g = FunctionGraph::from_monolith(&m, &Default::default());
+        let adj = g.adjacency();
+        let labels = vec![None; 4];
+        let mut repair = Repair::new(
+            &adj,
+            &labels,
+            vec![0, 0, 1, 1],
+            2,
+            CohesionDefinition::Density,
+        );
+        let names = vec!["s0".to_owned(), "s1".to_owned()];
+        let (changes, capped) = repair_until_it_holds(&mut repair, g.names(), &names, 1);
+        assert_eq!(changes.len(), 1);
+        assert!(capped);
     }
 
     #[test]
