@@ -87,6 +87,7 @@ fn main() {
     configs.push(("dfs", 8, 1));
     configs.push(("dfs", 8, 2));
     configs.push(("dfs-symmetry", 8, 1));
+    configs.push(("dfs-symmetry", 8, 2));
     for (mode, n, threads) in configs {
         let status = Command::new(&me)
             .args([mode, &n.to_string(), &threads.to_string()])

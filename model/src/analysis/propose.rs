@@ -721,33 +721,41 @@ mod tests {
         assert!(p.changes.is_empty());
     }
 
+    /// Two triangles of weight 10, {a,b,c} and {d,e,f}, and g tied to d by 9 and to a by 1.
+    const TWO_TRIANGLES: &[(&str, &str, f64)] = &[
+        ("a", "b", 10.0),
+        ("b", "c", 10.0),
+        ("c", "a", 10.0),
+        ("d", "e", 10.0),
+        ("e", "f", 10.0),
+        ("f", "d", 10.0),
+        ("g", "d", 9.0),
+        ("g", "a", 1.0),
+    ];
+
     /// The changes the repair loop reports from a start partition `of` of `m`'s functions
-    /// (in name order), with services named `s0`, `s1`, …
-    fn repairs_from(m: &Monolith, of: Vec<usize>) -> (Vec<Change>, bool, usize) {
+    /// (in name order), with services named `s0`, `s1`, …, allowed `max_repairs` changes;
+    /// with whether it was capped and the broken pairs left.
+    fn repairs_from(
+        m: &Monolith,
+        of: Vec<usize>,
+        max_repairs: usize,
+    ) -> (Vec<Change>, bool, usize) {
         let g = FunctionGraph::from_monolith(m, &Default::default());
         let adj = g.adjacency();
         let labels = vec![None; g.names().len()];
         let n = of.iter().max().map_or(0, |c| c + 1);
         let mut repair = Repair::new(&adj, &labels, of, n, CohesionDefinition::Density);
         let names: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
-        let (changes, capped) = repair_until_it_holds(&mut repair, g.names(), &names, 100);
+        let (changes, capped) = repair_until_it_holds(&mut repair, g.names(), &names, max_repairs);
         (changes, capped, repair.broken().len())
     }
 
     #[test]
     fn the_repair_loop_reports_each_change_it_makes() {
-        let m = monolith(&[
-            ("a", "b", 10.0),
-            ("b", "c", 10.0),
-            ("c", "a", 10.0),
-            ("d", "e", 10.0),
-            ("e", "f", 10.0),
-            ("f", "d", 10.0),
-            ("g", "d", 9.0),
-            ("g", "a", 1.0),
-        ]);
+        let m = monolith(TWO_TRIANGLES);
         // f sits with g, away from its triangle: moving f home repairs both ordered pairs.
-        let (changes, capped, broken) = repairs_from(&m, vec![0, 0, 0, 1, 1, 2, 2]);
+        let (changes, capped, broken) = repairs_from(&m, vec![0, 0, 0, 1, 1, 2, 2], 100);
         assert_eq!(
             changes,
             vec![Change::Moved {
@@ -773,7 +781,7 @@ mod tests {
             ("b", "d", 10.0),
             ("c", "d", 10.0),
         ]);
-        let (changes, capped, broken) = repairs_from(&m, vec![0, 0, 1, 1]);
+        let (changes, capped, broken) = repairs_from(&m, vec![0, 0, 1, 1], 100);
         assert_eq!(
             changes,
             vec![
@@ -795,36 +803,16 @@ mod tests {
         assert!(!capped);
         assert_eq!(broken, 0);
         // A cap of one change stops the loop with the pair still broken, and says so.
-        let g = FunctionGraph::from_monolith(&m, &Default::default());
-        let adj = g.adjacency();
-        let labels = vec![None; 4];
-        let mut repair = Repair::new(
-            &adj,
-            &labels,
-            vec![0, 0, 1, 1],
-            2,
-            CohesionDefinition::Density,
-        );
-        let names = vec!["s0".to_owned(), "s1".to_owned()];
-        let (changes, capped) = repair_until_it_holds(&mut repair, g.names(), &names, 1);
+        let (changes, capped, broken) = repairs_from(&m, vec![0, 0, 1, 1], 1);
+        assert_eq!(broken, 1);
         assert_eq!(changes.len(), 1);
         assert!(capped);
     }
 
     #[test]
     fn a_move_is_preferred_to_a_merge() {
-        // Two triangles of weight 10 {a,b,c}, {d,e,f}, and g tied to d by 9 and to a by 1.
         // Start from a partition that puts g with {a,b,c}: moving g to {d,e,f} repairs it.
-        let m = monolith(&[
-            ("a", "b", 10.0),
-            ("b", "c", 10.0),
-            ("c", "a", 10.0),
-            ("d", "e", 10.0),
-            ("e", "f", 10.0),
-            ("f", "d", 10.0),
-            ("g", "d", 9.0),
-            ("g", "a", 1.0),
-        ]);
+        let m = monolith(TWO_TRIANGLES);
         let g = FunctionGraph::from_monolith(&m, &Default::default());
         let adj = g.adjacency();
         let labels = vec![None; 7];
