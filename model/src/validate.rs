@@ -142,8 +142,13 @@ impl<'a> Validator<'a> {
         false
     }
 
-    /// Checks a `"service.endpoint"` reference.
+    /// Checks a `"service.endpoint"` reference written as a value.
     fn endpoint_ref(&mut self, at: Pointer, reference: &str) -> bool {
+        self.endpoint_ref_at(at, Target::Value, reference)
+    }
+
+    /// Checks a `"service.endpoint"` reference written as `target` (a key, in a load's `mix`).
+    fn endpoint_ref_at(&mut self, at: Pointer, target: Target, reference: &str) -> bool {
         let Some((service, endpoint)) = reference.split_once('.') else {
             let help = match self.s.services.get(reference) {
                 Some(svc) if !svc.endpoints.is_empty() => format!(
@@ -155,7 +160,7 @@ impl<'a> Validator<'a> {
             self.push_help(
                 codes::UNRESOLVED,
                 at,
-                Target::Value,
+                target,
                 format!("`{reference}` is not an endpoint reference"),
                 help,
             );
@@ -163,7 +168,7 @@ impl<'a> Validator<'a> {
         };
         let Some(svc) = self.s.services.get(service) else {
             let names = self.service_names();
-            self.unresolved(at, Target::Value, "service", service, names);
+            self.unresolved(at, target, "service", service, names);
             return false;
         };
         if svc.endpoints.contains_key(endpoint) {
@@ -183,14 +188,19 @@ impl<'a> Validator<'a> {
         self.push_help(
             codes::UNRESOLVED,
             at,
-            Target::Value,
+            target,
             format!("no {kind} named `{endpoint}`"),
             help,
         );
         false
     }
 
+    /// Checks a declared name, a table key.
     fn name(&mut self, at: Pointer, kind: &str, name: &str) {
+        self.name_at(at, Target::Key, kind, name);
+    }
+
+    fn name_at(&mut self, at: Pointer, target: Target, kind: &str, name: &str) {
         let ok = !name.is_empty()
             && name
                 .chars()
@@ -199,7 +209,7 @@ impl<'a> Validator<'a> {
             self.push_help(
                 codes::INVALID_NAME,
                 at,
-                Target::Key,
+                target,
                 format!("`{name}` is not a valid {kind} name"),
                 "names use letters, digits, `-` and `_`, since references join them with `.` and `->`",
             );
@@ -307,7 +317,8 @@ impl<'a> Validator<'a> {
             Distribution::Lognormal { p50_ms, p99_ms } => {
                 self.positive(at.key("p50_ms"), "`p50_ms`", *p50_ms);
                 self.positive(at.key("p99_ms"), "`p99_ms`", *p99_ms);
-                if p99_ms < p50_ms {
+                // Only when both are durations: a non-positive one is reported above already.
+                if *p50_ms > 0.0 && *p99_ms > 0.0 && p99_ms < p50_ms {
                     self.push_help(
                         codes::PERCENTILES,
                         at.key("p99_ms"),
@@ -487,18 +498,7 @@ impl<'a> Validator<'a> {
         self.probability(at.key("loss"), "`loss`", n.loss);
         self.duplicates(&at.key("zones"), "zone", &n.zones);
         for (i, zone) in n.zones.iter().enumerate() {
-            let ok = !zone.is_empty()
-                && zone
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
-            if !ok {
-                self.push(
-                    codes::INVALID_NAME,
-                    at.key("zones").index(i),
-                    Target::Value,
-                    format!("`{zone}` is not a valid zone name"),
-                );
-            }
+            self.name_at(at.key("zones").index(i), Target::Value, "zone", zone);
         }
         for (key, link) in &n.links {
             let l_at = at.key("links").key(key);
@@ -617,15 +617,22 @@ impl<'a> Validator<'a> {
                     format!("`multiplier` must be at least 1, not {}", r.multiplier),
                 );
             }
-            if let Some(max) = r.max_wait_ms
-                && max < r.wait_ms
-            {
-                self.push(
-                    codes::OUT_OF_RANGE,
-                    r_at.key("max_wait_ms"),
-                    Target::Value,
-                    format!("`max_wait_ms` ({max}) is below `wait_ms` ({})", r.wait_ms),
-                );
+            if let Some(max) = r.max_wait_ms {
+                if !(max >= 0.0 && max.is_finite()) {
+                    self.non_negative(r_at.key("max_wait_ms"), "`max_wait_ms`", max);
+                } else if max < r.wait_ms {
+                    self.push_help(
+                        codes::OUT_OF_RANGE,
+                        r_at.key("max_wait_ms"),
+                        Target::Value,
+                        format!("`max_wait_ms` ({max}) is below `wait_ms` ({})", r.wait_ms),
+                        format!(
+                            "the cap on a wait is at least the first wait: make it {} or more, or lower `wait_ms` (default {})",
+                            r.wait_ms,
+                            RetryConfig::default().wait_ms
+                        ),
+                    );
+                }
             }
             if let Some(b) = &r.budget {
                 self.probability(
@@ -758,9 +765,15 @@ impl<'a> Validator<'a> {
                 ("latency_p999_ms", slo.latency_p999_ms),
             ];
             let mut previous: Option<(&str, f64)> = None;
+            let mut any_latency = false;
             for (key, value) in keys {
                 let Some(value) = value else { continue };
-                self.positive(at.key(key), &format!("`{key}`"), value);
+                any_latency = true;
+                if !(value > 0.0 && value.is_finite()) {
+                    // Reported once, as not positive, rather than also as out of order.
+                    self.positive(at.key(key), &format!("`{key}`"), value);
+                    continue;
+                }
                 if let Some((pkey, pvalue)) = previous
                     && value < pvalue
                 {
@@ -774,7 +787,7 @@ impl<'a> Validator<'a> {
                 }
                 previous = Some((key, value));
             }
-            if slo.availability.is_none() && previous.is_none() {
+            if slo.availability.is_none() && !any_latency {
                 self.push_help(
                     codes::MISSING_FIELD,
                     at.clone(),
@@ -787,11 +800,15 @@ impl<'a> Validator<'a> {
         }
         for (name, alert) in &self.s.alerts {
             let at = root().key("alerts").key(name);
+            // Alert names become check ids (`EXPERIMENT/expect.alert.NAME`), as SLO names do.
+            self.name(at.clone(), "alert", name);
             self.endpoint_ref(at.key("endpoint"), &alert.endpoint);
             match alert.metric {
-                AlertMetric::ErrorRate => {
-                    self.probability(at.key("above"), "an error-rate threshold", alert.above)
-                }
+                AlertMetric::ErrorRate => self.probability(
+                    at.key("above"),
+                    "the error-rate threshold `above`",
+                    alert.above,
+                ),
                 _ => self.non_negative(at.key("above"), "`above`", alert.above),
             }
             self.non_negative(at.key("for_s"), "`for_s`", alert.for_s);
@@ -863,7 +880,7 @@ impl<'a> Validator<'a> {
                             s_at.key("max_unavailable"),
                             Target::Value,
                             format!(
-                                "`max_unavailable` ({max_unavailable}) exceeds the {} replicas",
+                                "`max_unavailable` ({max_unavailable}) exceeds `replicas` ({})",
                                 d.replicas
                             ),
                         );
@@ -896,8 +913,10 @@ impl<'a> Validator<'a> {
                         );
                     }
                     let mut last = 0.0;
+                    let mut last_reported = false;
                     for (i, w) in weights.iter().enumerate() {
-                        if !(*w > last && *w <= 100.0) {
+                        last_reported = !(*w > last && *w <= 100.0);
+                        if last_reported {
                             self.push_help(
                                 codes::OUT_OF_RANGE,
                                 s_at.key("weights").index(i),
@@ -908,7 +927,7 @@ impl<'a> Validator<'a> {
                         }
                         last = *w;
                     }
-                    if weights.last().is_some_and(|w| *w != 100.0) {
+                    if !last_reported && weights.last().is_some_and(|w| *w != 100.0) {
                         self.push_help(
                             codes::OUT_OF_RANGE,
                             s_at.key("weights").index(weights.len() - 1),
@@ -1183,8 +1202,9 @@ impl<'a> Validator<'a> {
             (None, false) => {
                 for (endpoint, weight) in &load.mix {
                     let m_at = at.key("mix").key(endpoint);
-                    if self.endpoint_ref(m_at.clone(), endpoint) {
-                        self.positive(m_at, "a mix weight", *weight);
+                    // The endpoint is the key; its weight is the value.
+                    if self.endpoint_ref_at(m_at.clone(), Target::Key, endpoint) {
+                        self.positive(m_at, &format!("the weight of `{endpoint}`"), *weight);
                     }
                 }
             }
@@ -1271,18 +1291,33 @@ impl<'a> Validator<'a> {
                 let mut last = -1.0;
                 for (i, step) in load.steps.iter().enumerate() {
                     let s_at = at.key("steps").index(i);
-                    if !(step.at_s > last && step.at_s >= 0.0 && step.at_s < duration_s) {
-                        self.push(
+                    if !(step.at_s >= 0.0 && step.at_s < duration_s) {
+                        self.push_help(
                             codes::OUT_OF_RANGE,
                             s_at.key("at_s"),
                             Target::Value,
                             format!(
-                                "step at {} s is not after the previous one and within the {duration_s} s experiment",
+                                "the step at {} s is outside the {duration_s} s experiment",
                                 step.at_s
                             ),
+                            format!("start it between 0 and {duration_s}"),
+                        );
+                    } else if step.at_s <= last {
+                        self.push_help(
+                            codes::OUT_OF_RANGE,
+                            s_at.key("at_s"),
+                            Target::Value,
+                            format!(
+                                "the step at {} s is not after the previous step, at {last} s",
+                                step.at_s
+                            ),
+                            "list the steps in time order, each at a later time",
                         );
                     }
-                    last = step.at_s;
+                    // A step outside the experiment is not the one later steps must follow.
+                    if step.at_s >= 0.0 && step.at_s < duration_s {
+                        last = step.at_s;
+                    }
                     self.non_negative(s_at.key("rate_per_s"), "`rate_per_s`", step.rate_per_s);
                 }
             }
@@ -1407,9 +1442,11 @@ impl<'a> Validator<'a> {
                 }
                 None => d.replicas,
             };
-            if let Some(n) = fault.replicas
+            if fault.replicas == Some(0) {
+                self.at_least_one(at.key("replicas"), "`replicas`", 0);
+            } else if let Some(n) = fault.replicas
                 && replicas > 0
-                && (n == 0 || n > replicas)
+                && n > replicas
             {
                 self.push(
                     codes::OUT_OF_RANGE,
