@@ -550,6 +550,25 @@ fn the_stepper_stays_open_across_tab_switches() {
     assert_eq!(app.verify.stepper.as_ref().map(|s| s.position), Some(1));
 }
 
+#[test]
+fn enter_on_a_violation_without_a_trace_says_so_and_runs_nothing() {
+    // retry.amplification is decided from the call graph: violated, with no trace to step.
+    let mut app = app_on(BOUTIQUE, Tab::Verify);
+    press(&mut app, &[KeyCode::Char('a')]);
+    finish_work(&mut app);
+    select_row(&mut app, "payment-outage", "retry.amplification");
+    let verdict = app.verify.verdict(app.verify.selected).expect("checked");
+    assert!(verdict.status.is_violated() && verdict.counterexample.is_none());
+    press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(
+        app.status.as_deref(),
+        Some("this violation has no trace to step through")
+    );
+    assert!(app.verify.stepper.is_none());
+    assert!(app.take_effects().is_empty(), "nothing is re-checked");
+    assert!(!app.is_busy());
+}
+
 // ─── Simulate ─────────────────────────────────────────────────────────────────────────────────
 
 #[test]

@@ -102,7 +102,49 @@ fn verify_while_a_check_runs() {
             elapsed: Duration::from_secs(2),
         },
     });
+    // A second check, started on its own (`r`), runs beside it: each running row shows its
+    // own speed, not only the selected one's detail.
+    app.on_message(Msg::CheckStarted { job: 1 });
+    app.on_message(Msg::CheckProgress {
+        job: 1,
+        progress: Progress {
+            phase: "safety",
+            states_generated: 1_500,
+            unique_states: 700,
+            max_depth: 4,
+            elapsed: Duration::from_millis(500),
+        },
+    });
+    let screen = draw(&app, 80, 24).backend().to_string();
+    assert!(screen.contains("states/s"), "{screen}");
+    assert!(
+        screen.contains("60k") && screen.contains("3.0k"),
+        "{screen}"
+    );
     insta::assert_snapshot!("verify_running_80x24", draw(&app, 80, 24).backend());
+}
+
+#[test]
+fn a_violation_decided_without_a_search_says_what_decided_it() {
+    // online-boutique's payment-outage bounds retry amplification: the checker decides that
+    // from the call graph, so the verdict explored no state and its notes hold the reason.
+    let mut app = app_on("scenarios/online-boutique.toml", Tab::Verify);
+    press(&mut app, &[KeyCode::Char('a')]);
+    finish_work(&mut app);
+    select_row(&mut app, "payment-outage", "retry.amplification");
+    for (w, h) in SIZES {
+        let screen = draw(&app, w, h).backend().to_string();
+        assert!(!screen.contains("no reachable state"), "{screen}");
+        assert!(
+            screen.contains("decided from the call graph and retry policies"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("over the bound"),
+            "the reason shows:\n{screen}"
+        );
+    }
+    snapshot_sizes("verify_online_boutique_checked", &app);
 }
 
 #[test]
