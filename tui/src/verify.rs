@@ -226,14 +226,7 @@ impl VerifyState {
             .is_some_and(|v| v.counterexample.is_some());
         vec![
             ("↑↓", "select"),
-            (
-                "⏎",
-                if on_violation {
-                    "step through trace"
-                } else {
-                    "check"
-                },
-            ),
+            ("⏎", if on_violation { "trace" } else { "check" }),
             ("r", "re-run"),
             ("a", "run all"),
             ("s", "source"),

@@ -260,6 +260,33 @@ fn without_colour_no_cell_is_coloured_and_the_text_is_the_same() {
 }
 
 #[test]
+fn the_footer_always_says_how_to_get_help_and_out_even_at_80_columns() {
+    let mut screens = screens(Theme::colored());
+    let mut verdicts = app_on(KNOWN_BUG, Tab::Verify);
+    press(&mut verdicts, &[KeyCode::Char('a')]);
+    finish_work(&mut verdicts);
+    select_row(&mut verdicts, "move-money", "2pc.termination");
+    screens.push(("verdicts".to_owned(), verdicts));
+    let mut running = app_on("scenarios/online-boutique.toml", Tab::Simulate);
+    press(&mut running, &[KeyCode::Enter]);
+    screens.push(("running".to_owned(), running));
+    for (name, app) in screens {
+        for width in [80, 100, 120] {
+            let terminal = draw(&app, width, 24);
+            let buffer = terminal.backend().buffer();
+            let footer: String = (0..width)
+                .map(|x| buffer[(x, 23)].symbol().to_owned())
+                .collect();
+            assert!(footer.contains("q quit"), "{name} at {width}: {footer}");
+            assert!(
+                app.help || footer.contains("? help"),
+                "{name} at {width}: {footer}"
+            );
+        }
+    }
+}
+
+#[test]
 fn every_screen_draws_at_every_size_from_tiny_to_huge() {
     // Resizing only changes the next frame's area, so drawing at each size is the whole of it.
     for (name, app) in screens(Theme::colored()) {
