@@ -172,6 +172,14 @@ impl Theme {
         self.pick(Style::new().fg(Color::Blue), Style::new())
     }
 
+    /// The markers of a chart's second series, over the bars.
+    pub fn overlay(self) -> Style {
+        self.pick(
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            Style::new().add_modifier(Modifier::BOLD),
+        )
+    }
+
     /// A closed breaker (calls flow).
     pub fn breaker_closed(self) -> Style {
         self.pick(
@@ -235,6 +243,7 @@ mod tests {
             t.fault_marker(),
             t.cursor(),
             t.bar(),
+            t.overlay(),
             t.breaker_closed(),
             t.heat(0),
             t.heat(2),

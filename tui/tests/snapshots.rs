@@ -191,6 +191,54 @@ fn simulate_a_finished_run_with_the_cursor_in_the_outage() {
     snapshot_sizes("simulate_finished", &app);
 }
 
+/// The explorer on `file`'s Simulate tab with `experiment` run to completion.
+fn finished_simulation(file: &str, experiment: &str) -> App {
+    let mut app = app_on(file, Tab::Simulate);
+    let index = app
+        .simulate
+        .experiments
+        .iter()
+        .position(|e| e == experiment)
+        .unwrap_or_else(|| panic!("{file} has no experiment {experiment}"));
+    for _ in 0..index {
+        press(&mut app, &[KeyCode::Down]);
+    }
+    press(&mut app, &[KeyCode::Enter]);
+    finish_work(&mut app);
+    assert!(app.simulate.report().is_some());
+    app
+}
+
+#[test]
+fn the_time_cursor_readout_is_complete_at_80x24() {
+    // sock-shop's outage opens a breaker; online-boutique's fails an expectation of five.
+    for (file, active) in [
+        (
+            "scenarios/sock-shop.toml",
+            &["faults: crash payment", "breakers: orders -> payment"][..],
+        ),
+        (
+            "scenarios/online-boutique.toml",
+            &[
+                "faults: crash payment",
+                "✗ max_retry_amplification  retries",
+            ][..],
+        ),
+    ] {
+        let app = finished_simulation(file, "payment-outage");
+        let report = app.simulate.report().unwrap();
+        let screen = draw(&app, 80, 24).backend().to_string();
+        for text in active.iter().chain(&["p50", "p99.9", "errors"]) {
+            assert!(screen.contains(text), "{file}: {text:?} in\n{screen}");
+        }
+        for e in &report.expectations {
+            assert!(screen.contains(&e.name), "{file}: {} in\n{screen}", e.name);
+        }
+        // Both latency series are charted, with their legend.
+        assert!(screen.contains("█ p50 • p99"), "{screen}");
+    }
+}
+
 #[test]
 fn help_and_source_pop_ups() {
     let mut app = app_on(KNOWN_BUG, Tab::Architecture);
