@@ -46,6 +46,11 @@ pub use theme::Theme;
 pub use verify::{JobState, VerifyState};
 pub use work::{Effect, Msg};
 
+/// Held by the tests that panic on purpose or install a panic hook: the hook is global, so
+/// they must not overlap.
+#[cfg(test)]
+pub(crate) static PANIC_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The tabs, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
