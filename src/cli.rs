@@ -522,6 +522,20 @@ pub struct ExploreArgs {
     /// Stop a model check after generating about this many states (it is then inconclusive).
     #[arg(long, value_name = "N")]
     pub max_states: Option<usize>,
+
+    /// When to colour: auto, always or never. The explorer draws on stdout, so auto colours it
+    /// unless NO_COLOR is set or TERM is dumb (an invalid file's diagnostics, on stderr, are
+    /// coloured when stderr is a terminal).
+    // Explore's own `--color`, with the same id as the global one, so its help says what auto
+    // means here; clap then skips the global one for this command and shares the value.
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = ColorChoice::Auto,
+        value_name = "WHEN",
+        hide_possible_values = true
+    )]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Args)]

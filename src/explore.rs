@@ -12,7 +12,9 @@ use microcosm_tui::{Options, Tab, Theme};
 use crate::Outcome;
 use crate::cli::{ColorChoice, ExploreArgs, ExploreTab};
 
-pub fn run(args: &ExploreArgs, color: ColorChoice) -> anyhow::Result<Outcome> {
+pub fn run(args: &ExploreArgs) -> anyhow::Result<Outcome> {
+    // `microcosm --color X explore` and `microcosm explore --color X` both land here.
+    let color = args.color;
     let loaded = match microcosm_model::load(&args.file) {
         Ok(loaded) => loaded,
         Err(e) => {

@@ -78,7 +78,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Ok(Outcome::Pass)
         }
         Command::Init(args) => init::run(&args),
-        Command::Explore(args) => explore::run(&args, cli.color),
+        Command::Explore(args) => explore::run(&args),
         Command::Simulate(args) => simulate::run(&args, color),
         Command::Merge(args) => merge::run(&args),
         Command::Completions(args) => {

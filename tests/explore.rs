@@ -2,7 +2,8 @@
 //! tmux pane on a private tmux server), driven by keys and checked on the captured screen text
 //! — switching tabs, running the checks of a known-bug scenario, stepping through its
 //! counterexample, quitting, and the terminal being restored afterwards (also after Ctrl-C).
-//! Where tmux is not installed those tests say so and pass without running.
+//! Where tmux is not installed those tests say so and pass without running. The command line
+//! (no terminal needed, no tmux) is checked here too: `--help` and where `--color` goes.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -205,4 +206,41 @@ fn explore_needs_a_terminal_and_says_so_with_exit_2() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("explore needs a terminal"), "{stderr}");
+}
+
+#[test]
+fn explore_help_says_its_colour_follows_stdout_and_no_color() {
+    let output = Command::new(env!("CARGO_BIN_EXE_microcosm"))
+        .args(["explore", "--help"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    let color = help
+        .split("--color")
+        .nth(1)
+        .and_then(|rest| rest.split("[default").next())
+        .unwrap_or_else(|| panic!("explore --help documents --color:\n{help}"));
+    assert!(color.contains("draws on stdout"), "{color}");
+    assert!(color.contains("NO_COLOR"), "{color}");
+    assert!(!color.contains("When stderr is a terminal"), "{color}");
+}
+
+#[test]
+fn explore_takes_color_before_or_after_the_command() {
+    // A missing file is reported on stderr before any terminal is needed: its diagnostics are
+    // coloured exactly when the choice reached explore.
+    for args in [
+        ["--color", "always", "explore", "no-such-file.toml"],
+        ["explore", "--color", "always", "no-such-file.toml"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_microcosm"))
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains('\u{1b}'), "{args:?}: {stderr}");
+    }
 }

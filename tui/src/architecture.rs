@@ -362,10 +362,59 @@ pub(crate) fn service_lines(scenario: &Scenario, name: &str, theme: Theme) -> Ve
     if let Some(d) = &service.description {
         lines.push(Line::styled(d.clone(), theme.dim()));
     }
+    // The six-tuple always in full and in its order, so a missing part reads as "none"
+    // rather than going unnoticed.
+    let none = || Span::styled("none", theme.dim());
+    lines.push(Line::from(vec![
+        label("F", theme),
+        if service.functions.is_empty() {
+            none()
+        } else {
+            Span::raw(service.functions.join(", "))
+        },
+    ]));
+    lines.push(Line::from(vec![
+        label("A", theme),
+        if service.endpoints.is_empty() {
+            none()
+        } else {
+            Span::raw(plural(service.endpoints.len(), "endpoint"))
+        },
+    ]));
+    for (endpoint, ep) in &service.endpoints {
+        let public = if ep.public { "  public" } else { "" };
+        lines.push(Line::from(vec![
+            Span::styled(format!("   {endpoint}"), theme.title()),
+            Span::styled(public.to_owned(), theme.ok()),
+            Span::styled(format!("  work {}", distribution(&ep.work)), theme.dim()),
+        ]));
+    }
+    let data: Vec<String> = service
+        .data
+        .iter()
+        .map(|(store, access)| {
+            let access = match access {
+                microcosm_model::Access::Read => "read",
+                microcosm_model::Access::Write => "write",
+                microcosm_model::Access::ReadWrite => "read-write",
+            };
+            format!("{store} ({access})")
+        })
+        .collect();
+    lines.push(Line::from(vec![
+        label("D", theme),
+        if data.is_empty() {
+            none()
+        } else {
+            Span::raw(data.join(", "))
+        },
+    ]));
+    lines.extend(integration_lines(service, name, theme));
     let state = match service.state {
         ServiceState::Stateless => "stateless",
         ServiceState::Stateful => "stateful",
     };
+    lines.push(Line::from(vec![label("S", theme), Span::raw(state)]));
     let mut resources = Vec::new();
     if let Some(c) = service.resources.cpu_millis {
         resources.push(format!("{c} mCPU"));
@@ -373,16 +422,13 @@ pub(crate) fn service_lines(scenario: &Scenario, name: &str, theme: Theme) -> Ve
     if let Some(m) = service.resources.memory_mib {
         resources.push(format!("{m} MiB"));
     }
-    let resources = if resources.is_empty() {
-        "not declared".to_owned()
-    } else {
-        format!("{} per replica", resources.join(", "))
-    };
     lines.push(Line::from(vec![
-        label("S", theme),
-        Span::raw(format!("{state}   ")),
         label("R", theme),
-        Span::raw(resources),
+        if resources.is_empty() {
+            none()
+        } else {
+            Span::raw(format!("{} per replica", resources.join(", ")))
+        },
     ]));
     let d = scenario.deployment_of(name);
     let zones = if d.zones.is_empty() {
@@ -397,6 +443,7 @@ pub(crate) fn service_lines(scenario: &Scenario, name: &str, theme: Theme) -> Ve
         microcosm_model::LoadBalancer::LeastOutstanding => "least outstanding",
         microcosm_model::LoadBalancer::PowerOfTwo => "power of two",
     };
+    // Deployment is the architecture's P, not part of the service's six-tuple: it comes after.
     lines.push(Line::from(vec![
         label("P", theme),
         Span::raw(format!(
@@ -406,74 +453,6 @@ pub(crate) fn service_lines(scenario: &Scenario, name: &str, theme: Theme) -> Ve
             d.queue_capacity
         )),
     ]));
-    if !service.functions.is_empty() {
-        lines.push(Line::from(vec![
-            label("F", theme),
-            Span::raw(service.functions.join(", ")),
-        ]));
-    }
-    if !service.data.is_empty() {
-        let data: Vec<String> = service
-            .data
-            .iter()
-            .map(|(store, access)| {
-                let access = match access {
-                    microcosm_model::Access::Read => "read",
-                    microcosm_model::Access::Write => "write",
-                    microcosm_model::Access::ReadWrite => "read-write",
-                };
-                format!("{store} ({access})")
-            })
-            .collect();
-        lines.push(Line::from(vec![
-            label("D", theme),
-            Span::raw(data.join(", ")),
-        ]));
-    }
-    lines.push(Line::from(vec![
-        label("A", theme),
-        Span::raw(plural(service.endpoints.len(), "endpoint")),
-    ]));
-    for (endpoint, ep) in &service.endpoints {
-        let public = if ep.public { "  public" } else { "" };
-        lines.push(Line::from(vec![
-            Span::styled(format!("   {endpoint}"), theme.title()),
-            Span::styled(public.to_owned(), theme.ok()),
-            Span::styled(format!("  work {}", distribution(&ep.work)), theme.dim()),
-        ]));
-        for step in &ep.calls {
-            let parallel = matches!(step, CallStep::Parallel(_));
-            for call in step.calls() {
-                let mark = if parallel { "‖" } else { "→" };
-                let p = if call.probability < 1.0 {
-                    format!(" ({:.0}%)", call.probability * 100.0)
-                } else {
-                    String::new()
-                };
-                lines.push(Line::raw(format!("     {mark} {}{p}", call.endpoint)));
-            }
-        }
-        for topic in &ep.publishes {
-            lines.push(Line::raw(format!("     ⇢ publishes {topic}")));
-        }
-    }
-    if !service.consumes.is_empty() {
-        lines.push(Line::from(vec![
-            label("I", theme),
-            Span::raw("consumes".to_owned()),
-        ]));
-        for (topic, spec) in &service.consumes {
-            let group = spec
-                .group
-                .as_ref()
-                .map(|g| format!(" (group {g})"))
-                .unwrap_or_default();
-            lines.push(Line::raw(format!(
-                "   {topic} → {name}.{}{group}",
-                spec.handler
-            )));
-        }
-    }
     let edges = scenario.call_edges();
     let callers: Vec<&str> = edges
         .iter()
@@ -499,6 +478,71 @@ pub(crate) fn service_lines(scenario: &Scenario, name: &str, theme: Theme) -> Ve
     for callee in callees {
         lines.push(edge_line(name, callee, scenario, theme));
     }
+    lines
+}
+
+/// The service's integration points (I): every call its endpoints make (`→` in sequence, `‖`
+/// in parallel), every topic they publish and every topic it consumes.
+fn integration_lines(
+    service: &microcosm_model::Service,
+    name: &str,
+    theme: Theme,
+) -> Vec<Line<'static>> {
+    let mut points = Vec::new();
+    let (mut calls, mut published) = (0, 0);
+    for (endpoint, ep) in &service.endpoints {
+        for step in &ep.calls {
+            let parallel = matches!(step, CallStep::Parallel(_));
+            for call in step.calls() {
+                calls += 1;
+                let mark = if parallel { "‖" } else { "→" };
+                let p = if call.probability < 1.0 {
+                    format!(" ({:.0}%)", call.probability * 100.0)
+                } else {
+                    String::new()
+                };
+                points.push(Line::raw(format!(
+                    "   {endpoint} {mark} {}{p}",
+                    call.endpoint
+                )));
+            }
+        }
+        for topic in &ep.publishes {
+            published += 1;
+            points.push(Line::raw(format!("   {endpoint} ⇢ publishes {topic}")));
+        }
+    }
+    for (topic, spec) in &service.consumes {
+        let group = spec
+            .group
+            .as_ref()
+            .map(|g| format!(" (group {g})"))
+            .unwrap_or_default();
+        points.push(Line::raw(format!(
+            "   {topic} ⇢ consumed by {name}.{}{group}",
+            spec.handler
+        )));
+    }
+    let mut summary = Vec::new();
+    if calls > 0 {
+        summary.push(plural(calls, "call"));
+    }
+    if published > 0 {
+        summary.push(format!("publishes {}", plural(published, "topic")));
+    }
+    if !service.consumes.is_empty() {
+        summary.push(format!(
+            "consumes {}",
+            plural(service.consumes.len(), "topic")
+        ));
+    }
+    let head = if summary.is_empty() {
+        Span::styled("none", theme.dim())
+    } else {
+        Span::raw(summary.join(", "))
+    };
+    let mut lines = vec![Line::from(vec![label("I", theme), head])];
+    lines.extend(points);
     lines
 }
 
@@ -607,6 +651,103 @@ fn tree(
                 lines,
             );
             path.remove(&call.endpoint);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundled(name: &str) -> Scenario {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../scenarios")
+            .join(name);
+        microcosm_model::load(&path).expect("loads").scenario
+    }
+
+    fn texts(lines: &[Line]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn every_service_shows_all_six_parts_in_order_then_its_deployment() {
+        for file in [
+            "online-boutique.toml",
+            "sock-shop.toml",
+            "monolith-shop.toml",
+            "web3-exchange.toml",
+            "hotel-reservation.toml",
+        ] {
+            let scenario = bundled(file);
+            for name in scenario.services.keys() {
+                let lines = service_lines(&scenario, name, Theme::monochrome());
+                let labels: Vec<&str> = lines
+                    .iter()
+                    .filter_map(|l| l.spans.first())
+                    .map(|s| s.content.as_ref())
+                    .filter(|c| c.len() == 2 && c.ends_with(' ') && c.chars().count() == 2)
+                    .collect();
+                assert_eq!(
+                    labels,
+                    ["F ", "A ", "D ", "I ", "S ", "R ", "P "],
+                    "{file}: {name}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn integration_points_list_calls_published_and_consumed_topics() {
+        let scenario = bundled("sock-shop.toml");
+        let shipping = texts(&service_lines(&scenario, "shipping", Theme::monochrome()));
+        assert!(
+            shipping
+                .iter()
+                .any(|l| l.ends_with("⇢ publishes shipping-task")),
+            "{shipping:#?}"
+        );
+        let queue_master = texts(&service_lines(
+            &scenario,
+            "queue-master",
+            Theme::monochrome(),
+        ));
+        assert!(
+            queue_master
+                .iter()
+                .any(|l| l == "   shipping-task ⇢ consumed by queue-master.process-shipment"),
+            "{queue_master:#?}"
+        );
+        let orders = texts(&service_lines(&scenario, "orders", Theme::monochrome()));
+        let i = orders.iter().position(|l| l.starts_with("I ")).unwrap();
+        assert!(orders[i].contains("call"), "{}", orders[i]);
+        assert!(
+            orders[i + 1].contains(" → ") || orders[i + 1].contains(" ‖ "),
+            "{}",
+            orders[i + 1]
+        );
+    }
+
+    #[test]
+    fn what_a_service_lacks_is_said_not_left_out() {
+        let text = "name = \"bare\"\n[services.lone]\nendpoints.ping = {}\n";
+        let loaded = microcosm_model::load_str(
+            text,
+            std::path::Path::new("bare.toml"),
+            microcosm_model::Format::Toml,
+            std::path::Path::new("."),
+        )
+        .expect("loads");
+        let lines = texts(&service_lines(
+            &loaded.scenario,
+            "lone",
+            Theme::monochrome(),
+        ));
+        for part in ["F none", "D none", "I none", "R none"] {
+            assert!(lines.iter().any(|l| l == part), "{part}: {lines:#?}");
         }
     }
 }

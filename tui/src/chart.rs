@@ -1,4 +1,5 @@
-//! Time charts drawn cell by cell: bars in eighths of a cell for a series over time, the fault
+//! Time charts drawn cell by cell: bars in eighths of a cell for a series over time (with a
+//! second series as markers over them, for two percentiles on one scale), the fault
 //! windows shaded under them and marked on a row of their own, the time cursor as a column in
 //! reverse video, and a breaker-state strip per edge. Drawn by hand rather than with ratatui's
 //! `Chart` because the cursor, the fault shading and the breaker strips must line up column
@@ -41,8 +42,9 @@ impl Columns {
 
 const EIGHTHS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-/// A bar chart of one series: its title and scale in a gutter on the left, bars in eighths of
-/// a cell on the right, one column per [`Columns`] entry.
+/// A bar chart of one series, optionally with a second series drawn over it as markers: the
+/// title, scale and legend in a gutter on the left, bars in eighths of a cell on the right, one
+/// column per [`Columns`] entry.
 pub(crate) struct Bars<'a> {
     /// The title, on the gutter's first row.
     pub title: &'a str,
@@ -50,6 +52,8 @@ pub(crate) struct Bars<'a> {
     pub unit: &'a str,
     /// One value per column; `None` where there is nothing to show (no requests).
     pub values: &'a [Option<f64>],
+    /// A second series over the bars, on the same scale.
+    pub overlay: Option<Overlay<'a>>,
     /// Per column: inside a fault window.
     pub faults: &'a [bool],
     /// The cursor's column.
@@ -60,34 +64,80 @@ pub(crate) struct Bars<'a> {
     pub theme: Theme,
 }
 
+/// A series drawn as one marker per column, at the cell its value reaches: it reads apart from
+/// the bars by its glyph, with or without colour.
+pub(crate) struct Overlay<'a> {
+    /// One value per column, like the bars'.
+    pub values: &'a [Option<f64>],
+    /// The marker.
+    pub glyph: char,
+    /// The legend's name of the bars' series.
+    pub bars_label: &'a str,
+    /// The legend's name of this series.
+    pub label: &'a str,
+}
+
+/// The marker of an [`Overlay`] series.
+pub(crate) const MARKER: char = '•';
+
 impl Bars<'_> {
     pub fn render(&self, area: Rect, buf: &mut Buffer) {
         if area.height == 0 || area.width <= self.gutter + 1 {
             return;
         }
         let theme = self.theme;
+        let overlay_values = self.overlay.as_ref().map_or(&[][..], |o| o.values);
         let max = self
             .values
             .iter()
+            .chain(overlay_values)
             .flatten()
             .copied()
             .fold(0.0_f64, f64::max);
         let gutter = self.gutter as usize;
-        buf.set_stringn(
-            area.x,
-            area.y,
-            ui::truncate(self.title, gutter),
-            gutter,
-            theme.title(),
-        );
-        if area.height >= 2 {
-            let scale = format!("max {}{}", ui::compact(max), self.unit);
+        let mut gutter_rows: Vec<(String, ratatui::style::Style)> = Vec::new();
+        // The legend gets rows of its own when the chart is tall enough, else it takes the
+        // title's row: the unit on the scale row still says what is charted.
+        let legend = self.overlay.as_ref().map(|o| {
+            (
+                format!("{} {}", EIGHTHS[8], o.bars_label),
+                format!("{} {}", o.glyph, o.label),
+            )
+        });
+        match &legend {
+            Some((bars, marks)) if area.height < 4 => {
+                let both = format!("{bars} {marks}");
+                let both = if both.chars().count() <= gutter {
+                    both
+                } else {
+                    both.replace(' ', "")
+                };
+                gutter_rows.push((both, theme.title()));
+            }
+            _ => gutter_rows.push((self.title.to_owned(), theme.title())),
+        }
+        let value = ui::compact(max);
+        let scale = [
+            format!("max {value}{}", self.unit),
+            format!("{value}{}", self.unit),
+        ]
+        .into_iter()
+        .find(|s| s.chars().count() <= gutter)
+        .unwrap_or_else(|| format!("max {value}"));
+        gutter_rows.push((scale, theme.dim()));
+        if let Some((bars, marks)) = legend
+            && area.height >= 4
+        {
+            gutter_rows.push((bars, theme.bar()));
+            gutter_rows.push((marks, theme.overlay()));
+        }
+        for (row, (text, style)) in gutter_rows.iter().take(area.height as usize).enumerate() {
             buf.set_stringn(
                 area.x,
-                area.y + 1,
-                ui::truncate(&scale, gutter),
+                area.y + row as u16,
+                ui::truncate(text, gutter),
                 gutter,
-                theme.dim(),
+                *style,
             );
         }
         let x0 = area.x + self.gutter + 1;
@@ -116,6 +166,20 @@ impl Bars<'_> {
                 if let Some(cell) = buf.cell_mut((x, y)) {
                     cell.set_char(EIGHTHS[filled as usize]);
                     cell.set_style(style);
+                }
+            }
+            // The marker sits in the cell its value reaches, over whatever bar is there.
+            if let Some(o) = &self.overlay
+                && let Some(Some(v)) = o.values.get(c)
+                && max > 0.0
+                && *v > 0.0
+            {
+                let eighths = ((v / max) * f64::from(eighths_total)).round().max(1.0) as u32;
+                let r = (eighths.div_ceil(8).max(1) - 1).min(u32::from(rows) - 1) as u16;
+                let y = area.y + area.height - 1 - r;
+                if let Some(cell) = buf.cell_mut((x, y)) {
+                    cell.set_char(o.glyph);
+                    cell.set_style(style.patch(theme.overlay()));
                 }
             }
         }
@@ -266,12 +330,64 @@ mod tests {
     }
 
     #[test]
+    fn an_overlay_marks_its_values_over_the_bars_on_one_scale_with_a_legend() {
+        let bars = |height: u16| {
+            let mut buf = Buffer::empty(Rect::new(0, 0, 15, height));
+            Bars {
+                title: "latency",
+                unit: " ms",
+                values: &[Some(1.0), Some(2.0)],
+                overlay: Some(Overlay {
+                    values: &[Some(4.0), Some(2.0)],
+                    glyph: MARKER,
+                    bars_label: "p50",
+                    label: "p99",
+                }),
+                faults: &[false; 2],
+                cursor: None,
+                gutter: 12,
+                theme: Theme::monochrome(),
+            }
+            .render(buf.area, &mut buf);
+            buf
+        };
+        let row = |buf: &Buffer, y: u16| -> String {
+            (0..12).map(|x| buf[(x, y)].symbol()).collect::<String>()
+        };
+        // Four rows, 32 eighths for the largest value of either series (4.0).
+        let buf = bars(4);
+        assert_eq!(row(&buf, 0).trim_end(), "latency");
+        assert_eq!(row(&buf, 1).trim_end(), "max 4 ms");
+        assert_eq!(row(&buf, 2).trim_end(), "█ p50");
+        assert_eq!(row(&buf, 3).trim_end(), "• p99");
+        assert_eq!(buf[(13, 3)].symbol(), "█", "1.0 fills the bottom row");
+        assert_eq!(buf[(13, 2)].symbol(), " ");
+        assert_eq!(buf[(13, 0)].symbol(), "•", "4.0 marks the top row");
+        assert_eq!(buf[(14, 3)].symbol(), "█");
+        assert_eq!(
+            buf[(14, 2)].symbol(),
+            "•",
+            "the marker replaces the bar's top cell"
+        );
+        assert!(
+            buf[(13, 0)]
+                .modifier
+                .contains(ratatui::style::Modifier::BOLD)
+        );
+        // Two rows: the legend takes the title's row.
+        let buf = bars(2);
+        assert_eq!(row(&buf, 0).trim_end(), "█ p50 • p99");
+        assert_eq!(row(&buf, 1).trim_end(), "max 4 ms");
+    }
+
+    #[test]
     fn bars_scale_to_the_largest_value_and_mark_the_cursor() {
         let mut buf = Buffer::empty(Rect::new(0, 0, 7, 2));
         Bars {
             title: "t",
             unit: "",
             values: &[Some(1.0), Some(2.0), None, Some(0.5)],
+            overlay: None,
             faults: &[false; 4],
             cursor: Some(2),
             gutter: 2,

@@ -175,7 +175,7 @@ fn render_theorem(report: &TheoremReport, theme: Theme, area: Rect, buf: &mut Bu
         theme,
     )
     .title_bottom(Line::styled(
-        " ◆ cohesion · heat = coupling ÷ row cohesion · ! breaks the theorem ",
+        " ◆ cohesion · ░▒▓ coupling ÷ row cohesion <¼ ≥¼ ≥½ · ! breaks the theorem ",
         theme.dim(),
     ));
     let inner = block.inner(area);
@@ -225,6 +225,9 @@ fn render_theorem(report: &TheoremReport, theme: Theme, area: Rect, buf: &mut Bu
 
 /// Width of one matrix cell: a value right-aligned in five columns and a mark.
 const CELL: usize = 6;
+
+/// The mark after an off-diagonal cell, by heat level 0..=4.
+const HEAT_GLYPHS: [&str; 5] = [" ", "░", "▒", "▓", "█"];
 
 /// The heat map: one row per service, columns numbered like the rows.
 pub(crate) fn matrix_lines(
@@ -321,12 +324,13 @@ pub(crate) fn matrix_lines(
             } else {
                 theme.heat(heat(r, c))
             };
+            // The heat is also a glyph, so it reads without colour (NO_COLOR, a mono terminal).
             let mark = if broken(r, c) {
                 "!"
             } else if r == c {
                 "◆"
             } else {
-                " "
+                HEAT_GLYPHS[usize::from(heat(r, c))]
             };
             let mut style = style;
             if broken(r, c) {
@@ -431,5 +435,27 @@ fn render_findings(state: &DecompositionState, theme: Theme, area: Rect, buf: &m
                 Rect::new(area.x, area.y + 1, area.width, area.height - 1),
                 buf,
             );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use microcosm_model::analysis::{AnalysisOptions, analyze};
+
+    #[test]
+    fn heat_levels_read_as_glyphs_without_colour() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../scenarios/monolith-shop.toml");
+        let scenario = microcosm_model::load(&path).expect("loads").scenario;
+        let analysis = analyze(&scenario, &AnalysisOptions::default());
+        let report = analysis.theorem.as_ref().expect("a monolith");
+        let text: String = matrix_lines(report, Theme::monochrome(), 200)
+            .iter()
+            .flat_map(|l| l.spans.iter().map(|s| s.content.to_string()))
+            .collect();
+        for glyph in ["░", "▒", "▓"] {
+            assert!(text.contains(glyph), "{glyph} in {text}");
+        }
     }
 }

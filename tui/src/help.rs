@@ -1,5 +1,7 @@
 //! The `?` pop-up: every key the explorer knows, by where it applies. It is the one list of key
-//! bindings users see, so a key added to a tab is added here too (a test renders it).
+//! bindings users see, so a key added to a tab is added here too: a test (`tests/keys.rs`)
+//! presses every key in every context and fails on one that acts but is not listed here, or is
+//! listed and does nothing.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -8,8 +10,11 @@ use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
 
 use crate::{App, ui};
 
-/// The key bindings, by context: (context, [(keys, what they do)]).
-pub(crate) const BINDINGS: &[(&str, &[(&str, &str)])] = &[
+/// The key bindings, by context: (context, [(keys, what they do)]). Keys are written as the
+/// help shows them: names and glyphs separated by spaces, commas or ` / ` (`Home End  g G`,
+/// `Enter, v`, `r / a`), `0-9` for any digit; a test presses every key in every context and
+/// checks that each one that does something is listed here.
+pub const BINDINGS: &[(&str, &[(&str, &str)])] = &[
     (
         "Everywhere",
         &[
@@ -23,9 +28,10 @@ pub(crate) const BINDINGS: &[(&str, &[(&str, &str)])] = &[
     (
         "Architecture",
         &[
-            ("↑ ↓  j k", "select a service (Home/End: first/last)"),
+            ("↑ ↓  j k", "select a service"),
+            ("Home End  g G", "first / last service"),
             ("Enter, v", "service detail ⇄ call trees of entry endpoints"),
-            ("PgUp PgDn", "scroll the right pane"),
+            ("PgUp PgDn  K J", "scroll the right pane"),
             ("s", "show the service in the scenario file"),
         ],
     ),
@@ -33,6 +39,8 @@ pub(crate) const BINDINGS: &[(&str, &[(&str, &str)])] = &[
         "Decomposition",
         &[
             ("↑ ↓  j k", "select a finding"),
+            ("PgUp PgDn", "ten findings up / down"),
+            ("Home End  g G", "first / last finding"),
             ("Enter", "go to what it concerns"),
             ("s", "show it in the scenario file"),
             ("f", "filter: all → warnings+ → errors"),
@@ -42,6 +50,8 @@ pub(crate) const BINDINGS: &[(&str, &[(&str, &str)])] = &[
         "Verify",
         &[
             ("↑ ↓  j k", "select a transaction × property"),
+            ("PgUp PgDn", "ten rows up / down"),
+            ("Home End  g G", "first / last row"),
             ("Enter", "step through a violation's trace, else check"),
             ("r / a", "re-run this transaction / run all"),
             ("s", "show the transaction in the scenario file"),
@@ -51,7 +61,9 @@ pub(crate) const BINDINGS: &[(&str, &[(&str, &str)])] = &[
         "Trace stepper",
         &[
             ("→ ←  l h", "next / previous step"),
-            ("Home / End", "initial state / last step"),
+            ("↓ ↑  j k", "next / previous step"),
+            ("Space n / p", "next / previous step"),
+            ("Home End  g G", "initial state / last step"),
             ("Esc, Backspace", "back to the verdicts"),
         ],
     ),
@@ -59,16 +71,37 @@ pub(crate) const BINDINGS: &[(&str, &[(&str, &str)])] = &[
         "Simulate",
         &[
             ("↑ ↓  j k", "select an experiment"),
-            ("Enter, r", "run it with the seed (x cancels)"),
-            ("e  + -", "type a seed / next / previous seed"),
-            (
-                "→ ←  PgUp PgDn",
-                "time cursor ±1 / ±10 buckets (also Shift-→ ←)",
-            ),
-            ("Home / End", "cursor to the start / end"),
+            ("Enter, r", "run it with the seed"),
+            ("x", "cancel the run"),
+            ("e", "type a seed"),
+            ("+ =  -", "next / previous seed"),
+            ("→ ←  l h", "time cursor ±1 bucket (with Shift ±10)"),
+            ("PgUp PgDn", "time cursor ±10 buckets"),
+            ("Home End  g G", "cursor to the start / end"),
             ("[ ]", "previous / next entry endpoint"),
-            ("p", "latency chart: p50 → p90 → p99 → p99.9"),
+            ("p", "latency chart: p50 with p99 → p99.9 → p90"),
             ("s", "show the experiment in the scenario file"),
+        ],
+    ),
+    (
+        "Typing a seed (after e)",
+        &[
+            ("0-9", "the seed's digits"),
+            ("Backspace", "delete the last digit"),
+            ("Enter", "use the seed"),
+            ("Esc", "keep the old seed"),
+        ],
+    ),
+    (
+        "Scenario file pop-up (after s)",
+        &[("Esc, Enter", "close it"), ("s, Backspace", "close it too")],
+    ),
+    (
+        "This help",
+        &[
+            ("↑ ↓  j k", "scroll a line"),
+            ("PgUp PgDn", "scroll ten lines"),
+            ("Enter, Esc, ?", "close it"),
         ],
     ),
 ];

@@ -37,6 +37,7 @@ use ratatui::widgets::{Paragraph, Widget};
 
 pub use architecture::{ArchitectureState, ArchitectureView};
 pub use decomposition::DecompositionState;
+pub use help::BINDINGS;
 pub use runner::run;
 pub use simulate::{Percentile, SimRun, SimulateState};
 pub use source::SourceView;
@@ -44,6 +45,11 @@ pub use stepper::Stepper;
 pub use theme::Theme;
 pub use verify::{JobState, VerifyState};
 pub use work::{Effect, Msg};
+
+/// Held by the tests that panic on purpose or install a panic hook: the hook is global, so
+/// they must not overlap.
+#[cfg(test)]
+pub(crate) static PANIC_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The tabs, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +135,9 @@ pub(crate) enum Action {
     Status(String),
 }
 
+/// A footer hint: a key and what it does.
+type Hint = (&'static str, &'static str);
+
 /// A place in another tab.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Jump {
@@ -141,8 +150,8 @@ pub(crate) enum Jump {
 }
 
 /// The explorer's whole state: plain data that key presses and worker messages change and that
-/// rendering only reads.
-#[derive(Debug)]
+/// rendering only reads. Cloning it copies the state (running work's cancel flags are shared).
+#[derive(Debug, Clone)]
 pub struct App {
     /// The scenario explored, with its source text (for locations).
     pub loaded: Arc<LoadedScenario>,
@@ -368,10 +377,18 @@ impl App {
             Paragraph::new(Line::styled(format!(" {status}"), theme.warn())).render(area, buf);
             return;
         }
-        let hints: Vec<(&str, &str)> = if self.help {
-            vec![("↑↓", "scroll"), ("Esc", "close help"), ("q", "quit")]
+        // The last hints say how to get help and out: they always show, and the others take
+        // the room left, in order, as far as they fit.
+        let (hints, last): (Vec<Hint>, Vec<Hint>) = if self.help {
+            (
+                vec![("↑↓", "scroll")],
+                vec![("Esc", "close help"), ("q", "quit")],
+            )
         } else if self.source.is_some() {
-            vec![("Esc", "close"), ("q", "quit")]
+            (Vec::new(), vec![("Esc", "close"), ("q", "quit")])
+        } else if self.tab == Tab::Simulate && self.simulate.is_editing() {
+            // Typing a seed takes every key: `?` and `q` are digits' neighbours, not commands.
+            (self.simulate.hints(), Vec::new())
         } else {
             let mut hints = match self.tab {
                 Tab::Architecture => self.architecture.hints(),
@@ -379,17 +396,24 @@ impl App {
                 Tab::Verify => self.verify.hints(),
                 Tab::Simulate => self.simulate.hints(),
             };
-            hints.extend([("Tab", "next tab"), ("?", "help"), ("q", "quit")]);
-            hints
+            hints.push(("Tab", "next tab"));
+            (hints, vec![("?", "help"), ("q", "quit")])
         };
-        let mut spans = vec![Span::raw(" ")];
-        let mut width = 1;
-        for (key, what) in hints {
-            let w = key.chars().count() + what.chars().count() + 3;
-            if width + w > area.width as usize {
+        let width_of = |(key, what): &Hint| key.chars().count() + what.chars().count() + 3;
+        let mut room =
+            (area.width as usize).saturating_sub(1 + last.iter().map(width_of).sum::<usize>());
+        let mut shown = Vec::new();
+        for hint in hints {
+            let w = width_of(&hint);
+            if w > room {
                 break;
             }
-            width += w;
+            room -= w;
+            shown.push(hint);
+        }
+        shown.extend(last);
+        let mut spans = vec![Span::raw(" ")];
+        for (key, what) in shown {
             spans.push(Span::styled(key.to_owned(), theme.key()));
             spans.push(Span::styled(format!(" {what}  "), theme.dim()));
         }

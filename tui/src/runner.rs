@@ -11,10 +11,11 @@
 //! end-of-file): the loop must still see the SIGHUP flag and exit, which ends that thread too.
 
 use std::io::{self, Stdout, Write};
-use std::panic;
+use std::panic::{self, PanicHookInfo};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::thread::ThreadId;
 use std::time::Duration;
 
 use crossterm::cursor::{Hide, Show};
@@ -40,8 +41,13 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 pub fn restore_terminal() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
         let _ = disable_raw_mode();
-        let _ = execute!(io::stdout(), LeaveAlternateScreen, Show);
+        let _ = leave_screen(&mut io::stdout());
     }
+}
+
+/// Writes what takes the terminal off the alternate screen and shows the cursor again.
+fn leave_screen(out: &mut impl Write) -> io::Result<()> {
+    execute!(out, LeaveAlternateScreen, Show)
 }
 
 /// Restores the terminal when dropped: on return and while a panic unwinds the UI thread.
@@ -69,15 +75,36 @@ fn install_panic_hook() {
     if INSTALLED.swap(true, Ordering::SeqCst) {
         return;
     }
-    let ui_thread = std::thread::current().id();
     let previous = panic::take_hook();
-    panic::set_hook(Box::new(move |info| {
+    panic::set_hook(panic_hook(
+        std::thread::current().id(),
+        &ACTIVE,
+        restore_terminal,
+        previous,
+    ));
+}
+
+/// What a panic hook reports with (the hook that was installed before ours).
+type Report = Box<dyn Fn(&PanicHookInfo<'_>) + Send + Sync + 'static>;
+
+/// The panic hook: a panic of the UI thread, or of any thread once the explorer no longer holds
+/// the terminal (`active` is false), is reported with `report` after `restore` has put the
+/// terminal back, so the message lands on the normal screen; a worker's panic while the
+/// explorer runs is left to [`crate::work`], which shows it in the UI. Built apart from
+/// [`install_panic_hook`] so a test can run it against its own terminal writer.
+fn panic_hook(
+    ui_thread: ThreadId,
+    active: &'static AtomicBool,
+    restore: impl Fn() + Send + Sync + 'static,
+    report: Report,
+) -> Report {
+    Box::new(move |info| {
         let on_ui = std::thread::current().id() == ui_thread;
-        if on_ui || !ACTIVE.load(Ordering::SeqCst) {
-            restore_terminal();
-            previous(info);
+        if on_ui || !active.load(Ordering::SeqCst) {
+            restore();
+            report(info);
         }
-    }));
+    })
 }
 
 /// What the loop waits for.
@@ -184,4 +211,65 @@ fn event_loop(app: &mut App, stop: &AtomicBool) -> io::Result<()> {
         }
     }
     io::stdout().flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Whether the explorer "holds the terminal" in this test (the real flag stays untouched).
+    static TEST_ACTIVE: AtomicBool = AtomicBool::new(false);
+
+    #[test]
+    fn the_panic_hook_restores_the_terminal_before_reporting_and_leaves_workers_to_the_ui() {
+        // Other tests of this binary panic on purpose; none may run under this hook.
+        let _alone = crate::PANIC_TESTS.lock().unwrap_or_else(|e| e.into_inner());
+        let events = Arc::new(Mutex::new(Vec::<String>::new()));
+        let screen = Arc::new(Mutex::new(Vec::<u8>::new()));
+        let hook = panic_hook(
+            std::thread::current().id(),
+            &TEST_ACTIVE,
+            {
+                let (events, screen) = (events.clone(), screen.clone());
+                move || {
+                    events.lock().unwrap().push("restore".to_owned());
+                    leave_screen(&mut *screen.lock().unwrap()).unwrap();
+                }
+            },
+            {
+                let events = events.clone();
+                Box::new(move |info| {
+                    let what = info.payload().downcast_ref::<&str>().copied();
+                    events
+                        .lock()
+                        .unwrap()
+                        .push(format!("report {}", what.unwrap_or("?")));
+                })
+            },
+        );
+        TEST_ACTIVE.store(true, Ordering::SeqCst);
+        let original = panic::take_hook();
+        panic::set_hook(hook);
+        let worker = std::thread::spawn(|| panic!("worker")).join();
+        let ui = panic::catch_unwind(|| panic!("ui"));
+        TEST_ACTIVE.store(false, Ordering::SeqCst);
+        let after = std::thread::spawn(|| panic!("after")).join();
+        panic::set_hook(original);
+
+        assert!(worker.is_err() && ui.is_err() && after.is_err());
+        assert_eq!(
+            *events.lock().unwrap(),
+            ["restore", "report ui", "restore", "report after"],
+            "a worker's panic while the explorer runs is neither printed nor restored"
+        );
+        // What restoring writes: leave the alternate screen (CSI ?1049l), show the cursor.
+        let written = String::from_utf8(screen.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            written.matches("\x1b[?1049l\x1b[?25h").count(),
+            2,
+            "{written:?}"
+        );
+    }
 }

@@ -1,9 +1,11 @@
 //! The Simulate tab: pick one of the scenario's failure experiments and a seed, run it in
 //! `microcosm_simulator` on a worker thread with a progress gauge, then read the outcome over
-//! time — throughput, error rate and latency percentiles of an entry endpoint with the fault
-//! windows shaded, a breaker-state strip per edge — and move a time cursor that shows every
-//! number at that instant. The latest report of each experiment is kept, so switching between
-//! experiments compares runs without re-running them.
+//! time — throughput, error rate and latency of an entry endpoint (the median as bars, a tail
+//! percentile as markers over them) with the fault windows shaded, a breaker-state strip per
+//! edge — and move a time cursor whose readout shows every number at that instant and the
+//! verdict of each expectation; the charts shrink before the readout loses a line. The latest
+//! report of each experiment is kept, so switching between experiments compares runs without
+//! re-running them.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,7 +20,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph, Widget, Wrap};
 
-use crate::chart::{self, Bars, BreakerCell, Columns};
+use crate::chart::{self, Bars, BreakerCell, Columns, Overlay};
 use crate::work::SimRequest;
 use crate::{Action, App, Effect, Msg, SourceView, Theme, ui};
 
@@ -72,7 +74,7 @@ pub struct SimulateState {
     pub endpoint: usize,
     /// The time cursor, as a metrics-bucket index.
     pub cursor: usize,
-    /// The latency percentile the third chart shows.
+    /// The tail percentile the latency chart draws over the median.
     pub percentile: Percentile,
     next_run: u64,
 }
@@ -91,21 +93,21 @@ pub enum Percentile {
 }
 
 impl Percentile {
+    /// The next tail percentile to draw over the median (the median itself is always drawn).
     fn next(self) -> Percentile {
         match self {
-            Percentile::P50 => Percentile::P90,
-            Percentile::P90 => Percentile::P99,
             Percentile::P99 => Percentile::P999,
-            Percentile::P999 => Percentile::P50,
+            Percentile::P999 => Percentile::P90,
+            Percentile::P50 | Percentile::P90 => Percentile::P99,
         }
     }
 
-    fn title(self) -> &'static str {
+    fn label(self) -> &'static str {
         match self {
-            Percentile::P50 => "latency p50",
-            Percentile::P90 => "latency p90",
-            Percentile::P99 => "latency p99",
-            Percentile::P999 => "latency p99.9",
+            Percentile::P50 => "p50",
+            Percentile::P90 => "p90",
+            Percentile::P99 => "p99",
+            Percentile::P999 => "p99.9",
         }
     }
 
@@ -745,19 +747,21 @@ fn render_progress(
 struct Aggregates {
     throughput: Vec<Option<f64>>,
     error_rate: Vec<Option<f64>>,
-    latency: Vec<Option<f64>>,
+    median: Vec<Option<f64>>,
+    tail: Vec<Option<f64>>,
 }
 
 fn aggregate(
     series: &[EndpointPoint],
     columns: &Columns,
     bucket_s: f64,
-    percentile: Percentile,
+    tail: Percentile,
 ) -> Aggregates {
     let mut a = Aggregates {
         throughput: Vec::new(),
         error_rate: Vec::new(),
-        latency: Vec::new(),
+        median: Vec::new(),
+        tail: Vec::new(),
     };
     for range in &columns.ranges {
         let points = &series[range.start.min(series.len())..range.end.min(series.len())];
@@ -769,13 +773,15 @@ fn aggregate(
         a.error_rate
             .push((requests > 0).then(|| errors as f64 / requests as f64 * 100.0));
         // The worst bucket of the column: a spike must not average away.
-        a.latency.push(
+        let worst = |percentile: Percentile| {
             points
                 .iter()
                 .filter(|p| p.requests > 0)
                 .map(|p| percentile.of(p))
-                .reduce(f64::max),
-        );
+                .reduce(f64::max)
+        };
+        a.median.push(worst(Percentile::P50));
+        a.tail.push(worst(tail));
     }
     a
 }
@@ -830,21 +836,50 @@ fn render_report(
         .collect();
     let agg = aggregate(&endpoint.series, &columns, bucket_s, state.percentile);
 
-    // Fixed rows: header, fault row, axis, breaker heading, readout (2).
+    // The readout is sized first, from its wrapped text: it is what the cursor is for, so the
+    // charts shrink (to CHART_MIN rows each) and the breaker strips fold into "+N more" before
+    // it loses a line. Fixed rows: header, fault row, axis.
     let breakers = report.breakers.len() as u16;
-    let fixed = 1 + 1 + 1 + 2 + u16::from(breakers > 0);
-    let room = inner.height.saturating_sub(fixed);
-    let breaker_rows = breakers.min(room.saturating_sub(6) / 2);
-    let chart_height = (room.saturating_sub(breaker_rows) / 3).max(2);
-    let [header, c1, c2, c3, fault_area, axis, breaker_area, readout] = Layout::vertical([
+    let fixed = 3;
+    let breakers_min = if breakers > 0 { 2 } else { 0 };
+    let readout_room = inner
+        .height
+        .saturating_sub(fixed + 3 * CHART_MIN + breakers_min);
+    let readout = readout_paragraph(
+        report,
+        endpoint_name,
+        state.cursor,
+        inner.width,
+        readout_room,
+        theme,
+    );
+    let readout_height = (readout.line_count(inner.width) as u16).min(readout_room);
+    let room = inner.height.saturating_sub(fixed + readout_height);
+    let breaker_rows = if breakers > 0 {
+        breakers.min(room.saturating_sub(3 * CHART_MIN + 1).max(1))
+    } else {
+        0
+    };
+    let breaker_height = if breakers > 0 { breaker_rows + 1 } else { 0 };
+    let chart_height = room.saturating_sub(breaker_height) / 3;
+    let [
+        header,
+        c1,
+        c2,
+        c3,
+        fault_area,
+        axis,
+        breaker_area,
+        readout_area,
+    ] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(chart_height),
         Constraint::Length(chart_height),
         Constraint::Length(chart_height),
         Constraint::Length(1),
         Constraint::Length(1),
-        Constraint::Length(if breakers > 0 { breaker_rows + 1 } else { 0 }),
-        Constraint::Min(2),
+        Constraint::Length(breaker_height),
+        Constraint::Min(0),
     ])
     .areas(inner);
     let plot = |area: Rect| {
@@ -877,15 +912,22 @@ fn render_report(
         ),
     ]);
     Paragraph::new(header_line).render(header, buf);
-    for (area, title, unit, values) in [
-        (c1, "throughput", " req/s", &agg.throughput),
-        (c2, "error rate", "%", &agg.error_rate),
-        (c3, state.percentile.title(), " ms", &agg.latency),
+    let tail = Overlay {
+        values: &agg.tail,
+        glyph: chart::MARKER,
+        bars_label: Percentile::P50.label(),
+        label: state.percentile.label(),
+    };
+    for (area, title, unit, values, overlay) in [
+        (c1, "throughput", " req/s", &agg.throughput, None),
+        (c2, "error rate", "%", &agg.error_rate, None),
+        (c3, "latency", " ms", &agg.median, Some(tail)),
     ] {
         Bars {
             title,
             unit,
             values,
+            overlay,
             faults: &faults,
             cursor,
             gutter,
@@ -966,34 +1008,88 @@ fn render_report(
             buf.set_string(x, y, more, theme.dim());
         }
     }
-    let mut lines = readout_lines(report, endpoint_name, state.cursor, theme);
-    // Below the instant, when there is room: the verdict of each expectation over the run.
-    for e in &report.expectations {
-        let (mark, style) = if e.holds {
+    readout.render(readout_area, buf);
+}
+
+/// Rows each chart keeps however small the terminal.
+const CHART_MIN: u16 = 2;
+
+/// The time cursor's readout in at most `rows` rows of `width` when it can: every number at the
+/// instant, then the verdict of each expectation over the run. Expectations that hold shrink
+/// to their names first (one line for all of them), then every one does, before anything is
+/// cut.
+fn readout_paragraph(
+    report: &SimReport,
+    endpoint: &str,
+    bucket: usize,
+    width: u16,
+    rows: u16,
+    theme: Theme,
+) -> Paragraph<'static> {
+    let instant = readout_lines(report, endpoint, bucket, width as usize, theme);
+    let mark = |holds: bool| {
+        if holds {
             ("✓", theme.ok())
         } else {
             ("✗", theme.bad())
-        };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{mark} {}", e.name), style),
+        }
+    };
+    let full = |e: &microcosm_simulator::report::ExpectationReport| {
+        let (m, style) = mark(e.holds);
+        Line::from(vec![
+            Span::styled(format!("{m} {}", e.name), style),
             Span::styled(format!("  {}", e.detail), theme.dim()),
-        ]));
-    }
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: true })
-        .render(readout, buf);
+        ])
+    };
+    // Names joined on one wrapping line; a no-break space keeps each mark with its name.
+    let names = |all: bool| {
+        let spans: Vec<Span<'static>> = report
+            .expectations
+            .iter()
+            .filter(|e| all || e.holds)
+            .flat_map(|e| {
+                let (m, style) = mark(e.holds);
+                [
+                    Span::styled(format!("{m}\u{a0}{}", e.name), style),
+                    Span::raw("  "),
+                ]
+            })
+            .collect();
+        (!spans.is_empty()).then(|| Line::from(spans))
+    };
+    let every_detail: Vec<Line<'static>> = report.expectations.iter().map(full).collect();
+    let failing_detail: Vec<Line<'static>> = names(false)
+        .into_iter()
+        .chain(report.expectations.iter().filter(|e| !e.holds).map(full))
+        .collect();
+    let no_detail: Vec<Line<'static>> = names(true).into_iter().collect();
+    let candidates = [every_detail, failing_detail, no_detail];
+    let paragraph = |expectations: &[Line<'static>]| {
+        let mut lines = instant.clone();
+        lines.extend(expectations.iter().cloned());
+        Paragraph::new(lines).wrap(Wrap { trim: true })
+    };
+    candidates
+        .iter()
+        .map(|c| paragraph(c))
+        .find(|p| p.line_count(width) <= rows as usize)
+        .unwrap_or_else(|| paragraph(&candidates[2]))
 }
 
-/// Every number at the cursor's instant.
+/// Every number at the cursor's instant, broken where it reads best in `width` columns: the
+/// rates, the percentiles, the faults and the breakers each start a line when they do not fit
+/// on the one before.
 fn readout_lines(
     report: &SimReport,
     endpoint: &str,
     bucket: usize,
+    width: usize,
     theme: Theme,
 ) -> Vec<Line<'static>> {
     let from = bucket as f64 * report.bucket_s;
     let to = from + report.bucket_s;
-    let mut spans = vec![Span::styled(
+    let mut groups: Vec<Vec<Span<'static>>> = Vec::new();
+    let mut rates = vec![Span::styled(
         format!("t {}–{}", ui::compact(from), secs(to)).replace(".0–", "–"),
         theme.key(),
     )];
@@ -1008,14 +1104,20 @@ fn readout_lines(
         } else {
             String::new()
         };
-        spans.push(Span::raw(format!(
-            "  {} req/s · {error_rate} errors{degraded} · p50 {} · p90 {} · p99 {} · p99.9 {} ms",
+        rates.push(Span::raw(format!(
+            "  {} req/s · {error_rate} errors{degraded}",
             ui::compact(p.requests as f64 / report.bucket_s),
+        )));
+        groups.push(rates);
+        groups.push(vec![Span::raw(format!(
+            "p50 {} · p90 {} · p99 {} · p99.9 {} ms",
             ui::compact(p.p50_ms),
             ui::compact(p.p90_ms),
             ui::compact(p.p99_ms),
             ui::compact(p.p999_ms)
-        )));
+        ))]);
+    } else {
+        groups.push(rates);
     }
     let active: Vec<String> = report
         .faults
@@ -1023,12 +1125,11 @@ fn readout_lines(
         .filter(|f| f.start_s < to && f.end_s > from)
         .map(|f| format!("{} {}", f.kind, f.target))
         .collect();
-    let mut second = Vec::new();
     if !active.is_empty() {
-        second.push(Span::styled(
+        groups.push(vec![Span::styled(
             format!("faults: {}", active.join(", ")),
             theme.fault_marker(),
-        ));
+        )]);
     }
     let breakers: Vec<String> = report
         .breakers
@@ -1048,19 +1149,35 @@ fn readout_lines(
         })
         .collect();
     if !breakers.is_empty() {
-        if !second.is_empty() {
-            second.push(Span::raw(" · "));
-        }
-        second.push(Span::styled(
+        groups.push(vec![Span::styled(
             format!("breakers: {}", breakers.join("; ")),
             theme.warn(),
-        ));
+        )]);
     }
-    if second.is_empty() {
-        second.push(Span::styled(
+    if active.is_empty() && breakers.is_empty() {
+        groups.push(vec![Span::styled(
             "no fault active, every breaker closed",
             theme.dim(),
-        ));
+        )]);
     }
-    vec![Line::from(spans), Line::from(second)]
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let mut current: Vec<Span<'static>> = Vec::new();
+    for group in groups {
+        let joined: usize = current.iter().map(Span::width).sum::<usize>()
+            + 3
+            + group.iter().map(Span::width).sum::<usize>();
+        if !current.is_empty() && joined <= width {
+            current.push(Span::raw(" · "));
+            current.extend(group);
+        } else {
+            if !current.is_empty() {
+                lines.push(Line::from(std::mem::take(&mut current)));
+            }
+            current = group;
+        }
+    }
+    if !current.is_empty() {
+        lines.push(Line::from(current));
+    }
+    lines
 }

@@ -172,6 +172,14 @@ impl Theme {
         self.pick(Style::new().fg(Color::Blue), Style::new())
     }
 
+    /// The markers of a chart's second series, over the bars.
+    pub fn overlay(self) -> Style {
+        self.pick(
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            Style::new().add_modifier(Modifier::BOLD),
+        )
+    }
+
     /// A closed breaker (calls flow).
     pub fn breaker_closed(self) -> Style {
         self.pick(
@@ -181,12 +189,15 @@ impl Theme {
     }
 
     /// A heat-map cell at `level` in 0..=4 (0 nothing, 4 the hottest cell of the matrix).
+    /// Without colour the levels climb from dim through plain and bold to reversed, so each
+    /// still looks different from its neighbours (the map also marks each with a glyph).
     pub fn heat(self, level: u8) -> Style {
         if !self.color {
-            return if level >= 4 {
-                Style::new().add_modifier(Modifier::BOLD)
-            } else {
-                Style::new()
+            return match level {
+                0 | 1 => Style::new().add_modifier(Modifier::DIM),
+                2 => Style::new(),
+                3 => Style::new().add_modifier(Modifier::BOLD),
+                _ => Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED),
             };
         }
         let bg = match level {
@@ -232,6 +243,7 @@ mod tests {
             t.fault_marker(),
             t.cursor(),
             t.bar(),
+            t.overlay(),
             t.breaker_closed(),
             t.heat(0),
             t.heat(2),
@@ -239,6 +251,17 @@ mod tests {
         ];
         for s in styles {
             assert_eq!((s.fg, s.bg), (None, None), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn heat_levels_with_something_to_show_differ_without_colour() {
+        let t = Theme::monochrome();
+        let levels: Vec<Style> = (1..=4).map(|l| t.heat(l)).collect();
+        for (i, a) in levels.iter().enumerate() {
+            for b in &levels[i + 1..] {
+                assert_ne!(a, b);
+            }
         }
     }
 

@@ -6,8 +6,9 @@
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent};
+use microcosm_checker::catalogue::{self, PropertyKind};
 use microcosm_checker::scenario::{Job, jobs};
-use microcosm_checker::{CheckOptions, Lasso, Progress, Status, Verdict, catalogue};
+use microcosm_checker::{CheckOptions, Lasso, Progress, Status, Verdict};
 use microcosm_model::{LoadedScenario, Scenario, Target};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -225,14 +226,7 @@ impl VerifyState {
             .is_some_and(|v| v.counterexample.is_some());
         vec![
             ("↑↓", "select"),
-            (
-                "⏎",
-                if on_violation {
-                    "step through trace"
-                } else {
-                    "check"
-                },
-            ),
+            ("⏎", if on_violation { "trace" } else { "check" }),
             ("r", "re-run"),
             ("a", "run all"),
             ("s", "source"),
@@ -254,6 +248,9 @@ fn status_span(state: &JobState, verdict: Option<&Verdict>, theme: Theme) -> Spa
         },
     }
 }
+
+/// Columns of the states-per-second column ("states/s" and `1.2M`).
+const RATE_WIDTH: usize = 8;
 
 /// States per second from a progress report (0 before any time has passed).
 fn rate(generated: u64, elapsed: Duration) -> f64 {
@@ -283,7 +280,18 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .render(inner, buf);
         return;
     }
-    let detail_height = 6u16.min(area.height / 3).max(4);
+    // The detail pane gets the lines it needs (the verdict's reason can take several) out of the
+    // rows the table does not need, and never less than it always had.
+    let detail = detail_lines(state, theme);
+    let table_needs = state.rows.len() as u16 + 3;
+    let detail_wanted = Paragraph::new(detail.clone())
+        .wrap(Wrap { trim: true })
+        .line_count(area.width.saturating_sub(2)) as u16
+        + 2;
+    let detail_height = detail_wanted
+        .min(area.height.saturating_sub(table_needs))
+        .max(6u16.min(area.height / 3).max(4))
+        .min(area.height);
     let [table_area, detail_area] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(detail_height)]).areas(area);
 
@@ -303,9 +311,16 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let inner = block.inner(table_area);
     block.render(table_area, buf);
     let width = inner.width as usize;
+    // While a check runs, each running row shows its speed in a column of its own; the column
+    // is there only then, so the names keep their room when every row is settled.
+    let running = state
+        .jobs
+        .iter()
+        .any(|j| matches!(j.state, JobState::Running(_)));
+    let rate_width = if running { RATE_WIDTH + 2 } else { 0 };
     // verdict, states and depth take 12 + 9 + 5 columns and the gaps 8: the names share the
     // rest, the subject at most two fifths of it.
-    let names = width.saturating_sub(12 + 9 + 5 + 8);
+    let names = width.saturating_sub(12 + 9 + 5 + 8 + rate_width);
     let subject_width = state
         .jobs
         .iter()
@@ -324,8 +339,17 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .min(names.saturating_sub(subject_width));
     let mut lines = vec![Line::styled(
         format!(
-            "{:<subject_width$}  {:<property_width$}  {:<12}  {:>9}  {:>5}",
-            "transaction", "property", "verdict", "states", "depth"
+            "{:<subject_width$}  {:<property_width$}  {:<12}  {:>9}  {:>5}{}",
+            "transaction",
+            "property",
+            "verdict",
+            "states",
+            "depth",
+            if running {
+                format!("  {:>RATE_WIDTH$}", "states/s")
+            } else {
+                String::new()
+            }
         ),
         theme.dim(),
     )];
@@ -340,15 +364,18 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         } else {
             ui::truncate(&entry.job.subject, subject_width)
         };
-        let (states, depth) = match (&entry.state, verdict) {
+        let (states, depth, speed) = match (&entry.state, verdict) {
             (JobState::Done(_), Some(v)) if v.stats.unique_states > 0 => (
                 ui::thousands(v.stats.unique_states),
                 v.stats.max_depth.to_string(),
+                String::new(),
             ),
-            (JobState::Running(Some(p)), _) => {
-                (ui::thousands(p.unique_states), p.max_depth.to_string())
-            }
-            _ => (String::new(), String::new()),
+            (JobState::Running(Some(p)), _) => (
+                ui::thousands(p.unique_states),
+                p.max_depth.to_string(),
+                ui::compact(rate(p.states_generated, p.elapsed)),
+            ),
+            _ => (String::new(), String::new(), String::new()),
         };
         let status = status_span(&entry.state, verdict, theme);
         let status_width = status.width();
@@ -364,6 +391,12 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 pad = 12usize.saturating_sub(status_width)
             )),
         ]);
+        if running {
+            line.push_span(Span::styled(
+                format!("  {speed:>RATE_WIDTH$}"),
+                theme.busy(),
+            ));
+        }
         if row == state.selected {
             line = line.patch_style(theme.selected());
         }
@@ -371,21 +404,83 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     Paragraph::new(lines).render(inner, buf);
 
-    render_detail(state, theme, detail_area, buf);
+    render_detail(state, detail, theme, detail_area, buf);
 }
 
-fn render_detail(state: &VerifyState, theme: Theme, area: Rect, buf: &mut Buffer) {
+fn render_detail(
+    state: &VerifyState,
+    lines: Vec<Line<'static>>,
+    theme: Theme,
+    area: Rect,
+    buf: &mut Buffer,
+) {
     let Some(&(job, property)) = state.rows.get(state.selected) else {
         return;
     };
-    let entry = &state.jobs[job];
-    let block = ui::block(format!("{} · {property}", entry.job.subject), false, theme);
+    let block = ui::block(
+        format!("{} · {property}", state.jobs[job].job.subject),
+        false,
+        theme,
+    );
     let inner = block.inner(area);
     block.render(area, buf);
-    let mut lines = Vec::new();
-    if let Some(info) = catalogue::lookup(property) {
-        lines.push(Line::styled(info.summary.to_owned(), theme.dim()));
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: true })
+        .render(inner, buf);
+}
+
+/// How a verdict that explored no state was reached, for properties the checker decides
+/// without a search (their verdicts say "0 unique states", which is not the reason).
+fn decided_by(property: &str) -> &'static str {
+    match property {
+        catalogue::RETRY_AMPLIFICATION => "from the call graph and retry policies",
+        catalogue::SAGA_PIVOT_RULE => "from the order of the saga's steps",
+        _ => "from the scenario's definition alone",
     }
+}
+
+/// The selected row's detail: what the property means and where its check is.
+fn detail_lines(state: &VerifyState, theme: Theme) -> Vec<Line<'static>> {
+    let Some(&(job, property)) = state.rows.get(state.selected) else {
+        return Vec::new();
+    };
+    let entry = &state.jobs[job];
+    let info = catalogue::lookup(property);
+    let summary = info.map(|info| Line::styled(info.summary.to_owned(), theme.dim()));
+    let mut lines = Vec::new();
+    // A verdict decided without a search leads with its reason (the notes), the summary last,
+    // so the reason is what a small terminal shows.
+    let searched = |v: &Verdict| {
+        v.stats.unique_states > 0 || info.is_some_and(|i| i.kind == PropertyKind::Reachability)
+    };
+    let decided = match (&entry.state, state.verdict(state.selected)) {
+        (JobState::Done(_), Some(v)) if !searched(v) && !v.status.is_inconclusive() => Some(v),
+        _ => None,
+    };
+    if let Some(v) = decided {
+        let (word, style) = if v.status.is_violated() {
+            ("Violated", theme.bad())
+        } else {
+            ("Holds", theme.ok())
+        };
+        lines.push(Line::from(vec![
+            Span::styled(word, style),
+            Span::raw(format!(
+                " (decided {}, no state search){}",
+                decided_by(property),
+                if v.options.notes.is_empty() { "." } else { ":" }
+            )),
+        ]));
+        lines.extend(
+            v.options
+                .notes
+                .iter()
+                .map(|n| Line::styled(n.clone(), theme.text())),
+        );
+        lines.extend(summary);
+        return lines;
+    }
+    lines.extend(summary);
     match (&entry.state, state.verdict(state.selected)) {
         (JobState::NotRun, _) => lines.push(Line::from(vec![
             Span::raw("Not checked yet: "),
@@ -469,7 +564,5 @@ fn render_detail(state: &VerifyState, theme: Theme, area: Rect, buf: &mut Buffer
             }
         }
     }
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: true })
-        .render(inner, buf);
+    lines
 }

@@ -226,3 +226,73 @@ fn simulate(request: &SimRequest, emit: &Emit) {
     };
     emit(Msg::SimDone { run, result });
 }
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::*;
+    use crate::{App, JobState, Options, SimRun, Tab};
+
+    fn known_bug(tab: Tab) -> App {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/bank-transfer-coordinator-crash.toml");
+        let loaded = microcosm_model::load(&path).expect("loads");
+        App::new(
+            loaded,
+            &Options {
+                tab,
+                ..Options::default()
+            },
+        )
+    }
+
+    /// Runs the work `app` queued with an engine that panics midway: the worker's own
+    /// progress report panics (as a bug inside the checker or the simulator would), and every
+    /// other message reaches the app.
+    fn run_with_a_panic(app: &mut App) {
+        let _alone = crate::PANIC_TESTS.lock().unwrap_or_else(|e| e.into_inner());
+        let delivered = Arc::new(Mutex::new(Vec::new()));
+        let sink = delivered.clone();
+        let emit: Emit = Arc::new(move |msg| {
+            if matches!(msg, Msg::CheckProgress { .. } | Msg::SimProgress { .. }) {
+                panic!("boom");
+            }
+            sink.lock().expect("not poisoned").push(msg);
+        });
+        for effect in app.take_effects() {
+            execute(effect, emit.clone());
+        }
+        for msg in std::mem::take(&mut *delivered.lock().expect("not poisoned")) {
+            app.on_message(msg);
+        }
+    }
+
+    #[test]
+    fn a_check_that_panics_becomes_a_failed_job_not_a_crash() {
+        let mut app = known_bug(Tab::Verify);
+        app.on_key(KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE));
+        run_with_a_panic(&mut app);
+        assert!(!app.is_busy());
+        for entry in &app.verify.jobs {
+            assert!(
+                matches!(&entry.state, JobState::Failed(why) if why == "the checker panicked: boom"),
+                "{:?}",
+                entry.state
+            );
+        }
+    }
+
+    #[test]
+    fn a_simulation_that_panics_becomes_a_failed_run_not_a_crash() {
+        let mut app = known_bug(Tab::Simulate);
+        app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        run_with_a_panic(&mut app);
+        assert!(
+            matches!(&app.simulate.run, SimRun::Failed { message, .. } if message == "the simulator panicked: boom"),
+            "{:?}",
+            app.simulate.run
+        );
+        assert!(app.simulate.report().is_none());
+    }
+}

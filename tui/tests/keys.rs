@@ -6,10 +6,13 @@ mod fixtures;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
 use fixtures::{KNOWN_BUG, app_on, finish_work, press, select_row, type_text};
-use microcosm_tui::{ArchitectureView, Effect, JobState, Msg, Percentile, SimRun, Tab};
+use microcosm_tui::{
+    App, ArchitectureView, BINDINGS, Effect, JobState, Msg, Percentile, SimRun, Tab,
+};
 
 const BOUTIQUE: &str = "scenarios/online-boutique.toml";
 const SHOP: &str = "scenarios/monolith-shop.toml";
+const GALLERY_2PC: &str = "scenarios/gallery/two-phase-commit-without-log.toml";
 
 // ─── everywhere ───────────────────────────────────────────────────────────────────────────────
 
@@ -550,6 +553,25 @@ fn the_stepper_stays_open_across_tab_switches() {
     assert_eq!(app.verify.stepper.as_ref().map(|s| s.position), Some(1));
 }
 
+#[test]
+fn enter_on_a_violation_without_a_trace_says_so_and_runs_nothing() {
+    // retry.amplification is decided from the call graph: violated, with no trace to step.
+    let mut app = app_on(BOUTIQUE, Tab::Verify);
+    press(&mut app, &[KeyCode::Char('a')]);
+    finish_work(&mut app);
+    select_row(&mut app, "payment-outage", "retry.amplification");
+    let verdict = app.verify.verdict(app.verify.selected).expect("checked");
+    assert!(verdict.status.is_violated() && verdict.counterexample.is_none());
+    press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(
+        app.status.as_deref(),
+        Some("this violation has no trace to step through")
+    );
+    assert!(app.verify.stepper.is_none());
+    assert!(app.take_effects().is_empty(), "nothing is re-checked");
+    assert!(!app.is_busy());
+}
+
 // ─── Simulate ─────────────────────────────────────────────────────────────────────────────────
 
 #[test]
@@ -746,23 +768,16 @@ fn brackets_cycle_through_the_entry_endpoints() {
 }
 
 #[test]
-fn p_cycles_the_latency_percentile_and_s_shows_the_experiment() {
+fn p_cycles_the_tail_percentile_drawn_over_the_median_and_s_shows_the_experiment() {
     let mut app = app_on(BOUTIQUE, Tab::Simulate);
     assert_eq!(app.simulate.percentile, Percentile::P99);
     let mut seen = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..3 {
         press(&mut app, &[KeyCode::Char('p')]);
         seen.push(app.simulate.percentile);
     }
-    assert_eq!(
-        seen,
-        [
-            Percentile::P999,
-            Percentile::P50,
-            Percentile::P90,
-            Percentile::P99
-        ]
-    );
+    // The median is always drawn, so it is not among the choices.
+    assert_eq!(seen, [Percentile::P999, Percentile::P90, Percentile::P99]);
     press(&mut app, &[KeyCode::Char('s')]);
     let view = app.source.as_ref().expect("source");
     assert_eq!(view.title, "experiments.ad-slowdown");
@@ -779,4 +794,206 @@ fn a_key_for_another_tab_does_nothing_here() {
     );
     assert!(app.take_effects().is_empty());
     assert!(!app.simulate.is_editing());
+}
+
+// ─── the help lists every key ─────────────────────────────────────────────────────────────────
+
+/// The keys of a context as the help writes them: names split on spaces, commas and ` / `,
+/// `0-9` standing for every digit.
+fn listed_keys(context: &str) -> Vec<String> {
+    let (_, bindings) = BINDINGS
+        .iter()
+        .find(|(c, _)| *c == context)
+        .unwrap_or_else(|| panic!("no help context {context:?}"));
+    let mut keys = Vec::new();
+    for (names, _) in *bindings {
+        for name in names.split_whitespace() {
+            let name = name.trim_end_matches(',');
+            match name.as_bytes() {
+                [] | [b'/'] => {}
+                [from @ b'0'..=b'9', b'-', to @ b'0'..=b'9'] => {
+                    keys.extend((*from..=*to).map(|d| char::from(d).to_string()))
+                }
+                _ => keys.push(name.to_owned()),
+            }
+        }
+    }
+    keys
+}
+
+/// A key as the help names it.
+fn key_name(code: KeyCode) -> String {
+    match code {
+        KeyCode::Char(' ') => "Space".to_owned(),
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::Up => "↑".to_owned(),
+        KeyCode::Down => "↓".to_owned(),
+        KeyCode::Left => "←".to_owned(),
+        KeyCode::Right => "→".to_owned(),
+        KeyCode::Enter => "Enter".to_owned(),
+        KeyCode::Esc => "Esc".to_owned(),
+        KeyCode::Backspace => "Backspace".to_owned(),
+        KeyCode::Tab => "Tab".to_owned(),
+        KeyCode::BackTab => "Shift-Tab".to_owned(),
+        KeyCode::Home => "Home".to_owned(),
+        KeyCode::End => "End".to_owned(),
+        KeyCode::PageUp => "PgUp".to_owned(),
+        KeyCode::PageDown => "PgDn".to_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Every key worth pressing: printable ASCII and the named keys a terminal sends.
+fn every_key() -> Vec<KeyCode> {
+    let mut keys: Vec<KeyCode> = (b' '..=b'~')
+        .map(|b| KeyCode::Char(char::from(b)))
+        .collect();
+    keys.extend([
+        KeyCode::Up,
+        KeyCode::Down,
+        KeyCode::Left,
+        KeyCode::Right,
+        KeyCode::Enter,
+        KeyCode::Esc,
+        KeyCode::Backspace,
+        KeyCode::Tab,
+        KeyCode::BackTab,
+        KeyCode::Home,
+        KeyCode::End,
+        KeyCode::PageUp,
+        KeyCode::PageDown,
+        KeyCode::Delete,
+        KeyCode::Insert,
+        KeyCode::F(1),
+        KeyCode::F(5),
+    ]);
+    keys
+}
+
+/// Each help context with the app in a state where its keys can act (a selection in the middle
+/// of its list, a scrolled pane, a running and a finished simulation), and whether the
+/// "Everywhere" keys apply there too.
+fn contexts() -> Vec<(&'static str, bool, App)> {
+    let mut architecture = app_on(BOUTIQUE, Tab::Architecture);
+    press(
+        &mut architecture,
+        &[KeyCode::Down, KeyCode::Down, KeyCode::PageDown],
+    );
+    assert_eq!(architecture.architecture.scroll, 10);
+
+    let mut decomposition = app_on(SHOP, Tab::Decomposition);
+    for _ in 0..12 {
+        press(&mut decomposition, &[KeyCode::Down]);
+    }
+
+    let mut verify = app_on("scenarios/web3-exchange.toml", Tab::Verify);
+    for _ in 0..12 {
+        press(&mut verify, &[KeyCode::Down]);
+    }
+
+    let mut stepper = app_on(GALLERY_2PC, Tab::Verify);
+    press(&mut stepper, &[KeyCode::Char('a')]);
+    finish_work(&mut stepper);
+    select_row(&mut stepper, "recover-without-log", "2pc.atomicity");
+    press(&mut stepper, &[KeyCode::Enter, KeyCode::Right]);
+    assert_eq!(stepper.verify.stepper.as_ref().map(|s| s.position), Some(1));
+
+    // A finished report of the middle experiment, and a new run of it under way.
+    let mut simulate = app_on(BOUTIQUE, Tab::Simulate);
+    press(&mut simulate, &[KeyCode::Down, KeyCode::Enter]);
+    finish_work(&mut simulate);
+    press(&mut simulate, &[KeyCode::Enter]);
+    let _running = simulate.take_effects();
+    assert!(simulate.simulate.report().is_some() && simulate.is_busy());
+
+    let mut seed = app_on(BOUTIQUE, Tab::Simulate);
+    press(&mut seed, &[KeyCode::Char('e')]);
+
+    let mut source = app_on(BOUTIQUE, Tab::Architecture);
+    press(&mut source, &[KeyCode::Char('s')]);
+
+    let mut help = app_on(BOUTIQUE, Tab::Verify);
+    press(&mut help, &[KeyCode::Char('?'), KeyCode::Down]);
+
+    vec![
+        ("Architecture", true, architecture),
+        ("Decomposition", true, decomposition),
+        ("Verify", true, verify),
+        ("Trace stepper", true, stepper),
+        ("Simulate", true, simulate),
+        // While a seed is typed no other key works, so none of the others may be listed.
+        ("Typing a seed (after e)", false, seed),
+        ("Scenario file pop-up (after s)", true, source),
+        ("This help", true, help),
+    ]
+}
+
+/// Everything a key can change, as text: the whole state but the scenario (an `Arc` no key
+/// replaces), the reports (only a worker's message brings one) and the effects' scenario copies.
+fn fingerprint(app: &App) -> String {
+    let mut app = app.clone();
+    let effects: Vec<String> = app
+        .take_effects()
+        .iter()
+        .map(|effect| match effect {
+            Effect::Check { jobs, .. } => {
+                format!(
+                    "check {:?}",
+                    jobs.iter().map(|(i, _)| i).collect::<Vec<_>>()
+                )
+            }
+            Effect::Simulate(r) => format!("simulate {} {} {}", r.run, r.experiment, r.seed),
+        })
+        .collect();
+    let reports: Vec<String> = app.simulate.results.keys().cloned().collect();
+    app.simulate.results.clear();
+    format!(
+        "{:?} {} {} {:?} {:?} {:?} {:?} {:?} {:?} {reports:?} {:?} {effects:?} {}",
+        app.tab,
+        app.help,
+        app.help_scroll,
+        app.source,
+        app.architecture,
+        (app.decomposition.min_severity, app.decomposition.selected),
+        app.verify,
+        app.simulate,
+        app.status,
+        app.theme,
+        app.should_quit()
+    )
+}
+
+#[test]
+fn every_key_that_changes_the_state_is_in_the_help_for_its_context() {
+    for (context, everywhere, app) in contexts() {
+        let mut listed = listed_keys(context);
+        if everywhere {
+            listed.extend(listed_keys("Everywhere"));
+        }
+        let mut acting = Vec::new();
+        for code in every_key() {
+            let mut pressed = app.clone();
+            // Taken from the copy: a running simulation's cancel flag is shared with it.
+            let before = fingerprint(&pressed);
+            pressed.on_key(fixtures::key(code));
+            if fingerprint(&pressed) != before {
+                acting.push(key_name(code));
+            }
+        }
+        let missing: Vec<&String> = acting.iter().filter(|k| !listed.contains(k)).collect();
+        assert!(
+            missing.is_empty(),
+            "{context}: keys that act but are not in the help: {missing:?}"
+        );
+        // And the other way round: what the help lists for the context does something there
+        // (the Everywhere keys are checked in their own tests).
+        let idle: Vec<String> = listed_keys(context)
+            .into_iter()
+            .filter(|k| !acting.contains(k))
+            .collect();
+        assert!(
+            idle.is_empty(),
+            "{context}: keys in the help that do nothing: {idle:?}"
+        );
+    }
 }

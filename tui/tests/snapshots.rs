@@ -1,8 +1,9 @@
 //! What the explorer draws, as `TestBackend` snapshots (insta, committed under
-//! `tests/snapshots/`): every tab at 80×24 and 120×40 on bundled scenarios, the trace stepper on
-//! a known-bug scenario, and a finished simulation. Nothing drawn depends on time: checks and
-//! simulations run to completion on the test's thread first, and the explorer shows no
-//! elapsed times for finished work. Styles are not in the text, so colour is checked apart:
+//! `tests/snapshots/`): every screen at 80×24 and 120×40, on bundled scenarios where one shows
+//! it — the trace stepper on the gallery's 2PC-without-log bug, a finished simulation of
+//! sock-shop's payment outage. Nothing drawn depends on time: checks and seeded simulations run
+//! to completion on the test's thread first, running work is shown from fixed progress
+//! reports, and the explorer shows no elapsed times for finished work. Styles are not in the text, so colour is checked apart:
 //! without colour no cell has one, and the text is the same.
 
 #[path = "support/fixtures.rs"]
@@ -19,6 +20,19 @@ use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+/// A bundled known bug: a 2PC coordinator that recovers without its decision log.
+const GALLERY_2PC: &str = "scenarios/gallery/two-phase-commit-without-log.toml";
+
+/// The explorer on `file`'s Verify tab with every check done and `subject` × `property`
+/// selected.
+fn checked(file: &str, subject: &str, property: &str) -> App {
+    let mut app = app_on(file, Tab::Verify);
+    press(&mut app, &[KeyCode::Char('a')]);
+    finish_work(&mut app);
+    select_row(&mut app, subject, property);
+    app
+}
 
 fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
@@ -58,16 +72,13 @@ fn decomposition_with_a_monolith() {
 #[test]
 fn decomposition_that_breaks_the_theorem() {
     let app = app_on("tui/tests/data/tangled-split.toml", Tab::Decomposition);
-    insta::assert_snapshot!("decomposition_broken_80x24", draw(&app, 80, 24).backend());
+    snapshot_sizes("decomposition_broken", &app);
 }
 
 #[test]
 fn decomposition_without_a_monolith() {
     let app = app_on("scenarios/sock-shop.toml", Tab::Decomposition);
-    insta::assert_snapshot!(
-        "decomposition_sock_shop_80x24",
-        draw(&app, 80, 24).backend()
-    );
+    snapshot_sizes("decomposition_sock_shop", &app);
 }
 
 #[test]
@@ -77,12 +88,9 @@ fn verify_before_any_check() {
 }
 
 #[test]
-fn verify_with_verdicts_of_a_known_bug() {
-    let mut app = app_on(KNOWN_BUG, Tab::Verify);
-    press(&mut app, &[KeyCode::Char('a')]);
-    finish_work(&mut app);
-    select_row(&mut app, "move-money", "2pc.termination");
-    snapshot_sizes("verify_known_bug", &app);
+fn verify_with_the_verdicts_of_a_bundled_known_bug() {
+    let app = checked(GALLERY_2PC, "recover-without-log", "2pc.atomicity");
+    snapshot_sizes("verify_two_phase_commit_without_log", &app);
 }
 
 #[test]
@@ -102,7 +110,49 @@ fn verify_while_a_check_runs() {
             elapsed: Duration::from_secs(2),
         },
     });
-    insta::assert_snapshot!("verify_running_80x24", draw(&app, 80, 24).backend());
+    // A second check, started on its own (`r`), runs beside it: each running row shows its
+    // own speed, not only the selected one's detail.
+    app.on_message(Msg::CheckStarted { job: 1 });
+    app.on_message(Msg::CheckProgress {
+        job: 1,
+        progress: Progress {
+            phase: "safety",
+            states_generated: 1_500,
+            unique_states: 700,
+            max_depth: 4,
+            elapsed: Duration::from_millis(500),
+        },
+    });
+    let screen = draw(&app, 80, 24).backend().to_string();
+    assert!(screen.contains("states/s"), "{screen}");
+    assert!(
+        screen.contains("60k") && screen.contains("3.0k"),
+        "{screen}"
+    );
+    snapshot_sizes("verify_running", &app);
+}
+
+#[test]
+fn a_violation_decided_without_a_search_says_what_decided_it() {
+    // online-boutique's payment-outage bounds retry amplification: the checker decides that
+    // from the call graph, so the verdict explored no state and its notes hold the reason.
+    let mut app = app_on("scenarios/online-boutique.toml", Tab::Verify);
+    press(&mut app, &[KeyCode::Char('a')]);
+    finish_work(&mut app);
+    select_row(&mut app, "payment-outage", "retry.amplification");
+    for (w, h) in SIZES {
+        let screen = draw(&app, w, h).backend().to_string();
+        assert!(!screen.contains("no reachable state"), "{screen}");
+        assert!(
+            screen.contains("decided from the call graph and retry policies"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("over the bound"),
+            "the reason shows:\n{screen}"
+        );
+    }
+    snapshot_sizes("verify_online_boutique_checked", &app);
 }
 
 #[test]
@@ -116,22 +166,36 @@ fn simulate_while_a_run_progresses() {
         horizon_s: 60.0,
         events: 123_456,
     });
-    insta::assert_snapshot!("simulate_running_80x24", draw(&app, 80, 24).backend());
+    snapshot_sizes("simulate_running", &app);
 }
 
 #[test]
-fn trace_stepper_on_a_known_bug() {
-    let mut app = app_on(KNOWN_BUG, Tab::Verify);
-    press(&mut app, &[KeyCode::Char('a')]);
-    finish_work(&mut app);
-    select_row(&mut app, "move-money", "2pc.termination");
+fn trace_stepper_on_a_bundled_known_bug() {
+    // The coordinator commits, crashes, recovers without its log and aborts the other side.
+    let mut app = checked(GALLERY_2PC, "recover-without-log", "2pc.atomicity");
     press(&mut app, &[KeyCode::Enter]);
-    assert!(app.verify.stepper.is_some());
+    assert_eq!(app.verify.stepper.as_ref().map(|s| s.len()), Some(9));
     snapshot_sizes("stepper_initial", &app);
-    press(&mut app, &[KeyCode::Right, KeyCode::Right]);
-    snapshot_sizes("stepper_step_2", &app);
+    for _ in 0..7 {
+        press(&mut app, &[KeyCode::Right]);
+    }
+    snapshot_sizes("stepper_step_7", &app);
     press(&mut app, &[KeyCode::End]);
     snapshot_sizes("stepper_last", &app);
+}
+
+#[test]
+fn trace_stepper_at_the_end_of_a_lasso() {
+    // A coordinator that crashes for good leaves a participant waiting forever.
+    let mut app = checked(KNOWN_BUG, "move-money", "2pc.termination");
+    press(&mut app, &[KeyCode::Enter, KeyCode::End]);
+    assert!(
+        app.verify
+            .stepper
+            .as_ref()
+            .is_some_and(|s| s.trace.lasso.is_some())
+    );
+    snapshot_sizes("stepper_lasso_last", &app);
 }
 
 #[test]
@@ -142,11 +206,59 @@ fn simulate_before_a_run() {
 
 #[test]
 fn simulate_a_finished_run_with_the_cursor_in_the_outage() {
-    let mut app = app_on(KNOWN_BUG, Tab::Simulate);
+    // sock-shop's payment outage: seeded (31), so the report is the same on every run; its
+    // breaker opens during the outage.
+    let mut app = finished_simulation("scenarios/sock-shop.toml", "payment-outage");
+    press(&mut app, &[KeyCode::Right, KeyCode::Right, KeyCode::Right]);
+    snapshot_sizes("simulate_sock_shop_payment_outage", &app);
+}
+
+/// The explorer on `file`'s Simulate tab with `experiment` run to completion.
+fn finished_simulation(file: &str, experiment: &str) -> App {
+    let mut app = app_on(file, Tab::Simulate);
+    let index = app
+        .simulate
+        .experiments
+        .iter()
+        .position(|e| e == experiment)
+        .unwrap_or_else(|| panic!("{file} has no experiment {experiment}"));
+    for _ in 0..index {
+        press(&mut app, &[KeyCode::Down]);
+    }
     press(&mut app, &[KeyCode::Enter]);
     finish_work(&mut app);
-    press(&mut app, &[KeyCode::Right, KeyCode::Right, KeyCode::Right]);
-    snapshot_sizes("simulate_finished", &app);
+    assert!(app.simulate.report().is_some());
+    app
+}
+
+#[test]
+fn the_time_cursor_readout_is_complete_at_80x24() {
+    // sock-shop's outage opens a breaker; online-boutique's fails an expectation of five.
+    for (file, active) in [
+        (
+            "scenarios/sock-shop.toml",
+            &["faults: crash payment", "breakers: orders -> payment"][..],
+        ),
+        (
+            "scenarios/online-boutique.toml",
+            &[
+                "faults: crash payment",
+                "✗ max_retry_amplification  retries",
+            ][..],
+        ),
+    ] {
+        let app = finished_simulation(file, "payment-outage");
+        let report = app.simulate.report().unwrap();
+        let screen = draw(&app, 80, 24).backend().to_string();
+        for text in active.iter().chain(&["p50", "p99.9", "errors"]) {
+            assert!(screen.contains(text), "{file}: {text:?} in\n{screen}");
+        }
+        for e in &report.expectations {
+            assert!(screen.contains(&e.name), "{file}: {} in\n{screen}", e.name);
+        }
+        // Both latency series are charted, with their legend.
+        assert!(screen.contains("█ p50 • p99"), "{screen}");
+    }
 }
 
 #[test]
@@ -156,7 +268,7 @@ fn help_and_source_pop_ups() {
     insta::assert_snapshot!("help_80x24", draw(&app, 80, 24).backend());
     insta::assert_snapshot!("help_120x40", draw(&app, 120, 40).backend());
     press(&mut app, &[KeyCode::Esc, KeyCode::Char('s')]);
-    insta::assert_snapshot!("source_80x24", draw(&app, 80, 24).backend());
+    snapshot_sizes("source", &app);
 }
 
 /// Every screen worth drawing: each tab, the stepper, a finished simulation, the pop-ups.
@@ -214,6 +326,33 @@ fn without_colour_no_cell_is_coloured_and_the_text_is_the_same() {
             coloured_cells > 0,
             "{name}: the coloured theme colours something"
         );
+    }
+}
+
+#[test]
+fn the_footer_always_says_how_to_get_help_and_out_even_at_80_columns() {
+    let mut screens = screens(Theme::colored());
+    let mut verdicts = app_on(KNOWN_BUG, Tab::Verify);
+    press(&mut verdicts, &[KeyCode::Char('a')]);
+    finish_work(&mut verdicts);
+    select_row(&mut verdicts, "move-money", "2pc.termination");
+    screens.push(("verdicts".to_owned(), verdicts));
+    let mut running = app_on("scenarios/online-boutique.toml", Tab::Simulate);
+    press(&mut running, &[KeyCode::Enter]);
+    screens.push(("running".to_owned(), running));
+    for (name, app) in screens {
+        for width in [80, 100, 120] {
+            let terminal = draw(&app, width, 24);
+            let buffer = terminal.backend().buffer();
+            let footer: String = (0..width)
+                .map(|x| buffer[(x, 23)].symbol().to_owned())
+                .collect();
+            assert!(footer.contains("q quit"), "{name} at {width}: {footer}");
+            assert!(
+                app.help || footer.contains("? help"),
+                "{name} at {width}: {footer}"
+            );
+        }
     }
 }
 
