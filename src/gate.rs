@@ -17,7 +17,7 @@ use microcosm_model::{ExpectedVerdict, LoadedScenario, Severity, Target};
 use rayon::prelude::*;
 
 use crate::Outcome as Exit;
-use crate::cli::{CheckArgs, GateFormat, Stage};
+use crate::cli::{CheckArgs, ColorChoice, GateFormat, Stage};
 use crate::files::scenario_files;
 use crate::output::write_report;
 use crate::report::{
@@ -528,7 +528,7 @@ fn apply_expectations(
     missing
 }
 
-pub fn run(args: &CheckArgs, color: bool) -> anyhow::Result<Exit> {
+pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
     if let Some(t) = args.timeout
         && !(t > 0.0 && t.is_finite())
     {
@@ -686,7 +686,11 @@ pub fn run(args: &CheckArgs, color: bool) -> anyhow::Result<Exit> {
 
     let mut out = Vec::new();
     match args.format {
-        GateFormat::Human => report::human::write(&mut out, &report, color)?,
+        GateFormat::Human => report::human::write(
+            &mut out,
+            &report,
+            color.enabled_for_report(args.output.is_some()),
+        )?,
         GateFormat::Json => report::json::write(&mut out, &report),
         GateFormat::Junit => report::junit::write(&mut out, &report)?,
         GateFormat::Sarif => report::sarif::write(&mut out, &report)?,

@@ -71,7 +71,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Analyze(args) => analyze::run(&args, color),
         Command::Propose(args) => propose::run(&args, color),
         Command::Verify(args) => verify::run(&args, color),
-        Command::Check(args) => gate::run(&args, color),
+        Command::Check(args) => gate::run(&args, cli.color),
         Command::Schema(args) => {
             let schema = microcosm_model::schema::scenario_schema_json();
             output::write_report(args.output.as_deref(), schema.as_bytes())?;

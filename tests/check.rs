@@ -9,7 +9,7 @@ use serde_json::Value;
 
 #[path = "support/cli.rs"]
 mod cli;
-use cli::{json_lines, microcosm};
+use cli::{Exits, in_terminal, json_lines, microcosm};
 
 /// Writes a scenario with one two-phase commit over `participants` participants whose
 /// coordinator crashes as `crash` says, plus `extra` TOML.
@@ -495,4 +495,38 @@ allow = []
     text.push_str("\n[expected_verdicts]\n\"security.denied-call\" = \"violated\"\n");
     std::fs::write(&file, text).unwrap();
     microcosm().arg("check").arg(&file).assert().success();
+}
+
+#[test]
+fn the_report_is_coloured_only_where_it_goes_to_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(dir.path(), "a.toml", "permanent", 2, "");
+    let esc = |bytes: &[u8]| bytes.contains(&0x1b);
+    // Piped: nothing is a terminal.
+    let piped = microcosm()
+        .current_dir(dir.path())
+        .args(["check", "a.toml", "--color", "auto"])
+        .exits(1);
+    assert!(!esc(&piped.stdout));
+    // From a terminal, with stdout redirected or written with --output, stderr is still the
+    // terminal: the report must follow stdout (or the file), not stderr.
+    let Some(shown) = in_terminal(
+        dir.path(),
+        r#""$MICROCOSM" check a.toml --color auto;
+           "$MICROCOSM" check a.toml --color auto > redirected.txt;
+           "$MICROCOSM" check a.toml --color auto --output written.txt;
+           "$MICROCOSM" check a.toml --color always --output forced.txt"#,
+    ) else {
+        return;
+    };
+    assert!(esc(&shown.stdout), "on the terminal itself the report is coloured");
+    for (file, coloured) in [
+        ("redirected.txt", false),
+        ("written.txt", false),
+        ("forced.txt", true),
+    ] {
+        let text = std::fs::read(dir.path().join(file)).unwrap();
+        assert!(text.ends_with(b"errors\n") || text.ends_with(b"\x1b[0m\n"));
+        assert_eq!(esc(&text), coloured, "{file}: {}", String::from_utf8_lossy(&text));
+    }
 }

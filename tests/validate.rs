@@ -349,12 +349,11 @@ fn every_command_has_help_with_an_example() {
 #[test]
 fn a_closed_stdout_is_not_an_error() {
     // `microcosm schema | head -1`: the reader goes away; the exit code must stay 0.
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("microcosm"))
-        .arg("schema")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let status = child.wait().unwrap();
-    assert!(status.success(), "{status:?}");
+    let output = cli::run_with_closed_stdout(&["schema".as_ref()]);
+    assert!(output.status.success(), "{:?}", output.status);
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
