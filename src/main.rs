@@ -50,12 +50,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(outcome) => outcome.into(),
         Err(error) => {
-            // A reader that stopped reading (`microcosm … | head`) is not a failure.
-            if error
-                .chain()
-                .filter_map(|e| e.downcast_ref::<std::io::Error>())
-                .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-            {
+            // A reader that stopped reading (`microcosm schema | head`) is not a failure. The
+            // gate keeps its verdict instead (see `gate::run`): only commands without one get
+            // here with a broken pipe.
+            if output::is_broken_pipe(&error) {
                 return ExitCode::SUCCESS;
             }
             let _ = writeln!(std::io::stderr(), "error: {error:#}");

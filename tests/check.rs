@@ -9,7 +9,7 @@ use serde_json::Value;
 
 #[path = "support/cli.rs"]
 mod cli;
-use cli::{Exits, in_terminal, json_lines, microcosm};
+use cli::{Exits, in_terminal, json_lines, microcosm, run_with_closed_stdout};
 
 /// Writes a scenario with one two-phase commit over `participants` participants whose
 /// coordinator crashes as `crash` says, plus `extra` TOML.
@@ -529,4 +529,18 @@ fn the_report_is_coloured_only_where_it_goes_to_a_terminal() {
         assert!(text.ends_with(b"errors\n") || text.ends_with(b"\x1b[0m\n"));
         assert_eq!(esc(&text), coloured, "{file}: {}", String::from_utf8_lossy(&text));
     }
+}
+
+#[test]
+fn a_reader_going_away_keeps_the_gate_failing() {
+    // `set -o pipefail; microcosm check violated.toml | true` must fail the job.
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), "a.toml", "permanent", 2, "");
+    let output = run_with_closed_stdout(&["check".as_ref(), file.as_os_str()]);
+    assert_eq!(output.status.code(), Some(1), "{:?}", output.status);
+    assert!(
+        output.stderr.is_empty(),
+        "no error for the broken pipe: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
