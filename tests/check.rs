@@ -9,7 +9,7 @@ use serde_json::Value;
 
 #[path = "support/cli.rs"]
 mod cli;
-use cli::{Exits, in_terminal, json_lines, microcosm, run_with_closed_stdout};
+use cli::{Exits, in_terminal, json_lines, microcosm, run_with_closed_stdout, stdout_text};
 
 /// Writes a scenario with one two-phase commit over `participants` participants whose
 /// coordinator crashes as `crash` says, plus `extra` TOML.
@@ -60,13 +60,7 @@ fn a_violation_exits_1_and_every_format_names_the_property_and_line() {
     let line = line_of(&file, "[transactions.move-funds]");
     let check = "move-funds/2pc.termination";
 
-    let human = microcosm()
-        .arg("check")
-        .arg(&file)
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let human = microcosm().arg("check").arg(&file).exits(1);
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(
         text.contains(check) && text.contains(&format!("blocking.toml:{line}:")),
@@ -77,10 +71,7 @@ fn a_violation_exits_1_and_every_format_names_the_property_and_line() {
         .arg("check")
         .arg(&file)
         .args(["--format", "json"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+        .exits(1);
     let lines = json_lines(&json.stdout);
     assert_eq!(lines.first().unwrap()["type"], "begin");
     assert_eq!(lines.last().unwrap()["type"], "end");
@@ -99,10 +90,7 @@ fn a_violation_exits_1_and_every_format_names_the_property_and_line() {
         .arg("check")
         .arg(&file)
         .args(["--format", "junit"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+        .exits(1);
     let xml = String::from_utf8(junit.stdout).unwrap();
     assert!(
         xml.contains(check) && xml.contains(&format!("blocking.toml:{line}")),
@@ -113,10 +101,7 @@ fn a_violation_exits_1_and_every_format_names_the_property_and_line() {
         .arg("check")
         .arg(&file)
         .args(["--format", "sarif"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+        .exits(1);
     let log: Value = serde_json::from_slice(&sarif.stdout).unwrap();
     let result = &log["runs"][0]["results"][0];
     assert_eq!(result["ruleId"], "2pc.termination");
@@ -129,10 +114,7 @@ fn a_violation_exits_1_and_every_format_names_the_property_and_line() {
         .arg("check")
         .arg(&file)
         .args(["--format", "github"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+        .exits(1);
     let annotations = String::from_utf8(github.stdout).unwrap();
     assert!(
         annotations.contains(&format!(",line={line},")),
@@ -176,10 +158,7 @@ fn an_invalid_file_exits_2_while_the_others_are_still_reported() {
         .arg("check")
         .arg(dir.path())
         .args(["--format", "json"])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     let lines = json_lines(&output.stdout);
     let verdicts: Vec<&Value> = lines.iter().filter(|l| l["type"] == "verdict").collect();
     let bad = verdicts
@@ -262,10 +241,7 @@ fn the_junit_report_is_xml_with_a_suite_per_file_and_a_case_per_check() {
         .arg("check")
         .arg(dir.path())
         .args(["--format", "junit"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+        .exits(1);
     let xml = String::from_utf8(output.stdout).unwrap();
     let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
     let root = doc.root_element();
@@ -316,10 +292,7 @@ fn the_sarif_report_validates_against_the_sarif_2_1_0_schema() {
         .arg("check")
         .arg(dir.path())
         .args(["--format", "sarif"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+        .exits(1);
     let log: Value = serde_json::from_slice(&output.stdout).unwrap();
 
     let mut schemas = boon::Schemas::new();
@@ -358,10 +331,7 @@ fn github_annotations_escape_percent_newlines_colons_and_commas() {
         .arg(&odd)
         .args(["--format", "github"])
         .env("GITHUB_STEP_SUMMARY", &summary)
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+        .exits(1);
     let text = String::from_utf8(output.stdout).unwrap();
     let annotation = text
         .lines()
@@ -478,10 +448,7 @@ allow = []
         .arg("check")
         .arg(&file)
         .args(["--format", "json"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+        .exits(1);
     let lines = json_lines(&output.stdout);
     let denied = lines
         .iter()
@@ -519,7 +486,10 @@ fn the_report_is_coloured_only_where_it_goes_to_a_terminal() {
     ) else {
         return;
     };
-    assert!(esc(&shown.stdout), "on the terminal itself the report is coloured");
+    assert!(
+        esc(&shown.stdout),
+        "on the terminal itself the report is coloured"
+    );
     for (file, coloured) in [
         ("redirected.txt", false),
         ("written.txt", false),
@@ -527,7 +497,12 @@ fn the_report_is_coloured_only_where_it_goes_to_a_terminal() {
     ] {
         let text = std::fs::read(dir.path().join(file)).unwrap();
         assert!(text.ends_with(b"errors\n") || text.ends_with(b"\x1b[0m\n"));
-        assert_eq!(esc(&text), coloured, "{file}: {}", String::from_utf8_lossy(&text));
+        assert_eq!(
+            esc(&text),
+            coloured,
+            "{file}: {}",
+            String::from_utf8_lossy(&text)
+        );
     }
 }
 
@@ -542,5 +517,114 @@ fn a_reader_going_away_keeps_the_gate_failing() {
         output.stderr.is_empty(),
         "no error for the broken pipe: {}",
         String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Two services and an experiment that crashes the backend for half its run, expecting the
+/// front's availability SLO to hold through it: it cannot.
+fn outage_scenario(dir: &Path) -> PathBuf {
+    let path = dir.join("outage.toml");
+    std::fs::write(
+        &path,
+        r#"name = "outage"
+
+[services.front.endpoints.get]
+public = true
+calls = ["back.get"]
+
+[services.back.endpoints.get]
+
+[slos.front-availability]
+endpoint = "front.get"
+availability = 0.999
+
+[experiments.back-outage]
+duration_s = 20
+seed = 7
+load = [{ endpoint = "front.get", rate_per_s = 50 }]
+faults = [{ at_s = 5, for_s = 10, crash = "back" }]
+
+[experiments.back-outage.expect]
+slos = ["front-availability"]
+"#,
+    )
+    .unwrap();
+    path
+}
+
+/// The `verdict` records of a JSON report.
+fn verdicts(output: &std::process::Output) -> Vec<Value> {
+    json_lines(&output.stdout)
+        .into_iter()
+        .filter(|l| l["type"] == "verdict")
+        .map(|l| l["data"].clone())
+        .collect()
+}
+
+#[test]
+fn a_failed_slo_in_a_simulated_experiment_fails_the_gate_at_its_slos_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = outage_scenario(dir.path());
+    let line = line_of(&file, "slos = [");
+    let check = "back-outage/slo.front-availability";
+
+    let all = verdicts(
+        &microcosm()
+            .arg("check")
+            .arg(&file)
+            .args(["--format", "json"])
+            .exits(1),
+    );
+    let slo = all
+        .iter()
+        .find(|v| v["check"] == check)
+        .expect("the SLO is a check");
+    assert_eq!(slo["kind"], "simulate");
+    assert_eq!(slo["rule"], "simulate.slo");
+    assert_eq!(slo["status"], "violated");
+    assert_eq!(slo["line"], line, "{slo}");
+    assert!(
+        slo["message"]
+            .as_str()
+            .unwrap()
+            .contains("SLO `front-availability` (seed 7)"),
+        "{slo}"
+    );
+    let human = stdout_text(&microcosm().arg("check").arg(&file).exits(1));
+    assert!(
+        human.contains(check) && human.contains(&format!("outage.toml:{line}:")),
+        "{human}"
+    );
+
+    // Without the simulation stage nothing is simulated, and nothing fails.
+    let skipped = verdicts(
+        &microcosm()
+            .arg("check")
+            .arg(&file)
+            .args(["--skip", "simulate", "--format", "json"])
+            .exits(0),
+    );
+    assert!(
+        skipped.iter().all(|v| v["kind"] != "simulate"),
+        "{skipped:?}"
+    );
+    assert!(skipped.iter().any(|v| v["kind"] == "analyze"));
+
+    // Without the analysis stage the experiment still runs and still fails.
+    let unanalysed = verdicts(
+        &microcosm()
+            .arg("check")
+            .arg(&file)
+            .args(["--skip", "analyze", "--format", "json"])
+            .exits(1),
+    );
+    assert!(
+        unanalysed.iter().all(|v| v["kind"] != "analyze"),
+        "{unanalysed:?}"
+    );
+    assert!(
+        unanalysed
+            .iter()
+            .any(|v| v["check"] == check && v["status"] == "violated")
     );
 }
