@@ -276,6 +276,72 @@ fn the_junit_report_is_xml_with_a_suite_per_file_and_a_case_per_check() {
 }
 
 #[test]
+fn a_junit_failure_carries_the_counterexample_and_inconclusive_checks_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), "a.toml", "permanent", 2, "");
+    let check = "move-funds/2pc.termination";
+    let json = verdicts(
+        &microcosm()
+            .arg("check")
+            .arg(&file)
+            .args(["--format", "json"])
+            .exits(1),
+    );
+    let trace_id = json.iter().find(|v| v["check"] == check).unwrap()["counterexample"]["trace_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let xml = stdout_text(
+        &microcosm()
+            .arg("check")
+            .arg(&file)
+            .args(["--format", "junit"])
+            .exits(1),
+    );
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+    let case = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(check))
+        .expect("a case per check");
+    let failure = case
+        .children()
+        .find(|n| n.has_tag_name("failure"))
+        .expect("the violation is a failure");
+    let body = failure.text().unwrap_or_default();
+    for step in ["   1. ", "   2. ", "   3. "] {
+        assert!(body.contains(step), "numbered step {step:?} in {body}");
+    }
+    assert!(body.contains(&format!("trace id: {trace_id}")), "{body}");
+    assert_eq!(failure.attribute("type"), Some("violated"));
+
+    // Cut short by a bound and let through: skipped cases, and a green gate.
+    let bounded = stdout_text(
+        &microcosm()
+            .arg("check")
+            .arg(&file)
+            .args([
+                "--max-states",
+                "50",
+                "--allow-inconclusive",
+                "--format",
+                "junit",
+            ])
+            .exits(0),
+    );
+    let doc = roxmltree::Document::parse(&bounded).expect("well-formed XML");
+    let skipped: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter(|c| c.children().any(|n| n.has_tag_name("skipped")))
+        .map(|c| c.attribute("name").unwrap())
+        .collect();
+    assert!(skipped.contains(&check), "{bounded}");
+    assert!(bounded.contains("<skipped"), "{bounded}");
+    assert!(!bounded.contains("<failure"), "{bounded}");
+}
+
+#[test]
 fn the_sarif_report_validates_against_the_sarif_2_1_0_schema() {
     let schema_path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/sarif-schema-2.1.0.json");
