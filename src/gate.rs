@@ -48,6 +48,19 @@ fn matches_only(only: &[String], check: &str, rule: &str) -> bool {
         })
 }
 
+/// The scenario's service a counterexample's party is: the service itself (`payments`), or one
+/// instance of it (`legacy-client#2`). Abstract parties (`breaker`) are none.
+fn party_service<'a>(scenario: &'a microcosm_model::Scenario, party: &str) -> Option<&'a str> {
+    let service = match party.rsplit_once('#') {
+        Some((service, instance)) if instance.parse::<u32>().is_ok() => service,
+        _ => party,
+    };
+    scenario
+        .services
+        .get_key_value(service)
+        .map(|(name, _)| name.as_str())
+}
+
 fn record_of_verdict(
     loaded: &LoadedScenario,
     line: usize,
@@ -86,15 +99,27 @@ fn record_of_verdict(
         steps: c
             .steps
             .iter()
-            .map(|s| TraceStep {
-                number: s.number,
-                party: s.party.clone(),
-                action: s.action.clone(),
-                changes: s
-                    .changes
-                    .iter()
-                    .map(|ch| format!("{}: {} → {}", ch.field, ch.before, ch.after))
-                    .collect(),
+            .map(|s| {
+                let (line, column) =
+                    party_service(&loaded.scenario, &s.party).map_or((line, column), |service| {
+                        let at = microcosm_model::Pointer::root()
+                            .key("services")
+                            .key(service);
+                        let location = loaded.locate(&at, Target::Key);
+                        (location.line, location.column)
+                    });
+                TraceStep {
+                    number: s.number,
+                    party: s.party.clone(),
+                    action: s.action.clone(),
+                    changes: s
+                        .changes
+                        .iter()
+                        .map(|ch| format!("{}: {} → {}", ch.field, ch.before, ch.after))
+                        .collect(),
+                    line,
+                    column,
+                }
             })
             .collect(),
         text: c.render_steps(),

@@ -341,26 +341,44 @@ fn a_junit_failure_carries_the_counterexample_and_inconclusive_checks_are_skippe
     assert!(!bounded.contains("<failure"), "{bounded}");
 }
 
+/// The SARIF log of `check ARG` run in `dir`, which must exit 1.
+fn sarif_of(dir: &Path, arg: &str) -> Value {
+    let output = microcosm()
+        .current_dir(dir)
+        .args(["check", arg, "--format", "sarif"])
+        .exits(1);
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The artifact URI of a SARIF result.
+fn uri_of(result: &Value) -> &str {
+    result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap()
+}
+
 #[test]
 fn the_sarif_report_validates_against_the_sarif_2_1_0_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(dir.path(), "a.toml", "permanent", 2, "");
+    let log = sarif_of(dir.path(), "a.toml");
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(
+        uri_of(result),
+        "a.toml",
+        "relative to the working directory"
+    );
+
     let schema_path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/sarif-schema-2.1.0.json");
     let Ok(schema_text) = std::fs::read_to_string(&schema_path) else {
         eprintln!(
-            "skipped: {} is absent (the shared reference data is not beside this checkout)",
+            "schema check skipped: {} is absent (the shared reference data is not beside this \
+             checkout)",
             schema_path.display()
         );
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    scenario(dir.path(), "a.toml", "permanent", 2, "");
-    let output = microcosm()
-        .arg("check")
-        .arg(dir.path())
-        .args(["--format", "sarif"])
-        .exits(1);
-    let log: Value = serde_json::from_slice(&output.stdout).unwrap();
-
     let mut schemas = boon::Schemas::new();
     let mut compiler = boon::Compiler::new();
     let schema: Value = serde_json::from_str(&schema_text).unwrap();
@@ -373,16 +391,48 @@ fn the_sarif_report_validates_against_the_sarif_2_1_0_schema() {
     let mut broken = log.clone();
     broken.as_object_mut().unwrap().remove("version");
     assert!(schemas.validate(&broken, index).is_err());
-    let flow = &log["runs"][0]["results"][0]["codeFlows"][0]["threadFlows"][0]["locations"];
-    assert!(
-        flow.as_array().unwrap().len() >= 2,
-        "the code flow walks the counterexample"
-    );
-    let uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
-        ["uri"]
-        .as_str()
+}
+
+#[test]
+fn sarif_code_flows_walk_the_services_of_the_counterexample() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), "a.toml", "permanent", 2, "");
+    let log = sarif_of(dir.path(), "a.toml");
+    let result = &log["runs"][0]["results"][0];
+    let flow = result["codeFlows"][0]["threadFlows"][0]["locations"]
+        .as_array()
         .unwrap();
-    assert!(!uri.contains('\\') && !uri.starts_with("./"));
+    assert!(flow.len() >= 2, "the code flow walks the counterexample");
+    let mut lines = std::collections::BTreeSet::new();
+    for step in flow {
+        let text = step["location"]["message"]["text"].as_str().unwrap();
+        // "2. rm1: RmPrepare (…)": the party is a service, so the step is at its table.
+        let party = text.split_once(". ").unwrap().1.split_once(':').unwrap().0;
+        let line = &step["location"]["physicalLocation"]["region"]["startLine"];
+        assert_eq!(
+            line,
+            line_of(&file, &format!("[services.{party}.")),
+            "{text}"
+        );
+        lines.insert(line.as_u64().unwrap());
+    }
+    assert!(
+        lines.len() >= 2,
+        "steps by different services are at different lines"
+    );
+}
+
+#[test]
+fn sarif_uris_percent_encode_each_path_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("sp ace");
+    std::fs::create_dir(&odd).unwrap();
+    scenario(&odd, "v 1%.toml", "permanent", 2, "");
+    let log = sarif_of(dir.path(), "sp ace/v 1%.toml");
+    assert_eq!(
+        uri_of(&log["runs"][0]["results"][0]),
+        "sp%20ace/v%201%25.toml"
+    );
 }
 
 #[test]
