@@ -368,6 +368,11 @@ fn the_sarif_report_validates_against_the_sarif_2_1_0_schema() {
         "a.toml",
         "relative to the working directory"
     );
+    assert_eq!(result["properties"]["check"], "move-funds/2pc.termination");
+    assert_eq!(
+        result["ruleId"], "2pc.termination",
+        "rules are property ids"
+    );
 
     let schema_path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/sarif-schema-2.1.0.json");

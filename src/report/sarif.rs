@@ -3,6 +3,14 @@
 //! forward slashes) and line, and a `codeFlows` thread flow that walks the counterexample step
 //! by step, each step at the acting service's `[services.NAME]` table, so the path view walks
 //! the architecture.
+//!
+//! Rules are the stable property and rule ids (`2pc.termination`, `security.denied-call`,
+//! `simulate.slo`), one per id with its description — not one per check id
+//! (`move-funds/2pc.termination`). Code scanning groups alerts by rule and shows a rule's help
+//! once: a rule per check would make every transaction, policy and experiment its own rule,
+//! and each new transaction a new rule with a copy of the same description. The full check id
+//! is on each result instead: first in its message, and in `properties.check` (beside `kind`
+//! and `status`) for tools that read the log.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path};
@@ -100,6 +108,11 @@ pub fn write(out: &mut Vec<u8>, report: &GateReport) -> anyhow::Result<()> {
             "message": { "text": format!("{}: {}", r.check, r.message) },
             "locations": [location],
             "partialFingerprints": { "microcosmCheck/v1": format!("{uri}|{}", r.check) },
+            "properties": {
+                "check": r.check,
+                "kind": r.kind.name(),
+                "status": r.status.name(),
+            },
         });
         if let Some(trace) = &r.counterexample
             && !trace.steps.is_empty()
