@@ -213,6 +213,13 @@ fn a_missing_file_is_an_input_error() {
         .stderr(predicate::str::contains(
             "no/such/file.toml: cannot read the scenario file",
         ));
+    // Without an extension it is still a missing path, not a badly named file.
+    microcosm()
+        .args(["validate", "/nonexistent-dir/"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("No such file or directory"))
+        .stderr(predicate::str::contains("scenario files end in").not());
 }
 
 #[test]
