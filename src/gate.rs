@@ -477,6 +477,44 @@ fn invalid_records(error: &microcosm_model::LoadError) -> Vec<CheckRecord> {
         .collect()
 }
 
+/// The first `--only` pattern that matches none of `checks` (`(check id, rule id)` pairs).
+fn unmatched_pattern<'a>(only: &'a [String], checks: &[(String, String)]) -> Option<&'a str> {
+    only.iter()
+        .find(|p| {
+            !checks
+                .iter()
+                .any(|(check, rule)| matches_only(std::slice::from_ref(p), check, rule))
+        })
+        .map(String::as_str)
+}
+
+/// Why a selection is refused: a pattern that matches nothing would turn the gate green by
+/// checking nothing. Suggests the closest check or rule id (or `subject/*` for a glob).
+fn selection_error(pattern: &str, known: &[(String, String)], args: &CheckArgs) -> anyhow::Error {
+    let mut names: Vec<String> = known
+        .iter()
+        .flat_map(|(check, rule)| [check.clone(), rule.clone()])
+        .collect();
+    if pattern.contains('*') {
+        names.extend(known.iter().filter_map(|(check, _)| {
+            check
+                .rsplit_once('/')
+                .map(|(subject, _)| format!("{subject}/*"))
+        }));
+    }
+    names.sort();
+    names.dedup();
+    let hint = microcosm_model::diagnostic::did_you_mean(pattern, names.iter().map(String::as_str))
+        .map(|c| format!("; did you mean `{c}`?"))
+        .unwrap_or_else(|| "; run without --only to see every check id".to_owned());
+    let stages = if args.skip.is_empty() {
+        ""
+    } else {
+        " in the stages not skipped"
+    };
+    anyhow::anyhow!("--only `{pattern}` matches no check of the scenarios given{stages}{hint}")
+}
+
 fn valid_record(loaded: &LoadedScenario) -> CheckRecord {
     let s = &loaded.scenario;
     CheckRecord {
@@ -576,14 +614,24 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
         bail!("no scenario files (*.toml, *.json) under the paths given");
     }
     let loads: Vec<_> = files.par_iter().map(|f| microcosm_model::load(f)).collect();
+    // Whether every file could be read: only then is it known which checks exist, and so
+    // whether --only selects any.
+    let all_loaded = loads.iter().all(Result::is_ok);
 
+    // Every check the stages not skipped would run, as (check id, rule id), before --only
+    // narrows them; the analysis rules that apply to a scenario are known once they have run.
+    let mut known: Vec<(String, String)> = Vec::new();
     let mut tasks = Vec::new();
     for loaded in loads.iter().flatten() {
+        known.push(("validate".to_owned(), "scenario.valid".to_owned()));
         if !args.skip.contains(&Stage::Analyze) {
             tasks.push(Task::Analyze { loaded });
         }
         if !args.skip.contains(&Stage::Verify) {
             for job in microcosm_checker::scenario::jobs(&loaded.scenario) {
+                for p in job.properties() {
+                    known.push((format!("{}/{p}", job.subject), p.to_owned()));
+                }
                 let properties: Vec<&'static str> = job
                     .properties()
                     .into_iter()
@@ -608,16 +656,33 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
             let expects = !experiment.expect.slos.is_empty()
                 || experiment.expect.max_retry_amplification.is_some()
                 || !experiment.expect.alerts_within_s.is_empty();
-            let wanted = expectation_checks(name, experiment)
+            if !expects {
+                continue;
+            }
+            let checks = expectation_checks(name, experiment);
+            let wanted = checks
                 .iter()
                 .any(|(check, rule)| matches_only(&args.only, check, rule));
-            if expects && wanted {
+            known.extend(checks.into_iter().map(|(c, r)| (c, r.to_owned())));
+            if wanted {
                 tasks.push(Task::Simulate {
                     loaded,
                     experiment: name.clone(),
                 });
             }
         }
+    }
+
+    // A pattern that cannot match is a typo: say so now, before any check runs (counting every
+    // analysis rule as one that may apply).
+    let analysing = !args.skip.contains(&Stage::Analyze) && !known.is_empty();
+    let any_rule = analysis_rules::ALL
+        .iter()
+        .filter(|_| analysing)
+        .map(|(id, _)| ((*id).to_owned(), (*id).to_owned()));
+    let possible: Vec<(String, String)> = known.iter().cloned().chain(any_rule).collect();
+    if all_loaded && let Some(pattern) = unmatched_pattern(&args.only, &possible) {
+        return Err(selection_error(pattern, &possible, args));
     }
 
     let jobs = args
@@ -707,6 +772,22 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
         }
         report.records.extend(records);
         report.records.extend(missing);
+    }
+    // A pattern may name an analysis rule that applies to none of the scenarios: it selected
+    // nothing either.
+    let selected: Vec<(String, String)> = report
+        .records
+        .iter()
+        .map(|r| (r.check.clone(), r.rule.clone()))
+        .collect();
+    if all_loaded && let Some(pattern) = unmatched_pattern(&args.only, &selected) {
+        known.extend(
+            pending
+                .iter()
+                .flat_map(|(_, records)| records)
+                .map(|r| (r.check.clone(), r.rule.clone())),
+        );
+        return Err(selection_error(pattern, &known, args));
     }
 
     let mut out = Vec::new();

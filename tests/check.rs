@@ -749,3 +749,32 @@ fn a_failed_slo_in_a_simulated_experiment_fails_the_gate_at_its_slos_entry() {
             .any(|v| v["check"] == check && v["status"] == "violated")
     );
 }
+
+#[test]
+fn a_selection_matching_nothing_exits_2_and_suggests_a_close_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), "a.toml", "none", 2, "");
+    let refused = |only: &str, extra: &[&str]| {
+        let output = microcosm()
+            .arg("check")
+            .arg(&file)
+            .args(["--only", only])
+            .args(extra)
+            .exits(2);
+        assert!(output.stdout.is_empty(), "no report of 0 checks");
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let typo = refused("nothing", &[]);
+    assert!(typo.contains("--only `nothing` matches no check"), "{typo}");
+    let close = refused("2pc.terminaton", &[]);
+    assert!(close.contains("did you mean `2pc.termination`?"), "{close}");
+    let glob = refused("move-fund/*", &[]);
+    assert!(glob.contains("did you mean `move-funds/*`?"), "{glob}");
+    // One good pattern does not hide a typo in another.
+    refused("nothing", &["--only", "*/2pc.atomicity"]);
+    // A real rule that applies to none of the scenarios selects nothing either.
+    refused("security.denied-call", &[]);
+    // Nor does a pattern whose checks are in a skipped stage.
+    let skipped = refused("move-funds/*", &["--skip", "verify"]);
+    assert!(skipped.contains("in the stages not skipped"), "{skipped}");
+}
