@@ -477,6 +477,26 @@ fn invalid_records(error: &microcosm_model::LoadError) -> Vec<CheckRecord> {
         .collect()
 }
 
+/// The record of a directory that could not be searched for scenarios.
+fn walk_error_record(dir: &std::path::Path, error: &std::io::Error) -> CheckRecord {
+    let code = microcosm_model::diagnostic::codes::IO;
+    CheckRecord {
+        file: dir.display().to_string(),
+        check: format!("validate/{code}"),
+        rule: format!("scenario.{code}"),
+        rule_summary: "the scenario file is valid".to_owned(),
+        kind: Kind::Validate,
+        status: Status::Error,
+        expected: None,
+        outcome: Outcome::Error,
+        message: format!("cannot read the directory: {error}"),
+        line: 1,
+        column: 1,
+        stats: None,
+        counterexample: None,
+    }
+}
+
 /// The first `--only` pattern that matches none of `checks` (`(check id, rule id)` pairs).
 fn unmatched_pattern<'a>(only: &'a [String], checks: &[(String, String)]) -> Option<&'a str> {
     only.iter()
@@ -607,16 +627,13 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
         progress: None,
     };
     let (files, walk_errors) = scenario_files(&args.paths);
-    if let Some((path, e)) = walk_errors.first() {
-        bail!("{}: {e}", path.display());
-    }
-    if files.is_empty() {
+    if files.is_empty() && walk_errors.is_empty() {
         bail!("no scenario files (*.toml, *.json) under the paths given");
     }
     let loads: Vec<_> = files.par_iter().map(|f| microcosm_model::load(f)).collect();
     // Whether every file could be read: only then is it known which checks exist, and so
     // whether --only selects any.
-    let all_loaded = loads.iter().all(Result::is_ok);
+    let all_loaded = walk_errors.is_empty() && loads.iter().all(Result::is_ok);
 
     // Every check the stages not skipped would run, as (check id, rule id), before --only
     // narrows them; the analysis rules that apply to a scenario are known once they have run.
@@ -736,6 +753,12 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
         files: files.iter().map(|f| f.display().to_string()).collect(),
         records: Vec::new(),
     };
+    // An unreadable directory is reported like an invalid file, while the files that could be
+    // found are still checked.
+    for (dir, error) in &walk_errors {
+        report.files.push(dir.display().to_string());
+        report.records.push(walk_error_record(dir, error));
+    }
     let pending: Vec<(std::path::PathBuf, Vec<CheckRecord>)> = tasks
         .iter()
         .zip(results)

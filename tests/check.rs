@@ -778,3 +778,60 @@ fn a_selection_matching_nothing_exits_2_and_suggests_a_close_id() {
     let skipped = refused("move-funds/*", &["--skip", "verify"]);
     assert!(skipped.contains("in the stages not skipped"), "{skipped}");
 }
+
+#[test]
+fn a_missing_path_is_reported_as_missing() {
+    let output = microcosm()
+        .args(["check", "/nonexistent-dir/", "--format", "json"])
+        .exits(2);
+    let records = verdicts(&output);
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["check"], "validate/io");
+    let message = records[0]["message"].as_str().unwrap();
+    assert!(message.contains("No such file or directory"), "{message}");
+}
+
+#[test]
+fn an_unreadable_directory_exits_2_while_the_other_files_are_still_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(dir.path(), "good.toml", "none", 2, "");
+    let locked = dir.path().join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    scenario(&locked, "hidden.toml", "permanent", 2, "");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let readable = std::fs::read_dir(&locked).is_ok();
+    let output = microcosm()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    if readable {
+        eprintln!("skipped: permissions do not stop this user (root) reading a directory");
+        return;
+    }
+    assert_eq!(output.status.code(), Some(2));
+    let records = verdicts(&output);
+    let error = records
+        .iter()
+        .find(|v| v["file"].as_str().unwrap().ends_with("locked"))
+        .expect("the directory is reported");
+    assert_eq!(error["status"], "error");
+    assert_eq!(error["check"], "validate/io");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot read the directory")
+    );
+    let good = records
+        .iter()
+        .filter(|v| v["file"].as_str().unwrap().ends_with("good.toml"))
+        .count();
+    assert_eq!(
+        good, 5,
+        "validate, the sync-cycle rule and three properties"
+    );
+}
