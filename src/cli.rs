@@ -282,7 +282,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N")]
     pub max_states: Option<usize>,
 
-    /// Stop a check after this many seconds (it is then inconclusive).
+    /// Stop each model check and each simulated experiment after this many seconds of wall
+    /// time (its checks are then inconclusive).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
 

@@ -1,11 +1,12 @@
-//! `microcosm check`: the CI gate. For every scenario named it validates the file, verifies
-//! every transaction (and, as their engines land, runs the analysis rules and the experiments
-//! that have expectations), compares each verdict with the one the scenario expects, and writes
-//! one report in the format the pipeline reads. Checks run in parallel; the report's order is
+//! `microcosm check`: the CI gate. For every scenario named it validates the file, runs the
+//! analysis rules, verifies every transaction and simulates the experiments that have
+//! expectations (`--timeout` bounds each model check and each simulation in wall time),
+//! compares each verdict with the one the scenario expects, and writes one report in the
+//! format the pipeline reads. Checks run in parallel; the report's order is
 //! fixed (file, then engine, then subject and property), whatever the thread count.
 
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use microcosm_checker::{CheckOptions, Strategy, Verdict, catalogue};
@@ -14,6 +15,7 @@ use microcosm_model::analysis::{
     rules as analysis_rules,
 };
 use microcosm_model::{ExpectedVerdict, LoadedScenario, Severity, Target};
+use microcosm_simulator::{Sim, SimReport};
 use rayon::prelude::*;
 
 use crate::Outcome as Exit;
@@ -255,9 +257,49 @@ fn expectation_checks(name: &str, e: &microcosm_model::Experiment) -> Vec<(Strin
     checks
 }
 
+/// How a simulation under a deadline ended.
+enum Simulated {
+    /// It ran to its horizon.
+    Done(Box<SimReport>),
+    /// The deadline passed first, `now` of `horizon` nanoseconds into simulated time.
+    Stopped { now: u64, horizon: u64 },
+}
+
+/// Runs an experiment as `replicate::run_once` does, but a tenth of a simulated second at a
+/// time, so that a wall-clock deadline can stop it between slices (the simulator is
+/// consistent between any two events; the report is the same whatever the slicing). Calls
+/// `observe(now, horizon)` after each slice.
+fn simulate_within(
+    scenario: &microcosm_model::Scenario,
+    experiment: &str,
+    seed: u64,
+    deadline: Option<Instant>,
+    mut observe: impl FnMut(u64, u64),
+) -> Result<Simulated, microcosm_simulator::Error> {
+    const SLICE: u64 = 100_000_000;
+    let mut sim = Sim::builder(scenario, seed)
+        .experiment(experiment)
+        .build()?;
+    let horizon = sim.horizon();
+    let mut now = 0;
+    while now < horizon {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(Simulated::Stopped { now, horizon });
+        }
+        now = (now + SLICE).min(horizon);
+        sim.run_until(now);
+        observe(now, horizon);
+    }
+    sim.run();
+    Ok(Simulated::Done(Box::new(
+        microcosm_simulator::report::build(&sim, scenario),
+    )))
+}
+
 fn simulation_records(
     loaded: &LoadedScenario,
     experiment: &str,
+    timeout: Option<Duration>,
     bar: Option<&indicatif::ProgressBar>,
 ) -> Vec<CheckRecord> {
     let scenario = &loaded.scenario;
@@ -284,41 +326,6 @@ fn simulation_records(
             counterexample: None,
         }
     };
-    let simulated = microcosm_simulator::replicate::run_once_observed(
-        scenario,
-        experiment,
-        exp.seed,
-        None,
-        |now, horizon| {
-            if let Some(bar) = bar {
-                bar.set_message(format!(
-                    "{experiment}: {:.0} of {:.0} s simulated",
-                    now as f64 / 1e9,
-                    horizon as f64 / 1e9
-                ));
-            }
-        },
-    );
-    let report = match simulated {
-        Ok(report) => report,
-        Err(e) => {
-            let mut r = record(
-                format!("{experiment}/simulate.run"),
-                "simulate.run",
-                "the experiment can be simulated",
-                &at,
-            );
-            r.status = Status::Error;
-            r.message = format!("the simulation could not run: {e}");
-            return vec![r];
-        }
-    };
-    let stats = serde_json::json!({
-        "seed": report.seed,
-        "duration_s": report.duration_s,
-        "events": report.events,
-        "requests": report.conservation.generated,
-    });
     // Each expectation the simulator judged (by its name in the report) becomes one record
     // at the scenario line that states it.
     let mut judged = Vec::new();
@@ -352,6 +359,69 @@ fn simulation_records(
             format!("alert `{alert}` within {within} s"),
         ));
     }
+    let conservation = record(
+        format!("{experiment}/simulate.conservation"),
+        "simulate.conservation",
+        "requests generated = completed + failed + in flight",
+        &at,
+    );
+    let simulated = simulate_within(
+        scenario,
+        experiment,
+        exp.seed,
+        timeout.map(|t| Instant::now() + t),
+        |now, horizon| {
+            if let Some(bar) = bar {
+                bar.set_message(format!(
+                    "{experiment}: {:.0} of {:.0} s simulated",
+                    now as f64 / 1e9,
+                    horizon as f64 / 1e9
+                ));
+            }
+        },
+    );
+    let report = match simulated {
+        Ok(Simulated::Done(report)) => report,
+        Ok(Simulated::Stopped { now, horizon }) => {
+            // Stopped by --timeout: a part of the run decides nothing, like a bounded model
+            // check.
+            let message = format!(
+                "inconclusive: --timeout stopped the simulation (seed {}) after {:.0} of {:.0} \
+                 simulated seconds",
+                exp.seed,
+                now as f64 / 1e9,
+                horizon as f64 / 1e9
+            );
+            let checks = judged
+                .into_iter()
+                .map(|(check, rule, summary, pointer, ..)| record(check, rule, summary, &pointer));
+            return checks
+                .chain([conservation])
+                .map(|mut r| {
+                    r.status = Status::Inconclusive;
+                    r.message = message.clone();
+                    r
+                })
+                .collect();
+        }
+        Err(e) => {
+            let mut r = record(
+                format!("{experiment}/simulate.run"),
+                "simulate.run",
+                "the experiment can be simulated",
+                &at,
+            );
+            r.status = Status::Error;
+            r.message = format!("the simulation could not run: {e}");
+            return vec![r];
+        }
+    };
+    let stats = serde_json::json!({
+        "seed": report.seed,
+        "duration_s": report.duration_s,
+        "events": report.events,
+        "requests": report.conservation.generated,
+    });
     let mut records = Vec::new();
     for (check, rule, summary, pointer, name, label) in judged {
         let mut r = record(check, rule, summary, &pointer);
@@ -373,12 +443,7 @@ fn simulation_records(
         records.push(r);
     }
     let c = &report.conservation;
-    let mut r = record(
-        format!("{experiment}/simulate.conservation"),
-        "simulate.conservation",
-        "requests generated = completed + failed + in flight",
-        &at,
-    );
+    let mut r = conservation;
     r.status = if c.holds {
         Status::Holds
     } else {
@@ -400,7 +465,9 @@ fn run_task(
 ) -> Vec<CheckRecord> {
     match task {
         Task::Analyze { loaded } => analysis_records(loaded),
-        Task::Simulate { loaded, experiment } => simulation_records(loaded, experiment, bar),
+        Task::Simulate { loaded, experiment } => {
+            simulation_records(loaded, experiment, opts.timeout, bar)
+        }
         Task::Verify {
             loaded,
             job,

@@ -644,6 +644,11 @@ fn a_reader_going_away_keeps_the_gate_failing() {
 /// Two services and an experiment that crashes the backend for half its run, expecting the
 /// front's availability SLO to hold through it: it cannot.
 fn outage_scenario(dir: &Path) -> PathBuf {
+    outage_scenario_of(dir, 20)
+}
+
+/// [`outage_scenario`] with an experiment of `duration_s` simulated seconds.
+fn outage_scenario_of(dir: &Path, duration_s: u32) -> PathBuf {
     let path = dir.join("outage.toml");
     std::fs::write(
         &path,
@@ -667,7 +672,8 @@ faults = [{ at_s = 5, for_s = 10, crash = "back" }]
 
 [experiments.back-outage.expect]
 slos = ["front-availability"]
-"#,
+"#
+        .replace("duration_s = 20", &format!("duration_s = {duration_s}")),
     )
     .unwrap();
     path
@@ -833,5 +839,46 @@ fn an_unreadable_directory_exits_2_while_the_other_files_are_still_checked() {
     assert_eq!(
         good, 5,
         "validate, the sync-cycle rule and three properties"
+    );
+}
+
+#[test]
+fn timeout_stops_a_long_simulation_as_inconclusive() {
+    // A million simulated seconds would take minutes; --timeout ends it in a fifth of a second.
+    let dir = tempfile::tempdir().unwrap();
+    let file = outage_scenario_of(dir.path(), 1_000_000);
+    let bounded = |extra: &[&str], code: i32| {
+        let output = microcosm()
+            .arg("check")
+            .arg(&file)
+            .args(["--timeout", "0.2", "--format", "json"])
+            .args(extra)
+            .exits(code);
+        verdicts(&output)
+            .into_iter()
+            .filter(|v| v["kind"] == "simulate")
+            .collect::<Vec<_>>()
+    };
+    let simulated = bounded(&[], 1);
+    assert_eq!(
+        simulated.len(),
+        2,
+        "the SLO and conservation: {simulated:?}"
+    );
+    for v in &simulated {
+        assert_eq!(v["status"], "inconclusive", "{v}");
+        assert_eq!(v["outcome"], "fail", "{v}");
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("--timeout stopped the simulation"),
+            "{v}"
+        );
+    }
+    let allowed = bounded(&["--allow-inconclusive"], 0);
+    assert!(
+        allowed.iter().all(|v| v["outcome"] == "skip"),
+        "{allowed:?}"
     );
 }
