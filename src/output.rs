@@ -34,8 +34,25 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut temp = tempfile::NamedTempFile::new_in(dir)
+    let mut builder = tempfile::Builder::new();
+    // A temporary file is private (0600), but the report it becomes is an ordinary file: ask
+    // for 0666, which the umask narrows as it would for any new file, and when replacing a
+    // file keep its mode.
+    #[cfg(unix)]
+    let replaced = {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+        std::fs::metadata(path).ok().map(|m| m.permissions())
+    };
+    let mut temp = builder
+        .tempfile_in(dir)
         .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    #[cfg(unix)]
+    if let Some(permissions) = replaced {
+        temp.as_file()
+            .set_permissions(permissions)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     temp.write_all(bytes)
         .and_then(|()| temp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;

@@ -882,3 +882,43 @@ fn timeout_stops_a_long_simulation_as_inconclusive() {
         "{allowed:?}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn output_files_get_an_ordinary_mode_or_keep_the_one_they_replace() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), "a.toml", "none", 2, "");
+    // What any new file gets here: 0666 narrowed by the umask this test and the binary share.
+    let reference = dir.path().join("reference");
+    std::fs::File::create(&reference).unwrap();
+    let new = dir.path().join("new.xml");
+    microcosm()
+        .arg("check")
+        .arg(&file)
+        .args(["--format", "junit", "--output"])
+        .arg(&new)
+        .exits(0);
+    assert_eq!(
+        mode(&new),
+        mode(&reference),
+        "not the temporary file's 0600"
+    );
+
+    let replaced = dir.path().join("replaced.xml");
+    std::fs::write(&replaced, "previous report").unwrap();
+    std::fs::set_permissions(&replaced, std::fs::Permissions::from_mode(0o640)).unwrap();
+    microcosm()
+        .arg("check")
+        .arg(&file)
+        .args(["--format", "junit", "--output"])
+        .arg(&replaced)
+        .exits(0);
+    assert_eq!(mode(&replaced), 0o640);
+    assert!(
+        std::fs::read_to_string(&replaced)
+            .unwrap()
+            .contains("<testsuites")
+    );
+}
