@@ -61,7 +61,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The version of the JSON Lines report format. Bump it when a field changes meaning or
+/// The version of the JSON Lines report formats. Bump it when a field changes meaning or
 /// disappears; adding fields is compatible.
 ///
 /// Every line is `{"type": T, "data": D}`. Every report starts with `begin` (`data`:
@@ -90,6 +90,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 ///   (`outcome`).
 /// - `simulate` (and `merge`, which writes the same report): `plan`, `replication`,
 ///   `experiment`, `sweep`, `summary`, `timing`; documented in `src/simulate.rs`.
+/// - `check`: `verdict` (one per check, with its counterexample) and `summary`; documented
+///   next to its serializer in `src/report/json.rs`.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
 
 /// Serialises one JSON Lines record.
