@@ -922,3 +922,51 @@ fn output_files_get_an_ordinary_mode_or_keep_the_one_they_replace() {
             .contains("<testsuites")
     );
 }
+
+#[test]
+fn nothing_but_the_report_is_written_when_stderr_is_not_a_terminal() {
+    // Progress lines are for a person at a terminal; CI logs capture stderr and must stay clean.
+    let dir = tempfile::tempdir().unwrap();
+    scenario(dir.path(), "a.toml", "permanent", 2, "");
+    outage_scenario(dir.path());
+    for format in ["human", "json", "junit", "sarif", "github"] {
+        let output = microcosm()
+            .arg("check")
+            .arg(dir.path())
+            .args(["--format", format])
+            .exits(1);
+        assert!(!output.stdout.is_empty(), "{format}");
+        assert!(
+            output.stderr.is_empty(),
+            "{format}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn github_annotation_messages_keep_colons_and_commas_but_escape_percent() {
+    // The runner splits properties at `,` and the message off at `::`, so only properties
+    // escape `:` and `,`; in a message they must stay readable.
+    let output = microcosm()
+        .args(["check", "a,b:c%d/missing.toml", "--format", "github"])
+        .exits(2);
+    let text = stdout_text(&output);
+    let annotation = text
+        .lines()
+        .find(|l| l.starts_with("::error "))
+        .expect("an annotation");
+    let (properties, message) = annotation["::error ".len()..].split_once("::").unwrap();
+    assert!(
+        properties.starts_with("file=a%2Cb%3Ac%25d/missing.toml,line=1,col=1,title="),
+        "{properties}"
+    );
+    assert!(
+        message.starts_with("a,b:c%25d/missing.toml: cannot read the scenario file: "),
+        "{message}"
+    );
+    assert!(
+        !message.contains("%3A") && !message.contains("%2C"),
+        "{message}"
+    );
+}
