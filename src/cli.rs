@@ -29,7 +29,8 @@ pub struct Cli {
 /// When to colour output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
-    /// When stderr is a terminal and `NO_COLOR` is unset.
+    /// When the output (diagnostics on stderr, reports on stdout) goes to a terminal and
+    /// `NO_COLOR` is unset; never in a file written with --output.
     Auto,
     /// Always.
     Always,
@@ -40,12 +41,22 @@ pub enum ColorChoice {
 impl ColorChoice {
     /// Whether to colour diagnostics (written to stderr).
     pub fn enabled(self) -> bool {
+        self.enabled_on(std::io::stderr().is_terminal())
+    }
+
+    /// Whether to colour a report, written to stdout or, with `to_file`, to a file. A report
+    /// follows where it goes, not stderr: `check … > report.txt` from a terminal must not
+    /// fill the file with escape codes.
+    pub fn enabled_for_report(self, to_file: bool) -> bool {
+        self.enabled_on(!to_file && std::io::stdout().is_terminal())
+    }
+
+    fn enabled_on(self, terminal: bool) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                std::io::stderr().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             }
         }
     }
@@ -273,7 +284,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N")]
     pub max_states: Option<usize>,
 
-    /// Stop a check after this many seconds (it is then inconclusive).
+    /// Stop each model check and each simulated experiment after this many seconds of wall
+    /// time (its checks are then inconclusive).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
 

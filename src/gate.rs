@@ -1,11 +1,12 @@
-//! `microcosm check`: the CI gate. For every scenario named it validates the file, verifies
-//! every transaction (and, as their engines land, runs the analysis rules and the experiments
-//! that have expectations), compares each verdict with the one the scenario expects, and writes
-//! one report in the format the pipeline reads. Checks run in parallel; the report's order is
+//! `microcosm check`: the CI gate. For every scenario named it validates the file, runs the
+//! analysis rules, verifies every transaction and simulates the experiments that have
+//! expectations (`--timeout` bounds each model check and each simulation in wall time),
+//! compares each verdict with the one the scenario expects, and writes one report in the
+//! format the pipeline reads. Checks run in parallel; the report's order is
 //! fixed (file, then engine, then subject and property), whatever the thread count.
 
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use microcosm_checker::{CheckOptions, Strategy, Verdict, catalogue};
@@ -14,12 +15,13 @@ use microcosm_model::analysis::{
     rules as analysis_rules,
 };
 use microcosm_model::{ExpectedVerdict, LoadedScenario, Severity, Target};
+use microcosm_simulator::{Sim, SimReport};
 use rayon::prelude::*;
 
 use crate::Outcome as Exit;
-use crate::cli::{CheckArgs, GateFormat, Stage};
+use crate::cli::{CheckArgs, ColorChoice, GateFormat, Stage};
 use crate::files::scenario_files;
-use crate::output::write_report;
+use crate::output::{is_broken_pipe, write_report};
 use crate::report::{
     self, CheckRecord, GateReport, Kind, Outcome, Status, Trace, TraceStep, github,
 };
@@ -46,6 +48,19 @@ fn matches_only(only: &[String], check: &str, rule: &str) -> bool {
             microcosm_model::edge::glob_match(p, check)
                 || microcosm_model::edge::glob_match(p, rule)
         })
+}
+
+/// The scenario's service a counterexample's party is: the service itself (`payments`), or one
+/// instance of it (`legacy-client#2`). Abstract parties (`breaker`) are none.
+fn party_service<'a>(scenario: &'a microcosm_model::Scenario, party: &str) -> Option<&'a str> {
+    let service = match party.rsplit_once('#') {
+        Some((service, instance)) if instance.parse::<u32>().is_ok() => service,
+        _ => party,
+    };
+    scenario
+        .services
+        .get_key_value(service)
+        .map(|(name, _)| name.as_str())
 }
 
 fn record_of_verdict(
@@ -86,15 +101,27 @@ fn record_of_verdict(
         steps: c
             .steps
             .iter()
-            .map(|s| TraceStep {
-                number: s.number,
-                party: s.party.clone(),
-                action: s.action.clone(),
-                changes: s
-                    .changes
-                    .iter()
-                    .map(|ch| format!("{}: {} → {}", ch.field, ch.before, ch.after))
-                    .collect(),
+            .map(|s| {
+                let (line, column) =
+                    party_service(&loaded.scenario, &s.party).map_or((line, column), |service| {
+                        let at = microcosm_model::Pointer::root()
+                            .key("services")
+                            .key(service);
+                        let location = loaded.locate(&at, Target::Key);
+                        (location.line, location.column)
+                    });
+                TraceStep {
+                    number: s.number,
+                    party: s.party.clone(),
+                    action: s.action.clone(),
+                    changes: s
+                        .changes
+                        .iter()
+                        .map(|ch| format!("{}: {} → {}", ch.field, ch.before, ch.after))
+                        .collect(),
+                    line,
+                    column,
+                }
             })
             .collect(),
         text: c.render_steps(),
@@ -230,9 +257,49 @@ fn expectation_checks(name: &str, e: &microcosm_model::Experiment) -> Vec<(Strin
     checks
 }
 
+/// How a simulation under a deadline ended.
+enum Simulated {
+    /// It ran to its horizon.
+    Done(Box<SimReport>),
+    /// The deadline passed first, `now` of `horizon` nanoseconds into simulated time.
+    Stopped { now: u64, horizon: u64 },
+}
+
+/// Runs an experiment as `replicate::run_once` does, but a tenth of a simulated second at a
+/// time, so that a wall-clock deadline can stop it between slices (the simulator is
+/// consistent between any two events; the report is the same whatever the slicing). Calls
+/// `observe(now, horizon)` after each slice.
+fn simulate_within(
+    scenario: &microcosm_model::Scenario,
+    experiment: &str,
+    seed: u64,
+    deadline: Option<Instant>,
+    mut observe: impl FnMut(u64, u64),
+) -> Result<Simulated, microcosm_simulator::Error> {
+    const SLICE: u64 = 100_000_000;
+    let mut sim = Sim::builder(scenario, seed)
+        .experiment(experiment)
+        .build()?;
+    let horizon = sim.horizon();
+    let mut now = 0;
+    while now < horizon {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(Simulated::Stopped { now, horizon });
+        }
+        now = (now + SLICE).min(horizon);
+        sim.run_until(now);
+        observe(now, horizon);
+    }
+    sim.run();
+    Ok(Simulated::Done(Box::new(
+        microcosm_simulator::report::build(&sim, scenario),
+    )))
+}
+
 fn simulation_records(
     loaded: &LoadedScenario,
     experiment: &str,
+    timeout: Option<Duration>,
     bar: Option<&indicatif::ProgressBar>,
 ) -> Vec<CheckRecord> {
     let scenario = &loaded.scenario;
@@ -259,41 +326,6 @@ fn simulation_records(
             counterexample: None,
         }
     };
-    let simulated = microcosm_simulator::replicate::run_once_observed(
-        scenario,
-        experiment,
-        exp.seed,
-        None,
-        |now, horizon| {
-            if let Some(bar) = bar {
-                bar.set_message(format!(
-                    "{experiment}: {:.0} of {:.0} s simulated",
-                    now as f64 / 1e9,
-                    horizon as f64 / 1e9
-                ));
-            }
-        },
-    );
-    let report = match simulated {
-        Ok(report) => report,
-        Err(e) => {
-            let mut r = record(
-                format!("{experiment}/simulate.run"),
-                "simulate.run",
-                "the experiment can be simulated",
-                &at,
-            );
-            r.status = Status::Error;
-            r.message = format!("the simulation could not run: {e}");
-            return vec![r];
-        }
-    };
-    let stats = serde_json::json!({
-        "seed": report.seed,
-        "duration_s": report.duration_s,
-        "events": report.events,
-        "requests": report.conservation.generated,
-    });
     // Each expectation the simulator judged (by its name in the report) becomes one record
     // at the scenario line that states it.
     let mut judged = Vec::new();
@@ -327,6 +359,69 @@ fn simulation_records(
             format!("alert `{alert}` within {within} s"),
         ));
     }
+    let conservation = record(
+        format!("{experiment}/simulate.conservation"),
+        "simulate.conservation",
+        "requests generated = completed + failed + in flight",
+        &at,
+    );
+    let simulated = simulate_within(
+        scenario,
+        experiment,
+        exp.seed,
+        timeout.map(|t| Instant::now() + t),
+        |now, horizon| {
+            if let Some(bar) = bar {
+                bar.set_message(format!(
+                    "{experiment}: {:.0} of {:.0} s simulated",
+                    now as f64 / 1e9,
+                    horizon as f64 / 1e9
+                ));
+            }
+        },
+    );
+    let report = match simulated {
+        Ok(Simulated::Done(report)) => report,
+        Ok(Simulated::Stopped { now, horizon }) => {
+            // Stopped by --timeout: a part of the run decides nothing, like a bounded model
+            // check.
+            let message = format!(
+                "inconclusive: --timeout stopped the simulation (seed {}) after {:.0} of {:.0} \
+                 simulated seconds",
+                exp.seed,
+                now as f64 / 1e9,
+                horizon as f64 / 1e9
+            );
+            let checks = judged
+                .into_iter()
+                .map(|(check, rule, summary, pointer, ..)| record(check, rule, summary, &pointer));
+            return checks
+                .chain([conservation])
+                .map(|mut r| {
+                    r.status = Status::Inconclusive;
+                    r.message = message.clone();
+                    r
+                })
+                .collect();
+        }
+        Err(e) => {
+            let mut r = record(
+                format!("{experiment}/simulate.run"),
+                "simulate.run",
+                "the experiment can be simulated",
+                &at,
+            );
+            r.status = Status::Error;
+            r.message = format!("the simulation could not run: {e}");
+            return vec![r];
+        }
+    };
+    let stats = serde_json::json!({
+        "seed": report.seed,
+        "duration_s": report.duration_s,
+        "events": report.events,
+        "requests": report.conservation.generated,
+    });
     let mut records = Vec::new();
     for (check, rule, summary, pointer, name, label) in judged {
         let mut r = record(check, rule, summary, &pointer);
@@ -348,12 +443,7 @@ fn simulation_records(
         records.push(r);
     }
     let c = &report.conservation;
-    let mut r = record(
-        format!("{experiment}/simulate.conservation"),
-        "simulate.conservation",
-        "requests generated = completed + failed + in flight",
-        &at,
-    );
+    let mut r = conservation;
     r.status = if c.holds {
         Status::Holds
     } else {
@@ -375,7 +465,9 @@ fn run_task(
 ) -> Vec<CheckRecord> {
     match task {
         Task::Analyze { loaded } => analysis_records(loaded),
-        Task::Simulate { loaded, experiment } => simulation_records(loaded, experiment, bar),
+        Task::Simulate { loaded, experiment } => {
+            simulation_records(loaded, experiment, opts.timeout, bar)
+        }
         Task::Verify {
             loaded,
             job,
@@ -450,6 +542,64 @@ fn invalid_records(error: &microcosm_model::LoadError) -> Vec<CheckRecord> {
             }
         })
         .collect()
+}
+
+/// The record of a directory that could not be searched for scenarios.
+fn walk_error_record(dir: &std::path::Path, error: &std::io::Error) -> CheckRecord {
+    let code = microcosm_model::diagnostic::codes::IO;
+    CheckRecord {
+        file: dir.display().to_string(),
+        check: format!("validate/{code}"),
+        rule: format!("scenario.{code}"),
+        rule_summary: "the scenario file is valid".to_owned(),
+        kind: Kind::Validate,
+        status: Status::Error,
+        expected: None,
+        outcome: Outcome::Error,
+        message: format!("cannot read the directory: {error}"),
+        line: 1,
+        column: 1,
+        stats: None,
+        counterexample: None,
+    }
+}
+
+/// The first `--only` pattern that matches none of `checks` (`(check id, rule id)` pairs).
+fn unmatched_pattern<'a>(only: &'a [String], checks: &[(String, String)]) -> Option<&'a str> {
+    only.iter()
+        .find(|p| {
+            !checks
+                .iter()
+                .any(|(check, rule)| matches_only(std::slice::from_ref(p), check, rule))
+        })
+        .map(String::as_str)
+}
+
+/// Why a selection is refused: a pattern that matches nothing would turn the gate green by
+/// checking nothing. Suggests the closest check or rule id (or `subject/*` for a glob).
+fn selection_error(pattern: &str, known: &[(String, String)], args: &CheckArgs) -> anyhow::Error {
+    let mut names: Vec<String> = known
+        .iter()
+        .flat_map(|(check, rule)| [check.clone(), rule.clone()])
+        .collect();
+    if pattern.contains('*') {
+        names.extend(known.iter().filter_map(|(check, _)| {
+            check
+                .rsplit_once('/')
+                .map(|(subject, _)| format!("{subject}/*"))
+        }));
+    }
+    names.sort();
+    names.dedup();
+    let hint = microcosm_model::diagnostic::did_you_mean(pattern, names.iter().map(String::as_str))
+        .map(|c| format!("; did you mean `{c}`?"))
+        .unwrap_or_else(|| "; run without --only to see every check id".to_owned());
+    let stages = if args.skip.is_empty() {
+        ""
+    } else {
+        " in the stages not skipped"
+    };
+    anyhow::anyhow!("--only `{pattern}` matches no check of the scenarios given{stages}{hint}")
 }
 
 fn valid_record(loaded: &LoadedScenario) -> CheckRecord {
@@ -528,7 +678,7 @@ fn apply_expectations(
     missing
 }
 
-pub fn run(args: &CheckArgs, color: bool) -> anyhow::Result<Exit> {
+pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
     if let Some(t) = args.timeout
         && !(t > 0.0 && t.is_finite())
     {
@@ -544,21 +694,28 @@ pub fn run(args: &CheckArgs, color: bool) -> anyhow::Result<Exit> {
         progress: None,
     };
     let (files, walk_errors) = scenario_files(&args.paths);
-    if let Some((path, e)) = walk_errors.first() {
-        bail!("{}: {e}", path.display());
-    }
-    if files.is_empty() {
+    if files.is_empty() && walk_errors.is_empty() {
         bail!("no scenario files (*.toml, *.json) under the paths given");
     }
     let loads: Vec<_> = files.par_iter().map(|f| microcosm_model::load(f)).collect();
+    // Whether every file could be read: only then is it known which checks exist, and so
+    // whether --only selects any.
+    let all_loaded = walk_errors.is_empty() && loads.iter().all(Result::is_ok);
 
+    // Every check the stages not skipped would run, as (check id, rule id), before --only
+    // narrows them; the analysis rules that apply to a scenario are known once they have run.
+    let mut known: Vec<(String, String)> = Vec::new();
     let mut tasks = Vec::new();
     for loaded in loads.iter().flatten() {
+        known.push(("validate".to_owned(), "scenario.valid".to_owned()));
         if !args.skip.contains(&Stage::Analyze) {
             tasks.push(Task::Analyze { loaded });
         }
         if !args.skip.contains(&Stage::Verify) {
             for job in microcosm_checker::scenario::jobs(&loaded.scenario) {
+                for p in job.properties() {
+                    known.push((format!("{}/{p}", job.subject), p.to_owned()));
+                }
                 let properties: Vec<&'static str> = job
                     .properties()
                     .into_iter()
@@ -583,16 +740,33 @@ pub fn run(args: &CheckArgs, color: bool) -> anyhow::Result<Exit> {
             let expects = !experiment.expect.slos.is_empty()
                 || experiment.expect.max_retry_amplification.is_some()
                 || !experiment.expect.alerts_within_s.is_empty();
-            let wanted = expectation_checks(name, experiment)
+            if !expects {
+                continue;
+            }
+            let checks = expectation_checks(name, experiment);
+            let wanted = checks
                 .iter()
                 .any(|(check, rule)| matches_only(&args.only, check, rule));
-            if expects && wanted {
+            known.extend(checks.into_iter().map(|(c, r)| (c, r.to_owned())));
+            if wanted {
                 tasks.push(Task::Simulate {
                     loaded,
                     experiment: name.clone(),
                 });
             }
         }
+    }
+
+    // A pattern that cannot match is a typo: say so now, before any check runs (counting every
+    // analysis rule as one that may apply).
+    let analysing = !args.skip.contains(&Stage::Analyze) && !known.is_empty();
+    let any_rule = analysis_rules::ALL
+        .iter()
+        .filter(|_| analysing)
+        .map(|(id, _)| ((*id).to_owned(), (*id).to_owned()));
+    let possible: Vec<(String, String)> = known.iter().cloned().chain(any_rule).collect();
+    if all_loaded && let Some(pattern) = unmatched_pattern(&args.only, &possible) {
+        return Err(selection_error(pattern, &possible, args));
     }
 
     let jobs = args
@@ -646,6 +820,12 @@ pub fn run(args: &CheckArgs, color: bool) -> anyhow::Result<Exit> {
         files: files.iter().map(|f| f.display().to_string()).collect(),
         records: Vec::new(),
     };
+    // An unreadable directory is reported like an invalid file, while the files that could be
+    // found are still checked.
+    for (dir, error) in &walk_errors {
+        report.files.push(dir.display().to_string());
+        report.records.push(walk_error_record(dir, error));
+    }
     let pending: Vec<(std::path::PathBuf, Vec<CheckRecord>)> = tasks
         .iter()
         .zip(results)
@@ -683,10 +863,30 @@ pub fn run(args: &CheckArgs, color: bool) -> anyhow::Result<Exit> {
         report.records.extend(records);
         report.records.extend(missing);
     }
+    // A pattern may name an analysis rule that applies to none of the scenarios: it selected
+    // nothing either.
+    let selected: Vec<(String, String)> = report
+        .records
+        .iter()
+        .map(|r| (r.check.clone(), r.rule.clone()))
+        .collect();
+    if all_loaded && let Some(pattern) = unmatched_pattern(&args.only, &selected) {
+        known.extend(
+            pending
+                .iter()
+                .flat_map(|(_, records)| records)
+                .map(|r| (r.check.clone(), r.rule.clone())),
+        );
+        return Err(selection_error(pattern, &known, args));
+    }
 
     let mut out = Vec::new();
     match args.format {
-        GateFormat::Human => report::human::write(&mut out, &report, color)?,
+        GateFormat::Human => report::human::write(
+            &mut out,
+            &report,
+            color.enabled_for_report(args.output.is_some()),
+        )?,
         GateFormat::Json => report::json::write(&mut out, &report),
         GateFormat::Junit => report::junit::write(&mut out, &report)?,
         GateFormat::Sarif => report::sarif::write(&mut out, &report)?,
@@ -702,15 +902,25 @@ pub fn run(args: &CheckArgs, color: bool) -> anyhow::Result<Exit> {
             }
         }
     }
-    write_report(args.output.as_deref(), &out)?;
-    if args.format != GateFormat::Human && args.output.is_some() {
-        let s = report.summary();
-        eprintln!(
-            "{} checks: {} passed, {} failed, {} skipped, {} errors",
-            s.checks, s.passed, s.failed, s.skipped, s.errors
-        );
+    // The verdict is decided before the report is written: a reader that stops reading
+    // (`check … | head`) must not turn a failing gate into a pass, so a broken pipe keeps it.
+    match write_report(args.output.as_deref(), &out) {
+        Err(e) if is_broken_pipe(&e) => {}
+        result => result?,
     }
     let s = report.summary();
+    if args.format != GateFormat::Human && args.output.is_some() {
+        // Best effort: a closed stderr must not change the verdict either.
+        let _ = writeln!(
+            std::io::stderr(),
+            "{} checks: {} passed, {} failed, {} skipped, {} errors",
+            s.checks,
+            s.passed,
+            s.failed,
+            s.skipped,
+            s.errors
+        );
+    }
     Ok(if s.errors > 0 {
         Exit::Invalid
     } else if s.failed > 0 {

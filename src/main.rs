@@ -47,18 +47,38 @@ impl From<Outcome> for ExitCode {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
-        Ok(outcome) => outcome.into(),
-        Err(error) => {
-            // A reader that stopped reading (`microcosm … | head`) is not a failure.
-            if error
-                .chain()
-                .filter_map(|e| e.downcast_ref::<std::io::Error>())
-                .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-            {
+    exit_code(|| run(cli))
+}
+
+/// Runs a command and maps what came of it to the exit-code contract. A panic is an internal
+/// error — exit 2, "the command could not run", never Rust's 101, which CI would read as just
+/// another failure. It is caught here as it unwinds, after the panic hook has printed where it
+/// happened; no hook is replaced, so the explorer's (which restores the terminal first and
+/// then chains to the previous one) keeps working.
+fn exit_code(command: impl FnOnce() -> anyhow::Result<Outcome>) -> ExitCode {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(command)) {
+        Ok(Ok(outcome)) => outcome.into(),
+        Ok(Err(error)) => {
+            // A reader that stopped reading (`microcosm schema | head`) is not a failure. The
+            // gate keeps its verdict instead (see `gate::run`): only commands without one get
+            // here with a broken pipe.
+            if output::is_broken_pipe(&error) {
                 return ExitCode::SUCCESS;
             }
             let _ = writeln!(std::io::stderr(), "error: {error:#}");
+            ExitCode::from(2)
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_owned());
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: internal error: {what}\n(this is a bug in microcosm; please report it \
+                 with the command and the scenario that caused it)"
+            );
             ExitCode::from(2)
         }
     }
@@ -71,7 +91,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Analyze(args) => analyze::run(&args, color),
         Command::Propose(args) => propose::run(&args, color),
         Command::Verify(args) => verify::run(&args, color),
-        Command::Check(args) => gate::run(&args, color),
+        Command::Check(args) => gate::run(&args, cli.color),
         Command::Schema(args) => {
             let schema = microcosm_model::schema::scenario_schema_json();
             output::write_report(args.output.as_deref(), schema.as_bytes())?;
@@ -88,5 +108,28 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             output::write_report(None, &buffer)?;
             Ok(Outcome::Pass)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_exits_2_as_an_internal_error_not_101() {
+        let code = exit_code(|| panic!("an engine's invariant broke"));
+        assert_eq!(code, ExitCode::from(2));
+        assert_eq!(exit_code(|| Ok(Outcome::Fail)), ExitCode::from(1));
+        assert_eq!(
+            exit_code(|| Err(anyhow::anyhow!("bad input"))),
+            ExitCode::from(2)
+        );
+    }
+
+    #[test]
+    fn a_broken_pipe_outside_the_gate_is_success() {
+        let pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        let error = anyhow::Error::new(pipe).context("writing the schema");
+        assert_eq!(exit_code(|| Err(error)), ExitCode::SUCCESS);
     }
 }

@@ -19,14 +19,40 @@ pub fn write_report(path: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
     }
 }
 
+/// Whether an error is a reader going away (`microcosm … | head`): not a failure of the command,
+/// and not worth a message.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
 /// Writes a file so that readers see either the old content or all of the new.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut temp = tempfile::NamedTempFile::new_in(dir)
+    let mut builder = tempfile::Builder::new();
+    // A temporary file is private (0600), but the report it becomes is an ordinary file: ask
+    // for 0666, which the umask narrows as it would for any new file, and when replacing a
+    // file keep its mode.
+    #[cfg(unix)]
+    let replaced = {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+        std::fs::metadata(path).ok().map(|m| m.permissions())
+    };
+    let mut temp = builder
+        .tempfile_in(dir)
         .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    #[cfg(unix)]
+    if let Some(permissions) = replaced {
+        temp.as_file()
+            .set_permissions(permissions)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     temp.write_all(bytes)
         .and_then(|()| temp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -35,7 +61,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The version of the JSON Lines report format. Bump it when a field changes meaning or
+/// The version of the JSON Lines report formats. Bump it when a field changes meaning or
 /// disappears; adding fields is compatible.
 ///
 /// Every line is `{"type": T, "data": D}`. Every report starts with `begin` (`data`:
@@ -64,6 +90,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 ///   (`outcome`).
 /// - `simulate` (and `merge`, which writes the same report): `plan`, `replication`,
 ///   `experiment`, `sweep`, `summary`, `timing`; documented in `src/simulate.rs`.
+/// - `check`: `verdict` (one per check, with its counterexample) and `summary`; documented
+///   next to its serializer in `src/report/json.rs`.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
 
 /// Serialises one JSON Lines record.

@@ -90,6 +90,11 @@ pub struct TraceStep {
     pub action: String,
     /// What changed, `field: before → after`, one per entry.
     pub changes: Vec<String>,
+    /// Where the acting party is written: its `[services.NAME]` table when it is a service of
+    /// the scenario, else the check's own line. SARIF code flows walk these.
+    pub line: usize,
+    /// Column.
+    pub column: usize,
 }
 
 /// A counterexample: structured steps for SARIF code flows and JSON, and the rendered text.

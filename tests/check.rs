@@ -9,7 +9,7 @@ use serde_json::Value;
 
 #[path = "support/cli.rs"]
 mod cli;
-use cli::{json_lines, microcosm};
+use cli::{Exits, in_terminal, json_lines, microcosm, run_with_closed_stdout, stdout_text};
 
 /// Writes a scenario with one two-phase commit over `participants` participants whose
 /// coordinator crashes as `crash` says, plus `extra` TOML.
@@ -60,13 +60,7 @@ fn a_violation_exits_1_and_every_format_names_the_property_and_line() {
     let line = line_of(&file, "[transactions.move-funds]");
     let check = "move-funds/2pc.termination";
 
-    let human = microcosm()
-        .arg("check")
-        .arg(&file)
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let human = microcosm().arg("check").arg(&file).exits(1);
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(
         text.contains(check) && text.contains(&format!("blocking.toml:{line}:")),
@@ -77,10 +71,7 @@ fn a_violation_exits_1_and_every_format_names_the_property_and_line() {
         .arg("check")
         .arg(&file)
         .args(["--format", "json"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+        .exits(1);
     let lines = json_lines(&json.stdout);
     assert_eq!(lines.first().unwrap()["type"], "begin");
     assert_eq!(lines.last().unwrap()["type"], "end");
@@ -99,10 +90,7 @@ fn a_violation_exits_1_and_every_format_names_the_property_and_line() {
         .arg("check")
         .arg(&file)
         .args(["--format", "junit"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+        .exits(1);
     let xml = String::from_utf8(junit.stdout).unwrap();
     assert!(
         xml.contains(check) && xml.contains(&format!("blocking.toml:{line}")),
@@ -113,10 +101,7 @@ fn a_violation_exits_1_and_every_format_names_the_property_and_line() {
         .arg("check")
         .arg(&file)
         .args(["--format", "sarif"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+        .exits(1);
     let log: Value = serde_json::from_slice(&sarif.stdout).unwrap();
     let result = &log["runs"][0]["results"][0];
     assert_eq!(result["ruleId"], "2pc.termination");
@@ -129,10 +114,7 @@ fn a_violation_exits_1_and_every_format_names_the_property_and_line() {
         .arg("check")
         .arg(&file)
         .args(["--format", "github"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+        .exits(1);
     let annotations = String::from_utf8(github.stdout).unwrap();
     assert!(
         annotations.contains(&format!(",line={line},")),
@@ -176,10 +158,7 @@ fn an_invalid_file_exits_2_while_the_others_are_still_reported() {
         .arg("check")
         .arg(dir.path())
         .args(["--format", "json"])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     let lines = json_lines(&output.stdout);
     let verdicts: Vec<&Value> = lines.iter().filter(|l| l["type"] == "verdict").collect();
     let bad = verdicts
@@ -262,10 +241,7 @@ fn the_junit_report_is_xml_with_a_suite_per_file_and_a_case_per_check() {
         .arg("check")
         .arg(dir.path())
         .args(["--format", "junit"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+        .exits(1);
     let xml = String::from_utf8(output.stdout).unwrap();
     let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
     let root = doc.root_element();
@@ -300,28 +276,114 @@ fn the_junit_report_is_xml_with_a_suite_per_file_and_a_case_per_check() {
 }
 
 #[test]
+fn a_junit_failure_carries_the_counterexample_and_inconclusive_checks_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), "a.toml", "permanent", 2, "");
+    let check = "move-funds/2pc.termination";
+    let json = verdicts(
+        &microcosm()
+            .arg("check")
+            .arg(&file)
+            .args(["--format", "json"])
+            .exits(1),
+    );
+    let trace_id = json.iter().find(|v| v["check"] == check).unwrap()["counterexample"]["trace_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let xml = stdout_text(
+        &microcosm()
+            .arg("check")
+            .arg(&file)
+            .args(["--format", "junit"])
+            .exits(1),
+    );
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+    let case = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(check))
+        .expect("a case per check");
+    let failure = case
+        .children()
+        .find(|n| n.has_tag_name("failure"))
+        .expect("the violation is a failure");
+    let body = failure.text().unwrap_or_default();
+    for step in ["   1. ", "   2. ", "   3. "] {
+        assert!(body.contains(step), "numbered step {step:?} in {body}");
+    }
+    assert!(body.contains(&format!("trace id: {trace_id}")), "{body}");
+    assert_eq!(failure.attribute("type"), Some("violated"));
+
+    // Cut short by a bound and let through: skipped cases, and a green gate.
+    let bounded = stdout_text(
+        &microcosm()
+            .arg("check")
+            .arg(&file)
+            .args([
+                "--max-states",
+                "50",
+                "--allow-inconclusive",
+                "--format",
+                "junit",
+            ])
+            .exits(0),
+    );
+    let doc = roxmltree::Document::parse(&bounded).expect("well-formed XML");
+    let skipped: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter(|c| c.children().any(|n| n.has_tag_name("skipped")))
+        .map(|c| c.attribute("name").unwrap())
+        .collect();
+    assert!(skipped.contains(&check), "{bounded}");
+    assert!(bounded.contains("<skipped"), "{bounded}");
+    assert!(!bounded.contains("<failure"), "{bounded}");
+}
+
+/// The SARIF log of `check ARG` run in `dir`, which must exit 1.
+fn sarif_of(dir: &Path, arg: &str) -> Value {
+    let output = microcosm()
+        .current_dir(dir)
+        .args(["check", arg, "--format", "sarif"])
+        .exits(1);
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The artifact URI of a SARIF result.
+fn uri_of(result: &Value) -> &str {
+    result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap()
+}
+
+#[test]
 fn the_sarif_report_validates_against_the_sarif_2_1_0_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(dir.path(), "a.toml", "permanent", 2, "");
+    let log = sarif_of(dir.path(), "a.toml");
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(
+        uri_of(result),
+        "a.toml",
+        "relative to the working directory"
+    );
+    assert_eq!(result["properties"]["check"], "move-funds/2pc.termination");
+    assert_eq!(
+        result["ruleId"], "2pc.termination",
+        "rules are property ids"
+    );
+
     let schema_path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/sarif-schema-2.1.0.json");
     let Ok(schema_text) = std::fs::read_to_string(&schema_path) else {
         eprintln!(
-            "skipped: {} is absent (the shared reference data is not beside this checkout)",
+            "schema check skipped: {} is absent (the shared reference data is not beside this \
+             checkout)",
             schema_path.display()
         );
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    scenario(dir.path(), "a.toml", "permanent", 2, "");
-    let output = microcosm()
-        .arg("check")
-        .arg(dir.path())
-        .args(["--format", "sarif"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let log: Value = serde_json::from_slice(&output.stdout).unwrap();
-
     let mut schemas = boon::Schemas::new();
     let mut compiler = boon::Compiler::new();
     let schema: Value = serde_json::from_str(&schema_text).unwrap();
@@ -334,16 +396,48 @@ fn the_sarif_report_validates_against_the_sarif_2_1_0_schema() {
     let mut broken = log.clone();
     broken.as_object_mut().unwrap().remove("version");
     assert!(schemas.validate(&broken, index).is_err());
-    let flow = &log["runs"][0]["results"][0]["codeFlows"][0]["threadFlows"][0]["locations"];
-    assert!(
-        flow.as_array().unwrap().len() >= 2,
-        "the code flow walks the counterexample"
-    );
-    let uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
-        ["uri"]
-        .as_str()
+}
+
+#[test]
+fn sarif_code_flows_walk_the_services_of_the_counterexample() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), "a.toml", "permanent", 2, "");
+    let log = sarif_of(dir.path(), "a.toml");
+    let result = &log["runs"][0]["results"][0];
+    let flow = result["codeFlows"][0]["threadFlows"][0]["locations"]
+        .as_array()
         .unwrap();
-    assert!(!uri.contains('\\') && !uri.starts_with("./"));
+    assert!(flow.len() >= 2, "the code flow walks the counterexample");
+    let mut lines = std::collections::BTreeSet::new();
+    for step in flow {
+        let text = step["location"]["message"]["text"].as_str().unwrap();
+        // "2. rm1: RmPrepare (…)": the party is a service, so the step is at its table.
+        let party = text.split_once(". ").unwrap().1.split_once(':').unwrap().0;
+        let line = &step["location"]["physicalLocation"]["region"]["startLine"];
+        assert_eq!(
+            line,
+            line_of(&file, &format!("[services.{party}.")),
+            "{text}"
+        );
+        lines.insert(line.as_u64().unwrap());
+    }
+    assert!(
+        lines.len() >= 2,
+        "steps by different services are at different lines"
+    );
+}
+
+#[test]
+fn sarif_uris_percent_encode_each_path_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("sp ace");
+    std::fs::create_dir(&odd).unwrap();
+    scenario(&odd, "v 1%.toml", "permanent", 2, "");
+    let log = sarif_of(dir.path(), "sp ace/v 1%.toml");
+    assert_eq!(
+        uri_of(&log["runs"][0]["results"][0]),
+        "sp%20ace/v%201%25.toml"
+    );
 }
 
 #[test]
@@ -358,10 +452,7 @@ fn github_annotations_escape_percent_newlines_colons_and_commas() {
         .arg(&odd)
         .args(["--format", "github"])
         .env("GITHUB_STEP_SUMMARY", &summary)
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+        .exits(1);
     let text = String::from_utf8(output.stdout).unwrap();
     let annotation = text
         .lines()
@@ -478,10 +569,7 @@ allow = []
         .arg("check")
         .arg(&file)
         .args(["--format", "json"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+        .exits(1);
     let lines = json_lines(&output.stdout);
     let denied = lines
         .iter()
@@ -495,4 +583,390 @@ allow = []
     text.push_str("\n[expected_verdicts]\n\"security.denied-call\" = \"violated\"\n");
     std::fs::write(&file, text).unwrap();
     microcosm().arg("check").arg(&file).assert().success();
+}
+
+#[test]
+fn the_report_is_coloured_only_where_it_goes_to_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(dir.path(), "a.toml", "permanent", 2, "");
+    let esc = |bytes: &[u8]| bytes.contains(&0x1b);
+    // Piped: nothing is a terminal.
+    let piped = microcosm()
+        .current_dir(dir.path())
+        .args(["check", "a.toml", "--color", "auto"])
+        .exits(1);
+    assert!(!esc(&piped.stdout));
+    // From a terminal, with stdout redirected or written with --output, stderr is still the
+    // terminal: the report must follow stdout (or the file), not stderr.
+    let Some(shown) = in_terminal(
+        dir.path(),
+        r#""$MICROCOSM" check a.toml --color auto;
+           "$MICROCOSM" check a.toml --color auto > redirected.txt;
+           "$MICROCOSM" check a.toml --color auto --output written.txt;
+           "$MICROCOSM" check a.toml --color always --output forced.txt"#,
+    ) else {
+        return;
+    };
+    assert!(
+        esc(&shown.stdout),
+        "on the terminal itself the report is coloured"
+    );
+    for (file, coloured) in [
+        ("redirected.txt", false),
+        ("written.txt", false),
+        ("forced.txt", true),
+    ] {
+        let text = std::fs::read(dir.path().join(file)).unwrap();
+        assert!(text.ends_with(b"errors\n") || text.ends_with(b"\x1b[0m\n"));
+        assert_eq!(
+            esc(&text),
+            coloured,
+            "{file}: {}",
+            String::from_utf8_lossy(&text)
+        );
+    }
+}
+
+#[test]
+fn a_reader_going_away_keeps_the_gate_failing() {
+    // `set -o pipefail; microcosm check violated.toml | true` must fail the job.
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), "a.toml", "permanent", 2, "");
+    let output = run_with_closed_stdout(&["check".as_ref(), file.as_os_str()]);
+    assert_eq!(output.status.code(), Some(1), "{:?}", output.status);
+    assert!(
+        output.stderr.is_empty(),
+        "no error for the broken pipe: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Two services and an experiment that crashes the backend for half its run, expecting the
+/// front's availability SLO to hold through it: it cannot.
+fn outage_scenario(dir: &Path) -> PathBuf {
+    outage_scenario_of(dir, 20)
+}
+
+/// [`outage_scenario`] with an experiment of `duration_s` simulated seconds.
+fn outage_scenario_of(dir: &Path, duration_s: u32) -> PathBuf {
+    let path = dir.join("outage.toml");
+    std::fs::write(
+        &path,
+        r#"name = "outage"
+
+[services.front.endpoints.get]
+public = true
+calls = ["back.get"]
+
+[services.back.endpoints.get]
+
+[slos.front-availability]
+endpoint = "front.get"
+availability = 0.999
+
+[experiments.back-outage]
+duration_s = 20
+seed = 7
+load = [{ endpoint = "front.get", rate_per_s = 50 }]
+faults = [{ at_s = 5, for_s = 10, crash = "back" }]
+
+[experiments.back-outage.expect]
+slos = ["front-availability"]
+"#
+        .replace("duration_s = 20", &format!("duration_s = {duration_s}")),
+    )
+    .unwrap();
+    path
+}
+
+/// The `verdict` records of a JSON report.
+fn verdicts(output: &std::process::Output) -> Vec<Value> {
+    json_lines(&output.stdout)
+        .into_iter()
+        .filter(|l| l["type"] == "verdict")
+        .map(|l| l["data"].clone())
+        .collect()
+}
+
+#[test]
+fn a_failed_slo_in_a_simulated_experiment_fails_the_gate_at_its_slos_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = outage_scenario(dir.path());
+    let line = line_of(&file, "slos = [");
+    let check = "back-outage/slo.front-availability";
+
+    let all = verdicts(
+        &microcosm()
+            .arg("check")
+            .arg(&file)
+            .args(["--format", "json"])
+            .exits(1),
+    );
+    let slo = all
+        .iter()
+        .find(|v| v["check"] == check)
+        .expect("the SLO is a check");
+    assert_eq!(slo["kind"], "simulate");
+    assert_eq!(slo["rule"], "simulate.slo");
+    assert_eq!(slo["status"], "violated");
+    assert_eq!(slo["line"], line, "{slo}");
+    assert!(
+        slo["message"]
+            .as_str()
+            .unwrap()
+            .contains("SLO `front-availability` (seed 7)"),
+        "{slo}"
+    );
+    let human = stdout_text(&microcosm().arg("check").arg(&file).exits(1));
+    assert!(
+        human.contains(check) && human.contains(&format!("outage.toml:{line}:")),
+        "{human}"
+    );
+
+    // Without the simulation stage nothing is simulated, and nothing fails.
+    let skipped = verdicts(
+        &microcosm()
+            .arg("check")
+            .arg(&file)
+            .args(["--skip", "simulate", "--format", "json"])
+            .exits(0),
+    );
+    assert!(
+        skipped.iter().all(|v| v["kind"] != "simulate"),
+        "{skipped:?}"
+    );
+    assert!(skipped.iter().any(|v| v["kind"] == "analyze"));
+
+    // Without the analysis stage the experiment still runs and still fails.
+    let unanalysed = verdicts(
+        &microcosm()
+            .arg("check")
+            .arg(&file)
+            .args(["--skip", "analyze", "--format", "json"])
+            .exits(1),
+    );
+    assert!(
+        unanalysed.iter().all(|v| v["kind"] != "analyze"),
+        "{unanalysed:?}"
+    );
+    assert!(
+        unanalysed
+            .iter()
+            .any(|v| v["check"] == check && v["status"] == "violated")
+    );
+}
+
+#[test]
+fn a_selection_matching_nothing_exits_2_and_suggests_a_close_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), "a.toml", "none", 2, "");
+    let refused = |only: &str, extra: &[&str]| {
+        let output = microcosm()
+            .arg("check")
+            .arg(&file)
+            .args(["--only", only])
+            .args(extra)
+            .exits(2);
+        assert!(output.stdout.is_empty(), "no report of 0 checks");
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let typo = refused("nothing", &[]);
+    assert!(typo.contains("--only `nothing` matches no check"), "{typo}");
+    let close = refused("2pc.terminaton", &[]);
+    assert!(close.contains("did you mean `2pc.termination`?"), "{close}");
+    let glob = refused("move-fund/*", &[]);
+    assert!(glob.contains("did you mean `move-funds/*`?"), "{glob}");
+    // One good pattern does not hide a typo in another.
+    refused("nothing", &["--only", "*/2pc.atomicity"]);
+    // A real rule that applies to none of the scenarios selects nothing either.
+    refused("security.denied-call", &[]);
+    // Nor does a pattern whose checks are in a skipped stage.
+    let skipped = refused("move-funds/*", &["--skip", "verify"]);
+    assert!(skipped.contains("in the stages not skipped"), "{skipped}");
+}
+
+#[test]
+fn a_missing_path_is_reported_as_missing() {
+    let output = microcosm()
+        .args(["check", "/nonexistent-dir/", "--format", "json"])
+        .exits(2);
+    let records = verdicts(&output);
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["check"], "validate/io");
+    let message = records[0]["message"].as_str().unwrap();
+    assert!(message.contains("No such file or directory"), "{message}");
+}
+
+#[test]
+fn an_unreadable_directory_exits_2_while_the_other_files_are_still_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(dir.path(), "good.toml", "none", 2, "");
+    let locked = dir.path().join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    scenario(&locked, "hidden.toml", "permanent", 2, "");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let readable = std::fs::read_dir(&locked).is_ok();
+    let output = microcosm()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    if readable {
+        eprintln!("skipped: permissions do not stop this user (root) reading a directory");
+        return;
+    }
+    assert_eq!(output.status.code(), Some(2));
+    let records = verdicts(&output);
+    let error = records
+        .iter()
+        .find(|v| v["file"].as_str().unwrap().ends_with("locked"))
+        .expect("the directory is reported");
+    assert_eq!(error["status"], "error");
+    assert_eq!(error["check"], "validate/io");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot read the directory")
+    );
+    let good = records
+        .iter()
+        .filter(|v| v["file"].as_str().unwrap().ends_with("good.toml"))
+        .count();
+    assert_eq!(
+        good, 5,
+        "validate, the sync-cycle rule and three properties"
+    );
+}
+
+#[test]
+fn timeout_stops_a_long_simulation_as_inconclusive() {
+    // A million simulated seconds would take minutes; --timeout ends it in a fifth of a second.
+    let dir = tempfile::tempdir().unwrap();
+    let file = outage_scenario_of(dir.path(), 1_000_000);
+    let bounded = |extra: &[&str], code: i32| {
+        let output = microcosm()
+            .arg("check")
+            .arg(&file)
+            .args(["--timeout", "0.2", "--format", "json"])
+            .args(extra)
+            .exits(code);
+        verdicts(&output)
+            .into_iter()
+            .filter(|v| v["kind"] == "simulate")
+            .collect::<Vec<_>>()
+    };
+    let simulated = bounded(&[], 1);
+    assert_eq!(
+        simulated.len(),
+        2,
+        "the SLO and conservation: {simulated:?}"
+    );
+    for v in &simulated {
+        assert_eq!(v["status"], "inconclusive", "{v}");
+        assert_eq!(v["outcome"], "fail", "{v}");
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("--timeout stopped the simulation"),
+            "{v}"
+        );
+    }
+    let allowed = bounded(&["--allow-inconclusive"], 0);
+    assert!(
+        allowed.iter().all(|v| v["outcome"] == "skip"),
+        "{allowed:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn output_files_get_an_ordinary_mode_or_keep_the_one_they_replace() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), "a.toml", "none", 2, "");
+    // What any new file gets here: 0666 narrowed by the umask this test and the binary share.
+    let reference = dir.path().join("reference");
+    std::fs::File::create(&reference).unwrap();
+    let new = dir.path().join("new.xml");
+    microcosm()
+        .arg("check")
+        .arg(&file)
+        .args(["--format", "junit", "--output"])
+        .arg(&new)
+        .exits(0);
+    assert_eq!(
+        mode(&new),
+        mode(&reference),
+        "not the temporary file's 0600"
+    );
+
+    let replaced = dir.path().join("replaced.xml");
+    std::fs::write(&replaced, "previous report").unwrap();
+    std::fs::set_permissions(&replaced, std::fs::Permissions::from_mode(0o640)).unwrap();
+    microcosm()
+        .arg("check")
+        .arg(&file)
+        .args(["--format", "junit", "--output"])
+        .arg(&replaced)
+        .exits(0);
+    assert_eq!(mode(&replaced), 0o640);
+    assert!(
+        std::fs::read_to_string(&replaced)
+            .unwrap()
+            .contains("<testsuites")
+    );
+}
+
+#[test]
+fn nothing_but_the_report_is_written_when_stderr_is_not_a_terminal() {
+    // Progress lines are for a person at a terminal; CI logs capture stderr and must stay clean.
+    let dir = tempfile::tempdir().unwrap();
+    scenario(dir.path(), "a.toml", "permanent", 2, "");
+    outage_scenario(dir.path());
+    for format in ["human", "json", "junit", "sarif", "github"] {
+        let output = microcosm()
+            .arg("check")
+            .arg(dir.path())
+            .args(["--format", format])
+            .exits(1);
+        assert!(!output.stdout.is_empty(), "{format}");
+        assert!(
+            output.stderr.is_empty(),
+            "{format}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn github_annotation_messages_keep_colons_and_commas_but_escape_percent() {
+    // The runner splits properties at `,` and the message off at `::`, so only properties
+    // escape `:` and `,`; in a message they must stay readable.
+    let output = microcosm()
+        .args(["check", "a,b:c%d/missing.toml", "--format", "github"])
+        .exits(2);
+    let text = stdout_text(&output);
+    let annotation = text
+        .lines()
+        .find(|l| l.starts_with("::error "))
+        .expect("an annotation");
+    let (properties, message) = annotation["::error ".len()..].split_once("::").unwrap();
+    assert!(
+        properties.starts_with("file=a%2Cb%3Ac%25d/missing.toml,line=1,col=1,title="),
+        "{properties}"
+    );
+    assert!(
+        message.starts_with("a,b:c%25d/missing.toml: cannot read the scenario file: "),
+        "{message}"
+    );
+    assert!(
+        !message.contains("%3A") && !message.contains("%2C"),
+        "{message}"
+    );
 }

@@ -213,6 +213,13 @@ fn a_missing_file_is_an_input_error() {
         .stderr(predicate::str::contains(
             "no/such/file.toml: cannot read the scenario file",
         ));
+    // Without an extension it is still a missing path, not a badly named file.
+    microcosm()
+        .args(["validate", "/nonexistent-dir/"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("No such file or directory"))
+        .stderr(predicate::str::contains("scenario files end in").not());
 }
 
 #[test]
@@ -349,12 +356,11 @@ fn every_command_has_help_with_an_example() {
 #[test]
 fn a_closed_stdout_is_not_an_error() {
     // `microcosm schema | head -1`: the reader goes away; the exit code must stay 0.
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("microcosm"))
-        .arg("schema")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let status = child.wait().unwrap();
-    assert!(status.success(), "{status:?}");
+    let output = cli::run_with_closed_stdout(&["schema".as_ref()]);
+    assert!(output.status.success(), "{:?}", output.status);
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

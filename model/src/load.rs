@@ -167,6 +167,17 @@ fn read_text(path: &Path, what: &str) -> Result<String, Diagnostic> {
 /// Loads, resolves and validates the scenario file at `path`.
 pub fn load(path: &Path) -> Result<LoadedScenario, LoadError> {
     let Some(format) = format_of(path) else {
+        // A path that is not there is that, whatever its name: `check /no/such/dir/` must not
+        // send the user looking at file extensions.
+        if let Err(e) = fs::metadata(path) {
+            return Err(fail(
+                path,
+                Diagnostic::error(
+                    codes::IO,
+                    format!("{}: cannot read the scenario file: {e}", path.display()),
+                ),
+            ));
+        }
         return Err(fail(
             path,
             Diagnostic::error(

@@ -4,7 +4,9 @@
 //!   (`validate|analyze|verify|simulate`), `status` (`holds|violated|inconclusive|error`),
 //!   `expected` (when the scenario declares one), `outcome` (`pass|fail|skip|error`), `message`,
 //!   `line`, `column`, `stats` (engine figures), `counterexample` (`steps` with `number`,
-//!   `party`, `action`, `changes`; `text`; `chart`; `trace_id`);
+//!   `party`, `action`, `changes`, and `line` and `column` of the acting party's
+//!   `[services.NAME]` table, or of the check when the party is not a service; `text`;
+//!   `chart`; `trace_id`);
 //! - `summary`: `files`, `checks`, `passed`, `failed`, `skipped`, `errors`;
 //! - `end`.
 

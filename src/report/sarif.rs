@@ -1,23 +1,70 @@
-//! The gate's SARIF 2.1.0 log, within what GitHub code scanning accepts: one rule per check
-//! rule id with its description, one result per check that does not pass, located at the
-//! scenario file (relative path, forward slashes) and line, and a `codeFlows` thread flow that
-//! walks the counterexample step by step.
+//! The gate's SARIF 2.1.0 log, within what GitHub code scanning accepts: one result per check
+//! that does not pass, located at the scenario file (a relative, percent-encoded URI with
+//! forward slashes) and line, and a `codeFlows` thread flow that walks the counterexample step
+//! by step, each step at the acting service's `[services.NAME]` table, so the path view walks
+//! the architecture.
+//!
+//! Rules are the stable property and rule ids (`2pc.termination`, `security.denied-call`,
+//! `simulate.slo`), one per id with its description — not one per check id
+//! (`move-funds/2pc.termination`). Code scanning groups alerts by rule and shows a rule's help
+//! once: a rule per check would make every transaction, policy and experiment its own rule,
+//! and each new transaction a new rule with a copy of the same description. The full check id
+//! is on each result instead: first in its message, and in `properties.check` (beside `kind`
+//! and `status`) for tools that read the log.
 
 use std::collections::BTreeMap;
+use std::path::{Component, Path};
 
 use serde_json::{Value, json};
 
 use super::{GateReport, Outcome};
 
-/// A path as SARIF wants it: relative where possible, forward slashes, no leading `./`.
+/// A path as SARIF wants it: a URI reference, relative to the working directory where the
+/// file is under it, with forward slashes, no leading `./`, and every segment percent-encoded
+/// (RFC 3986: a space is `%20`, `%` is `%25`); a path outside it is a `file://` URI.
 fn artifact_uri(file: &str) -> String {
-    let path = std::path::Path::new(file);
+    let path = Path::new(file);
     let relative = std::env::current_dir()
         .ok()
-        .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.to_path_buf()))
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
         .unwrap_or_else(|| path.to_path_buf());
-    let text = relative.to_string_lossy().replace('\\', "/");
-    text.trim_start_matches("./").to_owned()
+    let mut segments = Vec::new();
+    let mut prefix = String::new();
+    let mut absolute = false;
+    for component in relative.components() {
+        match component {
+            // A Windows drive (`C:`) stays as it is: `file:///C:/…`.
+            Component::Prefix(p) => prefix = p.as_os_str().to_string_lossy().replace('\\', "/"),
+            Component::RootDir => absolute = true,
+            Component::CurDir => {}
+            Component::ParentDir => segments.push("..".to_owned()),
+            Component::Normal(name) => segments.push(encode_segment(&name.to_string_lossy())),
+        }
+    }
+    let path = segments.join("/");
+    if absolute || !prefix.is_empty() {
+        let prefix = if prefix.is_empty() {
+            prefix
+        } else {
+            format!("/{prefix}")
+        };
+        format!("file://{prefix}/{path}")
+    } else {
+        path
+    }
+}
+
+/// Percent-encodes one path segment: everything but RFC 3986's unreserved characters.
+fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 pub fn write(out: &mut Vec<u8>, report: &GateReport) -> anyhow::Result<()> {
@@ -46,19 +93,26 @@ pub fn write(out: &mut Vec<u8>, report: &GateReport) -> anyhow::Result<()> {
             Outcome::Skip => "warning",
             Outcome::Fail | Outcome::Error => "error",
         };
-        let location = json!({
-            "physicalLocation": {
-                "artifactLocation": { "uri": artifact_uri(&r.file) },
-                "region": { "startLine": r.line.max(1), "startColumn": r.column.max(1) },
-            }
-        });
+        let uri = artifact_uri(&r.file);
+        let at = |line: usize, column: usize| {
+            json!({
+                "artifactLocation": { "uri": uri },
+                "region": { "startLine": line.max(1), "startColumn": column.max(1) },
+            })
+        };
+        let location = json!({ "physicalLocation": at(r.line, r.column) });
         let mut result = json!({
             "ruleId": r.rule,
             "ruleIndex": index[r.rule.as_str()],
             "level": level,
             "message": { "text": format!("{}: {}", r.check, r.message) },
-            "locations": [location.clone()],
-            "partialFingerprints": { "microcosmCheck/v1": format!("{}|{}", artifact_uri(&r.file), r.check) },
+            "locations": [location],
+            "partialFingerprints": { "microcosmCheck/v1": format!("{uri}|{}", r.check) },
+            "properties": {
+                "check": r.check,
+                "kind": r.kind.name(),
+                "status": r.status.name(),
+            },
         });
         if let Some(trace) = &r.counterexample
             && !trace.steps.is_empty()
@@ -73,7 +127,7 @@ pub fn write(out: &mut Vec<u8>, report: &GateReport) -> anyhow::Result<()> {
                     }
                     json!({
                         "location": {
-                            "physicalLocation": location["physicalLocation"].clone(),
+                            "physicalLocation": at(s.line, s.column),
                             "message": { "text": text },
                         },
                         "executionOrder": s.number,
@@ -105,4 +159,26 @@ pub fn write(out: &mut Vec<u8>, report: &GateReport) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &log)?;
     out.push(b'\n');
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_percent_encode_each_segment_and_keep_slashes() {
+        assert_eq!(artifact_uri("sp ace/v 1%.toml"), "sp%20ace/v%201%25.toml");
+        assert_eq!(artifact_uri("./arch/shop.toml"), "arch/shop.toml");
+        assert_eq!(artifact_uri("../x/a#b?.toml"), "../x/a%23b%3F.toml");
+        assert_eq!(artifact_uri("café.toml"), "caf%C3%A9.toml");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_path_outside_the_working_directory_is_a_file_uri() {
+        assert_eq!(
+            artifact_uri("/nowhere near/a.toml"),
+            "file:///nowhere%20near/a.toml"
+        );
+    }
 }
