@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use crate::Outcome as Exit;
 use crate::cli::{CheckArgs, ColorChoice, GateFormat, Stage};
 use crate::files::scenario_files;
-use crate::output::{is_broken_pipe, write_report};
+use crate::output::write_report;
 use crate::report::{
     self, CheckRecord, GateReport, Kind, Outcome, Status, Trace, TraceStep, github,
 };
@@ -903,11 +903,8 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
         }
     }
     // The verdict is decided before the report is written: a reader that stops reading
-    // (`check … | head`) must not turn a failing gate into a pass, so a broken pipe keeps it.
-    match write_report(args.output.as_deref(), &out) {
-        Err(e) if is_broken_pipe(&e) => {}
-        result => result?,
-    }
+    // (`check … | head`) must not turn a failing gate into a pass, and `write_report` keeps it.
+    write_report(args.output.as_deref(), &out)?;
     let s = report.summary();
     if args.format != GateFormat::Human && args.output.is_some() {
         // Best effort: a closed stderr must not change the verdict either.

@@ -59,9 +59,9 @@ fn exit_code(command: impl FnOnce() -> anyhow::Result<Outcome>) -> ExitCode {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(command)) {
         Ok(Ok(outcome)) => outcome.into(),
         Ok(Err(error)) => {
-            // A reader that stopped reading (`microcosm schema | head`) is not a failure. The
-            // gate keeps its verdict instead (see `gate::run`): only commands without one get
-            // here with a broken pipe.
+            // A reader that stopped reading is not a failure. Reports keep their command's
+            // verdict (`output::write_report` swallows the broken pipe); this catches any
+            // other write to a closed stdout.
             if output::is_broken_pipe(&error) {
                 return ExitCode::SUCCESS;
             }

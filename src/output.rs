@@ -7,13 +7,18 @@ use std::path::Path;
 use anyhow::Context;
 
 /// Writes `bytes` to `path` atomically, or to stdout when `path` is `None`.
+///
+/// Every command decides its verdict before it writes its report, so a reader that stops
+/// reading (`microcosm verify … | head`) is not an error here: the command's exit code stays
+/// the verdict's, and a failing check piped into `head` still fails a `pipefail` CI step.
 pub fn write_report(path: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
     match path {
         None => {
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(bytes)?;
-            stdout.flush()?;
-            Ok(())
+            match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                result => Ok(result?),
+            }
         }
         Some(path) => write_atomically(path, bytes),
     }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 #[path = "support/cli.rs"]
 mod cli;
-use cli::{json_lines, microcosm};
+use cli::{json_lines, microcosm, run_with_closed_stdout};
 
 /// A scenario with one two-phase commit whose coordinator may crash as `crash` says.
 fn two_phase(dir: &Path, crash: &str) -> std::path::PathBuf {
@@ -408,4 +408,14 @@ fn a_selection_that_matches_no_check_is_an_input_error() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no property `saga.bogus`"));
+}
+
+#[test]
+fn a_reader_going_away_keeps_the_verdict() {
+    // `microcosm verify … | head` in a pipefail CI step must still fail on a violation.
+    let dir = tempfile::tempdir().unwrap();
+    let file = two_phase(dir.path(), "permanent");
+    let output = run_with_closed_stdout(&["verify".as_ref(), file.as_os_str()]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(output.stderr.is_empty(), "{output:?}");
 }
