@@ -25,7 +25,8 @@
 //! [`LeidenOptions::max_passes`]), and the best partition found is kept. The whole algorithm
 //! is run several times from seeds derived from [`LeidenOptions::seed`] (the first run uses the
 //! seed itself) until [`LeidenOptions::patience`] runs in a row find nothing better, at most
-//! [`LeidenOptions::runs`]; the best partition of all runs is the result.
+//! [`LeidenOptions::runs`] and at most [`RUN_BUDGET`] nodes and edges in all; the best
+//! partition of all runs is the result.
 //!
 //! Constraints: before the first level, all functions with the same hint are merged into one
 //! node (must-link); a node with a hint never moves into a community holding another hint
@@ -67,12 +68,18 @@ pub struct LeidenOptions {
 /// depends on its visiting order: on the class graph of JPetStore (tests/propose_quality.rs) a
 /// single run stops 1.3 % below networkx's best Louvain, and the second run finds that best.
 /// Runs from derived seeds, keeping the best, close such gaps; [`PATIENCE`] stops them once
-/// they stop paying, so a graph with a clear structure (the 10,000-function benchmark) costs
-/// three runs, not sixteen.
+/// they stop paying, and [`RUN_BUDGET`] bounds them on large graphs.
 pub const RUNS: usize = 16;
 
 /// Default number of runs in a row without improvement after which no more are made.
 pub const PATIENCE: usize = 2;
+
+/// Work budget for the extra runs, in nodes plus edges visited: a graph of size `s` gets at
+/// most `RUN_BUDGET / s` runs (at least one). Local optima cost most on small graphs (the class
+/// graphs of tests/propose_quality.rs, a few hundred nodes and edges, get all
+/// [`LeidenOptions::runs`]); a graph of 10,000 functions and 100,000 calls gets two, so
+/// `propose` on it costs one run more than a single Leiden, not fifteen.
+pub const RUN_BUDGET: usize = 250_000;
 
 impl Default for LeidenOptions {
     fn default() -> Self {
@@ -563,9 +570,11 @@ pub fn leiden(adj: &Adjacency, labels: &[Option<u32>], options: &LeidenOptions) 
     }
     let base = Level::from_adjacency(adj, labels).aggregate(&group, groups as usize);
     let two_m: f64 = base.strength.iter().sum();
+    let size = base.len() + base.targets.len() / 2;
+    let runs = options.runs.min(RUN_BUDGET / size.max(1)).max(1);
     let mut best: Option<(Vec<u32>, f64)> = None;
     let mut fruitless = 0;
-    for run in 0..options.runs.max(1) {
+    for run in 0..runs {
         let (partition, quality) = run_once(&base, two_m, options, run_seed(options.seed, run));
         if best
             .as_ref()
