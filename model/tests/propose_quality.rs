@@ -2,13 +2,16 @@
 //! between two functions with probability 0.30 inside a context (weight 1–10) and 0.02 across
 //! (weight 1–3), as the issue specifies.
 //!
-//! Two sources of graphs:
+//! Three sources of graphs:
 //! - `tests/data/planted/seed-*.csv`, made by `generate.py` beside them with Python's RNG, with
 //!   networkx 3.6.1's Louvain modularity recorded in `reference.json`: our Q must be at least
 //!   networkx's on the very same graph, and where networkx's partition is the plant, ours must
-//!   be the plant exactly;
+//!   be the plant exactly. `seed-42.csv` is the issue's own graph, on which networkx reaches the
+//!   0.6215 the issue quotes (generate.py's header says how it was found);
 //! - graphs generated here from several seeds, compared with a straightforward reference
-//!   Louvain written below and with the plant's own Q.
+//!   Louvain written below and with the plant's own Q;
+//! - `tests/data/class-graphs/*.csv`, class-level dependency graphs of published benchmark
+//!   monoliths, for the issue's other bar: Q within 0.5 % of networkx's.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -93,6 +96,37 @@ fn matches_or_beats_networkx_louvain_and_recovers_the_plant() {
             assert_eq!(as_sets(&services), as_sets(&plant(&graph)), "{file:?}");
         }
     }
+}
+
+#[test]
+fn recovers_the_plant_of_the_issues_seed_42_graph_at_networkxs_q_or_better() {
+    // The issue: "it recovers the plant exactly, and its Q is at least what networkx's Louvain
+    // reaches on the same graph (0.6215 for the graph built with seed 42 as described)".
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/planted");
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap())
+            .unwrap();
+    let entry = reference["graphs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["seed"] == 42)
+        .unwrap();
+    let networkx_q = entry["networkx_louvain_q"].as_f64().unwrap();
+    assert_eq!(format!("{networkx_q:.4}"), "0.6215", "the issue's number");
+    let file = dir.join("seed-42.csv");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let monolith = monolith_from_csv((&file, &text), None).unwrap();
+    let graph = FunctionGraph::from_monolith(&monolith, &GraphOptions::default());
+    assert_eq!(graph.len(), 60);
+    assert_eq!(
+        graph.edges().count() as u64,
+        entry["edges"].as_u64().unwrap()
+    );
+    let (services, q) = proposed(&graph);
+    assert_eq!(as_sets(&services), as_sets(&plant(&graph)));
+    assert!(q >= networkx_q - TOLERANCE, "{q} < {networkx_q}");
+    assert!(q >= 0.6215 - TOLERANCE, "{q} < 0.6215");
 }
 
 /// A planted graph from our own RNG, as the issue describes it.
@@ -318,4 +352,63 @@ fn stays_within_half_a_percent_of_networkx_on_the_example_monolith() {
         .unwrap();
     eprintln!("monolith-shop: Q = {q:.6}, networkx Louvain best of 20 seeds {best:.6}");
     assert!(q >= best * 0.995, "{q} < 99.5 % of {best}");
+}
+
+#[test]
+fn stays_within_half_a_percent_of_networkx_on_real_monolith_class_graphs() {
+    // The issue's bar for real monolith graphs: Q no more than 0.5 % below networkx Louvain's
+    // (the best of seeds 0-9). The graphs are class-level dependency graphs of published
+    // benchmark monoliths, extracted from their source by tests/data/class-graphs/extract.py
+    // (each CSV's header names the repository, the commits and the rule). They are read by the
+    // very code path `microcosm propose --calls` takes. The bar holds for the proposal as
+    // proposed (after the repair step, as `propose` reports it) and for Leiden's communities
+    // before repair.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/class-graphs");
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap())
+            .unwrap();
+    let graphs = reference["graphs"].as_array().unwrap();
+    assert!(graphs.len() >= 3, "{} graphs", graphs.len());
+    for entry in graphs {
+        let name = entry["file"].as_str().unwrap();
+        let file = dir.join(name);
+        let text = std::fs::read_to_string(&file).unwrap();
+        let monolith = monolith_from_csv((&file, &text), None).unwrap();
+        let graph = FunctionGraph::from_monolith(&monolith, &GraphOptions::default());
+        // The same graph networkx saw.
+        assert_eq!(
+            graph.len() as u64,
+            entry["classes"].as_u64().unwrap(),
+            "{name}"
+        );
+        assert_eq!(
+            graph.edges().count() as u64,
+            entry["edges"].as_u64().unwrap(),
+            "{name}"
+        );
+        assert!(
+            (graph.total_weight() - entry["total_weight"].as_f64().unwrap()).abs() < 1e-6,
+            "{name}"
+        );
+        let best = entry["networkx_louvain_q_best"].as_f64().unwrap();
+        let (_, after) = proposed(&graph);
+        let unrepaired = propose(
+            &graph,
+            &ProposeOptions {
+                repair: false,
+                ..ProposeOptions::default()
+            },
+        );
+        let before = unrepaired.theorem.metrics.modularity;
+        eprintln!(
+            "{name}: Q = {after:.6} (before repair {before:.6}), networkx Louvain best of seeds \
+             0-9 {best:.6}, ratio {:.4}",
+            after / best
+        );
+        assert!(
+            before >= best * 0.995,
+            "{name}: before repair {before} < 99.5 % of {best}"
+        );
+        assert!(after >= best * 0.995, "{name}: {after} < 99.5 % of {best}");
+    }
 }
