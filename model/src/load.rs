@@ -120,18 +120,14 @@ fn read_text(path: &Path, what: &str) -> Result<String, Diagnostic> {
         )
         .with_help("is this the right file? scenarios are small text files"));
     }
-    // Where a text file turns out not to be one, point at the first bad byte, quoting the text
-    // before it (the rest may not be printable).
-    let bad_byte_at = |offset: usize| {
-        let shown = String::from_utf8_lossy(&bytes[..offset]).into_owned();
-        let line_end = bytes[offset..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(bytes.len(), |i| offset + i);
-        let mut text = shown;
-        let shown_len = text.len();
-        text.push_str(&String::from_utf8_lossy(&bytes[offset..line_end]).replace('\0', "\u{2400}"));
-        Location::new(path, Arc::from(text), shown_len..shown_len + 1)
+    // Where a text file turns out not to be one, point at the first bad byte, in a text as long
+    // as the file so that the span is a byte range of the file itself.
+    let bad_byte_at = |bytes: &[u8], offset: usize| {
+        Location::new(
+            path,
+            Arc::from(printable_as_is_long(bytes)),
+            offset..offset + 1,
+        )
     };
     if let Some(i) = bytes.iter().position(|&b| b == 0) {
         return Err(Diagnostic::error(
@@ -142,13 +138,15 @@ fn read_text(path: &Path, what: &str) -> Result<String, Diagnostic> {
             ),
         )
         .with_help("give a UTF-8 text file")
-        .at(bad_byte_at(i)));
+        .at(bad_byte_at(&bytes, i)));
     }
-    let text = match String::from_utf8(bytes.clone()) {
-        Ok(text) => text,
+    match String::from_utf8(bytes) {
+        // A byte-order mark stays: dropping it would shift every span off the file's bytes
+        // (the parsers are told to skip it).
+        Ok(text) => Ok(text),
         Err(e) => {
             let i = e.utf8_error().valid_up_to();
-            return Err(Diagnostic::error(
+            Err(Diagnostic::error(
                 codes::NOT_TEXT,
                 format!(
                     "{}: {what} is not UTF-8 text (invalid byte at offset {i})",
@@ -156,14 +154,27 @@ fn read_text(path: &Path, what: &str) -> Result<String, Diagnostic> {
                 ),
             )
             .with_help("save the file as UTF-8")
-            .at(bad_byte_at(i)));
+            .at(bad_byte_at(e.as_bytes(), i)))
         }
-    };
-    let mut text = text;
-    if text.starts_with('\u{feff}') {
-        text.drain(..'\u{feff}'.len_utf8());
     }
-    Ok(text)
+}
+
+/// The file's bytes as text of exactly the same length, safe to print: each byte that is not
+/// part of valid UTF-8, and each control character a terminal might act on, becomes `?` (`¿`
+/// for the two-byte C1 controls).
+fn printable_as_is_long(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        text.extend(chunk.valid().chars().map(|c| match c {
+            '\n' | '\t' | '\r' => c,
+            c if c.is_ascii_control() => '?',
+            c if c.is_control() => '¿',
+            c => c,
+        }));
+        text.extend(std::iter::repeat_n('?', chunk.invalid().len()));
+    }
+    debug_assert_eq!(text.len(), bytes.len());
+    text
 }
 
 /// Loads, resolves and validates the scenario file at `path`.

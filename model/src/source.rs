@@ -343,7 +343,8 @@ impl SourceText {
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset in `text`.
+/// 1-based line and column (in characters) of a byte offset in `text`. A byte-order mark is
+/// not a column: editors do not show it.
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
@@ -352,11 +353,19 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_start = if line_start == 0 && before.starts_with(BOM) {
+        BOM.len_utf8()
+    } else {
+        line_start
+    };
     let column = text[line_start..offset].chars().count() + 1;
     (line, column)
 }
 
-/// The byte offset of a 1-based line and column (in characters).
+const BOM: char = '\u{feff}';
+
+/// The byte offset of a 1-based line and column (in characters, as [`line_column`] counts
+/// them).
 pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let mut start = 0;
     for _ in 1..line {
@@ -364,6 +373,9 @@ pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
             Some(i) => start += i + 1,
             None => return text.len(),
         }
+    }
+    if start == 0 && text.starts_with(BOM) {
+        start = BOM.len_utf8();
     }
     let line_text = &text[start..];
     let line_end = line_text.find('\n').unwrap_or(line_text.len());
@@ -457,5 +469,17 @@ calls = ["inventory.reserve", ["a.b", "c.d"]]
             assert_eq!(offset_of(text, l, c), offset, "offset {offset}");
         }
         assert_eq!(line_column(text, 3), (2, 1));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_a_column() {
+        let text = "\u{feff}ab\ncd";
+        assert_eq!(line_column(text, 3), (1, 1));
+        assert_eq!(line_column(text, 4), (1, 2));
+        assert_eq!(line_column(text, 7), (2, 2));
+        for offset in [3, 4, 6, 7] {
+            let (l, c) = line_column(text, offset);
+            assert_eq!(offset_of(text, l, c), offset, "offset {offset}");
+        }
     }
 }
