@@ -54,16 +54,33 @@ fn every_bundled_scenario_validates() {
 
 #[test]
 fn bundled_toml_scenarios_bind_the_schema() {
-    for file in bundled_scenarios() {
-        if file.extension().unwrap() == "toml" {
-            let text = std::fs::read_to_string(&file).unwrap();
-            assert_eq!(
-                text.lines().next(),
-                Some("#:schema ./scenario.schema.json"),
-                "{}",
-                file.display()
-            );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let schema = root.join("scenario.schema.json").canonicalize().unwrap();
+    let mut files = bundled_scenarios();
+    // The gallery's files are opened in editors too: they bind the same schema, one level up.
+    let gallery: Vec<PathBuf> = std::fs::read_dir(root.join("gallery"))
+        .expect("scenarios/gallery/ exists")
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(!gallery.is_empty());
+    files.extend(gallery);
+    for file in files {
+        if file.extension().unwrap() != "toml" {
+            continue;
         }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let bound = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("#:schema "))
+            .unwrap_or_else(|| panic!("{}: no `#:schema` first line", file.display()));
+        let resolved = file.parent().unwrap().join(bound).canonicalize();
+        assert_eq!(
+            resolved.ok().as_ref(),
+            Some(&schema),
+            "{}: `#:schema {bound}` is not scenarios/scenario.schema.json",
+            file.display()
+        );
     }
 }
 
@@ -82,6 +99,9 @@ fn the_human_summary_counts_the_architecture() {
 struct Expected {
     file: String,
     code: String,
+    /// The file the diagnostic points into, from the repository root: the bad file itself, or
+    /// a file it references.
+    located_in: String,
     line: u64,
     column: u64,
 }
@@ -96,10 +116,14 @@ fn expected_bad_files() -> Vec<Expected> {
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|l| {
             let fields: Vec<&str> = l.split_whitespace().collect();
-            let (line, column) = fields[2].split_once(':').unwrap();
+            let mut position = fields[2].rsplitn(3, ':');
+            let column = position.next().unwrap();
+            let line = position.next().unwrap();
+            let located_in = position.next().unwrap_or(fields[0]);
             Expected {
                 file: fields[0].to_owned(),
                 code: fields[1].to_owned(),
+                located_in: format!("tests/bad/{located_in}"),
                 line: line.parse().unwrap(),
                 column: column.parse().unwrap(),
             }
@@ -135,7 +159,10 @@ fn every_bad_file_exits_2_at_the_expected_location() {
             .get_output()
             .clone();
         let stderr = String::from_utf8_lossy(&human.stderr);
-        let position = format!("{}:{}", expected.line, expected.column);
+        let position = format!(
+            "{}:{}:{}",
+            expected.located_in, expected.line, expected.column
+        );
         assert!(
             stderr.contains(&position) && stderr.contains(&expected.code),
             "{path}: stderr lacks {position} / {}:\n{stderr}",
@@ -158,12 +185,130 @@ fn every_bad_file_exits_2_at_the_expected_location() {
         assert_eq!(d["code"], expected.code.as_str(), "{path}: {d}");
         assert_eq!(d["location"]["line"], expected.line, "{path}: {d}");
         assert_eq!(d["location"]["column"], expected.column, "{path}: {d}");
-        assert!(
-            d["location"]["file"].as_str().unwrap().ends_with(".toml")
-                || d["location"]["file"].as_str().unwrap().ends_with(".json")
-                || d["location"]["file"].as_str().unwrap().ends_with(".csv")
+        assert_eq!(
+            d["location"]["file"],
+            expected.located_in.as_str(),
+            "{path}: {d}"
         );
     }
+}
+
+fn diagnostics_of(path: &Path) -> Vec<Value> {
+    let output = microcosm()
+        .arg("validate")
+        .arg(path)
+        .args(["--format", "json"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    json_lines(&output.stdout)
+        .into_iter()
+        .filter(|l| l["type"] == "diagnostic")
+        .map(|l| l["data"].clone())
+        .collect()
+}
+
+#[test]
+fn every_unknown_key_of_a_file_is_reported_at_once() {
+    let found: Vec<(u64, String)> = diagnostics_of(Path::new("tests/bad/two-unknown-keys.toml"))
+        .iter()
+        .map(|d| {
+            assert_eq!(d["code"], "unknown-field", "{d}");
+            (
+                d["location"]["line"].as_u64().unwrap(),
+                d["help"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (15, "did you mean `owner`?".to_owned()),
+            (18, "did you mean `timeout_ms`?".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn an_array_is_refused_wherever_a_table_belongs() {
+    let toml = diagnostics_of(Path::new("tests/bad/array-for-table.toml"));
+    let lines: Vec<u64> = toml
+        .iter()
+        .map(|d| d["location"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        [6, 9],
+        "both arrays, `resources` and `work`: {toml:?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("positional.json");
+    std::fs::write(&whole, r#"[null, "t", null, {"a": {}}]"#).unwrap();
+    for d in toml.iter().chain(&diagnostics_of(&whole)) {
+        assert_eq!(d["code"], "wrong-type", "{d}");
+        let message = d["message"].as_str().unwrap();
+        assert!(message.contains("expected a table, found an array"), "{d}");
+    }
+}
+
+#[test]
+fn the_human_header_and_the_json_report_count_columns_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("accents.toml");
+    std::fs::write(
+        &path,
+        "name = \"café\"\n[services.a.endpoints.e]\ncalls = [\"é\", \"paymnets.charge\"]\n",
+    )
+    .unwrap();
+    let diagnostics = diagnostics_of(&path);
+    let d = diagnostics
+        .iter()
+        .find(|d| d["message"].as_str().unwrap().contains("paymnets"))
+        .unwrap_or_else(|| panic!("{diagnostics:?}"));
+    // `calls = ["é", "` is 14 characters and 15 bytes: the column counts characters.
+    assert_eq!(
+        (&d["location"]["line"], &d["location"]["column"]),
+        (&3.into(), &15.into()),
+        "{d}"
+    );
+    let human = microcosm()
+        .arg("validate")
+        .arg(&path)
+        .args(["--color", "never"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&human.stderr);
+    assert!(
+        stderr.contains(&format!("[{}:3:15]", path.display())),
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn an_unreadable_file_is_an_input_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secret.toml");
+    std::fs::write(&path, "name = \"x\"\n").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&path).is_ok() {
+        // Root (or a process with CAP_DAC_OVERRIDE) reads any file: nothing to test.
+        eprintln!("skipped: this process can read a file with mode 000 (running as root?)");
+        return;
+    }
+    microcosm()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("cannot read the scenario file")
+                .and(predicate::str::contains("ermission denied")),
+        );
 }
 
 #[test]

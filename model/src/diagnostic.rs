@@ -169,7 +169,10 @@ impl Diagnostic {
         } else {
             GraphicalTheme::unicode_nocolor()
         };
+        // miette would put its own line:column in the header, counting bytes where this
+        // crate counts characters; the source is named with ours instead (see `Adapter`).
         let handler = GraphicalReportHandler::new_themed(theme)
+            .without_primary_span_start()
             .with_context_lines(1)
             .with_width(100);
         let mut out = String::new();
@@ -208,7 +211,8 @@ struct Adapter<'a> {
 impl<'a> Adapter<'a> {
     fn new(diagnostic: &'a Diagnostic) -> Adapter<'a> {
         let source = diagnostic.location.as_ref().map(|l| {
-            NamedSource::new(l.file.display().to_string(), l.text.clone()).with_language(
+            let position = diagnostic.position().unwrap_or_default();
+            NamedSource::new(position, l.text.clone()).with_language(
                 match l.file.extension().and_then(|e| e.to_str()) {
                     Some("json") => "JSON",
                     Some("csv") => "CSV",
@@ -310,5 +314,20 @@ mod tests {
             d.to_string(),
             "a.toml:2:1: error[unknown-field]: unknown field `foo` (did you mean `name`?)"
         );
+    }
+
+    #[test]
+    fn the_rendered_header_counts_characters_as_the_location_does() {
+        let text: Arc<str> = Arc::from("calls = [\"é\", \"paymnets.charge\"]\n");
+        let start = text.find("\"paymnets").unwrap();
+        let d = Diagnostic::error(codes::UNRESOLVED, "no service `paymnets`").at(Location::new(
+            "a.toml",
+            text,
+            start..start + 17,
+        ));
+        assert_eq!(d.position().as_deref(), Some("a.toml:1:15"));
+        let rendered = d.render(false);
+        assert!(rendered.contains("[a.toml:1:15]"), "{rendered}");
+        assert!(!rendered.contains(":1:16"), "{rendered}");
     }
 }

@@ -10,8 +10,10 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Location, Severity, codes, did_you_mean};
 use crate::scenario::*;
-use crate::source::{Format, Pointer, SourceMap, SourceText, Target, offset_of};
+use crate::source::{DuplicateKey, Format, Pointer, SourceMap, SourceText, Target};
 use crate::validate::{Problem, validate};
+
+mod structure;
 
 /// Scenario files larger than this are refused: a real architecture is a few hundred KiB at
 /// most, and a huge file is more likely a wrong path than a scenario.
@@ -118,18 +120,14 @@ fn read_text(path: &Path, what: &str) -> Result<String, Diagnostic> {
         )
         .with_help("is this the right file? scenarios are small text files"));
     }
-    // Where a text file turns out not to be one, point at the first bad byte, quoting the text
-    // before it (the rest may not be printable).
-    let bad_byte_at = |offset: usize| {
-        let shown = String::from_utf8_lossy(&bytes[..offset]).into_owned();
-        let line_end = bytes[offset..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(bytes.len(), |i| offset + i);
-        let mut text = shown;
-        let shown_len = text.len();
-        text.push_str(&String::from_utf8_lossy(&bytes[offset..line_end]).replace('\0', "\u{2400}"));
-        Location::new(path, Arc::from(text), shown_len..shown_len + 1)
+    // Where a text file turns out not to be one, point at the first bad byte, in a text as long
+    // as the file so that the span is a byte range of the file itself.
+    let bad_byte_at = |bytes: &[u8], offset: usize| {
+        Location::new(
+            path,
+            Arc::from(printable_as_is_long(bytes)),
+            offset..offset + 1,
+        )
     };
     if let Some(i) = bytes.iter().position(|&b| b == 0) {
         return Err(Diagnostic::error(
@@ -140,13 +138,15 @@ fn read_text(path: &Path, what: &str) -> Result<String, Diagnostic> {
             ),
         )
         .with_help("give a UTF-8 text file")
-        .at(bad_byte_at(i)));
+        .at(bad_byte_at(&bytes, i)));
     }
-    let text = match String::from_utf8(bytes.clone()) {
-        Ok(text) => text,
+    match String::from_utf8(bytes) {
+        // A byte-order mark stays: dropping it would shift every span off the file's bytes
+        // (the parsers are told to skip it).
+        Ok(text) => Ok(text),
         Err(e) => {
             let i = e.utf8_error().valid_up_to();
-            return Err(Diagnostic::error(
+            Err(Diagnostic::error(
                 codes::NOT_TEXT,
                 format!(
                     "{}: {what} is not UTF-8 text (invalid byte at offset {i})",
@@ -154,14 +154,27 @@ fn read_text(path: &Path, what: &str) -> Result<String, Diagnostic> {
                 ),
             )
             .with_help("save the file as UTF-8")
-            .at(bad_byte_at(i)));
+            .at(bad_byte_at(e.as_bytes(), i)))
         }
-    };
-    let mut text = text;
-    if text.starts_with('\u{feff}') {
-        text.drain(..'\u{feff}'.len_utf8());
     }
-    Ok(text)
+}
+
+/// The file's bytes as text of exactly the same length, safe to print: each byte that is not
+/// part of valid UTF-8, and each control character a terminal might act on, becomes `?` (`¿`
+/// for the two-byte C1 controls).
+fn printable_as_is_long(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        text.extend(chunk.valid().chars().map(|c| match c {
+            '\n' | '\t' | '\r' => c,
+            c if c.is_ascii_control() => '?',
+            c if c.is_control() => '¿',
+            c => c,
+        }));
+        text.extend(std::iter::repeat_n('?', chunk.invalid().len()));
+    }
+    debug_assert_eq!(text.len(), bytes.len());
+    text
 }
 
 /// Loads, resolves and validates the scenario file at `path`.
@@ -205,7 +218,11 @@ pub fn load_str(
         text: Arc::from(text),
     };
     let at = |span: Range<usize>| Location::new(path, source.text.clone(), span);
-    if text.trim().is_empty() {
+    let failed = |diagnostics: Vec<Diagnostic>| LoadError {
+        path: path.to_owned(),
+        diagnostics: in_file_order(diagnostics, path),
+    };
+    if text.trim_start_matches(BOM).trim().is_empty() {
         return Err(fail(
             path,
             Diagnostic::error(codes::EMPTY, format!("{}: the file is empty", path.display()))
@@ -215,52 +232,8 @@ pub fn load_str(
     }
 
     let (mut scenario, map) = match format {
-        Format::Toml => {
-            if toml::de::DeTable::parse(text).is_ok_and(|t| t.get_ref().is_empty()) {
-                return Err(fail(
-                    path,
-                    Diagnostic::error(codes::EMPTY, format!("{}: the file holds only comments", path.display()))
-                        .with_help("a scenario needs at least `name` and one service; `microcosm init NAME` writes a starter")
-                        .at(at(0..0)),
-                ));
-            }
-            let scenario = toml::from_str::<Scenario>(text).map_err(|e| {
-                let span = e.span().unwrap_or(0..0);
-                fail(path, deserialize_diagnostic(e.message(), at(span)))
-            })?;
-            let map = SourceMap::from_toml(text).expect("parsed as a scenario, so it parses");
-            (scenario, map)
-        }
-        Format::Json => {
-            let scenario = parse_json(text).map_err(|(message, span, code)| {
-                let mut d = deserialize_diagnostic(&message, at(span));
-                if let Some(code) = code {
-                    d.code = code;
-                }
-                fail(path, d)
-            })?;
-            let (map, duplicates) =
-                SourceMap::from_json(text).expect("parsed as a scenario, so it parses");
-            if !duplicates.is_empty() {
-                let diagnostics = duplicates
-                    .into_iter()
-                    .map(|d| {
-                        let (line, _) = source.line_column(d.first.start);
-                        Diagnostic::error(
-                            codes::DUPLICATE,
-                            format!("`{}` is declared twice in `{}`", d.key, display_pointer(&d.pointer)),
-                        )
-                        .with_help(format!("the first is on line {line}; JSON keeps only one, so merge or rename them"))
-                        .at(at(d.span).with_label("declared again here"))
-                    })
-                    .collect();
-                return Err(LoadError {
-                    path: path.to_owned(),
-                    diagnostics,
-                });
-            }
-            (scenario, map)
-        }
+        Format::Toml => parse_toml(text, &at).map_err(failed)?,
+        Format::Json => parse_json_file(text, &at).map_err(failed)?,
     };
 
     let mut diagnostics = Vec::new();
@@ -272,12 +245,7 @@ pub fn load_str(
         .into_iter()
         .partition(|d| d.severity == Severity::Error);
     if !errors.is_empty() {
-        let mut all = errors;
-        all.sort_by_key(|d| {
-            d.location
-                .as_ref()
-                .map(|l| (l.file != source.path, l.span.start))
-        });
+        let mut all = in_file_order(errors, path);
         all.extend(warnings);
         return Err(LoadError {
             path: path.to_owned(),
@@ -293,35 +261,261 @@ pub fn load_str(
     })
 }
 
-/// Parses JSON, locating a type error by the path serde was at (so it points at the offending
-/// key or value, not past it) and a syntax error by serde_json's line and column.
-fn parse_json(text: &str) -> Result<Scenario, (String, Range<usize>, Option<&'static str>)> {
+const BOM: char = '\u{feff}';
+
+/// Diagnostics sorted as people read them: the scenario file's first, top to bottom, then the
+/// CSV files'.
+fn in_file_order(mut diagnostics: Vec<Diagnostic>, path: &Path) -> Vec<Diagnostic> {
+    diagnostics.sort_by_key(|d| d.location.as_ref().map(|l| (l.file != path, l.span.start)));
+    diagnostics
+}
+
+/// The structural problems of a parsed document (see [`structure`]), as diagnostics.
+fn structural_diagnostics(
+    map: &SourceMap,
+    format: Format,
+    at: &dyn Fn(Range<usize>) -> Location,
+) -> Vec<Diagnostic> {
+    structure::check(map, crate::schema::scenario_schema(), format)
+        .into_iter()
+        .map(|issue| {
+            let mut d = Diagnostic::error(issue.code, issue.message).at(at(issue.span));
+            d.help = issue.help;
+            d
+        })
+        .collect()
+}
+
+/// Adds serde's first error unless it repeats a structural one. serde stops at the same place
+/// the structural check points at, or at a table around it (it reads an internally tagged
+/// table whole before it looks inside), so an overlapping span is the same problem.
+fn push_unless_repeated(diagnostics: &mut Vec<Diagnostic>, serde_error: Diagnostic) {
+    let span = |d: &Diagnostic| d.location.as_ref().map(|l| l.span.clone());
+    let repeated = span(&serde_error).is_some_and(|s| {
+        diagnostics
+            .iter()
+            .filter_map(span)
+            .any(|other| other.start <= s.end && s.start <= other.end)
+    });
+    if !repeated {
+        diagnostics.push(serde_error);
+    }
+}
+
+/// The diagnostic for a key declared twice in one table.
+fn duplicate_diagnostic(
+    duplicate: &DuplicateKey,
+    format: Format,
+    at: &dyn Fn(Range<usize>) -> Location,
+) -> Diagnostic {
+    let first = at(duplicate.first.clone()).line;
+    let keeps = match format {
+        Format::Toml => "TOML allows a key once",
+        Format::Json => "JSON keeps only one",
+    };
+    Diagnostic::error(
+        codes::DUPLICATE,
+        format!(
+            "`{}` is declared twice in `{}`",
+            duplicate.key,
+            display_pointer(&duplicate.pointer)
+        ),
+    )
+    .with_help(format!(
+        "the first is on line {first}; {keeps}, so merge or rename them"
+    ))
+    .at(at(duplicate.span.clone()).with_label("declared again here"))
+}
+
+/// Parses TOML: every key declared twice, every structural problem, then serde's first error
+/// where it says something new. Only the first syntax error is reported: what the parser
+/// recovers after one is a guess.
+fn parse_toml(
+    text: &str,
+    at: &dyn Fn(Range<usize>) -> Location,
+) -> Result<(Scenario, SourceMap), Vec<Diagnostic>> {
+    let (table, errors) = toml::de::DeTable::parse_recoverable(text);
+    if errors.is_empty() && table.get_ref().is_empty() {
+        return Err(vec![
+            Diagnostic::error(
+                codes::EMPTY,
+                format!("{}: the file holds only comments", at(0..0).file.display()),
+            )
+            .with_help(
+                "a scenario needs at least `name` and one service; `microcosm init NAME` writes a starter",
+            )
+            .at(at(0..0)),
+        ]);
+    }
+    let map = SourceMap::from_toml_table(&table);
+    let (duplicates, syntax): (Vec<_>, Vec<_>) = errors
+        .into_iter()
+        .partition(|e| e.message() == "duplicate key" && e.span().is_some());
+    let syntax_at = syntax.first().map(|e| e.span().unwrap_or(0..0));
+    let mut diagnostics = Vec::new();
+    let mut reported: Vec<(Pointer, usize)> = Vec::new();
+    for span in duplicates.iter().filter_map(|e| e.span()) {
+        if syntax_at.as_ref().is_some_and(|s| span.start >= s.start) {
+            continue;
+        }
+        match toml_duplicate(text, span.clone()) {
+            Some(duplicate) => {
+                // A table declared twice is read as one, so the keys its two halves share are
+                // reported again inside it: the table is the problem, as JSON reports it.
+                let inside_reported = reported.iter().any(|(table, start)| {
+                    duplicate.pointer.segments().starts_with(table.segments())
+                        && span.start > *start
+                });
+                if inside_reported {
+                    continue;
+                }
+                reported.push((duplicate.pointer.key(duplicate.key.clone()), span.start));
+                diagnostics.push(duplicate_diagnostic(&duplicate, Format::Toml, at));
+            }
+            None => diagnostics.push(
+                Diagnostic::error(
+                    codes::DUPLICATE,
+                    format!("`{}` is declared twice", toml_key_name(&text[span.clone()])),
+                )
+                .with_help("TOML allows a key once, whether by a `[table]` header or a dotted key: merge the declarations")
+                .at(at(span).with_label("declared again here")),
+            ),
+        }
+    }
+    if let Some(first) = syntax.first() {
+        diagnostics.push(deserialize_diagnostic(
+            first.message(),
+            at(first.span().unwrap_or(0..0)),
+        ));
+        return Err(diagnostics);
+    }
+    diagnostics.extend(structural_diagnostics(&map, Format::Toml, at));
+    if !duplicates.is_empty() {
+        // serde would stop at the first duplicate, already reported.
+        return Err(diagnostics);
+    }
+    match toml::from_str::<Scenario>(text) {
+        Ok(scenario) if diagnostics.is_empty() => Ok((scenario, map)),
+        Ok(_) => Err(diagnostics),
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            push_unless_repeated(
+                &mut diagnostics,
+                deserialize_diagnostic(e.message(), at(span)),
+            );
+            Err(diagnostics)
+        }
+    }
+}
+
+/// A key written in TOML (bare, `"basic"` or `'literal'`), unquoted.
+fn toml_key_name(written: &str) -> String {
+    toml::de::DeTable::parse(&format!("{written} = 0"))
+        .ok()
+        .and_then(|t| t.get_ref().keys().next().map(|k| k.get_ref().to_string()))
+        .unwrap_or_else(|| written.to_owned())
+}
+
+/// The key TOML's parser reports declared twice at `span`: which table holds it and where it
+/// was first declared. The parser says only where the repeat is, so the repeat is renamed to
+/// a key no scenario uses and the text parsed again: the table holding the renamed key is the
+/// one holding the duplicate, and in that text the original name is only the first
+/// declaration (which comes before the repeat, so its offsets are unchanged).
+fn toml_duplicate(text: &str, span: Range<usize>) -> Option<DuplicateKey> {
+    const SENTINEL: &str = "microcosm-duplicate-key-sentinel";
+    let key = toml_key_name(text.get(span.clone())?);
+    let renamed = format!("{}{SENTINEL}{}", &text[..span.start], &text[span.end..]);
+    let (table, _) = toml::de::DeTable::parse_recoverable(&renamed);
+    let map = SourceMap::from_toml_table(&table);
+    let pointer = map.find_key(SENTINEL)?;
+    let first = map.written_key(&pointer.key(key.clone()))?;
+    (first.end <= span.start).then_some(DuplicateKey {
+        pointer,
+        key,
+        span,
+        first,
+    })
+}
+
+/// Parses JSON: after a syntax check, every key declared twice, every structural problem,
+/// then serde's first error where it says something new.
+fn parse_json_file(
+    text: &str,
+    at: &dyn Fn(Range<usize>) -> Location,
+) -> Result<(Scenario, SourceMap), Vec<Diagnostic>> {
+    // Neither serde_json nor the source map reads a byte-order mark; three spaces in its place
+    // keep every offset.
+    let text: std::borrow::Cow<str> = match text.strip_prefix(BOM) {
+        Some(rest) => format!("   {rest}").into(),
+        None => text.into(),
+    };
+    let syntax_error = |e: serde_json::Error| {
+        let offset = json_offset(&text, e.line(), e.column());
+        let mut d =
+            deserialize_diagnostic(&strip_json_position(&e.to_string()), at(offset..offset));
+        d.code = codes::SYNTAX;
+        d
+    };
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+        return Err(vec![syntax_error(e)]);
+    }
+    let Some((map, duplicates)) = SourceMap::from_json(&text) else {
+        // Not expected: serde_json read it, and the source map's parser reads more than JSON.
+        return Err(vec![
+            Diagnostic::error(codes::SYNTAX, "this JSON could not be read for locations")
+                .with_help("please report it, with the file")
+                .at(at(0..0)),
+        ]);
+    };
+    let mut diagnostics: Vec<Diagnostic> = duplicates
+        .iter()
+        .map(|d| duplicate_diagnostic(d, Format::Json, at))
+        .collect();
+    diagnostics.extend(structural_diagnostics(&map, Format::Json, at));
+    match parse_json(&text, &map) {
+        Ok(scenario) if diagnostics.is_empty() => Ok((scenario, map)),
+        Ok(_) => Err(diagnostics),
+        Err((message, span, code)) => {
+            let mut d = deserialize_diagnostic(&message, at(span));
+            if let Some(code) = code {
+                d.code = code;
+            }
+            push_unless_repeated(&mut diagnostics, d);
+            Err(diagnostics)
+        }
+    }
+}
+
+/// The byte offset of serde_json's line and column: its column counts bytes, not characters.
+fn json_offset(text: &str, line: usize, column: usize) -> usize {
+    let line_start = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>();
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    let mut offset = (line_start + column.saturating_sub(1)).min(line_end);
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// Deserializes JSON (known to be well-formed), locating a type error by the path serde was
+/// at, so it points at the offending key or value, not past it.
+fn parse_json(
+    text: &str,
+    map: &SourceMap,
+) -> Result<Scenario, (String, Range<usize>, Option<&'static str>)> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let error = match serde_path_to_error::deserialize::<_, Scenario>(&mut deserializer) {
-        Ok(scenario) => {
-            return match deserializer.end() {
-                Ok(()) => Ok(scenario),
-                Err(e) => {
-                    let offset = offset_of(text, e.line(), e.column().max(1));
-                    let message = strip_json_position(&e.to_string());
-                    Err((message, offset..offset, Some(codes::SYNTAX)))
-                }
-            };
-        }
+        Ok(scenario) => return Ok(scenario),
         Err(e) => e,
     };
     let inner = error.inner();
-    let offset = offset_of(text, inner.line(), inner.column().max(1));
     let message = strip_json_position(&inner.to_string());
-    if matches!(
-        inner.classify(),
-        serde_json::error::Category::Syntax | serde_json::error::Category::Eof
-    ) {
-        return Err((message, offset..offset, Some(codes::SYNTAX)));
-    }
-    let Some((map, _)) = SourceMap::from_json(text) else {
-        return Err((message, offset..offset, None));
-    };
     let mut pointer = Pointer::root();
     for segment in error.path() {
         pointer = match segment {

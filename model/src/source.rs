@@ -95,17 +95,26 @@ pub enum Target {
     Value,
 }
 
+/// A value in the document, with its span: what the structural check walks.
 #[derive(Debug, Clone)]
-struct Node {
-    span: Range<usize>,
-    kind: NodeKind,
+pub(crate) struct Node {
+    pub(crate) span: Range<usize>,
+    pub(crate) kind: NodeKind,
 }
 
+/// What a [`Node`] holds. Scalars keep what the structural check needs: their type, and a
+/// string's value (to compare with an enumeration's names).
 #[derive(Debug, Clone)]
-enum NodeKind {
+pub(crate) enum NodeKind {
+    /// Entries in file order (JSON) or key order (TOML): key, key span, value.
     Table(Vec<(String, Range<usize>, Node)>),
     Array(Vec<Node>),
-    Scalar,
+    String(String),
+    Integer,
+    Float,
+    Boolean,
+    Datetime,
+    Null,
 }
 
 /// The spans of a document's keys and values.
@@ -114,7 +123,7 @@ pub struct SourceMap {
     root: Node,
 }
 
-/// A key that a JSON object repeats (TOML's parser rejects these itself).
+/// A key that a table (a JSON object) repeats.
 #[derive(Debug, Clone)]
 pub struct DuplicateKey {
     /// Where the object holding it is.
@@ -132,13 +141,64 @@ impl SourceMap {
     /// reports why).
     pub fn from_toml(text: &str) -> Option<SourceMap> {
         let table = toml::de::DeTable::parse(text).ok()?;
-        let span = table.span();
-        Some(SourceMap {
+        Some(SourceMap::from_toml_table(&table))
+    }
+
+    /// The map of a parsed TOML document (possibly one recovered from errors).
+    pub(crate) fn from_toml_table(table: &toml::Spanned<toml::de::DeTable<'_>>) -> SourceMap {
+        SourceMap {
             root: Node {
-                span,
+                span: table.span(),
                 kind: toml_table(table.get_ref()),
             },
-        })
+        }
+    }
+
+    /// The document's root value.
+    pub(crate) fn root(&self) -> &Node {
+        &self.root
+    }
+
+    /// Where a table holding the key `name` is, searching depth first.
+    pub(crate) fn find_key(&self, name: &str) -> Option<Pointer> {
+        fn search(node: &Node, at: &Pointer, name: &str) -> Option<Pointer> {
+            match &node.kind {
+                NodeKind::Table(entries) => {
+                    if entries.iter().any(|(key, _, _)| key == name) {
+                        return Some(at.clone());
+                    }
+                    entries
+                        .iter()
+                        .find_map(|(key, _, child)| search(child, &at.key(key.clone()), name))
+                }
+                NodeKind::Array(items) => items
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, child)| search(child, &at.index(i), name)),
+                _ => None,
+            }
+        }
+        search(&self.root, &Pointer::root(), name)
+    }
+
+    /// The span of the key at `pointer`, only when the file writes it (unlike [`Self::span`],
+    /// which falls back to an ancestor).
+    pub(crate) fn written_key(&self, pointer: &Pointer) -> Option<Range<usize>> {
+        let mut node = &self.root;
+        let mut key_span = None;
+        for segment in pointer.segments() {
+            let (ks, next) = match (&node.kind, segment) {
+                (NodeKind::Table(entries), Segment::Key(k)) => entries
+                    .iter()
+                    .find(|(name, _, _)| name == k)
+                    .map(|(_, ks, n)| (Some(ks.clone()), n))?,
+                (NodeKind::Array(items), Segment::Index(i)) => (None, items.get(*i)?),
+                _ => return None,
+            };
+            key_span = ks;
+            node = next;
+        }
+        key_span
     }
 
     /// Builds the map of a JSON document and lists the keys its objects repeat; `None` when it
@@ -200,10 +260,15 @@ fn toml_table(table: &toml::de::DeTable<'_>) -> NodeKind {
 }
 
 fn toml_node(value: &toml::Spanned<toml::de::DeValue<'_>>) -> Node {
+    use toml::de::DeValue;
     let kind = match value.get_ref() {
-        toml::de::DeValue::Table(t) => toml_table(t),
-        toml::de::DeValue::Array(items) => NodeKind::Array(items.iter().map(toml_node).collect()),
-        _ => NodeKind::Scalar,
+        DeValue::Table(t) => toml_table(t),
+        DeValue::Array(items) => NodeKind::Array(items.iter().map(toml_node).collect()),
+        DeValue::String(s) => NodeKind::String(s.to_string()),
+        DeValue::Integer(_) => NodeKind::Integer,
+        DeValue::Float(_) => NodeKind::Float,
+        DeValue::Boolean(_) => NodeKind::Boolean,
+        DeValue::Datetime(_) => NodeKind::Datetime,
     };
     Node {
         span: value.span(),
@@ -248,7 +313,13 @@ fn json_node(
                 .map(|(i, v)| json_node(v, &at.index(i), duplicates))
                 .collect(),
         ),
-        _ => NodeKind::Scalar,
+        Value::StringLit(s) => NodeKind::String(s.value.to_string()),
+        // serde_json reads a number with a fraction or an exponent as a float, whatever its
+        // value, and refuses it for an integer field: classify by how it is written.
+        Value::NumberLit(n) if n.value.contains(['.', 'e', 'E']) => NodeKind::Float,
+        Value::NumberLit(_) => NodeKind::Integer,
+        Value::BooleanLit(_) => NodeKind::Boolean,
+        Value::NullKeyword(_) => NodeKind::Null,
     };
     Node {
         span: range.start..range.end,
@@ -272,7 +343,8 @@ impl SourceText {
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset in `text`.
+/// 1-based line and column (in characters) of a byte offset in `text`. A byte-order mark is
+/// not a column: editors do not show it.
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
@@ -281,11 +353,19 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_start = if line_start == 0 && before.starts_with(BOM) {
+        BOM.len_utf8()
+    } else {
+        line_start
+    };
     let column = text[line_start..offset].chars().count() + 1;
     (line, column)
 }
 
-/// The byte offset of a 1-based line and column (in characters).
+const BOM: char = '\u{feff}';
+
+/// The byte offset of a 1-based line and column (in characters, as [`line_column`] counts
+/// them).
 pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let mut start = 0;
     for _ in 1..line {
@@ -293,6 +373,9 @@ pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
             Some(i) => start += i + 1,
             None => return text.len(),
         }
+    }
+    if start == 0 && text.starts_with(BOM) {
+        start = BOM.len_utf8();
     }
     let line_text = &text[start..];
     let line_end = line_text.find('\n').unwrap_or(line_text.len());
@@ -386,5 +469,17 @@ calls = ["inventory.reserve", ["a.b", "c.d"]]
             assert_eq!(offset_of(text, l, c), offset, "offset {offset}");
         }
         assert_eq!(line_column(text, 3), (2, 1));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_a_column() {
+        let text = "\u{feff}ab\ncd";
+        assert_eq!(line_column(text, 3), (1, 1));
+        assert_eq!(line_column(text, 4), (1, 2));
+        assert_eq!(line_column(text, 7), (2, 2));
+        for offset in [3, 4, 6, 7] {
+            let (l, c) = line_column(text, offset);
+            assert_eq!(offset_of(text, l, c), offset, "offset {offset}");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Property tests of the loader: it never panics, whatever the bytes; every rejection points
-//! inside the file; and every valid scenario survives a round trip through JSON and TOML
-//! unchanged (which also shows validation accepts every well-formed architecture the generator
-//! can build).
+//! inside the file, at the line and column of its span; and every valid scenario survives a
+//! round trip through JSON and TOML unchanged (which also shows validation accepts every
+//! well-formed architecture the generator can build).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -24,6 +24,9 @@ fn check_rejection(text: &str, result: Result<LoadedScenario, LoadError>) {
             }
             // Rendering must not panic either.
             let _ = d.render(false);
+        }
+        for name in ["p.toml", "p.json"] {
+            assert_located_in_bytes(Path::new(name), text.as_bytes(), &error);
         }
     }
 }
@@ -64,21 +67,72 @@ proptest! {
     }
 }
 
+/// Asserts that every diagnostic of a file made of `bytes` at `path` points inside those bytes,
+/// at the line and column its span starts on. Columns count characters; a byte that is not
+/// UTF-8 counts as one, and a byte-order mark as none.
+fn assert_located_in_bytes(path: &Path, bytes: &[u8], error: &LoadError) {
+    for d in &error.diagnostics {
+        let location = d
+            .location
+            .as_ref()
+            .unwrap_or_else(|| panic!("unlocated {d}"));
+        if location.file != path {
+            continue;
+        }
+        let span = location.span.clone();
+        assert!(
+            span.start <= span.end && span.end <= bytes.len(),
+            "{d}: span {span:?} outside a file of {} bytes",
+            bytes.len()
+        );
+        let before = &bytes[..span.start];
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        let mut prefix = &before[line_start..];
+        if line_start == 0 {
+            prefix = prefix.strip_prefix("\u{feff}".as_bytes()).unwrap_or(prefix);
+        }
+        let column = 1 + prefix
+            .utf8_chunks()
+            .map(|c| c.valid().chars().count() + c.invalid().len())
+            .sum::<usize>();
+        assert_eq!(
+            (location.line, location.column),
+            (line, column),
+            "{d}: at byte {}",
+            span.start
+        );
+        let _ = d.render(false);
+    }
+}
+
 #[test]
 fn arbitrary_bytes_in_files_never_panic() {
     let dir = tempfile::tempdir().unwrap();
     let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let texty = prop_oneof![
+        Just(b'\n'),
+        Just(b'='),
+        Just(b'"'),
+        Just(b'['),
+        Just(b'{'),
+        b'a'..=b'z',
+        any::<u8>()
+    ];
+    let files = prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..300),
+        proptest::collection::vec(texty, 0..300),
+    ];
     runner
-        .run(&proptest::collection::vec(any::<u8>(), 0..300), |bytes| {
+        .run(&files, |bytes| {
             for name in ["f.toml", "f.json"] {
                 let path = dir.path().join(name);
                 std::fs::write(&path, &bytes).unwrap();
                 if let Err(error) = load(&path) {
-                    for d in &error.diagnostics {
-                        let location = d.location.as_ref().expect("located");
-                        assert!(location.line >= 1);
-                        let _ = d.render(false);
-                    }
+                    assert_located_in_bytes(&path, &bytes, &error);
                 }
             }
             Ok(())
@@ -86,20 +140,79 @@ fn arbitrary_bytes_in_files_never_panic() {
         .unwrap();
 }
 
-/// The bundled scenarios plus the starter: real text to mutate.
-fn corpus() -> Vec<String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut texts = vec![std::fs::read_to_string(root.join("src/starter.toml")).unwrap()];
-    if let Ok(entries) = std::fs::read_dir(root.join("scenarios")) {
-        let mut paths: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
-        paths.sort();
-        for path in paths {
-            if path.extension().is_some_and(|e| e == "toml") {
-                texts.push(std::fs::read_to_string(path).unwrap());
-            }
+#[test]
+fn a_binary_file_is_located_within_its_own_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in [
+        ("nul.toml", [vec![0xFF; 100], vec![0]].concat()),
+        ("latin1.json", b"{\"name\": \"caf\xe9\xff\"}\n".to_vec()),
+        ("bom.toml", b"\xEF\xBB\xBFname = 1\n".to_vec()),
+        ("bom.json", b"\xEF\xBB\xBF{\"name\": 1}\n".to_vec()),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let error = load(&path).expect_err(name);
+        assert_located_in_bytes(&path, &bytes, &error);
+    }
+    let path = dir.path().join("nul.toml");
+    let location = load(&path).unwrap_err().diagnostics[0]
+        .location
+        .clone()
+        .unwrap();
+    assert_eq!(location.span, 100..101);
+    assert_eq!((location.line, location.column), (1, 101));
+}
+
+#[test]
+fn a_byte_order_mark_keeps_offsets_and_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, at) in [
+        ("bom.toml", "\u{feff}name = 1\n", "1"),
+        ("bom.json", "\u{feff}{\"name\": 1}\n", "1"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let d = &load(&path).unwrap_err().diagnostics[0];
+        let location = d.location.as_ref().unwrap();
+        assert_eq!(&text[location.span.clone()], at, "{d}");
+        assert_eq!(location.line, 1);
+        assert_eq!(location.column, text.find(at).unwrap() - 2, "{d}");
+    }
+}
+
+/// The bundled scenarios (the reference architectures and the gallery).
+fn bundled_scenario_paths() -> Vec<std::path::PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let mut paths = Vec::new();
+    for dir in [root.clone(), root.join("gallery")] {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            paths.extend(
+                entries
+                    .map(|e| e.unwrap().path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "toml")),
+            );
         }
     }
-    texts
+    paths.sort();
+    paths
+}
+
+/// Real text to mutate: the starter and the bundled scenarios as TOML, and the bundled
+/// scenarios as JSON (the loader reads both, with different parsers and error paths). Built once:
+/// every case of the property test draws from it.
+fn corpus() -> &'static [(Format, String)] {
+    static CORPUS: std::sync::OnceLock<Vec<(Format, String)>> = std::sync::OnceLock::new();
+    CORPUS.get_or_init(|| {
+        let starter = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src/starter.toml");
+        let mut texts = vec![(Format::Toml, std::fs::read_to_string(starter).unwrap())];
+        for path in bundled_scenario_paths() {
+            texts.push((Format::Toml, std::fs::read_to_string(&path).unwrap()));
+            let loaded = load(&path).unwrap_or_else(|e| panic!("{e}"));
+            let json = serde_json::to_string_pretty(&loaded.scenario).unwrap();
+            texts.push((Format::Json, json));
+        }
+        texts
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -126,6 +239,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
                 Just(" = ".to_owned()),
                 Just("->".to_owned()),
                 Just(".".to_owned()),
+                Just(": ".to_owned()),
+                Just("null".to_owned()),
+                // An array where a table may belong: serde would read it by position.
+                Just("[1, 2]".to_owned()),
                 "[a-z]{1,8}",
                 "\n\\[[a-z.]{1,20}\\]\n",
             ]
@@ -206,11 +323,12 @@ proptest! {
         mutations in proptest::collection::vec(mutation(), 1..4),
     ) {
         let corpus = corpus();
-        let mut text = corpus[which % corpus.len()].clone();
+        let (format, text) = &corpus[which % corpus.len()];
+        let mut text = text.clone();
         for m in &mutations {
             text = apply(&text, m);
         }
-        check_rejection(&text, load_as(&text, Format::Toml));
+        check_rejection(&text, load_as(&text, *format));
     }
 }
 
@@ -498,15 +616,7 @@ proptest! {
 
 #[test]
 fn bundled_scenarios_round_trip_through_json() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
-    let Ok(entries) = std::fs::read_dir(&root) else {
-        return;
-    };
-    for entry in entries {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "toml") {
-            continue;
-        }
+    for path in bundled_scenario_paths() {
         let loaded = load(&path).unwrap_or_else(|e| panic!("{e}"));
         let json = serde_json::to_string(&loaded.scenario).unwrap();
         // CSV files were read into the scenario, so the JSON stands alone anywhere.

@@ -2400,18 +2400,44 @@ fn wrong_types_are_located() {
 }
 
 #[test]
-fn duplicate_toml_keys_are_syntax_errors_with_a_location() {
-    let text = format!("{BASE}\n[services.b]\n");
+fn a_duplicate_toml_table_names_the_key_and_its_first_declaration() {
+    // The repeated table shares a key with the first: one problem, the table, as in JSON.
+    let text = format!("{BASE}\n[services.b]\nfunctions = [\"fb\"]\n[services.b.endpoints.y]\n");
+    assert_one(
+        &text,
+        codes::DUPLICATE,
+        "`b` is declared twice in `services`",
+        "[services.|b]",
+        1,
+    );
+    assert_eq!(
+        errors(&text)[0].help.as_deref(),
+        Some("the first is on line 11; TOML allows a key once, so merge or rename them")
+    );
+}
+
+#[test]
+fn duplicate_toml_keys_are_each_reported_where_they_repeat() {
+    let text = BASE
+        .replace("owner = \"a\"", "owner = \"a\"\nowner = \"b\"")
+        .replace("duration_s = 100", "duration_s = 100\n\"duration_s\" = 5");
     let d = errors(&text);
-    assert_eq!(d.len(), 1);
-    assert_eq!(d[0].code, codes::SYNTAX);
+    assert_eq!(d.len(), 2, "{d:?}");
     assert_located(
         &d[0],
         &text,
-        codes::SYNTAX,
-        "duplicate key",
-        "[services.|b]",
+        codes::DUPLICATE,
+        "`owner` is declared twice in `data_stores.db`",
+        "owner",
         1,
+    );
+    assert_located(
+        &d[1],
+        &text,
+        codes::DUPLICATE,
+        "`duration_s` is declared twice in `experiments.e`",
+        "\"duration_s\"",
+        0,
     );
 }
 
