@@ -9,7 +9,7 @@ use serde_json::Value;
 
 #[path = "support/cli.rs"]
 mod cli;
-use cli::{json_lines, microcosm};
+use cli::{json_lines, json_report, microcosm};
 
 fn record<'a>(lines: &'a [Value], kind: &str) -> &'a Value {
     &lines
@@ -162,15 +162,13 @@ fn a_broken_split_exits_1_naming_the_pair_and_its_heaviest_edges() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("broken-shop.toml");
     std::fs::write(&file, text).unwrap();
-    let output = microcosm()
-        .arg("analyze")
-        .arg(&file)
-        .args(["--format", "json"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let lines = json_lines(&output.stdout);
+    let lines = json_report(
+        microcosm()
+            .arg("analyze")
+            .arg(&file)
+            .args(["--format", "json"]),
+        1,
+    );
     let theorem = record(&lines, "theorem");
     assert_eq!(theorem["holds"], false);
     assert_eq!(theorem["coverage"], true);
@@ -425,14 +423,12 @@ y2 = { context = "y" }
 fn the_cohesion_definition_can_be_chosen() {
     // The example split holds under the default density definition (above) but not when
     // cohesion and coupling are total weights, unnormalised by the services' sizes.
-    let output = microcosm()
-        .args(["analyze", "scenarios/monolith-shop.toml"])
-        .args(["--definition", "total", "--format", "json"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let lines = json_lines(&output.stdout);
+    let lines = json_report(
+        microcosm()
+            .args(["analyze", "scenarios/monolith-shop.toml"])
+            .args(["--definition", "total", "--format", "json"]),
+        1,
+    );
     let theorem = record(&lines, "theorem");
     assert_eq!(theorem["cohesion_exceeds_coupling"], false);
     assert!(!theorem["violations"].as_array().unwrap().is_empty());

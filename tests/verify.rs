@@ -9,7 +9,7 @@ use serde_json::Value;
 
 #[path = "support/cli.rs"]
 mod cli;
-use cli::{json_lines, microcosm, run_with_closed_stdout};
+use cli::{json_lines, json_report, microcosm, run_with_closed_stdout};
 
 /// A scenario with one two-phase commit whose coordinator may crash as `crash` says.
 fn two_phase(dir: &Path, crash: &str) -> std::path::PathBuf {
@@ -67,15 +67,13 @@ fn a_blocking_coordinator_crash_is_a_violation_with_a_located_counterexample() {
     assert!(stdout.contains("ledger"), "{stdout}");
     assert!(stdout.contains("message sequence"), "{stdout}");
 
-    let output = microcosm()
-        .arg("verify")
-        .arg(&file)
-        .args(["--format", "json"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let lines = json_lines(&output.stdout);
+    let lines = json_report(
+        microcosm()
+            .arg("verify")
+            .arg(&file)
+            .args(["--format", "json"]),
+        1,
+    );
     let termination = lines
         .iter()
         .find(|l| l["type"] == "verdict" && l["data"]["property"] == "2pc.termination")
@@ -286,18 +284,18 @@ fn every_gallery_file_gives_the_verdicts_it_declares() {
 fn a_counterexamples_trace_id_replays_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let file = two_phase(dir.path(), "permanent");
-    let output = microcosm()
-        .arg("verify")
-        .arg(&file)
-        .args(["--property", "2pc.termination", "--format", "json"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let verdict = json_lines(&output.stdout)
-        .into_iter()
-        .find(|l| l["type"] == "verdict")
-        .unwrap();
+    let verdict = json_report(
+        microcosm().arg("verify").arg(&file).args([
+            "--property",
+            "2pc.termination",
+            "--format",
+            "json",
+        ]),
+        1,
+    )
+    .into_iter()
+    .find(|l| l["type"] == "verdict")
+    .unwrap();
     let trace = &verdict["data"]["counterexample"];
     let trace_id = trace["trace_id"].as_str().unwrap();
     let steps = trace["steps"].as_array().unwrap();

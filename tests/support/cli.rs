@@ -35,6 +35,12 @@ pub fn stdout_text(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Runs `command`, asserts it exits with `code`, and returns the records of the JSON Lines
+/// report it wrote.
+pub fn json_report(command: &mut Command, code: i32) -> Vec<Value> {
+    json_lines(&command.exits(code).stdout)
+}
+
 /// The records of a JSON Lines report.
 pub fn json_lines(stdout: &[u8]) -> Vec<Value> {
     String::from_utf8_lossy(stdout)
