@@ -164,6 +164,12 @@ impl Diagnostic {
 
     /// Renders for a person: message, source snippet with the span underlined, help.
     pub fn render(&self, color: bool) -> String {
+        // Minified JSON puts a whole scenario on one line: a snippet of it would be unreadable,
+        // and miette cannot draw columns past 65,535 at all. Such a line gets the compiler-style
+        // line and an excerpt around the span instead.
+        if let Some(excerpt) = self.location.as_deref().and_then(long_line_excerpt) {
+            return format!("{self}\n{excerpt}\n");
+        }
         let theme = if color {
             GraphicalTheme::unicode()
         } else {
@@ -200,6 +206,34 @@ impl fmt::Display for Diagnostic {
         }
         Ok(())
     }
+}
+
+/// Lines longer than this many characters are shown as an excerpt, not a snippet.
+const LONG_LINE: usize = 400;
+/// Characters of context either side of the span in an excerpt.
+const EXCERPT_CONTEXT: usize = 60;
+
+/// For a location on a line longer than [`LONG_LINE`], the text around it with a caret under
+/// its start: `  | …text…` then `  |     ^`.
+fn long_line_excerpt(l: &Location) -> Option<String> {
+    let text = &*l.text;
+    let start = l.span.start.min(text.len());
+    let line_start = text[..start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let line_end = text[start..]
+        .find(['\n', '\r'])
+        .map_or(text.len(), |i| start + i);
+    let line: Vec<char> = text[line_start..line_end].chars().collect();
+    if line.len() <= LONG_LINE {
+        return None;
+    }
+    let at = l.column.saturating_sub(1).min(line.len());
+    let from = at.saturating_sub(EXCERPT_CONTEXT);
+    let to = (at + EXCERPT_CONTEXT).min(line.len());
+    let lead = if from > 0 { "…" } else { "" };
+    let tail = if to < line.len() { "…" } else { "" };
+    let shown: String = line[from..to].iter().collect();
+    let caret = " ".repeat(lead.chars().count() + at - from);
+    Some(format!("  | {lead}{shown}{tail}\n  | {caret}^"))
 }
 
 /// miette's view of a [`Diagnostic`].
@@ -314,6 +348,32 @@ mod tests {
             d.to_string(),
             "a.toml:2:1: error[unknown-field]: unknown field `foo` (did you mean `name`?)"
         );
+    }
+
+    #[test]
+    fn a_very_long_line_is_shown_as_an_excerpt() {
+        // One line of 100,000 characters with the problem near its end: miette cannot draw
+        // columns that far, and the whole line would drown the message.
+        let mut line = format!("{{\"name\": \"{}\", ", "x".repeat(100_000));
+        let start = line.len();
+        line.push_str("\"bogus\": 1}");
+        let text: Arc<str> = Arc::from(line);
+        let d = Diagnostic::error(codes::UNKNOWN_FIELD, "unknown field `bogus`").at(Location::new(
+            "min.json",
+            text,
+            start..start + 7,
+        ));
+        let rendered = d.render(false);
+        assert!(
+            rendered.starts_with("min.json:1:100014: error[unknown-field]"),
+            "{rendered}"
+        );
+        let lines: Vec<&str> = rendered.lines().collect();
+        assert!(lines[1].contains("\"bogus\": 1}"), "{rendered}");
+        assert!(lines[1].chars().count() < 200, "{rendered}");
+        // The caret stands under the span's first character.
+        let caret = lines[2].chars().count() - 1;
+        assert_eq!(lines[1].chars().nth(caret), Some('"'), "{rendered}");
     }
 
     #[test]

@@ -110,7 +110,8 @@ pub(crate) enum NodeKind {
     Table(Vec<(String, Range<usize>, Node)>),
     Array(Vec<Node>),
     String(String),
-    Integer,
+    /// Its value, when it fits an `i128` (any integer serde can read does).
+    Integer(Option<i128>),
     Float,
     Boolean,
     Datetime,
@@ -265,7 +266,7 @@ fn toml_node(value: &toml::Spanned<toml::de::DeValue<'_>>) -> Node {
         DeValue::Table(t) => toml_table(t),
         DeValue::Array(items) => NodeKind::Array(items.iter().map(toml_node).collect()),
         DeValue::String(s) => NodeKind::String(s.to_string()),
-        DeValue::Integer(_) => NodeKind::Integer,
+        DeValue::Integer(i) => NodeKind::Integer(i128::from_str_radix(i.as_str(), i.radix()).ok()),
         DeValue::Float(_) => NodeKind::Float,
         DeValue::Boolean(_) => NodeKind::Boolean,
         DeValue::Datetime(_) => NodeKind::Datetime,
@@ -317,7 +318,7 @@ fn json_node(
         // serde_json reads a number with a fraction or an exponent as a float, whatever its
         // value, and refuses it for an integer field: classify by how it is written.
         Value::NumberLit(n) if n.value.contains(['.', 'e', 'E']) => NodeKind::Float,
-        Value::NumberLit(_) => NodeKind::Integer,
+        Value::NumberLit(n) => NodeKind::Integer(n.value.parse().ok()),
         Value::BooleanLit(_) => NodeKind::Boolean,
         Value::NullKeyword(_) => NodeKind::Null,
     };
@@ -344,16 +345,19 @@ impl SourceText {
 }
 
 /// 1-based line and column (in characters) of a byte offset in `text`. A byte-order mark is
-/// not a column: editors do not show it.
+/// not a column: editors do not show it. A line ends at `\n`, `\r\n` or a lone `\r`, as editors
+/// and the snippet renderer count them (JSON allows a bare `\r` between tokens).
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;
     }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let line_start = if line_start == 0 && before.starts_with(BOM) {
+    let (mut line, mut line_start) = (1, 0);
+    for end in line_ends(text).take_while(|&end| end <= offset) {
+        line += 1;
+        line_start = end;
+    }
+    let line_start = if line_start == 0 && text.starts_with(BOM) {
         BOM.len_utf8()
     } else {
         line_start
@@ -362,15 +366,24 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// The byte offsets just after each line break of `text`, in order (see [`line_column`]).
+fn line_ends(text: &str) -> impl Iterator<Item = usize> + '_ {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().filter_map(move |(i, &b)| {
+        let ends = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        ends.then_some(i + 1)
+    })
+}
+
 const BOM: char = '\u{feff}';
 
 /// The byte offset of a 1-based line and column (in characters, as [`line_column`] counts
 /// them).
 pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let mut start = 0;
-    for _ in 1..line {
-        match text[start..].find('\n') {
-            Some(i) => start += i + 1,
+    if line > 1 {
+        match line_ends(text).nth(line - 2) {
+            Some(end) => start = end,
             None => return text.len(),
         }
     }
@@ -378,7 +391,7 @@ pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
         start = BOM.len_utf8();
     }
     let line_text = &text[start..];
-    let line_end = line_text.find('\n').unwrap_or(line_text.len());
+    let line_end = line_text.find(['\n', '\r']).unwrap_or(line_text.len());
     line_text[..line_end]
         .char_indices()
         .nth(column.saturating_sub(1))
@@ -469,6 +482,24 @@ calls = ["inventory.reserve", ["a.b", "c.d"]]
             assert_eq!(offset_of(text, l, c), offset, "offset {offset}");
         }
         assert_eq!(line_column(text, 3), (2, 1));
+    }
+
+    #[test]
+    fn every_kind_of_line_break_ends_a_line() {
+        // LF, CRLF (one break, not two) and a lone CR, as editors and the snippet count them.
+        let text = "a\nb\r\nc\rd";
+        assert_eq!(line_column(text, 2), (2, 1));
+        assert_eq!(
+            line_column(text, 3),
+            (2, 2),
+            "the CR of a CRLF ends line 2's text"
+        );
+        assert_eq!(line_column(text, 5), (3, 1));
+        assert_eq!(line_column(text, 7), (4, 1));
+        for offset in [0, 2, 5, 7] {
+            let (l, c) = line_column(text, offset);
+            assert_eq!(offset_of(text, l, c), offset, "offset {offset}");
+        }
     }
 
     #[test]

@@ -86,11 +86,15 @@ fn assert_located_in_bytes(path: &Path, bytes: &[u8], error: &LoadError) {
             bytes.len()
         );
         let before = &bytes[..span.start];
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        // A line ends at LF, CRLF (once) or a lone CR, as editors count them.
+        let ends: Vec<usize> = (0..before.len())
+            .filter(|&i| {
+                bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+            })
+            .map(|i| i + 1)
+            .collect();
+        let line_start = ends.last().copied().unwrap_or(0);
+        let line = 1 + ends.len();
         let mut prefix = &before[line_start..];
         if line_start == 0 {
             prefix = prefix.strip_prefix("\u{feff}".as_bytes()).unwrap_or(prefix);

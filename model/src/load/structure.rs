@@ -79,8 +79,8 @@ impl Kind {
             (Kind::Table, NodeKind::Table(_))
                 | (Kind::Array, NodeKind::Array(_))
                 | (Kind::String, NodeKind::String(_))
-                | (Kind::Integer, NodeKind::Integer)
-                | (Kind::Number, NodeKind::Integer | NodeKind::Float)
+                | (Kind::Integer, NodeKind::Integer(_))
+                | (Kind::Number, NodeKind::Integer(_) | NodeKind::Float)
                 | (Kind::Boolean, NodeKind::Boolean)
                 | (Kind::Null, NodeKind::Null)
         )
@@ -106,7 +106,7 @@ fn found(node: &NodeKind) -> &'static str {
         NodeKind::Table(_) => "a table",
         NodeKind::Array(_) => "an array",
         NodeKind::String(_) => "a string",
-        NodeKind::Integer => "an integer",
+        NodeKind::Integer(_) => "an integer",
         NodeKind::Float => "a float",
         NodeKind::Boolean => "a boolean",
         NodeKind::Datetime => "a date-time",
@@ -386,6 +386,11 @@ impl<'a> Checker<'a> {
             return;
         }
         match &node.kind {
+            NodeKind::Integer(value) => {
+                if let Some(issue) = integer_range(object, *value, node.span.clone()) {
+                    out.push(issue);
+                }
+            }
             NodeKind::Table(entries) => self.check_table(object, entries, node, out),
             NodeKind::Array(items) => match object.get("items") {
                 Some(Value::Array(positional)) => {
@@ -426,15 +431,19 @@ impl<'a> Checker<'a> {
                             format!("`{key}` is not allowed here"),
                         )
                     } else {
+                        // The list goes in the message or the help, never both: with no
+                        // close name to suggest, the help is the list.
                         let list = quoted_list(names.iter().copied());
-                        let help = match did_you_mean(key, names.iter().copied()) {
-                            Some(close) => format!("did you mean `{close}`?"),
-                            None => format!("expected one of {list}"),
-                        };
-                        (
-                            format!("unknown field `{key}`, expected one of {list}"),
-                            help,
-                        )
+                        match did_you_mean(key, names.iter().copied()) {
+                            Some(close) => (
+                                format!("unknown field `{key}`, expected one of {list}"),
+                                format!("did you mean `{close}`?"),
+                            ),
+                            None => (
+                                format!("unknown field `{key}`"),
+                                format!("expected one of {list}"),
+                            ),
+                        }
                     };
                     out.push(Issue {
                         code: codes::UNKNOWN_FIELD,
@@ -588,6 +597,51 @@ impl<'a> Checker<'a> {
     }
 }
 
+/// An integer outside what its field holds: below the schema's `minimum`, or outside the range
+/// of its `format` (`uint32`, `uint64`, …, as schemars writes Rust's integer types). Checked
+/// here, not left to serde, because serde stops at the first such value and every one of them
+/// should be reported with the rest of the file's problems.
+fn integer_range(
+    schema: &Map<String, Value>,
+    value: Option<i128>,
+    span: Range<usize>,
+) -> Option<Issue> {
+    let (low, high): (i128, i128) = match schema.get("format").and_then(Value::as_str) {
+        Some("uint8") => (0, u8::MAX.into()),
+        Some("uint16") => (0, u16::MAX.into()),
+        Some("uint32") => (0, u32::MAX.into()),
+        Some("uint64") | Some("uint") => (0, u64::MAX.into()),
+        Some("int8") => (i8::MIN.into(), i8::MAX.into()),
+        Some("int16") => (i16::MIN.into(), i16::MAX.into()),
+        Some("int32") => (i32::MIN.into(), i32::MAX.into()),
+        Some("int64") | Some("int") => (i64::MIN.into(), i64::MAX.into()),
+        _ => (i128::MIN, i128::MAX),
+    };
+    let minimum = schema
+        .get("minimum")
+        .and_then(Value::as_f64)
+        .map_or(low, |m| low.max(m.ceil() as i128));
+    let message = match value {
+        Some(v) if v < minimum && minimum == 0 => {
+            format!("`{v}` is out of range: this value cannot be negative")
+        }
+        Some(v) if v < minimum => format!("`{v}` is out of range: the least allowed is {minimum}"),
+        Some(v) if v > high => format!("`{v}` is out of range: the most allowed is {high}"),
+        Some(_) => return None,
+        None => "the integer is too large to read".to_owned(),
+    };
+    Some(Issue {
+        code: codes::OUT_OF_RANGE,
+        message,
+        help: Some(if minimum == 0 {
+            format!("write a whole number from 0 to {high}")
+        } else {
+            format!("write a whole number from {minimum} to {high}")
+        }),
+        span,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -724,6 +778,40 @@ calls = ["b.f", ["b.g", { endpoint = "b.h", probability = 0.5 }]]
             ]
         );
         assert!(issues[0].message.starts_with("unknown variant `statefull`"));
+    }
+
+    #[test]
+    fn every_integer_out_of_its_range_is_reported() {
+        // Three out-of-range counts and an unknown key: all four at once, each at its value.
+        let text = "name = \"x\"\n[services.a]\nresources = { cpu_millis = 5000000000, memory_mib = -1 }\nbogus = 2\n[deployment.a]\nreplicas = -3\n";
+        let found = issues_toml(text);
+        let at = |needle: &str| {
+            let start = text.find(needle).unwrap();
+            start..start + needle.len()
+        };
+        let ranges: Vec<(Range<usize>, &str)> = found
+            .iter()
+            .filter(|i| i.code == codes::OUT_OF_RANGE)
+            .map(|i| (i.span.clone(), i.message.as_str()))
+            .collect();
+        assert_eq!(
+            ranges,
+            vec![
+                (
+                    at("5000000000"),
+                    "`5000000000` is out of range: the most allowed is 4294967295"
+                ),
+                (
+                    at("-1"),
+                    "`-1` is out of range: this value cannot be negative"
+                ),
+                (
+                    at("-3"),
+                    "`-3` is out of range: this value cannot be negative"
+                ),
+            ]
+        );
+        assert!(found.iter().any(|i| i.code == codes::UNKNOWN_FIELD));
     }
 
     #[test]
