@@ -417,3 +417,18 @@ fn a_reader_going_away_keeps_the_verdict() {
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     assert!(output.stderr.is_empty(), "{output:?}");
 }
+
+#[test]
+fn a_depth_bound_at_the_lassos_own_depth_still_finds_it() {
+    // The stuttering lasso of this known bug ends at depth 6: a bound of 6 cuts nothing, and
+    // must not turn the violation into a pass.
+    for depth in ["6", "7"] {
+        microcosm()
+            .args(["verify", "scenarios/gallery/saga-compensation-failure.toml"])
+            .args(["--transaction", "place-order-no-retry"])
+            .args(["--property", "saga.termination", "--max-depth", depth])
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains("VIOLATED      saga.termination"));
+    }
+}

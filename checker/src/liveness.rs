@@ -887,4 +887,38 @@ mod tests {
         let p = LivenessProperty::always_eventually("goal", reaches_goal);
         assert_eq!(find_fair_lasso(&model, &e.graph, &p), None);
     }
+
+    #[test]
+    fn a_depth_bound_that_cuts_nothing_still_finds_the_lasso_at_the_bound() {
+        // 0 → 1 → 2, where 2 is terminal (it stutters forever) and 1 also loops back to 0.
+        // A bound of exactly the graph's depth cuts nothing: the states at it lead nowhere new,
+        // so the run is complete, and they must be expanded for the lassos that end there.
+        for edges in [
+            vec![(0, 1, WEAK(0)), (1, 2, WEAK(1))],
+            vec![(0, 1, WEAK(0)), (1, 2, WEAK(1)), (2, 0, WEAK(2))],
+        ] {
+            let model = Graph { edges };
+            let fairness = |a: &usize| model.edges[*a].2;
+            let limits = Limits {
+                max_depth: Some(2),
+                ..Limits::default()
+            };
+            let e = explore(&model, &fairness, limits, None);
+            assert!(e.cut.is_none(), "{:?}", model.edges);
+            let p = LivenessProperty::always_eventually("goal", reaches_goal);
+            let l = find_fair_lasso(&model, &e.graph, &p).expect("the goal is never reached");
+            assert_fair(&model, &l);
+        }
+        // The same bound on a longer chain does cut, and then no lasso may end at the bound.
+        let model = Graph {
+            edges: vec![(0, 1, WEAK(0)), (1, 2, WEAK(1)), (2, 3, WEAK(2))],
+        };
+        let fairness = |a: &usize| model.edges[*a].2;
+        let limits = Limits {
+            max_depth: Some(2),
+            ..Limits::default()
+        };
+        let e = explore(&model, &fairness, limits, None);
+        assert!(e.cut.is_some());
+    }
 }

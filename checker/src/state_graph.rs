@@ -200,6 +200,9 @@ where
     let mut actions = Vec::new();
     let mut last_report = start;
     let mut next = 0usize;
+    // Set once the states at the depth bound have been found to lead nowhere new: they are then
+    // expanded like any other, so their self-loops and edges back are in the graph.
+    let mut bound_is_closed = false;
     while next < graph.states.len() {
         if let Some(limit) = limits.max_states
             && generated >= limit as u64
@@ -208,24 +211,31 @@ where
             break;
         }
         if let Some(limit) = limits.max_depth
+            && !bound_is_closed
             && graph.depth[next] as usize >= limit
         {
             // BFS order: every state from `next` on is at the bound. The run is cut short only
-            // if one of them could still move.
+            // if one of them leads to a state not yet in the graph. Otherwise the graph is
+            // whole, but these states must still be expanded: a lasso may end in one of them
+            // (stuttering, or a cycle back), and an unexpanded state can end none.
             let blocked = (next..graph.states.len()).any(|s| {
                 actions.clear();
                 let state = &graph.states[s];
                 model.actions(state, &mut actions);
                 actions.drain(..).any(|a| {
-                    model
-                        .next_state(state, a)
-                        .is_some_and(|t| t != *state && model.within_boundary(&t))
+                    model.next_state(state, a).is_some_and(|t| {
+                        model.within_boundary(&t)
+                            && table
+                                .find(hasher.hash_one(&t), |&id| graph.states[id as usize] == t)
+                                .is_none()
+                    })
                 })
             });
             if blocked {
                 cut = Some(Bound::MaxDepth { limit });
+                break;
             }
-            break;
+            bound_is_closed = true;
         }
         if next.is_multiple_of(1024) {
             let now = Instant::now();
