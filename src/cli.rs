@@ -203,7 +203,7 @@ pub struct VerifyArgs {
     pub max_depth: Option<usize>,
 
     /// Stop after this many seconds per check (the verdict is then inconclusive).
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub timeout: Option<f64>,
 
     /// Worker threads for safety checking.
@@ -286,7 +286,7 @@ pub struct CheckArgs {
 
     /// Stop each model check and each simulated experiment after this many seconds of wall
     /// time (its checks are then inconclusive).
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub timeout: Option<f64>,
 
     /// Let inconclusive checks pass (reported as skipped).
@@ -365,6 +365,14 @@ fn positive_number(text: &str) -> Result<f64, String> {
         Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
         _ => Err(format!("`{text}` is not a positive number")),
     }
+}
+
+/// A `--timeout`: a positive number of seconds that a `Duration` can hold (`1e30` cannot).
+fn seconds(text: &str) -> Result<f64, String> {
+    let x = positive_number(text)?;
+    std::time::Duration::try_from_secs_f64(x)
+        .map(|_| x)
+        .map_err(|_| format!("`{text}` seconds is too long a timeout"))
 }
 
 #[derive(Debug, Args)]
@@ -528,7 +536,7 @@ pub struct ExploreArgs {
     pub tab: ExploreTab,
 
     /// Stop a model check after this many seconds (it is then inconclusive).
-    #[arg(long, default_value_t = 60.0, value_name = "SECONDS", value_parser = positive_number)]
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS", value_parser = seconds)]
     pub timeout: f64,
 
     /// Stop a model check after generating about this many states (it is then inconclusive).

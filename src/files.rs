@@ -1,5 +1,6 @@
 //! Turning the paths users give into the scenario files to load: files as given, directories
-//! searched recursively for `*.toml` and `*.json`, in a stable order.
+//! searched recursively for `*.toml` and `*.json`, in a stable order, without following
+//! symlinked directories.
 
 use std::path::{Path, PathBuf};
 
@@ -33,8 +34,16 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<(PathBuf, std::io
         if name.starts_with('.') {
             continue;
         }
+        // A symlinked directory is not followed (as ripgrep does by default): a link back up
+        // the tree would list the same files without end. Name it on the command line to
+        // search it.
+        let is_link = path
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink());
         if path.is_dir() {
-            walk(&path, files, errors);
+            if !is_link {
+                walk(&path, files, errors);
+            }
         } else if is_scenario_name(name) {
             files.push(path);
         }
@@ -51,6 +60,16 @@ fn is_scenario_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_symlink_loop_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.toml"), "name = \"a\"\n").unwrap();
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
+        let (files, errors) = scenario_files(&[dir.path().to_owned()]);
+        assert_eq!(files, vec![dir.path().join("a.toml")]);
+        assert!(errors.is_empty());
+    }
 
     #[test]
     fn schemas_are_not_scenarios() {

@@ -161,7 +161,14 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
     drop(stderr);
     // A selection that matches nothing must not pass as "0 verdicts, all hold": a gate that
     // checked nothing would be green.
-    if results.is_empty() && !invalid && !args.property.is_empty() {
+    // Each id asked for must be checked somewhere: one that matches nothing would otherwise
+    // drop out silently beside one that does.
+    let unmatched: Vec<&String> = args
+        .property
+        .iter()
+        .filter(|p| !results.iter().any(|r| r.verdict.property == p.as_str()))
+        .collect();
+    if !unmatched.is_empty() && !invalid {
         let scope = args
             .transaction
             .as_deref()
@@ -169,7 +176,7 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
             .unwrap_or_else(|| "the given scenarios".to_owned());
         bail!(
             "no check of {scope} has property {}",
-            args.property
+            unmatched
                 .iter()
                 .map(|p| format!("`{p}`"))
                 .collect::<Vec<_>>()

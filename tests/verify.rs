@@ -399,6 +399,19 @@ fn a_selection_that_matches_no_check_is_an_input_error() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("has property `saga.termination`"));
+    // Beside one that matches, it must not drop out silently either.
+    microcosm()
+        .arg("verify")
+        .arg(&file)
+        .args([
+            "--property",
+            "2pc.atomicity",
+            "--property",
+            "saga.termination",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("has property `saga.termination`"));
     microcosm()
         .arg("verify")
         .arg(&file)
