@@ -13,9 +13,11 @@ use crate::trace::{Counterexample, Describe, TraceId, action_indices};
 use crate::verdict::{
     Bound, CheckOptions, OptionsUsed, Progress, Stats, Status, Strategy, Verdict,
 };
-use stateright::{Checker, Expectation, Model};
+use stateright::{Checker, Expectation, Model, Property};
 use std::fmt::Debug;
 use std::hash::Hash;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -152,7 +154,10 @@ fn check_safety<P: Protocol>(
         notes.push("with several threads, counterexamples may not be shortest".to_owned());
     }
 
-    let mut builder = model.clone().checker().threads(threads);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut builder = Stoppable::new(model.clone(), stop.clone())
+        .checker()
+        .threads(threads);
     if let Some(limit) = opts.max_states {
         builder = builder.target_state_count(limit.max(1));
     }
@@ -169,8 +174,8 @@ fn check_safety<P: Protocol>(
     }
     let start = Instant::now();
     let outcome = match strategy {
-        Strategy::Bfs => run(builder.spawn_bfs(), start, opts),
-        Strategy::Dfs => run(builder.spawn_dfs(), start, opts),
+        Strategy::Bfs => run(builder.spawn_bfs(), start, opts, &stop),
+        Strategy::Dfs => run(builder.spawn_dfs(), start, opts, &stop),
     };
 
     let options = OptionsUsed {
@@ -263,12 +268,99 @@ struct SafetyOutcome<S, A> {
     discoveries: Vec<(&'static str, stateright::Path<S, A>)>,
 }
 
+/// A model with a stop switch. Once `stop` is set no state is within the boundary, so the
+/// workers drain what they hold without expanding it and end: this is how `--timeout` stops a
+/// single-threaded search, which stateright's own timeout does not (see [`run`]). A state left
+/// unexpanded this way makes the run inconclusive, as any other bound does.
+#[derive(Clone)]
+struct Stoppable<P: Model> {
+    inner: P,
+    stop: Arc<AtomicBool>,
+    conditions: Vec<fn(&P, &P::State) -> bool>,
+}
+
+/// Properties [`Stoppable`] can forward: stateright's conditions are plain `fn` pointers, so
+/// each forwarder is one instance of [`condition_at`] per index.
+const STOPPABLE_PROPERTIES: usize = 16;
+
+fn condition_at<P: Model, const I: usize>(model: &Stoppable<P>, state: &P::State) -> bool {
+    (model.conditions[I])(&model.inner, state)
+}
+
+impl<P: Model> Stoppable<P> {
+    fn new(inner: P, stop: Arc<AtomicBool>) -> Stoppable<P> {
+        let conditions: Vec<_> = inner.properties().iter().map(|p| p.condition).collect();
+        assert!(
+            conditions.len() <= STOPPABLE_PROPERTIES,
+            "a model with more than {STOPPABLE_PROPERTIES} safety properties"
+        );
+        Stoppable {
+            inner,
+            stop,
+            conditions,
+        }
+    }
+}
+
+impl<P: Model> Model for Stoppable<P> {
+    type State = P::State;
+    type Action = P::Action;
+
+    fn init_states(&self) -> Vec<Self::State> {
+        self.inner.init_states()
+    }
+
+    fn actions(&self, state: &Self::State, actions: &mut Vec<Self::Action>) {
+        self.inner.actions(state, actions);
+    }
+
+    fn next_state(&self, state: &Self::State, action: Self::Action) -> Option<Self::State> {
+        self.inner.next_state(state, action)
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        let forward: [fn(&Self, &P::State) -> bool; STOPPABLE_PROPERTIES] = [
+            condition_at::<P, 0>,
+            condition_at::<P, 1>,
+            condition_at::<P, 2>,
+            condition_at::<P, 3>,
+            condition_at::<P, 4>,
+            condition_at::<P, 5>,
+            condition_at::<P, 6>,
+            condition_at::<P, 7>,
+            condition_at::<P, 8>,
+            condition_at::<P, 9>,
+            condition_at::<P, 10>,
+            condition_at::<P, 11>,
+            condition_at::<P, 12>,
+            condition_at::<P, 13>,
+            condition_at::<P, 14>,
+            condition_at::<P, 15>,
+        ];
+        self.inner
+            .properties()
+            .into_iter()
+            .zip(forward)
+            .map(|(p, condition)| Property {
+                expectation: p.expectation,
+                name: p.name,
+                condition,
+            })
+            .collect()
+    }
+
+    fn within_boundary(&self, state: &Self::State) -> bool {
+        !self.stop.load(Ordering::Relaxed) && self.inner.within_boundary(state)
+    }
+}
+
 /// Waits for a spawned stateright checker (reporting progress if asked) and works out whether
 /// it covered everything.
 fn run<M, C>(
     mut checker: C,
     start: Instant,
     opts: &CheckOptions,
+    stop: &AtomicBool,
 ) -> SafetyOutcome<M::State, M::Action>
 where
     M: Model,
@@ -285,10 +377,20 @@ where
         let _ = done_tx.send(Instant::now());
         panicked
     });
+    let deadline = opts.timeout.map(|t| start + t);
     let finished = loop {
-        match done_rx.recv_timeout(Duration::from_millis(200)) {
+        // Wake at the deadline as well as for progress: stateright's own timeout is consulted
+        // only when a worker runs out of work, which a single worker never does until the end.
+        let tick = deadline.map_or(Duration::from_millis(200), |d| {
+            d.saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(200))
+        });
+        match done_rx.recv_timeout(tick) {
             Ok(at) => break at,
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    stop.store(true, Ordering::Relaxed);
+                }
                 if let Some(hook) = &opts.progress {
                     hook.report(&Progress {
                         phase: "safety",
@@ -330,7 +432,7 @@ where
     {
         Some(Bound::MaxStates { limit })
     } else if let Some(timeout) = opts.timeout
-        && elapsed >= timeout
+        && (elapsed >= timeout || stop.load(Ordering::Relaxed))
     {
         Some(Bound::Timeout {
             seconds: timeout.as_secs_f64(),

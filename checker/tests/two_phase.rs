@@ -220,6 +220,33 @@ fn a_timeout_that_strikes_is_inconclusive_never_holds() {
 }
 
 #[test]
+fn a_timeout_stops_a_single_threaded_search_on_time() {
+    // Eight participants take many seconds in a debug build. stateright consults its timeout
+    // only when a worker runs out of work, which a lone worker never does before the end; the
+    // safety search must stop near the deadline anyway.
+    let cfg = TwoPhaseConfig::with_participants(8);
+    let start = std::time::Instant::now();
+    let verdicts = verify_two_phase(
+        "t",
+        &cfg,
+        &[TWO_PC_ATOMICITY],
+        &CheckOptions {
+            timeout: Some(Duration::from_millis(200)),
+            ..CheckOptions::default()
+        },
+    )
+    .unwrap();
+    let took = start.elapsed();
+    assert!(
+        verdicts[0].status.is_inconclusive(),
+        "{}",
+        verdicts[0].status
+    );
+    assert!(verdicts[0].stats.unique_states < 1_745_408);
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+}
+
+#[test]
 fn progress_reaches_the_final_counts() {
     let last_unique = Arc::new(AtomicU64::new(0));
     let calls = Arc::new(AtomicU64::new(0));
