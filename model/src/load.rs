@@ -96,14 +96,25 @@ fn read_text(path: &Path, what: &str) -> Result<String, Diagnostic> {
             format!("{}: cannot read {what}: {e}", path.display()),
         )
     };
-    let file = fs::File::open(path).map_err(io_error)?;
-    let metadata = file.metadata().map_err(io_error)?;
+    // Looked at before opening: opening a named pipe blocks until something writes to it.
+    let metadata = fs::metadata(path).map_err(io_error)?;
     if metadata.is_dir() {
         return Err(Diagnostic::error(
             codes::IO,
             format!("{}: is a directory, not {what}", path.display()),
         ));
     }
+    if !metadata.is_file() {
+        return Err(Diagnostic::error(
+            codes::IO,
+            format!(
+                "{}: is not a regular file (a pipe or a device), not {what}",
+                path.display()
+            ),
+        )
+        .with_help("save the scenario to a file and name that"));
+    }
+    let file = fs::File::open(path).map_err(io_error)?;
     let mut bytes = Vec::new();
     // Read one byte past the limit, so a file that grows while being read is caught too.
     file.take(MAX_FILE_BYTES + 1)
@@ -780,9 +791,11 @@ fn resolve_csv_files(
                 continue;
             };
             for (line, fields) in data.records() {
+                if line == 1 && numbers_header(&fields[..1]) {
+                    continue;
+                }
                 match csv_number(&data, &fields[0], "duration in milliseconds") {
                     Ok(x) => samples_ms.push(x),
-                    Err(d) if line == 1 => drop(d), // a header
                     Err(d) => diagnostics.push(d),
                 }
             }
@@ -814,6 +827,9 @@ fn resolve_csv_files(
                 continue;
             };
             for (line, fields) in data.records() {
+                if line == 1 && numbers_header(&fields) {
+                    continue;
+                }
                 if fields.len() < 2 {
                     diagnostics.push(data.error(
                         fields[0].1.clone(),
@@ -826,7 +842,6 @@ fn resolve_csv_files(
                 let rate = csv_number(&data, &fields[1], "rate per second");
                 match (at_s, rate) {
                     (Ok(at_s), Ok(rate_per_s)) => load.steps.push(RateStep { at_s, rate_per_s }),
-                    _ if line == 1 => {}
                     (a, b) => diagnostics.extend(a.err().into_iter().chain(b.err())),
                 }
             }
@@ -839,6 +854,9 @@ fn resolve_csv_files(
             match Csv::read(&file, base_dir, locate(&p), diagnostics) {
                 Some(data) => {
                     for (line, fields) in data.records() {
+                        if line == 1 && calls_header(&fields) {
+                            continue;
+                        }
                         if fields.len() < 2 || fields.len() > 3 {
                             diagnostics.push(data.error(
                                 fields[0].1.clone(),
@@ -863,15 +881,11 @@ fn resolve_csv_files(
                         };
                         let weight = match weight {
                             Ok(w) => w,
-                            Err(_) if line == 1 => continue,
                             Err(d) => {
                                 diagnostics.push(d);
                                 continue;
                             }
                         };
-                        if line == 1 && fields.len() == 2 && looks_like_header(&fields[0].0) {
-                            continue;
-                        }
                         let (from, to) = (fields[0].0.clone(), fields[1].0.clone());
                         monolith.functions.entry(from.clone()).or_default();
                         monolith.functions.entry(to.clone()).or_default();
@@ -897,7 +911,7 @@ fn resolve_csv_files(
                                     access,
                                 });
                             }
-                            _ if line == 1 => {}
+                            _ if line == 1 && access_header(&fields) => {}
                             (3, _) => diagnostics.push(data.error(
                                 fields[2].1.clone(),
                                 format!("`{}` is not an access mode", fields[2].0),
@@ -918,11 +932,41 @@ fn resolve_csv_files(
 }
 
 /// A two-column first row whose first cell reads like a column name.
+/// Whether a first cell names a calls or data-access file's first column.
 fn looks_like_header(cell: &str) -> bool {
     matches!(
         cell.to_ascii_lowercase().as_str(),
-        "caller" | "from" | "source" | "src"
+        "caller" | "from" | "source" | "src" | "class" | "method" | "function" | "client"
     )
+}
+
+/// Whether the first record of a calls CSV (`caller,callee[,weight]`) is its header: its first
+/// cell names the column, or its weight is a word. A first row with a bad number (`-1`, `0`,
+/// `nan`) is data, and its error is reported like any other row's.
+pub(crate) fn calls_header(fields: &[(String, Range<usize>)]) -> bool {
+    fields.first().is_some_and(|f| looks_like_header(&f.0))
+        || fields.get(2).is_some_and(|w| w.0.parse::<f64>().is_err())
+}
+
+/// Whether the first record of a data-access CSV (`function,entity,mode`) is its header: its
+/// mode is not one, and its first or last cell names a column. A misspelt mode on the first
+/// row (`delete`) is data, and reported.
+pub(crate) fn access_header(fields: &[(String, Range<usize>)]) -> bool {
+    let names_mode = |cell: &str| {
+        matches!(
+            cell.to_ascii_lowercase().as_str(),
+            "access" | "mode" | "kind" | "type" | "op" | "operation"
+        )
+    };
+    fields.get(2).is_some_and(|m| access_mode(&m.0).is_none())
+        && (fields.first().is_some_and(|f| looks_like_header(&f.0))
+            || fields.get(2).is_some_and(|m| names_mode(&m.0)))
+}
+
+/// Whether the first record of a numeric CSV (samples, rate steps) is its header: a word
+/// where a number belongs.
+fn numbers_header(fields: &[(String, Range<usize>)]) -> bool {
+    fields.iter().any(|f| f.0.parse::<f64>().is_err())
 }
 
 #[cfg(test)]

@@ -1054,6 +1054,17 @@ impl<'a> Validator<'a> {
     fn monolith(&mut self) {
         let Some(m) = &self.s.monolith else { return };
         let at = root().key("monolith");
+        // A CSV that could not be read keeps its name here and was reported already.
+        if m.functions.is_empty() && m.calls_csv.is_none() && m.data_csv.is_none() {
+            self.push_help(
+                codes::EMPTY,
+                at.clone(),
+                Target::Key,
+                "the monolith has no functions".to_owned(),
+                "declare `[monolith.functions]` or calls (inline, or from `calls_csv`); an \
+                 empty monolith would pass every decomposition check",
+            );
+        }
         let names = || m.functions.keys().map(String::as_str);
         for (i, call) in m.calls.iter().enumerate() {
             let c_at = at.key("calls").index(i);

@@ -2,8 +2,9 @@
 //! [--data access.csv]`: `calls.csv` rows are `caller,callee[,weight]` and `access.csv` rows
 //! `function,entity,read|write|read-write`, header optional, `#` comments and blank lines
 //! skipped. A first line is a header when its first cell is `caller`, `from`, `source`,
-//! `src`, `class`, `method`, `function` or `client`, or when its weight (access mode) is not
-//! a number (mode): a two-column header with other names is read as a call. The same formats as a scenario's `calls_csv` and `data_csv`; every bad row is
+//! `src`, `class`, `method`, `function` or `client`, or when its weight is a word (for
+//! accesses: its mode is none and names the column); a first row with a bad weight or mode is
+//! data, and reported. A two-column header with other names is read as a call. The same formats as a scenario's `calls_csv` and `data_csv`; every bad row is
 //! reported at its file, line and column.
 
 use std::ops::Range;
@@ -11,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Location, codes};
-use crate::load::{access_mode, csv_records as records};
+use crate::load::{access_header, access_mode, calls_header, csv_records as records};
 use crate::scenario::{DataAccess, Monolith, MonolithCall};
 
 /// Builds a monolith from the text of a calls CSV and, optionally, a data-access CSV. Paths
@@ -26,12 +27,7 @@ pub fn monolith_from_csv(
     let shared: Arc<str> = Arc::from(text);
     let at = |span: Range<usize>| Location::new(path, shared.clone(), span);
     for (line, fields) in records(text) {
-        let header = line == 1
-            && matches!(
-                fields[0].0.to_ascii_lowercase().as_str(),
-                "caller" | "from" | "source" | "src" | "class" | "method" | "function" | "client"
-            );
-        if header {
+        if line == 1 && calls_header(&fields) {
             continue;
         }
         if fields.len() < 2 || fields.len() > 3 {
@@ -49,7 +45,6 @@ pub fn monolith_from_csv(
             None => 1.0,
             Some((w, span)) => match w.parse::<f64>() {
                 Ok(w) if w > 0.0 && w.is_finite() => w,
-                _ if line == 1 => continue,
                 _ => {
                     problems.push(
                         Diagnostic::error(codes::CSV, format!("`{w}` is not a weight"))
@@ -88,7 +83,7 @@ pub fn monolith_from_csv(
                         access,
                     });
                 }
-                _ if line == 1 => {}
+                _ if line == 1 && access_header(&fields) => {}
                 (3, _) => problems.push(
                     Diagnostic::error(
                         codes::CSV,
@@ -152,13 +147,29 @@ mod tests {
         let first = errors[0].location.as_ref().unwrap();
         assert_eq!((first.line, first.column), (2, 5));
         assert_eq!(errors[1].location.as_ref().unwrap().line, 3);
+        // Line 1 is data unless it names its columns: a misspelt mode or a bad weight there
+        // is reported, not skipped as a header.
         let data = "a,order,sometimes\n";
         let errors = monolith_from_csv(
             (Path::new("calls.csv"), "a,b\n"),
             Some((Path::new("access.csv"), data)),
-        );
-        // Line 1 may be a header: an unknown mode there is skipped, not an error.
-        assert!(errors.is_ok());
+        )
+        .unwrap_err();
+        assert_eq!(errors[0].location.as_ref().unwrap().line, 1);
+        for first in ["a,b,-1\n", "a,b,0\n", "a,b,nan\n"] {
+            let errors = monolith_from_csv((Path::new("calls.csv"), first), None).unwrap_err();
+            assert_eq!(errors[0].location.as_ref().unwrap().line, 1, "{first}");
+        }
+        for header in ["caller,callee\na,b\n", "method,called,count\na,b,2\n"] {
+            let m = monolith_from_csv((Path::new("calls.csv"), header), None).unwrap();
+            assert_eq!(m.calls.len(), 1, "{header}");
+        }
+        let m = monolith_from_csv(
+            (Path::new("calls.csv"), "a,b\n"),
+            Some((Path::new("access.csv"), "fn,entity,access\na,order,read\n")),
+        )
+        .unwrap();
+        assert_eq!(m.data.len(), 1);
         let data = "function,entity,mode\na,order,sometimes\n";
         let errors = monolith_from_csv(
             (Path::new("calls.csv"), "a,b\n"),

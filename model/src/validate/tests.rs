@@ -1564,6 +1564,18 @@ fn a_saga_has_at_most_one_pivot() {
 // ── The monolith to decompose ──────────────────────────────────────────────────────────────────
 
 #[test]
+fn an_empty_monolith_is_refused() {
+    let text = format!("{BASE}\n[monolith]\ncalls = []\n");
+    assert_one(
+        &text,
+        codes::EMPTY,
+        "the monolith has no functions",
+        "[|monolith]",
+        0,
+    );
+}
+
+#[test]
 fn monolith_calls_must_name_declared_functions() {
     let text = format!(
         "{BASE}\n[monolith.functions]\nf = {{}}\ng = {{ context = \"c\" }}\n[[monolith.calls]]\nfrom = \"f\"\nto = \"h\"\n"
