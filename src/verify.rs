@@ -305,10 +305,12 @@ fn write_human(out: &mut Vec<u8>, results: &[Located]) -> anyhow::Result<()> {
             v.stats.elapsed.as_secs_f64()
         );
         if let Some(bytes) = v.stats.graph_bytes {
-            stats.push_str(&format!(
-                ", graph {:.1} MiB",
-                bytes as f64 / (1024.0 * 1024.0)
-            ));
+            let kib = bytes as f64 / 1024.0;
+            if kib < 1024.0 {
+                stats.push_str(&format!(", graph {kib:.0} KiB"));
+            } else {
+                stats.push_str(&format!(", graph {:.1} MiB", kib / 1024.0));
+            }
         }
         let detail = match &v.status {
             microcosm_checker::Status::Inconclusive { reason } => format!("{reason}; {stats}"),

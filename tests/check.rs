@@ -211,6 +211,28 @@ fn an_expectation_no_check_produces_fails_the_gate() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains("no check has that id"));
+    // Narrowing the run to other stages must not hide a misspelt id: no stage produces it.
+    microcosm()
+        .arg("check")
+        .arg(&file)
+        .args(["--skip", "simulate"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("no check has that id"));
+    // A real id of a skipped stage is excused.
+    let file = scenario(
+        dir.path(),
+        "b.toml",
+        "permanent",
+        2,
+        "\n[expected_verdicts]\n\"move-funds/2pc.termination\" = \"violated\"\n",
+    );
+    microcosm()
+        .arg("check")
+        .arg(&file)
+        .args(["--skip", "verify"])
+        .assert()
+        .success();
 }
 
 #[test]
