@@ -54,6 +54,7 @@ pub const BINDINGS: &[(&str, &[(&str, &str)])] = &[
             ("Home End  g G", "first / last row"),
             ("Enter", "step through a violation's trace, else check"),
             ("r / a", "re-run this transaction / run all"),
+            ("x", "cancel the running checks"),
             ("s", "show the transaction in the scenario file"),
         ],
     ),

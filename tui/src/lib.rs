@@ -346,6 +346,7 @@ impl App {
 
     /// Asks running work to stop (the explorer is quitting).
     pub fn cancel_work(&mut self) {
+        self.verify.cancel();
         self.simulate.cancel();
     }
 

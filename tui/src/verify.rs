@@ -3,6 +3,8 @@
 //! its row shows live progress (unique states, depth, states per second) while the table stays
 //! responsive; Enter on a violated property opens the trace [`Stepper`].
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent};
@@ -40,6 +42,10 @@ pub struct JobEntry {
     pub job: Job,
     /// Its state.
     pub state: JobState,
+    /// The batch it is queued or running in; messages of any other batch are ignored.
+    batch: Option<u64>,
+    /// Its state before it was queued, restored if the check is cancelled.
+    before: Option<Box<JobState>>,
 }
 
 /// The Verify tab's state.
@@ -54,6 +60,10 @@ pub struct VerifyState {
     /// The counterexample being stepped through, if one is open.
     pub stepper: Option<Stepper>,
     options: CheckOptions,
+    /// The number of the next batch of checks.
+    next_batch: u64,
+    /// The cancel flags of the batches that may still be running.
+    batches: Vec<(u64, Arc<AtomicBool>)>,
 }
 
 impl VerifyState {
@@ -63,6 +73,8 @@ impl VerifyState {
             .map(|job| JobEntry {
                 job,
                 state: JobState::NotRun,
+                batch: None,
+                before: None,
             })
             .collect();
         let rows = jobs
@@ -80,6 +92,8 @@ impl VerifyState {
                 timeout: options.check_timeout,
                 ..CheckOptions::default()
             },
+            next_batch: 0,
+            batches: Vec::new(),
         }
     }
 
@@ -122,22 +136,56 @@ impl VerifyState {
 
     /// Queues the jobs `indices` that are not already queued or running.
     fn run(&mut self, indices: impl IntoIterator<Item = usize>) -> Option<Action> {
+        let number = self.next_batch;
         let mut batch = Vec::new();
+        let mut any = false;
         for i in indices {
+            any = true;
             let entry = &mut self.jobs[i];
             if matches!(entry.state, JobState::Queued | JobState::Running(_)) {
                 continue;
             }
-            entry.state = JobState::Queued;
+            entry.before = Some(Box::new(std::mem::replace(
+                &mut entry.state,
+                JobState::Queued,
+            )));
+            entry.batch = Some(number);
             batch.push((i, entry.job.clone()));
+        }
+        if !any {
+            return Some(Action::Status("nothing to check".to_owned()));
         }
         if batch.is_empty() {
             return Some(Action::Status("already running".to_owned()));
         }
+        self.next_batch += 1;
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.batches
+            .retain(|(b, _)| self.jobs.iter().any(|j| j.batch == Some(*b)));
+        self.batches.push((number, cancel.clone()));
         Some(Action::Effect(Effect::Check {
+            batch: number,
+            cancel,
             jobs: batch,
             options: self.options.clone(),
         }))
+    }
+
+    /// Abandons every queued and running check: each row goes back to what it showed before,
+    /// and whatever the workers still send is ignored. The number of checks abandoned.
+    pub(crate) fn cancel(&mut self) -> usize {
+        for (_, flag) in self.batches.drain(..) {
+            flag.store(true, Ordering::Relaxed);
+        }
+        let mut cancelled = 0;
+        for entry in &mut self.jobs {
+            if matches!(entry.state, JobState::Queued | JobState::Running(_)) {
+                entry.state = entry.before.take().map_or(JobState::NotRun, |b| *b);
+                cancelled += 1;
+            }
+            entry.batch = None;
+        }
+        cancelled
     }
 
     pub(crate) fn on_key(&mut self, key: KeyEvent, loaded: &LoadedScenario) -> Option<Action> {
@@ -178,6 +226,14 @@ impl VerifyState {
                 return self.run([job]);
             }
             KeyCode::Char('a') => return self.run(0..self.jobs.len()),
+            KeyCode::Char('x') if self.is_busy() => {
+                let n = self.cancel();
+                return Some(Action::Status(if n == 1 {
+                    "check cancelled".to_owned()
+                } else {
+                    format!("{n} checks cancelled")
+                }));
+            }
             KeyCode::Char('s') => {
                 let (job, _) = *self.rows.get(self.selected)?;
                 let job = &self.jobs[job].job;
@@ -193,24 +249,37 @@ impl VerifyState {
 
     pub(crate) fn on_message(&mut self, msg: Msg) {
         match msg {
-            Msg::CheckStarted { job } => {
-                if let Some(e) = self.jobs.get_mut(job) {
+            // A message about a job that is no longer queued in that batch (it was cancelled,
+            // maybe queued again since) is a late worker's and changes nothing.
+            Msg::CheckStarted { batch, job } => {
+                if let Some(e) = self.jobs.get_mut(job)
+                    && e.batch == Some(batch)
+                {
                     e.state = JobState::Running(None);
                 }
             }
-            Msg::CheckProgress { job, progress } => {
+            Msg::CheckProgress {
+                batch,
+                job,
+                progress,
+            } => {
                 if let Some(e) = self.jobs.get_mut(job)
+                    && e.batch == Some(batch)
                     && matches!(e.state, JobState::Running(_))
                 {
                     e.state = JobState::Running(Some(progress));
                 }
             }
-            Msg::CheckDone { job, result } => {
-                if let Some(e) = self.jobs.get_mut(job) {
+            Msg::CheckDone { batch, job, result } => {
+                if let Some(e) = self.jobs.get_mut(job)
+                    && e.batch == Some(batch)
+                {
                     e.state = match result {
                         Ok(verdicts) => JobState::Done(verdicts),
                         Err(why) => JobState::Failed(why),
                     };
+                    e.batch = None;
+                    e.before = None;
                 }
             }
             _ => {}
@@ -224,13 +293,17 @@ impl VerifyState {
         let on_violation = self
             .verdict(self.selected)
             .is_some_and(|v| v.counterexample.is_some());
-        vec![
+        let mut hints = vec![
             ("↑↓", "select"),
             ("⏎", if on_violation { "trace" } else { "check" }),
             ("r", "re-run"),
             ("a", "run all"),
             ("s", "source"),
-        ]
+        ];
+        if self.is_busy() {
+            hints.insert(2, ("x", "cancel"));
+        }
+        hints
     }
 }
 

@@ -352,14 +352,17 @@ fn enter_checks_a_transaction_off_the_ui_thread_and_its_verdicts_arrive_as_messa
     assert!(matches!(app.verify.jobs[0].state, JobState::Queued));
     assert!(app.is_busy());
     let effects = app.take_effects();
-    let [Effect::Check { jobs, options }] = effects.as_slice() else {
+    let [Effect::Check { jobs, options, .. }] = effects.as_slice() else {
         panic!("one check queued: {effects:?}");
     };
     assert_eq!(jobs.len(), 1);
     assert!(options.progress.is_none(), "the worker adds its own hook");
     // The worker's messages, in order: started, progress, done.
     let msgs = microcosm_tui::work::execute_collect(effects[0].clone());
-    assert!(matches!(msgs.first(), Some(Msg::CheckStarted { job: 0 })));
+    assert!(matches!(
+        msgs.first(),
+        Some(Msg::CheckStarted { job: 0, .. })
+    ));
     assert!(
         msgs.iter()
             .any(|m| matches!(m, Msg::CheckProgress { job: 0, .. }))
@@ -368,7 +371,8 @@ fn enter_checks_a_transaction_off_the_ui_thread_and_its_verdicts_arrive_as_messa
         msgs.last(),
         Some(Msg::CheckDone {
             job: 0,
-            result: Ok(_)
+            result: Ok(_),
+            ..
         })
     ));
     for msg in msgs {
@@ -395,9 +399,10 @@ fn r_reruns_a_row_a_runs_everything_and_running_work_is_not_queued_twice() {
     press(&mut app, &[KeyCode::Char('r')]);
     assert!(app.take_effects().is_empty());
     assert_eq!(app.status.as_deref(), Some("already running"));
-    app.on_message(Msg::CheckStarted { job: 0 });
+    app.on_message(Msg::CheckStarted { batch: 0, job: 0 });
     assert!(matches!(app.verify.jobs[0].state, JobState::Running(None)));
     app.on_message(Msg::CheckDone {
+        batch: 0,
         job: 0,
         result: Err("boom".to_owned()),
     });
@@ -421,6 +426,60 @@ fn r_reruns_a_row_a_runs_everything_and_running_work_is_not_queued_twice() {
     } else {
         assert!(effects.is_empty());
     }
+}
+
+#[test]
+fn x_cancels_the_running_checks_and_their_late_results_are_ignored() {
+    let mut app = app_on(KNOWN_BUG, Tab::Verify);
+    // A first check that finished: cancelling a re-run of it brings its verdicts back.
+    press(&mut app, &[KeyCode::Enter]);
+    finish_work(&mut app);
+    let verdicts = |app: &App| -> Vec<Option<String>> {
+        (0..3)
+            .map(|row| app.verify.verdict(row).map(|v| v.status.to_string()))
+            .collect()
+    };
+    let checked = verdicts(&app);
+    assert!(matches!(app.verify.jobs[0].state, JobState::Done(_)));
+    press(&mut app, &[KeyCode::Char('x')]);
+    assert!(app.status.is_none(), "x does nothing when nothing runs");
+    press(&mut app, &[KeyCode::Char('a')]);
+    let effects = app.take_effects();
+    let [Effect::Check { cancel, .. }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    app.on_message(Msg::CheckStarted { batch: 1, job: 0 });
+    assert!(app.is_busy());
+    press(&mut app, &[KeyCode::Char('x')]);
+    assert!(cancel.load(std::sync::atomic::Ordering::Relaxed));
+    assert!(!app.is_busy());
+    assert_eq!(verdicts(&app), checked);
+    assert!(
+        app.verify.jobs[1..]
+            .iter()
+            .all(|j| matches!(j.state, JobState::NotRun))
+    );
+    let all = app.verify.jobs.len();
+    let expected = if all == 1 {
+        "check cancelled".to_owned()
+    } else {
+        format!("{all} checks cancelled")
+    };
+    assert_eq!(app.status.as_deref(), Some(expected.as_str()));
+    // A cancelled worker sends nothing more.
+    assert!(microcosm_tui::work::execute_collect(effects[0].clone()).is_empty());
+    // A worker that had already sent its result, and a re-run queued since: the old batch's
+    // messages land nowhere.
+    press(&mut app, &[KeyCode::Char('r')]);
+    app.on_message(Msg::CheckStarted { batch: 1, job: 0 });
+    app.on_message(Msg::CheckDone {
+        batch: 1,
+        job: 0,
+        result: Err("late".to_owned()),
+    });
+    assert!(matches!(app.verify.jobs[0].state, JobState::Queued));
+    finish_work(&mut app);
+    assert_eq!(verdicts(&app), checked);
 }
 
 #[test]
@@ -886,7 +945,10 @@ fn contexts() -> Vec<(&'static str, bool, App)> {
         press(&mut decomposition, &[KeyCode::Down]);
     }
 
+    // A check of another transaction under way, so `x` has something to cancel.
     let mut verify = app_on("scenarios/web3-exchange.toml", Tab::Verify);
+    press(&mut verify, &[KeyCode::Char('r')]);
+    let _running = verify.take_effects();
     for _ in 0..12 {
         press(&mut verify, &[KeyCode::Down]);
     }

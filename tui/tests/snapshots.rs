@@ -99,8 +99,9 @@ fn verify_while_a_check_runs() {
     let mut app = app_on(KNOWN_BUG, Tab::Verify);
     press(&mut app, &[KeyCode::Char('a')]);
     let _queued = app.take_effects();
-    app.on_message(Msg::CheckStarted { job: 0 });
+    app.on_message(Msg::CheckStarted { batch: 0, job: 0 });
     app.on_message(Msg::CheckProgress {
+        batch: 0,
         job: 0,
         progress: Progress {
             phase: "safety",
@@ -112,8 +113,9 @@ fn verify_while_a_check_runs() {
     });
     // A second check, started on its own (`r`), runs beside it: each running row shows its
     // own speed, not only the selected one's detail.
-    app.on_message(Msg::CheckStarted { job: 1 });
+    app.on_message(Msg::CheckStarted { batch: 0, job: 1 });
     app.on_message(Msg::CheckProgress {
+        batch: 0,
         job: 1,
         progress: Progress {
             phase: "safety",
