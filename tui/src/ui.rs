@@ -56,13 +56,15 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// A compact number for charts and cells: `0`, `0.042`, `3.1`, `42`, `1.2k`, `3.4M`.
+/// A compact number for charts and cells: `0`, `0.042`, `3.1`, `42`, `1.2k`, `3.4M`, `5.6G`.
 pub fn compact(x: f64) -> String {
     let a = x.abs();
     if a == 0.0 {
         "0".to_owned()
     } else if x.fract() == 0.0 && a < 1e3 {
         format!("{x:.0}")
+    } else if a >= 1e9 {
+        format!("{:.1}G", x / 1e9)
     } else if a >= 1e6 {
         format!("{:.1}M", x / 1e6)
     } else if a >= 1e4 {
@@ -106,6 +108,7 @@ mod tests {
         assert_eq!(compact(12.34), "12.3");
         assert_eq!(compact(1234.0), "1.2k");
         assert_eq!(compact(2_500_000.0), "2.5M");
+        assert_eq!(compact(1_234_567_890_123.0), "1234.6G");
     }
 
     #[test]

@@ -322,6 +322,21 @@ fn status_span(state: &JobState, verdict: Option<&Verdict>, theme: Theme) -> Spa
     }
 }
 
+/// Columns of the states column.
+const STATES_WIDTH: usize = 9;
+
+/// A state count for the states column: grouped while it fits (`1,234,567`), compact beyond
+/// (`10.5M`), so a big search never pushes the depth out of its column. The detail pane keeps
+/// the exact count.
+fn states_cell(n: u64) -> String {
+    let exact = ui::thousands(n);
+    if exact.chars().count() <= STATES_WIDTH {
+        exact
+    } else {
+        ui::compact(n as f64)
+    }
+}
+
 /// Columns of the states-per-second column ("states/s" and `1.2M`).
 const RATE_WIDTH: usize = 8;
 
@@ -412,7 +427,7 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .min(names.saturating_sub(subject_width));
     let mut lines = vec![Line::styled(
         format!(
-            "{:<subject_width$}  {:<property_width$}  {:<12}  {:>9}  {:>5}{}",
+            "{:<subject_width$}  {:<property_width$}  {:<12}  {:>STATES_WIDTH$}  {:>5}{}",
             "transaction",
             "property",
             "verdict",
@@ -439,12 +454,12 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         };
         let (states, depth, speed) = match (&entry.state, verdict) {
             (JobState::Done(_), Some(v)) if v.stats.unique_states > 0 => (
-                ui::thousands(v.stats.unique_states),
+                states_cell(v.stats.unique_states),
                 v.stats.max_depth.to_string(),
                 String::new(),
             ),
             (JobState::Running(Some(p)), _) => (
-                ui::thousands(p.unique_states),
+                states_cell(p.unique_states),
                 p.max_depth.to_string(),
                 ui::compact(rate(p.states_generated, p.elapsed)),
             ),
@@ -459,7 +474,7 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
             )),
             status,
             Span::raw(format!(
-                "{:pad$}  {states:>9}  {depth:>5}",
+                "{:pad$}  {states:>STATES_WIDTH$}  {depth:>5}",
                 "",
                 pad = 12usize.saturating_sub(status_width)
             )),
@@ -638,4 +653,18 @@ fn detail_lines(state: &VerifyState, theme: Theme) -> Vec<Line<'static>> {
         }
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_count_never_overflows_its_column() {
+        assert_eq!(states_cell(9_999_999), "9,999,999");
+        assert_eq!(states_cell(10_469_937), "10.5M");
+        for n in [10_000_000, 999_999_999, 1_234_567_890_123] {
+            assert!(states_cell(n).chars().count() <= STATES_WIDTH, "{n}");
+        }
+    }
 }

@@ -135,6 +135,35 @@ fn verify_while_a_check_runs() {
 }
 
 #[test]
+fn a_search_of_ten_million_states_keeps_to_the_states_column() {
+    let mut app = app_on(KNOWN_BUG, Tab::Verify);
+    press(&mut app, &[KeyCode::Char('r')]);
+    let _queued = app.take_effects();
+    app.on_message(Msg::CheckStarted { batch: 0, job: 0 });
+    app.on_message(Msg::CheckProgress {
+        batch: 0,
+        job: 0,
+        progress: Progress {
+            phase: "safety",
+            states_generated: 31_000_000,
+            unique_states: 10_469_937,
+            max_depth: 44,
+            elapsed: Duration::from_secs(7),
+        },
+    });
+    for (w, h) in SIZES {
+        let screen = draw(&app, w, h).backend().to_string();
+        let row = screen
+            .lines()
+            .find(|l| l.contains("checking…"))
+            .unwrap_or_else(|| panic!("{screen}"));
+        // states, depth and rate, each in its column: `10.5M     44      4.4M`.
+        assert!(row.contains("  10.5M     44  "), "{row}");
+        assert!(!row.contains("10,469,937"), "{row}");
+    }
+}
+
+#[test]
 fn a_violation_decided_without_a_search_says_what_decided_it() {
     // online-boutique's payment-outage bounds retry amplification: the checker decides that
     // from the call graph, so the verdict explored no state and its notes hold the reason.
