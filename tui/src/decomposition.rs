@@ -92,12 +92,16 @@ impl DecompositionState {
     }
 
     pub(crate) fn hints(&self) -> Vec<(&'static str, &'static str)> {
-        vec![
-            ("↑↓", "finding"),
-            ("⏎", "go to"),
-            ("s", "source"),
-            ("f", "filter"),
-        ]
+        // Only what acts: with nothing listed there is no finding to go to or show, and with
+        // no finding at all the filter has nothing to filter.
+        let mut hints = Vec::new();
+        if self.selected_finding().is_some() {
+            hints.extend([("↑↓", "finding"), ("⏎", "go to"), ("s", "source")]);
+        }
+        if !self.analysis.findings.is_empty() {
+            hints.push(("f", "filter"));
+        }
+        hints
     }
 }
 

@@ -260,6 +260,12 @@ impl SimulateState {
             }
             return None;
         }
+        // With no experiment there is nothing to select, run, seed or look at: a key that
+        // acted here would change state nobody sees (a seed typed for nothing swallows the
+        // tab and quit keys).
+        if self.experiments.is_empty() {
+            return None;
+        }
         let shift = key.modifiers.contains(KeyModifiers::SHIFT);
         match key.code {
             KeyCode::Down | KeyCode::Char('j') => self.select(self.selected + 1, scenario),
@@ -375,6 +381,9 @@ impl SimulateState {
     pub(crate) fn hints(&self) -> Vec<(&'static str, &'static str)> {
         if self.is_editing() {
             return vec![("0-9", "seed"), ("⏎", "set"), ("Esc", "cancel")];
+        }
+        if self.experiments.is_empty() {
+            return Vec::new();
         }
         let mut hints = vec![
             ("↑↓", "experiment"),

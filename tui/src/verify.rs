@@ -290,6 +290,9 @@ impl VerifyState {
         if self.stepper.is_some() {
             return vec![("←→", "step"), ("Home/End", "first/last"), ("Esc", "back")];
         }
+        if self.rows.is_empty() {
+            return Vec::new();
+        }
         let on_violation = self
             .verdict(self.selected)
             .is_some_and(|v| v.counterexample.is_some());

@@ -13,6 +13,8 @@ use microcosm_tui::{
 const BOUTIQUE: &str = "scenarios/online-boutique.toml";
 const SHOP: &str = "scenarios/monolith-shop.toml";
 const GALLERY_2PC: &str = "scenarios/gallery/two-phase-commit-without-log.toml";
+/// Services and nothing else: no transaction, experiment or monolith.
+const SERVICES_ONLY: &str = "tui/tests/data/services-only.toml";
 
 // ─── everywhere ───────────────────────────────────────────────────────────────────────────────
 
@@ -855,6 +857,33 @@ fn a_key_for_another_tab_does_nothing_here() {
     assert!(!app.simulate.is_editing());
 }
 
+#[test]
+fn with_nothing_to_check_or_simulate_the_keys_say_so_or_do_nothing() {
+    let mut app = app_on(SERVICES_ONLY, Tab::Verify);
+    press(&mut app, &[KeyCode::Char('a')]);
+    assert_eq!(app.status.as_deref(), Some("nothing to check"));
+    assert!(app.take_effects().is_empty() && !app.is_busy());
+    // No seed to type, change or run: the tab and quit keys keep working.
+    press(&mut app, &[KeyCode::Char('4')]);
+    let before = app.simulate.seed;
+    press(
+        &mut app,
+        &[
+            KeyCode::Char('e'),
+            KeyCode::Char('+'),
+            KeyCode::Char('-'),
+            KeyCode::Enter,
+        ],
+    );
+    assert!(!app.simulate.is_editing());
+    assert_eq!(app.simulate.seed, before);
+    assert!(app.take_effects().is_empty());
+    press(&mut app, &[KeyCode::Char('2')]);
+    assert_eq!(app.tab, Tab::Decomposition);
+    press(&mut app, &[KeyCode::Char('4'), KeyCode::Char('q')]);
+    assert!(app.should_quit());
+}
+
 // ─── the help lists every key ─────────────────────────────────────────────────────────────────
 
 /// The keys of a context as the help writes them: names split on spaces, commas and ` / `,
@@ -990,6 +1019,15 @@ fn contexts() -> Vec<(&'static str, bool, App)> {
     ]
 }
 
+/// Each tab of a scenario with nothing but services: most keys have nothing to act on there, and
+/// any that act must still be the help's.
+fn empty_contexts() -> Vec<(&'static str, App)> {
+    Tab::ALL
+        .into_iter()
+        .map(|tab| (tab.title(), app_on(SERVICES_ONLY, tab)))
+        .collect()
+}
+
 /// Everything a key can change, as text: the whole state but the scenario (an `Arc` no key
 /// replaces), the reports (only a worker's message brings one) and the effects' scenario copies.
 fn fingerprint(app: &App) -> String {
@@ -1025,6 +1063,47 @@ fn fingerprint(app: &App) -> String {
     )
 }
 
+/// The keys that change `app`'s state when pressed.
+fn acting_keys(app: &App) -> Vec<String> {
+    let mut acting = Vec::new();
+    for code in every_key() {
+        let mut pressed = app.clone();
+        // Taken from the copy: a running simulation's cancel flag is shared with it.
+        let before = fingerprint(&pressed);
+        pressed.on_key(fixtures::key(code));
+        if fingerprint(&pressed) != before {
+            acting.push(key_name(code));
+        }
+    }
+    acting
+}
+
+#[test]
+fn on_a_scenario_of_services_only_no_tab_has_a_key_that_acts_unlisted_or_unseen() {
+    for (context, app) in empty_contexts() {
+        let mut listed = listed_keys(context);
+        listed.extend(listed_keys("Everywhere"));
+        let acting = acting_keys(&app);
+        let missing: Vec<&String> = acting.iter().filter(|k| !listed.contains(k)).collect();
+        assert!(
+            missing.is_empty(),
+            "{context} (services only): keys that act but are not in the help: {missing:?}"
+        );
+        // On the tabs with nothing to act on, only the keys every tab has do anything.
+        if matches!(context, "Verify" | "Simulate") {
+            let everywhere = listed_keys("Everywhere");
+            let extra: Vec<&String> = acting
+                .iter()
+                .filter(|k| !everywhere.contains(k) && !(context == "Verify" && *k == "a"))
+                .collect();
+            assert!(
+                extra.is_empty(),
+                "{context} (services only): keys that act on nothing: {extra:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn every_key_that_changes_the_state_is_in_the_help_for_its_context() {
     for (context, everywhere, app) in contexts() {
@@ -1032,16 +1111,7 @@ fn every_key_that_changes_the_state_is_in_the_help_for_its_context() {
         if everywhere {
             listed.extend(listed_keys("Everywhere"));
         }
-        let mut acting = Vec::new();
-        for code in every_key() {
-            let mut pressed = app.clone();
-            // Taken from the copy: a running simulation's cancel flag is shared with it.
-            let before = fingerprint(&pressed);
-            pressed.on_key(fixtures::key(code));
-            if fingerprint(&pressed) != before {
-                acting.push(key_name(code));
-            }
-        }
+        let acting = acting_keys(&app);
         let missing: Vec<&String> = acting.iter().filter(|k| !listed.contains(k)).collect();
         assert!(
             missing.is_empty(),

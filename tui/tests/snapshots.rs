@@ -135,6 +135,28 @@ fn verify_while_a_check_runs() {
 }
 
 #[test]
+fn footers_advertise_no_key_that_has_nothing_to_act_on() {
+    for (tab, idle) in [
+        (
+            Tab::Verify,
+            &["check", "run all", "re-run", "source", "select"][..],
+        ),
+        (Tab::Simulate, &["run", "seed", "experiment", "source"][..]),
+    ] {
+        let app = app_on("tui/tests/data/services-only.toml", tab);
+        let screen = draw(&app, 120, 24).backend().to_string();
+        let footer = screen.lines().nth(23).expect("a footer");
+        for word in idle {
+            assert!(!footer.contains(word), "{tab:?}: {footer}");
+        }
+        assert!(
+            footer.contains("? help") && footer.contains("q quit"),
+            "{footer}"
+        );
+    }
+}
+
+#[test]
 fn a_search_of_ten_million_states_keeps_to_the_states_column() {
     let mut app = app_on(KNOWN_BUG, Tab::Verify);
     press(&mut app, &[KeyCode::Char('r')]);
