@@ -2,7 +2,7 @@
 //! names to a width, and the two ways numbers are written (grouped counts, compact values).
 
 use ratatui::layout::Rect;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
 
 use crate::Theme;
@@ -41,6 +41,47 @@ pub fn truncate(text: &str, width: usize) -> String {
     let mut out: String = text.chars().take(width - 1).collect();
     out.push('…');
     out
+}
+
+/// Cuts a styled line to `width` columns, ending with `…` when cut, for lines drawn without
+/// wrapping (a tree keeps its shape only unwrapped): a cut line then says that it is cut.
+pub fn truncate_line(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for span in line.spans {
+        let w = span.width();
+        if used + w < width {
+            used += w;
+            spans.push(span);
+            continue;
+        }
+        // The room left, less one column for the ellipsis.
+        let room = width.saturating_sub(used + 1);
+        let mut text = String::new();
+        let mut taken = 0;
+        for c in span.content.chars() {
+            // A span's width is ratatui's measure (unicode-width), so measure a char the same.
+            let cw = Span::raw(c.encode_utf8(&mut [0; 4]).to_owned()).width();
+            if taken + cw > room {
+                break;
+            }
+            taken += cw;
+            text.push(c);
+        }
+        if width > 0 {
+            text.push('…');
+        }
+        spans.push(Span::styled(text, span.style));
+        break;
+    }
+    Line {
+        spans,
+        style: line.style,
+        alignment: line.alignment,
+    }
 }
 
 /// A number with thousands separators: `1,234,567`.
@@ -117,6 +158,25 @@ mod tests {
         assert_eq!(scroll_to(10, 5, 20), 8);
         assert_eq!(scroll_to(19, 5, 20), 15);
         assert_eq!(scroll_to(3, 5, 4), 0);
+    }
+
+    #[test]
+    fn long_lines_are_cut_with_an_ellipsis_across_spans() {
+        let line = || {
+            Line::from(vec![
+                Span::raw("├─ "),
+                Span::raw("payments.charge"),
+                Span::raw("  retry×3"),
+            ])
+        };
+        assert_eq!(
+            truncate_line(line(), 40).to_string(),
+            "├─ payments.charge  retry×3"
+        );
+        assert_eq!(truncate_line(line(), 10).to_string(), "├─ paymen…");
+        assert_eq!(truncate_line(line(), 18).to_string(), "├─ payments.charg…");
+        assert_eq!(truncate_line(line(), 19).to_string(), "├─ payments.charge…");
+        assert_eq!(truncate_line(line(), 0).to_string(), "");
     }
 
     #[test]

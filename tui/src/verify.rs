@@ -562,10 +562,20 @@ fn detail_lines(state: &VerifyState, theme: Theme) -> Vec<Line<'static>> {
                 if v.options.notes.is_empty() { "." } else { ":" }
             )),
         ]));
+        // What breaks the bound first: with many entry endpoints the ones within it would
+        // push the ones over it out of a small pane.
+        let (over, within): (Vec<&String>, Vec<&String>) = v
+            .options
+            .notes
+            .iter()
+            .partition(|n| n.contains("over the bound"));
         lines.extend(
-            v.options
-                .notes
-                .iter()
+            over.into_iter()
+                .map(|n| Line::styled(n.clone(), theme.bad())),
+        );
+        lines.extend(
+            within
+                .into_iter()
                 .map(|n| Line::styled(n.clone(), theme.text())),
         );
         lines.extend(summary);
