@@ -1145,13 +1145,18 @@ fn readout_lines(
             ui::compact(p.requests as f64 / report.bucket_s),
         )));
         groups.push(rates);
-        groups.push(vec![Span::raw(format!(
-            "p50 {} · p90 {} · p99 {} · p99.9 {} ms",
-            ui::compact(p.p50_ms),
-            ui::compact(p.p90_ms),
-            ui::compact(p.p99_ms),
-            ui::compact(p.p999_ms)
-        ))]);
+        // A bucket with no request has no latency: its percentiles are not 0 ms.
+        groups.push(vec![Span::raw(if p.requests > 0 {
+            format!(
+                "p50 {} · p90 {} · p99 {} · p99.9 {} ms",
+                ui::compact(p.p50_ms),
+                ui::compact(p.p90_ms),
+                ui::compact(p.p99_ms),
+                ui::compact(p.p999_ms)
+            )
+        } else {
+            "p50 – · p90 – · p99 – · p99.9 –".to_owned()
+        })]);
     } else {
         groups.push(rates);
     }

@@ -252,6 +252,31 @@ fn trace_stepper_at_the_end_of_a_lasso() {
 }
 
 #[test]
+fn an_instant_without_requests_has_no_latency_in_the_readout() {
+    let mut app = app_on(KNOWN_BUG, Tab::Simulate);
+    press(&mut app, &[KeyCode::Enter]);
+    finish_work(&mut app);
+    // Empty the bucket under the cursor, as a quiet instant of a run would be.
+    let cursor = app.simulate.cursor;
+    for report in app.simulate.results.values_mut() {
+        for endpoint in report.endpoints.values_mut() {
+            if let Some(p) = endpoint.series.get_mut(cursor) {
+                p.requests = 0;
+                p.errors = 0;
+                p.degraded = 0;
+                (p.p50_ms, p.p90_ms, p.p99_ms, p.p999_ms) = (0.0, 0.0, 0.0, 0.0);
+            }
+        }
+    }
+    let screen = draw(&app, 120, 40).backend().to_string();
+    assert!(
+        screen.contains("p50 – · p90 – · p99 – · p99.9 –"),
+        "{screen}"
+    );
+    assert!(!screen.contains("p50 0 "), "{screen}");
+}
+
+#[test]
 fn simulate_before_a_run() {
     let app = app_on("scenarios/online-boutique.toml", Tab::Simulate);
     snapshot_sizes("simulate_setup", &app);
