@@ -293,19 +293,20 @@ impl VerifyState {
         if self.rows.is_empty() {
             return Vec::new();
         }
-        let on_violation = self
-            .verdict(self.selected)
-            .is_some_and(|v| v.counterexample.is_some());
-        let mut hints = vec![
-            ("↑↓", "select"),
-            ("⏎", if on_violation { "trace" } else { "check" }),
-            ("r", "re-run"),
-            ("a", "run all"),
-            ("s", "source"),
-        ];
+        // Enter steps through a trace, checks a row not known violated, and on a violation
+        // with no trace (decided without a search) only says so: no hint then.
+        let verdict = self.verdict(self.selected);
+        let enter = match verdict {
+            Some(v) if v.counterexample.is_some() => Some(("⏎", "trace")),
+            Some(v) if v.status.is_violated() => None,
+            _ => Some(("⏎", "check")),
+        };
+        let mut hints = vec![("↑↓", "select")];
+        hints.extend(enter);
         if self.is_busy() {
-            hints.insert(2, ("x", "cancel"));
+            hints.push(("x", "cancel"));
         }
+        hints.extend([("r", "re-run"), ("a", "run all"), ("s", "source")]);
         hints
     }
 }
@@ -357,11 +358,14 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     if state.rows.is_empty() {
-        let block = ui::block("Transactions", true, theme);
+        let block = ui::block("Checks", true, theme);
         let inner = block.inner(area);
         block.render(area, buf);
         Paragraph::new(vec![
-            Line::raw("This scenario declares no transactions to model-check."),
+            Line::raw(
+                "This scenario declares nothing to model-check: no transaction, no resilience \
+                 policy, no retry-amplification bound.",
+            ),
             Line::styled(
                 "Add a [transactions.NAME] table (protocol = \"two_phase_commit\" or \"saga\").",
                 theme.dim(),
@@ -410,28 +414,29 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .any(|j| matches!(j.state, JobState::Running(_)));
     let rate_width = if running { RATE_WIDTH + 2 } else { 0 };
     // verdict, states and depth take 12 + 9 + 5 columns and the gaps 8: the names share the
-    // rest, the subject at most two fifths of it.
-    let names = width.saturating_sub(12 + 9 + 5 + 8 + rate_width);
+    // rest. The subject (a transaction, policy or experiment) gets whatever the property
+    // column does not need, and at least two fifths when it needs them.
+    let names = width.saturating_sub(12 + STATES_WIDTH + 5 + 8 + rate_width);
+    let property_needs = state
+        .rows
+        .iter()
+        .map(|(_, p)| p.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("property".len());
     let subject_width = state
         .jobs
         .iter()
         .map(|j| j.job.subject.chars().count())
         .max()
         .unwrap_or(0)
-        .max("transaction".len())
-        .min(names * 2 / 5);
-    let property_width = state
-        .rows
-        .iter()
-        .map(|(_, p)| p.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max("property".len())
-        .min(names.saturating_sub(subject_width));
+        .max("subject".len())
+        .min(names.saturating_sub(property_needs).max(names * 2 / 5));
+    let property_width = property_needs.min(names.saturating_sub(subject_width));
     let mut lines = vec![Line::styled(
         format!(
             "{:<subject_width$}  {:<property_width$}  {:<12}  {:>STATES_WIDTH$}  {:>5}{}",
-            "transaction",
+            "subject",
             "property",
             "verdict",
             "states",
@@ -586,7 +591,7 @@ fn detail_lines(state: &VerifyState, theme: Theme) -> Vec<Line<'static>> {
         (JobState::NotRun, _) => lines.push(Line::from(vec![
             Span::raw("Not checked yet: "),
             Span::styled("⏎", theme.key()),
-            Span::raw(" checks this transaction, "),
+            Span::raw(" checks this row's subject, "),
             Span::styled("a", theme.key()),
             Span::raw(" checks them all."),
         ])),

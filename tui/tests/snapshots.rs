@@ -195,6 +195,9 @@ fn a_violation_decided_without_a_search_says_what_decided_it() {
     select_row(&mut app, "payment-outage", "retry.amplification");
     for (w, h) in SIZES {
         let screen = draw(&app, w, h).backend().to_string();
+        // Enter only says there is no trace here: the footer does not offer it.
+        let footer = screen.lines().last().expect("a footer");
+        assert!(!footer.contains('⏎'), "{footer}");
         assert!(!screen.contains("no reachable state"), "{screen}");
         assert!(
             screen.contains("decided from the call graph and retry policies"),
