@@ -175,6 +175,9 @@ pub struct App {
     pub status: Option<String>,
     /// Colours.
     pub theme: Theme,
+    /// The terminal's size (columns, rows), for the bounds of keys that depend on it (how far
+    /// the help scrolls); the runner keeps it up to date.
+    pub screen: (u16, u16),
     quit: bool,
     effects: Vec<Effect>,
 }
@@ -197,6 +200,7 @@ impl App {
             simulate: SimulateState::new(&loaded.scenario),
             status: None,
             theme: options.theme,
+            screen: (80, 24),
             quit: false,
             effects: Vec::new(),
             loaded,
@@ -216,6 +220,18 @@ impl App {
     /// The work queued by key presses since the last call, for the runner to start.
     pub fn take_effects(&mut self) -> Vec<Effect> {
         std::mem::take(&mut self.effects)
+    }
+
+    /// The terminal was resized to `columns` × `rows` (or this is its size at start).
+    pub fn on_resize(&mut self, columns: u16, rows: u16) {
+        self.screen = (columns, rows);
+        self.help_scroll = self.help_scroll.min(self.help_max_scroll());
+    }
+
+    /// How far the help scrolls at the current size: the tab bar and footer take a row each.
+    fn help_max_scroll(&self) -> u16 {
+        let (columns, rows) = self.screen;
+        help::max_scroll(Rect::new(0, 1, columns, rows.saturating_sub(2)))
     }
 
     /// Handles one key press.
@@ -241,13 +257,13 @@ impl App {
                 KeyCode::Char('?') | KeyCode::Esc | KeyCode::Enter => self.help = false,
                 KeyCode::Char('q') => self.quit = true,
                 KeyCode::Down | KeyCode::Char('j') => {
-                    self.help_scroll = (self.help_scroll + 1).min(help::max_scroll())
+                    self.help_scroll = (self.help_scroll + 1).min(self.help_max_scroll())
                 }
                 KeyCode::Up | KeyCode::Char('k') => {
                     self.help_scroll = self.help_scroll.saturating_sub(1)
                 }
                 KeyCode::PageDown => {
-                    self.help_scroll = (self.help_scroll + 10).min(help::max_scroll())
+                    self.help_scroll = (self.help_scroll + 10).min(self.help_max_scroll())
                 }
                 KeyCode::PageUp => self.help_scroll = self.help_scroll.saturating_sub(10),
                 _ => {}

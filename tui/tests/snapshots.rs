@@ -343,6 +343,27 @@ fn the_time_cursor_readout_is_complete_at_80x24() {
 }
 
 #[test]
+fn at_60x16_the_help_scrolls_to_its_last_binding_and_no_further() {
+    let mut app = app_on(KNOWN_BUG, Tab::Architecture);
+    app.on_resize(60, 16);
+    press(&mut app, &[KeyCode::Char('?')]);
+    for _ in 0..20 {
+        press(&mut app, &[KeyCode::PageDown]);
+    }
+    let screen = draw(&app, 60, 16).backend().to_string();
+    let (last_keys, last_what) = microcosm_tui::BINDINGS.last().unwrap().1.last().unwrap();
+    assert!(
+        screen.contains(last_keys) && screen.contains(last_what),
+        "{screen}"
+    );
+    assert!(!screen.contains("↓ more"), "{screen}");
+    // At the bottom exactly: one line up and there is more below again.
+    press(&mut app, &[KeyCode::Up]);
+    let screen = draw(&app, 60, 16).backend().to_string();
+    assert!(screen.contains("↓ more"), "{screen}");
+}
+
+#[test]
 fn help_and_source_pop_ups() {
     let mut app = app_on(KNOWN_BUG, Tab::Architecture);
     press(&mut app, &[KeyCode::Char('?')]);
