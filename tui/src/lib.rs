@@ -390,12 +390,8 @@ impl App {
 
     fn render_footer(&self, area: Rect, buf: &mut Buffer) {
         let theme = self.theme;
-        if let Some(status) = &self.status {
-            Paragraph::new(Line::styled(format!(" {status}"), theme.warn())).render(area, buf);
-            return;
-        }
-        // The last hints say how to get help and out: they always show, and the others take
-        // the room left, in order, as far as they fit.
+        // The last hints say how to get help and out: they always show, and the others (or a
+        // status message in their place) take the room left, in order, as far as they fit.
         let (hints, last): (Vec<Hint>, Vec<Hint>) = if self.help {
             (
                 vec![("↑↓", "scroll")],
@@ -419,17 +415,25 @@ impl App {
         let width_of = |(key, what): &Hint| key.chars().count() + what.chars().count() + 3;
         let mut room =
             (area.width as usize).saturating_sub(1 + last.iter().map(width_of).sum::<usize>());
+        let mut spans = vec![Span::raw(" ")];
         let mut shown = Vec::new();
-        for hint in hints {
-            let w = width_of(&hint);
-            if w > room {
-                break;
+        if let Some(status) = &self.status {
+            // Two spaces keep the message apart from the hints after it.
+            let message = ui::truncate(status, room.saturating_sub(2));
+            let pad = room.saturating_sub(message.chars().count());
+            spans.push(Span::styled(message, theme.warn()));
+            spans.push(Span::raw(" ".repeat(pad)));
+        } else {
+            for hint in hints {
+                let w = width_of(&hint);
+                if w > room {
+                    break;
+                }
+                room -= w;
+                shown.push(hint);
             }
-            room -= w;
-            shown.push(hint);
         }
         shown.extend(last);
-        let mut spans = vec![Span::raw(" ")];
         for (key, what) in shown {
             spans.push(Span::styled(key.to_owned(), theme.key()));
             spans.push(Span::styled(format!(" {what}  "), theme.dim()));

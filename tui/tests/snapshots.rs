@@ -442,6 +442,24 @@ fn the_footer_always_says_how_to_get_help_and_out_even_at_80_columns() {
     let mut running = app_on("scenarios/online-boutique.toml", Tab::Simulate);
     press(&mut running, &[KeyCode::Enter]);
     screens.push(("running".to_owned(), running));
+    // A status message takes the hints' room, not the help and quit hints'.
+    let mut status = app_on(KNOWN_BUG, Tab::Decomposition);
+    press(&mut status, &[KeyCode::Char('f')]);
+    assert_eq!(
+        status.status.as_deref(),
+        Some("showing warning and error findings")
+    );
+    let footer = draw(&status, 80, 24).backend().buffer().clone();
+    let footer: String = (0..80)
+        .map(|x| footer[(x, 23)].symbol().to_owned())
+        .collect();
+    assert!(
+        footer.contains("showing warning and error findings"),
+        "{footer}"
+    );
+    screens.push(("status".to_owned(), status.clone()));
+    status.status = Some("a status far too long for any footer: ".repeat(5));
+    screens.push(("long status".to_owned(), status));
     for (name, app) in screens {
         for width in [80, 100, 120] {
             let terminal = draw(&app, width, 24);
