@@ -1,7 +1,9 @@
 //! End-to-end smoke test of `microcosm explore`: the real binary in a real terminal (a detached
 //! tmux pane on a private tmux server), driven by keys and checked on the captured screen text
-//! — switching tabs, running the checks of a known-bug scenario, stepping through its
-//! counterexample, quitting, and the terminal being restored afterwards (also after Ctrl-C).
+//! — switching tabs, running the checks of a bundled known bug (the gallery's 2PC without a
+//! decision log), selecting rows and reading their detail, stepping through the
+//! counterexample, redrawing at a new terminal size, quitting, and the terminal being restored
+//! afterwards (also after Ctrl-C).
 //! Where tmux is not installed those tests say so and pass without running. The command line
 //! (no terminal needed, no tmux) is checked here too: `--help` and where `--color` goes.
 
@@ -9,7 +11,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-const KNOWN_BUG: &str = "tui/tests/data/bank-transfer-coordinator-crash.toml";
+/// A bundled known bug: a 2PC coordinator that recovers without its decision log.
+const GALLERY_2PC: &str = "scenarios/gallery/two-phase-commit-without-log.toml";
 
 /// A tmux server of our own, killed when dropped, so a failing test leaves nothing behind and
 /// never touches the user's sessions.
@@ -74,15 +77,20 @@ impl Tmux {
 
     /// Waits until the screen shows `text`; returns how long that took.
     fn wait_for(&self, text: &str) -> Duration {
+        self.wait_until(&format!("{text:?}"), |screen| screen.contains(text))
+    }
+
+    /// Waits until the screen satisfies `test` (described as `what` when it never does).
+    fn wait_until(&self, what: &str, test: impl Fn(&str) -> bool) -> Duration {
         let start = Instant::now();
         loop {
             let screen = self.screen();
-            if screen.contains(text) {
+            if test(&screen) {
                 return start.elapsed();
             }
             assert!(
                 start.elapsed() < Duration::from_secs(30),
-                "the screen never showed {text:?}; it shows:\n{screen}"
+                "the screen never showed {what}; it shows:\n{screen}"
             );
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -103,39 +111,70 @@ impl Drop for Tmux {
 
 #[test]
 fn explore_switches_tabs_steps_through_a_counterexample_and_quits() {
-    let Some(tmux) = Tmux::start("walkthrough", &[KNOWN_BUG], 100, 30) else {
+    let Some(tmux) = Tmux::start("walkthrough", &[GALLERY_2PC], 100, 30) else {
         return;
     };
     let first_frame = tmux.wait_for("1 Architecture");
     eprintln!("first frame seen after {first_frame:?} (a debug build, polled every 10 ms)");
     tmux.wait_for("╭ Services (3)");
-    tmux.wait_for("Service checking");
+    tmux.wait_for("Service ledger");
 
     tmux.press("2", "Findings:");
     tmux.press("3", "Transactions × properties");
     tmux.wait_for("not run");
-    tmux.press("4", "savings-outage");
+    tmux.press("4", "declares no failure experiments");
     tmux.press("Tab", "╭ Services (3)");
-    tmux.press("BTab", "savings-outage");
+    tmux.press("BTab", "declares no failure experiments");
     tmux.press("BTab", "Transactions × properties");
 
-    // Check every transaction; the known bug's termination property is violated.
+    // Check every transaction: the log-less recovery breaks atomicity.
     tmux.press("a", "VIOLATED");
-    tmux.wait_for("holds");
-    // The first rows are move-money's: atomicity, validity, termination.
-    tmux.key("j");
-    tmux.key("j");
-    tmux.press("Enter", "initial state of 3 steps");
+    tmux.wait_for("(2/2 checked)");
+    // Each row down shows its own detail: recover-with-log's three properties hold, then
+    // recover-without-log's atomicity is violated by a trace.
+    tmux.wait_for("╭ recover-with-log · 2pc.atomicity");
+    for (title, detail) in [
+        (
+            "╭ recover-with-log · 2pc.validity",
+            "commit only if every participant voted yes",
+        ),
+        (
+            "╭ recover-with-log · 2pc.termination",
+            "every participant eventually decides",
+        ),
+        (
+            "╭ recover-without-log · 2pc.atomicity",
+            "Violated by a 9-step trace",
+        ),
+    ] {
+        tmux.press("j", title);
+        tmux.wait_for(detail);
+    }
+    tmux.press("Enter", "initial state of 9 steps");
     tmux.wait_for("Message sequence so far");
-    tmux.press("Right", "step 1 of 3");
+    tmux.press("Right", "step 1 of 9");
     tmux.wait_for("State after step 1");
-    tmux.press("Right", "step 2 of 3");
     tmux.wait_for("working → prepared");
-    tmux.press("End", "step 3 of 3");
-    tmux.wait_for("then nothing more happens, forever");
-    tmux.press("Left", "step 2 of 3");
-    tmux.press("Home", "initial state of 3 steps");
+    tmux.press("End", "step 9 of 9");
+    tmux.wait_for("prepared → aborted");
+    tmux.press("Left", "step 8 of 9");
+    tmux.press("Home", "initial state of 9 steps");
     tmux.press("Escape", "Transactions × properties");
+
+    // A smaller terminal: the explorer redraws to fit, the selection and its detail kept.
+    let out = tmux.run(&["resize-window", "-t", "explore", "-x", "80", "-y", "24"]);
+    assert!(out.status.success(), "tmux resize-window");
+    // A cropped old frame would have neither a box closed at column 80 nor the footer on the
+    // 24th row.
+    tmux.wait_until("a frame redrawn at 80×24", |screen| {
+        let lines: Vec<&str> = screen.lines().collect();
+        lines
+            .iter()
+            .any(|l| l.starts_with('╰') && l.ends_with('╯') && l.chars().count() == 80)
+            && lines.get(23).is_some_and(|l| l.contains("? help  q quit"))
+    });
+    tmux.wait_for("╭ recover-without-log · 2pc.atomicity");
+    tmux.wait_for("? help  q quit");
 
     tmux.press("?", "Keys (Esc closes)");
     tmux.press("Escape", "Transactions × properties");

@@ -195,11 +195,21 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
     block.render(right, buf);
     let lines = state.pane_lines(scenario, theme);
     let scroll = state.scroll.min(lines.len().saturating_sub(1));
-    let pane = Paragraph::new(lines).scroll((scroll as u16, 0));
-    // A tree keeps its shape only unwrapped; prose reads better wrapped.
+    // A tree keeps its shape only unwrapped, so its long lines are cut, with a mark; prose
+    // reads better wrapped.
     match state.view {
-        ArchitectureView::Service => pane.wrap(Wrap { trim: false }).render(inner, buf),
-        ArchitectureView::CallTree => pane.render(inner, buf),
+        ArchitectureView::Service => Paragraph::new(lines)
+            .scroll((scroll as u16, 0))
+            .wrap(Wrap { trim: false })
+            .render(inner, buf),
+        ArchitectureView::CallTree => Paragraph::new(
+            lines
+                .into_iter()
+                .map(|l| ui::truncate_line(l, inner.width as usize))
+                .collect::<Vec<_>>(),
+        )
+        .scroll((scroll as u16, 0))
+        .render(inner, buf),
     }
 }
 

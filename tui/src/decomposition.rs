@@ -92,12 +92,16 @@ impl DecompositionState {
     }
 
     pub(crate) fn hints(&self) -> Vec<(&'static str, &'static str)> {
-        vec![
-            ("↑↓", "finding"),
-            ("⏎", "go to"),
-            ("s", "source"),
-            ("f", "filter"),
-        ]
+        // Only what acts: with nothing listed there is no finding to go to or show, and with
+        // no finding at all the filter has nothing to filter.
+        let mut hints = Vec::new();
+        if self.selected_finding().is_some() {
+            hints.extend([("↑↓", "finding"), ("⏎", "go to"), ("s", "source")]);
+        }
+        if !self.analysis.findings.is_empty() {
+            hints.push(("f", "filter"));
+        }
+        hints
     }
 }
 
@@ -384,7 +388,15 @@ fn render_findings(state: &DecompositionState, theme: Theme, area: Rect, buf: &m
             .render(Rect::new(inner.x, y, inner.width, height.min(1)), buf);
         return;
     }
-    let detail_height = if height >= 6 { 3 } else { 0 };
+    // The detail pane gets the finding's whole message and help, wrapped (a rule and one line
+    // above it), as far as the list keeps three rows; under six rows there is none.
+    let detail = state.selected_finding().map(|f| finding_detail(f, theme));
+    let detail_height = match &detail {
+        Some(paragraph) if height >= 6 => {
+            (paragraph.line_count(inner.width) as u16 + 1).clamp(3, height - 3)
+        }
+        _ => 0,
+    };
     let list_height = height - detail_height;
     let first = ui::scroll_to(state.selected, list_height as usize, listed.len());
     let width = inner.width as usize;
@@ -411,31 +423,36 @@ fn render_findings(state: &DecompositionState, theme: Theme, area: Rect, buf: &m
         .collect();
     Paragraph::new(lines).render(Rect::new(inner.x, y, inner.width, list_height), buf);
     if detail_height > 0
-        && let Some(f) = state.selected_finding()
+        && let Some(paragraph) = detail
     {
-        let mut spans = vec![Span::styled(
-            f.location
-                .as_ref()
-                .map(|l| format!("line {}: ", l.line))
-                .unwrap_or_default(),
-            theme.key(),
-        )];
-        spans.push(Span::raw(f.message.clone()));
-        if let Some(help) = &f.help {
-            spans.push(Span::styled(format!("  help: {help}"), theme.dim()));
-        }
         let area = Rect::new(inner.x, y + list_height, inner.width, detail_height);
         ratatui::widgets::Block::default()
             .borders(ratatui::widgets::Borders::TOP)
             .border_style(theme.border())
             .render(area, buf);
-        Paragraph::new(Line::from(spans))
-            .wrap(Wrap { trim: true })
-            .render(
-                Rect::new(area.x, area.y + 1, area.width, area.height - 1),
-                buf,
-            );
+        paragraph.render(
+            Rect::new(area.x, area.y + 1, area.width, area.height - 1),
+            buf,
+        );
     }
+}
+
+/// The selected finding in full: where it is, its message and its help, wrapped.
+fn finding_detail(f: &Finding, theme: Theme) -> Paragraph<'static> {
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            f.location
+                .as_ref()
+                .map(|l| format!("line {}: ", l.line))
+                .unwrap_or_default(),
+            theme.key(),
+        ),
+        Span::raw(f.message.clone()),
+    ])];
+    if let Some(help) = &f.help {
+        lines.push(Line::styled(format!("help: {help}"), theme.dim()));
+    }
+    Paragraph::new(lines).wrap(Wrap { trim: true })
 }
 
 #[cfg(test)]

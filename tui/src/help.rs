@@ -8,7 +8,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
 
-use crate::{App, ui};
+use crate::{App, Theme, ui};
 
 /// The key bindings, by context: (context, [(keys, what they do)]). Keys are written as the
 /// help shows them: names and glyphs separated by spaces, commas or ` / ` (`Home End  g G`,
@@ -54,6 +54,7 @@ pub const BINDINGS: &[(&str, &[(&str, &str)])] = &[
             ("Home End  g G", "first / last row"),
             ("Enter", "step through a violation's trace, else check"),
             ("r / a", "re-run this transaction / run all"),
+            ("x", "cancel the running checks"),
             ("s", "show the transaction in the scenario file"),
         ],
     ),
@@ -106,21 +107,39 @@ pub const BINDINGS: &[(&str, &[(&str, &str)])] = &[
     ),
 ];
 
-/// The help's length in lines: the most it can be scrolled.
-pub(crate) fn max_scroll() -> u16 {
-    BINDINGS
-        .iter()
-        .map(|(_, keys)| keys.len() + 1)
-        .sum::<usize>() as u16
+/// The most the help can be scrolled in a body area of `body`: its wrapped length less the
+/// rows its pop-up shows there, so the last binding can be reached and no further.
+pub(crate) fn max_scroll(body: Rect) -> u16 {
+    let lines = lines(Theme::default());
+    let popup = popup(body, lines.len());
+    let inner = ui::block("", true, Theme::default()).inner(popup);
+    wrapped_len(lines, inner.width).saturating_sub(inner.height)
 }
 
-pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let theme = app.theme;
-    let key_width = BINDINGS
+/// How many rows `lines` take wrapped to `width` columns, as the help draws them.
+fn wrapped_len(lines: Vec<Line<'static>>, width: u16) -> u16 {
+    if width == 0 {
+        return 0;
+    }
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .line_count(width)
+        .try_into()
+        .unwrap_or(u16::MAX)
+}
+
+/// The widest key column.
+fn key_width() -> usize {
+    BINDINGS
         .iter()
         .flat_map(|(_, keys)| keys.iter().map(|(k, _)| k.chars().count()))
         .max()
-        .unwrap_or(10);
+        .unwrap_or(10)
+}
+
+/// The help's lines, unwrapped.
+fn lines(theme: Theme) -> Vec<Line<'static>> {
+    let key_width = key_width();
     let mut lines = Vec::new();
     for (context, keys) in BINDINGS {
         lines.push(Line::styled((*context).to_owned(), theme.title()));
@@ -131,9 +150,20 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
             ]));
         }
     }
-    let height = (lines.len() as u16 + 2).min(area.height);
-    let width = (key_width as u16 + 56).min(area.width);
-    let popup = ui::centered(area, width, height);
+    lines
+}
+
+/// Where the pop-up goes in `area`, for `count` unwrapped lines.
+fn popup(area: Rect, count: usize) -> Rect {
+    let height = (count as u16 + 2).min(area.height);
+    let width = (key_width() as u16 + 56).min(area.width);
+    ui::centered(area, width, height)
+}
+
+pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let lines = lines(theme);
+    let popup = popup(area, lines.len());
     if popup.height < 3 || popup.width < 12 {
         return;
     }
@@ -141,7 +171,8 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let block = ui::block("Keys (Esc closes)", true, theme);
     let inner = block.inner(popup);
     block.render(popup, buf);
-    let total = lines.len() as u16;
+    // Wrapped rows, not lines: a narrow terminal wraps the longer descriptions.
+    let total = wrapped_len(lines.clone(), inner.width);
     let scroll = app.help_scroll.min(total.saturating_sub(inner.height));
     if scroll + inner.height < total {
         // Say there is more, on the bottom border, rather than cutting it off silently.

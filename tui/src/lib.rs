@@ -175,6 +175,9 @@ pub struct App {
     pub status: Option<String>,
     /// Colours.
     pub theme: Theme,
+    /// The terminal's size (columns, rows), for the bounds of keys that depend on it (how far
+    /// the help scrolls); the runner keeps it up to date.
+    pub screen: (u16, u16),
     quit: bool,
     effects: Vec<Effect>,
 }
@@ -197,6 +200,7 @@ impl App {
             simulate: SimulateState::new(&loaded.scenario),
             status: None,
             theme: options.theme,
+            screen: (80, 24),
             quit: false,
             effects: Vec::new(),
             loaded,
@@ -216,6 +220,18 @@ impl App {
     /// The work queued by key presses since the last call, for the runner to start.
     pub fn take_effects(&mut self) -> Vec<Effect> {
         std::mem::take(&mut self.effects)
+    }
+
+    /// The terminal was resized to `columns` × `rows` (or this is its size at start).
+    pub fn on_resize(&mut self, columns: u16, rows: u16) {
+        self.screen = (columns, rows);
+        self.help_scroll = self.help_scroll.min(self.help_max_scroll());
+    }
+
+    /// How far the help scrolls at the current size: the tab bar and footer take a row each.
+    fn help_max_scroll(&self) -> u16 {
+        let (columns, rows) = self.screen;
+        help::max_scroll(Rect::new(0, 1, columns, rows.saturating_sub(2)))
     }
 
     /// Handles one key press.
@@ -241,13 +257,13 @@ impl App {
                 KeyCode::Char('?') | KeyCode::Esc | KeyCode::Enter => self.help = false,
                 KeyCode::Char('q') => self.quit = true,
                 KeyCode::Down | KeyCode::Char('j') => {
-                    self.help_scroll = (self.help_scroll + 1).min(help::max_scroll())
+                    self.help_scroll = (self.help_scroll + 1).min(self.help_max_scroll())
                 }
                 KeyCode::Up | KeyCode::Char('k') => {
                     self.help_scroll = self.help_scroll.saturating_sub(1)
                 }
                 KeyCode::PageDown => {
-                    self.help_scroll = (self.help_scroll + 10).min(help::max_scroll())
+                    self.help_scroll = (self.help_scroll + 10).min(self.help_max_scroll())
                 }
                 KeyCode::PageUp => self.help_scroll = self.help_scroll.saturating_sub(10),
                 _ => {}
@@ -346,6 +362,7 @@ impl App {
 
     /// Asks running work to stop (the explorer is quitting).
     pub fn cancel_work(&mut self) {
+        self.verify.cancel();
         self.simulate.cancel();
     }
 
@@ -373,12 +390,8 @@ impl App {
 
     fn render_footer(&self, area: Rect, buf: &mut Buffer) {
         let theme = self.theme;
-        if let Some(status) = &self.status {
-            Paragraph::new(Line::styled(format!(" {status}"), theme.warn())).render(area, buf);
-            return;
-        }
-        // The last hints say how to get help and out: they always show, and the others take
-        // the room left, in order, as far as they fit.
+        // The last hints say how to get help and out: they always show, and the others (or a
+        // status message in their place) take the room left, in order, as far as they fit.
         let (hints, last): (Vec<Hint>, Vec<Hint>) = if self.help {
             (
                 vec![("↑↓", "scroll")],
@@ -402,17 +415,25 @@ impl App {
         let width_of = |(key, what): &Hint| key.chars().count() + what.chars().count() + 3;
         let mut room =
             (area.width as usize).saturating_sub(1 + last.iter().map(width_of).sum::<usize>());
+        let mut spans = vec![Span::raw(" ")];
         let mut shown = Vec::new();
-        for hint in hints {
-            let w = width_of(&hint);
-            if w > room {
-                break;
+        if let Some(status) = &self.status {
+            // Two spaces keep the message apart from the hints after it.
+            let message = ui::truncate(status, room.saturating_sub(2));
+            let pad = room.saturating_sub(message.chars().count());
+            spans.push(Span::styled(message, theme.warn()));
+            spans.push(Span::raw(" ".repeat(pad)));
+        } else {
+            for hint in hints {
+                let w = width_of(&hint);
+                if w > room {
+                    break;
+                }
+                room -= w;
+                shown.push(hint);
             }
-            room -= w;
-            shown.push(hint);
         }
         shown.extend(last);
-        let mut spans = vec![Span::raw(" ")];
         for (key, what) in shown {
             spans.push(Span::styled(key.to_owned(), theme.key()));
             spans.push(Span::styled(format!(" {what}  "), theme.dim()));

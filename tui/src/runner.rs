@@ -177,6 +177,8 @@ fn event_loop(app: &mut App, stop: &AtomicBool) -> io::Result<()> {
             let _ = tx.send(Incoming::Work(msg));
         })
     };
+    let size = terminal.size()?;
+    app.on_resize(size.width, size.height);
     let mut dirty = true;
     loop {
         if dirty {
@@ -197,7 +199,8 @@ fn event_loop(app: &mut App, stop: &AtomicBool) -> io::Result<()> {
             dirty = true;
             match incoming {
                 Incoming::Input(Event::Key(key)) => app.on_key(key),
-                // Any other event (a resize above all) just needs the redraw.
+                Incoming::Input(Event::Resize(columns, rows)) => app.on_resize(columns, rows),
+                // Any other event just needs the redraw.
                 Incoming::Input(_) => {}
                 Incoming::InputClosed => stop.store(true, Ordering::Relaxed),
                 Incoming::Work(msg) => app.on_message(msg),

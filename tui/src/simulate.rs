@@ -260,6 +260,12 @@ impl SimulateState {
             }
             return None;
         }
+        // With no experiment there is nothing to select, run, seed or look at: a key that
+        // acted here would change state nobody sees (a seed typed for nothing swallows the
+        // tab and quit keys).
+        if self.experiments.is_empty() {
+            return None;
+        }
         let shift = key.modifiers.contains(KeyModifiers::SHIFT);
         match key.code {
             KeyCode::Down | KeyCode::Char('j') => self.select(self.selected + 1, scenario),
@@ -376,6 +382,9 @@ impl SimulateState {
         if self.is_editing() {
             return vec![("0-9", "seed"), ("⏎", "set"), ("Esc", "cancel")];
         }
+        if self.experiments.is_empty() {
+            return Vec::new();
+        }
         let mut hints = vec![
             ("↑↓", "experiment"),
             ("⏎", "run"),
@@ -390,6 +399,46 @@ impl SimulateState {
         }
         hints
     }
+}
+
+/// The chart header: the endpoint's name, its place among the entry endpoints and its totals.
+/// When the line is too narrow, fields go whole, least telling first (the place, the request
+/// count, the p99), never cut mid-number; only the name itself is cut, with `…`.
+fn header_line(
+    name: &str,
+    (position, of): (usize, usize),
+    endpoint: &microcosm_simulator::report::EndpointReport,
+    width: usize,
+    theme: Theme,
+) -> Line<'static> {
+    let place = format!(" ({position}/{of})");
+    let requests = format!("{} req", ui::thousands(endpoint.requests));
+    let ok = format!("{:.2}% ok", endpoint.availability * 100.0);
+    let p99 = format!("p99 {} ms", ui::compact(endpoint.latency_ms.p99));
+    // Each variant keeps the fields of the next and one more, in the order they are dropped.
+    let variants: [(bool, Vec<&str>); 5] = [
+        (true, vec![&requests, &ok, &p99]),
+        (false, vec![&requests, &ok, &p99]),
+        (false, vec![&ok, &p99]),
+        (false, vec![&ok]),
+        (false, vec![]),
+    ];
+    let name_width = name.chars().count();
+    for (with_place, fields) in &variants {
+        let totals = if fields.is_empty() {
+            String::new()
+        } else {
+            format!("  {}", fields.join(" · "))
+        };
+        let place = if *with_place { place.as_str() } else { "" };
+        if name_width + place.chars().count() + totals.chars().count() <= width {
+            return Line::from(vec![
+                Span::styled(name.to_owned(), theme.title()),
+                Span::styled(format!("{place}{totals}"), theme.dim()),
+            ]);
+        }
+    }
+    Line::styled(ui::truncate(name, width), theme.title())
 }
 
 /// The report's entry endpoints (all endpoints when none is marked entry), in name order.
@@ -891,26 +940,13 @@ fn render_report(
         )
     };
 
-    let header_line = Line::from(vec![
-        Span::styled(endpoint_name.to_owned(), theme.title()),
-        Span::styled(
-            format!(
-                " ({}/{})",
-                state.endpoint.min(endpoints.len() - 1) + 1,
-                endpoints.len()
-            ),
-            theme.dim(),
-        ),
-        Span::styled(
-            format!(
-                "  {} req · {:.2}% ok · p99 {} ms",
-                ui::thousands(endpoint.requests),
-                endpoint.availability * 100.0,
-                ui::compact(endpoint.latency_ms.p99)
-            ),
-            theme.dim(),
-        ),
-    ]);
+    let header_line = header_line(
+        endpoint_name,
+        (state.endpoint.min(endpoints.len() - 1) + 1, endpoints.len()),
+        endpoint,
+        header.width as usize,
+        theme,
+    );
     Paragraph::new(header_line).render(header, buf);
     let tail = Overlay {
         values: &agg.tail,
@@ -1109,13 +1145,18 @@ fn readout_lines(
             ui::compact(p.requests as f64 / report.bucket_s),
         )));
         groups.push(rates);
-        groups.push(vec![Span::raw(format!(
-            "p50 {} · p90 {} · p99 {} · p99.9 {} ms",
-            ui::compact(p.p50_ms),
-            ui::compact(p.p90_ms),
-            ui::compact(p.p99_ms),
-            ui::compact(p.p999_ms)
-        ))]);
+        // A bucket with no request has no latency: its percentiles are not 0 ms.
+        groups.push(vec![Span::raw(if p.requests > 0 {
+            format!(
+                "p50 {} · p90 {} · p99 {} · p99.9 {} ms",
+                ui::compact(p.p50_ms),
+                ui::compact(p.p90_ms),
+                ui::compact(p.p99_ms),
+                ui::compact(p.p999_ms)
+            )
+        } else {
+            "p50 – · p90 – · p99 – · p99.9 –".to_owned()
+        })]);
     } else {
         groups.push(rates);
     }

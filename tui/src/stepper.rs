@@ -9,7 +9,7 @@ use microcosm_checker::{Counterexample, Lasso};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Widget};
 
 use crate::{Theme, ui};
 
@@ -192,15 +192,8 @@ pub(crate) fn render(stepper: &Stepper, theme: Theme, area: Rect, buf: &mut Buff
 
     let fields = stepper.state_at(stepper.position);
     let state_lines = state_lines(&fields, theme, right.width.saturating_sub(2) as usize);
-    let wrapped: usize = state_lines
-        .iter()
-        .map(|l| {
-            l.width()
-                .div_ceil(right.width.saturating_sub(2).max(1) as usize)
-                .max(1)
-        })
-        .sum();
-    let state_height = (wrapped as u16 + 2).min(right.height.saturating_sub(6).max(3));
+    // The lines come wrapped already, each to the pane's width.
+    let state_height = (state_lines.len() as u16 + 2).min(right.height.saturating_sub(6).max(3));
     let [state_area, msc_area] =
         Layout::vertical([Constraint::Length(state_height), Constraint::Min(0)]).areas(right);
     render_state(stepper, state_lines, theme, state_area, buf);
@@ -277,12 +270,12 @@ fn render_state(
     let block = ui::block(title, false, theme);
     let inner = block.inner(area);
     block.render(area, buf);
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .render(inner, buf);
+    Paragraph::new(lines).render(inner, buf);
 }
 
-/// The state's fields, one line each; changed ones marked `●` and shown `before → after`.
+/// The state's fields, one line each; changed ones marked `●` and shown `before → after`. A
+/// value too long for the line wraps under itself, in the value column, so that its
+/// continuation does not read as another field's name.
 fn state_lines(fields: &[FieldView], theme: Theme, width: usize) -> Vec<Line<'static>> {
     let name_width = fields
         .iter()
@@ -290,28 +283,85 @@ fn state_lines(fields: &[FieldView], theme: Theme, width: usize) -> Vec<Line<'st
         .max()
         .unwrap_or(0)
         .min(width / 3);
+    let indent = 2 + name_width + 2;
     fields
         .iter()
-        .map(|f| match &f.before {
-            Some(before) => Line::from(vec![
-                Span::styled("● ", theme.changed()),
-                Span::styled(
-                    format!("{:<name_width$}  ", ui::truncate(&f.name, name_width)),
-                    theme.changed(),
-                ),
-                Span::styled(format!("{before} → "), theme.dim()),
-                Span::styled(f.value.clone(), theme.changed()),
-            ]),
-            None => Line::from(vec![
-                Span::raw("  "),
-                Span::raw(format!(
-                    "{:<name_width$}  ",
-                    ui::truncate(&f.name, name_width)
-                )),
-                Span::raw(f.value.clone()),
-            ]),
+        .flat_map(|f| match &f.before {
+            Some(before) => hang(
+                vec![
+                    Span::styled("● ", theme.changed()),
+                    Span::styled(
+                        format!("{:<name_width$}  ", ui::truncate(&f.name, name_width)),
+                        theme.changed(),
+                    ),
+                ],
+                vec![
+                    Span::styled(format!("{before} → "), theme.dim()),
+                    Span::styled(f.value.clone(), theme.changed()),
+                ],
+                indent,
+                width,
+            ),
+            None => hang(
+                vec![
+                    Span::raw("  "),
+                    Span::raw(format!(
+                        "{:<name_width$}  ",
+                        ui::truncate(&f.name, name_width)
+                    )),
+                ],
+                vec![Span::raw(f.value.clone())],
+                indent,
+                width,
+            ),
         })
         .collect()
+}
+
+/// `head` then `body` wrapped to `width` columns, every line after the first indented by
+/// `indent` (a hanging indent); lines break after a space where the row has one.
+fn hang(
+    head: Vec<Span<'static>>,
+    body: Vec<Span<'static>>,
+    indent: usize,
+    width: usize,
+) -> Vec<Line<'static>> {
+    let room = width.saturating_sub(indent).max(1);
+    let chars: Vec<(char, ratatui::style::Style)> = body
+        .iter()
+        .flat_map(|s| s.content.chars().map(move |c| (c, s.style)))
+        .collect();
+    let mut rows: Vec<&[(char, ratatui::style::Style)]> = Vec::new();
+    let mut rest = chars.as_slice();
+    while rest.len() > room {
+        let cut = rest[..room]
+            .iter()
+            .rposition(|(c, _)| *c == ' ')
+            .filter(|&i| i > 0)
+            .map_or(room, |i| i + 1);
+        rows.push(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    rows.push(rest);
+    let mut lines = Vec::new();
+    for (i, row) in rows.into_iter().enumerate() {
+        // Back to spans: one per run of a style.
+        let mut text: Vec<Span<'static>> = Vec::new();
+        for (c, style) in row {
+            match text.last_mut() {
+                Some(last) if last.style == *style => last.content.to_mut().push(*c),
+                _ => text.push(Span::styled(c.to_string(), *style)),
+            }
+        }
+        let mut spans = if i == 0 {
+            head.clone()
+        } else {
+            vec![Span::raw(" ".repeat(indent))]
+        };
+        spans.extend(text);
+        lines.push(Line::from(spans));
+    }
+    lines
 }
 
 /// Draws the message-sequence chart of steps `1..=position`: one lifeline per party, an arrow
@@ -440,4 +490,29 @@ pub(crate) fn msc_lines(stepper: &Stepper, theme: Theme, width: usize) -> Vec<Li
         ));
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_value_wraps_under_itself_not_at_column_0() {
+        let lines = hang(
+            vec![Span::raw("  "), Span::raw("rm  ")],
+            vec![Span::raw("prepared committed aborted working")],
+            6,
+            22,
+        );
+        let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        assert_eq!(
+            text,
+            [
+                "  rm  prepared ",
+                "      committed ",
+                "      aborted working"
+            ]
+        );
+        assert!(lines.iter().all(|l| l.width() <= 22));
+    }
 }

@@ -2,7 +2,7 @@
 //! names to a width, and the two ways numbers are written (grouped counts, compact values).
 
 use ratatui::layout::Rect;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
 
 use crate::Theme;
@@ -43,6 +43,47 @@ pub fn truncate(text: &str, width: usize) -> String {
     out
 }
 
+/// Cuts a styled line to `width` columns, ending with `…` when cut, for lines drawn without
+/// wrapping (a tree keeps its shape only unwrapped): a cut line then says that it is cut.
+pub fn truncate_line(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for span in line.spans {
+        let w = span.width();
+        if used + w < width {
+            used += w;
+            spans.push(span);
+            continue;
+        }
+        // The room left, less one column for the ellipsis.
+        let room = width.saturating_sub(used + 1);
+        let mut text = String::new();
+        let mut taken = 0;
+        for c in span.content.chars() {
+            // A span's width is ratatui's measure (unicode-width), so measure a char the same.
+            let cw = Span::raw(c.encode_utf8(&mut [0; 4]).to_owned()).width();
+            if taken + cw > room {
+                break;
+            }
+            taken += cw;
+            text.push(c);
+        }
+        if width > 0 {
+            text.push('…');
+        }
+        spans.push(Span::styled(text, span.style));
+        break;
+    }
+    Line {
+        spans,
+        style: line.style,
+        alignment: line.alignment,
+    }
+}
+
 /// A number with thousands separators: `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -56,13 +97,15 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// A compact number for charts and cells: `0`, `0.042`, `3.1`, `42`, `1.2k`, `3.4M`.
+/// A compact number for charts and cells: `0`, `0.042`, `3.1`, `42`, `1.2k`, `3.4M`, `5.6G`.
 pub fn compact(x: f64) -> String {
     let a = x.abs();
     if a == 0.0 {
         "0".to_owned()
     } else if x.fract() == 0.0 && a < 1e3 {
         format!("{x:.0}")
+    } else if a >= 1e9 {
+        format!("{:.1}G", x / 1e9)
     } else if a >= 1e6 {
         format!("{:.1}M", x / 1e6)
     } else if a >= 1e4 {
@@ -106,6 +149,7 @@ mod tests {
         assert_eq!(compact(12.34), "12.3");
         assert_eq!(compact(1234.0), "1.2k");
         assert_eq!(compact(2_500_000.0), "2.5M");
+        assert_eq!(compact(1_234_567_890_123.0), "1234.6G");
     }
 
     #[test]
@@ -114,6 +158,25 @@ mod tests {
         assert_eq!(scroll_to(10, 5, 20), 8);
         assert_eq!(scroll_to(19, 5, 20), 15);
         assert_eq!(scroll_to(3, 5, 4), 0);
+    }
+
+    #[test]
+    fn long_lines_are_cut_with_an_ellipsis_across_spans() {
+        let line = || {
+            Line::from(vec![
+                Span::raw("├─ "),
+                Span::raw("payments.charge"),
+                Span::raw("  retry×3"),
+            ])
+        };
+        assert_eq!(
+            truncate_line(line(), 40).to_string(),
+            "├─ payments.charge  retry×3"
+        );
+        assert_eq!(truncate_line(line(), 10).to_string(), "├─ paymen…");
+        assert_eq!(truncate_line(line(), 18).to_string(), "├─ payments.charg…");
+        assert_eq!(truncate_line(line(), 19).to_string(), "├─ payments.charge…");
+        assert_eq!(truncate_line(line(), 0).to_string(), "");
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! its row shows live progress (unique states, depth, states per second) while the table stays
 //! responsive; Enter on a violated property opens the trace [`Stepper`].
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent};
@@ -40,6 +42,10 @@ pub struct JobEntry {
     pub job: Job,
     /// Its state.
     pub state: JobState,
+    /// The batch it is queued or running in; messages of any other batch are ignored.
+    batch: Option<u64>,
+    /// Its state before it was queued, restored if the check is cancelled.
+    before: Option<Box<JobState>>,
 }
 
 /// The Verify tab's state.
@@ -54,6 +60,10 @@ pub struct VerifyState {
     /// The counterexample being stepped through, if one is open.
     pub stepper: Option<Stepper>,
     options: CheckOptions,
+    /// The number of the next batch of checks.
+    next_batch: u64,
+    /// The cancel flags of the batches that may still be running.
+    batches: Vec<(u64, Arc<AtomicBool>)>,
 }
 
 impl VerifyState {
@@ -63,6 +73,8 @@ impl VerifyState {
             .map(|job| JobEntry {
                 job,
                 state: JobState::NotRun,
+                batch: None,
+                before: None,
             })
             .collect();
         let rows = jobs
@@ -80,6 +92,8 @@ impl VerifyState {
                 timeout: options.check_timeout,
                 ..CheckOptions::default()
             },
+            next_batch: 0,
+            batches: Vec::new(),
         }
     }
 
@@ -122,22 +136,56 @@ impl VerifyState {
 
     /// Queues the jobs `indices` that are not already queued or running.
     fn run(&mut self, indices: impl IntoIterator<Item = usize>) -> Option<Action> {
+        let number = self.next_batch;
         let mut batch = Vec::new();
+        let mut any = false;
         for i in indices {
+            any = true;
             let entry = &mut self.jobs[i];
             if matches!(entry.state, JobState::Queued | JobState::Running(_)) {
                 continue;
             }
-            entry.state = JobState::Queued;
+            entry.before = Some(Box::new(std::mem::replace(
+                &mut entry.state,
+                JobState::Queued,
+            )));
+            entry.batch = Some(number);
             batch.push((i, entry.job.clone()));
+        }
+        if !any {
+            return Some(Action::Status("nothing to check".to_owned()));
         }
         if batch.is_empty() {
             return Some(Action::Status("already running".to_owned()));
         }
+        self.next_batch += 1;
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.batches
+            .retain(|(b, _)| self.jobs.iter().any(|j| j.batch == Some(*b)));
+        self.batches.push((number, cancel.clone()));
         Some(Action::Effect(Effect::Check {
+            batch: number,
+            cancel,
             jobs: batch,
             options: self.options.clone(),
         }))
+    }
+
+    /// Abandons every queued and running check: each row goes back to what it showed before,
+    /// and whatever the workers still send is ignored. The number of checks abandoned.
+    pub(crate) fn cancel(&mut self) -> usize {
+        for (_, flag) in self.batches.drain(..) {
+            flag.store(true, Ordering::Relaxed);
+        }
+        let mut cancelled = 0;
+        for entry in &mut self.jobs {
+            if matches!(entry.state, JobState::Queued | JobState::Running(_)) {
+                entry.state = entry.before.take().map_or(JobState::NotRun, |b| *b);
+                cancelled += 1;
+            }
+            entry.batch = None;
+        }
+        cancelled
     }
 
     pub(crate) fn on_key(&mut self, key: KeyEvent, loaded: &LoadedScenario) -> Option<Action> {
@@ -178,6 +226,14 @@ impl VerifyState {
                 return self.run([job]);
             }
             KeyCode::Char('a') => return self.run(0..self.jobs.len()),
+            KeyCode::Char('x') if self.is_busy() => {
+                let n = self.cancel();
+                return Some(Action::Status(if n == 1 {
+                    "check cancelled".to_owned()
+                } else {
+                    format!("{n} checks cancelled")
+                }));
+            }
             KeyCode::Char('s') => {
                 let (job, _) = *self.rows.get(self.selected)?;
                 let job = &self.jobs[job].job;
@@ -193,24 +249,37 @@ impl VerifyState {
 
     pub(crate) fn on_message(&mut self, msg: Msg) {
         match msg {
-            Msg::CheckStarted { job } => {
-                if let Some(e) = self.jobs.get_mut(job) {
+            // A message about a job that is no longer queued in that batch (it was cancelled,
+            // maybe queued again since) is a late worker's and changes nothing.
+            Msg::CheckStarted { batch, job } => {
+                if let Some(e) = self.jobs.get_mut(job)
+                    && e.batch == Some(batch)
+                {
                     e.state = JobState::Running(None);
                 }
             }
-            Msg::CheckProgress { job, progress } => {
+            Msg::CheckProgress {
+                batch,
+                job,
+                progress,
+            } => {
                 if let Some(e) = self.jobs.get_mut(job)
+                    && e.batch == Some(batch)
                     && matches!(e.state, JobState::Running(_))
                 {
                     e.state = JobState::Running(Some(progress));
                 }
             }
-            Msg::CheckDone { job, result } => {
-                if let Some(e) = self.jobs.get_mut(job) {
+            Msg::CheckDone { batch, job, result } => {
+                if let Some(e) = self.jobs.get_mut(job)
+                    && e.batch == Some(batch)
+                {
                     e.state = match result {
                         Ok(verdicts) => JobState::Done(verdicts),
                         Err(why) => JobState::Failed(why),
                     };
+                    e.batch = None;
+                    e.before = None;
                 }
             }
             _ => {}
@@ -221,16 +290,24 @@ impl VerifyState {
         if self.stepper.is_some() {
             return vec![("←→", "step"), ("Home/End", "first/last"), ("Esc", "back")];
         }
-        let on_violation = self
-            .verdict(self.selected)
-            .is_some_and(|v| v.counterexample.is_some());
-        vec![
-            ("↑↓", "select"),
-            ("⏎", if on_violation { "trace" } else { "check" }),
-            ("r", "re-run"),
-            ("a", "run all"),
-            ("s", "source"),
-        ]
+        if self.rows.is_empty() {
+            return Vec::new();
+        }
+        // Enter steps through a trace, checks a row not known violated, and on a violation
+        // with no trace (decided without a search) only says so: no hint then.
+        let verdict = self.verdict(self.selected);
+        let enter = match verdict {
+            Some(v) if v.counterexample.is_some() => Some(("⏎", "trace")),
+            Some(v) if v.status.is_violated() => None,
+            _ => Some(("⏎", "check")),
+        };
+        let mut hints = vec![("↑↓", "select")];
+        hints.extend(enter);
+        if self.is_busy() {
+            hints.push(("x", "cancel"));
+        }
+        hints.extend([("r", "re-run"), ("a", "run all"), ("s", "source")]);
+        hints
     }
 }
 
@@ -246,6 +323,21 @@ fn status_span(state: &JobState, verdict: Option<&Verdict>, theme: Theme) -> Spa
             Status::Violated => Span::styled("VIOLATED", theme.bad()),
             Status::Inconclusive { .. } => Span::styled("inconclusive", theme.warn()),
         },
+    }
+}
+
+/// Columns of the states column.
+const STATES_WIDTH: usize = 9;
+
+/// A state count for the states column: grouped while it fits (`1,234,567`), compact beyond
+/// (`10.5M`), so a big search never pushes the depth out of its column. The detail pane keeps
+/// the exact count.
+fn states_cell(n: u64) -> String {
+    let exact = ui::thousands(n);
+    if exact.chars().count() <= STATES_WIDTH {
+        exact
+    } else {
+        ui::compact(n as f64)
     }
 }
 
@@ -266,11 +358,14 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     if state.rows.is_empty() {
-        let block = ui::block("Transactions", true, theme);
+        let block = ui::block("Checks", true, theme);
         let inner = block.inner(area);
         block.render(area, buf);
         Paragraph::new(vec![
-            Line::raw("This scenario declares no transactions to model-check."),
+            Line::raw(
+                "This scenario declares nothing to model-check: no transaction, no resilience \
+                 policy, no retry-amplification bound.",
+            ),
             Line::styled(
                 "Add a [transactions.NAME] table (protocol = \"two_phase_commit\" or \"saga\").",
                 theme.dim(),
@@ -319,28 +414,29 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .any(|j| matches!(j.state, JobState::Running(_)));
     let rate_width = if running { RATE_WIDTH + 2 } else { 0 };
     // verdict, states and depth take 12 + 9 + 5 columns and the gaps 8: the names share the
-    // rest, the subject at most two fifths of it.
-    let names = width.saturating_sub(12 + 9 + 5 + 8 + rate_width);
+    // rest. The subject (a transaction, policy or experiment) gets whatever the property
+    // column does not need, and at least two fifths when it needs them.
+    let names = width.saturating_sub(12 + STATES_WIDTH + 5 + 8 + rate_width);
+    let property_needs = state
+        .rows
+        .iter()
+        .map(|(_, p)| p.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("property".len());
     let subject_width = state
         .jobs
         .iter()
         .map(|j| j.job.subject.chars().count())
         .max()
         .unwrap_or(0)
-        .max("transaction".len())
-        .min(names * 2 / 5);
-    let property_width = state
-        .rows
-        .iter()
-        .map(|(_, p)| p.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max("property".len())
-        .min(names.saturating_sub(subject_width));
+        .max("subject".len())
+        .min(names.saturating_sub(property_needs).max(names * 2 / 5));
+    let property_width = property_needs.min(names.saturating_sub(subject_width));
     let mut lines = vec![Line::styled(
         format!(
-            "{:<subject_width$}  {:<property_width$}  {:<12}  {:>9}  {:>5}{}",
-            "transaction",
+            "{:<subject_width$}  {:<property_width$}  {:<12}  {:>STATES_WIDTH$}  {:>5}{}",
+            "subject",
             "property",
             "verdict",
             "states",
@@ -366,12 +462,12 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         };
         let (states, depth, speed) = match (&entry.state, verdict) {
             (JobState::Done(_), Some(v)) if v.stats.unique_states > 0 => (
-                ui::thousands(v.stats.unique_states),
+                states_cell(v.stats.unique_states),
                 v.stats.max_depth.to_string(),
                 String::new(),
             ),
             (JobState::Running(Some(p)), _) => (
-                ui::thousands(p.unique_states),
+                states_cell(p.unique_states),
                 p.max_depth.to_string(),
                 ui::compact(rate(p.states_generated, p.elapsed)),
             ),
@@ -386,7 +482,7 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
             )),
             status,
             Span::raw(format!(
-                "{:pad$}  {states:>9}  {depth:>5}",
+                "{:pad$}  {states:>STATES_WIDTH$}  {depth:>5}",
                 "",
                 pad = 12usize.saturating_sub(status_width)
             )),
@@ -471,10 +567,20 @@ fn detail_lines(state: &VerifyState, theme: Theme) -> Vec<Line<'static>> {
                 if v.options.notes.is_empty() { "." } else { ":" }
             )),
         ]));
+        // What breaks the bound first: with many entry endpoints the ones within it would
+        // push the ones over it out of a small pane.
+        let (over, within): (Vec<&String>, Vec<&String>) = v
+            .options
+            .notes
+            .iter()
+            .partition(|n| n.contains("over the bound"));
         lines.extend(
-            v.options
-                .notes
-                .iter()
+            over.into_iter()
+                .map(|n| Line::styled(n.clone(), theme.bad())),
+        );
+        lines.extend(
+            within
+                .into_iter()
                 .map(|n| Line::styled(n.clone(), theme.text())),
         );
         lines.extend(summary);
@@ -485,7 +591,7 @@ fn detail_lines(state: &VerifyState, theme: Theme) -> Vec<Line<'static>> {
         (JobState::NotRun, _) => lines.push(Line::from(vec![
             Span::raw("Not checked yet: "),
             Span::styled("⏎", theme.key()),
-            Span::raw(" checks this transaction, "),
+            Span::raw(" checks this row's subject, "),
             Span::styled("a", theme.key()),
             Span::raw(" checks them all."),
         ])),
@@ -565,4 +671,18 @@ fn detail_lines(state: &VerifyState, theme: Theme) -> Vec<Line<'static>> {
         }
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_count_never_overflows_its_column() {
+        assert_eq!(states_cell(9_999_999), "9,999,999");
+        assert_eq!(states_cell(10_469_937), "10.5M");
+        for n in [10_000_000, 999_999_999, 1_234_567_890_123] {
+            assert!(states_cell(n).chars().count() <= STATES_WIDTH, "{n}");
+        }
+    }
 }

@@ -22,6 +22,12 @@ pub enum Effect {
     /// Model-check these jobs one after the other; `usize` is the job's index in the Verify
     /// tab.
     Check {
+        /// Which batch this is: messages of a cancelled batch are ignored.
+        batch: u64,
+        /// Set to skip the jobs not started yet and to send nothing more (the user cancelled,
+        /// or the explorer quit). A check already running goes on to its own timeout: the
+        /// checker has no way to be stopped from outside, so its result is dropped instead.
+        cancel: Arc<AtomicBool>,
         /// The jobs, with their indices.
         jobs: Vec<(usize, Job)>,
         /// Bounds and options (no progress hook: the worker adds its own).
@@ -51,11 +57,15 @@ pub struct SimRequest {
 pub enum Msg {
     /// A job started.
     CheckStarted {
+        /// The batch it was queued in.
+        batch: u64,
         /// The job's index.
         job: usize,
     },
     /// A running job explored more states.
     CheckProgress {
+        /// The batch it was queued in.
+        batch: u64,
         /// The job's index.
         job: usize,
         /// How far it got.
@@ -63,6 +73,8 @@ pub enum Msg {
     },
     /// A job finished: its verdicts, or why it could not run.
     CheckDone {
+        /// The batch it was queued in.
+        batch: u64,
         /// The job's index.
         job: usize,
         /// The verdicts, one per property.
@@ -94,9 +106,9 @@ pub type Emit = Arc<dyn Fn(Msg) + Send + Sync>;
 /// Runs `effect` on a new thread that reports through `emit`.
 pub fn spawn(effect: Effect, emit: Emit) {
     let (name, if_not_started) = match &effect {
-        Effect::Check { jobs, .. } => (
+        Effect::Check { batch, jobs, .. } => (
             "microcosm-check",
-            jobs.iter().map(|(i, _)| Target::Job(*i)).collect(),
+            jobs.iter().map(|(i, _)| Target::Job(*batch, *i)).collect(),
         ),
         Effect::Simulate(r) => ("microcosm-simulate", vec![Target::Run(r.run)]),
     };
@@ -109,7 +121,8 @@ pub fn spawn(effect: Effect, emit: Emit) {
         let why = format!("cannot start a worker thread: {e}");
         for target in if_not_started {
             emit(match target {
-                Target::Job(job) => Msg::CheckDone {
+                Target::Job(batch, job) => Msg::CheckDone {
+                    batch,
                     job,
                     result: Err(why.clone()),
                 },
@@ -124,16 +137,24 @@ pub fn spawn(effect: Effect, emit: Emit) {
 
 /// Whom a message about an effect concerns.
 enum Target {
-    Job(usize),
+    Job(u64, usize),
     Run(u64),
 }
 
 /// Runs `effect` on this thread, calling `emit` with each message in order.
 pub fn execute(effect: Effect, emit: Emit) {
     match effect {
-        Effect::Check { jobs, options } => {
+        Effect::Check {
+            batch,
+            cancel,
+            jobs,
+            options,
+        } => {
             for (index, job) in jobs {
-                check(index, &job, &options, &emit);
+                if cancel.load(Ordering::Relaxed) {
+                    return;
+                }
+                check(batch, index, &job, &options, &cancel, &emit);
             }
         }
         Effect::Simulate(request) => simulate(&request, &emit),
@@ -160,15 +181,27 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
-fn check(index: usize, job: &Job, options: &CheckOptions, emit: &Emit) {
-    emit(Msg::CheckStarted { job: index });
+fn check(
+    batch: u64,
+    index: usize,
+    job: &Job,
+    options: &CheckOptions,
+    cancel: &Arc<AtomicBool>,
+    emit: &Emit,
+) {
+    emit(Msg::CheckStarted { batch, job: index });
     let hook_emit = emit.clone();
+    let hook_cancel = cancel.clone();
     let options = CheckOptions {
         progress: Some(ProgressHook::new(move |p: &Progress| {
-            hook_emit(Msg::CheckProgress {
-                job: index,
-                progress: *p,
-            })
+            // Nobody shows a cancelled check's progress any more.
+            if !hook_cancel.load(Ordering::Relaxed) {
+                hook_emit(Msg::CheckProgress {
+                    batch,
+                    job: index,
+                    progress: *p,
+                })
+            }
         })),
         ..options.clone()
     };
@@ -180,7 +213,13 @@ fn check(index: usize, job: &Job, options: &CheckOptions, emit: &Emit) {
             panic_message(panic.as_ref())
         )),
     };
-    emit(Msg::CheckDone { job: index, result });
+    if !cancel.load(Ordering::Relaxed) {
+        emit(Msg::CheckDone {
+            batch,
+            job: index,
+            result,
+        });
+    }
 }
 
 /// Progress reports per run: enough for a smooth gauge, few enough not to flood the channel.

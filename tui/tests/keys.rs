@@ -13,6 +13,8 @@ use microcosm_tui::{
 const BOUTIQUE: &str = "scenarios/online-boutique.toml";
 const SHOP: &str = "scenarios/monolith-shop.toml";
 const GALLERY_2PC: &str = "scenarios/gallery/two-phase-commit-without-log.toml";
+/// Services and nothing else: no transaction, experiment or monolith.
+const SERVICES_ONLY: &str = "tui/tests/data/services-only.toml";
 
 // ─── everywhere ───────────────────────────────────────────────────────────────────────────────
 
@@ -352,14 +354,17 @@ fn enter_checks_a_transaction_off_the_ui_thread_and_its_verdicts_arrive_as_messa
     assert!(matches!(app.verify.jobs[0].state, JobState::Queued));
     assert!(app.is_busy());
     let effects = app.take_effects();
-    let [Effect::Check { jobs, options }] = effects.as_slice() else {
+    let [Effect::Check { jobs, options, .. }] = effects.as_slice() else {
         panic!("one check queued: {effects:?}");
     };
     assert_eq!(jobs.len(), 1);
     assert!(options.progress.is_none(), "the worker adds its own hook");
     // The worker's messages, in order: started, progress, done.
     let msgs = microcosm_tui::work::execute_collect(effects[0].clone());
-    assert!(matches!(msgs.first(), Some(Msg::CheckStarted { job: 0 })));
+    assert!(matches!(
+        msgs.first(),
+        Some(Msg::CheckStarted { job: 0, .. })
+    ));
     assert!(
         msgs.iter()
             .any(|m| matches!(m, Msg::CheckProgress { job: 0, .. }))
@@ -368,7 +373,8 @@ fn enter_checks_a_transaction_off_the_ui_thread_and_its_verdicts_arrive_as_messa
         msgs.last(),
         Some(Msg::CheckDone {
             job: 0,
-            result: Ok(_)
+            result: Ok(_),
+            ..
         })
     ));
     for msg in msgs {
@@ -395,9 +401,10 @@ fn r_reruns_a_row_a_runs_everything_and_running_work_is_not_queued_twice() {
     press(&mut app, &[KeyCode::Char('r')]);
     assert!(app.take_effects().is_empty());
     assert_eq!(app.status.as_deref(), Some("already running"));
-    app.on_message(Msg::CheckStarted { job: 0 });
+    app.on_message(Msg::CheckStarted { batch: 0, job: 0 });
     assert!(matches!(app.verify.jobs[0].state, JobState::Running(None)));
     app.on_message(Msg::CheckDone {
+        batch: 0,
         job: 0,
         result: Err("boom".to_owned()),
     });
@@ -421,6 +428,60 @@ fn r_reruns_a_row_a_runs_everything_and_running_work_is_not_queued_twice() {
     } else {
         assert!(effects.is_empty());
     }
+}
+
+#[test]
+fn x_cancels_the_running_checks_and_their_late_results_are_ignored() {
+    let mut app = app_on(KNOWN_BUG, Tab::Verify);
+    // A first check that finished: cancelling a re-run of it brings its verdicts back.
+    press(&mut app, &[KeyCode::Enter]);
+    finish_work(&mut app);
+    let verdicts = |app: &App| -> Vec<Option<String>> {
+        (0..3)
+            .map(|row| app.verify.verdict(row).map(|v| v.status.to_string()))
+            .collect()
+    };
+    let checked = verdicts(&app);
+    assert!(matches!(app.verify.jobs[0].state, JobState::Done(_)));
+    press(&mut app, &[KeyCode::Char('x')]);
+    assert!(app.status.is_none(), "x does nothing when nothing runs");
+    press(&mut app, &[KeyCode::Char('a')]);
+    let effects = app.take_effects();
+    let [Effect::Check { cancel, .. }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    app.on_message(Msg::CheckStarted { batch: 1, job: 0 });
+    assert!(app.is_busy());
+    press(&mut app, &[KeyCode::Char('x')]);
+    assert!(cancel.load(std::sync::atomic::Ordering::Relaxed));
+    assert!(!app.is_busy());
+    assert_eq!(verdicts(&app), checked);
+    assert!(
+        app.verify.jobs[1..]
+            .iter()
+            .all(|j| matches!(j.state, JobState::NotRun))
+    );
+    let all = app.verify.jobs.len();
+    let expected = if all == 1 {
+        "check cancelled".to_owned()
+    } else {
+        format!("{all} checks cancelled")
+    };
+    assert_eq!(app.status.as_deref(), Some(expected.as_str()));
+    // A cancelled worker sends nothing more.
+    assert!(microcosm_tui::work::execute_collect(effects[0].clone()).is_empty());
+    // A worker that had already sent its result, and a re-run queued since: the old batch's
+    // messages land nowhere.
+    press(&mut app, &[KeyCode::Char('r')]);
+    app.on_message(Msg::CheckStarted { batch: 1, job: 0 });
+    app.on_message(Msg::CheckDone {
+        batch: 1,
+        job: 0,
+        result: Err("late".to_owned()),
+    });
+    assert!(matches!(app.verify.jobs[0].state, JobState::Queued));
+    finish_work(&mut app);
+    assert_eq!(verdicts(&app), checked);
 }
 
 #[test]
@@ -796,6 +857,33 @@ fn a_key_for_another_tab_does_nothing_here() {
     assert!(!app.simulate.is_editing());
 }
 
+#[test]
+fn with_nothing_to_check_or_simulate_the_keys_say_so_or_do_nothing() {
+    let mut app = app_on(SERVICES_ONLY, Tab::Verify);
+    press(&mut app, &[KeyCode::Char('a')]);
+    assert_eq!(app.status.as_deref(), Some("nothing to check"));
+    assert!(app.take_effects().is_empty() && !app.is_busy());
+    // No seed to type, change or run: the tab and quit keys keep working.
+    press(&mut app, &[KeyCode::Char('4')]);
+    let before = app.simulate.seed;
+    press(
+        &mut app,
+        &[
+            KeyCode::Char('e'),
+            KeyCode::Char('+'),
+            KeyCode::Char('-'),
+            KeyCode::Enter,
+        ],
+    );
+    assert!(!app.simulate.is_editing());
+    assert_eq!(app.simulate.seed, before);
+    assert!(app.take_effects().is_empty());
+    press(&mut app, &[KeyCode::Char('2')]);
+    assert_eq!(app.tab, Tab::Decomposition);
+    press(&mut app, &[KeyCode::Char('4'), KeyCode::Char('q')]);
+    assert!(app.should_quit());
+}
+
 // ─── the help lists every key ─────────────────────────────────────────────────────────────────
 
 /// The keys of a context as the help writes them: names split on spaces, commas and ` / `,
@@ -886,7 +974,10 @@ fn contexts() -> Vec<(&'static str, bool, App)> {
         press(&mut decomposition, &[KeyCode::Down]);
     }
 
+    // A check of another transaction under way, so `x` has something to cancel.
     let mut verify = app_on("scenarios/web3-exchange.toml", Tab::Verify);
+    press(&mut verify, &[KeyCode::Char('r')]);
+    let _running = verify.take_effects();
     for _ in 0..12 {
         press(&mut verify, &[KeyCode::Down]);
     }
@@ -928,6 +1019,15 @@ fn contexts() -> Vec<(&'static str, bool, App)> {
     ]
 }
 
+/// Each tab of a scenario with nothing but services: most keys have nothing to act on there, and
+/// any that act must still be the help's.
+fn empty_contexts() -> Vec<(&'static str, App)> {
+    Tab::ALL
+        .into_iter()
+        .map(|tab| (tab.title(), app_on(SERVICES_ONLY, tab)))
+        .collect()
+}
+
 /// Everything a key can change, as text: the whole state but the scenario (an `Arc` no key
 /// replaces), the reports (only a worker's message brings one) and the effects' scenario copies.
 fn fingerprint(app: &App) -> String {
@@ -963,6 +1063,48 @@ fn fingerprint(app: &App) -> String {
     )
 }
 
+/// The keys that change `app`'s state when pressed.
+fn acting_keys(app: &App) -> Vec<String> {
+    let mut acting = Vec::new();
+    for code in every_key() {
+        let mut pressed = app.clone();
+        // Taken from the copy: a running simulation's cancel flag is shared with it.
+        let before = fingerprint(&pressed);
+        pressed.on_key(fixtures::key(code));
+        if fingerprint(&pressed) != before {
+            acting.push(key_name(code));
+        }
+    }
+    acting
+}
+
+#[test]
+fn on_a_scenario_of_services_only_no_tab_has_a_key_that_acts_unlisted_or_unseen() {
+    for (context, app) in empty_contexts() {
+        let mut listed = listed_keys(context);
+        listed.extend(listed_keys("Everywhere"));
+        let acting = acting_keys(&app);
+        let missing: Vec<&String> = acting.iter().filter(|k| !listed.contains(k)).collect();
+        assert!(
+            missing.is_empty(),
+            "{context} (services only): keys that act but are not in the help: {missing:?}"
+        );
+        // On the tabs with nothing to act on, only the keys every tab has do anything.
+        if matches!(context, "Verify" | "Simulate") {
+            let everywhere = listed_keys("Everywhere");
+            let extra: Vec<&String> = acting
+                .iter()
+                // `a` on Verify says there is nothing to check.
+                .filter(|k| !(everywhere.contains(k) || (context == "Verify" && *k == "a")))
+                .collect();
+            assert!(
+                extra.is_empty(),
+                "{context} (services only): keys that act on nothing: {extra:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn every_key_that_changes_the_state_is_in_the_help_for_its_context() {
     for (context, everywhere, app) in contexts() {
@@ -970,16 +1112,7 @@ fn every_key_that_changes_the_state_is_in_the_help_for_its_context() {
         if everywhere {
             listed.extend(listed_keys("Everywhere"));
         }
-        let mut acting = Vec::new();
-        for code in every_key() {
-            let mut pressed = app.clone();
-            // Taken from the copy: a running simulation's cancel flag is shared with it.
-            let before = fingerprint(&pressed);
-            pressed.on_key(fixtures::key(code));
-            if fingerprint(&pressed) != before {
-                acting.push(key_name(code));
-            }
-        }
+        let acting = acting_keys(&app);
         let missing: Vec<&String> = acting.iter().filter(|k| !listed.contains(k)).collect();
         assert!(
             missing.is_empty(),

@@ -99,8 +99,9 @@ fn verify_while_a_check_runs() {
     let mut app = app_on(KNOWN_BUG, Tab::Verify);
     press(&mut app, &[KeyCode::Char('a')]);
     let _queued = app.take_effects();
-    app.on_message(Msg::CheckStarted { job: 0 });
+    app.on_message(Msg::CheckStarted { batch: 0, job: 0 });
     app.on_message(Msg::CheckProgress {
+        batch: 0,
         job: 0,
         progress: Progress {
             phase: "safety",
@@ -112,8 +113,9 @@ fn verify_while_a_check_runs() {
     });
     // A second check, started on its own (`r`), runs beside it: each running row shows its
     // own speed, not only the selected one's detail.
-    app.on_message(Msg::CheckStarted { job: 1 });
+    app.on_message(Msg::CheckStarted { batch: 0, job: 1 });
     app.on_message(Msg::CheckProgress {
+        batch: 0,
         job: 1,
         progress: Progress {
             phase: "safety",
@@ -133,6 +135,57 @@ fn verify_while_a_check_runs() {
 }
 
 #[test]
+fn footers_advertise_no_key_that_has_nothing_to_act_on() {
+    for (tab, idle) in [
+        (
+            Tab::Verify,
+            &["check", "run all", "re-run", "source", "select"][..],
+        ),
+        (Tab::Simulate, &["run", "seed", "experiment", "source"][..]),
+    ] {
+        let app = app_on("tui/tests/data/services-only.toml", tab);
+        let screen = draw(&app, 120, 24).backend().to_string();
+        let footer = screen.lines().nth(23).expect("a footer");
+        for word in idle {
+            assert!(!footer.contains(word), "{tab:?}: {footer}");
+        }
+        assert!(
+            footer.contains("? help") && footer.contains("q quit"),
+            "{footer}"
+        );
+    }
+}
+
+#[test]
+fn a_search_of_ten_million_states_keeps_to_the_states_column() {
+    let mut app = app_on(KNOWN_BUG, Tab::Verify);
+    press(&mut app, &[KeyCode::Char('r')]);
+    let _queued = app.take_effects();
+    app.on_message(Msg::CheckStarted { batch: 0, job: 0 });
+    app.on_message(Msg::CheckProgress {
+        batch: 0,
+        job: 0,
+        progress: Progress {
+            phase: "safety",
+            states_generated: 31_000_000,
+            unique_states: 10_469_937,
+            max_depth: 44,
+            elapsed: Duration::from_secs(7),
+        },
+    });
+    for (w, h) in SIZES {
+        let screen = draw(&app, w, h).backend().to_string();
+        let row = screen
+            .lines()
+            .find(|l| l.contains("checking…"))
+            .unwrap_or_else(|| panic!("{screen}"));
+        // states, depth and rate, each in its column: `10.5M     44      4.4M`.
+        assert!(row.contains("  10.5M     44  "), "{row}");
+        assert!(!row.contains("10,469,937"), "{row}");
+    }
+}
+
+#[test]
 fn a_violation_decided_without_a_search_says_what_decided_it() {
     // online-boutique's payment-outage bounds retry amplification: the checker decides that
     // from the call graph, so the verdict explored no state and its notes hold the reason.
@@ -142,6 +195,9 @@ fn a_violation_decided_without_a_search_says_what_decided_it() {
     select_row(&mut app, "payment-outage", "retry.amplification");
     for (w, h) in SIZES {
         let screen = draw(&app, w, h).backend().to_string();
+        // Enter only says there is no trace here: the footer does not offer it.
+        let footer = screen.lines().last().expect("a footer");
+        assert!(!footer.contains('⏎'), "{footer}");
         assert!(!screen.contains("no reachable state"), "{screen}");
         assert!(
             screen.contains("decided from the call graph and retry policies"),
@@ -196,6 +252,31 @@ fn trace_stepper_at_the_end_of_a_lasso() {
             .is_some_and(|s| s.trace.lasso.is_some())
     );
     snapshot_sizes("stepper_lasso_last", &app);
+}
+
+#[test]
+fn an_instant_without_requests_has_no_latency_in_the_readout() {
+    let mut app = app_on(KNOWN_BUG, Tab::Simulate);
+    press(&mut app, &[KeyCode::Enter]);
+    finish_work(&mut app);
+    // Empty the bucket under the cursor, as a quiet instant of a run would be.
+    let cursor = app.simulate.cursor;
+    for report in app.simulate.results.values_mut() {
+        for endpoint in report.endpoints.values_mut() {
+            if let Some(p) = endpoint.series.get_mut(cursor) {
+                p.requests = 0;
+                p.errors = 0;
+                p.degraded = 0;
+                (p.p50_ms, p.p90_ms, p.p99_ms, p.p999_ms) = (0.0, 0.0, 0.0, 0.0);
+            }
+        }
+    }
+    let screen = draw(&app, 120, 40).backend().to_string();
+    assert!(
+        screen.contains("p50 – · p90 – · p99 – · p99.9 –"),
+        "{screen}"
+    );
+    assert!(!screen.contains("p50 0 "), "{screen}");
 }
 
 #[test]
@@ -259,6 +340,27 @@ fn the_time_cursor_readout_is_complete_at_80x24() {
         // Both latency series are charted, with their legend.
         assert!(screen.contains("█ p50 • p99"), "{screen}");
     }
+}
+
+#[test]
+fn at_60x16_the_help_scrolls_to_its_last_binding_and_no_further() {
+    let mut app = app_on(KNOWN_BUG, Tab::Architecture);
+    app.on_resize(60, 16);
+    press(&mut app, &[KeyCode::Char('?')]);
+    for _ in 0..20 {
+        press(&mut app, &[KeyCode::PageDown]);
+    }
+    let screen = draw(&app, 60, 16).backend().to_string();
+    let (last_keys, last_what) = microcosm_tui::BINDINGS.last().unwrap().1.last().unwrap();
+    assert!(
+        screen.contains(last_keys) && screen.contains(last_what),
+        "{screen}"
+    );
+    assert!(!screen.contains("↓ more"), "{screen}");
+    // At the bottom exactly: one line up and there is more below again.
+    press(&mut app, &[KeyCode::Up]);
+    let screen = draw(&app, 60, 16).backend().to_string();
+    assert!(screen.contains("↓ more"), "{screen}");
 }
 
 #[test]
@@ -340,6 +442,24 @@ fn the_footer_always_says_how_to_get_help_and_out_even_at_80_columns() {
     let mut running = app_on("scenarios/online-boutique.toml", Tab::Simulate);
     press(&mut running, &[KeyCode::Enter]);
     screens.push(("running".to_owned(), running));
+    // A status message takes the hints' room, not the help and quit hints'.
+    let mut status = app_on(KNOWN_BUG, Tab::Decomposition);
+    press(&mut status, &[KeyCode::Char('f')]);
+    assert_eq!(
+        status.status.as_deref(),
+        Some("showing warning and error findings")
+    );
+    let footer = draw(&status, 80, 24).backend().buffer().clone();
+    let footer: String = (0..80)
+        .map(|x| footer[(x, 23)].symbol().to_owned())
+        .collect();
+    assert!(
+        footer.contains("showing warning and error findings"),
+        "{footer}"
+    );
+    screens.push(("status".to_owned(), status.clone()));
+    status.status = Some("a status far too long for any footer: ".repeat(5));
+    screens.push(("long status".to_owned(), status));
     for (name, app) in screens {
         for width in [80, 100, 120] {
             let terminal = draw(&app, width, 24);
