@@ -725,6 +725,7 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
         symmetry: false,
         strategy: Strategy::Bfs,
         progress: None,
+        cancel: None,
     };
     let (files, walk_errors) = scenario_files(&args.paths);
     if files.is_empty() && walk_errors.is_empty() {

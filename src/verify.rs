@@ -35,6 +35,7 @@ pub fn check_options(args: &VerifyArgs) -> anyhow::Result<CheckOptions> {
             Strategy::Bfs
         },
         progress: None,
+        cancel: None,
     })
 }
 

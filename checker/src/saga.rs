@@ -1651,6 +1651,7 @@ impl SagaSys {
                 max_states: opts.max_states,
                 max_depth: opts.max_depth,
                 timeout: opts.timeout.map(|t| t.saturating_sub(start.elapsed())),
+                cancel: opts.cancel.clone(),
             };
             let fairness = |a: &Action| model.fairness(a);
             let e = explore(&model, &fairness, limits, None);

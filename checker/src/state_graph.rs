@@ -119,11 +119,13 @@ impl<S> StateGraph<S> {
 }
 
 /// Bounds for one exploration.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Limits {
     pub(crate) max_states: Option<usize>,
     pub(crate) max_depth: Option<usize>,
     pub(crate) timeout: Option<Duration>,
+    /// Set elsewhere to stop early (see `CheckOptions::cancel`).
+    pub(crate) cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// The result of exploring: the graph, how far it got, and what cut it short (if anything).
@@ -239,6 +241,14 @@ where
         }
         if next.is_multiple_of(1024) {
             let now = Instant::now();
+            if limits
+                .cancel
+                .as_ref()
+                .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+            {
+                cut = Some(Bound::Cancelled);
+                break;
+            }
             if let Some(timeout) = limits.timeout
                 && now.duration_since(start) >= timeout
             {

@@ -53,6 +53,9 @@ pub struct CheckOptions {
     pub strategy: Strategy,
     /// Called periodically with exploration progress (for a progress bar).
     pub progress: Option<ProgressHook>,
+    /// Set by someone else to stop the check early (the explorer's cancel key): the run ends
+    /// within a fraction of a second, inconclusive ([`Bound::Cancelled`]).
+    pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Default for CheckOptions {
@@ -65,6 +68,7 @@ impl Default for CheckOptions {
             symmetry: false,
             strategy: Strategy::Bfs,
             progress: None,
+            cancel: None,
         }
     }
 }
@@ -169,6 +173,8 @@ pub enum Bound {
         #[serde(rename = "limit_s")]
         seconds: f64,
     },
+    /// Whoever asked for the check cancelled it.
+    Cancelled,
     /// The engine cannot decide this kind of property.
     Unsupported {
         /// What is unsupported.
@@ -189,6 +195,7 @@ impl fmt::Display for Bound {
             Bound::MaxStates { limit } => write!(f, "stopped at --max-states {limit}"),
             Bound::MaxDepth { limit } => write!(f, "stopped at --max-depth {limit}"),
             Bound::Timeout { seconds } => write!(f, "stopped by the {seconds} s timeout"),
+            Bound::Cancelled => write!(f, "cancelled"),
             Bound::Unsupported { what } => write!(f, "unsupported: {what}"),
             Bound::Abstraction { what } => write!(f, "unconfirmed in an abstraction: {what}"),
         }

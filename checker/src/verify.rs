@@ -354,6 +354,13 @@ impl<P: Model> Model for Stoppable<P> {
     }
 }
 
+/// Whether whoever asked for the check has cancelled it.
+fn cancelled(opts: &CheckOptions) -> bool {
+    opts.cancel
+        .as_ref()
+        .is_some_and(|c| c.load(Ordering::Relaxed))
+}
+
 /// Waits for a spawned stateright checker (reporting progress if asked) and works out whether
 /// it covered everything.
 fn run<M, C>(
@@ -381,14 +388,15 @@ where
     let finished = loop {
         // Wake at the deadline as well as for progress: stateright's own timeout is consulted
         // only when a worker runs out of work, which a single worker never does until the end.
-        let tick = deadline.map_or(Duration::from_millis(200), |d| {
-            d.saturating_duration_since(Instant::now())
-                .min(Duration::from_millis(200))
+        // A cancel flag is looked at every 50 ms, so a cancelled check ends promptly.
+        let period = Duration::from_millis(if opts.cancel.is_some() { 50 } else { 200 });
+        let tick = deadline.map_or(period, |d| {
+            d.saturating_duration_since(Instant::now()).min(period)
         });
         match done_rx.recv_timeout(tick) {
             Ok(at) => break at,
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                if deadline.is_some_and(|d| Instant::now() >= d) {
+                if deadline.is_some_and(|d| Instant::now() >= d) || cancelled(opts) {
                     stop.store(true, Ordering::Relaxed);
                 }
                 if let Some(hook) = &opts.progress {
@@ -422,7 +430,9 @@ where
     // stateright's `is_done()` is also true after a bound, so decide completeness ourselves.
     // Each test errs towards "inconclusive": a run that happened to finish exactly at a bound
     // is reported as cut short, never the reverse.
-    let cut = if let Some(limit) = opts.max_depth
+    let cut = if cancelled(opts) && stop.load(Ordering::Relaxed) {
+        Some(Bound::Cancelled)
+    } else if let Some(limit) = opts.max_depth
         && depth >= limit + 2
     {
         // A state past the bound was dequeued and skipped unexplored.
@@ -533,6 +543,7 @@ fn check_liveness<P: Protocol>(
         max_states: opts.max_states,
         max_depth: opts.max_depth,
         timeout: opts.timeout,
+        cancel: opts.cancel.clone(),
     };
     let fairness = |a: &P::Action| model.fairness(a);
     let exploration = explore(model, &fairness, limits, opts.progress.as_ref());

@@ -247,6 +247,42 @@ fn a_timeout_stops_a_single_threaded_search_on_time() {
 }
 
 #[test]
+fn a_cancelled_check_stops_promptly_in_safety_and_liveness() {
+    // Eight participants take many seconds in a debug build; cancelling 100 ms in must end
+    // both the safety search and the liveness exploration, each inconclusive.
+    let cfg = TwoPhaseConfig::with_participants(8);
+    for property in [TWO_PC_ATOMICITY, TWO_PC_TERMINATION] {
+        let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&cancel);
+        let canceller = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            flag.store(true, Ordering::Relaxed);
+        });
+        let start = std::time::Instant::now();
+        let verdicts = verify_two_phase(
+            "t",
+            &cfg,
+            &[property],
+            &CheckOptions {
+                cancel: Some(cancel),
+                ..CheckOptions::default()
+            },
+        )
+        .unwrap();
+        canceller.join().unwrap();
+        let took = start.elapsed();
+        assert_eq!(
+            verdicts[0].status,
+            Status::Inconclusive {
+                reason: microcosm_checker::Bound::Cancelled
+            },
+            "{property}"
+        );
+        assert!(took < Duration::from_secs(3), "{property} took {took:?}");
+    }
+}
+
+#[test]
 fn progress_reaches_the_final_counts() {
     let last_unique = Arc::new(AtomicU64::new(0));
     let calls = Arc::new(AtomicU64::new(0));

@@ -203,6 +203,8 @@ fn check(
                 })
             }
         })),
+        // The same flag the cancel key sets: the check itself stops, not only its report.
+        cancel: Some(cancel.clone()),
         ..options.clone()
     };
     let result = match catch_unwind(AssertUnwindSafe(|| job.run(&[], &options))) {
