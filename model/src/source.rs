@@ -357,7 +357,8 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
         line += 1;
         line_start = end;
     }
-    let line_start = if line_start == 0 && text.starts_with(BOM) {
+    // Only a mark before the offset shifts it: an offset at 0 is column 1, mark or not.
+    let line_start = if line_start == 0 && text[..offset].starts_with(BOM) {
         BOM.len_utf8()
     } else {
         line_start
@@ -504,6 +505,8 @@ calls = ["inventory.reserve", ["a.b", "c.d"]]
 
     #[test]
     fn a_byte_order_mark_is_not_a_column() {
+        assert_eq!(line_column("\u{feff}", 0), (1, 1));
+        assert_eq!(line_column("\u{feff}", 3), (1, 1));
         let text = "\u{feff}ab\ncd";
         assert_eq!(line_column(text, 3), (1, 1));
         assert_eq!(line_column(text, 4), (1, 2));
