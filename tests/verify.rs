@@ -164,23 +164,44 @@ fn symmetry_gives_the_same_verdicts() {
 }
 
 #[test]
-fn unknown_names_are_input_errors() {
+fn unknown_names_and_empty_selections_are_input_errors() {
     let dir = tempfile::tempdir().unwrap();
     let file = two_phase(dir.path(), "none");
-    microcosm()
-        .arg("verify")
-        .arg(&file)
-        .args(["--transaction", "move-fund"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("did you mean `move-funds`?"));
-    microcosm()
-        .arg("verify")
-        .arg(&file)
-        .args(["--property", "2pc.atomicty"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("did you mean `2pc.atomicity`?"));
+    for (args, says) in [
+        (
+            &["--transaction", "move-fund"][..],
+            "did you mean `move-funds`?",
+        ),
+        (
+            &["--property", "2pc.atomicty"],
+            "did you mean `2pc.atomicity`?",
+        ),
+        (&["--property", "saga.bogus"], "no property `saga.bogus`"),
+        // A real property of another protocol: nothing to check, which must not pass as
+        // "all hold" ...
+        (
+            &["--property", "saga.termination"],
+            "has property `saga.termination`",
+        ),
+        // ... nor drop out silently beside one that matches.
+        (
+            &[
+                "--property",
+                "2pc.atomicity",
+                "--property",
+                "saga.termination",
+            ],
+            "has property `saga.termination`",
+        ),
+    ] {
+        microcosm()
+            .arg("verify")
+            .arg(&file)
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+    }
     microcosm()
         .args(["verify", "tests/bad/sync-cycle.toml"])
         .assert()
@@ -385,40 +406,6 @@ fn a_whole_bundled_scenario_verifies_every_transaction_and_breaker() {
         assert!(v["line"].as_u64().unwrap() > 0, "{v}");
         assert!(v["stats"]["unique_states"].as_u64().is_some(), "{v}");
     }
-}
-
-#[test]
-fn a_selection_that_matches_no_check_is_an_input_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = two_phase(dir.path(), "none");
-    // A real property of another protocol: nothing to check, which must not pass as "all hold".
-    microcosm()
-        .arg("verify")
-        .arg(&file)
-        .args(["--property", "saga.termination"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("has property `saga.termination`"));
-    // Beside one that matches, it must not drop out silently either.
-    microcosm()
-        .arg("verify")
-        .arg(&file)
-        .args([
-            "--property",
-            "2pc.atomicity",
-            "--property",
-            "saga.termination",
-        ])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("has property `saga.termination`"));
-    microcosm()
-        .arg("verify")
-        .arg(&file)
-        .args(["--property", "saga.bogus"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("no property `saga.bogus`"));
 }
 
 #[test]
