@@ -1712,19 +1712,10 @@ impl SagaSys {
                     .filter(|(t, _)| t.property() == property)
                     .filter_map(|(_, hit)| *hit)
                     .min();
-                let (status, counterexample) = match (depth, &cut) {
-                    (Some(d), _) => (
-                        Status::Violated,
-                        Some(self.concrete_path(property, d, &explored)),
-                    ),
-                    (None, Some(bound)) => (
-                        Status::Inconclusive {
-                            reason: bound.clone(),
-                        },
-                        None,
-                    ),
-                    (None, None) => (Status::Holds, None),
-                };
+                let (status, counterexample) = Status::of_search(
+                    depth.map(|d| self.concrete_path(property, d, &explored)),
+                    cut.as_ref(),
+                );
                 Verdict {
                     model: name.to_owned(),
                     protocol: Self::PROTOCOL,

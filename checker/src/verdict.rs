@@ -126,6 +126,24 @@ pub enum Status {
 }
 
 impl Status {
+    /// The verdict of a search for a counterexample that `cut` may have stopped: one found is a
+    /// violation whatever cut the search short; none found is a pass only if nothing did.
+    pub(crate) fn of_search(
+        found: Option<Counterexample>,
+        cut: Option<&Bound>,
+    ) -> (Status, Option<Counterexample>) {
+        match (found, cut) {
+            (Some(c), _) => (Status::Violated, Some(c)),
+            (None, Some(bound)) => (
+                Status::Inconclusive {
+                    reason: bound.clone(),
+                },
+                None,
+            ),
+            (None, None) => (Status::Holds, None),
+        }
+    }
+
     /// Whether this is [`Status::Holds`].
     pub fn holds(&self) -> bool {
         matches!(self, Status::Holds)

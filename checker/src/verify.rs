@@ -564,35 +564,25 @@ fn check_liveness<P: Protocol>(
             let lasso = find_fair_lasso(model, &exploration.graph, property);
             let mut stats = exploration.stats;
             stats.elapsed += start.elapsed();
-            let (status, counterexample) = match (lasso, &exploration.cut) {
-                (Some(lasso), _) => {
-                    let graph = &exploration.graph;
-                    let states: Vec<P::State> = lasso
-                        .states
-                        .iter()
-                        .map(|&s| graph.state(s).clone())
-                        .collect();
-                    // Re-derive the actions from their indices so the trace shows exactly what
-                    // replay will do.
-                    let indices: Vec<usize> = lasso.actions.iter().map(|&a| a as usize).collect();
-                    let actions = actions_at(model, &states, &indices);
-                    let id = TraceId {
-                        init: lasso.init,
-                        actions: indices,
-                        loop_to: Some(lasso.loop_to),
-                    };
-                    let cex =
-                        Counterexample::from_path(model, property.name, id, &states, &actions);
-                    (Status::Violated, Some(cex))
-                }
-                (None, Some(bound)) => (
-                    Status::Inconclusive {
-                        reason: bound.clone(),
-                    },
-                    None,
-                ),
-                (None, None) => (Status::Holds, None),
-            };
+            let found = lasso.map(|lasso| {
+                let graph = &exploration.graph;
+                let states: Vec<P::State> = lasso
+                    .states
+                    .iter()
+                    .map(|&s| graph.state(s).clone())
+                    .collect();
+                // Re-derive the actions from their indices so the trace shows exactly what
+                // replay will do.
+                let indices: Vec<usize> = lasso.actions.iter().map(|&a| a as usize).collect();
+                let actions = actions_at(model, &states, &indices);
+                let id = TraceId {
+                    init: lasso.init,
+                    actions: indices,
+                    loop_to: Some(lasso.loop_to),
+                };
+                Counterexample::from_path(model, property.name, id, &states, &actions)
+            });
+            let (status, counterexample) = Status::of_search(found, exploration.cut.as_ref());
             Verdict {
                 model: name.to_owned(),
                 protocol: P::PROTOCOL,

@@ -13,6 +13,10 @@
 use microcosm_checker::{CheckOptions, SagaConfig, Status, verify_saga};
 use microcosm_model::{Outbox, SagaFaults, SagaStep};
 use proptest::prelude::*;
+
+#[path = "support/saga_faults.rs"]
+mod saga_faults;
+use saga_faults::saga_faults;
 use std::collections::{HashSet, VecDeque};
 
 const SEMANTIC_ATOMICITY: &str = "saga.semantic-atomicity";
@@ -685,26 +689,13 @@ fn small_saga() -> impl Strategy<Value = SagaConfig> {
     (
         prop::collection::vec(any::<[bool; 4]>(), 1..=4),
         proptest::option::of(any::<prop::sample::Index>()),
-        any::<[bool; 8]>(),
+        saga_faults(),
     )
-        .prop_map(|(flags, pivot, f)| {
+        .prop_map(|(flags, pivot, faults)| {
             let n = flags.len();
             let pivot = pivot.map(|p| p.index(n));
-            let mut cfg = SagaConfig::orchestrated(n).faults(SagaFaults {
-                coordinator_crash: f[0],
-                saga_log: f[1],
-                duplicate_delivery: f[2],
-                message_loss: f[3],
-                redelivery: f[4],
-                compensation_failure: f[5],
-                compensation_retry: f[6],
-                // Choreography only; the orchestrated model must ignore it.
-                outbox: if f[7] {
-                    Outbox::DualWrite
-                } else {
-                    Outbox::Transactional
-                },
-            });
+            // `outbox` is choreography only; the orchestrated model must ignore it.
+            let mut cfg = SagaConfig::orchestrated(n).faults(faults);
             for (i, [can_fail, retriable, idempotent, compensatable]) in
                 flags.into_iter().enumerate()
             {

@@ -4,8 +4,12 @@
 
 use microcosm_checker::saga::{SagaConfig, SagaSys};
 use microcosm_checker::{CheckOptions, replay, verify_saga};
-use microcosm_model::{Outbox, SagaFaults, SagaStep, SagaStyle};
+use microcosm_model::{SagaStep, SagaStyle};
 use proptest::prelude::*;
+
+#[path = "support/saga_faults.rs"]
+mod saga_faults;
+use saga_faults::saga_faults;
 
 fn step() -> impl Strategy<Value = SagaStep> {
     (any::<[bool; 5]>()).prop_map(|[comp, can_fail, retriable, idempotent, pivot]| SagaStep {
@@ -23,10 +27,10 @@ fn step() -> impl Strategy<Value = SagaStep> {
 fn saga() -> impl Strategy<Value = SagaConfig> {
     (
         prop::collection::vec(step(), 1..=3),
-        any::<[bool; 8]>(),
+        saga_faults(),
         any::<bool>(),
     )
-        .prop_map(|(mut steps, f, choreographed)| {
+        .prop_map(|(mut steps, faults, choreographed)| {
             for (i, s) in steps.iter_mut().enumerate() {
                 s.service = format!("s{i}");
                 s.action = format!("t{i}");
@@ -39,20 +43,7 @@ fn saga() -> impl Strategy<Value = SagaConfig> {
                 },
                 coordinator: "orchestrator".to_owned(),
                 steps,
-                faults: SagaFaults {
-                    coordinator_crash: f[0],
-                    saga_log: f[1],
-                    duplicate_delivery: f[2],
-                    message_loss: f[3],
-                    redelivery: f[4],
-                    compensation_failure: f[5],
-                    compensation_retry: f[6],
-                    outbox: if f[7] {
-                        Outbox::DualWrite
-                    } else {
-                        Outbox::Transactional
-                    },
-                },
+                faults,
             }
         })
 }
