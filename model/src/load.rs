@@ -852,46 +852,9 @@ fn resolve_csv_files(
         if let Some(file) = monolith.calls_csv.take() {
             let p = Pointer::root().key("monolith").key("calls_csv");
             match Csv::read(&file, base_dir, locate(&p), diagnostics) {
-                Some(data) => {
-                    for (line, fields) in data.records() {
-                        if line == 1 && calls_header(&fields) {
-                            continue;
-                        }
-                        if fields.len() < 2 || fields.len() > 3 {
-                            diagnostics.push(data.error(
-                                fields[0].1.clone(),
-                                format!("a call has 2 or 3 columns, not {}", fields.len()),
-                                "write `caller,callee[,weight]`",
-                            ));
-                            continue;
-                        }
-                        let weight = match fields.get(2) {
-                            None => Ok(1.0),
-                            Some(f) => csv_number(&data, f, "weight").and_then(|w| {
-                                if w > 0.0 {
-                                    Ok(w)
-                                } else {
-                                    Err(data.error(
-                                        f.1.clone(),
-                                        "a weight of 0".to_owned(),
-                                        "weights are positive",
-                                    ))
-                                }
-                            }),
-                        };
-                        let weight = match weight {
-                            Ok(w) => w,
-                            Err(d) => {
-                                diagnostics.push(d);
-                                continue;
-                            }
-                        };
-                        let (from, to) = (fields[0].0.clone(), fields[1].0.clone());
-                        monolith.functions.entry(from.clone()).or_default();
-                        monolith.functions.entry(to.clone()).or_default();
-                        monolith.calls.push(MonolithCall { from, to, weight });
-                    }
-                }
+                Some(data) => read_calls_csv(&data.text, monolith, &mut |span, message, help| {
+                    diagnostics.push(data.error(span, message, help));
+                }),
                 None => monolith.calls_csv = Some(file),
             }
         }
@@ -899,31 +862,9 @@ fn resolve_csv_files(
             let p = Pointer::root().key("monolith").key("data_csv");
             match Csv::read(&file, base_dir, locate(&p), diagnostics) {
                 Some(data) => {
-                    for (line, fields) in data.records() {
-                        let access = fields.get(2).map(|f| access_mode(&f.0));
-                        match (fields.len(), access) {
-                            (3, Some(Some(access))) => {
-                                let function = fields[0].0.clone();
-                                monolith.functions.entry(function.clone()).or_default();
-                                monolith.data.push(DataAccess {
-                                    function,
-                                    entity: fields[1].0.clone(),
-                                    access,
-                                });
-                            }
-                            _ if line == 1 && access_header(&fields) => {}
-                            (3, _) => diagnostics.push(data.error(
-                                fields[2].1.clone(),
-                                format!("`{}` is not an access mode", fields[2].0),
-                                "write `read`, `write` or `read-write`",
-                            )),
-                            (n, _) => diagnostics.push(data.error(
-                                fields[0].1.clone(),
-                                format!("a data access has 3 columns, not {n}"),
-                                "write `function,entity,read|write`",
-                            )),
-                        }
-                    }
+                    read_accesses_csv(&data.text, monolith, &mut |span, message, help| {
+                        diagnostics.push(data.error(span, message, help));
+                    })
                 }
                 None => monolith.data_csv = Some(file),
             }
@@ -961,6 +902,85 @@ pub(crate) fn access_header(fields: &[(String, Range<usize>)]) -> bool {
     fields.get(2).is_some_and(|m| access_mode(&m.0).is_none())
         && (fields.first().is_some_and(|f| looks_like_header(&f.0))
             || fields.get(2).is_some_and(|m| names_mode(&m.0)))
+}
+
+/// Where a CSV row's problem goes: the span in the file, the message and the help.
+pub(crate) type CsvProblem<'a> = dyn FnMut(Range<usize>, String, &'static str) + 'a;
+
+/// Adds the calls of a calls CSV (`caller,callee[,weight]`) to `monolith`, reporting each bad
+/// row through `problem`. A first line is a header when it names its columns (see
+/// [`calls_header`]); a two-column header with other names is read as a call. A scenario's `calls_csv` and `propose --calls`
+/// read the same format through this one reader.
+pub(crate) fn read_calls_csv(text: &str, monolith: &mut Monolith, problem: &mut CsvProblem<'_>) {
+    for (line, fields) in csv_records(text) {
+        if line == 1 && calls_header(&fields) {
+            continue;
+        }
+        if fields.len() < 2 || fields.len() > 3 {
+            problem(
+                fields[0].1.clone(),
+                format!("a call has 2 or 3 columns, not {}", fields.len()),
+                "write `caller,callee[,weight]`",
+            );
+            continue;
+        }
+        let weight = match fields.get(2) {
+            None => 1.0,
+            Some((w, span)) => match w.parse::<f64>() {
+                Ok(w) if w > 0.0 && w.is_finite() => w,
+                _ => {
+                    problem(
+                        span.clone(),
+                        format!("`{w}` is not a weight"),
+                        "weights are positive numbers",
+                    );
+                    continue;
+                }
+            },
+        };
+        let (from, to) = (fields[0].0.clone(), fields[1].0.clone());
+        if from.is_empty() || to.is_empty() {
+            problem(
+                fields[0].1.clone(),
+                "a call names no function".to_owned(),
+                "write `caller,callee[,weight]`",
+            );
+            continue;
+        }
+        monolith.functions.entry(from.clone()).or_default();
+        monolith.functions.entry(to.clone()).or_default();
+        monolith.calls.push(MonolithCall { from, to, weight });
+    }
+}
+
+/// Adds the accesses of a data-access CSV (`function,entity,read|write|read-write`, header
+/// optional) to `monolith`, reporting each bad row through `problem` (see [`read_calls_csv`]).
+pub(crate) fn read_accesses_csv(text: &str, monolith: &mut Monolith, problem: &mut CsvProblem<'_>) {
+    for (line, fields) in csv_records(text) {
+        let mode = fields.get(2).map(|f| access_mode(&f.0));
+        match (fields.len(), mode) {
+            (3, Some(Some(access))) if !fields[0].0.is_empty() && !fields[1].0.is_empty() => {
+                let function = fields[0].0.clone();
+                monolith.functions.entry(function.clone()).or_default();
+                monolith.data.push(DataAccess {
+                    function,
+                    entity: fields[1].0.clone(),
+                    access,
+                });
+            }
+            _ if line == 1 && access_header(&fields) => {}
+            (3, _) => problem(
+                fields[2].1.clone(),
+                format!("`{}` is not an access mode", fields[2].0),
+                "write `read`, `write` or `read-write`",
+            ),
+            (n, _) => problem(
+                fields[0].1.clone(),
+                format!("a data access has 3 columns, not {n}"),
+                "write `function,entity,read|write`",
+            ),
+        }
+    }
 }
 
 /// Whether the first record of a numeric CSV (samples, rate steps) is its header: a word

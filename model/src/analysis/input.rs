@@ -1,19 +1,18 @@
 //! Reading a monolith straight from CSV files, for `microcosm propose --calls calls.csv
 //! [--data access.csv]`: `calls.csv` rows are `caller,callee[,weight]` and `access.csv` rows
 //! `function,entity,read|write|read-write`, header optional, `#` comments and blank lines
-//! skipped. A first line is a header when its first cell is `caller`, `from`, `source`,
-//! `src`, `class`, `method`, `function` or `client`, or when its weight is a word (for
-//! accesses: its mode is none and names the column); a first row with a bad weight or mode is
-//! data, and reported. A two-column header with other names is read as a call. The same formats as a scenario's `calls_csv` and `data_csv`; every bad row is
+//! skipped. The rows are read by the same readers as a scenario's `calls_csv` and `data_csv`
+//! (`load::read_calls_csv`, which says when a first line is a header); every bad row is
 //! reported at its file, line and column.
-
-use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Location, codes};
-use crate::load::{access_header, access_mode, calls_header, csv_records as records};
-use crate::scenario::{DataAccess, Monolith, MonolithCall};
+use crate::load::{CsvProblem, read_accesses_csv, read_calls_csv};
+use crate::scenario::Monolith;
+
+/// One of the two CSV readers.
+type Reader = fn(&str, &mut Monolith, &mut CsvProblem<'_>);
 
 /// Builds a monolith from the text of a calls CSV and, optionally, a data-access CSV. Paths
 /// only name the files in diagnostics.
@@ -23,82 +22,21 @@ pub fn monolith_from_csv(
 ) -> Result<Monolith, Vec<Diagnostic>> {
     let mut monolith = Monolith::default();
     let mut problems = Vec::new();
-    let (path, text) = calls;
-    let shared: Arc<str> = Arc::from(text);
-    let at = |span: Range<usize>| Location::new(path, shared.clone(), span);
-    for (line, fields) in records(text) {
-        if line == 1 && calls_header(&fields) {
-            continue;
-        }
-        if fields.len() < 2 || fields.len() > 3 {
-            problems.push(
-                Diagnostic::error(
-                    codes::CSV,
-                    format!("a call has 2 or 3 columns, not {}", fields.len()),
-                )
-                .with_help("write `caller,callee[,weight]`")
-                .at(at(fields[0].1.clone())),
-            );
-            continue;
-        }
-        let weight = match fields.get(2) {
-            None => 1.0,
-            Some((w, span)) => match w.parse::<f64>() {
-                Ok(w) if w > 0.0 && w.is_finite() => w,
-                _ => {
-                    problems.push(
-                        Diagnostic::error(codes::CSV, format!("`{w}` is not a weight"))
-                            .with_help("weights are positive numbers")
-                            .at(at(span.clone())),
-                    );
-                    continue;
-                }
-            },
-        };
-        let (from, to) = (fields[0].0.clone(), fields[1].0.clone());
-        if from.is_empty() || to.is_empty() {
-            problems.push(
-                Diagnostic::error(codes::CSV, "a call names no function".to_owned())
-                    .with_help("write `caller,callee[,weight]`")
-                    .at(at(fields[0].1.clone())),
-            );
-            continue;
-        }
-        monolith.functions.entry(from.clone()).or_default();
-        monolith.functions.entry(to.clone()).or_default();
-        monolith.calls.push(MonolithCall { from, to, weight });
-    }
-    if let Some((path, text)) = data {
+    for (path, text, read) in [
+        Some((calls.0, calls.1, read_calls_csv as Reader)),
+        data.map(|(p, t)| (p, t, read_accesses_csv as Reader)),
+    ]
+    .into_iter()
+    .flatten()
+    {
         let shared: Arc<str> = Arc::from(text);
-        let at = |span: Range<usize>| Location::new(path, shared.clone(), span);
-        for (line, fields) in records(text) {
-            let mode = fields.get(2).map(|f| access_mode(&f.0));
-            match (fields.len(), mode) {
-                (3, Some(Some(access))) if !fields[0].0.is_empty() && !fields[1].0.is_empty() => {
-                    let function = fields[0].0.clone();
-                    monolith.functions.entry(function.clone()).or_default();
-                    monolith.data.push(DataAccess {
-                        function,
-                        entity: fields[1].0.clone(),
-                        access,
-                    });
-                }
-                _ if line == 1 && access_header(&fields) => {}
-                (3, _) => problems.push(
-                    Diagnostic::error(
-                        codes::CSV,
-                        format!("`{}` is not an access mode", fields[2].0),
-                    )
-                    .with_help("write `read`, `write` or `read-write`")
-                    .at(at(fields[2].1.clone())),
-                ),
-                (n, _) => problems.push(
-                    Diagnostic::error(codes::CSV, format!("a data access has 3 columns, not {n}"))
-                        .with_help("write `function,entity,read|write`")
-                        .at(at(fields[0].1.clone())),
-                ),
-            }
-        }
+        read(text, &mut monolith, &mut |span, message, help| {
+            problems.push(
+                Diagnostic::error(codes::CSV, message)
+                    .with_help(help)
+                    .at(Location::new(path, shared.clone(), span)),
+            );
+        });
     }
     if problems.is_empty() {
         Ok(monolith)
