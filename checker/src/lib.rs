@@ -35,7 +35,8 @@ pub use saga::{SagaConfig, SagaState, SagaSys, verify_saga};
 pub use state_graph::{Exploration, StateGraph};
 pub use trace::{ActionView, Counterexample, Describe, Lasso, Step, TraceId, replay};
 pub use two_phase_commit::{
-    CoordinatorCrash, TwoPhaseConfig, TwoPhaseFaults, TwoPhaseState, TwoPhaseSys, verify_two_phase,
+    CoordinatorCrash, Prepare, TwoPhaseConfig, TwoPhaseFaults, TwoPhaseState, TwoPhaseSys,
+    verify_two_phase,
 };
 pub use verdict::{
     Bound, CheckOptions, OptionsUsed, Progress, ProgressHook, Stats, Status, Strategy, Verdict,

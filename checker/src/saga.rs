@@ -15,10 +15,19 @@
 //!   compensatable step, whose "compensated" event triggers the one before it, down to step 0.
 //!
 //! Faults ([`microcosm_model::SagaFaults`]), each an explicit, documented nondeterminism:
-//! - coordinator crash (`OrchCrash`, recovery `OrchRecover`). With a durable saga log the
-//!   coordinator resumes where the log says and re-sends the request it was waiting for (it
-//!   cannot know whether it was delivered: at-least-once, so a non-idempotent step may run
-//!   twice); without one it has forgotten the saga, and committed steps stay committed.
+//! - coordinator crash (`OrchCrash`, recovery `OrchRecover`). With a write-ahead saga log
+//!   (`saga_log = "before_step"`, or `true`: each step and each compensation logged before its
+//!   request is sent) the coordinator resumes where the log says and re-sends the request it
+//!   was waiting for (it cannot know whether it was delivered: at-least-once, so a
+//!   non-idempotent step may run twice); without one it has forgotten the saga, and committed
+//!   steps stay committed. With a log written after each step (`"after_step"`: an entry once
+//!   the step's reply has arrived) the log of a coordinator that crashed while waiting for
+//!   step `i` ends at step `i - 1`: it cannot tell whether `i` ran, and, as the seed design
+//!   does with an interrupted saga, it rolls back what its log lists (the compensations of
+//!   steps `i - 1` … `0`, or, with nothing logged yet, it knows nothing of the saga). Step `i`,
+//!   committed or still to be delivered, stays in place: `saga.semantic-atomicity` is
+//!   violated. A compensation in flight is logged once it replies, so a crash while
+//!   compensating resumes as with a write-ahead log.
 //! - duplicate delivery (at-least-once messaging): a request or event may be delivered and stay
 //!   in the channel, to be delivered again (`…{ again: true }`). A participant declared
 //!   `idempotent` keeps a record per saga (Helland, "Idempotence Is Not a Medical Condition",
@@ -90,7 +99,7 @@ use crate::verdict::{
     Bound, CheckOptions, OptionsUsed, Progress, Stats, Status, Strategy, Verdict,
 };
 use crate::verify::{Protocol, verify};
-use microcosm_model::{Outbox, SagaFaults, SagaStep, SagaStyle};
+use microcosm_model::{Outbox, SagaFaults, SagaLog, SagaStep, SagaStyle};
 use stateright::{Model, Property};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -1027,10 +1036,16 @@ impl SagaSys {
             Action::OrchCrash => s.head |= CRASHED,
             Action::OrchRecover => {
                 s.head &= !CRASHED;
-                if f.saga_log {
-                    self.orch_resend(s);
-                } else {
-                    s.set_phase(Phase::Forgotten);
+                match (f.saga_log, s.phase()) {
+                    (SagaLog::None, _) => s.set_phase(Phase::Forgotten),
+                    // After-step log, crashed while waiting for step `i`: the log ends at
+                    // `i - 1`, so the coordinator rolls back from there (or, with nothing
+                    // logged, knows nothing of the saga) and step `i` is never compensated.
+                    (SagaLog::AfterStep, Phase::Forward(0)) => s.set_phase(Phase::Forgotten),
+                    (SagaLog::AfterStep, Phase::Forward(i)) => self.orch_undo(s, i as usize),
+                    // Write-ahead, or compensating (a compensation is logged when it replies,
+                    // so the log names the one in flight either way): resume and re-send.
+                    (SagaLog::BeforeStep | SagaLog::AfterStep, _) => self.orch_resend(s),
                 }
             }
             Action::SvcCommit { step, again } => {
@@ -1173,7 +1188,8 @@ impl SagaSys {
     /// Dead-variable reduction: removes messages that can no longer influence anything, so
     /// states that differ only in them are one state. A reply is dead once the orchestrator has
     /// left the phase that waits for it (phases are never re-entered: recovery resumes the same
-    /// phase); a request to an idempotent participant that already has a record only produces
+    /// phase, or after an after-step log rolls back to a compensation not yet started, or
+    /// forgets); a request to an idempotent participant that already has a record only produces
     /// such a reply (orchestration) or is dropped (choreography). Properties never read messages,
     /// and a dead message enables nothing but its own loss, so this is a bisimulation.
     fn drop_dead_messages(&self, s: &mut SagaState) {
@@ -2044,7 +2060,7 @@ mod tests {
             let on = |b: u32| bits & (1 << b) != 0;
             SagaFaults {
                 coordinator_crash: on(0),
-                saga_log: on(1),
+                saga_log: on(1).into(),
                 duplicate_delivery: on(2),
                 message_loss: on(3),
                 redelivery: on(4),
@@ -2053,6 +2069,19 @@ mod tests {
                 outbox: Outbox::Transactional,
             }
         })
+    }
+
+    /// The same, and each combination with a crashing coordinator again with an after-step log
+    /// (which only an orchestrator keeps).
+    fn every_orchestration_fault_combination() -> impl Iterator<Item = SagaFaults> {
+        every_fault_combination().chain(
+            every_fault_combination()
+                .filter(|f| f.coordinator_crash && f.saga_log.is_kept())
+                .map(|f| SagaFaults {
+                    saga_log: SagaLog::AfterStep,
+                    ..f
+                }),
+        )
     }
 
     /// Checking by projection gives every verdict the full model gives, with the same safety
@@ -2102,7 +2131,7 @@ mod tests {
             SagaConfig::orchestrated(1).step(0, |s| s.can_fail = true),
         ];
         for shape in &shapes {
-            for faults in every_fault_combination() {
+            for faults in every_orchestration_fault_combination() {
                 assert_projection_agrees(&shape.clone().faults(faults));
             }
         }
@@ -2272,10 +2301,82 @@ mod tests {
         assert_eq!(steps(verdict(&verdicts, SAGA_SEMANTIC_ATOMICITY)), expected);
         assert_eq!(steps(verdict(&verdicts, SAGA_TERMINATION)), expected);
         let logged = cfg.faults(SagaFaults {
-            saga_log: true,
+            saga_log: SagaLog::BeforeStep,
             ..crash
         });
         assert_statuses(&check(&logged), &[]);
+    }
+
+    // Known bug 3b: a saga log written after each step. A crash between a step's commit and its
+    // log entry leaves the restarted coordinator rolling back a log that ends one step early.
+    #[test]
+    fn a_log_written_after_each_step_misses_the_step_in_flight() {
+        let cfg = idempotent(SagaConfig::orchestrated(3));
+        let after = SagaFaults {
+            coordinator_crash: true,
+            saga_log: SagaLog::AfterStep,
+            ..SagaFaults::default()
+        };
+        let verdicts = check(&cfg.clone().faults(after.clone()));
+        // Nothing logged yet: the restarted coordinator knows nothing of the saga, so the
+        // shortest violation is the first step's, and the saga never ends well either. Rolling
+        // back below a step left in place also undoes step 0 before step 1.
+        assert_statuses(
+            &verdicts,
+            &[
+                SAGA_SEMANTIC_ATOMICITY,
+                SAGA_COMPENSATION_ORDER,
+                SAGA_TERMINATION,
+            ],
+        );
+        assert_eq!(
+            steps(verdict(&verdicts, SAGA_SEMANTIC_ATOMICITY)),
+            [
+                "s0: SvcCommit(s0.t0)",
+                "orchestrator: OrchCrash",
+                "orchestrator: OrchRecover",
+            ]
+        );
+        // Later in the saga the rollback is real: step 1 commits, the coordinator crashes
+        // before logging it, and on restart compensates step 0 only.
+        let model = SagaSys::new(cfg.clone().faults(after.clone())).unwrap();
+        let mut s = model.init_states()[0];
+        for a in [
+            Action::SvcCommit {
+                step: 0,
+                again: false,
+            },
+            Action::OrchRcvDone(0),
+            Action::SvcCommit {
+                step: 1,
+                again: false,
+            },
+            Action::OrchCrash,
+            Action::OrchRecover,
+        ] {
+            s = model.next_state(&s, a).unwrap();
+        }
+        assert_eq!(s.phase(), Phase::Compensating(0));
+        for a in [
+            Action::SvcCompensate {
+                step: 0,
+                again: false,
+            },
+            Action::OrchRcvCompensated(0),
+        ] {
+            s = model.next_state(&s, a).unwrap();
+        }
+        assert_eq!(s.phase(), Phase::Aborted);
+        assert!(s.in_place(1) && !s.in_place(0));
+        assert!(!model.semantic_atomicity(&s));
+        // A write-ahead log, and `true`, which means the same, hold.
+        for log in [SagaLog::BeforeStep, SagaLog::from(true)] {
+            let logged = cfg.clone().faults(SagaFaults {
+                saga_log: log,
+                ..after.clone()
+            });
+            assert_statuses(&check(&logged), &[]);
+        }
     }
 
     // Known bug 4: a failing, non-retriable step after the pivot.

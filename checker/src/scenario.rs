@@ -78,11 +78,15 @@ fn transaction_job(tx: &Transaction) -> JobModel {
         Transaction::TwoPhaseCommit {
             coordinator,
             participants,
+            prepare,
+            participants_may_vote_no,
             faults,
             ..
         } => JobModel::TwoPhase(TwoPhaseConfig {
             coordinator: coordinator.clone(),
             participants: participants.clone(),
+            prepare: *prepare,
+            participants_may_vote_no: participants_may_vote_no.unwrap_or(false),
             faults: TwoPhaseFaults {
                 coordinator_crash: match faults.coordinator_crash {
                     ScenarioCrash::None => CoordinatorCrash::None,

@@ -36,6 +36,21 @@
 //!   decided it adopts that decision, and if the peer has not voted the peer aborts unilaterally
 //!   and both abort. When every participant is prepared nobody can help: it still blocks.
 //!
+//! Sequential prepare ([`Prepare::Sequential`], [`Prepare::SequentialAbortPrepared`]) replaces
+//! TwoPhase's free-running participants by a coordinator that asks one participant at a time,
+//! in the order listed, as a loop of blocking calls does. Votes are recorded in that order, so
+//! the participant being asked is the first whose vote is not recorded (no extra state): only
+//! it may prepare (`RmPrepare`), and, when participants may vote no, refuse
+//! (`RmChooseToAbort`); nobody else votes. When its prepare is refused or fails (it aborted,
+//! crashed, or its reply was lost, so the call times out) the coordinator stops. The seed
+//! design returns there (`TmReturnEarly`) and tells nobody: the participants it already
+//! prepared wait forever for a decision, and `2pc.termination` is violated. The fix decides
+//! abort and sends it (`TmAbort`), which reaches every participant it asked. The coordinator
+//! never aborts spontaneously: its loop has no other way out. A participant that waits for a
+//! request that will never come (its coordinator returned or is down) may give up under
+//! `participant_timeout`, as the scenario option says. Participants are not interchangeable
+//! here (the order matters), so these modes have no symmetry reduction.
+//!
 //! Crashes and message loss are faults: never fair, and finitely many in any run (see
 //! [`crate::liveness`]); every other action is weakly fair per instance.
 //!
@@ -47,6 +62,7 @@ use crate::liveness::{ActionFairness, LivenessProperty};
 use crate::trace::{ActionView, Describe};
 use crate::verdict::{CheckOptions, Verdict};
 use crate::verify::{Canonicalize, Protocol, verify};
+pub use microcosm_model::Prepare;
 use serde::Serialize;
 use stateright::{Model, Property, Representative};
 use std::fmt;
@@ -94,6 +110,12 @@ pub struct TwoPhaseConfig {
     /// The participants' names in traces (the scenario's services), 1 to
     /// [`MAX_PARTICIPANTS`].
     pub participants: Vec<String>,
+    /// How the coordinator collects votes: TwoPhase's parallel prepare (the default), or one
+    /// participant at a time.
+    pub prepare: Prepare,
+    /// Sequential prepare only: whether the participant being asked may refuse. (Under parallel
+    /// prepare TwoPhase always lets a participant vote no, and this is ignored.)
+    pub participants_may_vote_no: bool,
     /// Faults and extensions.
     pub faults: TwoPhaseFaults,
 }
@@ -104,8 +126,18 @@ impl TwoPhaseConfig {
         Self {
             coordinator: "tm".to_owned(),
             participants: (0..n).map(|i| format!("rm{i}")).collect(),
+            prepare: Prepare::Parallel,
+            participants_may_vote_no: false,
             faults: TwoPhaseFaults::default(),
         }
+    }
+
+    /// The same configuration with this way of preparing, and whether the participant asked
+    /// may refuse (sequential prepare only).
+    pub fn prepare(mut self, prepare: Prepare, may_vote_no: bool) -> Self {
+        self.prepare = prepare;
+        self.participants_may_vote_no = may_vote_no;
+        self
     }
 
     /// The same configuration with these faults.
@@ -172,6 +204,9 @@ pub enum TmState {
     Committed,
     /// Decided abort.
     Aborted,
+    /// Sequential prepare, seed design: returned at a refused or failed prepare without
+    /// deciding or telling anyone.
+    Returned,
 }
 
 impl TmState {
@@ -180,6 +215,7 @@ impl TmState {
             TmState::Init => "init",
             TmState::Committed => "committed",
             TmState::Aborted => "aborted",
+            TmState::Returned => "returned",
         }
     }
 }
@@ -259,7 +295,8 @@ impl TwoPhaseState {
         match (self.0 & TM_STATE) >> TM_STATE_SHIFT {
             0 => TmState::Init,
             1 => TmState::Committed,
-            _ => TmState::Aborted,
+            2 => TmState::Aborted,
+            _ => TmState::Returned,
         }
     }
 
@@ -268,6 +305,7 @@ impl TwoPhaseState {
             TmState::Init => 0,
             TmState::Committed => 1,
             TmState::Aborted => 2,
+            TmState::Returned => 3,
         };
         self.0 = (self.0 & !TM_STATE) | (bits << TM_STATE_SHIFT);
     }
@@ -338,8 +376,12 @@ pub enum Action {
     TmRcvPrepared(u8),
     /// The coordinator, holding every vote, decides commit.
     TmCommit,
-    /// The coordinator decides abort (spontaneously, as the spec allows).
+    /// The coordinator decides abort (spontaneously, as the spec allows; under sequential
+    /// prepare, the fix: at a refused or failed prepare).
     TmAbort,
+    /// Sequential prepare, seed design: at a refused or failed prepare the coordinator returns
+    /// without deciding or telling anyone.
+    TmReturnEarly,
     /// Participant `rm` votes yes.
     RmPrepare(u8),
     /// Participant `rm`, not yet voted, aborts on its own.
@@ -399,6 +441,7 @@ impl Action {
             Action::NetLosePrepared(r) => (15, r, 0),
             Action::NetLoseCommit => (16, 0, 0),
             Action::NetLoseAbort => (17, 0, 0),
+            Action::TmReturnEarly => (18, 0, 0),
         };
         (kind << 16) | (u32::from(a) << 8) | u32::from(b)
     }
@@ -472,6 +515,28 @@ impl TwoPhaseSys {
         0..self.n
     }
 
+    fn sequential(&self) -> bool {
+        self.cfg.prepare != Prepare::Parallel
+    }
+
+    /// Sequential prepare: the participant the coordinator is asking, the first whose vote it
+    /// has not recorded (votes are recorded in order); `n` once it holds them all.
+    fn asked(&self, s: &TwoPhaseState) -> usize {
+        self.rms().find(|&rm| !s.tm_prepared(rm)).unwrap_or(self.n)
+    }
+
+    /// Sequential prepare: whether the call to the participant being asked has come back
+    /// refused or failed: it aborted (refused, or gave up), it is down, or its yes vote was
+    /// lost on the way (the call times out).
+    fn prepare_failed(&self, s: &TwoPhaseState, rm: usize) -> bool {
+        rm < self.n
+            && (s.rm_state(rm) == RmState::Aborted
+                || s.rm_crashed(rm)
+                || (self.faults().message_loss
+                    && s.rm_state(rm) == RmState::Prepared
+                    && !s.prepared_msg(rm)))
+    }
+
     /// `2pc.atomicity` on one state: no participant committed while another aborted.
     pub fn atomicity(&self, s: &TwoPhaseState) -> bool {
         let committed = self.rms().any(|rm| s.rm_state(rm) == RmState::Committed);
@@ -520,11 +585,23 @@ impl Model for TwoPhaseSys {
         let f = self.faults();
         let tm_up = !s.tm_crashed();
         let tm = s.tm_state();
+        let sequential = self.sequential();
+        // Sequential prepare: the participant whose prepare request is outstanding (sent before
+        // any crash, so it stands while the coordinator is down), if the coordinator still
+        // collects votes.
+        let asked = (sequential && tm == TmState::Init).then(|| self.asked(s));
         if tm_up {
             if tm == TmState::Init && self.rms().all(|rm| s.tm_prepared(rm)) {
                 actions.push(Action::TmCommit);
             }
-            if tm == TmState::Init {
+            if let Some(rm) = asked {
+                if self.prepare_failed(s, rm) {
+                    actions.push(match self.cfg.prepare {
+                        Prepare::Sequential => Action::TmReturnEarly,
+                        _ => Action::TmAbort,
+                    });
+                }
+            } else if tm == TmState::Init {
                 actions.push(Action::TmAbort);
             }
             if f.message_loss
@@ -541,7 +618,12 @@ impl Model for TwoPhaseSys {
         }
         for rm in self.rms() {
             let r = rm as u8;
-            if tm_up && tm == TmState::Init && s.prepared_msg(rm) && !s.tm_prepared(rm) {
+            if tm_up
+                && tm == TmState::Init
+                && s.prepared_msg(rm)
+                && !s.tm_prepared(rm)
+                && (!sequential || asked == Some(rm))
+            {
                 actions.push(Action::TmRcvPrepared(r));
             }
             if s.rm_crashed(rm) {
@@ -549,9 +631,17 @@ impl Model for TwoPhaseSys {
             } else {
                 let state = s.rm_state(rm);
                 if state == RmState::Working {
-                    actions.push(Action::RmPrepare(r));
-                    actions.push(Action::RmChooseToAbort(r));
-                    if f.participant_timeout && !tm_up {
+                    if !sequential {
+                        actions.push(Action::RmPrepare(r));
+                        actions.push(Action::RmChooseToAbort(r));
+                    } else if asked == Some(rm) {
+                        actions.push(Action::RmPrepare(r));
+                        if self.cfg.participants_may_vote_no {
+                            actions.push(Action::RmChooseToAbort(r));
+                        }
+                    }
+                    // A coordinator that returned will never ask either.
+                    if f.participant_timeout && (!tm_up || tm == TmState::Returned) {
                         actions.push(Action::RmTimeout(r));
                     }
                 }
@@ -611,6 +701,7 @@ impl Model for TwoPhaseSys {
                 s.set_tm_state(TmState::Aborted);
                 s.flag(ABORT_MSG, true);
             }
+            Action::TmReturnEarly => s.set_tm_state(TmState::Returned),
             Action::RmPrepare(r) => {
                 s.set_rm_state(r as usize, RmState::Prepared);
                 s.set(r as usize, PREPARED_MSG, true);
@@ -628,8 +719,11 @@ impl Model for TwoPhaseSys {
                     s.set(rm, TM_PREPARED, false);
                 }
                 // Without a log the decision is as volatile as the votes. Messages already sent
-                // are in the network, not in the coordinator, so they stay.
-                if self.faults().coordinator_crash == CoordinatorCrash::RecoverWithoutLog {
+                // are in the network, not in the coordinator, so they stay. A coordinator that
+                // returned early has finished its request: a restart does not run it again.
+                if self.faults().coordinator_crash == CoordinatorCrash::RecoverWithoutLog
+                    && s.tm_state() != TmState::Returned
+                {
                     s.set_tm_state(TmState::Init);
                 }
                 if s.tm_state() == TmState::Init && self.faults().presumed_abort {
@@ -640,7 +734,7 @@ impl Model for TwoPhaseSys {
             Action::TmResendDecision => match s.tm_state() {
                 TmState::Committed => s.flag(COMMIT_MSG, true),
                 TmState::Aborted => s.flag(ABORT_MSG, true),
-                TmState::Init => return None,
+                TmState::Init | TmState::Returned => return None,
             },
             Action::RmCrash(r) => s.set(r as usize, RM_CRASHED, true),
             Action::RmRecover(r) => {
@@ -699,6 +793,7 @@ impl Describe for TwoPhaseSys {
             }
             Action::TmCommit => (tm, "TmCommit".to_owned(), None),
             Action::TmAbort => (tm, "TmAbort".to_owned(), None),
+            Action::TmReturnEarly => (tm, "TmReturnEarly".to_owned(), None),
             Action::TmCrash => (tm, "TmCrash".to_owned(), None),
             Action::TmRecover => (tm, "TmRecover".to_owned(), None),
             Action::TmResendDecision => (tm, "TmResendDecision".to_owned(), None),
@@ -783,7 +878,8 @@ impl Protocol for TwoPhaseSys {
     }
 
     fn symmetry(&self) -> Option<Canonicalize<TwoPhaseState>> {
-        Some(<TwoPhaseState as Representative>::representative)
+        // Sequential prepare asks participants in order: swapping two changes the behaviour.
+        (!self.sequential()).then_some(<TwoPhaseState as Representative>::representative)
     }
 }
 
@@ -1156,11 +1252,214 @@ mod tests {
         assert!(TwoPhaseSys::new(dup).is_err());
     }
 
+    fn sequential(
+        n: usize,
+        prepare: Prepare,
+        may_vote_no: bool,
+        faults: TwoPhaseFaults,
+    ) -> TwoPhaseConfig {
+        TwoPhaseConfig::with_participants(n)
+            .prepare(prepare, may_vote_no)
+            .faults(faults)
+    }
+
+    fn check_cfg(cfg: &TwoPhaseConfig) -> Vec<Verdict> {
+        verify_two_phase("t", cfg, &[], &CheckOptions::default()).unwrap()
+    }
+
+    /// Participants give up waiting for a coordinator that will never ask; nothing crashes.
+    const TIMEOUT: TwoPhaseFaults = TwoPhaseFaults {
+        coordinator_crash: CoordinatorCrash::None,
+        participant_timeout: true,
+        ..PERMANENT
+    };
+
+    #[test]
+    fn sequential_prepare_asks_one_participant_at_a_time() {
+        let model = TwoPhaseSys::new(sequential(
+            3,
+            Prepare::Sequential,
+            true,
+            TwoPhaseFaults::default(),
+        ))
+        .unwrap();
+        let s = TwoPhaseState::default();
+        let mut actions = Vec::new();
+        model.actions(&s, &mut actions);
+        // No spontaneous abort, nobody but the first participant votes.
+        assert_eq!(actions, [Action::RmPrepare(0), Action::RmChooseToAbort(0)]);
+        let s = model.next_state(&s, Action::RmPrepare(0)).unwrap();
+        let s = model.next_state(&s, Action::TmRcvPrepared(0)).unwrap();
+        actions.clear();
+        model.actions(&s, &mut actions);
+        assert_eq!(actions, [Action::RmPrepare(1), Action::RmChooseToAbort(1)]);
+        // Without refusals, the participant asked can only say yes.
+        let yes_only = TwoPhaseSys::new(sequential(
+            3,
+            Prepare::Sequential,
+            false,
+            TwoPhaseFaults::default(),
+        ))
+        .unwrap();
+        actions.clear();
+        yes_only.actions(&TwoPhaseState::default(), &mut actions);
+        assert_eq!(actions, [Action::RmPrepare(0)]);
+    }
+
+    #[test]
+    fn one_sequential_participant_has_its_seven_states() {
+        // Working; prepared; vote recorded; commit decided; committed; and, refusing: aborted,
+        // then the coordinator returned.
+        let cfg = sequential(1, Prepare::Sequential, true, TwoPhaseFaults::default());
+        assert_eq!(unique_bfs(TwoPhaseSys::new(cfg).unwrap()), 7);
+    }
+
+    #[test]
+    fn the_early_return_leaves_a_prepared_participant_in_doubt() {
+        let cfg = sequential(3, Prepare::Sequential, true, TIMEOUT);
+        let verdicts = check_cfg(&cfg);
+        assert_eq!(status(&verdicts, TWO_PC_ATOMICITY).status, Status::Holds);
+        assert_eq!(status(&verdicts, TWO_PC_VALIDITY).status, Status::Holds);
+        let v = status(&verdicts, TWO_PC_TERMINATION);
+        assert_eq!(v.status, Status::Violated);
+        let cex = v.counterexample.as_ref().unwrap();
+        let actions: Vec<&str> = cex.steps.iter().map(|s| s.action.as_str()).collect();
+        // rm0 prepares and is heard, rm1 refuses, the coordinator returns: rm0 waits forever
+        // (rm2, never asked, gives up on its own).
+        assert_eq!(
+            actions[..4],
+            [
+                "RmPrepare",
+                "TmRcvPrepared(rm0)",
+                "RmChooseToAbort",
+                "TmReturnEarly"
+            ],
+            "{}",
+            cex.render_steps()
+        );
+        let end = *replay(&TwoPhaseSys::new(cfg).unwrap(), &cex.trace_id)
+            .unwrap()
+            .last()
+            .unwrap();
+        assert_eq!(end.tm_state(), TmState::Returned);
+        assert_eq!(end.rm_state(0), RmState::Prepared);
+        assert!(!end.tm_crashed(), "blocked by the design, not by a crash");
+    }
+
+    #[test]
+    fn a_failed_prepare_returns_early_too() {
+        // Nobody refuses, but the participant asked may crash: its call fails.
+        let faults = TwoPhaseFaults {
+            participant_crash: true,
+            ..TwoPhaseFaults::default()
+        };
+        let verdicts = check_cfg(&sequential(2, Prepare::Sequential, false, faults));
+        let v = status(&verdicts, TWO_PC_TERMINATION);
+        assert_eq!(v.status, Status::Violated);
+        let text = v.counterexample.as_ref().unwrap().render_steps();
+        assert!(
+            text.contains("RmCrash") && text.contains("TmReturnEarly"),
+            "{text}"
+        );
+        // With neither refusals nor failures the loop always commits.
+        for v in check_cfg(&sequential(
+            3,
+            Prepare::Sequential,
+            false,
+            TwoPhaseFaults::default(),
+        )) {
+            assert_eq!(v.status, Status::Holds, "{}", v.property);
+        }
+    }
+
+    #[test]
+    fn aborting_everyone_asked_fixes_the_early_return() {
+        for faults in [
+            TwoPhaseFaults {
+                participant_timeout: true,
+                ..TwoPhaseFaults::default()
+            },
+            TwoPhaseFaults {
+                participant_crash: true,
+                message_loss: true,
+                ..TwoPhaseFaults::default()
+            },
+            TwoPhaseFaults {
+                coordinator_crash: CoordinatorCrash::RecoverWithLog,
+                participant_crash: true,
+                ..TwoPhaseFaults::default()
+            },
+        ] {
+            let cfg = sequential(3, Prepare::SequentialAbortPrepared, true, faults);
+            for v in check_cfg(&cfg) {
+                assert_eq!(v.status, Status::Holds, "{} under {faults:?}", v.property);
+            }
+            // The same faults with the seed design's bare return block a participant.
+            let bug = sequential(3, Prepare::Sequential, true, faults);
+            assert!(
+                status(&check_cfg(&bug), TWO_PC_TERMINATION)
+                    .status
+                    .is_violated(),
+                "{faults:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn sequential_prepare_keeps_atomicity_and_validity_under_every_fault() {
+        for prepare in [Prepare::Sequential, Prepare::SequentialAbortPrepared] {
+            for bits in 0..48u32 {
+                let faults = TwoPhaseFaults {
+                    coordinator_crash: match bits % 3 {
+                        0 => CoordinatorCrash::None,
+                        1 => CoordinatorCrash::Permanent,
+                        _ => CoordinatorCrash::RecoverWithLog,
+                    },
+                    participant_crash: bits & 2 != 0,
+                    message_loss: bits & 4 != 0,
+                    participant_timeout: bits & 8 != 0,
+                    cooperative_termination: bits & 16 != 0,
+                    presumed_abort: bits & 32 != 0,
+                };
+                let cfg = sequential(2, prepare, bits & 1 != 0, faults);
+                let verdicts = verify_two_phase(
+                    "t",
+                    &cfg,
+                    &[TWO_PC_ATOMICITY, TWO_PC_VALIDITY],
+                    &CheckOptions::default(),
+                )
+                .unwrap();
+                for v in verdicts {
+                    assert_eq!(v.status, Status::Holds, "{} under {cfg:?}", v.property);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sequential_prepare_is_checked_without_symmetry() {
+        let cfg = sequential(3, Prepare::Sequential, true, TIMEOUT);
+        let opts = CheckOptions {
+            symmetry: true,
+            ..CheckOptions::default()
+        };
+        let v = verify_two_phase("t", &cfg, &[TWO_PC_ATOMICITY], &opts)
+            .unwrap()
+            .remove(0);
+        assert!(!v.options.symmetry);
+        assert_eq!(
+            v.stats.unique_states,
+            unique_bfs(TwoPhaseSys::new(cfg).unwrap()) as u64
+        );
+    }
+
     #[test]
     fn names_flow_into_traces() {
         let cfg = TwoPhaseConfig {
             coordinator: "ledger".into(),
             participants: vec!["payments".into(), "inventory".into()],
+            prepare: Prepare::Parallel,
+            participants_may_vote_no: false,
             faults: PERMANENT,
         };
         let v = verify_two_phase("t", &cfg, &[TWO_PC_TERMINATION], &CheckOptions::default())

@@ -3,8 +3,8 @@
 
 use microcosm_checker::catalogue::{TWO_PC_ATOMICITY, TWO_PC_TERMINATION, TWO_PC_VALIDITY};
 use microcosm_checker::{
-    CheckOptions, CoordinatorCrash, Describe, ProgressHook, Status, TwoPhaseConfig, TwoPhaseFaults,
-    TwoPhaseSys, Verdict, replay, verify_two_phase,
+    CheckOptions, CoordinatorCrash, Describe, Prepare, ProgressHook, Status, TwoPhaseConfig,
+    TwoPhaseFaults, TwoPhaseSys, Verdict, replay, verify_two_phase,
 };
 use proptest::prelude::*;
 use std::sync::Arc;
@@ -105,6 +105,8 @@ fn every_counterexample_replays_to_the_states_it_describes() {
         let cfg = TwoPhaseConfig {
             coordinator: "ledger".into(),
             participants: vec!["payments".into(), "inventory".into(), "shipping".into()],
+            prepare: Prepare::Parallel,
+            participants_may_vote_no: false,
             faults,
         };
         let model = TwoPhaseSys::new(cfg.clone()).unwrap();

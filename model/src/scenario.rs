@@ -47,7 +47,8 @@ pub use service::{
     ServiceState, Topic,
 };
 pub use transaction::{
-    CoordinatorCrash, Outbox, SagaFaults, SagaStep, SagaStyle, Transaction, TwoPhaseFaults,
+    CoordinatorCrash, Outbox, Prepare, SagaFaults, SagaLog, SagaStep, SagaStyle, Transaction,
+    TwoPhaseFaults,
 };
 
 /// One architecture: the seven-tuple `(S, I, N, D, C, M, P)` with its transactions, optional

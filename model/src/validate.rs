@@ -972,8 +972,25 @@ impl<'a> Validator<'a> {
                 Transaction::TwoPhaseCommit {
                     coordinator,
                     participants,
+                    prepare,
+                    participants_may_vote_no,
                     ..
                 } => {
+                    // TwoPhase lets any participant vote no at any time: under parallel prepare
+                    // the key could only be ignored, and `false` would promise what the model
+                    // does not check.
+                    if *prepare == Prepare::Parallel && participants_may_vote_no.is_some() {
+                        self.push_help(
+                            codes::INCONSISTENT,
+                            at.key("participants_may_vote_no"),
+                            Target::Key,
+                            "`participants_may_vote_no` applies only to sequential prepare; \
+                             under parallel prepare (TwoPhase) any participant may vote no"
+                                .to_owned(),
+                            "remove it, or set prepare = \"sequential\" (or \
+                             \"sequential_abort_prepared\")",
+                        );
+                    }
                     self.service(at.key("coordinator"), Target::Value, coordinator);
                     if participants.is_empty() {
                         self.push(
@@ -992,8 +1009,19 @@ impl<'a> Validator<'a> {
                     style,
                     coordinator,
                     steps,
+                    faults,
                     ..
                 } => {
+                    // A saga log is the orchestrator's; a choreography has none to keep.
+                    if *style == SagaStyle::Choreographed && faults.saga_log.is_kept() {
+                        self.push_help(
+                            codes::INCONSISTENT,
+                            at.key("faults").key("saga_log"),
+                            Target::Value,
+                            "a choreographed saga has no coordinator to keep a saga log".to_owned(),
+                            "remove `saga_log`, or use style = \"orchestrated\" with a coordinator",
+                        );
+                    }
                     match (style, coordinator) {
                         (SagaStyle::Orchestrated, None) => self.push_help(
                             codes::MISSING_FIELD,

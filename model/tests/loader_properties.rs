@@ -556,6 +556,8 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     description: None,
                     coordinator: "s0".into(),
                     participants: (1..n).map(|i| format!("s{i}")).collect(),
+                    prepare: Prepare::Parallel,
+                    participants_may_vote_no: None,
                     faults: TwoPhaseFaults {
                         coordinator_crash: CoordinatorCrash::Permanent,
                         ..TwoPhaseFaults::default()

@@ -1,8 +1,11 @@
-//! Distributed transactions for the model checker: two-phase commit and sagas, with the fault
-//! options the checker explores.
+//! Distributed transactions for the model checker: two-phase commit and sagas, with the design
+//! choices (how a coordinator prepares, when a saga coordinator logs) and the fault options the
+//! checker explores.
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use std::fmt;
 
 /// A distributed transaction, tagged by `protocol`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -18,6 +21,16 @@ pub enum Transaction {
         coordinator: String,
         /// The resource managers' services, at least one, each once.
         participants: Vec<String>,
+        /// How the coordinator collects the votes: all at once (the textbook protocol, the
+        /// default), or one participant at a time in the order listed.
+        #[serde(default, skip_serializing_if = "Prepare::is_parallel")]
+        prepare: Prepare,
+        /// Sequential prepare only: whether a participant asked to prepare may refuse (vote no).
+        /// Off by default: then only a failure (a crash, a lost reply) ends the prepare phase
+        /// early. Parallel prepare follows TwoPhase, where any participant may always vote no,
+        /// so the key is refused there.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        participants_may_vote_no: Option<bool>,
         /// Faults the checker explores; none by default (the textbook protocol).
         #[serde(default, skip_serializing_if = "TwoPhaseFaults::is_none")]
         faults: TwoPhaseFaults,
@@ -69,6 +82,29 @@ pub struct TwoPhaseFaults {
 impl TwoPhaseFaults {
     pub(crate) fn is_none(&self) -> bool {
         *self == Self::default()
+    }
+}
+
+/// How a two-phase commit coordinator collects the votes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Prepare {
+    /// Every participant prepares independently and the coordinator commits once it holds every
+    /// vote (Gray and Lamport's TwoPhase).
+    #[default]
+    Parallel,
+    /// The coordinator asks one participant at a time, in the order listed, and returns at the
+    /// first refused or failed prepare without telling anyone: the participants already
+    /// prepared are left in doubt.
+    Sequential,
+    /// As `sequential`, but before returning the coordinator sends abort to every participant
+    /// it asked (the fix of the early return).
+    SequentialAbortPrepared,
+}
+
+impl Prepare {
+    pub(crate) fn is_parallel(&self) -> bool {
+        *self == Prepare::Parallel
     }
 }
 
@@ -134,9 +170,11 @@ pub struct SagaFaults {
     /// The coordinator may crash and restart.
     #[serde(default)]
     pub coordinator_crash: bool,
-    /// The coordinator keeps a durable saga log it resumes from after a crash.
+    /// Whether and when the coordinator writes a durable saga log: `false` (none), `true` or
+    /// `"before_step"` (each step logged before its request is sent), or `"after_step"` (each
+    /// step logged once it has replied).
     #[serde(default)]
-    pub saga_log: bool,
+    pub saga_log: SagaLog,
     /// Messages may be delivered more than once (at-least-once messaging).
     #[serde(default)]
     pub duplicate_delivery: bool,
@@ -164,7 +202,7 @@ impl SagaFaults {
     pub fn all_with_recovery() -> SagaFaults {
         SagaFaults {
             coordinator_crash: true,
-            saga_log: true,
+            saga_log: SagaLog::BeforeStep,
             duplicate_delivery: true,
             message_loss: true,
             redelivery: true,
@@ -176,6 +214,106 @@ impl SagaFaults {
 
     pub(crate) fn is_none(&self) -> bool {
         *self == Self::default()
+    }
+}
+
+/// When an orchestrated saga's coordinator writes its durable log. Written `false`, `true`,
+/// `"before_step"` or `"after_step"`; `true` is `"before_step"` (what a saga log meant before
+/// the choice existed), and is written back as `"before_step"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SagaLog {
+    /// No log: a coordinator that restarts has forgotten the saga.
+    #[default]
+    None,
+    /// Write-ahead: the coordinator logs each step (and each compensation) before it sends the
+    /// request, so a restarted coordinator knows which request was in flight and re-sends it.
+    BeforeStep,
+    /// The coordinator logs each step only once its reply has arrived. A crash between a step's
+    /// commit and its log entry leaves a log that ends one step early: the restarted coordinator
+    /// rolls back what its log lists and never compensates the step it does not know ran.
+    AfterStep,
+}
+
+impl SagaLog {
+    /// Whether a log is kept at all.
+    pub fn is_kept(self) -> bool {
+        self != SagaLog::None
+    }
+}
+
+impl From<bool> for SagaLog {
+    fn from(kept: bool) -> Self {
+        if kept {
+            SagaLog::BeforeStep
+        } else {
+            SagaLog::None
+        }
+    }
+}
+
+/// The forms `saga_log` may take in a scenario, for the JSON Schema only.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+#[allow(dead_code, reason = "only its JSON Schema is used")]
+enum SagaLogSchema {
+    /// `false`: no log; `true`: the same as `"before_step"`.
+    Kept(bool),
+    /// When each step is logged.
+    When(SagaLogWhen),
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code, reason = "only its JSON Schema is used")]
+enum SagaLogWhen {
+    /// Before the step's request is sent (write-ahead).
+    BeforeStep,
+    /// After the step's reply has arrived.
+    AfterStep,
+}
+
+impl JsonSchema for SagaLog {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SagaLog".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        SagaLogSchema::json_schema(generator)
+    }
+}
+
+impl Serialize for SagaLog {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            SagaLog::None => serializer.serialize_bool(false),
+            SagaLog::BeforeStep => serializer.serialize_str("before_step"),
+            SagaLog::AfterStep => serializer.serialize_str("after_step"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for SagaLog {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SagaLogVisitor;
+        impl Visitor<'_> for SagaLogVisitor {
+            type Value = SagaLog;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(r#"false, true, "before_step" or "after_step""#)
+            }
+
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<SagaLog, E> {
+                Ok(SagaLog::from(v))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<SagaLog, E> {
+                match v {
+                    "before_step" => Ok(SagaLog::BeforeStep),
+                    "after_step" => Ok(SagaLog::AfterStep),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        deserializer.deserialize_any(SagaLogVisitor)
     }
 }
 
