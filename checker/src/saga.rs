@@ -22,12 +22,13 @@
 //!   non-idempotent step may run twice); without one it has forgotten the saga, and committed
 //!   steps stay committed. With a log written after each step (`"after_step"`: an entry once
 //!   the step's reply has arrived) the log of a coordinator that crashed while waiting for
-//!   step `i` ends at step `i - 1`: it cannot tell whether `i` ran, and, as the seed design
-//!   does with an interrupted saga, it rolls back what its log lists (the compensations of
-//!   steps `i - 1` … `0`, or, with nothing logged yet, it knows nothing of the saga). Step `i`,
-//!   committed or still to be delivered, stays in place: `saga.semantic-atomicity` is
-//!   violated. A compensation in flight is logged once it replies, so a crash while
-//!   compensating resumes as with a write-ahead log.
+//!   step `i` ends at step `i - 1` (the saga's own record is written when it starts, so the
+//!   coordinator knows of it even before any step's entry): it cannot tell whether `i` ran,
+//!   and, as the seed design does with an interrupted saga, it rolls it back from what its log
+//!   lists (the compensations of steps `i - 1` … `0`, last first). Step `i`, committed or
+//!   still to be delivered, is never compensated: the saga ends aborted with it in place, and
+//!   `saga.semantic-atomicity` is violated. A compensation is logged once it replies, so a
+//!   crash while compensating resumes and re-sends it, as with a write-ahead log.
 //! - duplicate delivery (at-least-once messaging): a request or event may be delivered and stay
 //!   in the channel, to be delivered again (`…{ again: true }`). A participant declared
 //!   `idempotent` keeps a record per saga (Helland, "Idempotence Is Not a Medical Condition",
@@ -1039,9 +1040,8 @@ impl SagaSys {
                 match (f.saga_log, s.phase()) {
                     (SagaLog::None, _) => s.set_phase(Phase::Forgotten),
                     // After-step log, crashed while waiting for step `i`: the log ends at
-                    // `i - 1`, so the coordinator rolls back from there (or, with nothing
-                    // logged, knows nothing of the saga) and step `i` is never compensated.
-                    (SagaLog::AfterStep, Phase::Forward(0)) => s.set_phase(Phase::Forgotten),
+                    // `i - 1`, so the coordinator rolls back from there as if `i` had failed,
+                    // and step `i` is never compensated.
                     (SagaLog::AfterStep, Phase::Forward(i)) => self.orch_undo(s, i as usize),
                     // Write-ahead, or compensating (a compensation is logged when it replies,
                     // so the log names the one in flight either way): resume and re-send.
@@ -1188,8 +1188,8 @@ impl SagaSys {
     /// Dead-variable reduction: removes messages that can no longer influence anything, so
     /// states that differ only in them are one state. A reply is dead once the orchestrator has
     /// left the phase that waits for it (phases are never re-entered: recovery resumes the same
-    /// phase, or after an after-step log rolls back to a compensation not yet started, or
-    /// forgets); a request to an idempotent participant that already has a record only produces
+    /// phase, or after an after-step log rolls back to a compensation not yet started or to
+    /// the end); a request to an idempotent participant that already has a record only produces
     /// such a reply (orchestration) or is dropped (choreography). Properties never read messages,
     /// and a dead message enables nothing but its own loss, so this is a bisimulation.
     fn drop_dead_messages(&self, s: &mut SagaState) {
@@ -2318,16 +2318,12 @@ mod tests {
             ..SagaFaults::default()
         };
         let verdicts = check(&cfg.clone().faults(after.clone()));
-        // Nothing logged yet: the restarted coordinator knows nothing of the saga, so the
-        // shortest violation is the first step's, and the saga never ends well either. Rolling
-        // back below a step left in place also undoes step 0 before step 1.
+        // No step logged yet: the restarted coordinator rolls back nothing and ends the saga
+        // aborted with step 0 in place, the shortest violation. Rolling back below a later step
+        // left in place undoes step 0 before it: the order is broken too. The saga does end.
         assert_statuses(
             &verdicts,
-            &[
-                SAGA_SEMANTIC_ATOMICITY,
-                SAGA_COMPENSATION_ORDER,
-                SAGA_TERMINATION,
-            ],
+            &[SAGA_SEMANTIC_ATOMICITY, SAGA_COMPENSATION_ORDER],
         );
         assert_eq!(
             steps(verdict(&verdicts, SAGA_SEMANTIC_ATOMICITY)),

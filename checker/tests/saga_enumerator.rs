@@ -1,6 +1,7 @@
 //! Cross-checks the orchestrated saga model's `saga.semantic-atomicity` verdict against a
 //! brute-force enumerator of executions written here, for random small sagas (1–4 steps, random
-//! step flags, random faults), plus hand-written cases that pin the enumerator itself. The
+//! step flags, random faults, each of the three saga logs), plus hand-written cases that pin
+//! the enumerator itself. The
 //! enumerator is independent of `checker/src/saga.rs`: it is written from the semantics that
 //! module's doc states, in its own plain representation (a participant is a record of how often
 //! its effect and its compensation were applied, the coordinator a small program counter, the
@@ -11,7 +12,7 @@
 //! a rule open, the comment at that rule says what the code means.
 
 use microcosm_checker::{CheckOptions, SagaConfig, Status, verify_saga};
-use microcosm_model::{Outbox, SagaFaults, SagaStep};
+use microcosm_model::{Outbox, SagaFaults, SagaLog, SagaStep};
 use proptest::prelude::*;
 
 #[path = "support/saga_faults.rs"]
@@ -275,16 +276,24 @@ impl Enumerator<'_> {
     fn coordinator_moves(&self, w: &World, out: &mut Vec<(Move, World)>) {
         let f = self.faults;
         if w.down {
-            // Recovery: with a durable log it resumes where it was and re-sends the request it
-            // waits for (it cannot know whether that was delivered); without one it forgets.
+            // Recovery: with a write-ahead log it resumes where it was and re-sends the request
+            // it waits for (it cannot know whether that was delivered); without one it forgets.
+            // An after-step log has the saga's record and an entry per step that replied, so a
+            // coordinator that was awaiting step i reads a log ending at step i - 1 and rolls
+            // back from there, as if step i had failed (saga.rs: "it rolls it back from what
+            // its log lists"). Its compensations are logged as they reply too, so one in
+            // flight is known and re-sent, as with a write-ahead log.
             let mut next = *w;
             next.down = false;
-            if f.saga_log {
+            let resend = |next: &mut World| {
                 if let Some((request, _)) = Self::exchange(w.pc) {
                     next.network.insert(request);
                 }
-            } else {
-                next.pc = Pc::Amnesia;
+            };
+            match (f.saga_log, w.pc) {
+                (SagaLog::None, _) => next.pc = Pc::Amnesia,
+                (SagaLog::AfterStep, Pc::Awaiting(i)) => self.roll_back_below(&mut next, i),
+                (SagaLog::BeforeStep | SagaLog::AfterStep, _) => resend(&mut next),
             }
             out.push((Move::Restart, next));
             return;
@@ -455,7 +464,8 @@ impl Enumerator<'_> {
 
     /// Removes the replies the coordinator will never read. It reads only the replies of its
     /// current exchange, and it never comes back to an exchange it has left (its requests move
-    /// forward, its compensations backward, a crash or a logged restart keeps its place), so
+    /// forward, its compensations backward, a crash or a write-ahead restart keeps its place,
+    /// an after-step restart only moves on to compensations not yet begun), so
     /// any other reply can change nothing but its own presence: keeping it would only multiply
     /// the worlds by the subsets of such letters that loss can leave. Requests are never swept,
     /// whoever they reach and whatever their reply: the model's own, bolder reduction of those
@@ -621,11 +631,44 @@ fn a_coordinator_that_forgets_strands_a_committed_step_unless_it_keeps_a_log() {
     );
 
     let logged = cfg.faults(SagaFaults {
-        saga_log: true,
+        saga_log: SagaLog::BeforeStep,
         ..crash
     });
     assert_eq!(enumerate(&logged).witness, None);
     assert_eq!(model_verdict(&logged).0, Status::Holds);
+}
+
+#[test]
+fn a_log_written_after_each_step_rolls_back_without_the_step_in_flight() {
+    let cfg = idempotent(SagaConfig::orchestrated(3)).faults(SagaFaults {
+        coordinator_crash: true,
+        saga_log: SagaLog::AfterStep,
+        ..SagaFaults::default()
+    });
+    let witness = enumerate(&cfg)
+        .witness
+        .expect("a rolled-back saga with a step in place");
+    // Shortest: the coordinator crashes before step 0's entry is written and, on restart,
+    // rolls back an empty log: the saga ends undone, and step 0 commits (before the crash or,
+    // its request still in flight, after the end) and is never compensated.
+    assert_eq!(witness.len(), 3, "{witness:?}");
+    let commit = Move::Deliver {
+        letter: Letter::Run(0),
+        keep: false,
+        outcome: Outcome::Commit,
+    };
+    for mv in [commit, Move::Crash, Move::Restart] {
+        assert!(witness.contains(&mv), "{witness:?}");
+    }
+    assert_eq!(model_verdict(&cfg), (Status::Violated, Some(3)));
+    // The same saga with a write-ahead log holds.
+    let before = cfg.faults(SagaFaults {
+        coordinator_crash: true,
+        saga_log: SagaLog::BeforeStep,
+        ..SagaFaults::default()
+    });
+    assert_eq!(enumerate(&before).witness, None);
+    assert_eq!(model_verdict(&before).0, Status::Holds);
 }
 
 #[test]
@@ -650,7 +693,7 @@ fn a_failure_after_an_uncompensatable_pivot_leaves_the_pivot_in_place() {
 fn a_one_step_saga_is_atomic_whatever_goes_wrong() {
     let everything = SagaFaults {
         coordinator_crash: true,
-        saga_log: false,
+        saga_log: SagaLog::None,
         duplicate_delivery: true,
         message_loss: true,
         redelivery: true,
