@@ -251,7 +251,9 @@ impl From<bool> for SagaLog {
     }
 }
 
-/// The forms `saga_log` may take in a scenario, for the JSON Schema only.
+/// When the orchestrator writes its durable saga log: `false` (no log), `true` or
+/// `"before_step"` (write-ahead), or `"after_step"`.
+// The forms `saga_log` may take in a scenario, for the JSON Schema only.
 #[derive(JsonSchema)]
 #[schemars(untagged)]
 #[allow(dead_code, reason = "only its JSON Schema is used")]

@@ -2469,3 +2469,91 @@ fn duplicate_json_keys_are_reported_at_the_repeat() {
         1,
     );
 }
+
+// ── The seed design's options: sequential 2PC prepare, when a saga logs ───────────────────────
+
+#[test]
+fn participants_may_vote_no_belongs_to_sequential_prepare() {
+    let tpc = |extra: &str| {
+        with_transaction(&format!(
+            "protocol = \"two_phase_commit\"\ncoordinator = \"a\"\nparticipants = [\"b\"]\n{extra}"
+        ))
+    };
+    assert_valid(&tpc(
+        "prepare = \"sequential\"\nparticipants_may_vote_no = true",
+    ));
+    assert_valid(&tpc("prepare = \"sequential_abort_prepared\""));
+    assert_valid(&tpc("prepare = \"parallel\""));
+    // Under TwoPhase any participant may vote no: `false` would be a promise left unchecked.
+    for value in ["true", "false"] {
+        let text = tpc(&format!("participants_may_vote_no = {value}"));
+        assert_one(
+            &text,
+            codes::INCONSISTENT,
+            "applies only to sequential prepare",
+            "participants_may_vote_no",
+            0,
+        );
+        let help = errors(&text)[0].help.clone().unwrap_or_default();
+        assert!(help.contains("prepare = \"sequential\""), "{help}");
+    }
+    let text = tpc("prepare = \"serial\"");
+    assert_value_error(&text, "\"serial\"", "sequential_abort_prepared");
+}
+
+/// Among the diagnostics of `text`, one points at `at` and names `choice`. (A bad value inside
+/// a transaction may also be reported by serde at the `[transactions.NAME]` header: the loader
+/// reads the tagged table whole; that is the loader's, not this option's.)
+#[track_caller]
+fn assert_value_error(text: &str, at: &str, choice: &str) {
+    let offset = text.find(at).unwrap();
+    let (line, column) = line_column(text, offset);
+    let d = errors(text);
+    assert!(
+        d.iter().any(|d| {
+            d.code == codes::WRONG_TYPE
+                && d.message.contains(choice)
+                && d.location
+                    .as_ref()
+                    .is_some_and(|l| (l.line, l.column) == (line, column))
+        }),
+        "no diagnostic at `{at}` naming `{choice}`: {d:?}"
+    );
+}
+
+#[test]
+fn saga_log_is_a_bool_or_when_and_only_an_orchestrator_keeps_one() {
+    let saga = |head: &str, log: &str| {
+        with_transaction(&format!(
+            "protocol = \"saga\"\n{head}\nsteps = [{{ service = \"b\", action = \"y\" }}]\n\
+             faults = {{ coordinator_crash = true, saga_log = {log} }}"
+        ))
+    };
+    for log in ["true", "false", "\"before_step\"", "\"after_step\""] {
+        assert_valid(&saga("coordinator = \"a\"", log));
+    }
+    let loaded = load(&saga("coordinator = \"a\"", "true")).unwrap();
+    let crate::Transaction::Saga { faults, .. } = &loaded.scenario.transactions["t"] else {
+        panic!("a saga")
+    };
+    assert_eq!(
+        faults.saga_log,
+        crate::SagaLog::BeforeStep,
+        "true is before_step"
+    );
+    assert_valid(&saga("style = \"choreographed\"", "false"));
+    for log in ["true", "\"after_step\""] {
+        let text = saga("style = \"choreographed\"", log);
+        assert_one(
+            &text,
+            codes::INCONSISTENT,
+            "a choreographed saga has no coordinator to keep a saga log",
+            &format!("saga_log = |{log}"),
+            0,
+        );
+        let help = errors(&text)[0].help.clone().unwrap_or_default();
+        assert!(help.contains("remove `saga_log`"), "{help}");
+    }
+    let text = saga("coordinator = \"a\"", "\"sometimes\"");
+    assert_value_error(&text, "\"sometimes\"", "after_step");
+}
