@@ -95,10 +95,12 @@ pub const CATALOGUE: &[PropertyInfo] = &[
         kind: PropertyKind::Liveness,
         summary: "every participant eventually decides",
         meaning: "Every fair run reaches a state where every participant has committed or \
-                  aborted (decisions are durable, so they stay decided). Fairness: weak fairness \
-                  of every protocol action instance (votes, decisions, deliveries, recovery, \
-                  retransmission, peer queries); crashes and message loss are never fair and \
-                  happen only finitely often.",
+                  aborted (decisions are durable, so they stay decided). A prepared participant \
+                  cannot decide alone: a coordinator that is gone for good, or that returns \
+                  early from a sequential prepare without sending abort, leaves it in doubt. \
+                  Fairness: weak fairness of every protocol action instance (votes, decisions, \
+                  deliveries, recovery, retransmission, peer queries, timeouts); crashes and \
+                  message loss are never fair and happen only finitely often.",
     },
     PropertyInfo {
         id: SAGA_SEMANTIC_ATOMICITY,
@@ -109,7 +111,8 @@ pub const CATALOGUE: &[PropertyInfo] = &[
                   up after a failed compensation, or forgotten by a coordinator that restarted \
                   without a log), either every step's effect is in place or none is: each \
                   committed step has been compensated (Garcia-Molina and Salem, 1987). A step's \
-                  effect is in place when it was applied more often than compensated.",
+                  effect is in place when it was applied more often than compensated; a step a \
+                  restarted coordinator's after-step log does not list is never compensated.",
     },
     PropertyInfo {
         id: SAGA_COMPENSATION_ORDER,
