@@ -1,5 +1,5 @@
-//! Cross-checks the orchestrated saga model's `saga.semantic-atomicity` verdict against a
-//! brute-force enumerator of executions written here, for random small sagas (1–4 steps, random
+//! Cross-checks the orchestrated saga model's `saga.semantic-atomicity` and
+//! `saga.compensation-order` verdicts against a brute-force enumerator of executions written here, for random small sagas (1–4 steps, random
 //! step flags, random faults, each of the three saga logs), plus hand-written cases that pin
 //! the enumerator itself. The
 //! enumerator is independent of `checker/src/saga.rs`: it is written from the semantics that
@@ -21,6 +21,7 @@ use saga_faults::saga_faults;
 use std::collections::{HashSet, VecDeque};
 
 const SEMANTIC_ATOMICITY: &str = "saga.semantic-atomicity";
+const COMPENSATION_ORDER: &str = "saga.compensation-order";
 
 /// The longest saga the property test draws.
 const MAX_STEPS: usize = 4;
@@ -173,6 +174,18 @@ struct World {
     /// Step `i`'s participant; those past the saga's last step stay fresh.
     participants: [Participant; MAX_STEPS],
     network: Network,
+    /// Some compensation was applied while a later step that has one was still in place
+    /// (tracked only when that is what the search looks for).
+    out_of_order: bool,
+}
+
+/// What the search looks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Goal {
+    /// `saga.semantic-atomicity` broken.
+    Mixed,
+    /// `saga.compensation-order` broken.
+    OutOfOrder,
 }
 
 /// How a participant handled a letter.
@@ -220,6 +233,7 @@ struct Enumerator<'a> {
     faults: &'a SagaFaults,
     /// Where effect and compensation counts saturate.
     cap: u8,
+    goal: Goal,
 }
 
 impl Enumerator<'_> {
@@ -239,6 +253,7 @@ impl Enumerator<'_> {
             down: false,
             participants: [Participant::FRESH; MAX_STEPS],
             network,
+            out_of_order: false,
         }
     }
 
@@ -247,9 +262,18 @@ impl Enumerator<'_> {
     /// in flight mixes it after the end (a request reaching a forgetful coordinator's
     /// participant, say): `saga.semantic-atomicity` is an `always` property of the model, read
     /// in every state where the saga has ended.
+    ///
+    /// For compensation order: some compensation ran while a later step was in place. A later
+    /// step without a compensation can never be undone, so it cannot be undone out of order
+    /// either (saga.rs leaves it to atomicity).
     fn broken(&self, w: &World) -> bool {
-        let placed = w.participants.iter().filter(|p| p.in_place()).count();
-        w.pc.has_ended() && placed != 0 && placed != self.n()
+        match self.goal {
+            Goal::Mixed => {
+                let placed = w.participants.iter().filter(|p| p.in_place()).count();
+                w.pc.has_ended() && placed != 0 && placed != self.n()
+            }
+            Goal::OutOfOrder => w.out_of_order,
+        }
     }
 
     /// After step `k` failed, or was compensated: compensate the nearest earlier step that has a
@@ -432,7 +456,15 @@ impl Enumerator<'_> {
                                 p.compensations = self.bump(p.compensations);
                             }
                         };
-                        let next = Self::deliver(w, letter, keep, i, compensate, Letter::Undid(i));
+                        let mut next =
+                            Self::deliver(w, letter, keep, i, compensate, Letter::Undid(i));
+                        let applies = !step.idempotent || w.participants[i].memo == Memo::Done;
+                        let later_in_place = (i + 1..self.n()).any(|k| {
+                            self.steps[k].compensation.is_some() && w.participants[k].in_place()
+                        });
+                        if self.goal == Goal::OutOfOrder && applies && later_in_place {
+                            next.out_of_order = true;
+                        }
                         out.push((mv(Outcome::Compensate), next));
                         if f.compensation_failure {
                             let next =
@@ -521,32 +553,37 @@ impl Enumerator<'_> {
 
 /// Enumerates the executions of orchestrated saga `cfg`, counting as the model does.
 fn enumerate(cfg: &SagaConfig) -> Search {
-    enumerate_with_cap(cfg, COUNT_CAP)
+    enumerate_with_cap(cfg, COUNT_CAP, Goal::Mixed)
+}
+
+/// Enumerates, looking for a compensation out of order.
+fn enumerate_order(cfg: &SagaConfig) -> Search {
+    enumerate_with_cap(cfg, COUNT_CAP, Goal::OutOfOrder)
 }
 
 /// Enumerates with counts saturating at `cap` instead.
-fn enumerate_with_cap(cfg: &SagaConfig, cap: u8) -> Search {
+fn enumerate_with_cap(cfg: &SagaConfig, cap: u8, goal: Goal) -> Search {
     assert!((1..=MAX_STEPS).contains(&cfg.steps.len()), "{cfg:?}");
     Enumerator {
         steps: &cfg.steps,
         faults: &cfg.faults,
         cap,
+        goal,
     }
     .search()
 }
 
 /// The model's verdict on `saga.semantic-atomicity`, with its counterexample's length.
 fn model_verdict(cfg: &SagaConfig) -> (Status, Option<usize>) {
-    let verdicts = verify_saga(
-        "enumerated",
-        cfg,
-        &[SEMANTIC_ATOMICITY],
-        &CheckOptions::default(),
-    )
-    .unwrap();
+    model_verdict_on(cfg, SEMANTIC_ATOMICITY)
+}
+
+/// The model's verdict on `property`, with its counterexample's length.
+fn model_verdict_on(cfg: &SagaConfig, property: &str) -> (Status, Option<usize>) {
+    let verdicts = verify_saga("enumerated", cfg, &[property], &CheckOptions::default()).unwrap();
     assert_eq!(verdicts.len(), 1, "{verdicts:?}");
     let v = &verdicts[0];
-    assert_eq!(v.property, SEMANTIC_ATOMICITY);
+    assert_eq!(v.property, property);
     (
         v.status.clone(),
         v.counterexample.as_ref().map(|c| c.steps.len()),
@@ -661,6 +698,26 @@ fn a_log_written_after_each_step_rolls_back_without_the_step_in_flight() {
         assert!(witness.contains(&mv), "{witness:?}");
     }
     assert_eq!(model_verdict(&cfg), (Status::Violated, Some(3)));
+    // Through the rollback itself: step 1 commits, the coordinator restarts with a log ending
+    // at step 0 and compensates it while step 1 stands.
+    let order = enumerate_order(&cfg)
+        .witness
+        .expect("step 0 undone before step 1");
+    assert_eq!(order.len(), 6, "{order:?}");
+    assert!(order.contains(&Move::Crash) && order.contains(&Move::Restart));
+    assert_eq!(
+        order.last(),
+        Some(&Move::Deliver {
+            letter: Letter::Undo(0),
+            keep: false,
+            outcome: Outcome::Compensate,
+        }),
+        "{order:?}"
+    );
+    assert_eq!(
+        model_verdict_on(&cfg, COMPENSATION_ORDER),
+        (Status::Violated, Some(6))
+    );
     // The same saga with a write-ahead log holds.
     let before = cfg.faults(SagaFaults {
         coordinator_crash: true,
@@ -782,11 +839,33 @@ proptest! {
         // `saga.effect-once`; for atomicity it must not hide a violation either: counting one
         // application further (a step run three times and compensated twice is still in place)
         // finds the same answer.
-        let finer = enumerate_with_cap(&cfg, COUNT_CAP + 1);
+        let finer = enumerate_with_cap(&cfg, COUNT_CAP + 1, Goal::Mixed);
         prop_assert_eq!(
             finer.witness.is_some(),
             search.witness.is_some(),
             "saturation at {} changes the answer: {:?} on {:?}", COUNT_CAP, finer.witness, cfg
         );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// The same cross-check for `saga.compensation-order`, whose violations run through the
+    /// compensations: an after-step log's restart reaches them only by rolling back.
+    #[test]
+    fn the_model_and_the_enumerator_agree_on_compensation_order(cfg in small_saga()) {
+        let (status, cex_len) = model_verdict_on(&cfg, COMPENSATION_ORDER);
+        prop_assert!(!matches!(status, Status::Inconclusive { .. }), "{:?} on {:?}", status, cfg);
+        let search = enumerate_order(&cfg);
+        prop_assert_eq!(
+            status.is_violated(),
+            search.witness.is_some(),
+            "model says {:?}; enumerator ({} worlds) found {:?}; saga {:?}",
+            status, search.worlds, search.witness, cfg
+        );
+        if let Some(witness) = &search.witness {
+            prop_assert_eq!(cex_len, Some(witness.len()), "witness {:?} on {:?}", witness, cfg);
+        }
     }
 }
