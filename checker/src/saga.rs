@@ -27,8 +27,11 @@
 //!   and, as the seed design does with an interrupted saga, it rolls it back from what its log
 //!   lists (the compensations of steps `i - 1` … `0`, last first). Step `i`, committed or
 //!   still to be delivered, is never compensated: the saga ends aborted with it in place, and
-//!   `saga.semantic-atomicity` is violated. A compensation is logged once it replies, so a
-//!   crash while compensating resumes and re-sends it, as with a write-ahead log.
+//!   `saga.semantic-atomicity` is violated. While compensating, the log says the saga is
+//!   rolling back and which compensations have replied, so a restarted coordinator re-sends
+//!   the next one, as with a write-ahead log. Reading a reply and logging it are one action:
+//!   a crash between them is the crash before the reply was read (a failure or a compensation
+//!   read but not logged is found again by the same rollback or re-sent compensation).
 //! - duplicate delivery (at-least-once messaging): a request or event may be delivered and stay
 //!   in the channel, to be delivered again (`…{ again: true }`). A participant declared
 //!   `idempotent` keeps a record per saga (Helland, "Idempotence Is Not a Medical Condition",
@@ -1043,8 +1046,8 @@ impl SagaSys {
                     // `i - 1`, so the coordinator rolls back from there as if `i` had failed,
                     // and step `i` is never compensated.
                     (SagaLog::AfterStep, Phase::Forward(i)) => self.orch_undo(s, i as usize),
-                    // Write-ahead, or compensating (a compensation is logged when it replies,
-                    // so the log names the one in flight either way): resume and re-send.
+                    // Write-ahead, or an after-step log of a rollback (it lists the compensations
+                    // that replied, so the next one is known): resume and re-send.
                     (SagaLog::BeforeStep | SagaLog::AfterStep, _) => self.orch_resend(s),
                 }
             }
