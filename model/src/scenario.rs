@@ -5,7 +5,7 @@
 //!
 //! These are the serde types users write in TOML (or programs write in JSON). They are plain
 //! data: every cross-reference is a name (`"payments"`, `"payments.charge"`,
-//! `"checkout -> payments"`) that [`crate::load`] resolves and checks, and every location is
+//! `"checkout -> payments"`) that [`crate::load()`] resolves and checks, and every location is
 //! recovered from the file through [`crate::source::SourceMap`] rather than stored in the
 //! types, so the same types serve both formats and the JSON Schema stays clean.
 //!
