@@ -397,11 +397,17 @@ impl<'a> Validator<'a> {
     /// A number at most `max` (see [`crate::limits`]).
     fn at_most(&mut self, at: Pointer, what: &str, value: f64, max: Max) {
         if value > max.value {
+            // 1e300 reads better than its 301 digits.
+            let shown = if value >= 1e15 {
+                format!("{value:e}")
+            } else {
+                value.to_string()
+            };
             self.push_help(
                 codes::OUT_OF_RANGE,
                 at,
                 Target::Value,
-                format!("{what} is {value}, above its maximum of {}", max.value),
+                format!("{what} is {shown}, above its maximum of {}", max.value),
                 format!("give at most {} ({})", max.value, max.why),
             );
         }
@@ -494,19 +500,19 @@ impl<'a> Validator<'a> {
                     );
                 }
             }
-            if svc.resources.cpu_millis == Some(0) {
+            if let Some(cpu) = svc.resources.cpu_millis {
                 self.at_least_one(
                     at.key("resources").key("cpu_millis"),
                     "`cpu_millis`",
-                    0,
+                    cpu,
                     CPU,
                 );
             }
-            if svc.resources.memory_mib == Some(0) {
+            if let Some(memory) = svc.resources.memory_mib {
                 self.at_least_one(
                     at.key("resources").key("memory_mib"),
                     "`memory_mib`",
-                    0,
+                    memory,
                     MEMORY,
                 );
             }
@@ -742,6 +748,8 @@ impl<'a> Validator<'a> {
             if let Some(max) = r.max_wait_ms {
                 if !(max >= 0.0 && max.is_finite()) {
                     self.non_negative(r_at.key("max_wait_ms"), "`max_wait_ms`", max, MS);
+                } else if max > MS.value {
+                    self.at_most(r_at.key("max_wait_ms"), "`max_wait_ms`", max, MS);
                 } else if max < r.wait_ms {
                     self.push_help(
                         codes::OUT_OF_RANGE,
@@ -910,6 +918,7 @@ impl<'a> Validator<'a> {
                     self.positive(at.key(key), &format!("`{key}`"), value, MS);
                     continue;
                 }
+                self.at_most(at.key(key), &format!("`{key}`"), value, MS);
                 if let Some((pkey, pvalue)) = previous
                     && value < pvalue
                 {
