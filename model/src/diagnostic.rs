@@ -424,7 +424,7 @@ mod tests {
 
     #[test]
     fn reading_near_the_span_gives_what_reading_the_whole_file_gives() {
-        use miette::{SourceCode, SpanContents};
+        use miette::SourceCode;
         let texts = [
             "a = 1\nb = 2\nc = 3\nd = 4\n",
             "a\r\nbb\r\n\r\nccc\rd\ne",

@@ -13,6 +13,7 @@ use crate::limits;
 use crate::scenario::*;
 use crate::source::{Pointer, Target};
 
+mod meaning;
 #[cfg(test)]
 mod tests;
 
@@ -46,6 +47,7 @@ pub fn validate(scenario: &Scenario) -> Vec<Problem> {
     v.monitoring();
     v.deployment();
     v.transactions();
+    v.options_that_mean_nothing();
     v.monolith();
     v.experiments();
     v.expected_verdicts();
