@@ -30,6 +30,80 @@ impl Validator<'_> {
         for (key, policy) in &self.s.policies {
             self.policy_options(&root().key("policies").key(key), policy);
         }
+        for (name, experiment) in &self.s.experiments {
+            self.expectations(&root().key("experiments").key(name), experiment);
+        }
+    }
+
+    /// An expectation on an endpoint that no load of the experiment reaches would be judged on
+    /// no requests at all, and pass whatever the architecture does.
+    fn expectations(&mut self, at: &Pointer, e: &Experiment) {
+        let reached = self.reached_by(e);
+        let e_at = at.key("expect");
+        for (i, slo) in e.expect.slos.iter().enumerate() {
+            if let Some(endpoint) = self.s.slos.get(slo).map(|s| &s.endpoint)
+                && self.s.endpoint(endpoint).is_some()
+                && !reached.contains(endpoint.as_str())
+            {
+                self.push_help(
+                    codes::INCONSISTENT,
+                    e_at.key("slos").index(i),
+                    Target::Value,
+                    format!(
+                        "SLO `{slo}` watches `{endpoint}`, which no load of this experiment reaches"
+                    ),
+                    "it would be judged on no requests: load an endpoint that calls it, or expect another SLO",
+                );
+            }
+        }
+        for alert in e.expect.alerts_within_s.keys() {
+            if let Some(endpoint) = self.s.alerts.get(alert).map(|a| &a.endpoint)
+                && self.s.endpoint(endpoint).is_some()
+                && !reached.contains(endpoint.as_str())
+            {
+                self.meaningless(
+                    e_at.key("alerts_within_s").key(alert),
+                    format!(
+                        "alert `{alert}` watches `{endpoint}`, which no load of this experiment reaches"
+                    ),
+                    "it would watch no requests: load an endpoint that calls it, or expect another alert",
+                );
+            }
+        }
+    }
+
+    /// The endpoints an experiment's load reaches: its entry endpoints, what they call, and the
+    /// handlers of the events they publish, transitively.
+    fn reached_by(&self, e: &Experiment) -> std::collections::BTreeSet<String> {
+        let mut reached = std::collections::BTreeSet::new();
+        let mut todo: Vec<String> = e
+            .load
+            .iter()
+            .flat_map(|l| l.endpoint.iter().chain(l.mix.keys()).cloned())
+            .collect();
+        while let Some(reference) = todo.pop() {
+            let Some(endpoint) = self.s.endpoint(&reference) else {
+                continue;
+            };
+            if !reached.insert(reference) {
+                continue;
+            }
+            todo.extend(
+                endpoint
+                    .calls
+                    .iter()
+                    .flat_map(CallStep::calls)
+                    .map(|c| c.endpoint.clone()),
+            );
+            for topic in &endpoint.publishes {
+                for (service, svc) in &self.s.services {
+                    if let Some(consumer) = svc.consumes.get(topic) {
+                        todo.push(format!("{service}.{}", consumer.handler));
+                    }
+                }
+            }
+        }
+        reached
     }
 
     fn meaningless(&mut self, at: Pointer, message: String, help: impl Into<String>) {

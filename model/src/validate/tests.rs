@@ -2724,3 +2724,40 @@ fn retry_options_without_their_meaning() {
         "retry = { max_attempts = 3, backoff = \"exponential\", multiplier = 3.0 }",
     ));
 }
+
+#[test]
+fn expectations_on_endpoints_no_load_reaches() {
+    let text = with_experiment("expect = { slos = [\"s\", \"lonely\"] }").replace(
+        "[slos.s]",
+        "[services.c.endpoints.z]\n[slos.lonely]\nendpoint = \"c.z\"\navailability = 0.9\n[slos.s]",
+    );
+    assert_one(
+        &text,
+        codes::INCONSISTENT,
+        "SLO `lonely` watches `c.z`, which no load of this experiment reaches",
+        "\"s\", |\"lonely\"",
+        0,
+    );
+    // Reached through a call of the loaded endpoint: measured, so meaningful.
+    let called = with_experiment("expect = { slos = [\"deep\"] }").replace(
+        "[slos.s]",
+        "[slos.deep]\nendpoint = \"b.y\"\navailability = 0.9\n[slos.s]",
+    );
+    assert_valid(&called);
+    let alert = with_fault("at_s = 10, crash = \"b\"")
+        .replace(
+            "[slos.s]",
+            "[services.c.endpoints.z]\n[alerts.quiet]\nendpoint = \"c.z\"\nmetric = \"error_rate\"\nabove = 0.1\n[slos.s]",
+        )
+        .replace(
+            "faults = [",
+            "expect = { alerts_within_s = { quiet = 30 } }\nfaults = [",
+        );
+    assert_one(
+        &alert,
+        codes::INCONSISTENT,
+        "alert `quiet` watches `c.z`, which no load of this experiment reaches",
+        "|quiet = 30",
+        0,
+    );
+}
