@@ -414,6 +414,8 @@ fn breaks_a_relation(base: &Value, path: &str, value: f64) -> Option<&'static st
             value < get(base, "/services/a/endpoints/x4/work/p50_ms")
         }
         ".policies.a -> b.retry.wait_ms" => value > get(base, "/policies/a -> b/retry/max_wait_ms"),
+        // A retry budget on a policy that makes no retries means nothing.
+        ".policies.a -> b.retry.max_attempts" => value == 1.0,
         ".policies.a -> b.retry.max_wait_ms" => value < get(base, "/policies/a -> b/retry/wait_ms"),
         ".experiments.e.duration_s" => value <= ends,
         ".experiments.e.warmup_s" => value >= get(base, &format!("{experiment}/duration_s")),
