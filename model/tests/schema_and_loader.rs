@@ -56,7 +56,7 @@ fn baseline() -> Value {
                 },
                 "circuit_breaker": {
                     "failure_rate_threshold": 0.5, "slow_call_rate_threshold": 0.9,
-                    "slow_call_duration_ms": 500.0, "sliding_window_size": 20,
+                    "slow_call_duration_ms": 50.0, "sliding_window_size": 20,
                     "minimum_number_of_calls": 10, "wait_duration_in_open_state_ms": 5000.0,
                     "permitted_number_of_calls_in_half_open_state": 3,
                     "max_wait_duration_in_half_open_state_ms": 100.0
@@ -414,6 +414,17 @@ fn breaks_a_relation(base: &Value, path: &str, value: f64) -> Option<&'static st
             value < get(base, "/services/a/endpoints/x4/work/p50_ms")
         }
         ".policies.a -> b.retry.wait_ms" => value > get(base, "/policies/a -> b/retry/max_wait_ms"),
+        // Slow-call settings mean nothing when the timeout ends every call before it is slow.
+        ".policies.a -> b.timeout_ms" => {
+            value
+                <= get(
+                    base,
+                    "/policies/a -> b/circuit_breaker/slow_call_duration_ms",
+                )
+        }
+        ".policies.a -> b.circuit_breaker.slow_call_duration_ms" => {
+            value >= get(base, "/policies/a -> b/timeout_ms")
+        }
         // A retry budget on a policy that makes no retries means nothing.
         ".policies.a -> b.retry.max_attempts" => value == 1.0,
         ".policies.a -> b.retry.max_wait_ms" => value < get(base, "/policies/a -> b/retry/wait_ms"),

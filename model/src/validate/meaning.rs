@@ -236,6 +236,36 @@ impl Validator<'_> {
                 );
             }
         }
+        if let Some(cb) = &p.circuit_breaker
+            && let Some(timeout) = p.timeout_ms
+            && timeout <= cb.slow_call_duration_ms
+        {
+            // A call is slow when it outlasts the slow-call duration, which no call can when
+            // the timeout ends it first: the slow-call settings the user wrote do nothing.
+            let defaults = CircuitBreakerConfig::default();
+            let c_at = at.key("circuit_breaker");
+            for (key, written) in [
+                (
+                    "slow_call_rate_threshold",
+                    cb.slow_call_rate_threshold != defaults.slow_call_rate_threshold,
+                ),
+                (
+                    "slow_call_duration_ms",
+                    cb.slow_call_duration_ms != defaults.slow_call_duration_ms,
+                ),
+            ] {
+                if written {
+                    self.meaningless(
+                        c_at.key(key),
+                        format!(
+                            "`{key}` counts calls slower than {} ms, and `timeout_ms = {timeout}` ends every call before that",
+                            cb.slow_call_duration_ms
+                        ),
+                        "make `slow_call_duration_ms` shorter than `timeout_ms`, or remove the slow-call settings",
+                    );
+                }
+            }
+        }
         // A known-buggy implementation's breaker settings stay meaningful: they are the
         // intended behaviour its properties are checked against (`unlimited_half_open` is
         // caught admitting more than `permitted_number_of_calls_in_half_open_state`).

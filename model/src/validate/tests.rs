@@ -2761,3 +2761,17 @@ fn expectations_on_endpoints_no_load_reaches() {
         0,
     );
 }
+
+#[test]
+fn slow_call_settings_a_timeout_makes_unreachable() {
+    assert_one(
+        &with_policy("timeout_ms = 100\ncircuit_breaker = { slow_call_rate_threshold = 0.5 }"),
+        codes::INCONSISTENT,
+        "`slow_call_rate_threshold` counts calls slower than 60000 ms, and `timeout_ms = 100` ends every call before that",
+        "|slow_call_rate_threshold",
+        0,
+    );
+    assert_valid(&with_policy(
+        "timeout_ms = 300\ncircuit_breaker = { slow_call_duration_ms = 200, slow_call_rate_threshold = 0.5 }",
+    ));
+}
