@@ -527,3 +527,177 @@ fn a_named_pipe_is_refused_without_waiting_for_a_writer() {
         .code(2)
         .stderr(predicate::str::contains("is not a regular file"));
 }
+
+/// The bundled scenarios and the gallery, as loaded scenarios.
+fn bundled_and_gallery() -> Vec<(PathBuf, microcosm_model::Scenario)> {
+    let gallery = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gallery");
+    let mut files = bundled_scenarios();
+    let mut more: Vec<PathBuf> = std::fs::read_dir(gallery)
+        .expect("scenarios/gallery exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml" || e == "json"))
+        .collect();
+    more.sort();
+    files.extend(more);
+    files
+        .into_iter()
+        .map(|f| {
+            let loaded = microcosm_model::load(&f).unwrap_or_else(|e| panic!("{e}"));
+            (f, loaded.scenario)
+        })
+        .collect()
+}
+
+/// Variants of a scenario at and past the limits the engines hold: each changes one thing.
+fn variants(s: &microcosm_model::Scenario) -> Vec<(String, microcosm_model::Scenario)> {
+    use microcosm_model::{Transaction, limits};
+    let mut out = vec![("as written".to_owned(), s.clone())];
+    let mut each_policy = |what: &str, change: &dyn Fn(&mut microcosm_model::Policy)| {
+        let mut v = s.clone();
+        v.policies.values_mut().for_each(change);
+        out.push((what.to_owned(), v));
+    };
+    for n in [limits::MAX_ATTEMPTS, limits::MAX_ATTEMPTS + 1, u32::MAX] {
+        each_policy(&format!("max_attempts = {n}"), &|p| {
+            if let Some(r) = &mut p.retry {
+                r.max_attempts = n;
+            }
+        });
+    }
+    for n in [limits::MAX_HALF_OPEN_CALLS, limits::MAX_HALF_OPEN_CALLS + 1] {
+        each_policy(&format!("half-open calls = {n}"), &|p| {
+            if let Some(cb) = &mut p.circuit_breaker {
+                cb.permitted_number_of_calls_in_half_open_state = n;
+            }
+        });
+    }
+    for n in [1, 11, limits::MAX_WINDOW + 1] {
+        each_policy(&format!("window = {n}"), &|p| {
+            if let Some(cb) = &mut p.circuit_breaker {
+                cb.sliding_window_size = n;
+                cb.minimum_number_of_calls = n;
+            }
+        });
+    }
+    let services: Vec<String> = s.services.keys().cloned().collect();
+    for n in [
+        limits::MAX_TWO_PHASE_PARTICIPANTS,
+        limits::MAX_TWO_PHASE_PARTICIPANTS + 1,
+    ] {
+        let mut v = s.clone();
+        for tx in v.transactions.values_mut() {
+            if let Transaction::TwoPhaseCommit { participants, .. } = tx {
+                *participants = services.iter().cycle().take(n).cloned().collect();
+            }
+        }
+        out.push((format!("{n} participants, the coordinator among them"), v));
+    }
+    for n in [limits::MAX_SAGA_STEPS, limits::MAX_SAGA_STEPS + 1] {
+        let mut v = s.clone();
+        for tx in v.transactions.values_mut() {
+            if let Transaction::Saga { steps, .. } = tx {
+                *steps = steps.iter().cycle().take(n).cloned().collect();
+            }
+        }
+        out.push((format!("{n} saga steps"), v));
+    }
+    for d in [limits::MAX_DURATION_S, 1e300] {
+        let mut v = s.clone();
+        for e in v.experiments.values_mut() {
+            e.duration_s = d;
+        }
+        out.push((format!("duration_s = {d}"), v));
+    }
+    for n in [limits::MAX_REPLICAS, u32::MAX] {
+        let mut v = s.clone();
+        for d in v.deployment.values_mut() {
+            d.replicas = n;
+        }
+        out.push((format!("replicas = {n}"), v));
+    }
+    out
+}
+
+/// `validate` exiting 0 means `check` and `simulate` can run the file: every checker job
+/// builds its model and runs (with tiny bounds), reports every property of its protocol, and
+/// every experiment builds a simulation. Over the bundled scenarios, the gallery, and variants
+/// of each at and past the engines' limits.
+#[test]
+fn what_validates_every_engine_can_build() {
+    use microcosm_checker::CheckOptions;
+    let opts = CheckOptions {
+        max_states: Some(50),
+        max_depth: Some(10),
+        ..CheckOptions::default()
+    };
+    let (mut valid, mut refused) = (0, 0);
+    for (file, scenario) in bundled_and_gallery() {
+        for (what, variant) in variants(&scenario) {
+            let problems = microcosm_model::validate::validate(&variant);
+            if !problems.is_empty() {
+                refused += 1;
+                continue;
+            }
+            valid += 1;
+            let context = format!("{} ({what})", file.display());
+            for job in microcosm_checker::scenario::jobs(&variant) {
+                let properties = job.properties();
+                assert!(
+                    !properties.is_empty(),
+                    "{context}: `{}` checks nothing: its model does not build",
+                    job.subject
+                );
+                let verdicts = job
+                    .run(&[], &opts)
+                    .unwrap_or_else(|e| panic!("{context}: `{}` does not run: {e}", job.subject));
+                assert_eq!(
+                    verdicts.len(),
+                    properties.len(),
+                    "{context}: `{}` reports fewer properties than it has",
+                    job.subject
+                );
+                for v in &verdicts {
+                    if let microcosm_checker::Status::Inconclusive {
+                        reason: microcosm_checker::Bound::Unsupported { what },
+                    } = &v.status
+                    {
+                        assert!(
+                            !what.contains("holds 1 to"),
+                            "{context}: `{}` is past a model's size: {what}",
+                            job.subject
+                        );
+                    }
+                }
+            }
+            for name in variant.experiments.keys() {
+                if let Err(e) = microcosm_simulator::Sim::builder(&variant, 1)
+                    .experiment(name)
+                    .build()
+                {
+                    panic!("{context}: experiment `{name}` does not build: {e}");
+                }
+            }
+        }
+    }
+    // Both sides of the property are exercised: variants past a limit are refused.
+    assert!(
+        valid > 30 && refused > 30,
+        "{valid} valid, {refused} refused"
+    );
+}
+
+/// The model's limits are the sizes the checker's models hold: validation refuses exactly
+/// what the models cannot build (the models keep their own checks as a backstop).
+#[test]
+fn the_model_limits_are_the_checker_models_sizes() {
+    use microcosm_model::limits;
+    assert_eq!(
+        microcosm_checker::two_phase_commit::MAX_PARTICIPANTS,
+        limits::MAX_TWO_PHASE_PARTICIPANTS
+    );
+    assert_eq!(microcosm_checker::saga::MAX_STEPS, limits::MAX_SAGA_STEPS);
+    assert_eq!(
+        microcosm_checker::circuit_breaker::MAX_HALF_OPEN,
+        limits::MAX_HALF_OPEN_CALLS
+    );
+}

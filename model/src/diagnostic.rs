@@ -50,9 +50,31 @@ fn serialize_span<S: serde::Serializer>(span: &Range<usize>, s: S) -> Result<S::
 impl Location {
     /// A location in `text` (the whole file `file`) at the byte range `span`.
     pub fn new(file: impl Into<PathBuf>, text: Arc<str>, span: Range<usize>) -> Location {
+        let (line, column) = crate::source::line_column(&text, span.start.min(text.len()));
+        Location::at_position(file, text, span, line, column)
+    }
+
+    /// [`Location::new`] with the line and column looked up in `index`, the index of `text`:
+    /// what a loader reporting many problems in one file uses.
+    pub fn indexed(
+        file: impl Into<PathBuf>,
+        text: Arc<str>,
+        span: Range<usize>,
+        index: &crate::source::LineIndex,
+    ) -> Location {
+        let (line, column) = index.line_column(&text, span.start.min(text.len()));
+        Location::at_position(file, text, span, line, column)
+    }
+
+    fn at_position(
+        file: impl Into<PathBuf>,
+        text: Arc<str>,
+        span: Range<usize>,
+        line: usize,
+        column: usize,
+    ) -> Location {
         let span =
             span.start.min(text.len())..span.end.min(text.len()).max(span.start.min(text.len()));
-        let (line, column) = crate::source::line_column(&text, span.start);
         Location {
             file: file.into(),
             line,
@@ -236,17 +258,91 @@ fn long_line_excerpt(l: &Location) -> Option<String> {
     Some(format!("  | {lead}{shown}{tail}\n  | {caret}^"))
 }
 
+/// The file's text as miette reads it for one location: only the lines around the span.
+/// miette's own `SourceCode` for text counts lines from the start of the file on every read,
+/// which made rendering thousands of diagnostics of one file quadratic; this one starts at the
+/// span's line, whose number the location already holds.
+#[derive(Debug)]
+struct Nearby {
+    text: Arc<str>,
+    /// The location's span start, and its 1-based line.
+    anchor: usize,
+    anchor_line: usize,
+}
+
+impl Nearby {
+    /// The start of the line holding `offset`.
+    fn line_start(&self, offset: usize) -> usize {
+        self.text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1)
+    }
+
+    /// The start of the line before the one starting at `start` (> 0).
+    fn previous_line_start(&self, start: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        let end = if start >= 2 && &bytes[start - 2..start] == b"\r\n" {
+            start - 2
+        } else {
+            start - 1
+        };
+        self.line_start(end)
+    }
+}
+
+impl miette::SourceCode for Nearby {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let text = &*self.text;
+        let offset = span.offset().min(self.anchor).min(text.len());
+        let mut start = self.line_start(offset);
+        // Lines between the window's start and the anchor's line, to number the window.
+        let mut skipped = self.text[start..self.line_start(self.anchor.min(text.len()))]
+            .bytes()
+            .enumerate()
+            .filter(|&(i, b)| {
+                b == b'\n' || (b == b'\r' && text.as_bytes().get(start + i + 1) != Some(&b'\n'))
+            })
+            .count();
+        // One line more than the context: miette looks at the character before an empty span.
+        for _ in 0..=context_lines_before {
+            if start == 0 {
+                break;
+            }
+            start = self.previous_line_start(start);
+            skipped += 1;
+        }
+        let first_line = (self.anchor_line - 1).saturating_sub(skipped);
+        let shifted = miette::SourceSpan::new((span.offset() - start).into(), span.len());
+        let inner = text[start..].read_span(&shifted, context_lines_before, context_lines_after)?;
+        Ok(Box::new(miette::MietteSpanContents::new(
+            inner.data(),
+            miette::SourceSpan::new((inner.span().offset() + start).into(), inner.span().len()),
+            inner.line() + first_line,
+            inner.column(),
+            inner.line_count() + first_line,
+        )))
+    }
+}
+
 /// miette's view of a [`Diagnostic`].
 struct Adapter<'a> {
     diagnostic: &'a Diagnostic,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<NamedSource<Nearby>>,
 }
 
 impl<'a> Adapter<'a> {
     fn new(diagnostic: &'a Diagnostic) -> Adapter<'a> {
         let source = diagnostic.location.as_ref().map(|l| {
             let position = diagnostic.position().unwrap_or_default();
-            NamedSource::new(position, l.text.clone()).with_language(
+            let nearby = Nearby {
+                text: l.text.clone(),
+                anchor: l.span.start,
+                anchor_line: l.line,
+            };
+            NamedSource::new(position, nearby).with_language(
                 match l.file.extension().and_then(|e| e.to_str()) {
                     Some("json") => "JSON",
                     Some("csv") => "CSV",
@@ -325,6 +421,47 @@ pub fn did_you_mean<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reading_near_the_span_gives_what_reading_the_whole_file_gives() {
+        use miette::SourceCode;
+        let texts = [
+            "a = 1\nb = 2\nc = 3\nd = 4\n",
+            "a\r\nbb\r\n\r\nccc\rd\ne",
+            "\u{feff}x = 1\ny = \"é\"\n",
+            "one line only",
+        ];
+        for text in texts {
+            let shared: Arc<str> = Arc::from(text);
+            // Spans start at tokens: on char boundaries, never inside a `\r\n`.
+            let starts = (0..=text.len()).filter(|&i| {
+                text.is_char_boundary(i)
+                    && !(text[..i].ends_with('\r') && text[i..].starts_with('\n'))
+            });
+            for start in starts {
+                for len in [0, 1, 3] {
+                    let end = (start + len).min(text.len());
+                    let (line, _) = crate::source::line_column(text, start);
+                    let nearby = Nearby {
+                        text: shared.clone(),
+                        anchor: start,
+                        anchor_line: line,
+                    };
+                    let span = miette::SourceSpan::new(start.into(), end - start);
+                    for (before, after) in [(0, 0), (1, 1), (2, 0), (0, 2)] {
+                        let whole = text.read_span(&span, before, after).unwrap();
+                        let near = nearby.read_span(&span, before, after).unwrap();
+                        let what = format!("{text:?} at {start}..{end}, context {before}/{after}");
+                        assert_eq!(near.data(), whole.data(), "{what}");
+                        assert_eq!(near.span(), whole.span(), "{what}");
+                        assert_eq!(near.line(), whole.line(), "{what}");
+                        assert_eq!(near.column(), whole.column(), "{what}");
+                        assert_eq!(near.line_count(), whole.line_count(), "{what}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn suggests_close_names_only() {

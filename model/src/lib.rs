@@ -11,6 +11,7 @@
 pub mod analysis;
 pub mod diagnostic;
 pub mod edge;
+pub mod limits;
 pub mod load;
 pub mod resilience;
 pub mod scenario;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Location, Severity, codes, did_you_mean};
 use crate::scenario::*;
-use crate::source::{DuplicateKey, Format, Pointer, SourceMap, SourceText, Target};
+use crate::source::{DuplicateKey, Format, LineIndex, Pointer, SourceMap, SourceText, Target};
 use crate::validate::{Problem, validate};
 
 mod structure;
@@ -228,7 +228,9 @@ pub fn load_str(
         path: path.to_owned(),
         text: Arc::from(text),
     };
-    let at = |span: Range<usize>| Location::new(path, source.text.clone(), span);
+    // Built once: every diagnostic of the file looks its line up here.
+    let lines = LineIndex::new(text);
+    let at = |span: Range<usize>| Location::indexed(path, source.text.clone(), span, &lines);
     let failed = |diagnostics: Vec<Diagnostic>| LoadError {
         path: path.to_owned(),
         diagnostics: in_file_order(diagnostics, path),
@@ -248,9 +250,9 @@ pub fn load_str(
     };
 
     let mut diagnostics = Vec::new();
-    resolve_csv_files(&mut scenario, base_dir, &map, &source, &mut diagnostics);
+    resolve_csv_files(&mut scenario, base_dir, &map, &at, &mut diagnostics);
     for problem in validate(&scenario) {
-        diagnostics.push(locate(&problem, &map, &source));
+        diagnostics.push(locate(&problem, &map, &at));
     }
     let (errors, warnings): (Vec<_>, Vec<_>) = diagnostics
         .into_iter()
@@ -553,13 +555,9 @@ fn display_pointer(p: &Pointer) -> String {
     }
 }
 
-fn locate(problem: &Problem, map: &SourceMap, source: &SourceText) -> Diagnostic {
+fn locate(problem: &Problem, map: &SourceMap, at: &dyn Fn(Range<usize>) -> Location) -> Diagnostic {
     let span = map.span(&problem.at, problem.target);
-    let mut d = Diagnostic::error(problem.code, problem.message.clone()).at(Location::new(
-        source.path.clone(),
-        source.text.clone(),
-        span,
-    ));
+    let mut d = Diagnostic::error(problem.code, problem.message.clone()).at(at(span));
     d.help = problem.help.clone();
     d
 }
@@ -702,6 +700,7 @@ pub(crate) fn access_mode(cell: &str) -> Option<Access> {
 struct Csv {
     path: PathBuf,
     text: Arc<str>,
+    lines: LineIndex,
 }
 
 impl Csv {
@@ -715,6 +714,7 @@ impl Csv {
         match read_text(&path, "the CSV file") {
             Ok(text) => Some(Csv {
                 path,
+                lines: LineIndex::new(&text),
                 text: Arc::from(text),
             }),
             Err(mut d) => {
@@ -733,7 +733,12 @@ impl Csv {
     fn error(&self, span: Range<usize>, message: String, help: &str) -> Diagnostic {
         Diagnostic::error(codes::CSV, message)
             .with_help(help)
-            .at(Location::new(self.path.clone(), self.text.clone(), span))
+            .at(Location::indexed(
+                self.path.clone(),
+                self.text.clone(),
+                span,
+                &self.lines,
+            ))
     }
 }
 
@@ -755,16 +760,10 @@ fn resolve_csv_files(
     scenario: &mut Scenario,
     base_dir: &Path,
     map: &SourceMap,
-    source: &SourceText,
+    at: &dyn Fn(Range<usize>) -> Location,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    let locate = |p: &Pointer| {
-        Location::new(
-            source.path.clone(),
-            source.text.clone(),
-            map.span(p, Target::Value),
-        )
-    };
+    let locate = |p: &Pointer| at(map.span(p, Target::Value));
 
     let mut distributions: Vec<(Pointer, &mut Distribution)> = Vec::new();
     for (s, svc) in scenario.services.iter_mut() {
@@ -997,6 +996,7 @@ mod csv_tests {
         Csv {
             path: PathBuf::from("t.csv"),
             text: Arc::from(text),
+            lines: LineIndex::new(text),
         }
     }
 

@@ -6,6 +6,7 @@
 //! would): the same types then load from TOML and JSON alike, compare equal after a round trip,
 //! and give a clean JSON Schema.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -107,7 +108,7 @@ pub(crate) struct Node {
 #[derive(Debug, Clone)]
 pub(crate) enum NodeKind {
     /// Entries in file order (JSON) or key order (TOML): key, key span, value.
-    Table(Vec<(String, Range<usize>, Node)>),
+    Table(Entries),
     Array(Vec<Node>),
     String(String),
     /// Its value, when it fits an `i128` (any integer serde can read does).
@@ -116,6 +117,43 @@ pub(crate) enum NodeKind {
     Boolean,
     Datetime,
     Null,
+}
+
+/// One table entry: key, key span, value.
+pub(crate) type Entry = (String, Range<usize>, Node);
+
+/// A table's entries in order, with an index by key. Every diagnostic looks its path up here,
+/// so a linear search would make a file with thousands of services and as many problems
+/// quadratic to report.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Entries {
+    list: Vec<Entry>,
+    /// The position of each key's first entry.
+    index: HashMap<String, usize>,
+}
+
+impl Entries {
+    /// Adds an entry unless its key is there already: the first one stays (a repeat is reported
+    /// as a duplicate key).
+    fn push(&mut self, entry: Entry) {
+        if !self.index.contains_key(&entry.0) {
+            self.index.insert(entry.0.clone(), self.list.len());
+            self.list.push(entry);
+        }
+    }
+
+    /// The entry of `key`.
+    pub(crate) fn get(&self, key: &str) -> Option<&Entry> {
+        self.index.get(key).map(|&i| &self.list[i])
+    }
+}
+
+impl std::ops::Deref for Entries {
+    type Target = [Entry];
+
+    fn deref(&self) -> &[Entry] {
+        &self.list
+    }
 }
 
 /// The spans of a document's keys and values.
@@ -165,7 +203,7 @@ impl SourceMap {
         fn search(node: &Node, at: &Pointer, name: &str) -> Option<Pointer> {
             match &node.kind {
                 NodeKind::Table(entries) => {
-                    if entries.iter().any(|(key, _, _)| key == name) {
+                    if entries.get(name).is_some() {
                         return Some(at.clone());
                     }
                     entries
@@ -189,10 +227,9 @@ impl SourceMap {
         let mut key_span = None;
         for segment in pointer.segments() {
             let (ks, next) = match (&node.kind, segment) {
-                (NodeKind::Table(entries), Segment::Key(k)) => entries
-                    .iter()
-                    .find(|(name, _, _)| name == k)
-                    .map(|(_, ks, n)| (Some(ks.clone()), n))?,
+                (NodeKind::Table(entries), Segment::Key(k)) => {
+                    entries.get(k).map(|(_, ks, n)| (Some(ks.clone()), n))?
+                }
                 (NodeKind::Array(items), Segment::Index(i)) => (None, items.get(*i)?),
                 _ => return None,
             };
@@ -224,10 +261,9 @@ impl SourceMap {
         let mut key_span = None;
         for segment in pointer.segments() {
             let next = match (&node.kind, segment) {
-                (NodeKind::Table(entries), Segment::Key(k)) => entries
-                    .iter()
-                    .find(|(name, _, _)| name == k)
-                    .map(|(_, ks, n)| (Some(ks.clone()), n)),
+                (NodeKind::Table(entries), Segment::Key(k)) => {
+                    entries.get(k).map(|(_, ks, n)| (Some(ks.clone()), n))
+                }
                 (NodeKind::Array(items), Segment::Index(i)) => items.get(*i).map(|n| (None, n)),
                 _ => None,
             };
@@ -252,12 +288,12 @@ impl SourceMap {
 }
 
 fn toml_table(table: &toml::de::DeTable<'_>) -> NodeKind {
-    NodeKind::Table(
-        table
-            .iter()
-            .map(|(k, v)| (k.get_ref().to_string(), k.span(), toml_node(v)))
-            .collect(),
-    )
+    let mut entries = Entries::default();
+    for (k, v) in table.iter() {
+        // A parsed TOML table holds each key once (a repeat is a parse error, reported there).
+        entries.push((k.get_ref().to_string(), k.span(), toml_node(v)));
+    }
+    NodeKind::Table(entries)
 }
 
 fn toml_node(value: &toml::Spanned<toml::de::DeValue<'_>>) -> Node {
@@ -287,12 +323,12 @@ fn json_node(
     let range = value.range();
     let kind = match value {
         Value::Object(object) => {
-            let mut entries: Vec<(String, Range<usize>, Node)> = Vec::new();
+            let mut entries = Entries::default();
             for prop in &object.properties {
                 let name = prop.name.as_str().to_owned();
                 let key_range = prop.name.range();
                 let key_span = key_range.start..key_range.end;
-                if let Some((_, first, _)) = entries.iter().find(|(n, _, _)| *n == name) {
+                if let Some((_, first, _)) = entries.get(&name) {
                     duplicates.push(DuplicateKey {
                         pointer: at.clone(),
                         key: name.clone(),
@@ -365,6 +401,64 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     };
     let column = text[line_start..offset].chars().count() + 1;
     (line, column)
+}
+
+/// Line and column of many offsets in one text, each in logarithmic time: a file with
+/// thousands of problems would take quadratic time if every one scanned the file from its
+/// start, as [`line_column`] does. Gives exactly what [`line_column`] gives.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    /// The byte offset just after each line break.
+    line_ends: Vec<usize>,
+    /// `(byte offset, characters before it)` at char boundaries about every
+    /// [`Self::CHECKPOINT`] bytes, so that a column on a very long line (minified JSON) is
+    /// counted from a nearby checkpoint rather than from the line's start.
+    checkpoints: Vec<(usize, usize)>,
+}
+
+impl LineIndex {
+    const CHECKPOINT: usize = 256;
+
+    /// Indexes `text`.
+    pub fn new(text: &str) -> LineIndex {
+        let mut checkpoints = vec![(0, 0)];
+        for (chars, (byte, _)) in text.char_indices().enumerate() {
+            if byte >= checkpoints.last().map_or(0, |c| c.0) + Self::CHECKPOINT {
+                checkpoints.push((byte, chars));
+            }
+        }
+        LineIndex {
+            line_ends: line_ends(text).collect(),
+            checkpoints,
+        }
+    }
+
+    /// Characters of `text` before the char boundary `offset`.
+    fn chars_before(&self, text: &str, offset: usize) -> usize {
+        let i = self.checkpoints.partition_point(|c| c.0 <= offset) - 1;
+        let (byte, chars) = self.checkpoints[i];
+        chars + text[byte..offset].chars().count()
+    }
+
+    /// 1-based line and column (in characters) of a byte offset in `text`, the text indexed.
+    pub fn line_column(&self, text: &str, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = self.line_ends.partition_point(|&end| end <= offset);
+        let line_start = if before == 0 {
+            if text[..offset].starts_with(BOM) {
+                BOM.len_utf8()
+            } else {
+                0
+            }
+        } else {
+            self.line_ends[before - 1]
+        };
+        let column = self.chars_before(text, offset) - self.chars_before(text, line_start) + 1;
+        (before + 1, column)
+    }
 }
 
 /// The byte offsets just after each line break of `text`, in order (see [`line_column`]).
@@ -500,6 +594,27 @@ calls = ["inventory.reserve", ["a.b", "c.d"]]
         for offset in [0, 2, 5, 7] {
             let (l, c) = line_column(text, offset);
             assert_eq!(offset_of(text, l, c), offset, "offset {offset}");
+        }
+    }
+
+    #[test]
+    fn the_line_index_agrees_with_line_column_everywhere() {
+        let long: String = "é".repeat(400) + "x";
+        let texts = [
+            "a\nb\r\nc\rd\n".to_owned(),
+            "\u{feff}ab\ncd".to_owned(),
+            format!("{long}\n{long}\r\n€"),
+            String::new(),
+        ];
+        for text in &texts {
+            let index = LineIndex::new(text);
+            for offset in 0..=text.len() + 1 {
+                assert_eq!(
+                    index.line_column(text, offset),
+                    line_column(text, offset),
+                    "offset {offset} of {text:?}"
+                );
+            }
         }
     }
 

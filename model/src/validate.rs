@@ -9,9 +9,11 @@ use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::diagnostic::{codes, did_you_mean};
 use crate::edge::{EdgePattern, glob_match};
+use crate::limits;
 use crate::scenario::*;
 use crate::source::{Pointer, Target};
 
+mod meaning;
 #[cfg(test)]
 mod tests;
 
@@ -45,6 +47,7 @@ pub fn validate(scenario: &Scenario) -> Vec<Problem> {
     v.monitoring();
     v.deployment();
     v.transactions();
+    v.options_that_mean_nothing();
     v.monolith();
     v.experiments();
     v.expected_verdicts();
@@ -71,6 +74,86 @@ fn listing<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
     }
     text
 }
+
+/// The largest value a key accepts, and why (see [`crate::limits`]).
+#[derive(Debug, Clone, Copy)]
+struct Max {
+    value: f64,
+    why: &'static str,
+}
+
+const MS: Max = Max {
+    value: limits::MAX_DURATION_MS,
+    why: "one year in milliseconds: longer is a unit mistake, not a timer",
+};
+const SECONDS: Max = Max {
+    value: limits::MAX_DURATION_S,
+    why: "one year: the longest simulated time",
+};
+const RATE: Max = Max {
+    value: limits::MAX_RATE_PER_S,
+    why: "a million requests per second: the simulator pays for each one",
+};
+const FACTOR: Max = Max {
+    value: limits::MAX_FACTOR,
+    why: "a factor of a thousand",
+};
+const WEIGHT: Max = Max {
+    value: limits::MAX_WEIGHT,
+    why: "weights are relative: scale them down",
+};
+const REPLICAS: Max = Max {
+    value: limits::MAX_REPLICAS as f64,
+    why: "the simulator keeps state per replica",
+};
+const WORKERS: Max = Max {
+    value: limits::MAX_WORKERS as f64,
+    why: "ten thousand requests at once per replica",
+};
+const QUEUE: Max = Max {
+    value: limits::MAX_QUEUE_CAPACITY as f64,
+    why: "a million waiting requests per replica",
+};
+const USERS: Max = Max {
+    value: limits::MAX_USERS as f64,
+    why: "a million users",
+};
+const ATTEMPTS: Max = Max {
+    value: limits::MAX_ATTEMPTS as f64,
+    why: "the most the policy model checks; Resilience4j's default is 3",
+};
+const HALF_OPEN_CALLS: Max = Max {
+    value: limits::MAX_HALF_OPEN_CALLS as f64,
+    why: "the most trial calls the breaker model holds; Resilience4j's default is 10",
+};
+const WINDOW: Max = Max {
+    value: limits::MAX_WINDOW as f64,
+    why: "a hundred thousand calls or seconds",
+};
+const CONCURRENT: Max = Max {
+    value: limits::MAX_CONCURRENT_CALLS as f64,
+    why: "a million calls",
+};
+const CONSECUTIVE: Max = Max {
+    value: limits::MAX_CONSECUTIVE_ERRORS as f64,
+    why: "ten thousand errors in a row",
+};
+const CPU: Max = Max {
+    value: limits::MAX_CPU_MILLIS as f64,
+    why: "ten thousand cores, in millicores",
+};
+const MEMORY: Max = Max {
+    value: limits::MAX_MEMORY_MIB as f64,
+    why: "16 TiB, in MiB",
+};
+const AMPLIFICATION: Max = Max {
+    value: limits::MAX_AMPLIFICATION,
+    why: "a billion attempts per request",
+};
+const NODES: Max = Max {
+    value: limits::MAX_NODES as f64,
+    why: "a hundred thousand nodes per zone",
+};
 
 impl<'a> Validator<'a> {
     fn push(&mut self, code: &'static str, at: Pointer, target: Target, message: String) {
@@ -271,7 +354,8 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn positive(&mut self, at: Pointer, what: &str, value: f64) {
+    /// A number in (0, `max`].
+    fn positive(&mut self, at: Pointer, what: &str, value: f64, max: Max) {
         if !(value > 0.0 && value.is_finite()) {
             self.push(
                 codes::OUT_OF_RANGE,
@@ -279,10 +363,13 @@ impl<'a> Validator<'a> {
                 Target::Value,
                 format!("{what} must be positive, not {value}"),
             );
+        } else {
+            self.at_most(at, what, value, max);
         }
     }
 
-    fn non_negative(&mut self, at: Pointer, what: &str, value: f64) {
+    /// A number in [0, `max`].
+    fn non_negative(&mut self, at: Pointer, what: &str, value: f64, max: Max) {
         if !(value >= 0.0 && value.is_finite()) {
             self.push(
                 codes::OUT_OF_RANGE,
@@ -290,10 +377,13 @@ impl<'a> Validator<'a> {
                 Target::Value,
                 format!("{what} must be zero or more, not {value}"),
             );
+        } else {
+            self.at_most(at, what, value, max);
         }
     }
 
-    fn at_least_one(&mut self, at: Pointer, what: &str, value: u32) {
+    /// A count in [1, `max`].
+    fn at_least_one(&mut self, at: Pointer, what: &str, value: u32, max: Max) {
         if value == 0 {
             self.push(
                 codes::OUT_OF_RANGE,
@@ -301,22 +391,43 @@ impl<'a> Validator<'a> {
                 Target::Value,
                 format!("{what} must be at least 1"),
             );
+        } else {
+            self.at_most(at, what, f64::from(value), max);
+        }
+    }
+
+    /// A number at most `max` (see [`crate::limits`]).
+    fn at_most(&mut self, at: Pointer, what: &str, value: f64, max: Max) {
+        if value > max.value {
+            // 1e300 reads better than its 301 digits.
+            let shown = if value >= 1e15 {
+                format!("{value:e}")
+            } else {
+                value.to_string()
+            };
+            self.push_help(
+                codes::OUT_OF_RANGE,
+                at,
+                Target::Value,
+                format!("{what} is {shown}, above its maximum of {}", max.value),
+                format!("give at most {} ({})", max.value, max.why),
+            );
         }
     }
 
     fn distribution(&mut self, at: &Pointer, d: &Distribution) {
         match d {
-            Distribution::Constant { ms } => self.non_negative(at.key("ms"), "`ms`", *ms),
+            Distribution::Constant { ms } => self.non_negative(at.key("ms"), "`ms`", *ms, MS),
             Distribution::Exponential { mean_ms } => {
-                self.positive(at.key("mean_ms"), "`mean_ms`", *mean_ms)
+                self.positive(at.key("mean_ms"), "`mean_ms`", *mean_ms, MS)
             }
             Distribution::Normal { mean_ms, stddev_ms } => {
-                self.positive(at.key("mean_ms"), "`mean_ms`", *mean_ms);
-                self.non_negative(at.key("stddev_ms"), "`stddev_ms`", *stddev_ms);
+                self.positive(at.key("mean_ms"), "`mean_ms`", *mean_ms, MS);
+                self.non_negative(at.key("stddev_ms"), "`stddev_ms`", *stddev_ms, MS);
             }
             Distribution::Lognormal { p50_ms, p99_ms } => {
-                self.positive(at.key("p50_ms"), "`p50_ms`", *p50_ms);
-                self.positive(at.key("p99_ms"), "`p99_ms`", *p99_ms);
+                self.positive(at.key("p50_ms"), "`p50_ms`", *p50_ms, MS);
+                self.positive(at.key("p99_ms"), "`p99_ms`", *p99_ms, MS);
                 // Only when both are durations: a non-positive one is reported above already.
                 if *p50_ms > 0.0 && *p99_ms > 0.0 && p99_ms < p50_ms {
                     self.push_help(
@@ -346,6 +457,8 @@ impl<'a> Validator<'a> {
                             Target::Value,
                             format!("sample {x} ms is not a duration"),
                         );
+                    } else {
+                        self.at_most(at.key("samples_ms").index(i), "a sample", *x, MS);
                     }
                 }
             }
@@ -389,11 +502,21 @@ impl<'a> Validator<'a> {
                     );
                 }
             }
-            if svc.resources.cpu_millis == Some(0) {
-                self.at_least_one(at.key("resources").key("cpu_millis"), "`cpu_millis`", 0);
+            if let Some(cpu) = svc.resources.cpu_millis {
+                self.at_least_one(
+                    at.key("resources").key("cpu_millis"),
+                    "`cpu_millis`",
+                    cpu,
+                    CPU,
+                );
             }
-            if svc.resources.memory_mib == Some(0) {
-                self.at_least_one(at.key("resources").key("memory_mib"), "`memory_mib`", 0);
+            if let Some(memory) = svc.resources.memory_mib {
+                self.at_least_one(
+                    at.key("resources").key("memory_mib"),
+                    "`memory_mib`",
+                    memory,
+                    MEMORY,
+                );
             }
             for (ep_name, ep) in &svc.endpoints {
                 let ep_at = at.key("endpoints").key(ep_name);
@@ -600,15 +723,20 @@ impl<'a> Validator<'a> {
 
     fn policy(&mut self, at: &Pointer, p: &Policy) {
         if let Some(t) = p.timeout_ms {
-            self.positive(at.key("timeout_ms"), "`timeout_ms`", t);
+            self.positive(at.key("timeout_ms"), "`timeout_ms`", t, MS);
         }
         if let Some(t) = p.deadline_ms {
-            self.positive(at.key("deadline_ms"), "`deadline_ms`", t);
+            self.positive(at.key("deadline_ms"), "`deadline_ms`", t, MS);
         }
         if let Some(r) = &p.retry {
             let r_at = at.key("retry");
-            self.at_least_one(r_at.key("max_attempts"), "`max_attempts`", r.max_attempts);
-            self.non_negative(r_at.key("wait_ms"), "`wait_ms`", r.wait_ms);
+            self.at_least_one(
+                r_at.key("max_attempts"),
+                "`max_attempts`",
+                r.max_attempts,
+                ATTEMPTS,
+            );
+            self.non_negative(r_at.key("wait_ms"), "`wait_ms`", r.wait_ms, MS);
             if !(r.multiplier >= 1.0 && r.multiplier.is_finite()) {
                 self.push(
                     codes::OUT_OF_RANGE,
@@ -616,10 +744,14 @@ impl<'a> Validator<'a> {
                     Target::Value,
                     format!("`multiplier` must be at least 1, not {}", r.multiplier),
                 );
+            } else {
+                self.at_most(r_at.key("multiplier"), "`multiplier`", r.multiplier, FACTOR);
             }
             if let Some(max) = r.max_wait_ms {
                 if !(max >= 0.0 && max.is_finite()) {
-                    self.non_negative(r_at.key("max_wait_ms"), "`max_wait_ms`", max);
+                    self.non_negative(r_at.key("max_wait_ms"), "`max_wait_ms`", max, MS);
+                } else if max > MS.value {
+                    self.at_most(r_at.key("max_wait_ms"), "`max_wait_ms`", max, MS);
                 } else if max < r.wait_ms {
                     self.push_help(
                         codes::OUT_OF_RANGE,
@@ -644,6 +776,7 @@ impl<'a> Validator<'a> {
                     r_at.key("budget").key("min_per_s"),
                     "`min_per_s`",
                     b.min_per_s,
+                    RATE,
                 );
             }
         }
@@ -663,31 +796,37 @@ impl<'a> Validator<'a> {
                 c.key("slow_call_duration_ms"),
                 "`slow_call_duration_ms`",
                 cb.slow_call_duration_ms,
+                MS,
             );
             self.at_least_one(
                 c.key("sliding_window_size"),
                 "`sliding_window_size`",
                 cb.sliding_window_size,
+                WINDOW,
             );
             self.at_least_one(
                 c.key("minimum_number_of_calls"),
                 "`minimum_number_of_calls`",
                 cb.minimum_number_of_calls,
+                WINDOW,
             );
             self.positive(
                 c.key("wait_duration_in_open_state_ms"),
                 "`wait_duration_in_open_state_ms`",
                 cb.wait_duration_in_open_state_ms,
+                MS,
             );
             self.at_least_one(
                 c.key("permitted_number_of_calls_in_half_open_state"),
                 "`permitted_number_of_calls_in_half_open_state`",
                 cb.permitted_number_of_calls_in_half_open_state,
+                HALF_OPEN_CALLS,
             );
             self.non_negative(
                 c.key("max_wait_duration_in_half_open_state_ms"),
                 "`max_wait_duration_in_half_open_state_ms`",
                 cb.max_wait_duration_in_half_open_state_ms,
+                MS,
             );
         }
         if let Some(b) = &p.bulkhead {
@@ -695,11 +834,13 @@ impl<'a> Validator<'a> {
                 at.key("bulkhead").key("max_concurrent_calls"),
                 "`max_concurrent_calls`",
                 b.max_concurrent_calls,
+                CONCURRENT,
             );
             self.non_negative(
                 at.key("bulkhead").key("max_wait_ms"),
                 "`max_wait_ms`",
                 b.max_wait_ms,
+                MS,
             );
         }
         if let Some(r) = &p.rate_limit {
@@ -708,19 +849,22 @@ impl<'a> Validator<'a> {
                 r_at.key("limit_for_period"),
                 "`limit_for_period`",
                 r.limit_for_period,
+                CONCURRENT,
             );
             self.positive(
                 r_at.key("limit_refresh_period_ms"),
                 "`limit_refresh_period_ms`",
                 r.limit_refresh_period_ms,
+                MS,
             );
-            self.non_negative(r_at.key("timeout_ms"), "`timeout_ms`", r.timeout_ms);
+            self.non_negative(r_at.key("timeout_ms"), "`timeout_ms`", r.timeout_ms, MS);
         }
         if let Some(f) = &p.fallback {
             self.non_negative(
                 at.key("fallback").key("latency_ms"),
                 "`latency_ms`",
                 f.latency_ms,
+                MS,
             );
         }
         if let Some(o) = &p.outlier_detection {
@@ -729,11 +873,13 @@ impl<'a> Validator<'a> {
                 o_at.key("consecutive_errors"),
                 "`consecutive_errors`",
                 o.consecutive_errors,
+                CONSECUTIVE,
             );
             self.positive(
                 o_at.key("base_ejection_time_ms"),
                 "`base_ejection_time_ms`",
                 o.base_ejection_time_ms,
+                MS,
             );
             if !(0.0..=100.0).contains(&o.max_ejection_percent) {
                 self.push(
@@ -771,9 +917,10 @@ impl<'a> Validator<'a> {
                 any_latency = true;
                 if !(value > 0.0 && value.is_finite()) {
                     // Reported once, as not positive, rather than also as out of order.
-                    self.positive(at.key(key), &format!("`{key}`"), value);
+                    self.positive(at.key(key), &format!("`{key}`"), value, MS);
                     continue;
                 }
+                self.at_most(at.key(key), &format!("`{key}`"), value, MS);
                 if let Some((pkey, pvalue)) = previous
                     && value < pvalue
                 {
@@ -796,7 +943,7 @@ impl<'a> Validator<'a> {
                     "give `availability` or a `latency_p…_ms` target",
                 );
             }
-            self.positive(at.key("window_s"), "`window_s`", slo.window_s);
+            self.positive(at.key("window_s"), "`window_s`", slo.window_s, SECONDS);
         }
         for (name, alert) in &self.s.alerts {
             let at = root().key("alerts").key(name);
@@ -809,15 +956,16 @@ impl<'a> Validator<'a> {
                     "the error-rate threshold `above`",
                     alert.above,
                 ),
-                _ => self.non_negative(at.key("above"), "`above`", alert.above),
+                _ => self.non_negative(at.key("above"), "`above`", alert.above, MS),
             }
-            self.non_negative(at.key("for_s"), "`for_s`", alert.for_s);
+            self.non_negative(at.key("for_s"), "`for_s`", alert.for_s, SECONDS);
         }
         let m = &self.s.monitoring;
         self.positive(
             root().key("monitoring").key("metrics_interval_s"),
             "`metrics_interval_s`",
             m.metrics_interval_s,
+            SECONDS,
         );
         self.probability(
             root().key("monitoring").key("trace_sampling"),
@@ -848,8 +996,14 @@ impl<'a> Validator<'a> {
         for (service, d) in &self.s.deployment {
             let at = root().key("deployment").key(service);
             self.service(at.clone(), Target::Key, service);
-            self.at_least_one(at.key("replicas"), "`replicas`", d.replicas);
-            self.at_least_one(at.key("workers"), "`workers`", d.workers);
+            self.at_least_one(at.key("replicas"), "`replicas`", d.replicas, REPLICAS);
+            self.at_least_one(at.key("workers"), "`workers`", d.workers, WORKERS);
+            self.at_most(
+                at.key("queue_capacity"),
+                "`queue_capacity`",
+                f64::from(d.queue_capacity),
+                QUEUE,
+            );
             self.duplicates(&at.key("zones"), "zone", &d.zones);
             for (i, zone) in d.zones.iter().enumerate() {
                 self.zone(at.key("zones").index(i), Target::Value, zone);
@@ -873,6 +1027,7 @@ impl<'a> Validator<'a> {
                         s_at.key("max_unavailable"),
                         "`max_unavailable`",
                         *max_unavailable,
+                        REPLICAS,
                     );
                     if d.replicas > 0 && *max_unavailable > d.replicas {
                         self.push(
@@ -885,17 +1040,17 @@ impl<'a> Validator<'a> {
                             ),
                         );
                     }
-                    self.positive(s_at.key("restart_s"), "`restart_s`", *restart_s);
+                    self.positive(s_at.key("restart_s"), "`restart_s`", *restart_s, SECONDS);
                 }
                 DeploymentStrategy::BlueGreen { restart_s } => {
-                    self.positive(s_at.key("restart_s"), "`restart_s`", *restart_s)
+                    self.positive(s_at.key("restart_s"), "`restart_s`", *restart_s, SECONDS)
                 }
                 DeploymentStrategy::Canary {
                     weights,
                     step_s,
                     max_error_rate,
                 } => {
-                    self.positive(s_at.key("step_s"), "`step_s`", *step_s);
+                    self.positive(s_at.key("step_s"), "`step_s`", *step_s, SECONDS);
                     if let Some(rate) = max_error_rate {
                         self.probability(
                             s_at.key("max_error_rate"),
@@ -943,16 +1098,18 @@ impl<'a> Validator<'a> {
             for (zone, cap) in &cluster.zones {
                 let at = root().key("cluster").key("zones").key(zone);
                 self.zone(at.clone(), Target::Key, zone);
-                self.at_least_one(at.key("nodes"), "`nodes`", cap.nodes);
+                self.at_least_one(at.key("nodes"), "`nodes`", cap.nodes, NODES);
                 self.at_least_one(
                     at.key("node_cpu_millis"),
                     "`node_cpu_millis`",
                     cap.node_cpu_millis,
+                    CPU,
                 );
                 self.at_least_one(
                     at.key("node_memory_mib"),
                     "`node_memory_mib`",
                     cap.node_memory_mib,
+                    MEMORY,
                 );
             }
         }
@@ -1000,8 +1157,35 @@ impl<'a> Validator<'a> {
                             "two-phase commit needs at least one participant".to_owned(),
                         );
                     }
+                    if participants.len() > limits::MAX_TWO_PHASE_PARTICIPANTS {
+                        self.push_help(
+                            codes::OUT_OF_RANGE,
+                            at.key("participants"),
+                            Target::Value,
+                            format!(
+                                "two-phase commit `{name}` has {} participants; the 2PC model holds at most {}",
+                                participants.len(),
+                                limits::MAX_TWO_PHASE_PARTICIPANTS
+                            ),
+                            format!(
+                                "list at most {} participants: model the commit of a subset, or group services that prepare together",
+                                limits::MAX_TWO_PHASE_PARTICIPANTS
+                            ),
+                        );
+                    }
                     for (i, p) in participants.iter().enumerate() {
                         self.service(at.key("participants").index(i), Target::Value, p);
+                        // The checker models the coordinator and each participant as separate
+                        // parties: one service in both roles would be two processes at once.
+                        if p == coordinator {
+                            self.push_help(
+                                codes::INCONSISTENT,
+                                at.key("participants").index(i),
+                                Target::Value,
+                                format!("`{p}` is the coordinator and also a participant"),
+                                "a coordinator that also holds data prepares and commits locally: list only the other services as participants",
+                            );
+                        }
                     }
                     self.duplicates(&at.key("participants"), "participant", participants);
                 }
@@ -1048,6 +1232,22 @@ impl<'a> Validator<'a> {
                             at.key("steps"),
                             Target::Value,
                             "a saga needs at least one step".to_owned(),
+                        );
+                    }
+                    if steps.len() > limits::MAX_SAGA_STEPS {
+                        self.push_help(
+                            codes::OUT_OF_RANGE,
+                            at.key("steps"),
+                            Target::Value,
+                            format!(
+                                "saga `{name}` has {} steps; the saga model holds at most {}",
+                                steps.len(),
+                                limits::MAX_SAGA_STEPS
+                            ),
+                            format!(
+                                "give at most {} steps: merge steps of one service, or split the saga",
+                                limits::MAX_SAGA_STEPS
+                            ),
                         );
                     }
                     let mut pivot_seen = false;
@@ -1107,7 +1307,7 @@ impl<'a> Validator<'a> {
                     );
                 }
             }
-            self.positive(c_at.key("weight"), "`weight`", call.weight);
+            self.positive(c_at.key("weight"), "`weight`", call.weight, WEIGHT);
         }
         for (i, access) in m.data.iter().enumerate() {
             if !m.functions.contains_key(&access.function) {
@@ -1163,7 +1363,7 @@ impl<'a> Validator<'a> {
         for (name, e) in &self.s.experiments {
             let at = root().key("experiments").key(name);
             self.name(at.clone(), "experiment", name);
-            self.positive(at.key("duration_s"), "`duration_s`", e.duration_s);
+            self.positive(at.key("duration_s"), "`duration_s`", e.duration_s, SECONDS);
             if !(e.warmup_s >= 0.0 && (e.warmup_s < e.duration_s || e.duration_s <= 0.0)) {
                 self.push(
                     codes::OUT_OF_RANGE,
@@ -1216,7 +1416,7 @@ impl<'a> Validator<'a> {
                         "add a fault, e.g. faults = [{ at_s = 60, for_s = 30, crash = \"service\" }]",
                     );
                 } else {
-                    self.positive(a_at, "a detection time", *within);
+                    self.positive(a_at, "a detection time", *within, SECONDS);
                 }
             }
             if let Some(max) = e.expect.max_retry_amplification
@@ -1228,6 +1428,13 @@ impl<'a> Validator<'a> {
                     Target::Value,
                     format!("`max_retry_amplification` is {max}, below 1"),
                     "1 means no retries at all; every call is at least one attempt",
+                );
+            } else if let Some(max) = e.expect.max_retry_amplification {
+                self.at_most(
+                    at.key("expect").key("max_retry_amplification"),
+                    "`max_retry_amplification`",
+                    max,
+                    AMPLIFICATION,
                 );
             }
         }
@@ -1243,7 +1450,12 @@ impl<'a> Validator<'a> {
                     let m_at = at.key("mix").key(endpoint);
                     // The endpoint is the key; its weight is the value.
                     if self.endpoint_ref_at(m_at.clone(), Target::Key, endpoint) {
-                        self.positive(m_at, &format!("the weight of `{endpoint}`"), *weight);
+                        self.positive(
+                            m_at,
+                            &format!("the weight of `{endpoint}`"),
+                            *weight,
+                            WEIGHT,
+                        );
                     }
                 }
             }
@@ -1306,16 +1518,18 @@ impl<'a> Validator<'a> {
         };
         match arrival {
             Arrival::Poisson | Arrival::Constant => match load.rate_per_s {
-                Some(r) => self.positive(at.key("rate_per_s"), "`rate_per_s`", r),
+                Some(r) => self.positive(at.key("rate_per_s"), "`rate_per_s`", r, RATE),
                 None => require(self, "rate_per_s", "rate_per_s = 100"),
             },
             Arrival::Ramp => {
                 match load.rate_per_s {
-                    Some(r) => self.non_negative(at.key("rate_per_s"), "`rate_per_s`", r),
+                    Some(r) => self.non_negative(at.key("rate_per_s"), "`rate_per_s`", r, RATE),
                     None => require(self, "rate_per_s", "rate_per_s = 10 (the starting rate)"),
                 }
                 match load.to_rate_per_s {
-                    Some(r) => self.non_negative(at.key("to_rate_per_s"), "`to_rate_per_s`", r),
+                    Some(r) => {
+                        self.non_negative(at.key("to_rate_per_s"), "`to_rate_per_s`", r, RATE)
+                    }
                     None => require(
                         self,
                         "to_rate_per_s",
@@ -1357,16 +1571,21 @@ impl<'a> Validator<'a> {
                     if step.at_s >= 0.0 && step.at_s < duration_s {
                         last = step.at_s;
                     }
-                    self.non_negative(s_at.key("rate_per_s"), "`rate_per_s`", step.rate_per_s);
+                    self.non_negative(
+                        s_at.key("rate_per_s"),
+                        "`rate_per_s`",
+                        step.rate_per_s,
+                        RATE,
+                    );
                 }
             }
             Arrival::Closed => {
                 match load.users {
-                    Some(u) => self.at_least_one(at.key("users"), "`users`", u),
+                    Some(u) => self.at_least_one(at.key("users"), "`users`", u, USERS),
                     None => require(self, "users", "users = 50"),
                 }
                 if let Some(t) = load.think_time_ms {
-                    self.non_negative(at.key("think_time_ms"), "`think_time_ms`", t);
+                    self.non_negative(at.key("think_time_ms"), "`think_time_ms`", t, MS);
                 }
             }
         }
@@ -1405,7 +1624,7 @@ impl<'a> Validator<'a> {
             );
         } else if let Some(for_s) = fault.for_s {
             if for_s.is_nan() || for_s <= 0.0 {
-                self.positive(at.key("for_s"), "`for_s`", for_s);
+                self.positive(at.key("for_s"), "`for_s`", for_s, SECONDS);
             } else if fault.at_s + for_s > duration_s {
                 self.push_help(
                     codes::FAULT_WINDOW,
@@ -1481,8 +1700,10 @@ impl<'a> Validator<'a> {
                 }
                 None => d.replicas,
             };
-            if fault.replicas == Some(0) {
-                self.at_least_one(at.key("replicas"), "`replicas`", 0);
+            if let Some(n) = fault.replicas
+                && (n == 0 || n > limits::MAX_REPLICAS)
+            {
+                self.at_least_one(at.key("replicas"), "`replicas`", n, REPLICAS);
             } else if let Some(n) = fault.replicas
                 && replicas > 0
                 && n > replicas
@@ -1502,7 +1723,7 @@ impl<'a> Validator<'a> {
         }
         if let Some(l) = &fault.latency {
             self.edge_pattern(at.key("latency").key("link"), Target::Value, &l.link);
-            self.positive(at.key("latency").key("add_ms"), "`add_ms`", l.add_ms);
+            self.positive(at.key("latency").key("add_ms"), "`add_ms`", l.add_ms, MS);
         }
         if let Some(e) = &fault.errors {
             let t_at = at.key("errors").key("target");
@@ -1534,7 +1755,12 @@ impl<'a> Validator<'a> {
         }
         if let Some(s) = &fault.slowdown {
             self.service(at.key("slowdown").key("service"), Target::Value, &s.service);
-            self.positive(at.key("slowdown").key("factor"), "`factor`", s.factor);
+            self.positive(
+                at.key("slowdown").key("factor"),
+                "`factor`",
+                s.factor,
+                FACTOR,
+            );
         }
         if let Some(service) = &fault.deploy {
             self.service(at.key("deploy"), Target::Value, service);
@@ -1550,6 +1776,7 @@ impl<'a> Validator<'a> {
                 v_at.key("slowdown"),
                 "the new version's `slowdown`",
                 v.slowdown,
+                FACTOR,
             );
         }
     }

@@ -380,11 +380,17 @@ fn retry() -> impl Strategy<Value = RetryConfig> {
                 } else {
                     Backoff::Fixed
                 },
-                multiplier,
+                // Options that would mean nothing are left out: a multiplier under fixed
+                // backoff, a budget on a policy that makes no retries.
+                multiplier: if exponential {
+                    multiplier
+                } else {
+                    RetryConfig::default().multiplier
+                },
                 max_wait_ms: exponential.then_some(wait_ms * 10.0 + 1.0),
                 jitter,
                 retry_on: vec![RetryOn::Error, RetryOn::Timeout],
-                budget: ratio.map(|ratio| RetryBudget {
+                budget: ratio.filter(|_| max_attempts > 1).map(|ratio| RetryBudget {
                     ratio,
                     min_per_s: 10.0,
                 }),

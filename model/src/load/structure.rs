@@ -597,10 +597,11 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// An integer outside what its field holds: below the schema's `minimum`, or outside the range
-/// of its `format` (`uint32`, `uint64`, …, as schemars writes Rust's integer types). Checked
-/// here, not left to serde, because serde stops at the first such value and every one of them
-/// should be reported with the rest of the file's problems.
+/// An integer outside what its field's type holds: outside the range of its `format`
+/// (`uint32`, `uint64`, …, as schemars writes Rust's integer types). Checked here, not left to
+/// serde, because serde stops at the first such value and every one of them should be reported
+/// with the rest of the file's problems. The schema's `minimum` and `maximum` (a key's own
+/// range, from [`crate::limits`]) are validation's to report, in words about the key.
 fn integer_range(
     schema: &Map<String, Value>,
     value: Option<i128>,
@@ -617,10 +618,7 @@ fn integer_range(
         Some("int64") | Some("int") => (i64::MIN.into(), i64::MAX.into()),
         _ => (i128::MIN, i128::MAX),
     };
-    let minimum = schema
-        .get("minimum")
-        .and_then(Value::as_f64)
-        .map_or(low, |m| low.max(m.ceil() as i128));
+    let minimum = low;
     let message = match value {
         Some(v) if v < minimum && minimum == 0 => {
             format!("`{v}` is out of range: this value cannot be negative")

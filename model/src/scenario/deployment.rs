@@ -12,15 +12,18 @@ use serde::{Deserialize, Serialize};
 pub struct Deployment {
     /// Number of replicas (default 1).
     #[serde(default = "Deployment::default_replicas")]
+    #[schemars(range(min = 1, max = crate::limits::MAX_REPLICAS))]
     pub replicas: u32,
     /// Zones the replicas are spread over, round-robin (default: unplaced).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub zones: Vec<String>,
     /// Requests one replica works on at once (its worker pool; default 16).
     #[serde(default = "Deployment::default_workers")]
+    #[schemars(range(min = 1, max = crate::limits::MAX_WORKERS))]
     pub workers: u32,
     /// Requests one replica queues when all workers are busy; more are shed (default 256).
     #[serde(default = "Deployment::default_queue_capacity")]
+    #[schemars(range(min = 0, max = crate::limits::MAX_QUEUE_CAPACITY))]
     pub queue_capacity: u32,
     /// How new versions roll out.
     #[serde(default)]
@@ -68,29 +71,35 @@ pub enum DeploymentStrategy {
     Rolling {
         /// Replicas that may be down at once during the rollout (default 1).
         #[serde(default = "one")]
+        #[schemars(range(min = 1, max = crate::limits::MAX_REPLICAS))]
         max_unavailable: u32,
         /// Time one replica takes to restart (default 10 s).
         #[serde(default = "ten_seconds")]
+        #[schemars(range(max = crate::limits::MAX_DURATION_S), extend("exclusiveMinimum" = 0))]
         restart_s: f64,
     },
     /// Start a full new set, then switch all traffic at once.
     BlueGreen {
         /// Time the new set takes to start (default 10 s).
         #[serde(default = "ten_seconds")]
+        #[schemars(range(max = crate::limits::MAX_DURATION_S), extend("exclusiveMinimum" = 0))]
         restart_s: f64,
     },
     /// Shift traffic to the new version in steps of percentages.
     Canary {
         /// Percent of traffic on the new version at each step, increasing, ending at 100.
+        #[schemars(transform = crate::limits::schema::percentages)]
         weights: Vec<f64>,
         /// Time each step lasts (default 60 s).
         #[serde(default = "sixty_seconds")]
+        #[schemars(range(max = crate::limits::MAX_DURATION_S), extend("exclusiveMinimum" = 0))]
         step_s: f64,
         /// The canary analysis (as Flagger's or Argo Rollouts'): at the end of each step, when
         /// the new version's replicas failed more than this fraction of the requests they
         /// served during the step, the rollout is rolled back: all traffic returns to the old
         /// version and the new replicas stop. Without it, every step is promoted.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(range(min = 0, max = 1))]
         max_error_rate: Option<f64>,
     },
 }
@@ -180,9 +189,12 @@ pub struct Cluster {
 #[serde(deny_unknown_fields)]
 pub struct ZoneCapacity {
     /// Number of nodes.
+    #[schemars(range(min = 1, max = crate::limits::MAX_NODES))]
     pub nodes: u32,
     /// Allocatable CPU per node, thousandths of a core.
+    #[schemars(range(min = 1, max = crate::limits::MAX_CPU_MILLIS))]
     pub node_cpu_millis: u32,
     /// Allocatable memory per node, MiB.
+    #[schemars(range(min = 1, max = crate::limits::MAX_MEMORY_MIB))]
     pub node_memory_mib: u32,
 }

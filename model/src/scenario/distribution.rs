@@ -11,25 +11,31 @@ pub enum Distribution {
     /// Always `ms`.
     Constant {
         /// The duration.
+        #[schemars(range(min = 0, max = crate::limits::MAX_DURATION_MS))]
         ms: f64,
     },
     /// Exponential with mean `mean_ms` (memoryless: an M/M/c service time).
     Exponential {
         /// The mean duration.
+        #[schemars(range(max = crate::limits::MAX_DURATION_MS), extend("exclusiveMinimum" = 0))]
         mean_ms: f64,
     },
     /// Normal, truncated at zero.
     Normal {
         /// The mean duration.
+        #[schemars(range(max = crate::limits::MAX_DURATION_MS), extend("exclusiveMinimum" = 0))]
         mean_ms: f64,
         /// The standard deviation.
+        #[schemars(range(min = 0, max = crate::limits::MAX_DURATION_MS))]
         stddev_ms: f64,
     },
     /// Log-normal, given by two percentiles as people measure them: the median and the 99th.
     Lognormal {
         /// The median.
+        #[schemars(range(max = crate::limits::MAX_DURATION_MS), extend("exclusiveMinimum" = 0))]
         p50_ms: f64,
         /// The 99th percentile; at least `p50_ms`.
+        #[schemars(range(max = crate::limits::MAX_DURATION_MS), extend("exclusiveMinimum" = 0))]
         p99_ms: f64,
     },
     /// Resampled from measured durations: `samples_ms` inline, or `csv` (a file of
@@ -41,6 +47,7 @@ pub enum Distribution {
         csv: Option<String>,
         /// The samples, in milliseconds.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        #[schemars(inner(range(min = 0, max = crate::limits::MAX_DURATION_MS)))]
         samples_ms: Vec<f64>,
     },
 }

@@ -13,12 +13,14 @@ pub struct Experiment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Simulated time.
+    #[schemars(range(max = crate::limits::MAX_DURATION_S), extend("exclusiveMinimum" = 0))]
     pub duration_s: f64,
     /// Seed of every random choice (default 1); `--seed` overrides it.
     #[serde(default = "Experiment::default_seed")]
     pub seed: u64,
     /// Leading time excluded from the statistics (default 0).
     #[serde(default)]
+    #[schemars(range(min = 0, max = crate::limits::MAX_DURATION_S))]
     pub warmup_s: f64,
     /// Load generators, running together.
     pub load: Vec<LoadGenerator>,
@@ -48,15 +50,18 @@ pub struct LoadGenerator {
     pub endpoint: Option<String>,
     /// Endpoints called with relative weights, `{ "frontend.home" = 8, "frontend.checkout" = 1 }`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(transform = crate::limits::schema::weights)]
     pub mix: BTreeMap<String, f64>,
     /// The arrival pattern (default `poisson`).
     #[serde(default)]
     pub arrival: Arrival,
     /// Requests per second (the starting rate for `ramp`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = crate::limits::MAX_RATE_PER_S))]
     pub rate_per_s: Option<f64>,
     /// For `ramp`: the rate reached at the end of the experiment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = crate::limits::MAX_RATE_PER_S))]
     pub to_rate_per_s: Option<f64>,
     /// For `step`: the rate from each time on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -67,10 +72,12 @@ pub struct LoadGenerator {
     pub steps_csv: Option<String>,
     /// For `closed`: the number of users.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = crate::limits::MAX_USERS))]
     pub users: Option<u32>,
     /// For `closed`: mean think time between a user's answer and their next request
     /// (exponential).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = crate::limits::MAX_DURATION_MS))]
     pub think_time_ms: Option<f64>,
 }
 
@@ -96,8 +103,10 @@ pub enum Arrival {
 #[serde(deny_unknown_fields)]
 pub struct RateStep {
     /// From this time on.
+    #[schemars(range(min = 0, max = crate::limits::MAX_DURATION_S))]
     pub at_s: f64,
     /// Requests per second.
+    #[schemars(range(min = 0, max = crate::limits::MAX_RATE_PER_S))]
     pub rate_per_s: f64,
 }
 
@@ -106,15 +115,18 @@ pub struct RateStep {
 #[serde(deny_unknown_fields)]
 pub struct Fault {
     /// When it starts.
+    #[schemars(range(min = 0, max = crate::limits::MAX_DURATION_S))]
     pub at_s: f64,
     /// How long it lasts (default: to the end of the experiment).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = crate::limits::MAX_DURATION_S), extend("exclusiveMinimum" = 0))]
     pub for_s: Option<f64>,
     /// Crash a service's replicas; they recover when the fault ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crash: Option<String>,
     /// With `crash`: how many replicas (default all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = crate::limits::MAX_REPLICAS))]
     pub replicas: Option<u32>,
     /// With `crash`: only the replicas placed in this zone (a zone outage of the service);
     /// `replicas` then counts among them.
@@ -147,9 +159,11 @@ pub struct Fault {
 pub struct NewVersion {
     /// Fraction of the requests it fails at once, in [0, 1] (default 0).
     #[serde(default)]
+    #[schemars(range(min = 0, max = 1))]
     pub error_rate: f64,
     /// Its work time over the old version's (> 0; default 1, 2 means twice as slow).
     #[serde(default = "NewVersion::default_slowdown")]
+    #[schemars(range(max = crate::limits::MAX_FACTOR), extend("exclusiveMinimum" = 0))]
     pub slowdown: f64,
 }
 
@@ -243,6 +257,7 @@ pub struct LatencyInjection {
     /// The link, `"caller -> callee"`.
     pub link: String,
     /// Milliseconds added to each message on it.
+    #[schemars(range(max = crate::limits::MAX_DURATION_MS), extend("exclusiveMinimum" = 0))]
     pub add_ms: f64,
 }
 
@@ -253,6 +268,7 @@ pub struct ErrorInjection {
     /// `"service"` or `"service.endpoint"`.
     pub target: String,
     /// Fraction of requests that fail, in [0, 1].
+    #[schemars(range(min = 0, max = 1))]
     pub rate: f64,
 }
 
@@ -276,6 +292,7 @@ pub struct Slowdown {
     /// The service.
     pub service: String,
     /// Work time is multiplied by this (> 0; 3 means three times slower).
+    #[schemars(range(max = crate::limits::MAX_FACTOR), extend("exclusiveMinimum" = 0))]
     pub factor: f64,
 }
 
@@ -291,10 +308,12 @@ pub struct Expectations {
     /// down in turn) from the call graph and policies; `simulate` checks what the experiment
     /// measured (the peak over the requests entering in one metrics bucket).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = crate::limits::MAX_AMPLIFICATION))]
     pub max_retry_amplification: Option<f64>,
     /// Alerts (by name, from `[alerts]`) that must fire within this many seconds of the
     /// experiment's first fault: the detection time the on-call rotation relies on.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(transform = crate::limits::schema::detection_times)]
     pub alerts_within_s: BTreeMap<String, f64>,
 }
 

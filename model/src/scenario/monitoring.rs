@@ -11,24 +11,31 @@ pub struct Slo {
     pub endpoint: String,
     /// Fraction of requests that must succeed (degraded fallbacks count as successes), in (0, 1].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 1), extend("exclusiveMinimum" = 0))]
     pub availability: Option<f64>,
     /// Median latency target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = crate::limits::MAX_DURATION_MS), extend("exclusiveMinimum" = 0))]
     pub latency_p50_ms: Option<f64>,
     /// 90th-percentile latency target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = crate::limits::MAX_DURATION_MS), extend("exclusiveMinimum" = 0))]
     pub latency_p90_ms: Option<f64>,
     /// 95th-percentile latency target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = crate::limits::MAX_DURATION_MS), extend("exclusiveMinimum" = 0))]
     pub latency_p95_ms: Option<f64>,
     /// 99th-percentile latency target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = crate::limits::MAX_DURATION_MS), extend("exclusiveMinimum" = 0))]
     pub latency_p99_ms: Option<f64>,
     /// 99.9th-percentile latency target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = crate::limits::MAX_DURATION_MS), extend("exclusiveMinimum" = 0))]
     pub latency_p999_ms: Option<f64>,
     /// Length of the window over which the worst period is reported (default 60 s).
     #[serde(default = "Slo::default_window_s")]
+    #[schemars(range(max = crate::limits::MAX_DURATION_S), extend("exclusiveMinimum" = 0))]
     pub window_s: f64,
 }
 
@@ -61,9 +68,11 @@ pub struct Alert {
     /// What is measured.
     pub metric: AlertMetric,
     /// The threshold (a fraction for rates, milliseconds for latencies).
+    #[schemars(range(min = 0, max = crate::limits::MAX_DURATION_MS))]
     pub above: f64,
     /// How long the condition must hold before the alert fires (default 0).
     #[serde(default)]
+    #[schemars(range(min = 0, max = crate::limits::MAX_DURATION_S))]
     pub for_s: f64,
 }
 
@@ -85,9 +94,11 @@ pub enum AlertMetric {
 pub struct Monitoring {
     /// Width of a metrics time bucket (default 1 s).
     #[serde(default = "Monitoring::default_metrics_interval_s")]
+    #[schemars(range(max = crate::limits::MAX_DURATION_S), extend("exclusiveMinimum" = 0))]
     pub metrics_interval_s: f64,
     /// Fraction of requests traced, in [0, 1] (default 0.01).
     #[serde(default = "Monitoring::default_trace_sampling")]
+    #[schemars(range(min = 0, max = 1))]
     pub trace_sampling: f64,
 }
 

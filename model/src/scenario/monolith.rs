@@ -54,6 +54,7 @@ pub struct MonolithCall {
     pub to: String,
     /// How often or how strongly (default 1).
     #[serde(default = "one")]
+    #[schemars(range(max = crate::limits::MAX_WEIGHT), extend("exclusiveMinimum" = 0))]
     pub weight: f64,
 }
 

@@ -20,6 +20,7 @@ pub struct Network {
     pub cross_zone_latency: Option<Distribution>,
     /// Probability that a message is lost on a hop, in [0, 1].
     #[serde(default, skip_serializing_if = "is_zero")]
+    #[schemars(range(min = 0, max = 1))]
     pub loss: f64,
     /// The availability zones (or regions) replicas are placed in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -51,6 +52,7 @@ pub struct Link {
     pub latency: Option<Distribution>,
     /// Probability that a message is lost on this link, in [0, 1].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1))]
     pub loss: Option<f64>,
 }
 

@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 pub struct Policy {
     /// Time limit of one attempt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = crate::limits::MAX_DURATION_MS), extend("exclusiveMinimum" = 0))]
     pub timeout_ms: Option<f64>,
     /// Time limit of the whole call, all attempts and backoff included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = crate::limits::MAX_DURATION_MS), extend("exclusiveMinimum" = 0))]
     pub deadline_ms: Option<f64>,
     /// Retry failed attempts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -68,18 +70,22 @@ impl PolicyImplementation {
 pub struct RetryConfig {
     /// Attempts in all, the first included (Resilience4j `maxAttempts`, default 3).
     #[serde(default = "RetryConfig::default_max_attempts")]
+    #[schemars(range(min = 1, max = crate::limits::MAX_ATTEMPTS))]
     pub max_attempts: u32,
     /// Wait before the first retry (Resilience4j `waitDuration`, default 500 ms).
     #[serde(default = "RetryConfig::default_wait_ms")]
+    #[schemars(range(min = 0, max = crate::limits::MAX_DURATION_MS))]
     pub wait_ms: f64,
     /// How the wait grows between retries.
     #[serde(default)]
     pub backoff: Backoff,
     /// Growth factor of exponential backoff (Resilience4j default 1.5).
     #[serde(default = "RetryConfig::default_multiplier")]
+    #[schemars(range(min = 1, max = crate::limits::MAX_FACTOR))]
     pub multiplier: f64,
     /// Cap on one wait.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = crate::limits::MAX_DURATION_MS))]
     pub max_wait_ms: Option<f64>,
     /// Randomisation of the wait (AWS Architecture Blog, "Exponential Backoff and Jitter").
     #[serde(default)]
@@ -167,9 +173,11 @@ pub enum RetryOn {
 #[serde(deny_unknown_fields)]
 pub struct RetryBudget {
     /// Retries at most this fraction of the requests in flight, in [0, 1].
+    #[schemars(range(min = 0, max = 1))]
     pub ratio: f64,
     /// Retries always allowed per second, whatever the ratio.
     #[serde(default)]
+    #[schemars(range(min = 0, max = crate::limits::MAX_RATE_PER_S))]
     pub min_per_s: f64,
 }
 
@@ -180,32 +188,40 @@ pub struct RetryBudget {
 pub struct CircuitBreakerConfig {
     /// Open when the failure rate is at least this (default 0.5).
     #[serde(default = "CircuitBreakerConfig::default_failure_rate_threshold")]
+    #[schemars(range(max = 1), extend("exclusiveMinimum" = 0))]
     pub failure_rate_threshold: f64,
     /// Open when the share of slow calls is at least this (default 1.0).
     #[serde(default = "CircuitBreakerConfig::default_slow_call_rate_threshold")]
+    #[schemars(range(max = 1), extend("exclusiveMinimum" = 0))]
     pub slow_call_rate_threshold: f64,
     /// A call is slow when it takes strictly longer than this (default 60 000 ms).
     #[serde(default = "CircuitBreakerConfig::default_slow_call_duration_ms")]
+    #[schemars(range(max = crate::limits::MAX_DURATION_MS), extend("exclusiveMinimum" = 0))]
     pub slow_call_duration_ms: f64,
     /// Whether the window counts the last N calls or the calls of the last N seconds.
     #[serde(default)]
     pub sliding_window_type: SlidingWindowType,
     /// N: calls (count-based) or seconds (time-based) in the window (default 100).
     #[serde(default = "CircuitBreakerConfig::default_sliding_window_size")]
+    #[schemars(range(min = 1, max = crate::limits::MAX_WINDOW))]
     pub sliding_window_size: u32,
     /// Calls the window needs before rates are computed (default 100).
     #[serde(default = "CircuitBreakerConfig::default_minimum_number_of_calls")]
+    #[schemars(range(min = 1, max = crate::limits::MAX_WINDOW))]
     pub minimum_number_of_calls: u32,
     /// How long the breaker stays open before it lets trial calls through (default 60 000 ms).
     #[serde(default = "CircuitBreakerConfig::default_wait_duration_in_open_state_ms")]
+    #[schemars(range(max = crate::limits::MAX_DURATION_MS), extend("exclusiveMinimum" = 0))]
     pub wait_duration_in_open_state_ms: f64,
     /// Trial calls admitted in half-open (default 10).
     #[serde(
         default = "CircuitBreakerConfig::default_permitted_number_of_calls_in_half_open_state"
     )]
+    #[schemars(range(min = 1, max = crate::limits::MAX_HALF_OPEN_CALLS))]
     pub permitted_number_of_calls_in_half_open_state: u32,
     /// Longest time in half-open before it opens again; 0 waits for all trial calls (default 0).
     #[serde(default)]
+    #[schemars(range(min = 0, max = crate::limits::MAX_DURATION_MS))]
     pub max_wait_duration_in_half_open_state_ms: f64,
     /// Move from open to half-open on a timer rather than on the next call (default false).
     #[serde(default)]
@@ -271,9 +287,11 @@ pub enum SlidingWindowType {
 #[serde(deny_unknown_fields)]
 pub struct Bulkhead {
     /// Calls allowed in flight at once (Resilience4j default 25).
+    #[schemars(range(min = 1, max = crate::limits::MAX_CONCURRENT_CALLS))]
     pub max_concurrent_calls: u32,
     /// How long a call may wait for a slot before it is rejected (default 0: reject at once).
     #[serde(default)]
+    #[schemars(range(min = 0, max = crate::limits::MAX_DURATION_MS))]
     pub max_wait_ms: f64,
 }
 
@@ -282,11 +300,14 @@ pub struct Bulkhead {
 #[serde(deny_unknown_fields)]
 pub struct RateLimit {
     /// Calls permitted per refresh period.
+    #[schemars(range(min = 1, max = crate::limits::MAX_CONCURRENT_CALLS))]
     pub limit_for_period: u32,
     /// The refresh period (Resilience4j default 500 ns; here milliseconds).
+    #[schemars(range(max = crate::limits::MAX_DURATION_MS), extend("exclusiveMinimum" = 0))]
     pub limit_refresh_period_ms: f64,
     /// How long a call may wait for permission before it is rejected (default 0).
     #[serde(default)]
+    #[schemars(range(min = 0, max = crate::limits::MAX_DURATION_MS))]
     pub timeout_ms: f64,
 }
 
@@ -299,6 +320,7 @@ pub struct Fallback {
     pub description: Option<String>,
     /// Time taken to produce the fallback (default 0).
     #[serde(default)]
+    #[schemars(range(min = 0, max = crate::limits::MAX_DURATION_MS))]
     pub latency_ms: f64,
 }
 
@@ -308,12 +330,15 @@ pub struct Fallback {
 pub struct OutlierDetection {
     /// Consecutive errors from a replica that eject it (Envoy default 5).
     #[serde(default = "OutlierDetection::default_consecutive_errors")]
+    #[schemars(range(min = 1, max = crate::limits::MAX_CONSECUTIVE_ERRORS))]
     pub consecutive_errors: u32,
     /// How long the first ejection lasts; the n-th lasts n times this (Envoy default 30 s).
     #[serde(default = "OutlierDetection::default_base_ejection_time_ms")]
+    #[schemars(range(max = crate::limits::MAX_DURATION_MS), extend("exclusiveMinimum" = 0))]
     pub base_ejection_time_ms: f64,
     /// At most this percentage of replicas is ejected at once (Envoy default 10).
     #[serde(default = "OutlierDetection::default_max_ejection_percent")]
+    #[schemars(range(min = 0, max = 100))]
     pub max_ejection_percent: f64,
 }
 

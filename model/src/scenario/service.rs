@@ -77,9 +77,11 @@ impl Access {
 pub struct Resources {
     /// CPU in thousandths of a core.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = crate::limits::MAX_CPU_MILLIS))]
     pub cpu_millis: Option<u32>,
     /// Memory in MiB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = crate::limits::MAX_MEMORY_MIB))]
     pub memory_mib: Option<u32>,
 }
 
@@ -162,6 +164,7 @@ struct CallTable {
     pub endpoint: String,
     /// The fraction of requests that make this call, in [0, 1] (default 1).
     #[serde(default = "one")]
+    #[schemars(range(min = 0, max = 1))]
     pub probability: f64,
 }
 

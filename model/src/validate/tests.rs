@@ -1544,8 +1544,10 @@ fn saga_steps_exist_and_name_real_endpoints_and_topics() {
         "\"z\"",
         0,
     );
+    // A topic is a choreographed step's (on an orchestrated one it means nothing).
     assert_one(
-        &saga("[{ service = \"b\", action = \"y\", topic = \"evt\" }]"),
+        &saga("[{ service = \"b\", action = \"y\", topic = \"evt\" }]")
+            .replace("coordinator = \"a\"", "style = \"choreographed\""),
         codes::UNRESOLVED,
         "no topic `evt`",
         "\"evt\"",
@@ -2468,6 +2470,310 @@ fn duplicate_json_keys_are_reported_at_the_repeat() {
         "\"a\"",
         1,
     );
+}
+
+// ─── limits: maxima at the key ──────────────────────────────────────────────────────────────
+
+#[test]
+fn half_open_trial_calls_past_the_breaker_model() {
+    let text =
+        with_policy("circuit_breaker = { permitted_number_of_calls_in_half_open_state = 129 }");
+    assert_one(
+        &text,
+        codes::OUT_OF_RANGE,
+        "`permitted_number_of_calls_in_half_open_state` is 129, above its maximum of 128",
+        "half_open_state = |129",
+        0,
+    );
+    assert_valid(&with_policy(
+        "circuit_breaker = { permitted_number_of_calls_in_half_open_state = 128 }",
+    ));
+}
+
+#[test]
+fn attempts_past_the_policy_model() {
+    assert_one(
+        &with_policy("retry = { max_attempts = 4294967295 }"),
+        codes::OUT_OF_RANGE,
+        "`max_attempts` is 4294967295, above its maximum of 100",
+        "max_attempts = |4294967295",
+        0,
+    );
+    assert_valid(&with_policy("retry = { max_attempts = 100 }"));
+}
+
+#[test]
+fn a_duration_past_a_year() {
+    let text = BASE.replace("duration_s = 100", "duration_s = 1e300");
+    assert_one(
+        &text,
+        codes::OUT_OF_RANGE,
+        "`duration_s` is 1e300, above its maximum of 31536000",
+        "duration_s = |1e300",
+        0,
+    );
+}
+
+#[test]
+fn replicas_past_the_simulators_bound() {
+    assert_one(
+        &format!("{BASE}\n[deployment.b]\nreplicas = 4294967295\n"),
+        codes::OUT_OF_RANGE,
+        "`replicas` is 4294967295, above its maximum of 10000",
+        "replicas = |4294967295",
+        0,
+    );
+}
+
+#[test]
+fn a_rate_past_a_million_per_second() {
+    assert_one(
+        &with_generator("endpoint = \"a.x\", rate_per_s = 1e7"),
+        codes::OUT_OF_RANGE,
+        "`rate_per_s` is 10000000, above its maximum of 1000000",
+        "rate_per_s = |1e7",
+        0,
+    );
+}
+
+#[test]
+fn a_two_phase_coordinator_that_is_also_a_participant() {
+    assert_one(
+        &with_transaction(
+            "protocol = \"two_phase_commit\"\ncoordinator = \"a\"\nparticipants = [\"b\", \"a\"]",
+        ),
+        codes::INCONSISTENT,
+        "`a` is the coordinator and also a participant",
+        "\"b\", |\"a\"",
+        0,
+    );
+}
+
+#[test]
+fn more_participants_than_the_two_phase_model_holds() {
+    let mut text = BASE.to_owned();
+    let names: Vec<String> = (0..12).map(|i| format!("p{i}")).collect();
+    for n in &names {
+        text.push_str(&format!("[services.{n}]\n"));
+    }
+    let list = names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    text.push_str(&format!(
+        "[transactions.t]\nprotocol = \"two_phase_commit\"\ncoordinator = \"a\"\nparticipants = [{list}]\n"
+    ));
+    assert_one(
+        &text,
+        codes::OUT_OF_RANGE,
+        "has 12 participants; the 2PC model holds at most 11",
+        "participants = |[",
+        0,
+    );
+}
+
+#[test]
+fn more_steps_than_the_saga_model_holds() {
+    let steps = vec!["{ service = \"b\", action = \"y\" }"; 13].join(", ");
+    assert_one(
+        &with_transaction(&format!(
+            "protocol = \"saga\"\ncoordinator = \"a\"\nsteps = [{steps}]"
+        )),
+        codes::OUT_OF_RANGE,
+        "has 13 steps; the saga model holds at most 12",
+        "steps = |[",
+        0,
+    );
+}
+
+// ─── options that mean nothing where they are written ───────────────────────────────────────
+
+#[test]
+fn coordinator_crash_on_a_choreographed_saga() {
+    assert_one(
+        &with_transaction(
+            "protocol = \"saga\"\nstyle = \"choreographed\"\nsteps = [{ service = \"b\", action = \"y\" }]\nfaults = { coordinator_crash = true }",
+        ),
+        codes::INCONSISTENT,
+        "a choreographed saga has no coordinator to crash",
+        "|coordinator_crash",
+        0,
+    );
+}
+
+#[test]
+fn an_outbox_on_an_orchestrated_saga() {
+    assert_one(
+        &with_transaction(
+            "protocol = \"saga\"\ncoordinator = \"a\"\nsteps = [{ service = \"b\", action = \"y\" }]\nfaults = { outbox = \"dual_write\" }",
+        ),
+        codes::INCONSISTENT,
+        "`outbox` applies to choreography",
+        "|outbox",
+        0,
+    );
+}
+
+#[test]
+fn a_topic_on_an_orchestrated_step() {
+    let text = with_transaction(
+        "protocol = \"saga\"\ncoordinator = \"a\"\nsteps = [{ service = \"b\", action = \"y\", topic = \"t\" }]",
+    )
+    .replace("[slos.s]", "[topics.t]\n[slos.s]");
+    assert_one(
+        &text,
+        codes::INCONSISTENT,
+        "a step's `topic` applies to choreography",
+        "|topic = ",
+        0,
+    );
+}
+
+#[test]
+fn saga_recoveries_without_their_fault() {
+    let saga =
+        "protocol = \"saga\"\ncoordinator = \"a\"\nsteps = [{ service = \"b\", action = \"y\" }]";
+    assert_one(
+        &with_transaction(&format!("{saga}\nfaults = {{ redelivery = true }}")),
+        codes::INCONSISTENT,
+        "`redelivery` redelivers lost messages, and none are lost",
+        "|redelivery",
+        0,
+    );
+    assert_one(
+        &with_transaction(&format!("{saga}\nfaults = {{ compensation_retry = true }}")),
+        codes::INCONSISTENT,
+        "`compensation_retry` retries failed compensations, and none fail",
+        "|compensation_retry",
+        0,
+    );
+    assert_valid(&with_transaction(&format!(
+        "{saga}\nfaults = {{ message_loss = true, redelivery = true }}"
+    )));
+}
+
+#[test]
+fn two_phase_options_for_a_coordinator_that_never_crashes_or_recovers() {
+    let tx = "protocol = \"two_phase_commit\"\ncoordinator = \"a\"\nparticipants = [\"b\"]";
+    assert_one(
+        &with_transaction(&format!(
+            "{tx}\nfaults = {{ coordinator_crash = \"permanent\", presumed_abort = true }}"
+        )),
+        codes::INCONSISTENT,
+        "`presumed_abort` applies to a coordinator that recovers",
+        "|presumed_abort",
+        0,
+    );
+    assert_one(
+        &with_transaction(&format!("{tx}\nfaults = {{ participant_timeout = true }}")),
+        codes::INCONSISTENT,
+        "`participant_timeout` applies while the coordinator is down",
+        "|participant_timeout",
+        0,
+    );
+    assert_valid(&with_transaction(&format!(
+        "{tx}\nfaults = {{ coordinator_crash = \"recover_with_log\", presumed_abort = true, participant_timeout = true }}"
+    )));
+}
+
+#[test]
+fn a_breaker_implementation_without_a_breaker() {
+    assert_one(
+        &with_policy("retry = { max_attempts = 3 }\nimplementation = \"no_half_open\""),
+        codes::INCONSISTENT,
+        "`implementation = \"no_half_open\"` is a circuit breaker's, and this policy has none",
+        "|implementation",
+        0,
+    );
+    assert_one(
+        &with_policy(
+            "circuit_breaker = { sliding_window_size = 2 }\nimplementation = \"breaker_wraps_retry\"",
+        ),
+        codes::INCONSISTENT,
+        "`breaker_wraps_retry` composes a breaker with a retry, and this policy has no retry",
+        "|implementation",
+        0,
+    );
+}
+
+#[test]
+fn retry_options_without_their_meaning() {
+    assert_one(
+        &with_policy("retry = { max_attempts = 3, multiplier = 3.0 }"),
+        codes::INCONSISTENT,
+        "`multiplier` grows exponential waits, and the backoff is fixed",
+        "|multiplier",
+        0,
+    );
+    assert_one(
+        &with_policy("retry = { max_attempts = 3, retry_on = [\"error\", \"breaker_open\"] }"),
+        codes::INCONSISTENT,
+        "`breaker_open` retries calls a circuit breaker rejects, and this policy has none",
+        "\"error\", |\"breaker_open\"",
+        0,
+    );
+    assert_one(
+        &with_policy("retry = { max_attempts = 1, budget = { ratio = 0.2 } }"),
+        codes::INCONSISTENT,
+        "a retry budget limits retries, and `max_attempts = 1` makes none",
+        "|budget",
+        0,
+    );
+    assert_valid(&with_policy(
+        "retry = { max_attempts = 3, backoff = \"exponential\", multiplier = 3.0 }",
+    ));
+}
+
+#[test]
+fn expectations_on_endpoints_no_load_reaches() {
+    let text = with_experiment("expect = { slos = [\"s\", \"lonely\"] }").replace(
+        "[slos.s]",
+        "[services.c.endpoints.z]\n[slos.lonely]\nendpoint = \"c.z\"\navailability = 0.9\n[slos.s]",
+    );
+    assert_one(
+        &text,
+        codes::INCONSISTENT,
+        "SLO `lonely` watches `c.z`, which no load of this experiment reaches",
+        "\"s\", |\"lonely\"",
+        0,
+    );
+    // Reached through a call of the loaded endpoint: measured, so meaningful.
+    let called = with_experiment("expect = { slos = [\"deep\"] }").replace(
+        "[slos.s]",
+        "[slos.deep]\nendpoint = \"b.y\"\navailability = 0.9\n[slos.s]",
+    );
+    assert_valid(&called);
+    let alert = with_fault("at_s = 10, crash = \"b\"")
+        .replace(
+            "[slos.s]",
+            "[services.c.endpoints.z]\n[alerts.quiet]\nendpoint = \"c.z\"\nmetric = \"error_rate\"\nabove = 0.1\n[slos.s]",
+        )
+        .replace(
+            "faults = [",
+            "expect = { alerts_within_s = { quiet = 30 } }\nfaults = [",
+        );
+    assert_one(
+        &alert,
+        codes::INCONSISTENT,
+        "alert `quiet` watches `c.z`, which no load of this experiment reaches",
+        "|quiet = 30",
+        0,
+    );
+}
+
+#[test]
+fn slow_call_settings_a_timeout_makes_unreachable() {
+    assert_one(
+        &with_policy("timeout_ms = 100\ncircuit_breaker = { slow_call_rate_threshold = 0.5 }"),
+        codes::INCONSISTENT,
+        "`slow_call_rate_threshold` counts calls slower than 60000 ms, and `timeout_ms = 100` ends every call before that",
+        "|slow_call_rate_threshold",
+        0,
+    );
+    assert_valid(&with_policy(
+        "timeout_ms = 300\ncircuit_breaker = { slow_call_duration_ms = 200, slow_call_rate_threshold = 0.5 }",
+    ));
 }
 
 // ── The seed design's options: sequential 2PC prepare, when a saga logs ───────────────────────
