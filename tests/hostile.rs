@@ -34,3 +34,145 @@ fn a_65537_byte_line_ending_in_crlf_is_a_located_error_not_a_panic() {
         assert!(stderr.contains("error[syntax]"), "{stderr}");
     }
 }
+
+/// Every command that takes `--output`, with arguments that make it run quickly.
+fn commands_with_output() -> Vec<Vec<&'static str>> {
+    vec![
+        vec!["schema"],
+        vec!["analyze", "scenarios/monolith-shop.toml"],
+        vec!["propose", "scenarios/monolith-shop.toml"],
+        vec!["check", SHOP, "--skip", "verify", "--skip", "simulate"],
+        vec!["simulate", SHOP, "--duration", "1", "--format", "json"],
+    ]
+}
+
+fn is_char_device(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path)
+        .unwrap()
+        .file_type()
+        .is_char_device()
+}
+
+/// Asserts /dev/full is still the device. A regression run as root would have renamed a file
+/// over it, breaking it for everything else on the machine: put the device back first.
+fn assert_still_dev_full(args: &[&str]) {
+    let full = Path::new("/dev/full");
+    if is_char_device(full) {
+        return;
+    }
+    let _ = std::fs::remove_file(full);
+    let _ = std::process::Command::new("mknod")
+        .args(["-m", "666", "/dev/full", "c", "1", "7"])
+        .status();
+    panic!("{args:?} replaced /dev/full with a regular file");
+}
+
+#[test]
+fn output_to_dev_full_is_a_write_error_and_the_device_stays() {
+    let full = Path::new("/dev/full");
+    if !full.exists() {
+        return;
+    }
+    for args in commands_with_output() {
+        let out = microcosm().args(&args).args(["-o", "/dev/full"]).exits(2);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("cannot write /dev/full"),
+            "{args:?}: {stderr}"
+        );
+        assert_still_dev_full(&args);
+    }
+}
+
+#[test]
+fn merge_output_to_dev_full_is_a_write_error() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let shard = dir.path().join("shard.jsonl");
+    microcosm()
+        .args([
+            "simulate",
+            SHOP,
+            "--duration",
+            "1",
+            "--shard",
+            "1/1",
+            "--format",
+            "json",
+            "-o",
+        ])
+        .arg(&shard)
+        .assert()
+        .code(predicate::in_iter([0, 1]));
+    microcosm()
+        .arg("merge")
+        .arg(&shard)
+        .args(["-o", "/dev/full"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot write /dev/full"));
+    assert_still_dev_full(&["merge"]);
+}
+
+#[test]
+fn output_to_a_fifo_reaches_its_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("report.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    for args in [
+        vec!["schema"],
+        vec![
+            "check", SHOP, "--skip", "verify", "--skip", "simulate", "--format", "json",
+        ],
+    ] {
+        let expected = microcosm().args(&args).output().unwrap().stdout;
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        microcosm()
+            .args(&args)
+            .arg("-o")
+            .arg(&fifo)
+            .assert()
+            .code(predicate::in_iter([0, 1]));
+        // Checked before joining: had a file been renamed over the FIFO, the reader would wait
+        // on the old one for ever.
+        use std::os::unix::fs::FileTypeExt;
+        assert!(
+            std::fs::metadata(&fifo).unwrap().file_type().is_fifo(),
+            "{args:?} replaced the FIFO with a file"
+        );
+        let got = reader.join().unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(&expected),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn a_regular_output_file_is_still_replaced_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("schema.json");
+    let old_name = dir.path().join("old.json");
+    std::fs::write(&report, "old").unwrap();
+    // A second name for the old file: a rename leaves it holding the old text, while an
+    // in-place rewrite would change it too.
+    std::fs::hard_link(&report, &old_name).unwrap();
+    microcosm().args(["schema", "-o"]).arg(&report).exits(0);
+    assert_eq!(std::fs::read_to_string(&old_name).unwrap(), "old");
+    assert!(
+        std::fs::read_to_string(&report)
+            .unwrap()
+            .contains("\"$schema\"")
+    );
+}
