@@ -176,3 +176,133 @@ fn a_regular_output_file_is_still_replaced_atomically() {
             .contains("\"$schema\"")
     );
 }
+
+/// Every numeric option of every command, with values out of its range: each is refused as
+/// the command line is parsed (exit 2) with a message that gives the range.
+#[test]
+fn every_numeric_option_has_a_range_that_the_message_explains() {
+    let verify = ["verify", SHOP];
+    let check = ["check", SHOP];
+    let analyze = ["analyze", SHOP];
+    let propose = ["propose", "scenarios/monolith-shop.toml"];
+    let simulate = ["simulate", SHOP];
+    let explore = ["explore", SHOP];
+    let cases: Vec<(&[&str], &str, &[&str], &str)> = vec![
+        (
+            &verify,
+            "--threads",
+            &["0", "1000000", "-1", "x"],
+            "from 1 to 256",
+        ),
+        (
+            &verify,
+            "--max-states",
+            &["0", "18446744073709551615"],
+            "from 1 to",
+        ),
+        (
+            &verify,
+            "--max-depth",
+            &["18446744073709551615", "-3"],
+            "from 0 to",
+        ),
+        (
+            &verify,
+            "--timeout",
+            &["NaN", "inf", "-1", "0", "1e18"],
+            "seconds",
+        ),
+        (&check, "--jobs", &["0", "100000"], "from 1 to 256"),
+        (&check, "--max-states", &["0", "1e3"], "from 1 to"),
+        (&check, "--timeout", &["NaN", "-inf", "1e30"], "seconds"),
+        (
+            &analyze,
+            "--max-chain",
+            &["0", "99999999999"],
+            "from 1 to 10000",
+        ),
+        (
+            &analyze,
+            "--max-amplification",
+            &["NaN", "nan", "inf", "-1", "0.5", "1e400"],
+            "at least 1",
+        ),
+        (
+            &propose,
+            "--resolution",
+            &["NaN", "inf", "-1", "0"],
+            "positive number",
+        ),
+        (&propose, "--seed", &["-1", "18446744073709551616"], "seed"),
+        (
+            &simulate,
+            "--replications",
+            &["0", "1000000000"],
+            "from 1 to 1000",
+        ),
+        (
+            &simulate,
+            "--duration",
+            &["NaN", "inf", "-5", "0", "1e12"],
+            "seconds",
+        ),
+        (&simulate, "--threads", &["0", "1000000"], "from 1 to 256"),
+        (&simulate, "--seed", &["-1", "1.5"], "seed"),
+        (&explore, "--timeout", &["NaN", "1e30"], "seconds"),
+        (&explore, "--max-states", &["0"], "from 1 to"),
+    ];
+    for (command, option, values, message) in cases {
+        for value in values {
+            let out = microcosm()
+                .args(command)
+                .arg(format!("{option}={value}"))
+                .exits(2);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains(option) && stderr.contains(message),
+                "{command:?} {option}={value}: {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_ends_of_each_range_are_accepted() {
+    microcosm()
+        .args(["verify", SHOP, "--threads", "256", "--max-states", "1"])
+        .args(["--max-depth", "0", "--timeout", "31536000"])
+        .assert()
+        .code(predicate::in_iter([0, 1]));
+    microcosm()
+        .args([
+            "analyze",
+            "scenarios/monolith-shop.toml",
+            "--max-chain",
+            "10000",
+        ])
+        .args(["--max-amplification", "1"])
+        .assert()
+        .code(predicate::in_iter([0, 1]));
+}
+
+#[test]
+fn merge_refuses_what_is_not_a_regular_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for path in ["/dev/zero", "/dev/null"] {
+        if !Path::new(path).exists() {
+            continue;
+        }
+        microcosm()
+            .args(["merge", path])
+            .timeout(std::time::Duration::from_secs(60))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("not a regular file"));
+    }
+    microcosm()
+        .arg("merge")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a regular file"));
+}
