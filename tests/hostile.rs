@@ -306,3 +306,56 @@ fn merge_refuses_what_is_not_a_regular_file() {
         .code(2)
         .stderr(predicate::str::contains("not a regular file"));
 }
+
+#[test]
+fn every_command_refuses_an_empty_directory_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["validate", "verify", "check"] {
+        microcosm()
+            .arg(command)
+            .arg(dir.path())
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains(
+                "no scenario files (*.toml, *.json) under the paths given",
+            ));
+    }
+}
+
+/// A breaker the model cannot hold (129 trial calls; it holds 128). Validation may come to
+/// refuse it first; either way the gate must not pass with the policy's checks left out.
+const REFUSED_POLICY: &str = "name = \"t\"\n[services.a.endpoints.x]\ncalls = [\"b.y\"]\n\
+    [services.b.endpoints.y]\n[policies.\"a -> b\"]\ncircuit_breaker = { \
+    failure_rate_threshold = 0.5, sliding_window_size = 4, minimum_number_of_calls = 2, \
+    wait_duration_in_open_state_ms = 1000, permitted_number_of_calls_in_half_open_state = 129 }\n";
+
+#[test]
+fn check_and_verify_never_drop_a_check_the_model_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("refused.toml");
+    std::fs::write(&file, REFUSED_POLICY).unwrap();
+    let out = microcosm()
+        .args(["check", "--format", "json"])
+        .arg(&file)
+        .exits(2);
+    let records = cli::json_lines(&out.stdout);
+    let verdicts: Vec<_> = records.iter().filter(|r| r["type"] == "verdict").collect();
+    let invalid = verdicts
+        .iter()
+        .any(|r| r["data"]["check"] == "validate" && r["data"]["status"] != "holds");
+    let policy: Vec<_> = verdicts
+        .iter()
+        .filter(|r| r["data"]["check"].as_str().unwrap().starts_with("a -> b/"))
+        .collect();
+    assert!(invalid || !policy.is_empty(), "{records:?}");
+    for r in &policy {
+        assert_eq!(r["data"]["status"], "error", "{r}");
+    }
+    microcosm()
+        .arg("verify")
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("a -> b").or(predicate::str::contains("129")));
+}
