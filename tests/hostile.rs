@@ -359,3 +359,30 @@ fn check_and_verify_never_drop_a_check_the_model_refuses() {
         .code(2)
         .stderr(predicate::str::contains("a -> b").or(predicate::str::contains("129")));
 }
+
+#[test]
+fn verify_never_generates_more_states_than_max_states() {
+    let records = cli::json_report(
+        microcosm().args([
+            "verify",
+            "scenarios/web3-exchange.toml",
+            "--max-states",
+            "1000",
+            "--threads",
+            "2",
+            "--format",
+            "json",
+        ]),
+        1,
+    );
+    let verdicts: Vec<_> = records.iter().filter(|r| r["type"] == "verdict").collect();
+    assert!(
+        verdicts
+            .iter()
+            .any(|v| v["data"]["status"] == "inconclusive")
+    );
+    for v in verdicts {
+        let generated = v["data"]["stats"]["states_generated"].as_u64().unwrap();
+        assert!(generated <= 1000, "{v}");
+    }
+}
