@@ -189,10 +189,9 @@ impl SourceMap {
         let mut key_span = None;
         for segment in pointer.segments() {
             let (ks, next) = match (&node.kind, segment) {
-                (NodeKind::Table(entries), Segment::Key(k)) => entries
-                    .iter()
-                    .find(|(name, _, _)| name == k)
-                    .map(|(_, ks, n)| (Some(ks.clone()), n))?,
+                (NodeKind::Table(entries), Segment::Key(k)) => {
+                    find_entry(entries, k).map(|(_, ks, n)| (Some(ks.clone()), n))?
+                }
                 (NodeKind::Array(items), Segment::Index(i)) => (None, items.get(*i)?),
                 _ => return None,
             };
@@ -224,10 +223,9 @@ impl SourceMap {
         let mut key_span = None;
         for segment in pointer.segments() {
             let next = match (&node.kind, segment) {
-                (NodeKind::Table(entries), Segment::Key(k)) => entries
-                    .iter()
-                    .find(|(name, _, _)| name == k)
-                    .map(|(_, ks, n)| (Some(ks.clone()), n)),
+                (NodeKind::Table(entries), Segment::Key(k)) => {
+                    find_entry(entries, k).map(|(_, ks, n)| (Some(ks.clone()), n))
+                }
                 (NodeKind::Array(items), Segment::Index(i)) => items.get(*i).map(|n| (None, n)),
                 _ => None,
             };
@@ -341,6 +339,20 @@ impl SourceText {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
         line_column(&self.text, offset)
+    }
+}
+
+/// The entry named `key` of a table. TOML tables come in key order, so a binary search finds
+/// most keys at once (a linear search per located finding made `analyze` quadratic in the
+/// number of services); JSON objects keep file order, where it may miss, and then the linear
+/// search decides. Keys are unique in a table, so any equal entry found is the one.
+fn find_entry<'a>(
+    entries: &'a [(String, Range<usize>, Node)],
+    key: &str,
+) -> Option<&'a (String, Range<usize>, Node)> {
+    match entries.binary_search_by(|(name, _, _)| name.as_str().cmp(key)) {
+        Ok(i) if entries[i].0 == key => Some(&entries[i]),
+        _ => entries.iter().find(|(name, _, _)| name == key),
     }
 }
 
