@@ -626,3 +626,53 @@ fn type_name(t: crate::scenario::FieldType) -> String {
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_else(|| format!("{t:?}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entries e1.x and e2.x both reach d through b; e2 also reaches d directly, under a
+    /// fallback. c calls nothing. The blast radius, found backwards from the service that is
+    /// down, is every entry with an uncovered path to it, in entry order.
+    #[test]
+    fn the_blast_radius_follows_uncovered_paths_backwards() {
+        let text = r#"name = "t"
+[services.e1.endpoints.x]
+public = true
+calls = ["b.y"]
+[services.e2.endpoints.x]
+public = true
+calls = ["d.w", "b.y"]
+[services.b.endpoints.y]
+calls = ["d.w"]
+[services.c.endpoints.z]
+public = true
+[services.d.endpoints.w]
+[policies."e2 -> d"]
+fallback = { description = "cache" }
+"#;
+        let scenario = crate::load_str(
+            text,
+            std::path::Path::new("t.toml"),
+            crate::Format::Toml,
+            std::path::Path::new("."),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .scenario;
+        let (profiles, _) = analyze(&scenario, 5);
+        let radius = |name: &str| {
+            profiles
+                .iter()
+                .find(|p| p.name == name)
+                .unwrap()
+                .blast_radius
+                .clone()
+        };
+        assert_eq!(radius("d"), ["e1.x", "e2.x"]);
+        assert_eq!(radius("b"), ["e1.x", "e2.x"]);
+        assert_eq!(radius("c"), ["c.z"]);
+        assert_eq!(radius("e2"), ["e2.x"]);
+        let d = profiles.iter().find(|p| p.name == "d").unwrap();
+        assert_eq!((d.fan_in, d.fan_out), (2, 0));
+    }
+}
