@@ -193,21 +193,21 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "ID")]
     pub property: Vec<String>,
 
-    /// Stop after generating about this many states (the verdict is then inconclusive; safety
-    /// search may overshoot by one batch of work, the liveness graph never does).
-    #[arg(long, value_name = "N")]
+    /// Stop after generating this many states (the verdict is then inconclusive): no search
+    /// generates more.
+    #[arg(long, value_name = "N", value_parser = state_bound)]
     pub max_states: Option<usize>,
 
     /// Do not explore deeper than this many steps (the verdict is then inconclusive).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = depth_bound)]
     pub max_depth: Option<usize>,
 
     /// Stop after this many seconds per check (the verdict is then inconclusive).
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub timeout: Option<f64>,
 
-    /// Worker threads for safety checking.
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    /// Worker threads for safety checking (1 to 256).
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = thread_count)]
     pub threads: usize,
 
     /// Reduce by symmetry (interchangeable participants), exploring depth-first.
@@ -268,8 +268,8 @@ pub struct CheckArgs {
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Checks run at once (default: every core).
-    #[arg(long, short, value_name = "N")]
+    /// Checks run at once, 1 to 256 (default: every core).
+    #[arg(long, short, value_name = "N", value_parser = thread_count)]
     pub jobs: Option<usize>,
 
     /// Skip a stage (repeatable).
@@ -280,8 +280,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "ID")]
     pub only: Vec<String>,
 
-    /// Stop a model check after generating about this many states (it is then inconclusive).
-    #[arg(long, value_name = "N")]
+    /// Stop a model check after generating this many states (it is then inconclusive).
+    #[arg(long, value_name = "N", value_parser = state_bound)]
     pub max_states: Option<usize>,
 
     /// Stop each model check and each simulated experiment after this many seconds of wall
@@ -332,12 +332,12 @@ pub struct AnalyzeArgs {
     pub min_severity: MinSeverity,
 
     /// A synchronous call chain longer than this many calls is a warning.
-    #[arg(long, default_value_t = 5, value_name = "CALLS")]
+    #[arg(long, default_value_t = 5, value_name = "CALLS", value_parser = chain_length)]
     pub max_chain: usize,
 
     /// Retries multiplying a failed service's load by more than this is a warning, for entry
     /// endpoints that no experiment bounds with its own `max_retry_amplification`.
-    #[arg(long, default_value_t = 10.0, value_name = "FACTOR")]
+    #[arg(long, default_value_t = 10.0, value_name = "FACTOR", value_parser = amplification_factor)]
     pub max_amplification: f64,
 
     /// Report format.
@@ -360,19 +360,133 @@ pub enum ProposeFormat {
     Toml,
 }
 
+// Every numeric option has a range, checked here as the command line is parsed, with a message
+// that says what would be right. Without one, `--threads 1000000` spawned threads until the
+// system refused, `--replications 1000000000` allocated gigabytes, `--max-depth` near
+// `usize::MAX` overflowed, and NaN passed every `x > limit` test by being false for all.
+
+/// A finite positive number (NaN, infinities, zero and negatives refused).
 fn positive_number(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
+    match text.trim().parse::<f64>() {
         Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
         _ => Err(format!("`{text}` is not a positive number")),
     }
 }
 
-/// A `--timeout`: a positive number of seconds that a `Duration` can hold (`1e30` cannot).
+/// The longest wall-clock or simulated time an option accepts: a year, in seconds. Longer
+/// would overflow the clock arithmetic of a deadline, and no run is meant to take that long.
+const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
+
+/// A `--timeout`: a positive number of seconds, at most a year.
 fn seconds(text: &str) -> Result<f64, String> {
-    let x = positive_number(text)?;
-    std::time::Duration::try_from_secs_f64(x)
-        .map(|_| x)
-        .map_err(|_| format!("`{text}` seconds is too long a timeout"))
+    let x = positive_number(text).map_err(|e| format!("{e} of seconds"))?;
+    if x > MAX_SECONDS {
+        return Err(format!(
+            "`{text}` seconds is too long a timeout: at most {MAX_SECONDS} (a year)"
+        ));
+    }
+    Ok(x)
+}
+
+/// `simulate --duration`: positive simulated seconds, at most a year.
+fn simulated_seconds(text: &str) -> Result<f64, String> {
+    let x = positive_number(text).map_err(|e| format!("{e} of seconds"))?;
+    if x > MAX_SECONDS {
+        return Err(format!(
+            "`{text}` simulated seconds is too long: at most {MAX_SECONDS} (a year)"
+        ));
+    }
+    Ok(x)
+}
+
+/// `analyze --max-amplification`: a finite factor of at least 1 (retries never make fewer
+/// attempts than calls, so a bound below 1 would flag every endpoint).
+fn amplification_factor(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 1.0 => Ok(x),
+        _ => Err(format!(
+            "`{text}` is not an amplification factor: give a finite number of at least 1, \
+             e.g. 10"
+        )),
+    }
+}
+
+/// A whole number in `min..=max`, with `what` naming it and `why` saying why the limit is
+/// where it is.
+fn whole_number(text: &str, min: u64, max: u64, what: &str, why: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        Ok(_) | Err(_) => Err(format!(
+            "`{text}` {what}: give a whole number from {min} to {max} ({why})"
+        )),
+    }
+}
+
+/// The most threads any option starts: far above any machine this runs on, far below what
+/// makes thread creation fail.
+const MAX_THREADS: u64 = 256;
+
+/// `--threads`, `--jobs`: 1 to [`MAX_THREADS`].
+fn thread_count(text: &str) -> Result<usize, String> {
+    whole_number(
+        text,
+        1,
+        MAX_THREADS,
+        "is not a thread count",
+        "more threads than cores only costs memory",
+    )
+    .map(|n| n as usize)
+}
+
+/// `--max-states`: 1 to 10^12 (a bound, so large is harmless, but it must be one a count
+/// can reach).
+fn state_bound(text: &str) -> Result<usize, String> {
+    whole_number(
+        text,
+        1,
+        1_000_000_000_000,
+        "is not a state bound",
+        "a search of 10^12 states would not fit in memory anyway",
+    )
+    .map(|n| n as usize)
+}
+
+/// `--max-depth`: 0 (initial states only) to 10^9 steps.
+fn depth_bound(text: &str) -> Result<usize, String> {
+    whole_number(
+        text,
+        0,
+        1_000_000_000,
+        "is not a depth bound",
+        "no counterexample is a billion steps long",
+    )
+    .map(|n| n as usize)
+}
+
+/// `analyze --max-chain`: 1 to 10,000 calls.
+fn chain_length(text: &str) -> Result<usize, String> {
+    whole_number(
+        text,
+        1,
+        10_000,
+        "is not a chain length",
+        "a bound of 0 calls would flag every call",
+    )
+    .map(|n| n as usize)
+}
+
+/// `simulate --replications`: 1 to 1,000 runs per experiment (each keeps its report in
+/// memory until the means are taken).
+fn replication_count(text: &str) -> Result<u32, String> {
+    whole_number(
+        text,
+        1,
+        1_000,
+        "is not a replication count",
+        "each replication's report is held in memory; 1,000 give confidence intervals \
+         narrower than any run-to-run noise worth measuring",
+    )
+    .map(|n| n as u32)
 }
 
 #[derive(Debug, Args)]
@@ -455,11 +569,11 @@ pub struct SimulateArgs {
 
     /// Independent runs per experiment, with seeds derived from the seed; reported as means
     /// with 95% confidence intervals.
-    #[arg(long, value_name = "K", default_value_t = 1)]
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = replication_count)]
     pub replications: u32,
 
     /// Simulated seconds, instead of each experiment's `duration_s`.
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = simulated_seconds)]
     pub duration: Option<f64>,
 
     /// Vary a scenario value: KEY=V1,V2,... with KEY a dotted path (quote segments holding
@@ -488,8 +602,8 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub no_timing: bool,
 
-    /// Worker threads (default: one per core).
-    #[arg(long, value_name = "N")]
+    /// Worker threads, 1 to 256 (default: one per core).
+    #[arg(long, value_name = "N", value_parser = thread_count)]
     pub threads: Option<usize>,
 }
 
@@ -539,8 +653,8 @@ pub struct ExploreArgs {
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS", value_parser = seconds)]
     pub timeout: f64,
 
-    /// Stop a model check after generating about this many states (it is then inconclusive).
-    #[arg(long, value_name = "N")]
+    /// Stop a model check after generating this many states (it is then inconclusive).
+    #[arg(long, value_name = "N", value_parser = state_bound)]
     pub max_states: Option<usize>,
 
     /// When to colour: auto, always or never. The explorer draws on stdout, so auto colours it

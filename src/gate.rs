@@ -494,28 +494,43 @@ fn run_task(
                     ));
                 }));
             }
+            let error_record = |p: &str, message: String| CheckRecord {
+                file: loaded.source.path.display().to_string(),
+                check: format!("{}/{p}", job.subject),
+                rule: p.to_owned(),
+                rule_summary: microcosm_checker::catalogue::lookup(p)
+                    .map_or_else(String::new, |info| info.summary.to_owned()),
+                kind: Kind::Verify,
+                status: Status::Error,
+                expected: None,
+                outcome: Outcome::Error,
+                message,
+                line: location.line,
+                column: location.column,
+                stats: None,
+                counterexample: None,
+            };
+            // Every property asked for gets a record: a job that fails, or that comes back
+            // without a verdict for one, is an error for that check, never one check fewer.
             match job.run(properties, &opts) {
-                Ok(verdicts) => verdicts
-                    .iter()
-                    .map(|v| record_of_verdict(loaded, location.line, location.column, v))
-                    .collect(),
+                Ok(verdicts) => {
+                    let mut records: Vec<CheckRecord> = verdicts
+                        .iter()
+                        .map(|v| record_of_verdict(loaded, location.line, location.column, v))
+                        .collect();
+                    for p in properties {
+                        if !verdicts.iter().any(|v| v.property == *p) {
+                            records.push(error_record(
+                                p,
+                                "the checker returned no verdict for this property".to_owned(),
+                            ));
+                        }
+                    }
+                    records
+                }
                 Err(e) => properties
                     .iter()
-                    .map(|p| CheckRecord {
-                        file: loaded.source.path.display().to_string(),
-                        check: format!("{}/{p}", job.subject),
-                        rule: (*p).to_owned(),
-                        rule_summary: String::new(),
-                        kind: Kind::Verify,
-                        status: Status::Error,
-                        expected: None,
-                        outcome: Outcome::Error,
-                        message: format!("the checker could not run: {e}"),
-                        line: location.line,
-                        column: location.column,
-                        stats: None,
-                        counterexample: None,
-                    })
+                    .map(|p| error_record(p, format!("the checker could not run: {e}")))
                     .collect(),
             }
         }
@@ -959,4 +974,53 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
     } else {
         Exit::Pass
     })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// A scenario whose breaker the model refuses (more trial calls than it holds), set after
+    /// validation so the case stays refusable whatever validation accepts.
+    pub(crate) fn refused_policy() -> LoadedScenario {
+        let text = "name = \"t\"\n[services.a.endpoints.x]\ncalls = [\"b.y\"]\n\
+                    [services.b.endpoints.y]\n[policies.\"a -> b\"]\n\
+                    circuit_breaker = { failure_rate_threshold = 0.5, sliding_window_size = 4, \
+                    minimum_number_of_calls = 2, wait_duration_in_open_state_ms = 1000, \
+                    permitted_number_of_calls_in_half_open_state = 2 }\n";
+        let mut loaded = microcosm_model::load_str(
+            text,
+            Path::new("t.toml"),
+            microcosm_model::Format::Toml,
+            Path::new("."),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        for policy in loaded.scenario.policies.values_mut() {
+            if let Some(cb) = policy.circuit_breaker.as_mut() {
+                cb.permitted_number_of_calls_in_half_open_state = 129;
+            }
+        }
+        loaded
+    }
+
+    #[test]
+    fn a_job_the_checker_refuses_is_an_error_for_each_of_its_checks() {
+        let loaded = refused_policy();
+        let jobs = microcosm_checker::scenario::jobs(&loaded.scenario);
+        assert_eq!(jobs.len(), 1);
+        let properties = jobs[0].properties();
+        assert!(!properties.is_empty());
+        let task = Task::Verify {
+            loaded: &loaded,
+            job: Box::new(jobs.into_iter().next().unwrap()),
+            properties: properties.clone(),
+        };
+        let records = run_task(&task, &CheckOptions::default(), None);
+        assert_eq!(records.len(), properties.len());
+        for r in &records {
+            assert_eq!(r.status, Status::Error, "{}", r.check);
+            assert!(r.message.contains("could not run"), "{}", r.message);
+        }
+    }
 }

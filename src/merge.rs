@@ -3,6 +3,8 @@
 //! through the same rendering as an unsharded run.
 
 use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
 
 use anyhow::{Context, bail};
 
@@ -10,12 +12,51 @@ use crate::Outcome;
 use crate::cli::MergeArgs;
 use crate::simulate::{Item, Plan, finish};
 
+/// The largest shard report `merge` reads: far above what a shard of any plan writes, and a
+/// bound on the memory a wrong file can take.
+const MAX_REPORT_BYTES: u64 = 1 << 30;
+
+/// Reads one shard report. Only a regular file is read: `merge /dev/zero` would otherwise fill
+/// memory without end, and a report is always a file `simulate --shard K/N --output` wrote.
+fn read_report(path: &Path) -> anyhow::Result<String> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if !meta.is_file() {
+        bail!(
+            "{}: not a regular file; merge reads the shard reports that \
+             `simulate --shard K/N --format json --output FILE` writes",
+            path.display()
+        );
+    }
+    if meta.len() > MAX_REPORT_BYTES {
+        bail!(
+            "{}: {} bytes is larger than a shard report can be (at most {MAX_REPORT_BYTES})",
+            path.display(),
+            meta.len()
+        );
+    }
+    // The file may grow after the size was read: never read past the bound.
+    let mut text = String::new();
+    file.take(MAX_REPORT_BYTES + 1)
+        .read_to_string(&mut text)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if text.len() as u64 > MAX_REPORT_BYTES {
+        bail!(
+            "{}: larger than a shard report can be (at most {MAX_REPORT_BYTES} bytes)",
+            path.display()
+        );
+    }
+    Ok(text)
+}
+
 pub fn run(args: &MergeArgs) -> anyhow::Result<Outcome> {
     let mut plan: Option<Plan> = None;
     let mut items: BTreeMap<usize, Item> = BTreeMap::new();
     for path in &args.reports {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let text = read_report(path)?;
         for (n, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;

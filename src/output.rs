@@ -1,5 +1,8 @@
 //! Writing reports: to stdout, or to a file atomically (a temporary file in the same directory,
 //! renamed into place), so an interrupted run never leaves a partial report for CI to read.
+//! Only a regular file (or a new one) is replaced that way: a device, a FIFO or a socket named
+//! with `--output` is written to as it is (`-o /dev/stderr`, `-o >(gzip > r.gz)`, a named
+//! pipe), and a failed write there (`-o /dev/full`) is an error, never a file put in its place.
 
 use std::io::Write;
 use std::path::Path;
@@ -33,8 +36,20 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
         .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
-/// Writes a file so that readers see either the old content or all of the new.
+/// Writes a file so that readers see either the old content or all of the new. A path that
+/// names something other than a regular file (a device, a FIFO, a socket) is written to in
+/// place: renaming a temporary file over `/dev/full` would replace the device with a file and
+/// report success for bytes that went nowhere they were meant to.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    // `metadata` follows symlinks: `/dev/stdout` is a link to whatever fd 1 is.
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.is_dir() {
+            anyhow::bail!("cannot write {}: it is a directory", path.display());
+        }
+        if !meta.is_file() {
+            return write_in_place(path, bytes);
+        }
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -64,6 +79,20 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     temp.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+/// Writes `bytes` to the special file at `path` as it is, without creating or replacing it.
+fn write_in_place(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open {} for writing", path.display()))?;
+    match file.write_all(bytes).and_then(|()| file.flush()) {
+        // A pipe's reader that stopped reading is `… | head` by another name: the command's
+        // verdict stands, as it does for stdout (see `write_report`).
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result.with_context(|| format!("cannot write {}", path.display())),
+    }
 }
 
 /// The version of the JSON Lines report formats. Bump it when a field changes meaning or

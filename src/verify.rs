@@ -47,15 +47,18 @@ pub struct Located {
     pub column: usize,
 }
 
-/// Runs every matching job of one scenario.
+/// Runs every matching job of one scenario. A job the checker cannot run (its model refuses
+/// the configuration) is not dropped: it comes back as an error naming the file and subject,
+/// after the verdicts of the jobs that could run.
 pub fn verify_scenario(
     loaded: &LoadedScenario,
     transaction: Option<&str>,
     properties: &[String],
     opts: &CheckOptions,
-) -> anyhow::Result<Vec<Located>> {
+) -> (Vec<Located>, Vec<String>) {
     let file = loaded.source.path.display().to_string();
     let mut out = Vec::new();
+    let mut errors = Vec::new();
     for job in microcosm_checker::scenario::jobs(&loaded.scenario) {
         if transaction.is_some_and(|t| t != job.subject) {
             continue;
@@ -70,16 +73,20 @@ pub fn verify_scenario(
             continue;
         }
         let location = loaded.locate(&job.at, Target::Key);
-        for verdict in job.run(&wanted, opts)? {
-            out.push(Located {
+        match job.run(&wanted, opts) {
+            Ok(verdicts) => out.extend(verdicts.into_iter().map(|verdict| Located {
                 file: file.clone(),
                 verdict,
                 line: location.line,
                 column: location.column,
-            });
+            })),
+            Err(e) => errors.push(format!(
+                "{file}:{}:{}: `{}`: the checker could not run: {e}",
+                location.line, location.column, job.subject
+            )),
         }
     }
-    Ok(out)
+    (out, errors)
 }
 
 fn progress_hook() -> Option<ProgressHook> {
@@ -120,6 +127,10 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
     if let Some((path, e)) = walk_errors.first() {
         bail!("{}: {e}", path.display());
     }
+    // Checking nothing must not pass as "0 verdicts": validate and check refuse it too.
+    if files.is_empty() {
+        bail!("no scenario files (*.toml, *.json) under the paths given");
+    }
     let mut results = Vec::new();
     let mut invalid = false;
     let mut stderr = std::io::stderr().lock();
@@ -144,12 +155,13 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
                     let subject = args.transaction.as_deref().expect("clap requires it");
                     return replay(&loaded, subject, trace_id, args.format);
                 }
-                results.extend(verify_scenario(
-                    &loaded,
-                    args.transaction.as_deref(),
-                    &args.property,
-                    &opts,
-                )?);
+                let (verdicts, errors) =
+                    verify_scenario(&loaded, args.transaction.as_deref(), &args.property, &opts);
+                results.extend(verdicts);
+                for e in &errors {
+                    writeln!(stderr, "error: {e}")?;
+                }
+                invalid |= !errors.is_empty();
             }
             Err(e) => {
                 invalid = true;
@@ -339,4 +351,21 @@ fn write_human(out: &mut Vec<u8>, results: &[Located]) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_the_checker_refuses_is_an_error_not_a_missing_verdict() {
+        let loaded = crate::gate::tests::refused_policy();
+        let (verdicts, errors) = verify_scenario(&loaded, None, &[], &CheckOptions::default());
+        assert!(verdicts.is_empty());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].contains("`a -> b`: the checker could not run"),
+            "{errors:?}"
+        );
+    }
 }

@@ -268,7 +268,10 @@ impl Job {
                     ids.sort_by_key(|id| catalogue::CATALOGUE.iter().position(|p| p.id == *id));
                     ids
                 }
-                Err(_) => Vec::new(),
+                // A model that refuses its configuration still owes the checks it was declared
+                // for: an empty list made `check`, `verify` and the explorer skip the policy
+                // silently. `run` then fails, and each caller reports that error per property.
+                Err(_) => protocol_ids(BreakerSys::PROTOCOL),
             },
             JobModel::Amplification { .. } => vec![RETRY_AMPLIFICATION],
             JobModel::Unsupported { properties, .. } => properties.clone(),
@@ -398,6 +401,27 @@ mod tests {
         assert!(termination.status.is_violated());
         let trace = termination.counterexample.as_ref().unwrap();
         assert_eq!(trace.parties, ["tm", "a", "b"]);
+    }
+
+    #[test]
+    fn a_policy_the_model_refuses_keeps_its_properties_and_fails_to_run() {
+        let mut s = scenario(
+            "[services.tm.endpoints.y]\ncalls = [\"a.x\"]\n[policies.\"tm -> a\"]\ncircuit_breaker = { failure_rate_threshold = 0.5, sliding_window_size = 4, minimum_number_of_calls = 2, wait_duration_in_open_state_ms = 1000, permitted_number_of_calls_in_half_open_state = 2 }\n",
+        );
+        // Past what the model holds, set after validation (which may refuse it first).
+        let cb = s
+            .policies
+            .values_mut()
+            .next()
+            .unwrap()
+            .circuit_breaker
+            .as_mut()
+            .unwrap();
+        cb.permitted_number_of_calls_in_half_open_state = 129;
+        let jobs = jobs(&s);
+        let job = jobs.iter().find(|j| j.subject == "tm -> a").unwrap();
+        assert!(!job.properties().is_empty());
+        assert!(job.run(&[], &CheckOptions::default()).is_err());
     }
 
     #[test]

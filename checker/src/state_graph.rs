@@ -191,15 +191,25 @@ where
         id
     }
 
+    let mut cut = None;
     for (i, s) in model.init_states().into_iter().enumerate() {
         if model.within_boundary(&s) {
+            if limits
+                .max_states
+                .is_some_and(|limit| generated >= limit as u64)
+            {
+                cut = Some(Bound::MaxStates {
+                    limit: limits.max_states.unwrap_or_default(),
+                });
+                break;
+            }
             generated += 1;
             intern(&mut graph, &mut table, &hasher, s, NO_PARENT, i as u32, 0);
         }
     }
 
-    let mut cut = None;
     let mut actions = Vec::new();
+    let mut successors = Vec::new();
     let mut last_report = start;
     let mut next = 0usize;
     // Set once the states at the depth bound have been found to lead nowhere new: they are then
@@ -275,6 +285,7 @@ where
         let depth = graph.depth[next] + 1;
         actions.clear();
         model.actions(&state, &mut actions);
+        successors.clear();
         for (index, action) in actions.drain(..).enumerate() {
             let code = match fairness(&action) {
                 ActionFairness::Weak(class) => class.min(UNFAIR - 1),
@@ -287,6 +298,19 @@ where
             if target == state || !model.within_boundary(&target) {
                 continue;
             }
+            successors.push((index, code, target));
+        }
+        // A state is expanded whole or not at all: a state with some of its edges missing
+        // could close a cycle that looks fair only because the edge that breaks it is absent.
+        // So the bound is checked against all its successors, and `--max-states` is never
+        // passed (the check at the top of the loop alone let one state's successors over).
+        if let Some(limit) = limits.max_states
+            && generated + successors.len() as u64 > limit as u64
+        {
+            cut = Some(Bound::MaxStates { limit });
+            break;
+        }
+        for (index, code, target) in successors.drain(..) {
             generated += 1;
             let target = intern(
                 &mut graph,

@@ -17,7 +17,7 @@ use stateright::{Checker, Expectation, Model, Property};
 use std::fmt::Debug;
 use std::hash::Hash;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -155,7 +155,8 @@ fn check_safety<P: Protocol>(
     }
 
     let stop = Arc::new(AtomicBool::new(false));
-    let mut builder = Stoppable::new(model.clone(), stop.clone())
+    let admission = Arc::new(Admission::new(opts.max_states));
+    let mut builder = Stoppable::new(model.clone(), stop.clone(), admission.clone())
         .checker()
         .threads(threads);
     if let Some(limit) = opts.max_states {
@@ -174,8 +175,8 @@ fn check_safety<P: Protocol>(
     }
     let start = Instant::now();
     let outcome = match strategy {
-        Strategy::Bfs => run(builder.spawn_bfs(), start, opts, &stop),
-        Strategy::Dfs => run(builder.spawn_dfs(), start, opts, &stop),
+        Strategy::Bfs => run(builder.spawn_bfs(), start, opts, &stop, &admission),
+        Strategy::Dfs => run(builder.spawn_dfs(), start, opts, &stop, &admission),
     };
 
     let options = OptionsUsed {
@@ -272,11 +273,59 @@ struct SafetyOutcome<S, A> {
 /// workers drain what they hold without expanding it and end: this is how `--timeout` stops a
 /// single-threaded search, which stateright's own timeout does not (see [`run`]). A state left
 /// unexpanded this way makes the run inconclusive, as any other bound does.
+///
+/// It also enforces `--max-states` exactly. stateright counts a generated state when it is
+/// within the boundary, but consults `target_state_count` only between blocks of 1,500
+/// expansions, so a bound of 10,000 let 28,863 states through. Admitting states here, one
+/// atomic ticket each, means no search generates more than the bound, with any number of
+/// threads; a state turned away makes the run inconclusive.
 #[derive(Clone)]
 struct Stoppable<P: Model> {
     inner: P,
     stop: Arc<AtomicBool>,
+    admission: Arc<Admission>,
     conditions: Vec<fn(&P, &P::State) -> bool>,
+}
+
+/// Tickets for the states a search may generate (see [`Stoppable`]).
+struct Admission {
+    limit: Option<usize>,
+    issued: AtomicUsize,
+    refused: AtomicBool,
+}
+
+impl Admission {
+    fn new(limit: Option<usize>) -> Admission {
+        Admission {
+            limit: limit.map(|l| l.max(1)),
+            issued: AtomicUsize::new(0),
+            refused: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether one more state may be generated; counts it if so.
+    fn admit(&self) -> bool {
+        let Some(limit) = self.limit else {
+            return true;
+        };
+        // `fetch_update` rather than `fetch_add`: the count never passes the limit, however
+        // many refused attempts there are.
+        let admitted = self
+            .issued
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .is_ok();
+        if !admitted {
+            self.refused.store(true, Ordering::Relaxed);
+        }
+        admitted
+    }
+
+    /// Whether a state was turned away at the bound.
+    fn refused(&self) -> bool {
+        self.refused.load(Ordering::Relaxed)
+    }
 }
 
 /// Properties [`Stoppable`] can forward: stateright's conditions are plain `fn` pointers, so
@@ -288,7 +337,7 @@ fn condition_at<P: Model, const I: usize>(model: &Stoppable<P>, state: &P::State
 }
 
 impl<P: Model> Stoppable<P> {
-    fn new(inner: P, stop: Arc<AtomicBool>) -> Stoppable<P> {
+    fn new(inner: P, stop: Arc<AtomicBool>, admission: Arc<Admission>) -> Stoppable<P> {
         let conditions: Vec<_> = inner.properties().iter().map(|p| p.condition).collect();
         assert!(
             conditions.len() <= STOPPABLE_PROPERTIES,
@@ -297,6 +346,7 @@ impl<P: Model> Stoppable<P> {
         Stoppable {
             inner,
             stop,
+            admission,
             conditions,
         }
     }
@@ -349,8 +399,12 @@ impl<P: Model> Model for Stoppable<P> {
             .collect()
     }
 
+    /// stateright asks this once per generated state (initial states included) before it
+    /// counts the state, so admitting here bounds its count.
     fn within_boundary(&self, state: &Self::State) -> bool {
-        !self.stop.load(Ordering::Relaxed) && self.inner.within_boundary(state)
+        !self.stop.load(Ordering::Relaxed)
+            && self.inner.within_boundary(state)
+            && self.admission.admit()
     }
 }
 
@@ -368,6 +422,7 @@ fn run<M, C>(
     start: Instant,
     opts: &CheckOptions,
     stop: &AtomicBool,
+    admission: &Admission,
 ) -> SafetyOutcome<M::State, M::Action>
 where
     M: Model,
@@ -438,7 +493,7 @@ where
         // A state past the bound was dequeued and skipped unexplored.
         Some(Bound::MaxDepth { limit })
     } else if let Some(limit) = opts.max_states
-        && generated >= limit.max(1)
+        && (admission.refused() || generated >= limit.max(1))
     {
         Some(Bound::MaxStates { limit })
     } else if let Some(timeout) = opts.timeout
@@ -595,4 +650,49 @@ fn check_liveness<P: Protocol>(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::two_phase_commit::{TwoPhaseConfig, verify_two_phase};
+
+    /// Issue 13: `--max-states 10000` generated 28,863 states. No engine, strategy or thread
+    /// count may generate more states than the bound, and a search it cuts is inconclusive.
+    #[test]
+    fn no_search_generates_more_states_than_max_states() {
+        let cfg = TwoPhaseConfig::with_participants(5);
+        let full = verify_two_phase("t", &cfg, &[], &CheckOptions::default()).unwrap();
+        let full_generated = full[0].stats.states_generated;
+        assert!(full_generated > 20_000, "{full_generated}");
+        for limit in [1, 2, 7, 1_000, 10_000] {
+            for threads in [1, 3] {
+                for strategy in [Strategy::Bfs, Strategy::Dfs] {
+                    let opts = CheckOptions {
+                        max_states: Some(limit),
+                        threads,
+                        strategy,
+                        ..CheckOptions::default()
+                    };
+                    for v in verify_two_phase("t", &cfg, &[], &opts).unwrap() {
+                        let what = format!("{} {limit} {threads} {strategy:?}", v.property);
+                        assert!(v.stats.states_generated <= limit as u64, "{what}: {v:?}");
+                        assert!(!v.status.holds(), "{what}");
+                        if !v.status.is_violated() {
+                            assert!(
+                                matches!(
+                                    &v.status,
+                                    Status::Inconclusive {
+                                        reason: Bound::MaxStates { .. }
+                                    }
+                                ),
+                                "{what}: {}",
+                                v.status
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -190,6 +190,33 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    let mut group = c.benchmark_group("analyze-call-free");
+    group.sample_size(10);
+    for n in [1_000, 4_000] {
+        let text = call_free_scenario(n);
+        let loaded = load_str(&text, Path::new("bench.toml"), Format::Toml, Path::new("."))
+            .unwrap_or_else(|e| panic!("the generated scenario is valid: {e}"));
+        group.bench_function(format!("{n}-services"), |b| {
+            b.iter(|| {
+                let mut analysis =
+                    analyze(black_box(&loaded.scenario), &AnalysisOptions::default());
+                analysis.locate(&loaded);
+                analysis
+            })
+        });
+    }
+    group.finish();
+}
+
+/// `n` services of one endpoint each, calling nothing: every one an entry endpoint and its
+/// own blast radius, so per-service work over all services shows as quadratic time.
+fn call_free_scenario(n: usize) -> String {
+    let mut s = String::from("name = \"call-free\"\n");
+    for i in 0..n {
+        let _ = writeln!(s, "[services.s{i:05}.endpoints.x]");
+    }
+    s
 }
 
 criterion_group!(benches, bench);

@@ -326,12 +326,9 @@ pub fn analyze(scenario: &Scenario, options: &AnalysisOptions) -> Analysis {
     findings.extend(security::analyze(scenario));
     findings.extend(capacity::analyze(scenario));
     findings.extend(retries::analyze(scenario, options.max_amplification));
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.rule.cmp(b.rule))
-            .then_with(|| a.path.to_string().cmp(&b.path.to_string()))
-    });
+    // Each path is rendered once, not twice per comparison (a stable sort keeps ties in order,
+    // as before).
+    findings.sort_by_cached_key(|f| (std::cmp::Reverse(f.severity), f.rule, f.path.to_string()));
     Analysis {
         services: profiles,
         theorem,

@@ -48,10 +48,13 @@ fn serialize_span<S: serde::Serializer>(span: &Range<usize>, s: S) -> Result<S::
 }
 
 impl Location {
-    /// A location in `text` (the whole file `file`) at the byte range `span`.
+    /// A location in `text` (the whole file `file`) at the byte range `span`, clamped to the
+    /// text and widened to character boundaries: a span from a byte-oriented parser may end
+    /// inside a multi-byte character, and slicing there would panic while rendering.
     pub fn new(file: impl Into<PathBuf>, text: Arc<str>, span: Range<usize>) -> Location {
-        let (line, column) = crate::source::line_column(&text, span.start.min(text.len()));
-        Location::at_position(file, text, span, line, column)
+        let (start, end) = char_bounds(&text, &span);
+        let (line, column) = line_column_cached(&text, start);
+        Location::at_position(file, text, start..end, line, column)
     }
 
     /// [`Location::new`] with the line and column looked up in `index`, the index of `text`:
@@ -62,8 +65,9 @@ impl Location {
         span: Range<usize>,
         index: &crate::source::LineIndex,
     ) -> Location {
-        let (line, column) = index.line_column(&text, span.start.min(text.len()));
-        Location::at_position(file, text, span, line, column)
+        let (start, end) = char_bounds(&text, &span);
+        let (line, column) = index.line_column(&text, start);
+        Location::at_position(file, text, start..end, line, column)
     }
 
     fn at_position(
@@ -73,8 +77,6 @@ impl Location {
         line: usize,
         column: usize,
     ) -> Location {
-        let span =
-            span.start.min(text.len())..span.end.min(text.len()).max(span.start.min(text.len()));
         Location {
             file: file.into(),
             line,
@@ -235,25 +237,166 @@ const LONG_LINE: usize = 400;
 /// Characters of context either side of the span in an excerpt.
 const EXCERPT_CONTEXT: usize = 60;
 
-/// For a location on a line longer than [`LONG_LINE`], the text around it with a caret under
-/// its start: `  | …text…` then `  |     ^`.
+thread_local! {
+    /// The line starts of the text located last (see [`line_column_cached`]).
+    static LINE_STARTS: std::cell::RefCell<Option<(std::sync::Weak<str>, Vec<usize>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// `source::line_column`, in logarithmic time for every location in a text after the first.
+/// Analysis locates a finding or more per service, and scanning the file from its start for
+/// each made `analyze` quadratic (4,000 services: 7.5 s). The line starts of the last text
+/// seen are kept per thread, under a weak reference: a new text, or the same address reused
+/// after the old one is gone, rebuilds them.
+/// `span` clamped to `text` and widened to character boundaries (an empty or reversed span
+/// becomes empty at its start).
+fn char_bounds(text: &str, span: &Range<usize>) -> (usize, usize) {
+    let mut start = span.start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = if span.end <= span.start {
+        start
+    } else {
+        span.end.min(text.len()).max(start)
+    };
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    (start, end)
+}
+
+fn line_column_cached(text: &Arc<str>, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    LINE_STARTS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let fresh = cache
+            .as_ref()
+            .and_then(|(weak, _)| weak.upgrade())
+            .is_some_and(|cached| Arc::ptr_eq(&cached, text));
+        if !fresh {
+            *cache = Some((Arc::downgrade(text), line_starts(text)));
+        }
+        let (_, starts) = cache.as_ref().expect("just filled");
+        // The last line start at or before the offset; line numbers are 1-based.
+        let line = starts.partition_point(|&s| s <= offset);
+        let start = starts[line - 1];
+        // A byte-order mark is not a column: editors do not show it.
+        let start = if start == 0 && text[..offset].starts_with('\u{feff}') {
+            '\u{feff}'.len_utf8()
+        } else {
+            start
+        };
+        (line, text[start..offset].chars().count() + 1)
+    })
+}
+
+/// Where each line of `text` starts: 0, then just after every `\n`, `\r\n` or lone `\r`.
+fn line_starts(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![0];
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            starts.push(i + 1);
+        }
+    }
+    starts
+}
+
+/// Where the line holding byte `offset` starts. Lines end at `\n`, `\r\n` or a lone `\r`, as
+/// `source::line_column` and miette count them: an offset on the `\n` of a `\r\n` is still on
+/// the line the pair ends (treating that `\r` as a line of its own hid a 65,535-character line
+/// from the long-line check, and miette then panicked drawing it).
+fn line_start(text: &str, offset: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = offset.min(bytes.len());
+    while i > 0 {
+        let ends = bytes[i - 1] == b'\n' || (bytes[i - 1] == b'\r' && bytes.get(i) != Some(&b'\n'));
+        if ends {
+            break;
+        }
+        i -= 1;
+    }
+    i
+}
+
+/// Where the line starting at `start` ends (before its line break), and where the next starts.
+fn line_end(text: &str, start: usize) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    match bytes[start..]
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+    {
+        None => (bytes.len(), bytes.len()),
+        Some(i) => {
+            let end = start + i;
+            let next = if bytes[end] == b'\r' && bytes.get(end + 1) == Some(&b'\n') {
+                end + 2
+            } else {
+                end + 1
+            };
+            (end, next)
+        }
+    }
+}
+
+/// Whether miette's snippet would draw a line longer than [`LONG_LINE`] characters: the lines
+/// the span covers and one line of context either side (`with_context_lines(1)`).
+fn snippet_has_long_line(text: &str, span: &Range<usize>) -> bool {
+    let first = line_start(text, span.start);
+    let first = if first > 0 {
+        line_start(text, first - 1)
+    } else {
+        first
+    };
+    let last = line_start(text, span.end);
+    let mut start = first;
+    let mut after_last = 0;
+    loop {
+        let (end, next) = line_end(text, start);
+        if text[start..end].chars().count() > LONG_LINE {
+            return true;
+        }
+        if start >= last {
+            after_last += 1;
+        }
+        // The span's last line and the one after it, then stop.
+        if after_last == 2 || next >= text.len() || next == start {
+            return false;
+        }
+        start = next;
+    }
+}
+
+/// For a location whose snippet would hold a line longer than [`LONG_LINE`], the text around
+/// it with a caret under its start: `  | …text…` then `  |     ^`.
 fn long_line_excerpt(l: &Location) -> Option<String> {
     let text = &*l.text;
-    let start = l.span.start.min(text.len());
-    let line_start = text[..start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
-    let line_end = text[start..]
-        .find(['\n', '\r'])
-        .map_or(text.len(), |i| start + i);
-    let line: Vec<char> = text[line_start..line_end].chars().collect();
-    if line.len() <= LONG_LINE {
+    if !snippet_has_long_line(text, &l.span) {
         return None;
     }
+    let start = line_start(text, l.span.start);
+    let (end, _) = line_end(text, start);
+    // A byte-order mark is not a column (see `source::line_column`).
+    let start = if start == 0 && text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8().min(end)
+    } else {
+        start
+    };
+    let line: Vec<char> = text[start..end].chars().collect();
     let at = l.column.saturating_sub(1).min(line.len());
     let from = at.saturating_sub(EXCERPT_CONTEXT);
     let to = (at + EXCERPT_CONTEXT).min(line.len());
     let lead = if from > 0 { "…" } else { "" };
     let tail = if to < line.len() { "…" } else { "" };
-    let shown: String = line[from..to].iter().collect();
+    // Control characters (a tab, an escape) would shift or garble the caret line.
+    let shown: String = line[from..to]
+        .iter()
+        .map(|&c| if c.is_control() { ' ' } else { c })
+        .collect();
     let caret = " ".repeat(lead.chars().count() + at - from);
     Some(format!("  | {lead}{shown}{tail}\n  | {caret}^"))
 }
@@ -511,6 +654,108 @@ mod tests {
         // The caret stands under the span's first character.
         let caret = lines[2].chars().count() - 1;
         assert_eq!(lines[1].chars().nth(caret), Some('"'), "{rendered}");
+    }
+
+    #[test]
+    fn a_65535_character_line_ending_in_crlf_renders_without_a_panic() {
+        // Issue 13: `"` then 65,534 `*` then CRLF; the TOML parser points at the `\n`. The
+        // `\r` before it once passed for a line break, so the line looked empty and went to
+        // miette, which cannot draw a column past 65,535.
+        let text: Arc<str> = Arc::from(format!("\"{}\r\n", "*".repeat(65_534)));
+        let d = Diagnostic::error(codes::SYNTAX, "key with no value, expected `=`")
+            .at(Location::new("long.toml", text, 65_536..65_536));
+        let rendered = d.render(false);
+        assert!(
+            rendered.starts_with("long.toml:1:65537: error[syntax]"),
+            "{rendered}"
+        );
+        assert!(
+            rendered.lines().all(|l| l.chars().count() < 200),
+            "{rendered}"
+        );
+    }
+
+    #[test]
+    fn a_long_neighbouring_line_is_not_drawn_in_full() {
+        let text: Arc<str> = Arc::from(format!("a = 1\nb = \"{}\"\n", "x".repeat(70_000)));
+        let d = Diagnostic::error(codes::SYNTAX, "bad").at(Location::new("n.toml", text, 0..1));
+        let rendered = d.render(false);
+        assert!(
+            rendered.lines().all(|l| l.chars().count() < 200),
+            "{rendered}"
+        );
+    }
+
+    #[test]
+    fn a_span_inside_a_character_is_widened_to_its_boundaries() {
+        let text: Arc<str> = Arc::from("a = \"é\"\n");
+        let l = Location::new("a.toml", text, 6..6);
+        assert_eq!(l.span, 5..5);
+        let l = Location::new("a.toml", l.text.clone(), 5..6);
+        assert_eq!(l.span, 5..7);
+    }
+
+    mod rendering {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Pieces of hostile text: long runs, every kind of line break, tabs, wide and
+        /// combining characters, a byte-order mark, control characters.
+        fn piece() -> impl Strategy<Value = String> {
+            prop_oneof![
+                (1usize..70_000).prop_map(|n| "*".repeat(n)),
+                (1usize..20_000).prop_map(|n| "\t".repeat(n)),
+                (1usize..20_000).prop_map(|n| "字".repeat(n)),
+                Just("\r\n".to_owned()),
+                Just("\r".to_owned()),
+                Just("\n".to_owned()),
+                Just("\u{feff}".to_owned()),
+                Just("e\u{301}".to_owned()),
+                Just("\u{1b}[31m".to_owned()),
+                Just("\0".to_owned()),
+                "[ -~]{0,40}",
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn cached_positions_are_line_column(
+                text in "(\u{feff})?([a-z\u{e9}字]{0,5}(\r\n|\r|\n)?){0,20}",
+                at in 0usize..120,
+            ) {
+                let text: Arc<str> = Arc::from(text);
+                prop_assert_eq!(
+                    line_column_cached(&text, at),
+                    crate::source::line_column(&text, at)
+                );
+                // A second text at once: the cache must not answer for the first.
+                let other: Arc<str> = Arc::from(format!("x\n{text}"));
+                prop_assert_eq!(
+                    line_column_cached(&other, at),
+                    crate::source::line_column(&other, at)
+                );
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+            #[test]
+            fn rendering_never_panics(
+                pieces in proptest::collection::vec(piece(), 1..6),
+                start in 0.0f64..=1.0,
+                len in 0usize..200,
+                color in any::<bool>(),
+            ) {
+                let text: String = pieces.concat();
+                let at = (text.len() as f64 * start) as usize;
+                let text: Arc<str> = Arc::from(text);
+                let d = Diagnostic::error(codes::SYNTAX, "bad")
+                    .with_help("fix it")
+                    .at(Location::new("p.toml", text, at..at + len).with_label("here"));
+                let rendered = d.render(color);
+                prop_assert!(rendered.contains("error[syntax]") || rendered.contains("syntax"));
+            }
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! `None` when no service implements it. Unassigned functions take part in no cohesion or
 //! coupling, and count as a community of their own in modularity.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -97,8 +97,9 @@ pub struct ServiceWeights {
     pub sizes: Vec<usize>,
     /// `W(S, S)` per service.
     pub internal: Vec<f64>,
-    /// `W(S, T)` keyed by `(S, T)` with `S < T`; pairs with no edge are absent.
-    pub between: HashMap<(usize, usize), f64>,
+    /// `W(S, T)` keyed by `(S, T)` with `S < T`; pairs with no edge are absent. Ordered, so
+    /// any sum over it adds in the same order every run.
+    pub between: BTreeMap<(usize, usize), f64>,
 }
 
 impl ServiceWeights {
@@ -109,7 +110,7 @@ impl ServiceWeights {
             sizes[*s] += 1;
         }
         let mut internal = vec![0.0; services];
-        let mut between = HashMap::new();
+        let mut between = BTreeMap::new();
         for (u, v, w) in graph.edges() {
             if let (Some(a), Some(b)) = (assignment[u], assignment[v]) {
                 if a == b {
@@ -184,8 +185,8 @@ pub fn modularity(graph: &FunctionGraph, assignment: &[Option<usize>], resolutio
     let services = assignment.iter().flatten().max().map_or(0, |s| s + 1);
     // Unassigned functions get community ids after the services'.
     let community = |v: usize| assignment[v].unwrap_or(services + v);
-    let mut internal: HashMap<usize, f64> = HashMap::new();
-    let mut volume: HashMap<usize, f64> = HashMap::new();
+    let mut internal: BTreeMap<usize, f64> = BTreeMap::new();
+    let mut volume: BTreeMap<usize, f64> = BTreeMap::new();
     for (u, v, w) in graph.edges() {
         let (a, b) = (community(u), community(v));
         if a == b {
@@ -226,7 +227,9 @@ pub fn structural_modularity(
         return 0.0;
     }
     let mut inside = vec![0usize; services];
-    let mut across: HashMap<(usize, usize), usize> = HashMap::new();
+    // Ordered: summing floats over a HashMap added them in a different order each run, and
+    // `propose --seed 0` printed a different last digit one run in six (issue 13).
+    let mut across: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     for (u, v, _) in graph.edges() {
         if let (Some(a), Some(b)) = (assignment[u], assignment[v]) {
             if a == b {
@@ -355,6 +358,50 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-12
+    }
+
+    /// Issue 13: the same graph and partition gave `structural_modularity` …657 in five runs
+    /// and …176 in a sixth. Each call below sums over fresh maps; a HashMap's order differs
+    /// between instances, so any hash-ordered float sum shows here as differing bits.
+    #[test]
+    fn the_metrics_are_the_same_bits_every_time() {
+        let mut state = 7u64;
+        let mut next = move |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % n
+        };
+        let calls = (0..3_000)
+            .map(|_| MonolithCall {
+                from: format!("f{}", next(600)),
+                to: format!("f{}", next(600)),
+                weight: 1.0 + next(7) as f64 / 3.0,
+            })
+            .filter(|c| c.from != c.to)
+            .collect();
+        let m = Monolith {
+            calls,
+            ..Monolith::default()
+        };
+        let graph = FunctionGraph::from_monolith(&m, &Default::default());
+        let services = 150;
+        let assignment: Vec<Option<usize>> = (0..graph.len())
+            .map(|_| Some(next(services as u64) as usize))
+            .collect();
+        let first = (
+            structural_modularity(&graph, &assignment, services).to_bits(),
+            modularity(&graph, &assignment, 1.0).to_bits(),
+        );
+        for _ in 0..30 {
+            assert_eq!(
+                (
+                    structural_modularity(&graph, &assignment, services).to_bits(),
+                    modularity(&graph, &assignment, 1.0).to_bits(),
+                ),
+                first
+            );
+        }
     }
 
     #[test]

@@ -152,29 +152,63 @@ pub fn analyze(scenario: &Scenario, max_chain: usize) -> (Vec<ServiceProfile>, V
     findings.extend(longest_chains(&calls, &entries, max_chain));
     findings.extend(topic_schemas(scenario));
 
+    // Counts per service, each from one pass over the edges: counting them per service was
+    // quadratic in the number of services.
+    let mut fan_in: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut fan_out: BTreeMap<&str, usize> = BTreeMap::new();
     let edges = scenario.call_edges();
-    let mut async_edges: BTreeSet<(String, String)> = BTreeSet::new();
+    for (a, b) in edges.iter().filter(|(a, b)| a != b) {
+        *fan_out.entry(a).or_default() += 1;
+        *fan_in.entry(b).or_default() += 1;
+    }
+    let mut consumers: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (consumer, svc) in &scenario.services {
+        for topic in svc.consumes.keys() {
+            consumers.entry(topic).or_default().push(consumer);
+        }
+    }
+    let mut async_edges: BTreeSet<(&str, &str)> = BTreeSet::new();
     for (producer, _, ep) in scenario.endpoints() {
         for topic in &ep.publishes {
-            for (consumer, svc) in &scenario.services {
-                if svc.consumes.contains_key(topic) && consumer != producer {
-                    async_edges.insert((producer.to_owned(), consumer.clone()));
+            for &consumer in consumers.get(topic.as_str()).into_iter().flatten() {
+                if consumer != producer {
+                    async_edges.insert((producer, consumer));
                 }
             }
         }
     }
+    let mut async_in: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut async_out: BTreeMap<&str, usize> = BTreeMap::new();
+    for &(p, c) in &async_edges {
+        *async_out.entry(p).or_default() += 1;
+        *async_in.entry(c).or_default() += 1;
+    }
+    let mut own_endpoints: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, &(service, _)) in calls.endpoints.iter().enumerate() {
+        own_endpoints.entry(service).or_default().push(i);
+    }
+    let callers = failure_callers(scenario, &calls);
+    // Each entry endpoint's place in `entries`, which orders blast radii.
+    let mut entry_rank: Vec<Option<usize>> = vec![None; calls.endpoints.len()];
+    for (rank, &e) in entries.iter().enumerate() {
+        entry_rank[e].get_or_insert(rank);
+    }
+    let mut fails = vec![false; calls.endpoints.len()];
+    let mut failed = Vec::new();
     let zones_known = known_zones(scenario);
     let mut profiles = Vec::new();
     for (name, svc) in &scenario.services {
-        let fan_in = edges.iter().filter(|(a, b)| b == name && a != name).count();
-        let fan_out = edges.iter().filter(|(a, b)| a == name && a != b).count();
+        let fan_in = fan_in.get(name.as_str()).copied().unwrap_or(0);
+        let fan_out = fan_out.get(name.as_str()).copied().unwrap_or(0);
         let deployment = scenario.deployment_of(name);
-        let radius = blast_radius(scenario, &calls, name);
-        let blast: Vec<String> = entries
-            .iter()
-            .filter(|&&e| radius[e])
-            .map(|&e| calls.name(e))
-            .collect();
+        let own = own_endpoints
+            .get(name.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        blast_radius(&calls, &callers, own, &mut failed, &mut fails);
+        // In the entries' order, as before; only the failed entries are looked at.
+        let mut hit: Vec<usize> = failed.iter().filter_map(|&e| entry_rank[e]).collect();
+        hit.sort_unstable();
+        let blast: Vec<String> = hit.iter().map(|&rank| calls.name(entries[rank])).collect();
         if !blast.is_empty() {
             findings.push(Finding::new(
                 rules::BLAST_RADIUS,
@@ -226,8 +260,8 @@ pub fn analyze(scenario: &Scenario, max_chain: usize) -> (Vec<ServiceProfile>, V
             functions: svc.functions.clone(),
             fan_in,
             fan_out,
-            async_in: async_edges.iter().filter(|(_, c)| c == name).count(),
-            async_out: async_edges.iter().filter(|(p, _)| p == name).count(),
+            async_in: async_in.get(name.as_str()).copied().unwrap_or(0),
+            async_out: async_out.get(name.as_str()).copied().unwrap_or(0),
             instability: (fan_in + fan_out > 0).then(|| fan_out as f64 / (fan_in + fan_out) as f64),
             replicas: deployment.replicas,
             zones: deployment.zones,
@@ -449,50 +483,57 @@ fn longest_chains(calls: &Calls, entries: &[usize], max_chain: usize) -> Vec<Fin
     out
 }
 
-/// Which endpoints fail when `down` is down.
-fn blast_radius(scenario: &Scenario, calls: &Calls, down: &str) -> Vec<bool> {
-    let n = calls.endpoints.len();
-    // 0 unknown, 1 visiting, 2 fails, 3 survives.
-    let mut state = vec![0u8; n];
-    let mut policy_cache: BTreeMap<(&str, &str), bool> = BTreeMap::new();
-    fn fails<'a>(
-        v: usize,
-        scenario: &Scenario,
-        calls: &Calls<'a>,
-        down: &str,
-        state: &mut Vec<u8>,
-        cache: &mut BTreeMap<(&'a str, &'a str), bool>,
-    ) -> bool {
-        match state[v] {
-            2 => return true,
-            3 | 1 => return false,
-            _ => {}
-        }
-        if calls.endpoints[v].0 == down {
-            state[v] = 2;
-            return true;
-        }
-        state[v] = 1;
+/// Per endpoint, the endpoints that call it over an edge no `fallback` covers: the ways a
+/// failure climbs. Built once, so each service's blast radius costs only the endpoints it can
+/// reach (walking every endpoint for every service made `analyze` quadratic).
+fn failure_callers(scenario: &Scenario, calls: &Calls) -> Vec<Vec<usize>> {
+    let mut covered_cache: BTreeMap<(&str, &str), bool> = BTreeMap::new();
+    let mut callers = vec![Vec::new(); calls.endpoints.len()];
+    for (v, out) in calls.out.iter().enumerate() {
         let caller = calls.endpoints[v].0;
-        let mut result = false;
-        for &(c, _, _) in &calls.out[v] {
+        for &(c, _, _) in out {
             let callee = calls.endpoints[c].0;
-            let covered = *cache.entry((caller, callee)).or_insert_with(|| {
+            let covered = *covered_cache.entry((caller, callee)).or_insert_with(|| {
                 scenario
                     .policy_for(caller, callee)
                     .is_some_and(|(_, p)| p.fallback.is_some())
             });
-            if !covered && fails(c, scenario, calls, down, state, cache) {
-                result = true;
-                break;
+            if !covered {
+                callers[c].push(v);
             }
         }
-        state[v] = if result { 2 } else { 3 };
-        result
     }
-    (0..n)
-        .map(|v| fails(v, scenario, calls, down, &mut state, &mut policy_cache))
-        .collect()
+    callers
+}
+
+/// Which endpoints fail when `down` is: its own, and every endpoint with a path of uncovered
+/// calls to one of them (found backwards from `down`'s endpoints).
+fn blast_radius(
+    calls: &Calls,
+    callers: &[Vec<usize>],
+    own: &[usize],
+    failed: &mut Vec<usize>,
+    fails: &mut [bool],
+) {
+    for &v in failed.iter() {
+        fails[v] = false;
+    }
+    failed.clear();
+    let mut stack: Vec<usize> = own.to_vec();
+    for &v in own {
+        fails[v] = true;
+        failed.push(v);
+    }
+    debug_assert!(own.iter().all(|&v| v < calls.endpoints.len()));
+    while let Some(v) = stack.pop() {
+        for &caller in &callers[v] {
+            if !fails[caller] {
+                fails[caller] = true;
+                failed.push(caller);
+                stack.push(caller);
+            }
+        }
+    }
 }
 
 fn topic_schemas(scenario: &Scenario) -> Vec<Finding> {
@@ -584,4 +625,54 @@ fn type_name(t: crate::scenario::FieldType) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_else(|| format!("{t:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entries e1.x and e2.x both reach d through b; e2 also reaches d directly, under a
+    /// fallback. c calls nothing. The blast radius, found backwards from the service that is
+    /// down, is every entry with an uncovered path to it, in entry order.
+    #[test]
+    fn the_blast_radius_follows_uncovered_paths_backwards() {
+        let text = r#"name = "t"
+[services.e1.endpoints.x]
+public = true
+calls = ["b.y"]
+[services.e2.endpoints.x]
+public = true
+calls = ["d.w", "b.y"]
+[services.b.endpoints.y]
+calls = ["d.w"]
+[services.c.endpoints.z]
+public = true
+[services.d.endpoints.w]
+[policies."e2 -> d"]
+fallback = { description = "cache" }
+"#;
+        let scenario = crate::load_str(
+            text,
+            std::path::Path::new("t.toml"),
+            crate::Format::Toml,
+            std::path::Path::new("."),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .scenario;
+        let (profiles, _) = analyze(&scenario, 5);
+        let radius = |name: &str| {
+            profiles
+                .iter()
+                .find(|p| p.name == name)
+                .unwrap()
+                .blast_radius
+                .clone()
+        };
+        assert_eq!(radius("d"), ["e1.x", "e2.x"]);
+        assert_eq!(radius("b"), ["e1.x", "e2.x"]);
+        assert_eq!(radius("c"), ["c.z"]);
+        assert_eq!(radius("e2"), ["e2.x"]);
+        let d = profiles.iter().find(|p| p.name == "d").unwrap();
+        assert_eq!((d.fan_in, d.fan_out), (2, 0));
+    }
 }

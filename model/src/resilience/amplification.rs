@@ -16,7 +16,7 @@
 //! quantity `max_retry_amplification` bounds, and the simulator measures the same ratio (a
 //! service's arrivals over the arrivals it would have without retries).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::scenario::{CallStep, Scenario};
 
@@ -137,13 +137,41 @@ fn effect(
     result
 }
 
+/// The services whose endpoints `entry`'s calls reach, directly or not, in name order.
+fn reachable_services<'a>(scenario: &'a Scenario, entry: &str) -> BTreeSet<&'a str> {
+    let mut seen: BTreeSet<&'a str> = BTreeSet::new();
+    let mut services = BTreeSet::new();
+    let mut stack: Vec<&'a str> = Vec::new();
+    let mut visit = |endpoint: &'a str, stack: &mut Vec<&'a str>| {
+        if seen.insert(endpoint) {
+            stack.push(endpoint);
+        }
+    };
+    if let Some(ep) = scenario.endpoint(entry) {
+        for call in ep.calls.iter().flat_map(CallStep::calls) {
+            visit(&call.endpoint, &mut stack);
+        }
+    }
+    while let Some(endpoint) = stack.pop() {
+        services.insert(endpoint.split_once('.').map_or(endpoint, |(s, _)| s));
+        if let Some(ep) = scenario.endpoint(endpoint) {
+            for call in ep.calls.iter().flat_map(CallStep::calls) {
+                visit(&call.endpoint, &mut stack);
+            }
+        }
+    }
+    services
+}
+
 /// The amplification of one request to `entry` (`"service.endpoint"`).
 pub fn entry_amplification(scenario: &Scenario, entry: &str) -> EntryAmplification {
     let entry_service = entry.split_once('.').map_or(entry, |(s, _)| s);
     let mut attempts = BTreeMap::new();
     let mut amplification = BTreeMap::new();
     let mut added_backoff_ms: f64 = 0.0;
-    for target in scenario.services.keys() {
+    // Only a service the entry's calls can reach can see an attempt: walking to every service
+    // of the scenario made `analyze` quadratic (4,000 call-free services took 7.5 s).
+    for target in reachable_services(scenario, entry) {
         if target == entry_service {
             continue;
         }
@@ -152,8 +180,8 @@ pub fn entry_amplification(scenario: &Scenario, entry: &str) -> EntryAmplificati
             // Without retries the walk reaches the target as often (a fallback or a failed
             // step cuts the same paths), once per path: never zero when `e.attempts` is not.
             let base = effect(scenario, target, entry, false, &mut BTreeMap::new()).attempts;
-            attempts.insert(target.clone(), e.attempts);
-            amplification.insert(target.clone(), e.attempts / base.max(1.0));
+            attempts.insert(target.to_owned(), e.attempts);
+            amplification.insert(target.to_owned(), e.attempts / base.max(1.0));
             added_backoff_ms = added_backoff_ms.max(e.backoff_ms);
         }
     }
