@@ -18,7 +18,9 @@ impl Validator<'_> {
         for (name, tx) in &self.s.transactions {
             let at = root().key("transactions").key(name);
             match tx {
-                Transaction::TwoPhaseCommit { faults, .. } => self.two_phase_faults(&at, faults),
+                Transaction::TwoPhaseCommit {
+                    faults, prepare, ..
+                } => self.two_phase_faults(&at, *prepare, faults),
                 Transaction::Saga {
                     style,
                     steps,
@@ -110,7 +112,7 @@ impl Validator<'_> {
         self.push_help(codes::INCONSISTENT, at, Target::Key, message, help);
     }
 
-    fn two_phase_faults(&mut self, at: &Pointer, f: &TwoPhaseFaults) {
+    fn two_phase_faults(&mut self, at: &Pointer, prepare: Prepare, f: &TwoPhaseFaults) {
         let f_at = at.key("faults");
         let recovers = matches!(
             f.coordinator_crash,
@@ -125,11 +127,15 @@ impl Validator<'_> {
                 "add coordinator_crash = \"recover_with_log\" (or \"recover_without_log\"), or remove `presumed_abort`",
             );
         }
-        // A participant times out waiting for a coordinator that is down.
-        if f.participant_timeout && f.coordinator_crash == CoordinatorCrash::None {
+        // A participant times out waiting for a coordinator that is down, or (sequential
+        // prepare) one that returned early and will never ask or decide.
+        if f.participant_timeout
+            && f.coordinator_crash == CoordinatorCrash::None
+            && prepare == Prepare::Parallel
+        {
             self.meaningless(
                 f_at.key("participant_timeout"),
-                "`participant_timeout` applies while the coordinator is down, and it never crashes"
+                "`participant_timeout` applies while the coordinator is down, and with parallel prepare it never is"
                     .to_owned(),
                 "add coordinator_crash = \"permanent\" (or a recovering mode), or remove `participant_timeout`",
             );
