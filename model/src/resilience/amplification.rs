@@ -15,6 +15,11 @@
 //! request behind one layer of 3 attempts gets 6 attempts, an amplification of 3. This is the
 //! quantity `max_retry_amplification` bounds, and the simulator measures the same ratio (a
 //! service's arrivals over the arrivals it would have without retries).
+//!
+//! The cost is polynomial in the call graph and independent of the attempt counts: one walk
+//! per service, each visiting every endpoint once (memoised), with each edge's policy resolved
+//! once per entry, and the retry schedule's worst-case wait summed in time that does not grow
+//! with `max_attempts` ([`RetryParams::worst_case_total_wait`]).
 
 use std::collections::BTreeMap;
 
@@ -78,12 +83,17 @@ fn edge_policy(scenario: &Scenario, caller: &str, callee: &str) -> (u32, bool, f
     }
 }
 
+/// [`edge_policy`] of each edge met so far: it does not depend on the service that is down,
+/// so every walk of one entry shares it.
+type Policies = BTreeMap<(String, String), (u32, bool, f64)>;
+
 fn effect(
     scenario: &Scenario,
     target: &str,
     endpoint: &str,
     retries: bool,
     memo: &mut BTreeMap<String, Effect>,
+    policies: &mut Policies,
 ) -> Effect {
     if let Some(e) = memo.get(endpoint) {
         return *e;
@@ -107,9 +117,11 @@ fn effect(
                         backoff_ms: 0.0,
                     }
                 } else {
-                    effect(scenario, target, &call.endpoint, retries, memo)
+                    effect(scenario, target, &call.endpoint, retries, memo, policies)
                 };
-                let (k, fallback, wait_ms) = edge_policy(scenario, service, callee_service);
+                let (k, fallback, wait_ms) = *policies
+                    .entry((service.to_owned(), callee_service.to_owned()))
+                    .or_insert_with(|| edge_policy(scenario, service, callee_service));
                 let (k, wait_ms) = if retries { (k, wait_ms) } else { (1, 0.0) };
                 let (k, wait_ms) = if inner.fails {
                     (f64::from(k), wait_ms)
@@ -143,15 +155,31 @@ pub fn entry_amplification(scenario: &Scenario, entry: &str) -> EntryAmplificati
     let mut attempts = BTreeMap::new();
     let mut amplification = BTreeMap::new();
     let mut added_backoff_ms: f64 = 0.0;
+    let mut policies = Policies::new();
     for target in scenario.services.keys() {
         if target == entry_service {
             continue;
         }
-        let e = effect(scenario, target, entry, true, &mut BTreeMap::new());
+        let e = effect(
+            scenario,
+            target,
+            entry,
+            true,
+            &mut BTreeMap::new(),
+            &mut policies,
+        );
         if e.attempts > 0.0 {
             // Without retries the walk reaches the target as often (a fallback or a failed
             // step cuts the same paths), once per path: never zero when `e.attempts` is not.
-            let base = effect(scenario, target, entry, false, &mut BTreeMap::new()).attempts;
+            let base = effect(
+                scenario,
+                target,
+                entry,
+                false,
+                &mut BTreeMap::new(),
+                &mut policies,
+            )
+            .attempts;
             attempts.insert(target.clone(), e.attempts);
             amplification.insert(target.clone(), e.attempts / base.max(1.0));
             added_backoff_ms = added_backoff_ms.max(e.backoff_ms);
