@@ -680,8 +680,7 @@ fn vacuity(report: &SimReport, e: &microcosm_model::Experiment) -> Option<String
     } else {
         format!(
             "the load declared made no request in the {measured_s} s measured ({} generated \
-             in all): a run that measured nothing decides nothing; raise the rate or the \
-             duration",
+             in all); raise the rate or the duration",
             report.conservation.generated
         )
     })

@@ -433,7 +433,7 @@ impl<'a> SimBuilder<'a> {
         // 0 s that passed.
         if duration_s > MAX_DURATION_S {
             return Err(Error::new(ErrorKind::Invalid(format!(
-                "the duration {duration_s} s is longer than the simulator can run: at most \
+                "the duration {duration_s:e} s is longer than the simulator can run: at most \
                  {MAX_DURATION_S} s (about 31 years; its clock counts nanoseconds in 64 bits)"
             ))));
         }
