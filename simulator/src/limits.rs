@@ -30,8 +30,9 @@ pub const MAX_POINTS: u64 = 1_000;
 /// Points per time series when a bucket width is asked for explicitly
 /// ([`crate::SimBuilder::bucket_s`]): an explicit width is kept as given, up to this many
 /// buckets; a width that would make more is refused with the smallest width that would do.
-/// At about a hundred bytes per endpoint, edge and service per point, a thousand-service
-/// report stays within a few gigabytes; a typical one within tens of megabytes.
+/// Memory then grows with the buckets: Online Boutique's payment outage over 30,000 one-second
+/// buckets peaks at 263 MB with a 167 MB JSON report (measured, release build), so about
+/// 0.9 GB and 0.55 GB at this limit; a larger architecture proportionally more.
 pub const MAX_EXPLICIT_POINTS: u64 = 100_000;
 
 /// Events between two looks at the interrupt: a look costs a clock read (tens of
