@@ -995,6 +995,10 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
+        // Some analyses walk the call graph recursively: a deep chain of calls must not
+        // overflow a worker's 2 MiB default (the main thread, where `analyze` runs them, has
+        // 8). Address space only; pages are used as the stack grows.
+        .stack_size(64 << 20)
         .build()
         .context("cannot start the worker threads")?;
     // Loading is a stage like the others: a file not loaded by the deadline is reported so.
