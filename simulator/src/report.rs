@@ -278,8 +278,8 @@ pub struct SimReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cut_short: Option<CutShort>,
     /// Set when the experiment declares load but the run measured no request (the load's rates
-    /// were too low for its duration, or the warm-up covers all of it): a run that measured
-    /// nothing proves nothing, so it never passes. Says why.
+    /// were too low for its duration, no request completed within it, or the warm-up covers
+    /// all of it): a run that measured nothing proves nothing, so it never passes. Says why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vacuous: Option<String>,
     pub conservation: Conservation,
@@ -656,7 +656,7 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
 }
 
 /// Why a run of experiment `e` measured nothing, if it did: `e` declares load, yet no entry
-/// endpoint counted a request after the warm-up. Every verdict of such a run holds vacuously
+/// endpoint counted a request after the warm-up (none was made, or none completed). Every verdict of such a run holds vacuously
 /// (availability 100% of nothing, p99 of no latency), so it must not pass.
 fn vacuity(report: &SimReport, e: &microcosm_model::Experiment) -> Option<String> {
     if e.load.is_empty() {
@@ -677,11 +677,18 @@ fn vacuity(report: &SimReport, e: &microcosm_model::Experiment) -> Option<String
             "the warm-up ({} s) covers the whole run ({} s): nothing was measured",
             report.warmup_s, report.duration_s
         )
+    } else if report.conservation.generated > 0 {
+        // Requests are measured as they complete: a run shorter than a request decides
+        // nothing either.
+        format!(
+            "none of the {} requests the load made completed within the {measured_s} s \
+             measured; raise the duration",
+            report.conservation.generated
+        )
     } else {
         format!(
-            "the load declared made no request in the {measured_s} s measured ({} generated \
-             in all); raise the rate or the duration",
-            report.conservation.generated
+            "the load declared made no request in the {measured_s} s measured; raise the rate \
+             or the duration"
         )
     })
 }
