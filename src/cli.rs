@@ -284,8 +284,9 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N", value_parser = state_bound)]
     pub max_states: Option<usize>,
 
-    /// Stop each model check and each simulated experiment after this many seconds of wall
-    /// time (its checks are then inconclusive).
+    /// Stop the whole run after this many seconds of wall time: loading, analysis, model
+    /// checking and simulation share the one deadline, and the checks it cuts short are
+    /// inconclusive (the report is still written).
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub timeout: Option<f64>,
 
@@ -572,9 +573,15 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "K", default_value_t = 1, value_parser = replication_count)]
     pub replications: u32,
 
-    /// Simulated seconds, instead of each experiment's `duration_s`.
+    /// Simulated seconds, instead of each experiment's `duration_s` (at most a year).
     #[arg(long, value_name = "S", value_parser = simulated_seconds)]
     pub duration: Option<f64>,
+
+    /// Width of the time series' buckets, in seconds (default: the scenario's
+    /// `metrics_interval_s`, widened so that a run has at most 1000 buckets). At most 100,000
+    /// buckets per run.
+    #[arg(long, value_name = "S", value_parser = positive_number)]
+    pub bucket: Option<f64>,
 
     /// Vary a scenario value: KEY=V1,V2,... with KEY a dotted path (quote segments holding
     /// dots or spaces). Repeatable: the points are the cartesian product.

@@ -1,11 +1,21 @@
 //! `microcosm check`: the CI gate. For every scenario named it validates the file, runs the
 //! analysis rules, verifies every transaction and simulates the experiments that have
-//! expectations (`--timeout` bounds each model check and each simulation in wall time),
-//! compares each verdict with the one the scenario expects, and writes one report in the
-//! format the pipeline reads. Checks run in parallel; the report's order is
+//! expectations, compares each verdict with the one the scenario expects, and writes one report
+//! in the format the pipeline reads. Checks run in parallel; the report's order is
 //! fixed (file, then engine, then subject and property), whatever the thread count.
+//!
+//! `--timeout` is one wall-clock deadline for the whole run, which every stage sees: loading,
+//! analysis, the static amplification, model checking and simulation. The engines look at it
+//! (the checker through its timeout and cancel flag, the simulator every 1024 events), stop,
+//! and report how far they got; a stage that has not answered [`GRACE`] after the deadline is
+//! reported cut short without it (its thread is left to the process's exit). Either way its
+//! checks are inconclusive — exit 1 unless `--allow-inconclusive`, never a pass — and the
+//! report is still written.
 
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -15,8 +25,7 @@ use microcosm_model::analysis::{
     rules as analysis_rules,
 };
 use microcosm_model::{ExpectedVerdict, LoadedScenario, Severity, Target};
-use microcosm_simulator::{Sim, SimReport};
-use rayon::prelude::*;
+use microcosm_simulator::{Interrupt, Sim, SimReport};
 
 use crate::Outcome as Exit;
 use crate::cli::{CheckArgs, ColorChoice, GateFormat, Stage};
@@ -26,20 +35,125 @@ use crate::report::{
     self, CheckRecord, GateReport, Kind, Outcome, Status, Trace, TraceStep, github,
 };
 
+/// How long after the deadline the run still waits for stages that look at it to report how
+/// far they got, before it reports them cut short itself: the engines look at it every 200 ms
+/// at most.
+const GRACE: Duration = Duration::from_millis(1500);
+
+/// The whole run's `--timeout`: one instant every stage sees, and a flag set when it passes
+/// (for the engines that look at a cancel flag rather than a clock).
+#[derive(Debug, Clone)]
+struct Deadline {
+    at: Option<Instant>,
+    seconds: f64,
+    passed: Arc<AtomicBool>,
+}
+
+impl Deadline {
+    /// Starts the clock now; without a timeout, never passes.
+    fn start(timeout_s: Option<f64>) -> Deadline {
+        let passed = Arc::new(AtomicBool::new(false));
+        let at = timeout_s.map(|t| Instant::now() + Duration::from_secs_f64(t));
+        if let Some(at) = at {
+            let flag = passed.clone();
+            // Detached: it only sets a flag, and the process does not wait for it.
+            std::thread::spawn(move || {
+                std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                flag.store(true, Ordering::Relaxed);
+            });
+        }
+        Deadline {
+            at,
+            seconds: timeout_s.unwrap_or(0.0),
+            passed,
+        }
+    }
+
+    fn is_past(&self) -> bool {
+        self.passed.load(Ordering::Relaxed) || self.at.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// The time left, for engines that take a timeout.
+    fn remaining(&self) -> Option<Duration> {
+        self.at.map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    fn interrupt(&self) -> Interrupt {
+        Interrupt {
+            deadline: self.at,
+            cancel: self.at.map(|_| self.passed.clone()),
+        }
+    }
+
+    /// The message of a check the deadline stopped.
+    fn message(&self, what: &str) -> String {
+        format!(
+            "inconclusive: --timeout {} s (the whole run's) ran out before {what}",
+            self.seconds
+        )
+    }
+}
+
+/// Runs each of `work` on `pool`, and returns the results in order: `None` for one that had not
+/// finished [`GRACE`] after `deadline` (it did not look at the deadline in time; its thread is
+/// left running, to end with the process). A panic in one is re-raised here, an internal error.
+fn within<T: Send + 'static>(
+    pool: &rayon::ThreadPool,
+    work: Vec<Box<dyn FnOnce() -> T + Send>>,
+    deadline: Option<Instant>,
+) -> Vec<Option<T>> {
+    let (tx, rx) = mpsc::channel();
+    let n = work.len();
+    for (i, w) in work.into_iter().enumerate() {
+        let tx = tx.clone();
+        pool.spawn(move || {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(w));
+            let _ = tx.send((i, result));
+        });
+    }
+    drop(tx);
+    let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    let limit = deadline.map(|d| d + GRACE);
+    for _ in 0..n {
+        let received = match limit {
+            Some(l) => rx
+                .recv_timeout(l.saturating_duration_since(Instant::now()))
+                .ok(),
+            None => rx.recv().ok(),
+        };
+        match received {
+            Some((i, Ok(value))) => out[i] = Some(value),
+            Some((_, Err(panic))) => std::panic::resume_unwind(panic),
+            None => break,
+        }
+    }
+    out
+}
+
 /// One unit of work: a file's engine run on one subject.
-enum Task<'a> {
+enum Task {
     Analyze {
-        loaded: &'a LoadedScenario,
+        loaded: Arc<LoadedScenario>,
     },
     Verify {
-        loaded: &'a LoadedScenario,
+        loaded: Arc<LoadedScenario>,
         job: Box<microcosm_checker::scenario::Job>,
         properties: Vec<&'static str>,
     },
     Simulate {
-        loaded: &'a LoadedScenario,
+        loaded: Arc<LoadedScenario>,
         experiment: String,
     },
+}
+
+impl Task {
+    fn loaded(&self) -> &LoadedScenario {
+        match self {
+            Task::Analyze { loaded }
+            | Task::Verify { loaded, .. }
+            | Task::Simulate { loaded, .. } => loaded,
+        }
+    }
 }
 
 fn matches_only(only: &[String], check: &str, rule: &str) -> bool {
@@ -156,10 +270,11 @@ fn record_of_verdict(
 /// The analysis rules that can find an architecture broken, and whether each applies to a
 /// scenario: the gate reports each applicable one as a check (warnings and figures are for
 /// `microcosm analyze`).
-fn gate_rules(loaded: &LoadedScenario, analysis: &Analysis) -> Vec<&'static str> {
+fn gate_rules(loaded: &LoadedScenario, analysis: Option<&Analysis>) -> Vec<&'static str> {
     let s = &loaded.scenario;
     let mut rules = Vec::new();
-    if analysis.theorem.is_some() {
+    // The theorem is checked exactly when the scenario has a monolith: known before analysing.
+    if s.monolith.is_some() {
         rules.extend([
             analysis_rules::COVERAGE,
             analysis_rules::UNKNOWN_FUNCTION,
@@ -178,7 +293,7 @@ fn gate_rules(loaded: &LoadedScenario, analysis: &Analysis) -> Vec<&'static str>
         rules.push(analysis_rules::ZONE_OVERCOMMIT);
     }
     // Whatever else reports an error is a check too, so no error finding is ever dropped.
-    for f in &analysis.findings {
+    for f in analysis.iter().flat_map(|a| &a.findings) {
         if f.severity == AnalysisSeverity::Error && !rules.contains(&f.rule) {
             rules.push(f.rule);
         }
@@ -186,38 +301,40 @@ fn gate_rules(loaded: &LoadedScenario, analysis: &Analysis) -> Vec<&'static str>
     rules
 }
 
+/// The record of analysis rule `rule` on `loaded`, holding until its findings say otherwise.
+fn analysis_record(loaded: &LoadedScenario, rule: &'static str) -> CheckRecord {
+    let summary = analysis_rules::ALL
+        .iter()
+        .find(|(id, _)| *id == rule)
+        .map_or(String::new(), |(_, s)| (*s).to_owned());
+    CheckRecord {
+        file: loaded.source.path.display().to_string(),
+        check: rule.to_owned(),
+        rule: rule.to_owned(),
+        rule_summary: summary.clone(),
+        kind: Kind::Analyze,
+        status: Status::Holds,
+        expected: None,
+        outcome: Outcome::Pass,
+        message: format!("holds: {summary}"),
+        line: 1,
+        column: 1,
+        stats: None,
+        counterexample: None,
+    }
+}
+
 fn analysis_records(loaded: &LoadedScenario) -> Vec<CheckRecord> {
     let mut analysis = analyze(&loaded.scenario, &AnalysisOptions::default());
     analysis.locate(loaded);
-    let file = loaded.source.path.display().to_string();
-    let summary = |rule: &str| {
-        analysis_rules::ALL
-            .iter()
-            .find(|(id, _)| *id == rule)
-            .map_or(String::new(), |(_, s)| (*s).to_owned())
-    };
     let mut records = Vec::new();
-    for rule in gate_rules(loaded, &analysis) {
+    for rule in gate_rules(loaded, Some(&analysis)) {
         let errors: Vec<&Finding> = analysis
             .findings
             .iter()
             .filter(|f| f.rule == rule && f.severity == AnalysisSeverity::Error)
             .collect();
-        let base = CheckRecord {
-            file: file.clone(),
-            check: rule.to_owned(),
-            rule: rule.to_owned(),
-            rule_summary: summary(rule),
-            kind: Kind::Analyze,
-            status: Status::Holds,
-            expected: None,
-            outcome: Outcome::Pass,
-            message: format!("holds: {}", summary(rule)),
-            line: 1,
-            column: 1,
-            stats: None,
-            counterexample: None,
-        };
+        let base = analysis_record(loaded, rule);
         if errors.is_empty() {
             records.push(base.clone());
         }
@@ -273,43 +390,45 @@ enum Simulated {
     Stopped { now: u64, horizon: u64 },
 }
 
-/// Runs an experiment as `replicate::run_once` does, but a tenth of a simulated second at a
-/// time, so that a wall-clock deadline can stop it between slices (the simulator is
-/// consistent between any two events; the report is the same whatever the slicing). Calls
-/// `observe(now, horizon)` after each slice.
+/// Runs an experiment as `replicate::run_once` does, under `interrupt`, which the simulator
+/// looks at every 1024 events (however many events a simulated second holds). Runs in slices
+/// of a tenth of a simulated second (or a thousandth of a long run) and calls
+/// `observe(now, horizon)` after each; the report is the same whatever the slicing.
 fn simulate_within(
     scenario: &microcosm_model::Scenario,
     experiment: &str,
     seed: u64,
-    deadline: Option<Instant>,
+    interrupt: Interrupt,
     mut observe: impl FnMut(u64, u64),
 ) -> Result<Simulated, microcosm_simulator::Error> {
-    const SLICE: u64 = 100_000_000;
     let mut sim = Sim::builder(scenario, seed)
         .experiment(experiment)
+        .interrupt(interrupt)
         .build()?;
     let horizon = sim.horizon();
+    let slice = horizon.div_ceil(1000).max(100_000_000);
     let mut now = 0;
-    while now < horizon {
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(Simulated::Stopped { now, horizon });
-        }
-        now = (now + SLICE).min(horizon);
+    while now < horizon && sim.interrupted().is_none() {
+        now = now.saturating_add(slice).min(horizon);
         sim.run_until(now);
         observe(now, horizon);
     }
     sim.run();
+    if let Some((_, at)) = sim.interrupted() {
+        return Ok(Simulated::Stopped { now: at, horizon });
+    }
     Ok(Simulated::Done(Box::new(
         microcosm_simulator::report::build(&sim, scenario),
     )))
 }
 
-fn simulation_records(
-    loaded: &LoadedScenario,
-    experiment: &str,
-    timeout: Option<Duration>,
-    bar: Option<&indicatif::ProgressBar>,
-) -> Vec<CheckRecord> {
+/// An expectation of an experiment, as a check: its record (holding until the run says
+/// otherwise), its name in the simulator's report, and how it reads.
+type Judged = (CheckRecord, String, String);
+
+/// The checks an experiment's simulation makes: one per expectation, each at the scenario line
+/// that states it, and the conservation check.
+fn simulation_checks(loaded: &LoadedScenario, experiment: &str) -> (Vec<Judged>, CheckRecord) {
     let scenario = &loaded.scenario;
     let exp = &scenario.experiments[experiment];
     let at = microcosm_model::Pointer::root()
@@ -334,35 +453,39 @@ fn simulation_records(
             counterexample: None,
         }
     };
-    // Each expectation the simulator judged (by its name in the report) becomes one record
-    // at the scenario line that states it.
     let mut judged = Vec::new();
     for (i, slo) in exp.expect.slos.iter().enumerate() {
         judged.push((
-            format!("{experiment}/slo.{slo}"),
-            "simulate.slo",
-            "the SLO holds over the experiment",
-            at.key("expect").key("slos").index(i),
+            record(
+                format!("{experiment}/slo.{slo}"),
+                "simulate.slo",
+                "the SLO holds over the experiment",
+                &at.key("expect").key("slos").index(i),
+            ),
             format!("slo:{slo}"),
             format!("SLO `{slo}`"),
         ));
     }
     if let Some(max) = exp.expect.max_retry_amplification {
         judged.push((
-            format!("{experiment}/expect.max-retry-amplification"),
-            "simulate.max-retry-amplification",
-            "retries multiply the load on every service at most as much as the experiment allows",
-            at.key("expect").key("max_retry_amplification"),
+            record(
+                format!("{experiment}/expect.max-retry-amplification"),
+                "simulate.max-retry-amplification",
+                "retries multiply the load on every service at most as much as the experiment allows",
+                &at.key("expect").key("max_retry_amplification"),
+            ),
             "max_retry_amplification".to_owned(),
             format!("retry amplification at most {max}×"),
         ));
     }
     for (alert, within) in &exp.expect.alerts_within_s {
         judged.push((
-            format!("{experiment}/expect.alert.{alert}"),
-            "simulate.alert-detection",
-            "the alert fires soon enough after the first fault",
-            at.key("expect").key("alerts_within_s").key(alert),
+            record(
+                format!("{experiment}/expect.alert.{alert}"),
+                "simulate.alert-detection",
+                "the alert fires soon enough after the first fault",
+                &at.key("expect").key("alerts_within_s").key(alert),
+            ),
             format!("alert:{alert}"),
             format!("alert `{alert}` within {within} s"),
         ));
@@ -373,11 +496,42 @@ fn simulation_records(
         "requests generated = completed + failed + in flight",
         &at,
     );
+    (judged, conservation)
+}
+
+/// Every check of `judged` and `conservation`, with `status` and `message`.
+fn all_as(
+    judged: Vec<Judged>,
+    conservation: CheckRecord,
+    status: Status,
+    message: &str,
+) -> Vec<CheckRecord> {
+    judged
+        .into_iter()
+        .map(|(r, ..)| r)
+        .chain([conservation])
+        .map(|mut r| {
+            r.status = status;
+            r.message = message.to_owned();
+            r
+        })
+        .collect()
+}
+
+fn simulation_records(
+    loaded: &LoadedScenario,
+    experiment: &str,
+    deadline: &Deadline,
+    bar: Option<&indicatif::ProgressBar>,
+) -> Vec<CheckRecord> {
+    let scenario = &loaded.scenario;
+    let exp = &scenario.experiments[experiment];
+    let (judged, conservation) = simulation_checks(loaded, experiment);
     let simulated = simulate_within(
         scenario,
         experiment,
         exp.seed,
-        timeout.map(|t| Instant::now() + t),
+        deadline.interrupt(),
         |now, horizon| {
             if let Some(bar) = bar {
                 bar.set_message(format!(
@@ -400,30 +554,26 @@ fn simulation_records(
                 now as f64 / 1e9,
                 horizon as f64 / 1e9
             );
-            let checks = judged
-                .into_iter()
-                .map(|(check, rule, summary, pointer, ..)| record(check, rule, summary, &pointer));
-            return checks
-                .chain([conservation])
-                .map(|mut r| {
-                    r.status = Status::Inconclusive;
-                    r.message = message.clone();
-                    r
-                })
-                .collect();
+            return all_as(judged, conservation, Status::Inconclusive, &message);
         }
         Err(e) => {
-            let mut r = record(
-                format!("{experiment}/simulate.run"),
-                "simulate.run",
-                "the experiment can be simulated",
-                &at,
-            );
+            let mut r = conservation;
+            r.check = format!("{experiment}/simulate.run");
+            r.rule = "simulate.run".to_owned();
+            r.rule_summary = "the experiment can be simulated".to_owned();
             r.status = Status::Error;
             r.message = format!("the simulation could not run: {e}");
             return vec![r];
         }
     };
+    // A run that measured nothing holds every expectation vacuously: it cannot vouch for any.
+    if let Some(why) = &report.vacuous {
+        let message = format!(
+            "the simulation (seed {}) measured nothing, so it decides nothing: {why}",
+            report.seed
+        );
+        return all_as(judged, conservation, Status::Error, &message);
+    }
     let stats = serde_json::json!({
         "seed": report.seed,
         "duration_s": report.duration_s,
@@ -431,8 +581,7 @@ fn simulation_records(
         "requests": report.conservation.generated,
     });
     let mut records = Vec::new();
-    for (check, rule, summary, pointer, name, label) in judged {
-        let mut r = record(check, rule, summary, &pointer);
+    for (mut r, name, label) in judged {
         match report.expectations.iter().find(|x| x.name == name) {
             Some(x) => {
                 r.status = if x.holds {
@@ -466,15 +615,78 @@ fn simulation_records(
     records
 }
 
+/// The records of a task the deadline stopped before it could report (its stage does not look
+/// at the deadline, or it had not started): every check it would have made, inconclusive.
+fn cut_short_records(task: &Task, deadline: &Deadline) -> Vec<CheckRecord> {
+    let loaded = task.loaded();
+    match task {
+        Task::Analyze { .. } => {
+            let message = deadline.message("the analysis finished");
+            gate_rules(loaded, None)
+                .into_iter()
+                .map(|rule| CheckRecord {
+                    status: Status::Inconclusive,
+                    message: message.clone(),
+                    ..analysis_record(loaded, rule)
+                })
+                .collect()
+        }
+        Task::Verify {
+            job, properties, ..
+        } => {
+            let location = loaded.locate(&job.at, Target::Key);
+            let what = if job.protocol == "retry_amplification" {
+                "the static amplification analysis finished"
+            } else {
+                "the model check finished"
+            };
+            properties
+                .iter()
+                .map(|p| CheckRecord {
+                    file: loaded.source.path.display().to_string(),
+                    check: format!("{}/{p}", job.subject),
+                    rule: (*p).to_owned(),
+                    rule_summary: catalogue::lookup(p)
+                        .map(|i| i.summary.to_owned())
+                        .unwrap_or_default(),
+                    kind: Kind::Verify,
+                    status: Status::Inconclusive,
+                    expected: None,
+                    outcome: Outcome::Pass,
+                    message: deadline.message(what),
+                    line: location.line,
+                    column: location.column,
+                    stats: None,
+                    counterexample: None,
+                })
+                .collect()
+        }
+        Task::Simulate { experiment, .. } => {
+            let (judged, conservation) = simulation_checks(loaded, experiment);
+            all_as(
+                judged,
+                conservation,
+                Status::Inconclusive,
+                &deadline.message("the simulation finished"),
+            )
+        }
+    }
+}
+
 fn run_task(
-    task: &Task<'_>,
+    task: &Task,
     opts: &CheckOptions,
+    deadline: &Deadline,
     bar: Option<&indicatif::ProgressBar>,
 ) -> Vec<CheckRecord> {
+    // A task that starts after the deadline (all threads were busy until then) runs nothing.
+    if deadline.is_past() {
+        return cut_short_records(task, deadline);
+    }
     match task {
         Task::Analyze { loaded } => analysis_records(loaded),
         Task::Simulate { loaded, experiment } => {
-            simulation_records(loaded, experiment, opts.timeout, bar)
+            simulation_records(loaded, experiment, deadline, bar)
         }
         Task::Verify {
             loaded,
@@ -483,6 +695,12 @@ fn run_task(
         } => {
             let location = loaded.locate(&job.at, Target::Key);
             let mut opts = opts.clone();
+            // What is left of the run's time, and the flag set when it runs out: a job that
+            // explores several models stops at the deadline, not one timeout per model later.
+            opts.timeout = deadline.remaining();
+            if deadline.at.is_some() {
+                opts.cancel = Some(deadline.passed.clone());
+            }
             if let Some(bar) = bar {
                 let bar = bar.clone();
                 let subject = job.subject.clone();
@@ -516,7 +734,27 @@ fn run_task(
                 Ok(verdicts) => {
                     let mut records: Vec<CheckRecord> = verdicts
                         .iter()
-                        .map(|v| record_of_verdict(loaded, location.line, location.column, v))
+                        .cloned()
+                        .map(|mut v| {
+                            // Stopped by what is left of the run's --timeout, or by its flag:
+                            // say so in the run's terms.
+                            if deadline.at.is_some() {
+                                v.options.timeout = Some(deadline.seconds);
+                                if let microcosm_checker::Status::Inconclusive { reason } =
+                                    &mut v.status
+                                    && matches!(
+                                        reason,
+                                        microcosm_checker::Bound::Timeout { .. }
+                                            | microcosm_checker::Bound::Cancelled
+                                    )
+                                {
+                                    *reason = microcosm_checker::Bound::Timeout {
+                                        seconds: deadline.seconds,
+                                    };
+                                }
+                            }
+                            record_of_verdict(loaded, location.line, location.column, &v)
+                        })
                         .collect();
                     for p in properties {
                         if !verdicts.iter().any(|v| v.property == *p) {
@@ -565,6 +803,25 @@ fn invalid_records(error: &microcosm_model::LoadError) -> Vec<CheckRecord> {
             }
         })
         .collect()
+}
+
+/// The validation record of a file, before anything is known of it.
+fn unloaded_record(file: &std::path::Path) -> CheckRecord {
+    CheckRecord {
+        file: file.display().to_string(),
+        check: "validate".to_owned(),
+        rule: "scenario.valid".to_owned(),
+        rule_summary: "the scenario file is valid".to_owned(),
+        kind: Kind::Validate,
+        status: Status::Holds,
+        expected: None,
+        outcome: Outcome::Pass,
+        message: String::new(),
+        line: 1,
+        column: 1,
+        stats: None,
+        counterexample: None,
+    }
 }
 
 /// The record of a directory that could not be searched for scenarios.
@@ -732,10 +989,13 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
     {
         bail!("--timeout must be a positive number of seconds, not {t}");
     }
+    // One deadline for the whole run, from now: loading counts against it too.
+    let deadline = Deadline::start(args.timeout);
     let opts = CheckOptions {
         max_states: args.max_states,
         max_depth: None,
-        timeout: args.timeout.map(Duration::from_secs_f64),
+        // Each model check gets what is left of the run's time when it starts (run_task).
+        timeout: None,
         threads: 1,
         symmetry: false,
         strategy: Strategy::Bfs,
@@ -746,19 +1006,45 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
     if files.is_empty() && walk_errors.is_empty() {
         bail!("no scenario files (*.toml, *.json) under the paths given");
     }
-    let loads: Vec<_> = files.par_iter().map(|f| microcosm_model::load(f)).collect();
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        // Some analyses walk the call graph recursively: a deep chain of calls must not
+        // overflow a worker's 2 MiB default (the main thread, where `analyze` runs them, has
+        // 8). Address space only; pages are used as the stack grows.
+        .stack_size(64 << 20)
+        .build()
+        .context("cannot start the worker threads")?;
+    // Loading is a stage like the others: a file not loaded by the deadline is reported so.
+    type Load = Result<Arc<LoadedScenario>, microcosm_model::LoadError>;
+    let loads: Vec<Option<Load>> = within(
+        &pool,
+        files
+            .iter()
+            .map(|f| {
+                let f = f.clone();
+                Box::new(move || microcosm_model::load(&f).map(Arc::new))
+                    as Box<dyn FnOnce() -> Load + Send>
+            })
+            .collect(),
+        deadline.at,
+    );
     // Whether every file could be read: only then is it known which checks exist, and so
     // whether --only selects any.
-    let all_loaded = walk_errors.is_empty() && loads.iter().all(Result::is_ok);
+    let all_loaded = walk_errors.is_empty() && loads.iter().all(|l| matches!(l, Some(Ok(_))));
 
     // Every check the stages not skipped would run, as (check id, rule id), before --only
     // narrows them; the analysis rules that apply to a scenario are known once they have run.
     let mut known: Vec<(String, String)> = Vec::new();
     let mut tasks = Vec::new();
-    for loaded in loads.iter().flatten() {
+    for loaded in loads.iter().flatten().flatten() {
         known.push(("validate".to_owned(), "scenario.valid".to_owned()));
         if !args.skip.contains(&Stage::Analyze) {
-            tasks.push(Task::Analyze { loaded });
+            tasks.push(Task::Analyze {
+                loaded: loaded.clone(),
+            });
         }
         if !args.skip.contains(&Stage::Verify) {
             for job in microcosm_checker::scenario::jobs(&loaded.scenario) {
@@ -772,7 +1058,7 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
                     .collect();
                 if !properties.is_empty() {
                     tasks.push(Task::Verify {
-                        loaded,
+                        loaded: loaded.clone(),
                         job: Box::new(job),
                         properties,
                     });
@@ -781,7 +1067,7 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
         }
     }
 
-    for loaded in loads.iter().flatten() {
+    for loaded in loads.iter().flatten().flatten() {
         if args.skip.contains(&Stage::Simulate) {
             continue;
         }
@@ -799,7 +1085,7 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
             known.extend(checks.into_iter().map(|(c, r)| (c, r.to_owned())));
             if wanted {
                 tasks.push(Task::Simulate {
-                    loaded,
+                    loaded: loaded.clone(),
                     experiment: name.clone(),
                 });
             }
@@ -818,13 +1104,6 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
         return Err(selection_error(pattern, &possible, args));
     }
 
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()
-        .context("cannot start the worker threads")?;
     // On a terminal: one line per running check (states/s or simulated time) above a bar of
     // checks done; nothing of it otherwise, so logs stay clean.
     let progress = std::io::stderr().is_terminal().then(|| {
@@ -836,14 +1115,17 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
         );
         (multi, total)
     });
-    let results: Vec<Vec<CheckRecord>> = pool.install(|| {
-        tasks
-            .par_iter()
-            .map(|t| {
+    let tasks: Vec<Arc<Task>> = tasks.into_iter().map(Arc::new).collect();
+    let work = tasks
+        .iter()
+        .map(|t| {
+            let (t, opts, deadline, progress) =
+                (t.clone(), opts.clone(), deadline.clone(), progress.clone());
+            Box::new(move || {
                 let bar = progress.as_ref().map(|(multi, total)| {
                     let bar = multi.insert_before(total, indicatif::ProgressBar::new_spinner());
                     bar.enable_steady_tick(Duration::from_millis(120));
-                    bar.set_message(match t {
+                    bar.set_message(match &*t {
                         Task::Analyze { loaded } => {
                             format!("analysing {}", loaded.source.path.display())
                         }
@@ -852,15 +1134,22 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
                     });
                     bar
                 });
-                let records = run_task(t, &opts, bar.as_ref());
+                let records = run_task(&t, &opts, &deadline, bar.as_ref());
                 if let (Some(bar), Some((_, total))) = (bar, &progress) {
                     bar.finish_and_clear();
                     total.inc(1);
                 }
                 records
-            })
-            .collect()
-    });
+            }) as Box<dyn FnOnce() -> Vec<CheckRecord> + Send>
+        })
+        .collect();
+    // A task that has not answered by the deadline (and the grace after it) is reported cut
+    // short, from what is known of it without running it.
+    let results: Vec<Vec<CheckRecord>> = within(&pool, work, deadline.at)
+        .into_iter()
+        .zip(&tasks)
+        .map(|(records, task)| records.unwrap_or_else(|| cut_short_records(task, &deadline)))
+        .collect();
     if let Some((_, total)) = progress {
         total.finish_and_clear();
     }
@@ -878,17 +1167,13 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
     let pending: Vec<(std::path::PathBuf, Vec<CheckRecord>)> = tasks
         .iter()
         .zip(results)
-        .map(|(task, records)| match task {
-            Task::Analyze { loaded }
-            | Task::Verify { loaded, .. }
-            | Task::Simulate { loaded, .. } => (loaded.source.path.clone(), records),
-        })
+        .map(|(task, records)| (task.loaded().source.path.clone(), records))
         .collect();
     for (file, load) in files.iter().zip(&loads) {
         let mut records = Vec::new();
         let mut missing = Vec::new();
         match load {
-            Ok(loaded) => {
+            Some(Ok(loaded)) => {
                 if matches_only(&args.only, "validate", "scenario.valid") {
                     records.push(valid_record(loaded));
                 }
@@ -904,7 +1189,13 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
                 }
                 missing = apply_expectations(loaded, &mut records, args);
             }
-            Err(e) => records.extend(invalid_records(e)),
+            Some(Err(e)) => records.extend(invalid_records(e)),
+            None => records.push(CheckRecord {
+                status: Status::Inconclusive,
+                outcome: Outcome::Fail,
+                message: deadline.message("the file was loaded and validated"),
+                ..unloaded_record(file)
+            }),
         }
         for r in &mut records {
             r.decide(args.allow_inconclusive);

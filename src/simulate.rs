@@ -7,7 +7,8 @@
 //! JSON Lines records, between `begin` (command `simulate`) and `end`:
 //! - `plan`: `scenario`, `experiments`, `seed` (the `--seed` given, or null for each
 //!   experiment's own), `replications`, `duration_s` (the `--duration` given, or null),
-//!   `sweep` ([key, [values]] per axis), `items`.
+//!   `bucket_s` (the `--bucket` given; absent without), `sweep` ([key, [values]] per axis),
+//!   `items`.
 //! - `replication`: one work item: `index`, `experiment`, `point` ([key, value] per axis),
 //!   `replication`, `report` (the full run report: per endpoint, edge, service, topic and breaker,
 //!   with time series; SLOs, expectations, conservation; see `microcosm_simulator::SimReport`).
@@ -31,9 +32,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use microcosm_model::{Format as FileFormat, LoadedScenario, Scenario};
-use microcosm_simulator::replicate::{Summary, replication_seed, run_once_observed, summarise};
+use microcosm_simulator::replicate::{
+    RunOptions, Summary, replication_seed, run_once_with, summarise,
+};
 use microcosm_simulator::sweep::{self, SweepAxis};
-use microcosm_simulator::{SimReport, plot};
+use microcosm_simulator::{MAX_DURATION_S, SimReport, plot};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +52,9 @@ pub struct Plan {
     pub seed: Option<u64>,
     pub replications: u32,
     pub duration_s: Option<f64>,
+    /// An explicit bucket width: it shapes every report, so shards must agree on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket_s: Option<f64>,
     pub sweep: Vec<(String, Vec<String>)>,
     pub items: usize,
 }
@@ -169,6 +175,11 @@ pub fn run(args: &SimulateArgs, color: bool) -> anyhow::Result<Outcome> {
     {
         bail!("--duration must be a positive number of seconds");
     }
+    if let Some(d) = args.duration
+        && d > MAX_DURATION_S
+    {
+        bail!("{}", too_long("--duration", d));
+    }
     let axes: Vec<SweepAxis> = args
         .sweep
         .iter()
@@ -180,6 +191,7 @@ pub fn run(args: &SimulateArgs, color: bool) -> anyhow::Result<Outcome> {
         seed: args.seed,
         replications: args.replications,
         duration_s: args.duration,
+        bucket_s: args.bucket,
         sweep: axes
             .iter()
             .map(|a| (a.key.clone(), a.values.clone()))
@@ -194,7 +206,24 @@ pub fn run(args: &SimulateArgs, color: bool) -> anyhow::Result<Outcome> {
     let mut variants = Vec::new();
     for point in &points {
         match apply_point(&loaded, &axes, point, color)? {
-            Some(s) => variants.push(s),
+            Some(s) => {
+                // A swept duration is refused before anything runs, naming its point.
+                for name in &experiments {
+                    let d = plan.duration_s.unwrap_or(s.experiments[name].duration_s);
+                    if d > MAX_DURATION_S {
+                        let at: Vec<String> =
+                            point.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                        bail!(
+                            "{}",
+                            too_long(
+                                &format!("experiment `{name}` at --sweep {}", at.join(" ")),
+                                d
+                            )
+                        );
+                    }
+                }
+                variants.push(s)
+            }
             None => return Ok(Outcome::Invalid),
         }
     }
@@ -223,11 +252,16 @@ pub fn run(args: &SimulateArgs, color: bool) -> anyhow::Result<Outcome> {
         let bar = progress.as_ref().map(|(multi, total)| {
             multi.insert_before(total, indicatif::ProgressBar::new_spinner())
         });
-        let report = run_once_observed(
+        let options = RunOptions {
+            duration_s: plan.duration_s,
+            bucket_s: plan.bucket_s,
+            ..RunOptions::default()
+        };
+        let report = run_once_with(
             scenario,
             experiment,
             replication_seed(seed, k),
-            plan.duration_s,
+            &options,
             |now, horizon| {
                 if let Some(bar) = &bar {
                     bar.set_message(format!(
@@ -466,6 +500,20 @@ fn sweep_row(point: &[(String, String)], s: &Summary) -> serde_json::Value {
         "max_edge_amplification": s.max_edge_amplification.as_ref().map(|(_, e)| e.mean),
         "max_service_amplification": s.max_service_amplification.as_ref().map(|(_, e)| e.mean),
     })
+}
+
+/// Why `what`'s duration of `d` seconds cannot be simulated.
+fn too_long(what: &str, d: f64) -> String {
+    // 1e308 written out is 309 digits.
+    let d = if d >= 1e15 {
+        format!("{d:e}")
+    } else {
+        d.to_string()
+    };
+    format!(
+        "{what}: a duration of {d} s is longer than the simulator can run; at most \
+         {MAX_DURATION_S} s (about 31 years: its clock counts nanoseconds in 64 bits)"
+    )
 }
 
 fn group_digits(n: u64) -> String {
@@ -717,6 +765,9 @@ fn human_experiment(text: &mut String, first: &Item, s: &Summary) {
             },
             e.detail
         );
+    }
+    if let Some(why) = &r.vacuous {
+        let _ = writeln!(text, "  measured nothing: {why}");
     }
     let _ = writeln!(
         text,

@@ -992,3 +992,196 @@ fn github_annotation_messages_keep_colons_and_commas_but_escape_percent() {
         "{message}"
     );
 }
+
+/// Writes `text` to `dir/name`.
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A gate that does not return within this is broken: every test below asks for a timeout of
+/// a second or two.
+const HANG: std::time::Duration = std::time::Duration::from_secs(60);
+
+#[test]
+fn timeout_stops_a_simulation_whose_simulated_milliseconds_hold_unbounded_events() {
+    // Ten billion requests a second: more than one per simulated nanosecond, so simulated time
+    // barely moves, and a deadline looked at once per simulated slice was never seen.
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "flood.toml",
+        r#"name = "flood"
+[services.front.endpoints.get]
+public = true
+work = { dist = "exponential", mean_ms = 1.0 }
+[slos.get]
+endpoint = "front.get"
+availability = 0.5
+[experiments.x]
+duration_s = 300
+load = [{ endpoint = "front.get", arrival = "poisson", rate_per_s = 1e10 }]
+expect = { slos = ["get"] }
+"#,
+    );
+    let output = microcosm()
+        .arg("check")
+        .arg(&file)
+        .args(["--timeout", "1", "--format", "json"])
+        .timeout(HANG)
+        .exits(1);
+    let simulated: Vec<Value> = verdicts(&output)
+        .into_iter()
+        .filter(|v| v["kind"] == "simulate")
+        .collect();
+    assert_eq!(simulated.len(), 2, "{simulated:?}");
+    for v in &simulated {
+        assert_eq!(v["status"], "inconclusive", "{v}");
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("--timeout stopped the simulation"),
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn four_billion_retry_attempts_neither_hang_the_gate_nor_pass_it() {
+    // The static amplification summed every one of 4294967295 waits, per edge and per service
+    // down: minutes, outside --timeout. Whether validation refuses such a count (exit 2) or
+    // the analysis finds it over the bound (exit 1), the gate answers at once, and not 0.
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "amp.toml",
+        r#"name = "amp"
+[services.a.endpoints.x]
+public = true
+calls = ["b.x"]
+[services.b.endpoints.x]
+calls = ["c.x"]
+[services.c.endpoints.x]
+[policies."* -> *"]
+retry = { max_attempts = 4294967295, wait_ms = 10 }
+[experiments.e]
+duration_s = 10
+load = [{ endpoint = "a.x", arrival = "poisson", rate_per_s = 1 }]
+faults = [{ at_s = 2, for_s = 5, crash = "c" }]
+expect = { max_retry_amplification = 2.0 }
+"#,
+    );
+    let output = microcosm()
+        .arg("check")
+        .arg(&file)
+        .args(["--timeout", "2", "--format", "json"])
+        .timeout(HANG)
+        .output()
+        .unwrap();
+    let code = output.status.code();
+    let text = stdout_text(&output);
+    match code {
+        Some(2) => assert!(text.contains("max_attempts"), "{text}"),
+        Some(1) => {
+            let amplification = verdicts(&output)
+                .into_iter()
+                .find(|v| v["check"] == "e/retry.amplification")
+                .unwrap_or_else(|| panic!("{text}"));
+            assert_eq!(amplification["status"], "violated", "{amplification}");
+        }
+        other => panic!("exit {other:?}: {text}"),
+    }
+}
+
+#[test]
+fn one_timeout_bounds_the_whole_run_and_every_stage_sees_it() {
+    // With one worker, a model check too large for the second given runs first; the analysis
+    // and the simulation of the next file start after the deadline. Each check used to get the
+    // whole timeout to itself, so they ran and passed; now they are cut short, inconclusive.
+    let dir = tempfile::tempdir().unwrap();
+    scenario(dir.path(), "a-large.toml", "none", 8, "");
+    outage_scenario_of(dir.path(), 20);
+    let output = microcosm()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--timeout", "1", "--jobs", "1", "--format", "json"])
+        .timeout(HANG)
+        .exits(1);
+    let all = verdicts(&output);
+    let of = |file: &str, kind: &str| -> Vec<&Value> {
+        all.iter()
+            .filter(|v| v["file"].as_str().unwrap().ends_with(file) && v["kind"] == kind)
+            .collect()
+    };
+    let checked = of("a-large.toml", "verify");
+    assert!(!checked.is_empty());
+    for v in checked {
+        assert_eq!(v["status"], "inconclusive", "{v}");
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("stopped by the 1 s timeout"),
+            "{v}"
+        );
+    }
+    for (kind, what) in [
+        ("analyze", "the analysis finished"),
+        ("simulate", "the simulation finished"),
+    ] {
+        let cut = of("outage.toml", kind);
+        assert!(!cut.is_empty(), "{kind}: {all:?}");
+        for v in cut {
+            assert_eq!(v["status"], "inconclusive", "{v}");
+            let message = v["message"].as_str().unwrap();
+            assert!(
+                message.contains("--timeout 1 s (the whole run's) ran out before")
+                    && message.contains(what),
+                "{v}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_experiment_that_measured_no_request_is_an_error_not_a_pass() {
+    // One request every thousand seconds over ten: the SLO held over nothing at all.
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "idle.toml",
+        r#"name = "idle"
+[services.front.endpoints.get]
+public = true
+[slos.get]
+endpoint = "front.get"
+availability = 0.99
+[experiments.x]
+duration_s = 10
+load = [{ endpoint = "front.get", arrival = "poisson", rate_per_s = 0.001 }]
+expect = { slos = ["get"] }
+"#,
+    );
+    let output = microcosm()
+        .arg("check")
+        .arg(&file)
+        .args(["--format", "json"])
+        .exits(2);
+    let simulated: Vec<Value> = verdicts(&output)
+        .into_iter()
+        .filter(|v| v["kind"] == "simulate")
+        .collect();
+    assert_eq!(simulated.len(), 2, "{simulated:?}");
+    for v in &simulated {
+        assert_eq!(v["status"], "error", "{v}");
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("measured nothing, so it decides nothing"),
+            "{v}"
+        );
+    }
+}

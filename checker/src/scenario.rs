@@ -44,12 +44,15 @@ enum JobModel {
     Saga(SagaConfig),
     /// A policy, with what its scaling changed (added to every verdict's notes).
     Policy(PolicyConfig, Vec<String>),
-    /// The static retry-amplification bound of one experiment.
+    /// The static retry-amplification bound of one experiment, decided when the job runs (so
+    /// under its timeout and cancel flag, like every other check).
     Amplification {
-        /// Whether some loaded entry endpoint exceeds the bound.
-        exceeded: bool,
-        /// The worst case of each loaded entry endpoint, in words.
-        notes: Vec<String>,
+        /// The scenario whose call graph and policies decide it.
+        scenario: Box<Scenario>,
+        /// The entry endpoints the experiment loads, in name order.
+        entries: Vec<String>,
+        /// The bound.
+        max: f64,
     },
     /// Not modelled yet: every listed property is reported inconclusive for `reason`.
     Unsupported {
@@ -178,7 +181,6 @@ pub fn jobs(scenario: &Scenario) -> Vec<Job> {
             .collect();
         entries.sort();
         entries.dedup();
-        let (exceeded, notes) = amplification(scenario, &entries, max);
         jobs.push(Job {
             subject: name.clone(),
             protocol: "retry_amplification",
@@ -187,19 +189,44 @@ pub fn jobs(scenario: &Scenario) -> Vec<Job> {
                 .key(name)
                 .key("expect")
                 .key("max_retry_amplification"),
-            model: JobModel::Amplification { exceeded, notes },
+            model: JobModel::Amplification {
+                scenario: Box::new(scenario.clone()),
+                entries,
+                max,
+            },
         });
     }
     jobs
 }
 
 /// Decides the static retry-amplification bound for `entries` (a decision from the call graph
-/// and policies alone, so it is made when the job is built): whether some entry exceeds `max`,
-/// and one note per entry.
-fn amplification(scenario: &Scenario, entries: &[String], max: f64) -> (bool, Vec<String>) {
+/// and policies alone): whether some entry exceeds `max`, and one note per entry; or, when
+/// `opts`' timeout (counted from `started`) or cancel flag stops it between two entries, why.
+/// Each entry costs time polynomial in the call graph, whatever the attempt counts.
+fn amplification(
+    scenario: &Scenario,
+    entries: &[String],
+    max: f64,
+    opts: &CheckOptions,
+    started: std::time::Instant,
+) -> Result<(bool, Vec<String>), Bound> {
     let mut notes = Vec::new();
     let mut exceeded = false;
     for entry in entries {
+        if opts
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            return Err(Bound::Cancelled);
+        }
+        if let Some(t) = opts.timeout
+            && started.elapsed() >= t
+        {
+            return Err(Bound::Timeout {
+                seconds: t.as_secs_f64(),
+            });
+        }
         let amp = entry_amplification(scenario, entry);
         match &amp.worst {
             Some((service, attempts)) => {
@@ -217,7 +244,7 @@ fn amplification(scenario: &Scenario, entries: &[String], max: f64) -> (bool, Ve
             None => notes.push(format!("{entry}: calls no other service")),
         }
     }
-    (exceeded, notes)
+    Ok((exceeded, notes))
 }
 
 impl Job {
@@ -290,20 +317,23 @@ impl Job {
                 }
                 Ok(verdicts)
             }
-            JobModel::Amplification { exceeded, notes } => Ok(
+            JobModel::Amplification {
+                scenario,
+                entries,
+                max,
+            } => Ok(
                 if properties.is_empty() || properties.contains(&RETRY_AMPLIFICATION) {
-                    let status = if *exceeded {
-                        Status::Violated
-                    } else {
-                        Status::Holds
-                    };
-                    vec![self.static_verdict(
-                        RETRY_AMPLIFICATION,
-                        status,
-                        "static",
-                        notes.clone(),
-                        opts,
-                    )]
+                    let started = std::time::Instant::now();
+                    let (status, notes) =
+                        match amplification(scenario, entries, *max, opts, started) {
+                            Ok((true, notes)) => (Status::Violated, notes),
+                            Ok((false, notes)) => (Status::Holds, notes),
+                            Err(reason) => (Status::Inconclusive { reason }, Vec::new()),
+                        };
+                    let mut verdict =
+                        self.static_verdict(RETRY_AMPLIFICATION, status, "static", notes, opts);
+                    verdict.stats.elapsed = started.elapsed();
+                    vec![verdict]
                 } else {
                     Vec::new()
                 },
@@ -534,6 +564,56 @@ expect = { max_retry_amplification = 2.0 }
         assert_eq!(
             jobs[2].at.to_string(),
             "experiments.outage.expect.max_retry_amplification"
+        );
+    }
+
+    #[test]
+    fn the_static_amplification_honours_the_timeout_and_the_cancel_flag() {
+        let s = scenario(
+            r#"
+[services.tm.endpoints.y]
+calls = ["a.x"]
+[policies."tm -> a"]
+retry = { max_attempts = 3 }
+[experiments.outage]
+duration_s = 10
+load = [{ endpoint = "tm.y", rate_per_s = 1 }]
+expect = { max_retry_amplification = 2.0 }
+"#,
+        );
+        let job = jobs(&s).pop().unwrap();
+        assert_eq!(job.protocol, "retry_amplification");
+        let expired = CheckOptions {
+            timeout: Some(std::time::Duration::ZERO),
+            ..CheckOptions::default()
+        };
+        let v = job.run(&[], &expired).unwrap();
+        assert!(
+            matches!(
+                v[0].status,
+                Status::Inconclusive {
+                    reason: Bound::Timeout { .. }
+                }
+            ),
+            "{}",
+            v[0].status
+        );
+        let cancelled = CheckOptions {
+            cancel: Some(std::sync::Arc::new(std::sync::atomic::AtomicBool::new(
+                true,
+            ))),
+            ..CheckOptions::default()
+        };
+        let v = job.run(&[], &cancelled).unwrap();
+        assert!(
+            matches!(
+                v[0].status,
+                Status::Inconclusive {
+                    reason: Bound::Cancelled
+                }
+            ),
+            "{}",
+            v[0].status
         );
     }
 }

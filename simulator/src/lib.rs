@@ -22,6 +22,7 @@
 
 pub mod alert;
 pub mod engine;
+pub mod limits;
 pub mod metrics;
 pub mod plot;
 pub mod replicate;
@@ -31,8 +32,12 @@ pub mod sim;
 pub mod sweep;
 pub mod topology;
 
+pub use limits::{Interrupt, MAX_DURATION_S, Stop};
 pub use metrics::{Cause, Outcome};
-pub use replicate::{Estimate, Summary, replication_seed, run_once, run_replications, summarise};
+pub use replicate::{
+    Estimate, RunOptions, Summary, replication_seed, run_once, run_once_with, run_replications,
+    summarise,
+};
 pub use report::SimReport;
 pub use sim::{FaultWindow, RolloutEvent, Sim, SimBuilder};
 

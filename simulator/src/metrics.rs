@@ -347,12 +347,27 @@ impl ServiceMetrics {
     }
 }
 
+/// Slots of an SLO's sliding window, at most: each holds a histogram (about 25 KiB), so a
+/// window is at most about 25 MiB whatever its length and the bucket width. A window longer
+/// than this many buckets slides by groups of buckets instead of one at a time.
+pub const MAX_WINDOW_SLOTS: usize = 1_000;
+
 /// Sliding-window state of one SLO, stepped once per bucket.
+///
+/// The window is a ring of `len` slots of `group` buckets each: `group` is 1 (the window
+/// slides bucket by bucket) unless the window spans more than [`MAX_WINDOW_SLOTS`] buckets;
+/// then it slides `group` buckets at a time and spans `len · group` buckets, at most
+/// `group − 1` more than asked (and the last `group − 1` buckets of a run may end in no
+/// complete window).
 #[derive(Debug, Clone)]
 pub struct SloWindow {
     pub endpoint: u32,
-    /// Window length in buckets.
+    /// Window length in slots.
     pub len: usize,
+    /// Buckets per slot.
+    pub group: usize,
+    /// The slot being filled: requests, good, latencies, and buckets in it so far.
+    pending: (u64, u64, Histogram<u64>, usize),
     ring: Vec<(u64, u64, Histogram<u64>)>,
     pos: usize,
     filled: usize,
@@ -369,11 +384,16 @@ pub struct SloWindow {
 }
 
 impl SloWindow {
-    pub fn new(endpoint: u32, len: usize, targets: Vec<(f64, f64)>) -> SloWindow {
-        let len = len.max(1);
+    /// A window of `buckets` buckets on `endpoint`, with latency `targets` as (quantile, ms).
+    pub fn new(endpoint: u32, buckets: usize, targets: Vec<(f64, f64)>) -> SloWindow {
+        let buckets = buckets.max(1);
+        let group = buckets.div_ceil(MAX_WINDOW_SLOTS);
+        let len = buckets.div_ceil(group);
         SloWindow {
             endpoint,
             len,
+            group,
+            pending: (0, 0, bucket_histogram(), 0),
             ring: (0..len).map(|_| (0, 0, bucket_histogram())).collect(),
             pos: 0,
             filled: 0,
@@ -389,6 +409,19 @@ impl SloWindow {
 
     /// Slides the window over one more bucket (`index`), given that bucket's tally.
     pub fn push(&mut self, index: usize, bucket: &Tally) {
+        let p = &mut self.pending;
+        p.0 += bucket.requests;
+        p.1 += bucket.successes + bucket.degraded;
+        p.2.add(&bucket.hist).expect("same-shaped histograms add");
+        p.3 += 1;
+        if p.3 == self.group {
+            self.commit(index);
+        }
+    }
+
+    /// Moves the pending slot into the ring, whose oldest slot leaves the window, and
+    /// evaluates the window if it is full; `index` is the last bucket in the slot.
+    fn commit(&mut self, index: usize) {
         let slot = &mut self.ring[self.pos];
         if self.filled == self.len {
             self.requests -= slot.0;
@@ -399,26 +432,34 @@ impl SloWindow {
         } else {
             self.filled += 1;
         }
-        slot.0 = bucket.requests;
-        slot.1 = bucket.successes + bucket.degraded;
+        let p = &mut self.pending;
+        slot.0 = p.0;
+        slot.1 = p.1;
         slot.2.reset();
-        slot.2
-            .add(&bucket.hist)
-            .expect("same-shaped histograms add");
-        self.requests += slot.0;
-        self.good += slot.1;
-        self.window
-            .add(&bucket.hist)
-            .expect("same-shaped histograms add");
+        slot.2.add(&p.2).expect("same-shaped histograms add");
+        self.requests += p.0;
+        self.good += p.1;
+        self.window.add(&p.2).expect("same-shaped histograms add");
+        p.0 = 0;
+        p.1 = 0;
+        p.2.reset();
+        p.3 = 0;
         self.pos = (self.pos + 1) % self.len;
         if self.filled == self.len {
-            self.evaluate(index + 1 - self.len);
+            self.evaluate(index + 1 - self.len * self.group);
         }
     }
 
     /// Evaluates a partial window when the run was shorter than one window.
     pub fn finish(&mut self, first_bucket: usize) {
-        if !self.evaluated && self.filled > 0 {
+        if !self.evaluated && (self.filled > 0 || self.pending.3 > 0) {
+            if self.pending.3 > 0 {
+                self.requests += self.pending.0;
+                self.good += self.pending.1;
+                self.window
+                    .add(&self.pending.2)
+                    .expect("same-shaped histograms add");
+            }
             self.evaluate(first_bucket);
         }
     }
@@ -477,5 +518,53 @@ mod tests {
         // Windows of two buckets: the worst holds bucket 2 and starts at 1 or 2; the first wins.
         assert_eq!(w.worst_availability, Some((0.75, 1)));
         assert_eq!(w.worst_latency[0].map(|(_, s)| s), Some(3));
+    }
+
+    #[test]
+    fn a_window_of_many_buckets_keeps_a_bounded_ring_and_slides_by_groups() {
+        // 2,500 buckets: 834 slots of 3 buckets, not 2,500 histograms.
+        let mut w = SloWindow::new(0, 2_500, vec![]);
+        assert_eq!((w.len, w.group), (834, 3));
+        assert_eq!(w.ring.len(), 834);
+        let mut b = Tally::new(bucket_histogram());
+        // 3,000 good buckets with one bad run of 30 buckets from bucket 2,800.
+        for i in 0..3_000 {
+            b.reset();
+            let outcome = if (2_800..2_830).contains(&i) {
+                Outcome::Err(Cause::Crash)
+            } else {
+                Outcome::Ok
+            };
+            b.record(1_000_000, outcome);
+            w.push(i, &b);
+        }
+        // The windows span 2,502 buckets and start every third bucket: the worst holds all
+        // 30 bad buckets, and the first such window starts at 330 (2,829 − 2,501 = 328,
+        // rounded up to a multiple of 3).
+        let (a, start) = w.worst_availability.unwrap();
+        assert!((a - (1.0 - 30.0 / 2_502.0)).abs() < 1e-12, "{a}");
+        assert_eq!(start, 330);
+    }
+
+    #[test]
+    fn a_short_window_slides_bucket_by_bucket_and_a_run_shorter_than_it_is_one_window() {
+        let w = SloWindow::new(0, 1_000, vec![]);
+        assert_eq!((w.len, w.group), (1_000, 1));
+        let mut w = SloWindow::new(0, 5_000, vec![]);
+        let mut b = Tally::new(bucket_histogram());
+        for i in 0..7 {
+            b.reset();
+            b.record(
+                1_000_000,
+                if i == 3 {
+                    Outcome::Err(Cause::Crash)
+                } else {
+                    Outcome::Ok
+                },
+            );
+            w.push(i, &b);
+        }
+        w.finish(0);
+        assert_eq!(w.worst_availability, Some((6.0 / 7.0, 0)));
     }
 }

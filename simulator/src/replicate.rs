@@ -34,30 +34,69 @@ pub fn run_once(
     run_once_observed(scenario, experiment, seed, duration_s, |_, _| {})
 }
 
-/// [`run_once`], calling `observe(now, horizon)` (nanoseconds) after each simulated second, so
-/// a terminal can show how far a long run got. Stepping a second at a time processes the same
-/// events in the same order: the report is the same.
+/// How to run one experiment, beyond the scenario and the seed.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Simulated seconds instead of the experiment's `duration_s`.
+    pub duration_s: Option<f64>,
+    /// An explicit bucket width ([`crate::SimBuilder::bucket_s`]).
+    pub bucket_s: Option<f64>,
+    /// What stops the run early; the report then says it was cut short, and does not pass.
+    pub interrupt: crate::Interrupt,
+}
+
+/// Progress reports per run, at most: enough for a smooth bar, few enough that a long run's
+/// reporting costs nothing (a run of `MAX_DURATION_S` seconds reported every simulated second
+/// would spend its time reporting).
+const OBSERVATIONS: u64 = 1_000;
+
+/// [`run_once`], calling `observe(now, horizon)` (nanoseconds) after each simulated second (or
+/// each thousandth of a longer run), so a terminal can show how far a long run got. Stepping a
+/// slice at a time processes the same events in the same order: the report is the same.
 pub fn run_once_observed(
     scenario: &Scenario,
     experiment: &str,
     seed: u64,
     duration_s: Option<f64>,
+    observe: impl FnMut(u64, u64),
+) -> Result<SimReport, Error> {
+    let options = RunOptions {
+        duration_s,
+        ..RunOptions::default()
+    };
+    run_once_with(scenario, experiment, seed, &options, observe)
+}
+
+/// [`run_once_observed`] with every option.
+pub fn run_once_with(
+    scenario: &Scenario,
+    experiment: &str,
+    seed: u64,
+    options: &RunOptions,
     mut observe: impl FnMut(u64, u64),
 ) -> Result<SimReport, Error> {
-    let mut builder = Sim::builder(scenario, seed).experiment(experiment);
-    if let Some(d) = duration_s {
+    let mut builder = Sim::builder(scenario, seed)
+        .experiment(experiment)
+        .interrupt(options.interrupt.clone());
+    if let Some(d) = options.duration_s {
         builder = builder.duration_s(d);
-        let warmup = scenario.experiments[experiment].warmup_s;
+        let warmup = scenario
+            .experiments
+            .get(experiment)
+            .map_or(0.0, |e| e.warmup_s);
         if warmup >= d {
             builder = builder.warmup_s(0.0);
         }
     }
+    if let Some(w) = options.bucket_s {
+        builder = builder.bucket_s(w);
+    }
     let mut sim = builder.build()?;
-    let second = 1_000_000_000;
     let horizon = sim.horizon();
+    let slice = horizon.div_ceil(OBSERVATIONS).max(1_000_000_000);
     let mut t = 0;
-    while t < horizon {
-        t = (t + second).min(horizon);
+    while t < horizon && sim.interrupted().is_none() {
+        t = t.saturating_add(slice).min(horizon);
         sim.run_until(t);
         observe(t, horizon);
     }

@@ -239,6 +239,15 @@ pub struct ZoneUsage {
     pub fits: bool,
 }
 
+/// Where and why a run stopped before its horizon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CutShort {
+    /// The simulated time reached, in seconds.
+    pub at_s: f64,
+    /// `deadline` (the wall-clock timeout passed) or `cancelled`.
+    pub reason: String,
+}
+
 /// Requests generated = completed + failed + in flight.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conservation {
@@ -261,8 +270,18 @@ pub struct SimReport {
     pub bucket_s: f64,
     /// Events processed.
     pub events: u64,
-    /// Every expectation held and conservation holds.
+    /// Every expectation held, conservation holds, the run reached its horizon and it measured
+    /// something.
     pub passed: bool,
+    /// Set when the run was stopped before its horizon (`--timeout`, a cancel): what it
+    /// measured covers part of the run, so it decides nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_short: Option<CutShort>,
+    /// Set when the experiment declares load but the run measured no request (the load's rates
+    /// were too low for its duration, no request completed within it, or the warm-up covers
+    /// all of it): a run that measured nothing proves nothing, so it never passes. Says why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vacuous: Option<String>,
     pub conservation: Conservation,
     pub expectations: Vec<ExpectationReport>,
     pub slos: BTreeMap<String, SloReport>,
@@ -601,6 +620,15 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
         bucket_s,
         events: sim.events,
         passed: false,
+        cut_short: sim.interrupted().map(|(why, at)| CutShort {
+            at_s: at as f64 / 1e9,
+            reason: match why {
+                crate::Stop::Deadline => "deadline",
+                crate::Stop::Cancelled => "cancelled",
+            }
+            .to_owned(),
+        }),
+        vacuous: None,
         conservation,
         expectations: Vec::new(),
         slos,
@@ -618,9 +646,51 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
     };
     if let Some(e) = scenario.experiments.get(&sim.experiment_name) {
         report.expectations = expectations(&report, &e.expect);
+        report.vacuous = vacuity(&report, e);
     }
-    report.passed = report.conservation.holds && report.expectations.iter().all(|e| e.holds);
+    report.passed = report.conservation.holds
+        && report.expectations.iter().all(|e| e.holds)
+        && report.cut_short.is_none()
+        && report.vacuous.is_none();
     report
+}
+
+/// Why a run of experiment `e` measured nothing, if it did: `e` declares load, yet no entry
+/// endpoint counted a request after the warm-up (none was made, or none completed). Every verdict of such a run holds vacuously
+/// (availability 100% of nothing, p99 of no latency), so it must not pass.
+fn vacuity(report: &SimReport, e: &microcosm_model::Experiment) -> Option<String> {
+    if e.load.is_empty() {
+        return None;
+    }
+    let measured: u64 = report
+        .endpoints
+        .values()
+        .filter(|ep| ep.entry)
+        .map(|ep| ep.requests)
+        .sum();
+    if measured > 0 {
+        return None;
+    }
+    let measured_s = report.duration_s - report.warmup_s;
+    Some(if measured_s <= 0.0 {
+        format!(
+            "the warm-up ({} s) covers the whole run ({} s): nothing was measured",
+            report.warmup_s, report.duration_s
+        )
+    } else if report.conservation.generated > 0 {
+        // Requests are measured as they complete: a run shorter than a request decides
+        // nothing either.
+        format!(
+            "none of the {} requests the load made completed within the {measured_s} s \
+             measured; raise the duration",
+            report.conservation.generated
+        )
+    } else {
+        format!(
+            "the load declared made no request in the {measured_s} s measured; raise the rate \
+             or the duration"
+        )
+    })
 }
 
 /// Evaluates the experiment's expectations against a report.

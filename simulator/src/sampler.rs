@@ -12,17 +12,17 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 /// Nanoseconds per millisecond.
 pub const NS_PER_MS: f64 = 1_000_000.0;
 
-/// Milliseconds to whole nanoseconds, rounding to nearest; negative and non-finite become 0.
+/// Milliseconds to whole nanoseconds, rounding to nearest; negative and NaN become 0, and
+/// whatever is too large for a `u64` — `+∞` included, which a product such as `1e300 s · 1e9`
+/// reaches — saturates at `u64::MAX` (it once became 0: a run of `1e300` s simulated nothing).
 pub fn ms_to_ns(ms: f64) -> u64 {
     let ns = (ms * NS_PER_MS).round();
-    if ns.is_finite() && ns > 0.0 {
-        if ns >= u64::MAX as f64 {
-            u64::MAX
-        } else {
-            ns as u64
-        }
-    } else {
+    if ns.is_nan() || ns <= 0.0 {
         0
+    } else if ns >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        ns as u64
     }
 }
 
@@ -126,6 +126,16 @@ mod tests {
     fn mean_of(s: &Sampler, n: usize) -> f64 {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
         (0..n).map(|_| s.sample(&mut rng) as f64).sum::<f64>() / n as f64
+    }
+
+    #[test]
+    fn too_large_a_time_saturates_instead_of_vanishing() {
+        // 1e300 s in ms times 1e6 is +inf: it once became 0 ns.
+        assert_eq!(ms_to_ns(1e300 * 1000.0), u64::MAX);
+        assert_eq!(ms_to_ns(f64::INFINITY), u64::MAX);
+        assert_eq!(ms_to_ns(f64::NAN), 0);
+        assert_eq!(ms_to_ns(-1.0), 0);
+        assert_eq!(ms_to_ns(1.5), 1_500_000);
     }
 
     #[test]

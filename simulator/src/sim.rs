@@ -40,6 +40,7 @@ use rand_distr::{Distribution as _, Exp1};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::engine::{EventQueue, Ref, Slab, Time};
+use crate::limits::{CHECK_EVERY, Interrupt, MAX_DURATION_S, Stop, bucket_width};
 use crate::metrics::{
     Cause, EdgeMetrics, EdgePoint, EndpointMetrics, EndpointPoint, Outcome, ServiceMetrics,
     ServicePoint, SloWindow, Tally, bucket_histogram, precise_histogram,
@@ -370,6 +371,8 @@ pub struct SimBuilder<'a> {
     experiment: Option<String>,
     duration_s: Option<f64>,
     warmup_s: Option<f64>,
+    bucket_s: Option<f64>,
+    interrupt: Interrupt,
 }
 
 impl<'a> SimBuilder<'a> {
@@ -388,6 +391,21 @@ impl<'a> SimBuilder<'a> {
     /// Overrides the warm-up excluded from the statistics.
     pub fn warmup_s(mut self, seconds: f64) -> Self {
         self.warmup_s = Some(seconds);
+        self
+    }
+
+    /// Keeps the time series at this bucket width, instead of the scenario's
+    /// `metrics_interval_s` widened to at most [`crate::limits::MAX_POINTS`] buckets. The width
+    /// must leave at most [`crate::limits::MAX_EXPLICIT_POINTS`] buckets, so that the series'
+    /// memory stays bounded.
+    pub fn bucket_s(mut self, seconds: f64) -> Self {
+        self.bucket_s = Some(seconds);
+        self
+    }
+
+    /// Stops the run, between two events, once `interrupt` is due: see [`Sim::interrupted`].
+    pub fn interrupt(mut self, interrupt: Interrupt) -> Self {
+        self.interrupt = interrupt;
         self
     }
 
@@ -411,19 +429,30 @@ impl<'a> SimBuilder<'a> {
                 "the duration must be a positive number of seconds, not {duration_s}"
             ))));
         }
+        // Refused, not clamped: a duration whose nanoseconds overflowed used to become a run of
+        // 0 s that passed.
+        if duration_s > MAX_DURATION_S {
+            return Err(Error::new(ErrorKind::Invalid(format!(
+                "the duration {duration_s:e} s is longer than the simulator can run: at most \
+                 {MAX_DURATION_S} s (about 31 years; its clock counts nanoseconds in 64 bits)"
+            ))));
+        }
         let warmup_s = self
             .warmup_s
             .or(experiment.map(|e| e.warmup_s))
             .unwrap_or(0.0)
             .clamp(0.0, duration_s);
-        Sim::new(
+        let mut sim = Sim::new(
             self.scenario,
             self.experiment.as_deref(),
             experiment,
             self.seed,
             duration_s,
             warmup_s,
-        )
+            self.bucket_s,
+        )?;
+        sim.interrupt = self.interrupt;
+        Ok(sim)
     }
 }
 
@@ -479,6 +508,10 @@ pub struct Sim {
     pub(crate) roots: RootCounts,
     pub(crate) events: u64,
     finished: bool,
+    /// Looked at every [`CHECK_EVERY`] events.
+    interrupt: Interrupt,
+    /// Why and when (simulated ns) the interrupt stopped the run.
+    pub(crate) stopped: Option<(Stop, Time)>,
 }
 
 impl std::fmt::Debug for Sim {
@@ -543,6 +576,8 @@ impl Sim {
             experiment: None,
             duration_s: None,
             warmup_s: None,
+            bucket_s: None,
+            interrupt: Interrupt::default(),
         }
     }
 
@@ -553,10 +588,16 @@ impl Sim {
         seed: u64,
         duration_s: f64,
         warmup_s: f64,
+        bucket_s: Option<f64>,
     ) -> Result<Sim, Error> {
         let topo = Topology::new(scenario)?;
         let horizon = ms_to_ns(duration_s * 1000.0);
-        let interval = ms_to_ns(scenario.monitoring.metrics_interval_s * 1000.0).max(1_000_000);
+        if horizon == 0 {
+            return Err(Error::new(ErrorKind::Invalid(format!(
+                "the duration {duration_s} s is shorter than the simulator's clock tick (1 ns)"
+            ))));
+        }
+        let interval = bucket_width(horizon, scenario.monitoring.metrics_interval_s, bucket_s)?;
         let mut edge_state_base = Vec::with_capacity(topo.edges.len());
         let mut edge_states = Vec::new();
         for edge in &topo.edges {
@@ -609,7 +650,12 @@ impl Sim {
             .iter()
             .filter_map(|(name, slo)| {
                 let ep = topo.endpoint(&slo.endpoint)?;
-                let len = ((slo.window_s * 1e9) / interval as f64).ceil().max(1.0) as usize;
+                // No longer than the run: a window that is longer sees all of it anyway, and
+                // each bucket of the ring holds a histogram.
+                let len = ((slo.window_s * 1e9) / interval as f64)
+                    .ceil()
+                    .clamp(1.0, horizon.div_ceil(interval) as f64)
+                    as usize;
                 let targets = slo
                     .latency_targets()
                     .into_iter()
@@ -693,6 +739,8 @@ impl Sim {
             roots: RootCounts::default(),
             events: 0,
             finished: false,
+            interrupt: Interrupt::default(),
+            stopped: None,
             topo,
         };
         // The second set of a blue-green or canary service idles until a rollout starts it.
@@ -908,8 +956,19 @@ impl Sim {
         self.step_before(self.horizon)
     }
 
-    /// Processes the next event if it comes before `limit` (and the horizon).
+    /// Processes the next event if it comes before `limit` (and the horizon), unless the
+    /// interrupt stopped the run: it is looked at every [`CHECK_EVERY`] events, since a
+    /// simulated slice of any length can hold any number of events.
     fn step_before(&mut self, limit: Time) -> bool {
+        if self.stopped.is_some() {
+            return false;
+        }
+        if self.events.is_multiple_of(CHECK_EVERY)
+            && let Some(why) = self.interrupt.due()
+        {
+            self.stopped = Some((why, self.now));
+            return false;
+        }
         match self.queue.peek_time() {
             Some(t) if t < limit.min(self.horizon) => {}
             _ => return false,
@@ -924,10 +983,22 @@ impl Sim {
         true
     }
 
-    /// Runs to the horizon and closes the books.
+    /// Runs to the horizon and closes the books, or until the interrupt stops it
+    /// ([`Sim::interrupted`]).
     pub fn run(&mut self) {
         while self.step() {}
         self.finish();
+    }
+
+    /// Sets what stops the run early (replacing the builder's).
+    pub fn set_interrupt(&mut self, interrupt: Interrupt) {
+        self.interrupt = interrupt;
+    }
+
+    /// Why and at what simulated time (ns) the interrupt stopped the run, if it did: its
+    /// report is then of a run cut short, which decides nothing.
+    pub fn interrupted(&self) -> Option<(Stop, Time)> {
+        self.stopped
     }
 
     /// Runs until simulated time `t` (nanoseconds), without closing the books.
@@ -942,6 +1013,11 @@ impl Sim {
             return;
         }
         self.finished = true;
+        // A run cut short keeps the buckets it closed: closing the rest would present time it
+        // never simulated as quiet.
+        if self.stopped.is_some() {
+            return;
+        }
         while self.next_boundary <= self.horizon {
             self.close_bucket(self.next_boundary);
         }

@@ -20,6 +20,11 @@ pub enum Failure {
     Rejected,
 }
 
+/// Retries whose waits [`RetryParams::worst_case_total_wait`] sums one by one before it bounds
+/// the rest in closed form: every multiplier above 1.011 has settled (at its cap or at
+/// `u64::MAX`) by then.
+pub const EXACT_RETRIES: u32 = 4_096;
+
 /// A retry policy's parameters, in integer time units.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryParams {
@@ -89,7 +94,9 @@ impl RetryParams {
     /// exponential backoff, capped at `max_wait`.
     pub fn base_wait(&self, n: u32) -> u64 {
         let raw = if self.exponential {
-            self.wait as f64 * self.multiplier.powi(n.saturating_sub(1) as i32)
+            // Clamped, not cast: retry 2^31 + 2 must not wrap to a negative power.
+            let power = n.saturating_sub(1).min(i32::MAX as u32) as i32;
+            self.wait as f64 * self.multiplier.powi(power)
         } else {
             self.wait as f64
         };
@@ -140,16 +147,78 @@ impl RetryParams {
     }
 
     /// The longest total time spent waiting between attempts when every attempt fails:
-    /// the worst-case latency the backoff adds.
+    /// the worst-case latency the backoff adds (saturating at `u64::MAX`).
+    ///
+    /// Its cost does not grow with `max_attempts` (which may be `u32::MAX`): the waits are
+    /// summed one by one only until they settle — a fixed wait at once, a capped or saturated
+    /// exponential one at its cap, a decorrelated one at its fixed point — and the settled rest
+    /// is one product. A multiplier so close to 1 that the waits still grow after
+    /// [`EXACT_RETRIES`] retries has the rest bounded from above by the unrounded geometric
+    /// series (each wait is that series' term rounded down): still a worst case.
     pub fn worst_case_total_wait(&self) -> u64 {
         let mut total = 0u64;
         let mut previous = self.wait;
-        for n in 1..self.max_attempts {
+        let mut n = 1;
+        while n < self.max_attempts {
             let (_, high) = self.wait_bounds(n, previous);
+            if self.settled(n, high, previous) {
+                let rest = u64::from(self.max_attempts - n);
+                return total.saturating_add(high.saturating_mul(rest));
+            }
             total = total.saturating_add(high);
+            if total == u64::MAX {
+                return total;
+            }
+            if n >= EXACT_RETRIES {
+                let rest = self.geometric_rest(n + 1);
+                return total.saturating_add(rest);
+            }
             previous = high;
+            n += 1;
         }
         total
+    }
+
+    /// Whether every wait after retry `n` equals `high`, the wait before it (`previous`, the
+    /// one before that).
+    fn settled(&self, n: u32, high: u64, previous: u64) -> bool {
+        match self.jitter {
+            // A function of the previous wait alone, once past the first retry: a fixed point
+            // stays one.
+            Jitter::Decorrelated => n > 1 && high == previous,
+            _ => {
+                !self.exponential
+                    || self.multiplier == 1.0
+                    || self.wait == 0
+                    || high == u64::MAX && self.multiplier >= 1.0
+                    || self.max_wait == Some(high) && self.multiplier > 1.0
+                    || high == 0 && self.multiplier < 1.0
+            }
+        }
+    }
+
+    /// An upper bound on the exponential waits before retries `first..max_attempts`:
+    /// `Σ min(cap, wait · m^(k−1))` without rounding, in closed form.
+    fn geometric_rest(&self, first: u32) -> u64 {
+        let end = f64::from(self.max_attempts);
+        let first = f64::from(first);
+        if first >= end {
+            return 0;
+        }
+        let wait = self.wait as f64;
+        let ln_m = (self.multiplier - 1.0).ln_1p();
+        let cap = self.max_wait.map_or(u64::MAX as f64, |c| c as f64);
+        // The first retry whose unrounded wait reaches the cap, within [first, end].
+        let capped_from = (1.0 + ((cap / wait).ln() / ln_m).ceil()).clamp(first, end);
+        // Σ_{k=first}^{capped_from−1} wait·m^(k−1), accurate for m close to 1.
+        let growing = wait * ((first - 1.0) * ln_m).exp() * ((capped_from - first) * ln_m).exp_m1()
+            / (self.multiplier - 1.0);
+        let total = growing + cap * (end - capped_from);
+        if total.is_finite() && total < u64::MAX as f64 {
+            total.ceil() as u64
+        } else {
+            u64::MAX
+        }
     }
 }
 
@@ -169,6 +238,101 @@ mod tests {
             on_timeout: true,
             on_rejected: false,
         }
+    }
+
+    /// The sum as it was first written: one wait at a time, `max_attempts − 1` of them.
+    fn summed_one_by_one(p: &RetryParams) -> u64 {
+        let mut total = 0u64;
+        let mut previous = p.wait;
+        for n in 1..p.max_attempts {
+            let (_, high) = p.wait_bounds(n, previous);
+            total = total.saturating_add(high);
+            previous = high;
+        }
+        total
+    }
+
+    #[test]
+    fn the_worst_case_wait_equals_the_sum_of_every_wait() {
+        for jitter in [
+            Jitter::None,
+            Jitter::Full,
+            Jitter::Equal,
+            Jitter::Decorrelated,
+        ] {
+            for grows in [false, true] {
+                for (wait, multiplier, max_wait) in [
+                    (100, 2.0, Some(300)),
+                    (100, 2.0, None),
+                    (7, 1.5, Some(1_000_000)),
+                    (0, 3.0, None),
+                    (50, 1.0, None),
+                    (u64::MAX / 4, 10.0, None),
+                ] {
+                    for max_attempts in [1, 2, 3, 10, 70, 200] {
+                        let p = RetryParams {
+                            max_attempts,
+                            wait,
+                            exponential: grows,
+                            multiplier,
+                            max_wait,
+                            ..exponential(jitter)
+                        };
+                        assert_eq!(p.worst_case_total_wait(), summed_one_by_one(&p), "{p:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn four_billion_attempts_are_summed_without_visiting_each() {
+        // Once the waits settle the rest is one product: no loop of u32::MAX steps (that took
+        // minutes), and no power that wraps negative past retry 2^31.
+        let fixed = RetryParams {
+            max_attempts: u32::MAX,
+            exponential: false,
+            max_wait: None,
+            wait: 10,
+            ..exponential(Jitter::None)
+        };
+        assert_eq!(fixed.worst_case_total_wait(), 10 * u64::from(u32::MAX - 1));
+        let capped = RetryParams {
+            max_attempts: u32::MAX,
+            ..exponential(Jitter::None)
+        };
+        assert_eq!(
+            capped.worst_case_total_wait(),
+            100 + 200 + 300 * u64::from(u32::MAX - 3)
+        );
+        assert_eq!(capped.base_wait(u32::MAX), 300);
+        let decorrelated = RetryParams {
+            max_attempts: u32::MAX,
+            ..exponential(Jitter::Decorrelated)
+        };
+        assert_eq!(
+            decorrelated.worst_case_total_wait(),
+            300 * u64::from(u32::MAX - 1)
+        );
+    }
+
+    #[test]
+    fn waits_that_grow_for_long_are_bounded_from_above_closely() {
+        // 1.0001^k reaches the 1000× cap after about 69,000 retries: past EXACT_RETRIES the rest
+        // is the unrounded series, at most one unit per wait above the exact sum.
+        let p = RetryParams {
+            max_attempts: 200_000,
+            wait: 1_000,
+            multiplier: 1.0001,
+            max_wait: Some(1_000_000),
+            ..exponential(Jitter::None)
+        };
+        let (bound, exact) = (p.worst_case_total_wait(), summed_one_by_one(&p));
+        assert!(bound >= exact, "{bound} < {exact}");
+        assert!(
+            bound - exact <= u64::from(p.max_attempts),
+            "{bound} vs {exact}"
+        );
     }
 
     #[test]
