@@ -388,7 +388,9 @@ retry = { max_attempts = 3 }
     fn retries_on_other_failures_do_not_amplify() {
         let text = CHAIN.replace(
             "retry = { max_attempts = 3, wait_ms = 10 }",
-            "retry = { max_attempts = 3, wait_ms = 10, retry_on = [\"breaker_open\"] }",
+            // A breaker to retry the rejections of: without one, `breaker_open` means nothing
+            // and validation refuses it.
+            "retry = { max_attempts = 3, wait_ms = 10, retry_on = [\"breaker_open\"] }\ncircuit_breaker = {}",
         );
         let amp = entry_amplification(&scenario(&text), "a.x");
         assert_eq!(amp.attempts["d"], 1.0);
