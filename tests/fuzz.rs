@@ -1,0 +1,621 @@
+//! Fuzzing the scenario pipeline with structured mutations of the bundled scenarios (see
+//! `support/mutator.rs`): the properties issue 13 asks of every file a user can write.
+//!
+//! 1. Loading and validating never panics, and never hangs.
+//! 2. Every diagnostic renders (the graphical report `validate` prints, with and without
+//!    colour, and the one-line form) without panicking.
+//! 3. A file that validates can be checked: every model-checking job builds and runs within
+//!    tight bounds without an error, and every experiment builds and simulates, its report
+//!    judging every expectation the experiment states; and the binary's `check` on it, with
+//!    `--timeout 1 --max-states 20000`, exits 0 or 1, never 2.
+//!
+//! CI runs a few dozen cases in debug; more by hand with `PROPTEST_CASES=N` (and
+//! `FUZZ_CHECK_CASES=N` for the binary-level property). Proptest shrinks a failure to the
+//! fewest mutations and records its seed in `fuzz.proptest-regressions`. The ignored `survey`
+//! test runs many cases without stopping at the first failure and lists every distinct one
+//! (README, "Fuzzing").
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Once, OnceLock, mpsc};
+use std::time::{Duration, Instant};
+
+use microcosm_checker::{CheckOptions, Strategy as Search};
+use microcosm_model::analysis::{AnalysisOptions, analyze};
+use microcosm_model::{Diagnostic, LoadedScenario};
+use microcosm_simulator::Sim;
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, TestRng, TestRunner};
+
+#[path = "support/mutator.rs"]
+mod mutator;
+use mutator::{Case, Dictionary, Seed};
+
+/// The seeds, the dictionary, and a directory to write cases into (holding the CSV files
+/// `monolith-shop.toml` reads, so that its mutants load as the original does).
+struct Fixture {
+    seeds: Vec<Seed>,
+    dictionary: Dictionary,
+    dir: tempfile::TempDir,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let seeds = mutator::seeds();
+        let dictionary = Dictionary::new(&seeds);
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).expect("a data directory");
+        for entry in std::fs::read_dir(mutator::root().join("scenarios/data")).expect("data") {
+            let path = entry.expect("an entry").path();
+            if path.is_file() {
+                std::fs::copy(&path, data.join(path.file_name().expect("a name"))).expect("copy");
+            }
+        }
+        install_panic_hook();
+        Fixture {
+            seeds,
+            dictionary,
+            dir,
+        }
+    })
+}
+
+thread_local! {
+    /// Where and why the last panic on this thread happened.
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Panics are caught and reported as failures with their location; the default hook's
+/// printing would bury the report under thousands of lines in a long run.
+fn install_panic_hook() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let at = info
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            let message = panic_text(info.payload());
+            LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("panicked at {at}: {message}")));
+        }));
+    });
+}
+
+fn panic_text(payload: &dyn Any) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+/// A property that did not hold: the stage it failed in and what happened.
+#[derive(Debug, Clone)]
+struct Failure {
+    stage: &'static str,
+    detail: String,
+}
+
+impl Failure {
+    /// What makes two failures the same bug: the stage and the detail's first line, with the
+    /// numbers and names that vary between inputs taken out.
+    fn signature(&self) -> String {
+        let first = self.detail.lines().next().unwrap_or_default();
+        // A panic is its place in the source.
+        if let Some(i) = first.find("panicked at ") {
+            let rest = &first[i + "panicked at ".len()..];
+            let place: Vec<&str> = rest.split(':').take(2).collect();
+            return format!("{}: panicked at {}", self.stage, place.join(":"));
+        }
+        let mut out = String::new();
+        let mut quoted = false;
+        for c in first.chars() {
+            match c {
+                '`' => {
+                    quoted = !quoted;
+                    if quoted {
+                        out.push_str("`…`");
+                    }
+                }
+                _ if quoted => {}
+                '0'..='9' if !out.ends_with('#') => out.push('#'),
+                '0'..='9' | '.' if out.ends_with('#') => {}
+                c => out.push(c),
+            }
+        }
+        format!("{}: {out}", self.stage)
+    }
+}
+
+/// Runs `f`, turning a panic into a failure of `stage`.
+fn guarded<T>(stage: &'static str, f: impl FnOnce() -> T) -> Result<T, Failure> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| Failure {
+        stage,
+        detail: LAST_PANIC
+            .with(|p| p.borrow_mut().take())
+            .unwrap_or_else(|| format!("panicked: {}", panic_text(&*payload))),
+    })
+}
+
+/// How hard the engines are driven on a valid case.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    max_states: usize,
+    check_timeout: Duration,
+    sim_events: u64,
+    sim_wall: Duration,
+}
+
+impl Bounds {
+    fn from_env() -> Bounds {
+        Bounds {
+            max_states: env_number("FUZZ_MAX_STATES", 20_000),
+            check_timeout: Duration::from_millis(env_number("FUZZ_CHECK_MS", 100) as u64),
+            sim_events: env_number("FUZZ_SIM_EVENTS", 20_000) as u64,
+            sim_wall: Duration::from_millis(env_number("FUZZ_SIM_MS", 200) as u64),
+        }
+    }
+}
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// How a case ended when every property held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Invalid,
+    Valid,
+}
+
+fn render_all(diagnostics: &[Diagnostic]) -> Result<(), Failure> {
+    for d in diagnostics {
+        let rendered = guarded("render", || {
+            (d.render(false), d.render(true), d.to_string())
+        })?;
+        if rendered.0.trim().is_empty() {
+            return Err(Failure {
+                stage: "render",
+                detail: format!("an empty rendering of {d}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Loads, validates and renders the file at `path`, and on a valid one with `heavy`, runs
+/// every engine on it within `bounds`.
+fn exercise(path: &Path, heavy: bool, bounds: Bounds) -> Result<Verdict, Failure> {
+    let loaded = match guarded("load", || microcosm_model::load(path))? {
+        Err(error) => {
+            if error.diagnostics.is_empty() {
+                return Err(Failure {
+                    stage: "load",
+                    detail: "a rejection without a diagnostic".to_owned(),
+                });
+            }
+            render_all(&error.diagnostics)?;
+            if std::env::var_os("FUZZ_DEBUG_CODES").is_some() {
+                eprintln!("CODE {}", error.diagnostics[0].code);
+            }
+            return Ok(Verdict::Invalid);
+        }
+        Ok(loaded) => loaded,
+    };
+    render_all(&loaded.warnings)?;
+    if heavy {
+        analyse(&loaded)?;
+        model_check(&loaded, bounds)?;
+        simulate(&loaded, bounds)?;
+    }
+    Ok(Verdict::Valid)
+}
+
+fn analyse(loaded: &LoadedScenario) -> Result<(), Failure> {
+    guarded("analyze", || {
+        let mut analysis = analyze(&loaded.scenario, &AnalysisOptions::default());
+        analysis.locate(loaded);
+    })
+}
+
+fn model_check(loaded: &LoadedScenario, bounds: Bounds) -> Result<(), Failure> {
+    let opts = CheckOptions {
+        max_states: Some(bounds.max_states),
+        max_depth: None,
+        timeout: Some(bounds.check_timeout),
+        threads: 1,
+        symmetry: false,
+        strategy: Search::Bfs,
+        progress: None,
+        cancel: None,
+    };
+    let jobs = guarded("checker: jobs", || {
+        microcosm_checker::scenario::jobs(&loaded.scenario)
+    })?;
+    for job in jobs {
+        let properties = guarded("checker: properties", || job.properties())?;
+        // A job without properties is one `check` silently leaves out: a policy the breaker
+        // model refuses after validation accepted it.
+        if properties.is_empty() {
+            return Err(Failure {
+                stage: "checker: build",
+                detail: format!(
+                    "`{}` ({}): the model refuses what validation accepted; `check` skips it",
+                    job.subject, job.protocol
+                ),
+            });
+        }
+        let stage = "checker: run";
+        match guarded(stage, || job.run(&properties, &opts))? {
+            Ok(_) => {}
+            Err(e) => {
+                return Err(Failure {
+                    stage,
+                    detail: format!("`{}` ({}): {e}", job.subject, job.protocol),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn simulate(loaded: &LoadedScenario, bounds: Bounds) -> Result<(), Failure> {
+    let scenario = &loaded.scenario;
+    for (name, experiment) in &scenario.experiments {
+        let built = guarded("simulator: build", || {
+            Sim::builder(scenario, experiment.seed)
+                .experiment(name)
+                .build()
+        })?;
+        let mut sim = built.map_err(|e| Failure {
+            stage: "simulator: build",
+            detail: format!("experiment `{name}`: {e}"),
+        })?;
+        let deadline = Instant::now() + bounds.sim_wall;
+        let finished = guarded("simulator: run", || {
+            for _ in 0..bounds.sim_events {
+                if !sim.step() {
+                    return true;
+                }
+                if Instant::now() >= deadline {
+                    return false;
+                }
+            }
+            false
+        })?;
+        // As in `check`: a run cut short decides nothing, so only a finished one is judged.
+        if !finished {
+            continue;
+        }
+        let report = guarded("simulator: report", || {
+            sim.finish();
+            microcosm_simulator::report::build(&sim, scenario)
+        })?;
+        let mut expected: Vec<String> = experiment
+            .expect
+            .slos
+            .iter()
+            .map(|s| format!("slo:{s}"))
+            .collect();
+        if experiment.expect.max_retry_amplification.is_some() {
+            expected.push("max_retry_amplification".to_owned());
+        }
+        expected.extend(
+            experiment
+                .expect
+                .alerts_within_s
+                .keys()
+                .map(|a| format!("alert:{a}")),
+        );
+        for name in expected {
+            if !report.expectations.iter().any(|x| x.name == name) {
+                return Err(Failure {
+                    stage: "simulator: report",
+                    detail: format!("the report judges nothing for `{name}`; `check` exits 2"),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes a case where the loader reads it, under a name no other case running at the same
+/// time uses.
+fn write_case(case: &Case) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let fx = fixture();
+    let (bytes, extension) = mutator::render(case, &fx.seeds, &fx.dictionary);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let path = fx.dir.path().join(format!("case-{n}.{extension}"));
+    std::fs::write(&path, bytes).expect("write a case");
+    path
+}
+
+/// [`exercise`] on a thread of its own, so that a hang is a failure instead of a stuck test
+/// (the hung thread is left behind: nothing can stop it).
+fn exercise_within(path: &Path, heavy: bool, limit: Duration) -> Result<Verdict, Failure> {
+    let (send, receive) = mpsc::channel();
+    let owned = path.to_owned();
+    let bounds = Bounds::from_env();
+    std::thread::spawn(move || {
+        let _ = send.send(exercise(&owned, heavy, bounds));
+    });
+    receive.recv_timeout(limit).unwrap_or_else(|_| {
+        Err(Failure {
+            stage: if heavy { "engines" } else { "load" },
+            detail: format!("still running after {} s: a hang", limit.as_secs()),
+        })
+    })
+}
+
+/// The number of cases proptest runs: `PROPTEST_CASES`, or `default`.
+fn cases(default: u32) -> u32 {
+    env_number("PROPTEST_CASES", default as usize) as u32
+}
+
+fn describe(case: &Case) -> String {
+    format!("seed {} ({case:?})", fixture().seeds[case.seed].name)
+}
+
+proptest! {
+    #![proptest_config(Config {
+        cases: cases(48),
+        max_shrink_time: 120_000,
+        ..Config::default()
+    })]
+
+    /// Properties 1 and 2 on every case, and 3 at library level on about a third.
+    #[test]
+    fn mutated_scenarios_load_render_and_run(
+        case in mutator::case(mutator::seeds().len(), 4, 4),
+        heavy in proptest::bool::weighted(0.35),
+    ) {
+        let path = write_case(&case);
+        let result = exercise_within(&path, heavy, Duration::from_secs(60));
+        if let Err(failure) = result {
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            prop_assert!(
+                false,
+                "{}\n{}\n{}\nthe file ({} bytes) starts:\n{}",
+                failure.signature(),
+                failure.detail,
+                describe(&case),
+                bytes.len(),
+                String::from_utf8_lossy(&bytes[..bytes.len().min(600)]),
+            );
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+}
+
+/// The binary, run from the repository root.
+fn microcosm() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("microcosm").expect("the binary builds");
+    cmd.current_dir(mutator::root());
+    cmd.env_remove("NO_COLOR");
+    cmd.env_remove("GITHUB_STEP_SUMMARY");
+    cmd
+}
+
+/// What a run of the binary did wrong, if anything: an exit code outside `allowed`, a
+/// panic, or a hang.
+fn run_binary(args: &[&str], path: &Path, allowed: &[i32]) -> Result<i32, Failure> {
+    let output = microcosm()
+        .args(args)
+        .arg(path)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let command = format!("microcosm {} FILE", args.join(" "));
+    // The panic's place and message say which bug it is; the thread's name and id do not.
+    if let Some(at) = stderr.find("panicked at ") {
+        let panic: Vec<&str> = stderr[at..].lines().take(2).collect();
+        return Err(Failure {
+            stage: "binary",
+            detail: format!("`{command}` {}", panic.join(": ")),
+        });
+    }
+    let Some(code) = output.status.code() else {
+        return Err(Failure {
+            stage: "binary",
+            detail: format!(
+                "`{command}` was killed (a hang or a crash): {}",
+                output.status
+            ),
+        });
+    };
+    if stderr.contains("internal error") {
+        return Err(Failure {
+            stage: "binary",
+            detail: format!("`{command}` panicked: {}", stderr.trim()),
+        });
+    }
+    if !allowed.contains(&code) {
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let errors: Vec<&str> = stdout
+            .lines()
+            .chain(stderr.lines())
+            .filter(|l| l.contains("error") || l.contains("ERROR"))
+            .take(3)
+            .collect();
+        return Err(Failure {
+            stage: "binary",
+            detail: format!(
+                "`{command}` exited {code}, not one of {allowed:?}: {}",
+                errors.join(" | ")
+            ),
+        });
+    }
+    Ok(code)
+}
+
+/// Lightly mutated cases that the library finds valid: the binary's time is spent on files
+/// `check` runs in full.
+fn valid_case() -> impl Strategy<Value = Case> {
+    mutator::case(mutator::seeds().len(), 2, 0).prop_filter("the case validates", |case| {
+        let path = write_case(case);
+        let valid = matches!(
+            exercise_within(&path, false, Duration::from_secs(60)),
+            Ok(Verdict::Valid)
+        );
+        let _ = std::fs::remove_file(&path);
+        valid
+    })
+}
+
+/// Issue 13: "`validate` exiting 0 must mean `check` never exits 2 on that file".
+fn validate_then_check(path: &Path) -> Result<Option<i32>, Failure> {
+    let validated = run_binary(&["validate"], path, &[0, 2])?;
+    if validated != 0 {
+        return Ok(None);
+    }
+    let checked = run_binary(
+        &["check", "--timeout", "1", "--max-states", "20000"],
+        path,
+        &[0, 1],
+    )?;
+    Ok(Some(checked))
+}
+
+proptest! {
+    #![proptest_config(Config {
+        cases: env_number("FUZZ_CHECK_CASES", 6) as u32,
+        max_shrink_time: 300_000,
+        max_global_rejects: 1_000_000,
+        ..Config::default()
+    })]
+
+    /// Property 3 through the binary, on lightly mutated files that validate.
+    #[test]
+    fn validate_ok_means_check_does_not_exit_2(case in valid_case()) {
+        let path = write_case(&case);
+        if let Err(failure) = validate_then_check(&path) {
+            prop_assert!(false, "{}\n{}", failure.signature(), failure.detail);
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+}
+
+/// One distinct failure a survey found: how often, and the smallest case that shows it.
+struct Found {
+    count: usize,
+    case: Case,
+    bytes: Vec<u8>,
+    detail: String,
+}
+
+/// Runs `FUZZ_CASES` cases (default 2,000; a third of them heavy) and `FUZZ_CHECK_CASES`
+/// binary cases without stopping at a failure, then lists every distinct failure with its
+/// smallest case, saved under `target/fuzz-survey/` for replaying with the binary. Fails if
+/// it found any. By hand, in release:
+/// `FUZZ_CASES=20000 cargo test --release --test fuzz -- --ignored survey --nocapture`.
+#[test]
+#[ignore = "a long run by hand; see the README's Fuzzing section"]
+fn survey() {
+    let fx = fixture();
+    let total = env_number("FUZZ_CASES", 2_000);
+    let binary_cases = env_number("FUZZ_CHECK_CASES", 0);
+    let seed = env_number("FUZZ_SEED", 13) as u64;
+    let mut seed_bytes = [0u8; 32];
+    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed_bytes),
+    );
+    let heavy_strategy = proptest::bool::weighted(0.35);
+    let library = mutator::case(fx.seeds.len(), 4, 4);
+    let light = valid_case();
+    let mut found: BTreeMap<String, Found> = BTreeMap::new();
+    let mut record = |failure: Failure, case: &Case, path: &Path| {
+        let bytes = std::fs::read(path).unwrap_or_default();
+        let size = |c: &Case, b: &[u8]| (c.mutations.len() + c.text.len(), b.len());
+        let entry = found.entry(failure.signature()).or_insert_with(|| Found {
+            count: 0,
+            case: case.clone(),
+            bytes: bytes.clone(),
+            detail: failure.detail.clone(),
+        });
+        entry.count += 1;
+        if size(case, &bytes) < size(&entry.case, &entry.bytes) {
+            entry.case = case.clone();
+            entry.bytes = bytes;
+            entry.detail = failure.detail;
+        }
+    };
+    let started = Instant::now();
+    let (mut valid, mut hangs) = (0usize, 0usize);
+    for _ in 0..total {
+        let case = library.new_tree(&mut runner).expect("a case").current();
+        let heavy = heavy_strategy
+            .new_tree(&mut runner)
+            .expect("a coin")
+            .current();
+        let path = write_case(&case);
+        match exercise_within(&path, heavy, Duration::from_secs(20)) {
+            Ok(Verdict::Valid) => valid += 1,
+            Ok(Verdict::Invalid) => {}
+            Err(failure) => {
+                if failure.detail.contains("a hang") {
+                    hangs += 1;
+                }
+                record(failure, &case, &path);
+            }
+        }
+        let _ = std::fs::remove_file(&path);
+        // Each hang leaves a thread spinning on one of the machine's cores.
+        if hangs >= 3 {
+            eprintln!("stopping after 3 hangs");
+            break;
+        }
+    }
+    let library_time = started.elapsed();
+    let started = Instant::now();
+    let mut checked = 0usize;
+    for _ in 0..binary_cases {
+        let case = light.new_tree(&mut runner).expect("a case").current();
+        let path = write_case(&case);
+        match validate_then_check(&path) {
+            Ok(Some(_)) => checked += 1,
+            Ok(None) => {}
+            Err(failure) => record(failure, &case, &path),
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+    let binary_time = started.elapsed();
+
+    let out_dir = mutator::root().join("target/fuzz-survey");
+    let _ = std::fs::create_dir_all(&out_dir);
+    let mut summary = format!(
+        "library: {total} cases ({valid} valid), {:.1} s; binary: {binary_cases} cases \
+         ({checked} checked), {:.1} s; {} distinct failures\n",
+        library_time.as_secs_f64(),
+        binary_time.as_secs_f64(),
+        found.len()
+    );
+    for (i, (signature, f)) in found.iter().enumerate() {
+        let extension = if f.case.json { "json" } else { "toml" };
+        let file = out_dir.join(format!("failure-{i}.{extension}"));
+        let _ = std::fs::write(&file, &f.bytes);
+        summary.push_str(&format!(
+            "\n[{i}] {signature}\n    {} times; smallest: {}\n    {}\n    saved as {}\n",
+            f.count,
+            describe(&f.case),
+            f.detail.lines().next().unwrap_or_default(),
+            file.display()
+        ));
+    }
+    let _ = std::fs::write(out_dir.join("summary.txt"), &summary);
+    println!("{summary}");
+    assert!(found.is_empty(), "{} distinct failures", found.len());
+}
