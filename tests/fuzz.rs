@@ -174,7 +174,8 @@ fn env_number(name: &str, default: usize) -> usize {
 /// How a case ended when every property held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verdict {
-    Invalid,
+    /// Rejected, first for this reason (a diagnostic code).
+    Invalid(&'static str),
     Valid,
 }
 
@@ -205,10 +206,7 @@ fn exercise(path: &Path, heavy: bool, bounds: Bounds) -> Result<Verdict, Failure
                 });
             }
             render_all(&error.diagnostics)?;
-            if std::env::var_os("FUZZ_DEBUG_CODES").is_some() {
-                eprintln!("CODE {}", error.diagnostics[0].code);
-            }
-            return Ok(Verdict::Invalid);
+            return Ok(Verdict::Invalid(error.diagnostics[0].code));
         }
         Ok(loaded) => loaded,
     };
@@ -555,6 +553,7 @@ fn survey() {
     };
     let started = Instant::now();
     let (mut valid, mut hangs) = (0usize, 0usize);
+    let mut rejected: BTreeMap<&'static str, usize> = BTreeMap::new();
     for _ in 0..total {
         let case = library.new_tree(&mut runner).expect("a case").current();
         let heavy = heavy_strategy
@@ -564,7 +563,7 @@ fn survey() {
         let path = write_case(&case);
         match exercise_within(&path, heavy, Duration::from_secs(20)) {
             Ok(Verdict::Valid) => valid += 1,
-            Ok(Verdict::Invalid) => {}
+            Ok(Verdict::Invalid(code)) => *rejected.entry(code).or_default() += 1,
             Err(failure) => {
                 if failure.detail.contains("a hang") {
                     hangs += 1;
@@ -603,6 +602,12 @@ fn survey() {
         binary_time.as_secs_f64(),
         found.len()
     );
+    let mut reasons: Vec<(&str, usize)> = rejected.into_iter().collect();
+    reasons.sort_by_key(|(code, n)| (std::cmp::Reverse(*n), *code));
+    summary.push_str("rejected first for: ");
+    let reasons: Vec<String> = reasons.iter().map(|(c, n)| format!("{c} {n}")).collect();
+    summary.push_str(&reasons.join(", "));
+    summary.push('\n');
     for (i, (signature, f)) in found.iter().enumerate() {
         let extension = if f.case.json { "json" } else { "toml" };
         let file = out_dir.join(format!("failure-{i}.{extension}"));
