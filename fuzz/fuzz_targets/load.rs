@@ -26,7 +26,10 @@ fn render(result: &Result<LoadedScenario, LoadError>) {
     let diagnostics = match result {
         Ok(loaded) => &loaded.warnings,
         Err(error) => {
-            assert!(!error.diagnostics.is_empty(), "a rejection without a diagnostic");
+            assert!(
+                !error.diagnostics.is_empty(),
+                "a rejection without a diagnostic"
+            );
             &error.diagnostics
         }
     };
@@ -47,9 +50,12 @@ fuzz_target!(|data: &[u8]| {
         (Format::Toml, "toml")
     };
     let result = match std::str::from_utf8(bytes) {
-        Ok(text) => {
-            microcosm_model::load_str(text, Path::new(&format!("fuzz.{extension}")), format, Path::new("."))
-        }
+        Ok(text) => microcosm_model::load_str(
+            text,
+            Path::new(&format!("fuzz.{extension}")),
+            format,
+            Path::new("."),
+        ),
         Err(_) => {
             let path = scratch(extension);
             std::fs::write(&path, bytes).expect("write the input");
