@@ -420,9 +420,9 @@ fn kind() -> impl Strategy<Value = Kind> {
 pub fn mutation() -> impl Strategy<Value = Mutation> {
     let at = any::<usize>();
     prop_oneof![
-        4 => (at.clone(), extreme()).prop_map(|(at, value)| Mutation::Extreme { at, value }),
+        4 => (at, extreme()).prop_map(|(at, value)| Mutation::Extreme { at, value }),
         3 => (
-            at.clone(),
+            at,
             prop_oneof![
                 Just(Factor::Zero),
                 Just(Factor::Two),
@@ -432,13 +432,13 @@ pub fn mutation() -> impl Strategy<Value = Mutation> {
             ]
         )
             .prop_map(|(at, factor)| Mutation::Scale { at, factor }),
-        1 => (at.clone(), kind()).prop_map(|(at, to)| Mutation::Retype { at, to }),
-        2 => at.clone().prop_map(|at| Mutation::Delete { at }),
-        1 => (at.clone(), prop_oneof![Just(NewName::Typo), Just(NewName::Unknown)])
+        1 => (at, kind()).prop_map(|(at, to)| Mutation::Retype { at, to }),
+        2 => at.prop_map(|at| Mutation::Delete { at }),
+        1 => (at, prop_oneof![Just(NewName::Typo), Just(NewName::Unknown)])
             .prop_map(|(at, to)| Mutation::Rename { at, to }),
-        2 => at.clone().prop_map(|at| Mutation::Duplicate { at }),
+        2 => at.prop_map(|at| Mutation::Duplicate { at }),
         4 => (
-            at.clone(),
+            at,
             any::<usize>(),
             prop_oneof![
                 3 => Just(SwapSource::SameKey),
@@ -458,7 +458,7 @@ pub fn text_mutation() -> impl Strategy<Value = TextMutation> {
     prop_oneof![
         (0u16..1000).prop_map(|keep_permille| TextMutation::Truncate { keep_permille }),
         (
-            at.clone(),
+            at,
             prop_oneof![Just(401usize), Just(5_000), Just(70_000)],
             prop_oneof![
                 Just(LongLine::Comment),
@@ -468,10 +468,10 @@ pub fn text_mutation() -> impl Strategy<Value = TextMutation> {
         )
             .prop_map(|(at, len, kind)| TextMutation::LongLine { at, len, kind }),
         Just(TextMutation::Crlf),
-        at.clone().prop_map(|at| TextMutation::LoneCr { at }),
+        at.prop_map(|at| TextMutation::LoneCr { at }),
         Just(TextMutation::Bom),
-        at.clone().prop_map(|at| TextMutation::BomInside { at }),
-        (at.clone(), 0x80u8..=0xff).prop_map(|(at, byte)| TextMutation::InvalidUtf8 { at, byte }),
+        at.prop_map(|at| TextMutation::BomInside { at }),
+        (at, 0x80u8..=0xff).prop_map(|(at, byte)| TextMutation::InvalidUtf8 { at, byte }),
         at.prop_map(|at| TextMutation::Nul { at }),
     ]
 }
