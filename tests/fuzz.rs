@@ -72,6 +72,9 @@ fn fixture() -> &'static Fixture {
 thread_local! {
     /// Where and why the last panic on this thread happened.
     static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// What this thread is doing, where [`exercise_within`] can read it after a hang.
+    static DOING: RefCell<Option<std::sync::Arc<std::sync::Mutex<String>>>> =
+        const { RefCell::new(None) };
     /// Whether this thread is inside [`guarded`].
     static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
@@ -141,6 +144,15 @@ impl Failure {
         }
         format!("{}: {out}", self.stage)
     }
+}
+
+/// Notes what the thread is about to do, so that a hang says where it hung.
+fn doing(what: impl FnOnce() -> String) {
+    DOING.with(|d| {
+        if let Some(d) = &*d.borrow() {
+            *d.lock().unwrap_or_else(|e| e.into_inner()) = what();
+        }
+    });
 }
 
 /// Runs `f`, turning a panic into a failure of `stage`.
@@ -224,6 +236,7 @@ fn exercise(path: &Path, heavy: bool, bounds: Bounds) -> Result<Verdict, Failure
     };
     render_all(&loaded.warnings)?;
     if heavy {
+        doing(|| "analyze".to_owned());
         analyse(&loaded)?;
         model_check(&loaded, bounds)?;
         simulate(&loaded, bounds)?;
@@ -249,6 +262,7 @@ fn model_check(loaded: &LoadedScenario, bounds: Bounds) -> Result<(), Failure> {
         progress: None,
         cancel: None,
     };
+    doing(|| "checker: jobs".to_owned());
     let jobs = guarded("checker: jobs", || {
         microcosm_checker::scenario::jobs(&loaded.scenario)
     })?;
@@ -265,6 +279,7 @@ fn model_check(loaded: &LoadedScenario, bounds: Bounds) -> Result<(), Failure> {
                 ),
             });
         }
+        doing(|| format!("checker: run `{}` ({})", job.subject, job.protocol));
         let stage = "checker: run";
         match guarded(stage, || job.run(&properties, &opts))? {
             Ok(_) => {}
@@ -282,6 +297,7 @@ fn model_check(loaded: &LoadedScenario, bounds: Bounds) -> Result<(), Failure> {
 fn simulate(loaded: &LoadedScenario, bounds: Bounds) -> Result<(), Failure> {
     let scenario = &loaded.scenario;
     for (name, experiment) in &scenario.experiments {
+        doing(|| format!("simulator: experiment `{name}`"));
         let built = guarded("simulator: build", || {
             Sim::builder(scenario, experiment.seed)
                 .experiment(name)
@@ -357,13 +373,17 @@ fn exercise_within(path: &Path, heavy: bool, limit: Duration) -> Result<Verdict,
     let (send, receive) = mpsc::channel();
     let owned = path.to_owned();
     let bounds = Bounds::from_env();
+    let at = std::sync::Arc::new(std::sync::Mutex::new("load".to_owned()));
+    let shared = at.clone();
     std::thread::spawn(move || {
+        DOING.with(|d| *d.borrow_mut() = Some(shared));
         let _ = send.send(exercise(&owned, heavy, bounds));
     });
     receive.recv_timeout(limit).unwrap_or_else(|_| {
+        let at = at.lock().unwrap_or_else(|e| e.into_inner()).clone();
         Err(Failure {
-            stage: if heavy { "engines" } else { "load" },
-            detail: format!("still running after {} s: a hang", limit.as_secs()),
+            stage: "hang",
+            detail: format!("{at}: still running after {} s: a hang", limit.as_secs()),
         })
     })
 }
