@@ -433,8 +433,6 @@ proptest! {
 
     /// Property 3 at library level, on mutated files that validate.
     #[test]
-    #[ignore = "issue 13: fails on main (simulator overflow, checker runs past its bounds, see the \
-                reproducers below); un-ignore once those fixes are merged"]
     fn valid_mutants_run_on_every_engine(case in valid_case()) {
         assert_case_holds(&case, true)?;
     }
@@ -561,8 +559,6 @@ proptest! {
 
     /// Property 3 through the binary, on lightly mutated files that validate.
     #[test]
-    #[ignore = "issue 13: fails on main (check hangs past --timeout, the simulator overflows, \
-                see the reproducers below); un-ignore once those fixes are merged"]
     fn validate_ok_means_check_does_not_exit_2(case in valid_case()) {
         let path = write_case(&case);
         if let Err(failure) = validate_then_check(&path) {
@@ -865,7 +861,6 @@ fn assert_runs_cleanly(text: &str, args: &[&str], limit: Duration) -> String {
 }
 
 #[test]
-#[ignore = "issue 13: a work time near u64::MAX ns overflows the event clock (simulator/src/sim.rs: self.now + work); fixed on another branch"]
 fn simulate_survives_a_p99_near_u64_max() {
     let text = r#"name = "p99"
 [services.api.endpoints.get]
@@ -879,7 +874,6 @@ load = [{ endpoint = "api.get", rate_per_s = 10 }]
 }
 
 #[test]
-#[ignore = "issue 13: a retry of u32::MAX attempts makes `check --timeout 1` run on past its timeout; fixed on another branch"]
 fn check_keeps_its_timeout_on_a_huge_retry_budget() {
     let text = r#"name = "attempts"
 [services.api.endpoints.get]
@@ -893,8 +887,6 @@ retry = { max_attempts = 4294967295, wait_ms = 10 }
 }
 
 #[test]
-#[ignore = "issue 13: a breaker with more half-open trial calls than the model holds is silently \
-            left out of `check` (no verdict at all, and the gate passes); fixed on another branch"]
 fn check_reports_a_policy_the_model_cannot_hold() {
     let text = r#"name = "half-open"
 [services.api.endpoints.get]
@@ -920,8 +912,6 @@ circuit_breaker = { failure_rate_threshold = 0.5, sliding_window_size = 10, mini
 }
 
 #[test]
-#[ignore = "issue 13: `replicas = 4294967295` validates, then the simulator allocates a runtime \
-            replica for each and aborts (6 GiB in one allocation); fixed on another branch"]
 fn simulate_survives_four_billion_replicas() {
     let text = r#"name = "replicas"
 [services.api.endpoints.get]
@@ -936,8 +926,6 @@ load = [{ endpoint = "api.get", rate_per_s = 10 }]
 }
 
 #[test]
-#[ignore = "issue 13: an SLO `window_s = 300000000` validates, then the simulator allocates \
-            33.6 GB for its window and aborts; fixed on another branch"]
 fn simulate_survives_a_long_slo_window() {
     let text = r#"name = "window"
 [services.api.endpoints.get]
@@ -955,8 +943,6 @@ expect = { slos = ["api-latency"] }
 }
 
 #[test]
-#[ignore = "issue 13: an SLO `window_s = 9223372036854775807` validates, then the simulator \
-            panics (capacity overflow) sizing its window; fixed on another branch"]
 fn simulate_survives_the_longest_slo_window() {
     let text = r#"name = "window"
 [services.api.endpoints.get]
@@ -974,9 +960,6 @@ expect = { slos = ["api-latency"] }
 }
 
 #[test]
-#[ignore = "issue 13: a `counts_rejections` breaker with `sliding_window_size = 4294967295` \
-            validates, then `check --timeout 1` exhausts memory in the model checker; fixed on \
-            another branch"]
 fn check_survives_a_four_billion_call_window() {
     let text = r#"name = "sliding"
 [services.api.endpoints.get]
