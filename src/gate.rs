@@ -1303,11 +1303,16 @@ pub(crate) mod tests {
         let properties = jobs[0].properties();
         assert!(!properties.is_empty());
         let task = Task::Verify {
-            loaded: &loaded,
+            loaded: std::sync::Arc::new(loaded),
             job: Box::new(jobs.into_iter().next().unwrap()),
             properties: properties.clone(),
         };
-        let records = run_task(&task, &CheckOptions::default(), None);
+        let records = run_task(
+            &task,
+            &CheckOptions::default(),
+            &Deadline::start(None),
+            None,
+        );
         assert_eq!(records.len(), properties.len());
         for r in &records {
             assert_eq!(r.status, Status::Error, "{}", r.check);
