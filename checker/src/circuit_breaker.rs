@@ -76,6 +76,7 @@ use microcosm_model::{CircuitBreakerConfig, Policy, RetryConfig, SlidingWindowTy
 use stateright::{Model, Property};
 
 pub mod callers;
+pub mod concurrency;
 pub mod confirm;
 
 pub use callers::Callers;
@@ -92,7 +93,8 @@ pub const EXACT_MAX_WINDOW: u32 = 10;
 pub const MAX_HALF_OPEN: u32 = 128;
 /// The open wait, in ticks.
 pub const WAIT_TICKS: u64 = 2;
-/// Callers in a policy job.
+/// Callers in the unit tests' policies (a policy job has its deployment's number: see
+/// [`concurrency`]).
 pub const DEFAULT_CALLERS: usize = 2;
 
 /// How the model drives the breaker: Resilience4j's way, or a known-buggy hand-rolled one.
@@ -158,6 +160,18 @@ impl PolicyConfig {
         variant: BreakerVariant,
         callers: usize,
     ) -> (PolicyConfig, Vec<String>) {
+        Self::from_policy_because(caller, callee, policy, variant, callers, None)
+    }
+
+    /// [`PolicyConfig::from_policy`], saying in the notes why `callers` is the number checked.
+    pub fn from_policy_because(
+        caller: &str,
+        callee: &str,
+        policy: &Policy,
+        variant: BreakerVariant,
+        callers: usize,
+        why: Option<&str>,
+    ) -> (PolicyConfig, Vec<String>) {
         let mut notes = Vec::new();
         let breaker = policy
             .circuit_breaker
@@ -171,8 +185,13 @@ impl PolicyConfig {
                 .timeout_ms
                 .is_none_or(|t| t > cb.slow_call_duration_ms)
         });
+        let plural = if callers == 1 { "" } else { "s" };
+        notes.push(match why {
+            Some(why) => format!("{callers} concurrent caller{plural} ({why})"),
+            None => format!("{callers} concurrent caller{plural}"),
+        });
         notes.push(format!(
-            "{callers} concurrent callers; abstract time (the open wait is {WAIT_TICKS} ticks)"
+            "abstract time (the open wait is {WAIT_TICKS} ticks)"
         ));
         (
             PolicyConfig {
