@@ -36,8 +36,7 @@ pub struct Policy {
     /// callers share its circuit breaker (policy state is per caller replica). Default: what
     /// the architecture allows, the caller's `workers` times the most calls one request makes
     /// on this edge in parallel. Declare it when something the scenario does not describe
-    /// bounds it lower (a connection pool, a semaphore in the client); 1 to
-    /// [`Policy::MAX_CONCURRENCY`].
+    /// bounds it lower (a connection pool, a semaphore in the client). 1 to 10000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 10_000))]
     pub concurrency: Option<u32>,
