@@ -86,6 +86,10 @@ pub const MAX_CALLERS: usize = 4;
 /// The most concurrent callers the counter model holds (callers are counted per local state,
 /// so the bound is only on the counts).
 pub const MAX_COUNTED_CALLERS: usize = 10_000;
+/// The most callers whose counts are held exactly; above, counts saturate (see [`callers`]).
+pub const EXACT_MAX_CALLERS: usize = 16;
+/// A saturated class's cap, except trial calls': 0 and 1 are exact, 2 is "2 or more".
+pub const SATURATION_CAP: u32 = 2;
 /// The largest count window held exactly; larger and time-based windows are abstracted (see
 /// the module doc).
 pub const EXACT_MAX_WINDOW: u32 = 10;
@@ -269,7 +273,44 @@ pub fn verify_policy(
     properties: &[&str],
     opts: &CheckOptions,
 ) -> Result<Vec<Verdict>, Error> {
-    verify_model(name, &BreakerSys::new(cfg.clone())?, properties, opts)
+    let model = BreakerSys::new(cfg.clone())?;
+    let Some(saturated) = model.saturated() else {
+        return verify_model(name, &model, properties, opts);
+    };
+    // Saturated counts first: their "holds" covers every number of callers from the caps up.
+    let mut verdicts = verify_model(name, &saturated, properties, opts)?;
+    let again: Vec<&'static str> = verdicts
+        .iter()
+        .filter(|v| !v.status.holds())
+        .map(|v| v.property)
+        .collect();
+    let exact = if again.is_empty() {
+        Vec::new()
+    } else {
+        verify_model(name, &model, &again, opts)?
+    };
+    let probes = model
+        .params()
+        .map_or(0, |p| p.permitted_in_half_open.saturating_add(1));
+    for v in &mut verdicts {
+        if let Some(e) = exact.iter().find(|e| e.property == v.property) {
+            *v = e.clone();
+            v.options.notes.push(format!(
+                "the saturated counts did not show it holds, so the {} callers were counted \
+                 exactly",
+                cfg.callers
+            ));
+        } else {
+            v.options.notes.push(format!(
+                "callers counted per local state up to {} ({probes} for trial calls), \
+                 \"{SATURATION_CAP} or more\" above: an over-approximation of any number of \
+                 callers from there up, so \"holds\" holds for these {}",
+                SATURATION_CAP - 1,
+                cfg.callers
+            ));
+        }
+    }
+    Ok(verdicts)
 }
 
 /// Checks `model`, reporting a violation of a model that is not exact as inconclusive.
@@ -359,7 +400,7 @@ fn name_callers(model: &BreakerSys, cex: &mut Counterexample) {
             return;
         };
         let acting = class
-            .and_then(callers::decode)
+            .and_then(|c| callers::decode(c & !callers::DRAIN))
             .and_then(|local| locals.iter().position(|l| *l == local));
         // Trial-call marks live only in HALF_OPEN: leaving it clears every caller's.
         if states[i + 1].breaker_state() != Some(BreakerState::HalfOpen) {
@@ -507,7 +548,8 @@ impl Action {
             Action::BreakerTrip => (6, 0),
             Action::BreakerGiveUp => (7, 0),
         };
-        (kind << 16) | u32::from(c)
+        // Both outcomes of an ω class (see `callers::DRAIN`) are one fairness class.
+        (kind << 16) | u32::from(c & !callers::DRAIN)
     }
 }
 
@@ -527,6 +569,8 @@ pub struct BreakerSys {
     exact: bool,
     /// Callers are counted per local state (see [`callers`]) rather than held one by one.
     counted: bool,
+    /// Counts saturate at a cap (see [`callers`]): an over-approximation.
+    saturated: bool,
 }
 
 impl BreakerSys {
@@ -556,6 +600,37 @@ impl BreakerSys {
     /// Whether callers are counted per local state.
     pub fn is_counted(&self) -> bool {
         self.counted
+    }
+
+    /// The same model with saturated counts (see [`callers`]), when it has more than
+    /// [`EXACT_MAX_CALLERS`] counted callers: it over-approximates every number of callers
+    /// from the caps up, so only its "holds" is conclusive.
+    pub fn saturated(&self) -> Option<Self> {
+        (self.counted && !self.saturated && self.cfg.callers > EXACT_MAX_CALLERS).then(|| Self {
+            saturated: true,
+            ..self.clone()
+        })
+    }
+
+    /// Whether counts saturate.
+    pub fn is_saturated(&self) -> bool {
+        self.saturated
+    }
+
+    /// The cap of a caller class: exact counts unless saturated; trial calls are counted
+    /// exactly up to one more than the permitted number, so `breaker.half-open-limit` reads
+    /// them exactly.
+    fn cap(&self, c: &Caller) -> u32 {
+        if !self.saturated {
+            return callers::OMEGA;
+        }
+        if c.probe {
+            self.params().map_or(SATURATION_CAP, |p| {
+                p.permitted_in_half_open.saturating_add(2)
+            })
+        } else {
+            SATURATION_CAP
+        }
     }
 
     /// How an action names, after a step, the caller that `r` named before it and that ended
@@ -643,6 +718,7 @@ impl BreakerSys {
             params,
             abstract_closed,
             counted: true,
+            saturated: false,
         })
     }
 
@@ -689,7 +765,7 @@ impl BreakerSys {
         s.dirty = false;
         s.desync = false;
         if t.from == BreakerState::HalfOpen {
-            s.callers.update_all(|c| c.probe = false);
+            s.callers.update_all(|c| c.probe = false, &|c| self.cap(c));
             me.probe = false;
         }
     }
@@ -945,7 +1021,7 @@ impl BreakerSys {
         match action {
             Action::CallerCall(c) | Action::CallerRetry(c) => {
                 // The caller acts outside the state and goes back in its new local state.
-                let mut me = s.callers.take(c)?;
+                let mut me = s.callers.take(c, &|c| self.cap(c))?;
                 let retry = matches!(action, Action::CallerRetry(_));
                 me.attempts = me.attempts.saturating_add(1);
                 if !self.attempt(&mut s, &mut me, retry) {
@@ -956,11 +1032,11 @@ impl BreakerSys {
                         me = Caller::default();
                     }
                 }
-                s.callers.put(c, me);
+                s.callers.put(c, me, &|c| self.cap(c));
                 actor = Some(me);
             }
             Action::DownstreamReply { caller, outcome } => {
-                let mut me = s.callers.take(caller)?;
+                let mut me = s.callers.take(caller, &|c| self.cap(c))?;
                 let failed = matches!(outcome, Outcome::Fail | Outcome::SlowFail);
                 let duration = match outcome {
                     Outcome::SlowOk | Outcome::SlowFail => 2,
@@ -982,12 +1058,12 @@ impl BreakerSys {
                 } else {
                     me = Caller::default();
                 }
-                s.callers.put(caller, me);
+                s.callers.put(caller, me, &|c| self.cap(c));
                 actor = Some(me);
             }
             Action::CallerRetryRefused(c) => {
-                s.callers.take(c)?;
-                s.callers.put(c, Caller::default());
+                s.callers.take(c, &|c| self.cap(c))?;
+                s.callers.put(c, Caller::default(), &|c| self.cap(c));
                 actor = Some(Caller::default());
             }
             Action::DownstreamHeal => s.healed = true,
@@ -1027,7 +1103,7 @@ impl Model for BreakerSys {
             premature_open: false,
             dirty: false,
             desync: false,
-            callers: Callers::idle(self.cfg.callers, self.counted),
+            callers: Callers::idle(self.cfg.callers, self.counted, &|c| self.cap(c)),
         }]
     }
 
@@ -1209,7 +1285,10 @@ impl Describe for BreakerSys {
             Callers::Counted(v) => {
                 let classes: Vec<String> = v
                     .iter()
-                    .map(|(c, n)| format!("{n} {}", describe(c)))
+                    .map(|(c, n)| match *n {
+                        callers::OMEGA => format!("{}+ {}", self.cap(c), describe(c)),
+                        n => format!("{n} {}", describe(c)),
+                    })
                     .collect();
                 fields.push((format!("{} callers", self.cfg.caller), classes.join(", ")));
             }

@@ -40,7 +40,19 @@
 //!   the shared state unchanged is a stutter in both.
 //!
 //! So the counter model's verdicts are the per-caller model's, for every property;
-//! `circuit_breaker`'s tests compare them on random configurations of every variant.
+//! `checker/tests/breaker_callers.rs` compares them on random configurations of every variant.
+//!
+//! Many callers: saturated counts. With hundreds of callers even the counts are too many, so
+//! above [`super::EXACT_MAX_CALLERS`] a class's count is held exactly only below a cap, and as
+//! [`OMEGA`] ("cap or more") from there (the counter abstraction of Pnueli, Xu and Zuck, 2002).
+//! A caller leaving an ω class leaves it ω, or (an action marked [`DRAIN`]) leaves exactly
+//! cap − 1: whatever the real count was, one of the two is right, so every run of the real
+//! callers is a run here, and "a class is non-empty" is exact, so fairness carries over as
+//! above. Counting properties read ω as unbounded. The saturated model over-approximates every
+//! number of callers from the cap up: "holds" there holds at the deployment's number; a
+//! violation there may need more callers than exist, so it is re-checked on exact counts (see
+//! `verify_policy`). Trial-call classes are capped above the permitted number plus one, so
+//! `breaker.half-open-limit` counts them exactly.
 
 use super::{Caller, CallerPhase};
 
@@ -53,6 +65,11 @@ pub enum Callers {
     /// action names a class by its local state's [`code`].
     Counted(Vec<(Caller, u32)>),
 }
+
+/// The count of a saturated class: its cap or more callers.
+pub const OMEGA: u32 = u32::MAX;
+/// Marks an action on an ω class after which the class holds exactly cap − 1 callers.
+pub const DRAIN: u16 = 0x8000;
 
 /// A local state as a number: the name of its class in actions and fairness classes.
 pub fn code(c: &Caller) -> u16 {
@@ -84,10 +101,11 @@ pub fn decode(code: u16) -> Option<Caller> {
 }
 
 impl Callers {
-    /// `n` idle callers.
-    pub fn idle(n: usize, counted: bool) -> Self {
+    /// `n` idle callers (counted, ω from the cap up).
+    pub fn idle(n: usize, counted: bool, cap: &dyn Fn(&Caller) -> u32) -> Self {
         if counted {
-            Callers::Counted(vec![(Caller::default(), n as u32)])
+            let n = saturate(0, n as u32, cap(&Caller::default()));
+            Callers::Counted(vec![(Caller::default(), n)])
         } else {
             Callers::Each(vec![Caller::default(); n])
         }
@@ -99,11 +117,17 @@ impl Callers {
     }
 
     /// Every caller (reference, local state) an action may name: each caller, or each class
-    /// once, in a deterministic order.
+    /// once (an ω class twice: staying ω, and [`DRAIN`]ed), in a deterministic order.
     pub fn refs(&self) -> Vec<(u16, Caller)> {
         match self {
             Callers::Each(v) => v.iter().enumerate().map(|(i, c)| (i as u16, *c)).collect(),
-            Callers::Counted(v) => v.iter().map(|(c, _)| (code(c), *c)).collect(),
+            Callers::Counted(v) => v
+                .iter()
+                .flat_map(|(c, n)| {
+                    let drained = (*n == OMEGA).then_some((code(c) | DRAIN, *c));
+                    std::iter::once((code(c), *c)).chain(drained)
+                })
+                .collect(),
         }
     }
 
@@ -112,23 +136,30 @@ impl Callers {
         match self {
             Callers::Each(v) => v.get(usize::from(r)).copied(),
             Callers::Counted(v) => {
-                let c = decode(r)?;
+                let c = decode(r & !DRAIN)?;
                 v.iter().any(|(k, _)| *k == c).then_some(c)
             }
         }
     }
 
     /// Takes caller `r` (one caller of class `r`) out, to act on it; [`Callers::put`] puts it
-    /// back in its new local state.
-    pub fn take(&mut self, r: u16) -> Option<Caller> {
+    /// back in its new local state. `cap` gives each class's cap ([`OMEGA`]: exact counts).
+    pub fn take(&mut self, r: u16, cap: &dyn Fn(&Caller) -> u32) -> Option<Caller> {
         match self {
             Callers::Each(v) => v.get(usize::from(r)).copied(),
             Callers::Counted(v) => {
-                let c = decode(r)?;
+                let c = decode(r & !DRAIN)?;
                 let i = v.iter().position(|(k, _)| *k == c)?;
-                v[i].1 -= 1;
-                if v[i].1 == 0 {
+                let left = match (v[i].1, r & DRAIN != 0) {
+                    (OMEGA, false) => OMEGA,
+                    (OMEGA, true) => cap(&c).saturating_sub(1),
+                    (_, true) => return None,
+                    (n, false) => n - 1,
+                };
+                if left == 0 {
                     v.remove(i);
+                } else {
+                    v[i].1 = left;
                 }
                 Some(c)
             }
@@ -136,18 +167,18 @@ impl Callers {
     }
 
     /// Puts caller `r`, taken by [`Callers::take`], back as `c`.
-    pub fn put(&mut self, r: u16, c: Caller) {
+    pub fn put(&mut self, r: u16, c: Caller, cap: &dyn Fn(&Caller) -> u32) {
         match self {
             Callers::Each(v) => v[usize::from(r)] = c,
             Callers::Counted(v) => match v.binary_search_by(|(k, _)| k.cmp(&c)) {
-                Ok(i) => v[i].1 += 1,
-                Err(i) => v.insert(i, (c, 1)),
+                Ok(i) => v[i].1 = saturate(v[i].1, 1, cap(&c)),
+                Err(i) => v.insert(i, (c, saturate(0, 1, cap(&c)))),
             },
         }
     }
 
     /// Changes every caller alike, keeping the counts canonical.
-    pub fn update_all(&mut self, f: impl Fn(&mut Caller)) {
+    pub fn update_all(&mut self, f: impl Fn(&mut Caller), cap: &dyn Fn(&Caller) -> u32) {
         match self {
             Callers::Each(v) => v.iter_mut().for_each(f),
             Callers::Counted(v) => {
@@ -156,7 +187,7 @@ impl Callers {
                 v.dedup_by(|later, kept| {
                     let same = later.0 == kept.0;
                     if same {
-                        kept.1 += later.1;
+                        kept.1 = saturate(kept.1, later.1, cap(&kept.0));
                     }
                     same
                 });
@@ -164,15 +195,15 @@ impl Callers {
         }
     }
 
-    /// How many callers satisfy `pred`.
+    /// How many callers satisfy `pred` (`u64::MAX` when an ω class does: unbounded).
     pub fn count(&self, pred: impl Fn(&Caller) -> bool) -> u64 {
         match self {
             Callers::Each(v) => v.iter().filter(|c| pred(c)).count() as u64,
             Callers::Counted(v) => v
                 .iter()
                 .filter(|(c, _)| pred(c))
-                .map(|(_, n)| u64::from(*n))
-                .sum(),
+                .map(|(_, n)| if *n == OMEGA { u64::MAX } else { u64::from(*n) })
+                .fold(0, u64::saturating_add),
         }
     }
 
@@ -184,16 +215,27 @@ impl Callers {
         }
     }
 
-    /// Every caller's local state (counted callers in class order).
+    /// Every caller's local state (counted callers in class order; an ω class once).
     pub fn expand(&self) -> Vec<Caller> {
         match self {
             Callers::Each(v) => v.clone(),
             Callers::Counted(v) => v
                 .iter()
-                .flat_map(|(c, n)| std::iter::repeat_n(*c, *n as usize))
+                .flat_map(|(c, n)| {
+                    std::iter::repeat_n(*c, if *n == OMEGA { 1 } else { *n as usize })
+                })
                 .collect(),
         }
     }
+}
+
+/// `a + b` callers in a class with this cap: ω from the cap up.
+fn saturate(a: u32, b: u32, cap: u32) -> u32 {
+    if a == OMEGA || b == OMEGA {
+        return OMEGA;
+    }
+    let sum = a.saturating_add(b);
+    if sum >= cap { OMEGA } else { sum }
 }
 
 #[cfg(test)]
@@ -226,16 +268,17 @@ mod tests {
 
     #[test]
     fn counts_stay_canonical() {
-        let mut a = Callers::idle(3, true);
+        let exact = |_: &Caller| OMEGA;
+        let mut a = Callers::idle(3, true, &exact);
         let busy = Caller {
             phase: CallerPhase::InFlight,
             attempts: 1,
             probe: true,
             sent_while_open: false,
         };
-        let idle = a.take(code(&Caller::default())).unwrap();
+        let idle = a.take(code(&Caller::default()), &exact).unwrap();
         assert_eq!(idle, Caller::default());
-        a.put(code(&idle), busy);
+        a.put(code(&idle), busy, &exact);
         let mut b = a.clone();
         assert_eq!(a.count(|c| c.probe), 1);
         // Clearing the trial-call mark merges the class into the untouched one of equal state.
@@ -243,12 +286,31 @@ mod tests {
             probe: false,
             ..busy
         };
-        b.put(0, plain);
-        b.update_all(|c| c.probe = false);
+        b.put(0, plain, &exact);
+        b.update_all(|c| c.probe = false, &exact);
         assert_eq!(
             b,
             Callers::Counted(vec![(Caller::default(), 2), (plain, 2)])
         );
         assert_eq!(b.expand().len(), 4);
+    }
+
+    #[test]
+    fn a_saturated_class_stays_many_or_drains_to_cap_minus_one() {
+        let cap = |_: &Caller| 3;
+        let idle = code(&Caller::default());
+        let mut a = Callers::idle(200, true, &cap);
+        assert_eq!(a, Callers::Counted(vec![(Caller::default(), OMEGA)]));
+        assert_eq!(a.refs().len(), 2, "staying ω and draining are two actions");
+        let mut stay = a.clone();
+        stay.take(idle, &cap).unwrap();
+        assert_eq!(stay, a);
+        a.take(idle | DRAIN, &cap).unwrap();
+        assert_eq!(a, Callers::Counted(vec![(Caller::default(), 2)]));
+        assert!(a.clone().take(idle | DRAIN, &cap).is_none());
+        // Back to the cap: ω again; counting reads ω as unbounded.
+        a.put(idle, Caller::default(), &cap);
+        assert_eq!(a, Callers::Counted(vec![(Caller::default(), OMEGA)]));
+        assert_eq!(a.count(|_| true), u64::MAX);
     }
 }
