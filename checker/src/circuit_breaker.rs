@@ -88,8 +88,9 @@ pub const MAX_CALLERS: usize = 4;
 pub const MAX_COUNTED_CALLERS: usize = 10_000;
 /// The most callers whose counts are held exactly; above, counts saturate (see [`callers`]).
 pub const EXACT_MAX_CALLERS: usize = 16;
-/// A saturated class's cap, except trial calls': 0 and 1 are exact, 2 is "2 or more".
-pub const SATURATION_CAP: u32 = 2;
+/// A saturated class's cap, except trial calls': 0 is exact, 1 is "1 or more" (whether the class
+/// is empty is all the other properties read).
+pub const SATURATION_CAP: u32 = 1;
 /// The largest count window held exactly; larger and time-based windows are abstracted (see
 /// the module doc).
 pub const EXACT_MAX_WINDOW: u32 = 10;
@@ -279,9 +280,19 @@ pub fn verify_policy(
     };
     // Saturated counts first: their "holds" covers every number of callers from the caps up.
     let mut verdicts = verify_model(name, &saturated, properties, opts)?;
+    // Re-checked on exact counts: what the over-approximation may have made up. A run cut
+    // short by a bound stays inconclusive (the exact counts are only bigger).
     let again: Vec<&'static str> = verdicts
         .iter()
-        .filter(|v| !v.status.holds())
+        .filter(|v| {
+            v.status.is_violated()
+                || matches!(
+                    v.status,
+                    Status::Inconclusive {
+                        reason: Bound::Abstraction { .. }
+                    }
+                )
+        })
         .map(|v| v.property)
         .collect();
     let exact = if again.is_empty() {
@@ -300,12 +311,17 @@ pub fn verify_policy(
                  exactly",
                 cfg.callers
             ));
+        } else if v.status.holds() {
+            v.options.notes.push(format!(
+                "callers abstracted to which local states are occupied (trial calls counted \
+                 up to {probes}): an over-approximation of any number of callers, so \
+                 \"holds\" holds for these {}",
+                cfg.callers
+            ));
         } else {
             v.options.notes.push(format!(
-                "callers counted per local state up to {} ({probes} for trial calls), \
-                 \"{SATURATION_CAP} or more\" above: an over-approximation of any number of \
-                 callers from there up, so \"holds\" holds for these {}",
-                SATURATION_CAP - 1,
+                "checked on the over-approximation of the {} callers by which local states \
+                 are occupied (trial calls counted up to {probes}), which did not finish",
                 cfg.callers
             ));
         }
