@@ -371,10 +371,20 @@ fn a_counterexamples_trace_id_replays_from_the_command_line() {
 
 #[test]
 fn a_whole_bundled_scenario_verifies_every_transaction_and_breaker() {
+    // `api-gateway -> accounts` is checked at 256 concurrent callers and does not finish (a
+    // finding, see checker/tests/bundled_policies.rs): a state bound keeps this run short, and
+    // that policy alone is inconclusive, so verify exits 1.
     let output = microcosm()
-        .args(["verify", "scenarios/web3-exchange.toml", "--format", "json"])
+        .args([
+            "verify",
+            "scenarios/web3-exchange.toml",
+            "--format",
+            "json",
+            "--max-states",
+            "300000",
+        ])
         .assert()
-        .success()
+        .code(1)
         // Piped, so no progress may reach stderr.
         .stderr(predicate::str::is_empty())
         .get_output()
@@ -402,7 +412,12 @@ fn a_whole_bundled_scenario_verifies_every_transaction_and_breaker() {
     // Every policy of the file with a circuit breaker, the glob `ledger -> *-ledger` has none.
     assert!(subjects("circuit_breaker").len() >= 7, "{verdicts:?}");
     for v in &verdicts {
-        assert_eq!(v["status"], "holds", "{v}");
+        let expected = if v["model"] == "api-gateway -> accounts" {
+            "inconclusive"
+        } else {
+            "holds"
+        };
+        assert_eq!(v["status"], expected, "{v}");
         assert!(v["line"].as_u64().unwrap() > 0, "{v}");
         assert!(v["stats"]["unique_states"].as_u64().is_some(), "{v}");
     }
@@ -487,10 +502,12 @@ fn a_breaker_is_checked_at_its_deployments_concurrent_callers() {
     // 16 workers per replica: a third trial call gets through against a limit of 2.
     let v = half_open_limit(&unlimited_half_open(dir.path(), 16, None), 1);
     assert_eq!(v["status"], "violated", "{v}");
-    assert_eq!(
-        v["options"]["notes"][0],
-        "16 concurrent callers (each replica of gateway keeps its own policy state: 16 workers × \
-         1 call on the edge per request)"
+    let notes = v["options"]["notes"].as_array().unwrap();
+    assert!(
+        notes.iter().any(|n| n
+            == "16 concurrent callers (each replica of gateway keeps its own policy state: 16 \
+                workers × 1 call on the edge per request)"),
+        "{notes:?}"
     );
     let parties = v["counterexample"]["parties"].as_array().unwrap();
     assert_eq!(parties[..3], ["gateway#1", "gateway#2", "gateway#3"]);
@@ -499,8 +516,11 @@ fn a_breaker_is_checked_at_its_deployments_concurrent_callers() {
     assert_eq!(v["status"], "holds", "{v}");
     let v = half_open_limit(&unlimited_half_open(dir.path(), 16, Some(2)), 0);
     assert_eq!(v["status"], "holds", "{v}");
-    assert_eq!(
-        v["options"]["notes"][0],
-        "2 concurrent callers (declared by the policy's `concurrency = 2`)"
+    let notes = v["options"]["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n == "2 concurrent callers (declared by the policy's `concurrency = 2`)"),
+        "{notes:?}"
     );
 }

@@ -87,7 +87,7 @@ pub const MAX_CALLERS: usize = 4;
 /// so the bound is only on the counts).
 pub const MAX_COUNTED_CALLERS: usize = 10_000;
 /// The most callers whose counts are held exactly; above, counts saturate (see [`callers`]).
-pub const EXACT_MAX_CALLERS: usize = 16;
+pub const EXACT_MAX_CALLERS: usize = 4;
 /// A saturated class's cap, except trial calls': 0 is exact, 1 is "1 or more" (whether the class
 /// is empty is all the other properties read).
 pub const SATURATION_CAP: u32 = 1;

@@ -495,6 +495,7 @@ steps = [{ service = "a", action = "z", compensation = "undo" }, { service = "b"
 [policies."tm -> a"]
 retry = { max_attempts = 3 }
 circuit_breaker = { sliding_window_size = 2, minimum_number_of_calls = 2 }
+concurrency = 2
 [experiments.outage]
 duration_s = 10
 load = [{ endpoint = "tm.y", rate_per_s = 1 }]
