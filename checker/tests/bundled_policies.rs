@@ -40,6 +40,7 @@ fn every_bundled_policy_holds_at_its_own_settings() {
             };
             for v in job.run(&[], &opts).unwrap() {
                 let id = format!("{}/{}", job.subject, v.property);
+                checked += 1;
                 if too_big {
                     assert!(
                         matches!(v.status, Status::Inconclusive { .. }),
@@ -54,7 +55,6 @@ fn every_bundled_policy_holds_at_its_own_settings() {
                     Some(ExpectedVerdict::Violated) => assert!(v.status.is_violated(), "{context}"),
                     _ => assert!(v.status.holds(), "{context}"),
                 }
-                checked += 1;
             }
         }
     }
