@@ -381,7 +381,7 @@ fn a_whole_bundled_scenario_verifies_every_transaction_and_breaker() {
             "--format",
             "json",
             "--max-states",
-            "300000",
+            "1500000",
         ])
         .assert()
         .code(1)
