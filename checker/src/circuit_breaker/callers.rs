@@ -183,7 +183,7 @@ impl Callers {
             Callers::Each(v) => v.iter_mut().for_each(f),
             Callers::Counted(v) => {
                 v.iter_mut().for_each(|(c, _)| f(c));
-                v.sort_by(|a, b| a.0.cmp(&b.0));
+                v.sort_by_key(|a| a.0);
                 v.dedup_by(|later, kept| {
                     let same = later.0 == kept.0;
                     if same {
