@@ -65,7 +65,7 @@ use crate::catalogue::{
 };
 use crate::error::{Error, ErrorKind};
 use crate::liveness::{ActionFairness, LivenessProperty};
-use crate::trace::{ActionView, Describe};
+use crate::trace::{ActionView, Counterexample, Describe, TraceId, replay};
 use crate::verdict::{Bound, CheckOptions, Status, Verdict};
 use crate::verify::{Protocol, verify};
 use microcosm_model::resilience::{
@@ -75,10 +75,22 @@ use microcosm_model::resilience::{
 use microcosm_model::{CircuitBreakerConfig, Policy, RetryConfig, SlidingWindowType};
 use stateright::{Model, Property};
 
+pub mod callers;
+pub mod concurrency;
 pub mod confirm;
 
-/// The most concurrent callers a model holds.
+pub use callers::Callers;
+
+/// The most concurrent callers the per-caller model holds (see [`BreakerSys::per_caller`]).
 pub const MAX_CALLERS: usize = 4;
+/// The most concurrent callers the counter model holds (callers are counted per local state,
+/// so the bound is only on the counts).
+pub const MAX_COUNTED_CALLERS: usize = 10_000;
+/// The most callers whose counts are held exactly; above, counts saturate (see [`callers`]).
+pub const EXACT_MAX_CALLERS: usize = 4;
+/// A saturated class's cap, except trial calls': 0 is exact, 1 is "1 or more" (whether the class
+/// is empty is all the other properties read).
+pub const SATURATION_CAP: u32 = 1;
 /// The largest count window held exactly; larger and time-based windows are abstracted (see
 /// the module doc).
 pub const EXACT_MAX_WINDOW: u32 = 10;
@@ -86,7 +98,8 @@ pub const EXACT_MAX_WINDOW: u32 = 10;
 pub const MAX_HALF_OPEN: u32 = 128;
 /// The open wait, in ticks.
 pub const WAIT_TICKS: u64 = 2;
-/// Callers in a policy job.
+/// Callers in the unit tests' policies (a policy job has its deployment's number: see
+/// [`concurrency`]).
 pub const DEFAULT_CALLERS: usize = 2;
 
 /// How the model drives the breaker: Resilience4j's way, or a known-buggy hand-rolled one.
@@ -127,7 +140,8 @@ pub struct PolicyConfig {
     pub caller: String,
     /// The callee's service, for traces.
     pub callee: String,
-    /// Concurrent callers, 1 to [`MAX_CALLERS`].
+    /// Concurrent callers sharing the breaker, 1 to [`MAX_COUNTED_CALLERS`] (1 to
+    /// [`MAX_CALLERS`] for the per-caller model).
     pub callers: usize,
     /// The breaker's parameters in ticks, if the policy has one.
     pub breaker: Option<BreakerParams>,
@@ -151,6 +165,18 @@ impl PolicyConfig {
         variant: BreakerVariant,
         callers: usize,
     ) -> (PolicyConfig, Vec<String>) {
+        Self::from_policy_because(caller, callee, policy, variant, callers, None)
+    }
+
+    /// [`PolicyConfig::from_policy`], saying in the notes why `callers` is the number checked.
+    pub fn from_policy_because(
+        caller: &str,
+        callee: &str,
+        policy: &Policy,
+        variant: BreakerVariant,
+        callers: usize,
+        why: Option<&str>,
+    ) -> (PolicyConfig, Vec<String>) {
         let mut notes = Vec::new();
         let breaker = policy
             .circuit_breaker
@@ -164,8 +190,13 @@ impl PolicyConfig {
                 .timeout_ms
                 .is_none_or(|t| t > cb.slow_call_duration_ms)
         });
+        let plural = if callers == 1 { "" } else { "s" };
+        notes.push(match why {
+            Some(why) => format!("{callers} concurrent caller{plural} ({why})"),
+            None => format!("{callers} concurrent caller{plural}"),
+        });
         notes.push(format!(
-            "{callers} concurrent callers; abstract time (the open wait is {WAIT_TICKS} ticks)"
+            "abstract time (the open wait is {WAIT_TICKS} ticks)"
         ));
         (
             PolicyConfig {
@@ -243,7 +274,59 @@ pub fn verify_policy(
     properties: &[&str],
     opts: &CheckOptions,
 ) -> Result<Vec<Verdict>, Error> {
-    verify_model(name, &BreakerSys::new(cfg.clone())?, properties, opts)
+    let model = BreakerSys::new(cfg.clone())?;
+    let Some(saturated) = model.saturated() else {
+        return verify_model(name, &model, properties, opts);
+    };
+    // Saturated counts first: their "holds" covers every number of callers from the caps up.
+    let mut verdicts = verify_model(name, &saturated, properties, opts)?;
+    // Re-checked on exact counts: what the over-approximation may have made up. A run cut
+    // short by a bound stays inconclusive (the exact counts are only bigger).
+    let again: Vec<&'static str> = verdicts
+        .iter()
+        .filter(|v| {
+            v.status.is_violated()
+                || matches!(
+                    v.status,
+                    Status::Inconclusive {
+                        reason: Bound::Abstraction { .. }
+                    }
+                )
+        })
+        .map(|v| v.property)
+        .collect();
+    let exact = if again.is_empty() {
+        Vec::new()
+    } else {
+        verify_model(name, &model, &again, opts)?
+    };
+    let probes = model
+        .params()
+        .map_or(0, |p| p.permitted_in_half_open.saturating_add(1));
+    for v in &mut verdicts {
+        if let Some(e) = exact.iter().find(|e| e.property == v.property) {
+            *v = e.clone();
+            v.options.notes.push(format!(
+                "the saturated counts did not show it holds, so the {} callers were counted \
+                 exactly",
+                cfg.callers
+            ));
+        } else if v.status.holds() {
+            v.options.notes.push(format!(
+                "callers abstracted to which local states are occupied (trial calls counted \
+                 up to {probes}): an over-approximation of any number of callers, so \
+                 \"holds\" holds for these {}",
+                cfg.callers
+            ));
+        } else {
+            v.options.notes.push(format!(
+                "checked on the over-approximation of the {} callers by which local states \
+                 are occupied (trial calls counted up to {probes}), which did not finish",
+                cfg.callers
+            ));
+        }
+    }
+    Ok(verdicts)
 }
 
 /// Checks `model`, reporting a violation of a model that is not exact as inconclusive.
@@ -289,11 +372,79 @@ pub fn verify_model(
             }
         }
     }
+    for v in &mut verdicts {
+        if let Some(cex) = &mut v.counterexample {
+            name_callers(model, cex);
+        }
+    }
     Ok(verdicts)
 }
 
+/// Names the callers of a counted model's counterexample: the trace is rebuilt with callers
+/// numbered 1 to n, all idle at first, and each step of "a caller in local state X" is taken by
+/// the lowest-numbered caller in X. The steps then read as one concrete run ("client#2:
+/// CallerCall"), and the chart has a column for each caller that acts.
+fn name_callers(model: &BreakerSys, cex: &mut Counterexample) {
+    if !model.counted {
+        return;
+    }
+    let (m, id) = match cex.trace_id.strip_prefix(confirm::EXACT_PREFIX) {
+        Some(id) => (BreakerSys::new_exact(model.cfg.clone()).ok(), id),
+        None => (Some(model.clone()), cex.trace_id.as_str()),
+    };
+    let (Some(m), Ok(trace)) = (m, id.parse::<TraceId>()) else {
+        return;
+    };
+    let Ok(states) = replay(&m, id) else { return };
+    let mut locals = vec![Caller::default(); m.cfg.callers];
+    let mut who = Vec::with_capacity(trace.actions.len());
+    let mut enabled = Vec::new();
+    for (i, &k) in trace.actions.iter().enumerate() {
+        enabled.clear();
+        m.actions(&states[i], &mut enabled);
+        let Some(&action) = enabled.get(k) else {
+            return;
+        };
+        let class = match action {
+            Action::CallerCall(c) | Action::CallerRetry(c) | Action::CallerRetryRefused(c) => {
+                Some(c)
+            }
+            Action::DownstreamReply { caller, .. } => Some(caller),
+            _ => None,
+        };
+        let Some((_, actor)) = m.step(&states[i], action) else {
+            return;
+        };
+        let acting = class
+            .and_then(|c| callers::decode(c & !callers::DRAIN))
+            .and_then(|local| locals.iter().position(|l| *l == local));
+        // Trial-call marks live only in HALF_OPEN: leaving it clears every caller's.
+        if states[i + 1].breaker_state() != Some(BreakerState::HalfOpen) {
+            locals.iter_mut().for_each(|l| l.probe = false);
+        }
+        if let (Some(w), Some(now)) = (acting, actor) {
+            locals[w] = now;
+        }
+        who.push(acting);
+    }
+    let name = |w: usize| format!("{}#{}", m.cfg.caller, w + 1);
+    let mut acted: Vec<usize> = who.iter().flatten().copied().collect();
+    acted.sort_unstable();
+    acted.dedup();
+    let mut parties: Vec<String> = acted.iter().map(|&w| name(w)).collect();
+    parties.extend(cex.parties.iter().skip(1).cloned());
+    for (step, w) in cex.steps.iter_mut().zip(&who) {
+        let Some(w) = *w else { continue };
+        match &mut step.message {
+            Some(message) => message.to = name(w),
+            None => step.party = name(w),
+        }
+    }
+    cex.parties = parties;
+}
+
 /// What a caller is doing.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CallerPhase {
     /// Between logical calls.
     #[default]
@@ -304,8 +455,8 @@ pub enum CallerPhase {
     Backoff,
 }
 
-/// One caller.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+/// One caller's local state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Caller {
     /// What it is doing.
     pub phase: CallerPhase,
@@ -332,7 +483,7 @@ pub struct BreakerSysState {
     /// Abstract CLOSED window: the breaker's window heard a result the reference did not (or
     /// the reverse) since they were last reset together.
     desync: bool,
-    callers: [Caller; MAX_CALLERS],
+    callers: Callers,
 }
 
 impl BreakerSysState {
@@ -341,8 +492,13 @@ impl BreakerSysState {
         self.breaker.as_ref().map(Breaker::state)
     }
 
-    /// The callers.
-    pub fn callers(&self) -> &[Caller] {
+    /// Every caller's local state (counted callers in class order).
+    pub fn callers(&self) -> Vec<Caller> {
+        self.callers.expand()
+    }
+
+    /// The callers as the model holds them.
+    pub fn caller_set(&self) -> &Callers {
         &self.callers
     }
 
@@ -365,19 +521,20 @@ pub enum Outcome {
     SlowFail,
 }
 
-/// The actions, `<Actor><Verb>`.
+/// The actions, `<Actor><Verb>`. A caller is named by its index in the per-caller model and
+/// by its local state's [`callers::code`] in the counter model ("a caller in that state").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
     /// Caller `c` starts a logical call.
-    CallerCall(u8),
+    CallerCall(u16),
     /// Caller `c` retries after a failed attempt.
-    CallerRetry(u8),
+    CallerRetry(u16),
     /// Caller `c`'s retry budget refuses its retry: the logical call fails.
-    CallerRetryRefused(u8),
+    CallerRetryRefused(u16),
     /// The downstream answers caller `c`'s attempt.
     DownstreamReply {
         /// The caller.
-        caller: u8,
+        caller: u16,
         /// The answer.
         outcome: Outcome,
     },
@@ -407,7 +564,8 @@ impl Action {
             Action::BreakerTrip => (6, 0),
             Action::BreakerGiveUp => (7, 0),
         };
-        (kind << 8) | u32::from(c)
+        // Both outcomes of an ω class (see `callers::DRAIN`) are one fairness class.
+        (kind << 16) | u32::from(c & !callers::DRAIN)
     }
 }
 
@@ -425,13 +583,76 @@ pub struct BreakerSys {
     abstract_closed: bool,
     /// Nothing is over-approximated: a violation is one of the real system's.
     exact: bool,
+    /// Callers are counted per local state (see [`callers`]) rather than held one by one.
+    counted: bool,
+    /// Counts saturate at a cap (see [`callers`]): an over-approximation.
+    saturated: bool,
 }
 
 impl BreakerSys {
-    /// Validates `cfg`: 1 to [`MAX_CALLERS`] callers, at most [`MAX_HALF_OPEN`] trial calls, an
-    /// open wait of at most 100 ticks, and a breaker or a retry to check.
+    /// Validates `cfg`: 1 to [`MAX_COUNTED_CALLERS`] callers, at most [`MAX_HALF_OPEN`] trial
+    /// calls, an open wait of at most 100 ticks, and a breaker or a retry to check. Callers are
+    /// counted per local state (see [`callers`]).
     pub fn new(cfg: PolicyConfig) -> Result<Self, Error> {
         Self::build(cfg, None)
+    }
+
+    /// The same model with its callers held one by one (at most [`MAX_CALLERS`]): the
+    /// unreduced model the counter abstraction is tested against.
+    pub fn per_caller(self) -> Result<Self, Error> {
+        if self.cfg.callers > MAX_CALLERS {
+            return Err(ErrorKind::InvalidConfig(format!(
+                "the per-caller model holds 1 to {MAX_CALLERS} callers, got {}",
+                self.cfg.callers
+            ))
+            .into());
+        }
+        Ok(Self {
+            counted: false,
+            ..self
+        })
+    }
+
+    /// Whether callers are counted per local state.
+    pub fn is_counted(&self) -> bool {
+        self.counted
+    }
+
+    /// The same model with saturated counts (see [`callers`]), when it has more than
+    /// [`EXACT_MAX_CALLERS`] counted callers: it over-approximates every number of callers
+    /// from the caps up, so only its "holds" is conclusive.
+    pub fn saturated(&self) -> Option<Self> {
+        (self.counted && !self.saturated && self.cfg.callers > EXACT_MAX_CALLERS).then(|| Self {
+            saturated: true,
+            ..self.clone()
+        })
+    }
+
+    /// Whether counts saturate.
+    pub fn is_saturated(&self) -> bool {
+        self.saturated
+    }
+
+    /// The cap of a caller class: exact counts unless saturated; trial calls are counted
+    /// exactly up to one more than the permitted number, so `breaker.half-open-limit` reads
+    /// them exactly.
+    fn cap(&self, c: &Caller) -> u32 {
+        if !self.saturated {
+            return callers::OMEGA;
+        }
+        if c.probe {
+            self.params().map_or(SATURATION_CAP, |p| {
+                p.permitted_in_half_open.saturating_add(2)
+            })
+        } else {
+            SATURATION_CAP
+        }
+    }
+
+    /// How an action names, after a step, the caller that `r` named before it and that ended
+    /// the step in local state `now`: by index one by one, by its new class counted.
+    pub(crate) fn caller_ref(&self, r: u16, now: Caller) -> u16 {
+        if self.counted { callers::code(&now) } else { r }
     }
 
     /// The model with its CLOSED window abstracted whatever its size: the over-approximation
@@ -461,9 +682,9 @@ impl BreakerSys {
     /// `abstract_window`: `None` to abstract the CLOSED window only when it is too large or
     /// time-based, `Some(choice)` to force the choice.
     fn build(cfg: PolicyConfig, abstract_window: Option<bool>) -> Result<Self, Error> {
-        if cfg.callers == 0 || cfg.callers > MAX_CALLERS {
+        if cfg.callers == 0 || cfg.callers > MAX_COUNTED_CALLERS {
             return Err(ErrorKind::InvalidConfig(format!(
-                "a policy model holds 1 to {MAX_CALLERS} callers, got {}",
+                "a policy model holds 1 to {MAX_COUNTED_CALLERS} callers, got {}",
                 cfg.callers
             ))
             .into());
@@ -512,6 +733,8 @@ impl BreakerSys {
             retry,
             params,
             abstract_closed,
+            counted: true,
+            saturated: false,
         })
     }
 
@@ -551,38 +774,37 @@ impl BreakerSys {
     }
 
     /// Bookkeeping after the breaker changed state: a fresh reference window, and no attempt
-    /// counts as a probe of a HALF_OPEN episode that has ended.
-    fn on_transition(&self, s: &mut BreakerSysState, t: Transition) {
+    /// counts as a probe of a HALF_OPEN episode that has ended (`me` is the acting caller, taken
+    /// out of the state while it acts).
+    fn on_transition(&self, s: &mut BreakerSysState, t: Transition, me: &mut Caller) {
         s.reference = self.fresh_reference(t.to);
         s.dirty = false;
         s.desync = false;
         if t.from == BreakerState::HalfOpen {
-            for c in &mut s.callers {
-                c.probe = false;
-            }
+            s.callers.update_all(|c| c.probe = false, &|c| self.cap(c));
+            me.probe = false;
         }
     }
 
-    /// One attempt by caller `c`: asks the breaker (as the variant does) and either sends it or
-    /// has it rejected. Returns whether it was sent.
-    fn attempt(&self, s: &mut BreakerSysState, c: usize, retry: bool) -> bool {
+    /// One attempt by caller `me`: asks the breaker (as the variant does) and either sends it
+    /// or has it rejected. Returns whether it was sent.
+    fn attempt(&self, s: &mut BreakerSysState, me: &mut Caller, retry: bool) -> bool {
         let now = u64::from(s.now);
         let open_within_wait = self.open_within_wait(s);
         let variant = self.cfg.variant;
-        let send = |s: &mut BreakerSysState, probe: bool| {
-            let caller = &mut s.callers[c];
+        let send = |caller: &mut Caller, probe: bool| {
             caller.phase = CallerPhase::InFlight;
             caller.probe = probe;
             caller.sent_while_open = open_within_wait;
         };
         let (Some(p), Some(mut b)) = (self.params(), s.breaker.clone()) else {
-            send(s, false);
+            send(me, false);
             return true;
         };
         if variant == BreakerVariant::BreakerWrapsRetry && retry {
             // The permission was taken once for the whole logical call.
-            let probe = s.callers[c].probe;
-            send(s, probe);
+            let probe = me.probe;
+            send(me, probe);
             return true;
         }
         if variant == BreakerVariant::NoHalfOpen && b.state() == BreakerState::Open {
@@ -593,7 +815,7 @@ impl BreakerSys {
         let mut permitted = permission == Permission::Permitted;
         s.breaker = Some(b);
         if let Some(t) = transition {
-            self.on_transition(s, t);
+            self.on_transition(s, t, me);
         }
         let state = s.breaker_state();
         if !permitted
@@ -603,18 +825,25 @@ impl BreakerSys {
             permitted = true;
         }
         if permitted {
-            send(s, state == Some(BreakerState::HalfOpen));
+            send(me, state == Some(BreakerState::HalfOpen));
             return true;
         }
         if variant == BreakerVariant::CountsRejections {
-            self.report(s, true, 0, false);
+            self.report(s, me, true, 0, false);
         }
         false
     }
 
     /// Reports a result to the breaker (and, if `real`, to the reference window), checking
     /// that a move to OPEN is justified by the reference.
-    fn report(&self, s: &mut BreakerSysState, failed: bool, duration: u64, real: bool) {
+    fn report(
+        &self,
+        s: &mut BreakerSysState,
+        me: &mut Caller,
+        failed: bool,
+        duration: u64,
+        real: bool,
+    ) {
         let (Some(p), Some(mut b)) = (self.params(), s.breaker.clone()) else {
             return;
         };
@@ -639,7 +868,7 @@ impl BreakerSys {
             if t.to == BreakerState::Open && !self.justified(from, reference) {
                 s.premature_open = true;
             }
-            self.on_transition(s, t);
+            self.on_transition(s, t, me);
         }
     }
 
@@ -709,13 +938,9 @@ impl BreakerSys {
             && (s.dirty || p.failure_rate_ppm == 0 || p.slow_call_rate_ppm == 0)
     }
 
-    fn end_call(s: &mut BreakerSysState, c: usize) {
-        s.callers[c] = Caller::default();
-    }
-
     /// `breaker.open-blocks`.
     pub fn open_blocks(&self, s: &BreakerSysState) -> bool {
-        s.callers.iter().all(|c| !c.sent_while_open)
+        s.callers.all(|c| !c.sent_while_open)
     }
 
     /// `breaker.half-open-limit`.
@@ -724,10 +949,8 @@ impl BreakerSys {
             (Some(BreakerState::HalfOpen), Some(p)) => {
                 let probes = s
                     .callers
-                    .iter()
-                    .filter(|c| c.phase == CallerPhase::InFlight && c.probe)
-                    .count();
-                probes as u32 <= p.permitted_in_half_open
+                    .count(|c| c.phase == CallerPhase::InFlight && c.probe);
+                probes <= u64::from(p.permitted_in_half_open)
             }
             _ => true,
         }
@@ -752,15 +975,12 @@ impl BreakerSys {
     /// `retry.bounded`.
     pub fn retry_bounded(&self, s: &BreakerSysState) -> bool {
         s.callers
-            .iter()
             .all(|c| u32::from(c.attempts) <= self.retry.max_attempts)
     }
 
     /// `retry.respects-breaker`.
     pub fn respects_breaker(&self, s: &BreakerSysState) -> bool {
-        s.callers
-            .iter()
-            .all(|c| !(c.sent_while_open && c.attempts >= 2))
+        s.callers.all(|c| !(c.sent_while_open && c.attempts >= 2))
     }
 
     /// The goal of `breaker.recovers`.
@@ -804,6 +1024,88 @@ fn replay_counts(counts: Snapshot, mut record: impl FnMut(bool, bool)) {
     }
 }
 
+impl BreakerSys {
+    /// One step, and the local state the acting caller (if any) ends it in: a counted caller
+    /// has no identity in the state, so this is how a trace follows one caller.
+    pub(crate) fn step(
+        &self,
+        last: &BreakerSysState,
+        action: Action,
+    ) -> Option<(BreakerSysState, Option<Caller>)> {
+        let mut s = last.clone();
+        let mut actor = None;
+        match action {
+            Action::CallerCall(c) | Action::CallerRetry(c) => {
+                // The caller acts outside the state and goes back in its new local state.
+                let mut me = s.callers.take(c, &|c| self.cap(c))?;
+                let retry = matches!(action, Action::CallerRetry(_));
+                me.attempts = me.attempts.saturating_add(1);
+                if !self.attempt(&mut s, &mut me, retry) {
+                    let attempts = u32::from(me.attempts);
+                    if self.retry.should_retry(attempts, Failure::Rejected) {
+                        me.phase = CallerPhase::Backoff;
+                    } else {
+                        me = Caller::default();
+                    }
+                }
+                s.callers.put(c, me, &|c| self.cap(c));
+                actor = Some(me);
+            }
+            Action::DownstreamReply { caller, outcome } => {
+                let mut me = s.callers.take(caller, &|c| self.cap(c))?;
+                let failed = matches!(outcome, Outcome::Fail | Outcome::SlowFail);
+                let duration = match outcome {
+                    Outcome::SlowOk | Outcome::SlowFail => 2,
+                    Outcome::Ok | Outcome::Fail => 0,
+                };
+                let attempts = u32::from(me.attempts);
+                let again = failed && self.retry.should_retry(attempts, Failure::Error);
+                me.sent_while_open = false;
+                // Wrapped around the retry loop, the breaker hears only the logical call's end.
+                let wraps = self.cfg.variant == BreakerVariant::BreakerWrapsRetry;
+                if !wraps || !again {
+                    self.report(&mut s, &mut me, failed, duration, true);
+                }
+                if again {
+                    me.phase = CallerPhase::Backoff;
+                    if !wraps {
+                        me.probe = false;
+                    }
+                } else {
+                    me = Caller::default();
+                }
+                s.callers.put(caller, me, &|c| self.cap(c));
+                actor = Some(me);
+            }
+            Action::CallerRetryRefused(c) => {
+                s.callers.take(c, &|c| self.cap(c))?;
+                s.callers.put(c, Caller::default(), &|c| self.cap(c));
+                actor = Some(Caller::default());
+            }
+            Action::DownstreamHeal => s.healed = true,
+            Action::ClockTick => s.now += 1,
+            Action::BreakerTrip | Action::BreakerGiveUp => {
+                let p = self.params()?;
+                let mut b = s.breaker.clone()?;
+                let t = b.transition_to(p, BreakerState::Open, u64::from(s.now));
+                s.breaker = Some(b);
+                self.on_transition(&mut s, t, &mut Caller::default());
+            }
+            Action::BreakerTimer => {
+                let p = self.params()?;
+                let mut b = s.breaker.clone()?;
+                let t = b.on_timer(p, u64::from(s.now));
+                s.breaker = Some(b);
+                if let Some(t) = t {
+                    self.on_transition(&mut s, t, &mut Caller::default());
+                }
+            }
+        }
+        self.normalise(&mut s);
+        Some((s, actor))
+    }
+}
+
 impl Model for BreakerSys {
     type State = BreakerSysState;
     type Action = Action;
@@ -817,27 +1119,23 @@ impl Model for BreakerSys {
             premature_open: false,
             dirty: false,
             desync: false,
-            callers: [Caller::default(); MAX_CALLERS],
+            callers: Callers::idle(self.cfg.callers, self.counted, &|c| self.cap(c)),
         }]
     }
 
     fn actions(&self, s: &BreakerSysState, out: &mut Vec<Action>) {
-        for (c, caller) in s.callers.iter().take(self.cfg.callers).enumerate() {
-            let c8 = c as u8;
+        for (c, caller) in s.callers.refs() {
             match caller.phase {
-                CallerPhase::Idle => out.push(Action::CallerCall(c8)),
+                CallerPhase::Idle => out.push(Action::CallerCall(c)),
                 CallerPhase::Backoff => {
-                    out.push(Action::CallerRetry(c8));
+                    out.push(Action::CallerRetry(c));
                     if self.cfg.retry_budget {
-                        out.push(Action::CallerRetryRefused(c8));
+                        out.push(Action::CallerRetryRefused(c));
                     }
                 }
                 CallerPhase::InFlight => {
                     for &outcome in self.outcomes(s) {
-                        out.push(Action::DownstreamReply {
-                            caller: c8,
-                            outcome,
-                        });
+                        out.push(Action::DownstreamReply { caller: c, outcome });
                     }
                 }
             }
@@ -871,67 +1169,7 @@ impl Model for BreakerSys {
     }
 
     fn next_state(&self, last: &BreakerSysState, action: Action) -> Option<BreakerSysState> {
-        let mut s = last.clone();
-        match action {
-            Action::CallerCall(c) | Action::CallerRetry(c) => {
-                let c = c as usize;
-                let retry = matches!(action, Action::CallerRetry(_));
-                s.callers[c].attempts = s.callers[c].attempts.saturating_add(1);
-                if !self.attempt(&mut s, c, retry) {
-                    let attempts = u32::from(s.callers[c].attempts);
-                    if self.retry.should_retry(attempts, Failure::Rejected) {
-                        s.callers[c].phase = CallerPhase::Backoff;
-                    } else {
-                        Self::end_call(&mut s, c);
-                    }
-                }
-            }
-            Action::DownstreamReply { caller, outcome } => {
-                let c = caller as usize;
-                let failed = matches!(outcome, Outcome::Fail | Outcome::SlowFail);
-                let duration = match outcome {
-                    Outcome::SlowOk | Outcome::SlowFail => 2,
-                    Outcome::Ok | Outcome::Fail => 0,
-                };
-                let attempts = u32::from(s.callers[c].attempts);
-                let again = failed && self.retry.should_retry(attempts, Failure::Error);
-                s.callers[c].sent_while_open = false;
-                // Wrapped around the retry loop, the breaker hears only the logical call's end.
-                let wraps = self.cfg.variant == BreakerVariant::BreakerWrapsRetry;
-                if !wraps || !again {
-                    self.report(&mut s, failed, duration, true);
-                }
-                if again {
-                    s.callers[c].phase = CallerPhase::Backoff;
-                    if !wraps {
-                        s.callers[c].probe = false;
-                    }
-                } else {
-                    Self::end_call(&mut s, c);
-                }
-            }
-            Action::CallerRetryRefused(c) => Self::end_call(&mut s, c as usize),
-            Action::DownstreamHeal => s.healed = true,
-            Action::ClockTick => s.now += 1,
-            Action::BreakerTrip | Action::BreakerGiveUp => {
-                let p = self.params()?;
-                let mut b = s.breaker.clone()?;
-                let t = b.transition_to(p, BreakerState::Open, u64::from(s.now));
-                s.breaker = Some(b);
-                self.on_transition(&mut s, t);
-            }
-            Action::BreakerTimer => {
-                let p = self.params()?;
-                let mut b = s.breaker.clone()?;
-                let t = b.on_timer(p, u64::from(s.now));
-                s.breaker = Some(b);
-                if let Some(t) = t {
-                    self.on_transition(&mut s, t);
-                }
-            }
-        }
-        self.normalise(&mut s);
-        Some(s)
+        self.step(last, action).map(|(s, _)| s)
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
@@ -972,7 +1210,9 @@ impl Model for BreakerSys {
 
 impl Describe for BreakerSys {
     fn parties(&self) -> Vec<String> {
-        let mut parties: Vec<String> = (0..self.cfg.callers)
+        // Counted, the callers are one column until `name_callers` names the ones that act.
+        let columns = if self.counted { 1 } else { self.cfg.callers };
+        let mut parties: Vec<String> = (0..columns)
             .map(|c| format!("{}#{}", self.cfg.caller, c + 1))
             .collect();
         if self.cfg.breaker.is_some() {
@@ -983,17 +1223,18 @@ impl Describe for BreakerSys {
     }
 
     fn describe_action(&self, action: &Action) -> ActionView {
-        let k = self.cfg.callers;
+        let k = if self.counted { 1 } else { self.cfg.callers };
         let breaker = k;
         let downstream = if self.cfg.breaker.is_some() { k + 1 } else { k };
+        let column = |c: u16| if self.counted { 0 } else { usize::from(c) };
         let (actor, label, message) = match *action {
-            Action::CallerCall(c) => (c as usize, "CallerCall".to_owned(), None),
-            Action::CallerRetry(c) => (c as usize, "CallerRetry".to_owned(), None),
-            Action::CallerRetryRefused(c) => (c as usize, "CallerRetryRefused".to_owned(), None),
+            Action::CallerCall(c) => (column(c), "CallerCall".to_owned(), None),
+            Action::CallerRetry(c) => (column(c), "CallerRetry".to_owned(), None),
+            Action::CallerRetryRefused(c) => (column(c), "CallerRetryRefused".to_owned(), None),
             Action::DownstreamReply { caller, outcome } => (
                 downstream,
                 format!("DownstreamReply({outcome:?})"),
-                Some((downstream, caller as usize)),
+                Some((downstream, column(caller))),
             ),
             Action::DownstreamHeal => (downstream, "DownstreamHeal".to_owned(), None),
             Action::ClockTick => (breaker, "ClockTick".to_owned(), None),
@@ -1051,22 +1292,22 @@ impl Describe for BreakerSys {
                 ));
             }
         }
-        for (c, caller) in s.callers.iter().take(self.cfg.callers).enumerate() {
-            let what = match caller.phase {
-                CallerPhase::Idle => "idle".to_owned(),
-                CallerPhase::InFlight => format!(
-                    "attempt {} in flight{}{}",
-                    caller.attempts,
-                    if caller.probe { " (trial call)" } else { "" },
-                    if caller.sent_while_open {
-                        " (sent while OPEN)"
-                    } else {
-                        ""
-                    }
-                ),
-                CallerPhase::Backoff => format!("backing off after attempt {}", caller.attempts),
-            };
-            fields.push((format!("{}#{}", self.cfg.caller, c + 1), what));
+        match &s.callers {
+            Callers::Each(v) => {
+                for (c, caller) in v.iter().enumerate() {
+                    fields.push((format!("{}#{}", self.cfg.caller, c + 1), describe(caller)));
+                }
+            }
+            Callers::Counted(v) => {
+                let classes: Vec<String> = v
+                    .iter()
+                    .map(|(c, n)| match *n {
+                        callers::OMEGA => format!("{}+ {}", self.cap(c), describe(c)),
+                        n => format!("{n} {}", describe(c)),
+                    })
+                    .collect();
+                fields.push((format!("{} callers", self.cfg.caller), classes.join(", ")));
+            }
         }
         fields.push((
             self.cfg.callee.clone(),
@@ -1076,11 +1317,34 @@ impl Describe for BreakerSys {
     }
 }
 
+/// A caller's local state in words.
+fn describe(caller: &Caller) -> String {
+    match caller.phase {
+        CallerPhase::Idle => "idle".to_owned(),
+        CallerPhase::InFlight => format!(
+            "attempt {} in flight{}{}",
+            caller.attempts,
+            if caller.probe { " (trial call)" } else { "" },
+            if caller.sent_while_open {
+                " (sent while OPEN)"
+            } else {
+                ""
+            }
+        ),
+        CallerPhase::Backoff => format!("backing off after attempt {}", caller.attempts),
+    }
+}
+
 impl Protocol for BreakerSys {
     const PROTOCOL: &'static str = "circuit_breaker";
 
     fn fairness(&self, action: &Action) -> ActionFairness {
         match action {
+            // Counted, a refusal moves a caller out of its class as a retry does, so it
+            // discharges the class's obligation (see `callers`); it is never forced.
+            Action::CallerRetryRefused(c) if self.counted => {
+                ActionFairness::Weak(Action::CallerRetry(*c).code())
+            }
             // Healing is the environment's choice; the abstract window's opening and
             // HALF_OPEN's time limit are possibilities the model allows, not obligations.
             Action::DownstreamHeal
@@ -1134,6 +1398,13 @@ mod tests {
 
     fn check(cfg: &PolicyConfig) -> Vec<Verdict> {
         verify_policy("p", cfg, &[], &CheckOptions::default()).unwrap()
+    }
+
+    /// The per-caller model's verdicts: traces name callers by index there, so a test can pin
+    /// a whole counterexample.
+    fn check_each(cfg: &PolicyConfig) -> Vec<Verdict> {
+        let model = BreakerSys::new(cfg.clone()).unwrap().per_caller().unwrap();
+        verify_model("p", &model, &[], &CheckOptions::default()).unwrap()
     }
 
     fn assert_statuses(verdicts: &[Verdict], violated: &[&str]) {
@@ -1363,6 +1634,8 @@ mod tests {
             BreakerVariant::Resilience4j,
             2,
         ))
+        .unwrap()
+        .per_caller()
         .unwrap();
         let mut half_open = None;
         // Walk to HALF_OPEN with both callers in flight, then answer them in both orders.
@@ -1438,9 +1711,25 @@ mod tests {
     #[test]
     fn no_way_out_of_open_never_recovers() {
         let p = policy(Some(small()), None);
-        let verdicts = check(&config(&p, BreakerVariant::NoHalfOpen, 2));
+        let counted = check(&config(&p, BreakerVariant::NoHalfOpen, 2));
+        let verdicts = check_each(&config(&p, BreakerVariant::NoHalfOpen, 2));
+        assert_statuses(&counted, &[BREAKER_RECOVERS]);
         assert_statuses(&verdicts, &[BREAKER_RECOVERS]);
         let v = verdict(&verdicts, BREAKER_RECOVERS);
+        // Counted, a shortest lasso of the same length, its callers named concretely.
+        assert_eq!(
+            actions(verdict(&counted, BREAKER_RECOVERS)),
+            [
+                "client#1: CallerCall",
+                "client#2: CallerCall",
+                "payments: DownstreamReply(Ok)",
+                "payments: DownstreamReply(Fail)",
+                "payments: DownstreamHeal",
+                "breaker: ClockTick",
+                "breaker: ClockTick",
+                "breaker: ClockTick",
+            ]
+        );
         assert_eq!(
             actions(v),
             [
@@ -1456,7 +1745,10 @@ mod tests {
         );
         let cex = v.counterexample.as_ref().unwrap();
         assert_eq!(cex.lasso, Some(Lasso::Stutter));
-        let model = BreakerSys::new(config(&p, BreakerVariant::NoHalfOpen, 2)).unwrap();
+        let model = BreakerSys::new(config(&p, BreakerVariant::NoHalfOpen, 2))
+            .unwrap()
+            .per_caller()
+            .unwrap();
         let end = replay(&model, &cex.trace_id).unwrap().pop().unwrap();
         assert_eq!(end.breaker_state(), Some(BreakerState::Open));
         assert!(end.healed());
@@ -1492,8 +1784,14 @@ mod tests {
     #[test]
     fn retries_inside_the_breaker_bypass_it() {
         let p = policy(Some(small()), Some(retry2()));
-        let verdicts = check(&config(&p, BreakerVariant::BreakerWrapsRetry, 2));
+        let counted = check(&config(&p, BreakerVariant::BreakerWrapsRetry, 2));
+        let verdicts = check_each(&config(&p, BreakerVariant::BreakerWrapsRetry, 2));
+        assert_statuses(&counted, &[BREAKER_OPEN_BLOCKS, RETRY_RESPECTS_BREAKER]);
         assert_statuses(&verdicts, &[BREAKER_OPEN_BLOCKS, RETRY_RESPECTS_BREAKER]);
+        assert_eq!(
+            actions(verdict(&counted, RETRY_RESPECTS_BREAKER)).len(),
+            actions(verdict(&verdicts, RETRY_RESPECTS_BREAKER)).len()
+        );
         let steps = actions(verdict(&verdicts, RETRY_RESPECTS_BREAKER));
         // Client 1's first attempt fails and it backs off; two slow answers to client 2 fill
         // the window with slow calls (100 % meets the default slow-call threshold) and the
@@ -1574,7 +1872,7 @@ mod tests {
         );
         assert_statuses(&check(&cfg), &[]);
         // A refused retry ends the logical call, failed.
-        let model = BreakerSys::new(cfg).unwrap();
+        let model = BreakerSys::new(cfg).unwrap().per_caller().unwrap();
         let mut s = model.init_states().pop().unwrap();
         for a in [
             Action::CallerCall(0),
@@ -1621,6 +1919,11 @@ mod tests {
             2,
         );
         cfg.callers = MAX_CALLERS + 1;
+        let counted = BreakerSys::new(cfg.clone()).unwrap();
+        assert!(counted.per_caller().is_err());
+        cfg.callers = MAX_COUNTED_CALLERS + 1;
+        assert!(BreakerSys::new(cfg.clone()).is_err());
+        cfg.callers = 0;
         assert!(BreakerSys::new(cfg.clone()).is_err());
         cfg.callers = 1;
         cfg.breaker = None;

@@ -14,8 +14,9 @@ use microcosm_model::{
 };
 
 use crate::catalogue::{self, RETRY_AMPLIFICATION};
+use crate::circuit_breaker::concurrency::policy_callers;
 use crate::circuit_breaker::{
-    BreakerSys, BreakerVariant, DEFAULT_CALLERS, PolicyConfig, confirm, verify_policy,
+    BreakerSys, BreakerVariant, MAX_COUNTED_CALLERS, PolicyConfig, confirm, verify_policy,
 };
 use crate::error::{Error, ErrorKind};
 use crate::saga::{MAX_STEPS, SagaConfig, SagaSys, verify_saga};
@@ -156,18 +157,52 @@ pub fn jobs(scenario: &Scenario) -> Vec<Job> {
         let (caller, callee) = key
             .split_once("->")
             .map_or((key.as_str(), "downstream"), |(a, b)| (a.trim(), b.trim()));
-        let (cfg, notes) = PolicyConfig::from_policy(
-            caller,
-            callee,
-            policy,
-            variant(policy.implementation),
-            DEFAULT_CALLERS,
-        );
+        let concurrency = policy_callers(scenario, key, policy);
+        let n = concurrency.callers as usize;
+        let (checked, why) = if policy.circuit_breaker.is_none() {
+            // A cutoff of 1: with no breaker the callers share no state (a budget's refusal
+            // is each caller's own choice here), so the runs of any one of n callers are
+            // exactly a lone caller's, and `retry.bounded` is about one caller at a time.
+            (
+                1,
+                format!(
+                    "a cutoff: the deployment has {n} ({}), but with no breaker they share no \
+                     state, so one caller's runs are each caller's",
+                    concurrency.why
+                ),
+            )
+        } else {
+            (n, concurrency.why.clone())
+        };
+        let model = if checked > MAX_COUNTED_CALLERS {
+            JobModel::Unsupported {
+                properties: protocol_ids(BreakerSys::PROTOCOL)
+                    .into_iter()
+                    .filter(|id| policy.retry.is_some() || !id.starts_with("retry."))
+                    .collect(),
+                reason: format!(
+                    "{n} concurrent callers ({}); the breaker model counts at most \
+                     {MAX_COUNTED_CALLERS}: declare the policy's `concurrency` if fewer calls \
+                     are really in flight",
+                    concurrency.why
+                ),
+            }
+        } else {
+            let (cfg, notes) = PolicyConfig::from_policy_because(
+                caller,
+                callee,
+                policy,
+                variant(policy.implementation),
+                checked,
+                Some(&why),
+            );
+            JobModel::Policy(cfg, notes)
+        };
         jobs.push(Job {
             subject: key.clone(),
             protocol: BreakerSys::PROTOCOL,
             at: Pointer::root().key("policies").key(key),
-            model: JobModel::Policy(cfg, notes),
+            model,
         });
     }
     for (name, experiment) in &scenario.experiments {
@@ -518,6 +553,7 @@ steps = [{ service = "a", action = "z", compensation = "undo" }, { service = "b"
 [policies."tm -> a"]
 retry = { max_attempts = 3 }
 circuit_breaker = { sliding_window_size = 2, minimum_number_of_calls = 2 }
+concurrency = 2
 [experiments.outage]
 duration_s = 10
 load = [{ endpoint = "tm.y", rate_per_s = 1 }]

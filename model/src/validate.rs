@@ -722,6 +722,21 @@ impl<'a> Validator<'a> {
     }
 
     fn policy(&mut self, at: &Pointer, p: &Policy) {
+        if let Some(n) = p.concurrency
+            && !(1..=Policy::MAX_CONCURRENCY).contains(&n)
+        {
+            self.push_help(
+                codes::OUT_OF_RANGE,
+                at.key("concurrency"),
+                Target::Value,
+                format!(
+                    "`concurrency` must be 1 to {}, not {n}",
+                    Policy::MAX_CONCURRENCY
+                ),
+                "the calls one caller replica has in flight on this edge at once; leave it out \
+                 to use the caller's `workers` times its parallel calls on the edge",
+            );
+        }
         if let Some(t) = p.timeout_ms {
             self.positive(at.key("timeout_ms"), "`timeout_ms`", t, MS);
         }

@@ -54,11 +54,11 @@ fn step(
 }
 
 /// Opens the exact breaker the way the abstraction did, with failed calls of caller `c` (idle
-/// before and after). `None` when the downstream has healed (no call fails any more) or the
+/// before and after; counted, `c` follows the caller from class to class). `None` when the downstream has healed (no call fails any more) or the
 /// window does not open within a bound that any window of the model's size meets.
 fn open_with_failures(
     exact: &BreakerSys,
-    c: usize,
+    c: u16,
     s: &mut BreakerSysState,
     states: &mut Vec<BreakerSysState>,
     actions: &mut Vec<Action>,
@@ -69,19 +69,21 @@ fn open_with_failures(
     }
     let attempts = exact.retry.max_attempts.max(1);
     let bound = 4 * (p.window_size.max(p.minimum_number_of_calls) + 2) * attempts;
-    let c8 = c as u8;
+    let mut c = c;
     for _ in 0..bound {
         let open = s.breaker_state() == Some(BreakerState::Open);
-        let action = match s.callers[c].phase {
+        let action = match s.callers.get(c)?.phase {
             CallerPhase::Idle if open => return Some(()),
-            CallerPhase::Idle => Action::CallerCall(c8),
+            CallerPhase::Idle => Action::CallerCall(c),
             CallerPhase::InFlight => Action::DownstreamReply {
-                caller: c8,
+                caller: c,
                 outcome: Outcome::Fail,
             },
-            CallerPhase::Backoff => Action::CallerRetry(c8),
+            CallerPhase::Backoff => Action::CallerRetry(c),
         };
+        let (_, me) = exact.step(s, action)?;
         step(exact, s, action, states, actions)?;
+        c = exact.caller_ref(c, me?);
     }
     None
 }
@@ -90,6 +92,12 @@ fn open_with_failures(
 /// when it is real (see the module doc).
 pub fn confirm(abs: &BreakerSys, property: &'static str, trace_id: &str) -> Option<Counterexample> {
     let exact = BreakerSys::new_exact(abs.cfg.clone()).ok()?;
+    // The same caller representation, so the abstract states compare with the exact ones.
+    let exact = if abs.is_counted() {
+        exact
+    } else {
+        exact.per_caller().ok()?
+    };
     if !exact.is_exact() {
         return None;
     }
@@ -112,11 +120,11 @@ pub fn confirm(abs: &BreakerSys, property: &'static str, trace_id: &str) -> Opti
     let mut at = vec![0];
     for (i, &action) in abstract_actions.iter().enumerate() {
         if action == Action::BreakerTrip {
-            let idle = abstract_states[i]
+            let (idle, _) = abstract_states[i]
                 .callers
-                .iter()
-                .take(abs.cfg.callers)
-                .position(|c| c.phase == CallerPhase::Idle)?;
+                .refs()
+                .into_iter()
+                .find(|(_, c)| c.phase == CallerPhase::Idle)?;
             open_with_failures(&exact, idle, &mut s, &mut states, &mut actions)?;
         } else {
             step(&exact, &mut s, action, &mut states, &mut actions)?;

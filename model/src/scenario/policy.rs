@@ -34,11 +34,25 @@ pub struct Policy {
     /// Eject replicas of the callee that keep failing from load balancing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outlier_detection: Option<OutlierDetection>,
+    /// How many calls on this edge one caller replica has in flight at once, which is how many
+    /// callers share its circuit breaker (policy state is per caller replica). Default: what
+    /// the architecture allows, the caller's `workers` times the most calls one request makes
+    /// on this edge in parallel. Declare it when something the scenario does not describe
+    /// bounds it lower (a connection pool, a semaphore in the client). 1 to 10000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 10_000))]
+    pub concurrency: Option<u32>,
     /// Which implementation of the breaker and retry the model checker verifies: Resilience4j's
     /// (the default, and the only one the simulator runs), or a known-buggy hand-rolled one, so
     /// a gallery file can show what `microcosm verify` catches.
     #[serde(default, skip_serializing_if = "PolicyImplementation::is_default")]
     pub implementation: PolicyImplementation,
+}
+
+impl Policy {
+    /// The largest `concurrency` a policy may declare (and the most callers the model checker
+    /// counts on one breaker).
+    pub const MAX_CONCURRENCY: u32 = 10_000;
 }
 
 /// A circuit-breaker-and-retry implementation for the model checker.

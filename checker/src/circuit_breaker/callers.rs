@@ -1,0 +1,316 @@
+//! The callers of a breaker model, held one by one (caller `i` is entry `i`: the per-caller
+//! model, for up to [`super::MAX_CALLERS`] callers) or as a counter abstraction (how many callers
+//! are in each local state, not which: the model policy jobs run, for the deployment's real
+//! number of concurrent callers).
+//!
+//! Why counting is exact. Callers are interchangeable: each runs the same code, and what one
+//! does depends only on its own local state ([`Caller`]) and the shared state (breaker, clock,
+//! downstream), never on another caller's identity; the only thing that changes callers other
+//! than the one acting is a HALF_OPEN episode ending, which clears the trial-call mark of every
+//! caller alike. So the permutations of callers are automorphisms of the per-caller model, and
+//! the quotient by them is the multiset of local states: one action per *class* ("a caller in
+//! local state X calls"), generated once however many callers are in X. Every path of the
+//! per-caller model maps to a path of the same length here and every path here lifts to one
+//! there (pick any caller of the class), so the reachable states, the safety verdicts and the
+//! shortest counterexamples' lengths are the same.
+//!
+//! Liveness needs the fairness to carry over. Per caller, `breaker.recovers` assumes weak
+//! fairness of each caller's call, retry and the downstream's answer to it
+//! ([`crate::liveness`]: a class of actions enabled in every state of a cycle must be taken in
+//! it). Here the fairness classes are per local state: "some caller in X calls (retries, is
+//! answered)". The two agree:
+//! - *Per-caller fair ⇒ class fair.* If class X stays non-empty forever, take a caller `c` in
+//!   X. It leaves X only by its own step from X, or when a HALF_OPEN episode ends, which moves
+//!   every caller out of a trial-call class at once and so empties X (contradicting "stays
+//!   non-empty"). If it never leaves, its own action is continuously enabled (a caller's
+//!   actions are enabled exactly when its phase allows them, whoever else is where), so weak
+//!   fairness makes it act. Either way some caller steps out of X by X's action. One caller
+//!   step is not fair per caller but leaves its class: a retry budget's refusal
+//!   (`CallerRetryRefused`, unfair, since a budget may refuse forever). It ends the per-caller
+//!   obligation to retry (the retry is no longer enabled), so it must end the class's too: in
+//!   the counter model the refusal carries the retry's class. It is still no obligation: a
+//!   class is discharged by either, and a refusal is never forced.
+//! - *Class fair ⇒ per-caller fair.* An abstract fair cycle is concretised by choosing, each
+//!   time class X fires, the caller that has been in X longest (FIFO). Every caller in a
+//!   continuously non-empty class is then eventually chosen or moved out, so no caller's
+//!   action stays enabled forever untaken; repeating the cycle as many times as the order of
+//!   the permutation it induces on callers gives a concrete cycle. Enabledness (TLA+'s
+//!   `ENABLED`, a step must change the state) coincides too: a caller's step changes the
+//!   per-caller state iff it changes the multiset, since a caller that stays in its class with
+//!   the shared state unchanged is a stutter in both.
+//!
+//! So the counter model's verdicts are the per-caller model's, for every property;
+//! `checker/tests/breaker_callers.rs` compares them on random configurations of every variant.
+//!
+//! Many callers: saturated counts. With hundreds of callers even the counts are too many, so
+//! above [`super::EXACT_MAX_CALLERS`] a class's count is held exactly only below a cap, and as
+//! [`OMEGA`] ("cap or more") from there (the counter abstraction of Pnueli, Xu and Zuck, 2002).
+//! A caller leaving an ω class leaves it ω, or (an action marked [`DRAIN`]) leaves exactly
+//! cap − 1: whatever the real count was, one of the two is right, so every run of the real
+//! callers is a run here, and "a class is non-empty" is exact, so fairness carries over as
+//! above. Counting properties read ω as unbounded. The saturated model over-approximates every
+//! number of callers from the cap up: "holds" there holds at the deployment's number; a
+//! violation there may need more callers than exist, so it is re-checked on exact counts (see
+//! `verify_policy`). Trial-call classes are capped above the permitted number plus one, so
+//! `breaker.half-open-limit` counts them exactly.
+
+use super::{Caller, CallerPhase};
+
+/// The callers: one by one, or counted per local state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Callers {
+    /// Caller `i` is entry `i`; an action names a caller by its index.
+    Each(Vec<Caller>),
+    /// How many callers are in each local state, sorted by local state, no zero counts; an
+    /// action names a class by its local state's [`code`].
+    Counted(Vec<(Caller, u32)>),
+}
+
+/// The count of a saturated class: its cap or more callers.
+pub const OMEGA: u32 = u32::MAX;
+/// Marks an action on an ω class after which the class holds exactly cap − 1 callers.
+pub const DRAIN: u16 = 0x8000;
+
+/// A local state as a number: the name of its class in actions and fairness classes.
+pub fn code(c: &Caller) -> u16 {
+    let phase = match c.phase {
+        CallerPhase::Idle => 0,
+        CallerPhase::InFlight => 1,
+        CallerPhase::Backoff => 2,
+    };
+    (u16::from(c.attempts) << 4)
+        | (phase << 2)
+        | (u16::from(c.probe) << 1)
+        | u16::from(c.sent_while_open)
+}
+
+/// The local state with this [`code`].
+pub fn decode(code: u16) -> Option<Caller> {
+    let phase = match (code >> 2) & 3 {
+        0 => CallerPhase::Idle,
+        1 => CallerPhase::InFlight,
+        2 => CallerPhase::Backoff,
+        _ => return None,
+    };
+    Some(Caller {
+        phase,
+        attempts: u8::try_from(code >> 4).ok()?,
+        probe: code & 2 != 0,
+        sent_while_open: code & 1 != 0,
+    })
+}
+
+impl Callers {
+    /// `n` idle callers (counted, ω from the cap up).
+    pub fn idle(n: usize, counted: bool, cap: &dyn Fn(&Caller) -> u32) -> Self {
+        if counted {
+            let n = saturate(0, n as u32, cap(&Caller::default()));
+            Callers::Counted(vec![(Caller::default(), n)])
+        } else {
+            Callers::Each(vec![Caller::default(); n])
+        }
+    }
+
+    /// Whether callers are counted rather than held one by one.
+    pub fn is_counted(&self) -> bool {
+        matches!(self, Callers::Counted(_))
+    }
+
+    /// Every caller (reference, local state) an action may name: each caller, or each class
+    /// once (an ω class twice: staying ω, and [`DRAIN`]ed), in a deterministic order.
+    pub fn refs(&self) -> Vec<(u16, Caller)> {
+        match self {
+            Callers::Each(v) => v.iter().enumerate().map(|(i, c)| (i as u16, *c)).collect(),
+            Callers::Counted(v) => v
+                .iter()
+                .flat_map(|(c, n)| {
+                    let drained = (*n == OMEGA).then_some((code(c) | DRAIN, *c));
+                    std::iter::once((code(c), *c)).chain(drained)
+                })
+                .collect(),
+        }
+    }
+
+    /// The local state of the caller (or class) `r`, if there is one.
+    pub fn get(&self, r: u16) -> Option<Caller> {
+        match self {
+            Callers::Each(v) => v.get(usize::from(r)).copied(),
+            Callers::Counted(v) => {
+                let c = decode(r & !DRAIN)?;
+                v.iter().any(|(k, _)| *k == c).then_some(c)
+            }
+        }
+    }
+
+    /// Takes caller `r` (one caller of class `r`) out, to act on it; [`Callers::put`] puts it
+    /// back in its new local state. `cap` gives each class's cap ([`OMEGA`]: exact counts).
+    pub fn take(&mut self, r: u16, cap: &dyn Fn(&Caller) -> u32) -> Option<Caller> {
+        match self {
+            Callers::Each(v) => v.get(usize::from(r)).copied(),
+            Callers::Counted(v) => {
+                let c = decode(r & !DRAIN)?;
+                let i = v.iter().position(|(k, _)| *k == c)?;
+                let left = match (v[i].1, r & DRAIN != 0) {
+                    (OMEGA, false) => OMEGA,
+                    (OMEGA, true) => cap(&c).saturating_sub(1),
+                    (_, true) => return None,
+                    (n, false) => n - 1,
+                };
+                if left == 0 {
+                    v.remove(i);
+                } else {
+                    v[i].1 = left;
+                }
+                Some(c)
+            }
+        }
+    }
+
+    /// Puts caller `r`, taken by [`Callers::take`], back as `c`.
+    pub fn put(&mut self, r: u16, c: Caller, cap: &dyn Fn(&Caller) -> u32) {
+        match self {
+            Callers::Each(v) => v[usize::from(r)] = c,
+            Callers::Counted(v) => match v.binary_search_by(|(k, _)| k.cmp(&c)) {
+                Ok(i) => v[i].1 = saturate(v[i].1, 1, cap(&c)),
+                Err(i) => v.insert(i, (c, saturate(0, 1, cap(&c)))),
+            },
+        }
+    }
+
+    /// Changes every caller alike, keeping the counts canonical.
+    pub fn update_all(&mut self, f: impl Fn(&mut Caller), cap: &dyn Fn(&Caller) -> u32) {
+        match self {
+            Callers::Each(v) => v.iter_mut().for_each(f),
+            Callers::Counted(v) => {
+                v.iter_mut().for_each(|(c, _)| f(c));
+                v.sort_by_key(|a| a.0);
+                v.dedup_by(|later, kept| {
+                    let same = later.0 == kept.0;
+                    if same {
+                        kept.1 = saturate(kept.1, later.1, cap(&kept.0));
+                    }
+                    same
+                });
+            }
+        }
+    }
+
+    /// How many callers satisfy `pred` (`u64::MAX` when an ω class does: unbounded).
+    pub fn count(&self, pred: impl Fn(&Caller) -> bool) -> u64 {
+        match self {
+            Callers::Each(v) => v.iter().filter(|c| pred(c)).count() as u64,
+            Callers::Counted(v) => v
+                .iter()
+                .filter(|(c, _)| pred(c))
+                .map(|(_, n)| if *n == OMEGA { u64::MAX } else { u64::from(*n) })
+                .fold(0, u64::saturating_add),
+        }
+    }
+
+    /// Whether every caller satisfies `pred`.
+    pub fn all(&self, pred: impl Fn(&Caller) -> bool) -> bool {
+        match self {
+            Callers::Each(v) => v.iter().all(pred),
+            Callers::Counted(v) => v.iter().all(|(c, _)| pred(c)),
+        }
+    }
+
+    /// Every caller's local state (counted callers in class order; an ω class once).
+    pub fn expand(&self) -> Vec<Caller> {
+        match self {
+            Callers::Each(v) => v.clone(),
+            Callers::Counted(v) => v
+                .iter()
+                .flat_map(|(c, n)| {
+                    std::iter::repeat_n(*c, if *n == OMEGA { 1 } else { *n as usize })
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `a + b` callers in a class with this cap: ω from the cap up.
+fn saturate(a: u32, b: u32, cap: u32) -> u32 {
+    if a == OMEGA || b == OMEGA {
+        return OMEGA;
+    }
+    let sum = a.saturating_add(b);
+    if sum >= cap { OMEGA } else { sum }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_name_every_local_state_once() {
+        for attempts in 0..=101u8 {
+            for phase in [
+                CallerPhase::Idle,
+                CallerPhase::InFlight,
+                CallerPhase::Backoff,
+            ] {
+                for probe in [false, true] {
+                    for sent_while_open in [false, true] {
+                        let c = Caller {
+                            phase,
+                            attempts,
+                            probe,
+                            sent_while_open,
+                        };
+                        assert_eq!(decode(code(&c)), Some(c));
+                    }
+                }
+            }
+        }
+        assert_eq!(decode(3 << 2), None);
+    }
+
+    #[test]
+    fn counts_stay_canonical() {
+        let exact = |_: &Caller| OMEGA;
+        let mut a = Callers::idle(3, true, &exact);
+        let busy = Caller {
+            phase: CallerPhase::InFlight,
+            attempts: 1,
+            probe: true,
+            sent_while_open: false,
+        };
+        let idle = a.take(code(&Caller::default()), &exact).unwrap();
+        assert_eq!(idle, Caller::default());
+        a.put(code(&idle), busy, &exact);
+        let mut b = a.clone();
+        assert_eq!(a.count(|c| c.probe), 1);
+        // Clearing the trial-call mark merges the class into the untouched one of equal state.
+        let plain = Caller {
+            probe: false,
+            ..busy
+        };
+        b.put(0, plain, &exact);
+        b.update_all(|c| c.probe = false, &exact);
+        assert_eq!(
+            b,
+            Callers::Counted(vec![(Caller::default(), 2), (plain, 2)])
+        );
+        assert_eq!(b.expand().len(), 4);
+    }
+
+    #[test]
+    fn a_saturated_class_stays_many_or_drains_to_cap_minus_one() {
+        let cap = |_: &Caller| 3;
+        let idle = code(&Caller::default());
+        let mut a = Callers::idle(200, true, &cap);
+        assert_eq!(a, Callers::Counted(vec![(Caller::default(), OMEGA)]));
+        assert_eq!(a.refs().len(), 2, "staying ω and draining are two actions");
+        let mut stay = a.clone();
+        stay.take(idle, &cap).unwrap();
+        assert_eq!(stay, a);
+        a.take(idle | DRAIN, &cap).unwrap();
+        assert_eq!(a, Callers::Counted(vec![(Caller::default(), 2)]));
+        assert!(a.clone().take(idle | DRAIN, &cap).is_none());
+        // Back to the cap: ω again; counting reads ω as unbounded.
+        a.put(idle, Caller::default(), &cap);
+        assert_eq!(a, Callers::Counted(vec![(Caller::default(), OMEGA)]));
+        assert_eq!(a.count(|_| true), u64::MAX);
+    }
+}
