@@ -910,7 +910,17 @@ impl Model for BreakerSys {
                     Self::end_call(&mut s, c);
                 }
             }
-            Action::CallerRetryRefused(c) => Self::end_call(&mut s, c as usize),
+            Action::CallerRetryRefused(c) => {
+                // The refusal ends the logical call with an error. Wrapped around the retry loop,
+                // the breaker hears only that end, so it must hear it here: otherwise a trial
+                // call's permit is never returned and HALF_OPEN never decides. The model keeps
+                // no attempt's duration across a backoff, so the end is recorded fast, as a
+                // wrapped call's end always is its last attempt's answer.
+                if self.cfg.variant == BreakerVariant::BreakerWrapsRetry {
+                    self.report(&mut s, true, 0, true);
+                }
+                Self::end_call(&mut s, c as usize);
+            }
             Action::DownstreamHeal => s.healed = true,
             Action::ClockTick => s.now += 1,
             Action::BreakerTrip | Action::BreakerGiveUp => {
@@ -1586,6 +1596,50 @@ mod tests {
         ] {
             s = model.next_state(&s, a).unwrap();
         }
+        assert_eq!(s.callers()[0], Caller::default());
+    }
+
+    /// Issue 13: with the breaker around the retry loop and a retry budget, a refused retry
+    /// of the trial call ended the logical call without telling the breaker, so HALF_OPEN
+    /// never decided and `breaker.recovers` was reported violated by a run that is no
+    /// execution of the design.
+    #[test]
+    fn a_refused_retry_inside_the_breaker_ends_the_trial_call() {
+        let budgeted = RetryConfig {
+            wait_ms: 50.0,
+            budget: Some(microcosm_model::RetryBudget {
+                ratio: 0.2,
+                min_per_s: 0.0,
+            }),
+            ..retry2()
+        };
+        let mut p = policy(Some(small()), Some(budgeted));
+        p.timeout_ms = Some(200.0);
+        let cfg = config(&p, BreakerVariant::BreakerWrapsRetry, 2);
+        assert!(cfg.retry_budget);
+        assert_statuses(&check(&cfg), &[BREAKER_OPEN_BLOCKS, RETRY_RESPECTS_BREAKER]);
+        // The refusal is the logical call's failed end: a HALF_OPEN trial reopens the breaker.
+        let model = BreakerSys::new(cfg).unwrap();
+        let mut s = model.init_states().pop().unwrap();
+        let fail = |c| Action::DownstreamReply {
+            caller: c,
+            outcome: Outcome::Fail,
+        };
+        for a in [
+            Action::CallerCall(0),
+            fail(0),
+            Action::CallerRetry(0),
+            fail(0),
+            Action::ClockTick,
+            Action::ClockTick,
+            Action::ClockTick,
+            Action::CallerCall(0),
+            fail(0),
+            Action::CallerRetryRefused(0),
+        ] {
+            s = model.next_state(&s, a).unwrap();
+        }
+        assert_eq!(s.breaker_state(), Some(BreakerState::Open));
         assert_eq!(s.callers()[0], Caller::default());
     }
 
