@@ -106,9 +106,9 @@ pub enum BreakerVariant {
     /// The breaker wraps the whole retry loop (`CircuitBreaker(Retry(call))`): one permission
     /// per logical call, so retries go straight to the downstream even once the breaker opened.
     BreakerWrapsRetry,
-    /// HALF_OPEN admits the permitted trial calls and closes on the first successful one,
-    /// without waiting for the others' results: a trial window that meets the threshold
-    /// closes it when its last result is a success.
+    /// HALF_OPEN admits the permitted trial calls and closes on the first successful one
+    /// (slow or not), without waiting for the others' results: trial results that meet a
+    /// threshold close it when the last of them is a success.
     FirstSuccessCloses,
 }
 
@@ -955,9 +955,9 @@ impl Model for BreakerSys {
             Action::CallerRetryRefused(c) => {
                 // The refusal ends the logical call with an error. Wrapped around the retry loop,
                 // the breaker hears only that end, so it must hear it here: otherwise a trial
-                // call's permit is never returned and HALF_OPEN never decides. The model keeps
-                // no attempt's duration across a backoff, so the end is recorded fast, as a
-                // wrapped call's end always is its last attempt's answer.
+                // call's permit is never returned and HALF_OPEN never decides. It is recorded
+                // as a fast failure: no attempt's duration is kept across a backoff (a wrapped
+                // call that ends with an answer is recorded with that answer's duration).
                 if self.cfg.variant == BreakerVariant::BreakerWrapsRetry {
                     self.report(&mut s, true, 0, true);
                 }
