@@ -1076,7 +1076,17 @@ impl Describe for BreakerSys {
                 ),
                 _ => String::new(),
             };
-            fields.push(("breaker".to_owned(), format!("{}{extra}", b.state().name())));
+            // Part of the breaker's own field, not a field of its own: steps are described
+            // by comparing fields position by position, so the list must not change shape.
+            let missed = if s.missed_open {
+                "; once closed from HALF_OPEN on trial results that met the threshold"
+            } else {
+                ""
+            };
+            fields.push((
+                "breaker".to_owned(),
+                format!("{}{extra}{missed}", b.state().name()),
+            ));
             if self.abstract_closed && b.state() == BreakerState::Closed {
                 let held = if s.dirty {
                     "may hold a failed or slow result: may open"
@@ -1100,12 +1110,6 @@ impl Describe for BreakerSys {
                 fields.push((
                     "reference window".to_owned(),
                     format!("{} calls, {} failed, {} slow", r.calls, r.failed, r.slow),
-                ));
-            }
-            if s.missed_open {
-                fields.push((
-                    "breaker.missed".to_owned(),
-                    "closed from HALF_OPEN although its trial results met the threshold".to_owned(),
                 ));
             }
         }
