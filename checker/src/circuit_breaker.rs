@@ -1168,7 +1168,7 @@ impl Protocol for BreakerSys {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{Lasso, replay};
+    use crate::trace::{Lasso, TraceId, replay};
     use crate::verdict::Status;
     use stateright::Checker;
 
@@ -1383,6 +1383,60 @@ mod tests {
             .unwrap();
         assert_eq!(end.breaker_state(), Some(BreakerState::Open));
         assert!(end.healed());
+    }
+
+    /// confirm.rs's argument for time-based windows: a trace without an abstract trip never
+    /// leaves CLOSED and violates nothing, so every violation found there trips, and stays
+    /// inconclusive (no exact model can make the trip real).
+    #[test]
+    fn every_time_window_violation_needs_an_abstract_trip() {
+        let variants = [
+            BreakerVariant::Resilience4j,
+            BreakerVariant::NoHalfOpen,
+            BreakerVariant::UnlimitedHalfOpen,
+            BreakerVariant::CountsRejections,
+            BreakerVariant::BreakerWrapsRetry,
+            BreakerVariant::FirstSuccessCloses,
+        ];
+        let mut unconfirmed = 0;
+        for variant in variants {
+            for (retry, max_wait) in [(None, 0.0), (Some(retry2()), 0.0), (None, 10_000.0)] {
+                let cb = CircuitBreakerConfig {
+                    sliding_window_type: SlidingWindowType::TimeBased,
+                    sliding_window_size: 10,
+                    minimum_number_of_calls: 5,
+                    permitted_number_of_calls_in_half_open_state: 2,
+                    max_wait_duration_in_half_open_state_ms: max_wait,
+                    ..CircuitBreakerConfig::default()
+                };
+                let cfg = config(&policy(Some(cb), retry), variant, 2);
+                let model = BreakerSys::new(cfg.clone()).unwrap();
+                for v in check(&cfg) {
+                    assert!(!v.status.is_violated(), "{variant:?} {}", v.property);
+                    let Status::Inconclusive {
+                        reason: Bound::Abstraction { what },
+                    } = &v.status
+                    else {
+                        continue;
+                    };
+                    let id = what
+                        .split("trace ")
+                        .nth(1)
+                        .and_then(|rest| rest.split(')').next())
+                        .unwrap();
+                    let states = replay(&model, id).unwrap();
+                    let trace: TraceId = id.parse().unwrap();
+                    let tripped = trace.actions.iter().enumerate().any(|(i, &k)| {
+                        let mut enabled = Vec::new();
+                        model.actions(&states[i], &mut enabled);
+                        enabled[k] == Action::BreakerTrip
+                    });
+                    assert!(tripped, "{variant:?} {}: {id}", v.property);
+                    unconfirmed += 1;
+                }
+            }
+        }
+        assert!(unconfirmed >= 6, "{unconfirmed}");
     }
 
     #[test]
