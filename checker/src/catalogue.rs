@@ -188,7 +188,8 @@ pub const CATALOGUE: &[PropertyInfo] = &[
         meaning: "The breaker is never CLOSED (or HALF_OPEN) while the results it should count \
                   since it entered that state — tracked independently of the breaker, as a \
                   reference window — hold at least the minimum number of calls with a failure \
-                  (or slow-call) rate at or above the threshold.",
+                  (or slow-call) rate at or above the threshold; nor does it leave HALF_OPEN \
+                  for CLOSED on trial results that meet the threshold.",
     },
     PropertyInfo {
         id: BREAKER_NO_PREMATURE_OPEN,

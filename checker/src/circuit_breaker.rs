@@ -40,7 +40,8 @@
 //!   are canonicalised to the counts (a sound reduction: equal counts, equal futures).
 //! - **HALF_OPEN's maximum wait**, when set, is an unfair timer that may fire at any moment
 //!   (how long trial calls take against it is not modelled), an over-approximation like the
-//!   abstract window: its violations are reported inconclusive.
+//!   abstract window: a violation is reported only on a run that never needs the timer to
+//!   fire, and is inconclusive otherwise ([`confirm`] states when that is).
 //! - **Slow calls** are explored whenever a call can be slow: always, unless a per-try timeout
 //!   at or below `slow_call_duration_ms` cuts every call first (even at a 100 % slow-call
 //!   threshold a window of only slow calls opens).
@@ -118,6 +119,10 @@ pub enum BreakerVariant {
     /// The breaker wraps the whole retry loop (`CircuitBreaker(Retry(call))`): one permission
     /// per logical call, so retries go straight to the downstream even once the breaker opened.
     BreakerWrapsRetry,
+    /// HALF_OPEN admits the permitted trial calls and closes on the first successful one
+    /// (slow or not), without waiting for the others' results: trial results that meet a
+    /// threshold close it when the last of them is a success.
+    FirstSuccessCloses,
 }
 
 impl BreakerVariant {
@@ -129,6 +134,7 @@ impl BreakerVariant {
             BreakerVariant::UnlimitedHalfOpen => "unlimited_half_open",
             BreakerVariant::CountsRejections => "counts_rejections",
             BreakerVariant::BreakerWrapsRetry => "breaker_wraps_retry",
+            BreakerVariant::FirstSuccessCloses => "first_success_closes",
         }
     }
 }
@@ -238,7 +244,8 @@ pub fn breaker_params(cb: &CircuitBreakerConfig, notes: &mut Vec<String>) -> Bre
     if p.max_wait_in_half_open > 0 {
         notes.push(
             "HALF_OPEN's maximum wait may end it at any moment (an over-approximation: a \
-             violation is reported inconclusive)"
+             violation counts only on a run that never needs it to fire, else it is \
+             inconclusive)"
                 .to_owned(),
         );
         p.max_wait_in_half_open = 1;
@@ -343,15 +350,27 @@ pub fn verify_model(
                 .counterexample
                 .as_ref()
                 .and_then(|cex| confirm::confirm(model, v.property, &cex.trace_id));
-            if let Some(cex) = confirmed {
-                v.options.notes.push(format!(
-                    "found in the abstraction and confirmed on the exact {}-call window: \
-                     where the abstraction opened the breaker, the trace fails calls until \
-                     the real window opens",
-                    model.cfg.breaker.map_or(0, |p| p.window_size)
-                ));
-                v.counterexample = Some(cex);
-                continue;
+            match confirmed {
+                Some(confirm::Confirmed::OnExactWindow(cex)) => {
+                    v.options.notes.push(format!(
+                        "found in the abstraction and confirmed on the exact {}-call window: \
+                         where the abstraction opened the breaker, the trace fails calls until \
+                         the real window opens",
+                        model.cfg.breaker.map_or(0, |p| p.window_size)
+                    ));
+                    v.counterexample = Some(cex);
+                    continue;
+                }
+                Some(confirm::Confirmed::AsFound) => {
+                    v.options.notes.push(
+                        "a real run: it never needs HALF_OPEN's maximum wait to fire (no step \
+                         in HALF_OPEN waits for a slow answer or a retry, and it does not stay \
+                         in HALF_OPEN forever)"
+                            .to_owned(),
+                    );
+                    continue;
+                }
+                None => {}
             }
             if v.status.is_violated() {
                 let what = match &v.counterexample {
@@ -477,6 +496,10 @@ pub struct BreakerSysState {
     now: u8,
     healed: bool,
     premature_open: bool,
+    /// The breaker left HALF_OPEN for CLOSED although the trial results it should count met
+    /// the threshold (`breaker.opens-when-due`: an opening missed at the transition, which
+    /// resets the reference window and so would hide it from a look at the state after it).
+    missed_open: bool,
     /// Abstract CLOSED window: a failed or slow result was recorded since it last closed, so
     /// it may hold one and may open.
     dirty: bool,
@@ -862,11 +885,26 @@ impl BreakerSys {
         } else {
             s.reference.snapshot()
         };
-        let transition = b.on_result(p, u64::from(s.now), failed, duration);
+        let now = u64::from(s.now);
+        let transition = if self.cfg.variant == BreakerVariant::FirstSuccessCloses
+            && from == BreakerState::HalfOpen
+            && !failed
+        {
+            // The hand-rolled rule: one good trial is enough, whatever the others answer.
+            Some(b.transition_to(p, BreakerState::Closed, now))
+        } else {
+            b.on_result(p, now, failed, duration)
+        };
         s.breaker = Some(b);
         if let Some(t) = transition {
             if t.to == BreakerState::Open && !self.justified(from, reference) {
                 s.premature_open = true;
+            }
+            if t.from == BreakerState::HalfOpen
+                && t.to == BreakerState::Closed
+                && self.justified(from, reference)
+            {
+                s.missed_open = true;
             }
             self.on_transition(s, t, me);
         }
@@ -958,6 +996,9 @@ impl BreakerSys {
 
     /// `breaker.opens-when-due`.
     pub fn opens_when_due(&self, s: &BreakerSysState) -> bool {
+        if s.missed_open {
+            return false;
+        }
         match s.breaker_state() {
             Some(BreakerState::Closed) if self.abstract_closed => !s.desync,
             Some(from @ (BreakerState::Closed | BreakerState::HalfOpen)) => {
@@ -1078,7 +1119,15 @@ impl BreakerSys {
                 actor = Some(me);
             }
             Action::CallerRetryRefused(c) => {
-                s.callers.take(c, &|c| self.cap(c))?;
+                let mut me = s.callers.take(c, &|c| self.cap(c))?;
+                // The refusal ends the logical call with an error. Wrapped around the retry
+                // loop, the breaker hears only that end, so it must hear it here: otherwise a
+                // trial call's permit is never returned and HALF_OPEN never decides. It is
+                // recorded as a fast failure: no attempt's duration is kept across a backoff (a
+                // wrapped call that ends with an answer is recorded with that answer's duration).
+                if self.cfg.variant == BreakerVariant::BreakerWrapsRetry {
+                    self.report(&mut s, &mut me, true, 0, true);
+                }
                 s.callers.put(c, Caller::default(), &|c| self.cap(c));
                 actor = Some(Caller::default());
             }
@@ -1117,6 +1166,7 @@ impl Model for BreakerSys {
             now: 0,
             healed: false,
             premature_open: false,
+            missed_open: false,
             dirty: false,
             desync: false,
             callers: Callers::idle(self.cfg.callers, self.counted, &|c| self.cap(c)),
@@ -1265,7 +1315,17 @@ impl Describe for BreakerSys {
                 ),
                 _ => String::new(),
             };
-            fields.push(("breaker".to_owned(), format!("{}{extra}", b.state().name())));
+            // Part of the breaker's own field, not a field of its own: steps are described
+            // by comparing fields position by position, so the list must not change shape.
+            let missed = if s.missed_open {
+                "; once closed from HALF_OPEN on trial results that met the threshold"
+            } else {
+                ""
+            };
+            fields.push((
+                "breaker".to_owned(),
+                format!("{}{extra}{missed}", b.state().name()),
+            ));
             if self.abstract_closed && b.state() == BreakerState::Closed {
                 let held = if s.dirty {
                     "may hold a failed or slow result: may open"
@@ -1370,7 +1430,7 @@ impl Protocol for BreakerSys {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{Lasso, replay};
+    use crate::trace::{Lasso, TraceId, replay};
     use crate::verdict::Status;
     use stateright::Checker;
 
@@ -1489,6 +1549,7 @@ mod tests {
             BreakerVariant::UnlimitedHalfOpen,
             BreakerVariant::CountsRejections,
             BreakerVariant::BreakerWrapsRetry,
+            BreakerVariant::FirstSuccessCloses,
         ];
         let (mut compared, mut confirmed) = (0, 0);
         for variant in variants {
@@ -1591,6 +1652,60 @@ mod tests {
             .unwrap();
         assert_eq!(end.breaker_state(), Some(BreakerState::Open));
         assert!(end.healed());
+    }
+
+    /// confirm.rs's argument for time-based windows: a trace without an abstract trip never
+    /// leaves CLOSED and violates nothing, so every violation found there trips, and stays
+    /// inconclusive (no exact model can make the trip real).
+    #[test]
+    fn every_time_window_violation_needs_an_abstract_trip() {
+        let variants = [
+            BreakerVariant::Resilience4j,
+            BreakerVariant::NoHalfOpen,
+            BreakerVariant::UnlimitedHalfOpen,
+            BreakerVariant::CountsRejections,
+            BreakerVariant::BreakerWrapsRetry,
+            BreakerVariant::FirstSuccessCloses,
+        ];
+        let mut unconfirmed = 0;
+        for variant in variants {
+            for (retry, max_wait) in [(None, 0.0), (Some(retry2()), 0.0), (None, 10_000.0)] {
+                let cb = CircuitBreakerConfig {
+                    sliding_window_type: SlidingWindowType::TimeBased,
+                    sliding_window_size: 10,
+                    minimum_number_of_calls: 5,
+                    permitted_number_of_calls_in_half_open_state: 2,
+                    max_wait_duration_in_half_open_state_ms: max_wait,
+                    ..CircuitBreakerConfig::default()
+                };
+                let cfg = config(&policy(Some(cb), retry), variant, 2);
+                let model = BreakerSys::new(cfg.clone()).unwrap();
+                for v in check(&cfg) {
+                    assert!(!v.status.is_violated(), "{variant:?} {}", v.property);
+                    let Status::Inconclusive {
+                        reason: Bound::Abstraction { what },
+                    } = &v.status
+                    else {
+                        continue;
+                    };
+                    let id = what
+                        .split("trace ")
+                        .nth(1)
+                        .and_then(|rest| rest.split(')').next())
+                        .unwrap();
+                    let states = replay(&model, id).unwrap();
+                    let trace: TraceId = id.parse().unwrap();
+                    let tripped = trace.actions.iter().enumerate().any(|(i, &k)| {
+                        let mut enabled = Vec::new();
+                        model.actions(&states[i], &mut enabled);
+                        enabled[k] == Action::BreakerTrip
+                    });
+                    assert!(tripped, "{variant:?} {}: {id}", v.property);
+                    unconfirmed += 1;
+                }
+            }
+        }
+        assert!(unconfirmed >= 6, "{unconfirmed}");
     }
 
     #[test]
@@ -1812,6 +1927,43 @@ mod tests {
     }
 
     #[test]
+    fn closing_on_the_first_good_trial_misses_an_opening() {
+        let two_trials = CircuitBreakerConfig {
+            permitted_number_of_calls_in_half_open_state: 2,
+            ..small()
+        };
+        let p = policy(Some(two_trials), None);
+        let verdicts = check(&config(&p, BreakerVariant::FirstSuccessCloses, 2));
+        assert_statuses(&verdicts, &[BREAKER_OPENS_WHEN_DUE]);
+        let steps = actions(verdict(&verdicts, BREAKER_OPENS_WHEN_DUE));
+        // Open the breaker (4 steps), wait (3), one trial call fails, the second succeeds: 1 of
+        // 2 failed meets the 50 % threshold, and Resilience4j opens again where this closes.
+        assert_eq!(
+            steps[7..],
+            [
+                "client#1: CallerCall",
+                "payments: DownstreamReply(Fail)",
+                "client#1: CallerCall",
+                "payments: DownstreamReply(Ok)"
+            ]
+        );
+        assert_statuses(&check(&config(&p, BreakerVariant::Resilience4j, 2)), &[]);
+        // With one trial call a success closes Resilience4j's breaker too, unless it is slow:
+        // one slow trial of one meets the 100 % slow-call threshold, and this one closes.
+        let mut one_trial = policy(Some(small()), None);
+        let verdicts = check(&config(&one_trial, BreakerVariant::FirstSuccessCloses, 2));
+        assert_statuses(&verdicts, &[BREAKER_OPENS_WHEN_DUE]);
+        let steps = actions(verdict(&verdicts, BREAKER_OPENS_WHEN_DUE));
+        assert_eq!(steps.last().unwrap(), "payments: DownstreamReply(SlowOk)");
+        // A timeout below the slow-call duration leaves no slow call: then it is Resilience4j's.
+        one_trial.timeout_ms = Some(1_000.0);
+        assert_statuses(
+            &check(&config(&one_trial, BreakerVariant::FirstSuccessCloses, 2)),
+            &[],
+        );
+    }
+
+    #[test]
     fn retrying_rejections_stays_bounded() {
         let retry = RetryConfig {
             retry_on: vec![
@@ -1887,6 +2039,50 @@ mod tests {
         assert_eq!(s.callers()[0], Caller::default());
     }
 
+    /// Issue 13: with the breaker around the retry loop and a retry budget, a refused retry
+    /// of the trial call ended the logical call without telling the breaker, so HALF_OPEN
+    /// never decided and `breaker.recovers` was reported violated by a run that is no
+    /// execution of the design.
+    #[test]
+    fn a_refused_retry_inside_the_breaker_ends_the_trial_call() {
+        let budgeted = RetryConfig {
+            wait_ms: 50.0,
+            budget: Some(microcosm_model::RetryBudget {
+                ratio: 0.2,
+                min_per_s: 0.0,
+            }),
+            ..retry2()
+        };
+        let mut p = policy(Some(small()), Some(budgeted));
+        p.timeout_ms = Some(200.0);
+        let cfg = config(&p, BreakerVariant::BreakerWrapsRetry, 2);
+        assert!(cfg.retry_budget);
+        assert_statuses(&check(&cfg), &[BREAKER_OPEN_BLOCKS, RETRY_RESPECTS_BREAKER]);
+        // The refusal is the logical call's failed end: a HALF_OPEN trial reopens the breaker.
+        let model = BreakerSys::new(cfg).unwrap();
+        let mut s = model.init_states().pop().unwrap();
+        let fail = |c| Action::DownstreamReply {
+            caller: c,
+            outcome: Outcome::Fail,
+        };
+        for a in [
+            Action::CallerCall(0),
+            fail(0),
+            Action::CallerRetry(0),
+            fail(0),
+            Action::ClockTick,
+            Action::ClockTick,
+            Action::ClockTick,
+            Action::CallerCall(0),
+            fail(0),
+            Action::CallerRetryRefused(0),
+        ] {
+            s = model.next_state(&s, a).unwrap();
+        }
+        assert_eq!(s.breaker_state(), Some(BreakerState::Open));
+        assert_eq!(s.callers()[0], Caller::default());
+    }
+
     #[test]
     fn half_open_maximum_wait_makes_recovery_unconfirmed() {
         let cb = CircuitBreakerConfig {
@@ -1909,6 +2105,67 @@ mod tests {
                 assert!(v.status.holds(), "{}: {:?}", v.property, v.status);
             }
         }
+    }
+
+    /// Issue 13: a counterexample that never needs HALF_OPEN's timer is a real run, and is
+    /// reported violated; one whose HALF_OPEN waits for a slow answer stays inconclusive.
+    #[test]
+    fn half_open_maximum_wait_confirms_runs_that_never_need_it() {
+        let timed = |cb: CircuitBreakerConfig| CircuitBreakerConfig {
+            max_wait_duration_in_half_open_state_ms: 10_000.0,
+            ..cb
+        };
+        let real_run = |v: &Verdict| {
+            v.options
+                .notes
+                .iter()
+                .any(|n| n.contains("never needs HALF_OPEN's maximum wait"))
+        };
+        // No way out of OPEN: the lasso never reaches HALF_OPEN.
+        let p = policy(Some(timed(small())), None);
+        let cfg = config(&p, BreakerVariant::NoHalfOpen, 2);
+        assert!(!BreakerSys::new(cfg.clone()).unwrap().is_exact());
+        let verdicts = check(&cfg);
+        assert_statuses(&verdicts, &[BREAKER_RECOVERS]);
+        let v = verdict(&verdicts, BREAKER_RECOVERS);
+        assert!(real_run(v), "{:?}", v.options.notes);
+        assert_eq!(actions(v).len(), 8);
+        // Two trial calls admitted in one instant. (Recovery is not shown: the timer may
+        // always end HALF_OPEN first, as for Resilience4j's breaker.)
+        let verdicts = check(&config(&p, BreakerVariant::UnlimitedHalfOpen, 2));
+        let v = verdict(&verdicts, BREAKER_HALF_OPEN_LIMIT);
+        assert!(v.status.is_violated() && real_run(v), "{:?}", v.status);
+        assert!(
+            verdict(&verdicts, BREAKER_RECOVERS)
+                .status
+                .is_inconclusive()
+        );
+        // A large window confirmed on the exact window, the timer never due.
+        let large = CircuitBreakerConfig {
+            sliding_window_size: 50,
+            minimum_number_of_calls: 20,
+            ..timed(small())
+        };
+        let verdicts = check(&config(
+            &policy(Some(large), None),
+            BreakerVariant::NoHalfOpen,
+            2,
+        ));
+        assert_statuses(&verdicts, &[BREAKER_RECOVERS]);
+        let cex = verdict(&verdicts, BREAKER_RECOVERS)
+            .counterexample
+            .as_ref()
+            .unwrap();
+        assert!(cex.trace_id.starts_with(confirm::EXACT_PREFIX));
+        // A slow trial answer takes longer than the slow-call duration (60 s here), past the
+        // 10 s maximum wait: the real timer would have fired first.
+        let verdicts = check(&config(&p, BreakerVariant::FirstSuccessCloses, 2));
+        let v = verdict(&verdicts, BREAKER_OPENS_WHEN_DUE);
+        assert!(v.status.is_inconclusive(), "{:?}", v.status);
+        let mut fast = p.clone();
+        fast.timeout_ms = Some(1_000.0);
+        let verdicts = check(&config(&fast, BreakerVariant::FirstSuccessCloses, 2));
+        assert!(verdict(&verdicts, BREAKER_OPENS_WHEN_DUE).status.holds());
     }
 
     #[test]

@@ -70,6 +70,7 @@ fn variant(implementation: PolicyImplementation) -> BreakerVariant {
         PolicyImplementation::UnlimitedHalfOpen => BreakerVariant::UnlimitedHalfOpen,
         PolicyImplementation::CountsRejections => BreakerVariant::CountsRejections,
         PolicyImplementation::BreakerWrapsRetry => BreakerVariant::BreakerWrapsRetry,
+        PolicyImplementation::FirstSuccessCloses => BreakerVariant::FirstSuccessCloses,
     }
 }
 

@@ -1,15 +1,44 @@
-//! Confirming, on the exact model at the user's real window, a violation found with the
-//! abstract CLOSED window (see the parent module's doc). The abstraction may open the breaker
-//! earlier than a real window could, so its violations are unconfirmed until one is shown to
-//! be real. The abstract trace is replayed step by step on the exact model: each `BreakerTrip`
-//! becomes real by having an idle caller make failing calls until the real window opens, and
-//! every step must lead to a state that agrees with the abstract one on everything but the
-//! CLOSED window. If the walk gets through, a safety violation is confirmed when the exact end
-//! state violates the property. A lasso is confirmed when its cycle never visits CLOSED: there
-//! the exact and abstract states correspond one to one (the CLOSED window is empty and unused),
-//! so the exact run has the same cycle, with the same enabled actions and so the same fairness.
-//! Anything else stays unconfirmed. A confirmed counterexample is a path of the exact model,
-//! with a trace id marked [`EXACT_PREFIX`] so that `verify --replay` replays it there.
+//! Confirming that a violation found in an over-approximating breaker model is a run of the
+//! real system (see the parent module's doc). Two things are over-approximated: an abstract
+//! CLOSED window, which may open (`BreakerTrip`) earlier than a real window could, and
+//! HALF_OPEN's maximum wait, a timer that may fire (`BreakerGiveUp`) at any moment. A
+//! counterexample is reported violated only when one of the arguments below shows it real;
+//! otherwise it stays inconclusive.
+//!
+//! **The window held exactly, only the timer abstract** (a count window of at most
+//! `EXACT_MAX_WINDOW` calls with `max_wait_duration_in_half_open_state`): the path is a run of
+//! the real breaker if the timer never has to fire on it. It never does when (1) the path
+//! takes no `BreakerGiveUp`; (2) no step taken in HALF_OPEN needs time to pass — no slow
+//! answer (it lasts longer than the slow-call duration, which may exceed the maximum wait) and
+//! no retry or refused retry (it comes a retry wait after a failure) — so every HALF_OPEN
+//! episode is a finite run of calls, rejections and fast answers, which the real system can
+//! make within any positive time, in particular within the maximum wait; and (3) for a lasso,
+//! the cycle leaves HALF_OPEN (a cycle, or a stutter, that stays in HALF_OPEN forever is one
+//! the real timer would end). The timer is unfair in the model and never due on such a run,
+//! so the cycle's fairness is the real system's too. The counterexample then stands as found,
+//! with its own trace id.
+//!
+//! **An abstract CLOSED window of counts** (more than `EXACT_MAX_WINDOW` calls): the trace is
+//! replayed step by step on the exact model at the real window: each `BreakerTrip` becomes
+//! real by having an idle caller make failing calls until the real window opens, and every
+//! step must lead to a state that agrees with the abstract one on everything but the CLOSED
+//! window. If the walk gets through, a safety violation is confirmed when the exact end state
+//! violates the property. A lasso is confirmed when its cycle never visits CLOSED: there the
+//! exact and abstract states correspond one to one (the CLOSED window is empty and unused), so
+//! the exact run has the same cycle, with the same enabled actions and so the same fairness.
+//! With the timer too, the exact path must meet (1)–(3) as well. A confirmed counterexample is
+//! a path of the exact model, with a trace id marked [`EXACT_PREFIX`] so that
+//! `verify --replay` replays it there.
+//!
+//! **A time-based window** has no exact model (the model freezes time in CLOSED), so a trip
+//! cannot be made real, and a trace without one violates nothing: the abstract window leaves
+//! CLOSED only by `BreakerTrip`, and in CLOSED every property holds (nothing is OPEN or
+//! HALF_OPEN, and the reference and the breaker hear the same results). Such a trace is a real
+//! run only if the real window did not open where the abstract one stayed closed, which a
+//! trace with no failed or slow result recorded in CLOSED guarantees (a window opens only on
+//! recording a result while it holds a failed or slow one, thresholds being above zero); but
+//! as it violates nothing there is nothing to report. Every violation on a time-based window
+//! therefore stays inconclusive, with the abstract trace to inspect.
 
 use super::{Action, BreakerSys, BreakerSysState, CallerPhase, Outcome};
 use crate::trace::{Counterexample, TraceId, action_indices, replay};
@@ -88,9 +117,62 @@ fn open_with_failures(
     None
 }
 
-/// The exact model's counterexample for `property` from the abstract model `abs`'s trace,
-/// when it is real (see the module doc).
-pub fn confirm(abs: &BreakerSys, property: &'static str, trace_id: &str) -> Option<Counterexample> {
+/// How a violation found in an over-approximating model was shown real.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Confirmed {
+    /// The counterexample as found is a run of the real system (the window is exact and the
+    /// HALF_OPEN timer never has to fire on it).
+    AsFound,
+    /// This path of the exact model at the real window realises the abstract one.
+    OnExactWindow(Counterexample),
+}
+
+/// Whether HALF_OPEN's maximum wait never has to fire on this path of `model`: conditions
+/// (1)–(3) of the module doc. `loop_to` is a lasso's return index.
+fn timer_never_due(
+    model: &BreakerSys,
+    states: &[BreakerSysState],
+    actions: &[Action],
+    loop_to: Option<usize>,
+) -> bool {
+    if model.params().is_none_or(|p| p.max_wait_in_half_open == 0) {
+        return true;
+    }
+    let half_open = |s: &BreakerSysState| s.breaker_state() == Some(BreakerState::HalfOpen);
+    let takes_time = |a: &Action| {
+        matches!(
+            a,
+            Action::CallerRetry(_)
+                | Action::CallerRetryRefused(_)
+                | Action::DownstreamReply {
+                    outcome: Outcome::SlowOk | Outcome::SlowFail,
+                    ..
+                }
+        )
+    };
+    let episodes_are_quick = actions
+        .iter()
+        .zip(states)
+        .all(|(a, before)| *a != Action::BreakerGiveUp && !(half_open(before) && takes_time(a)));
+    let cycle_leaves_half_open = loop_to.is_none_or(|k| states[k..].iter().any(|s| !half_open(s)));
+    episodes_are_quick && cycle_leaves_half_open
+}
+
+/// Whether the violation of `property` in `abs`'s trace is a run of the real system, and how
+/// (see the module doc); `None` when no argument shows it.
+pub fn confirm(abs: &BreakerSys, property: &'static str, trace_id: &str) -> Option<Confirmed> {
+    let id: TraceId = trace_id.parse().ok()?;
+    if !abs.abstract_closed {
+        let states = replay(abs, trace_id).ok()?;
+        let mut enabled = Vec::new();
+        let mut actions = Vec::with_capacity(id.actions.len());
+        for (i, &k) in id.actions.iter().enumerate() {
+            enabled.clear();
+            abs.actions(&states[i], &mut enabled);
+            actions.push(*enabled.get(k)?);
+        }
+        return timer_never_due(abs, &states, &actions, id.loop_to).then_some(Confirmed::AsFound);
+    }
     let exact = BreakerSys::new_exact(abs.cfg.clone()).ok()?;
     // The same caller representation, so the abstract states compare with the exact ones.
     let exact = if abs.is_counted() {
@@ -98,10 +180,9 @@ pub fn confirm(abs: &BreakerSys, property: &'static str, trace_id: &str) -> Opti
     } else {
         exact.per_caller().ok()?
     };
-    if !exact.is_exact() {
+    if exact.abstract_closed {
         return None;
     }
-    let id: TraceId = trace_id.parse().ok()?;
     let abstract_states = replay(abs, trace_id).ok()?;
     let mut enabled = Vec::new();
     let mut abstract_actions = Vec::with_capacity(id.actions.len());
@@ -159,6 +240,9 @@ pub fn confirm(abs: &BreakerSys, property: &'static str, trace_id: &str) -> Opti
             None
         }
     };
+    if !timer_never_due(&exact, &states, &actions, loop_to) {
+        return None;
+    }
     let indices = action_indices(&exact, &states, &actions)?;
     let trace = TraceId {
         init: id.init,
@@ -167,5 +251,5 @@ pub fn confirm(abs: &BreakerSys, property: &'static str, trace_id: &str) -> Opti
     };
     let mut cex = Counterexample::from_path(&exact, property, trace, &states, &actions);
     cex.trace_id = format!("{EXACT_PREFIX}{}", cex.trace_id);
-    Some(cex)
+    Some(Confirmed::OnExactWindow(cex))
 }

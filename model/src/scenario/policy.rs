@@ -70,6 +70,10 @@ pub enum PolicyImplementation {
     CountsRejections,
     /// Known bug: the breaker wraps the retry loop, so retries bypass an OPEN breaker.
     BreakerWrapsRetry,
+    /// Known bug: HALF_OPEN closes on the first successful trial call, without waiting for
+    /// the other permitted trial calls' results, so trial results that meet the failure
+    /// threshold close it when a success comes last.
+    FirstSuccessCloses,
 }
 
 impl PolicyImplementation {

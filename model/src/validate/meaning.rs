@@ -285,5 +285,6 @@ fn implementation_name(i: PolicyImplementation) -> &'static str {
         PolicyImplementation::UnlimitedHalfOpen => "unlimited_half_open",
         PolicyImplementation::CountsRejections => "counts_rejections",
         PolicyImplementation::BreakerWrapsRetry => "breaker_wraps_retry",
+        PolicyImplementation::FirstSuccessCloses => "first_success_closes",
     }
 }
