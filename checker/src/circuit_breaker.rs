@@ -401,8 +401,11 @@ pub fn verify_model(
 
 /// Names the callers of a counted model's counterexample: the trace is rebuilt with callers
 /// numbered 1 to n, all idle at first, and each step of "a caller in local state X" is taken by
-/// the lowest-numbered caller in X. The steps then read as one concrete run ("client#2:
-/// CallerCall"), and the chart has a column for each caller that acts.
+/// the caller that has been in X longest (the lowest-numbered among equals): the FIFO choice
+/// of the module doc's fairness argument, so a lasso's cycle, repeated with its callers
+/// relabelled as it ends, is fair to every caller (picking the lowest-numbered caller always
+/// would show a cycle that starves the others). The steps then read as one concrete run
+/// ("client#2: CallerCall"), and the chart has a column for each caller that acts.
 fn name_callers(model: &BreakerSys, cex: &mut Counterexample) {
     if !model.counted {
         return;
@@ -416,6 +419,8 @@ fn name_callers(model: &BreakerSys, cex: &mut Counterexample) {
     };
     let Ok(states) = replay(&m, id) else { return };
     let mut locals = vec![Caller::default(); m.cfg.callers];
+    // The step at which each caller entered its current local state.
+    let mut since = vec![0usize; m.cfg.callers];
     let mut who = Vec::with_capacity(trace.actions.len());
     let mut enabled = Vec::new();
     for (i, &k) in trace.actions.iter().enumerate() {
@@ -436,13 +441,23 @@ fn name_callers(model: &BreakerSys, cex: &mut Counterexample) {
         };
         let acting = class
             .and_then(|c| callers::decode(c & !callers::DRAIN))
-            .and_then(|local| locals.iter().position(|l| *l == local));
+            .and_then(|local| {
+                (0..locals.len())
+                    .filter(|&w| locals[w] == local)
+                    .min_by_key(|&w| (since[w], w))
+            });
         // Trial-call marks live only in HALF_OPEN: leaving it clears every caller's.
         if states[i + 1].breaker_state() != Some(BreakerState::HalfOpen) {
-            locals.iter_mut().for_each(|l| l.probe = false);
+            for (w, l) in locals.iter_mut().enumerate() {
+                if l.probe {
+                    l.probe = false;
+                    since[w] = i + 1;
+                }
+            }
         }
         if let (Some(w), Some(now)) = (acting, actor) {
             locals[w] = now;
+            since[w] = i + 1;
         }
         who.push(acting);
     }
@@ -1936,16 +1951,23 @@ mod tests {
         let verdicts = check(&config(&p, BreakerVariant::FirstSuccessCloses, 2));
         assert_statuses(&verdicts, &[BREAKER_OPENS_WHEN_DUE]);
         let steps = actions(verdict(&verdicts, BREAKER_OPENS_WHEN_DUE));
-        // Open the breaker (4 steps), wait (3), one trial call fails, the second succeeds: 1 of
-        // 2 failed meets the 50 % threshold, and Resilience4j opens again where this closes.
+        // Open the breaker, wait, then two trial calls: one fails, the other succeeds: 1 of 2
+        // failed meets the 50 % threshold, and Resilience4j opens again where this closes. (The
+        // counted model may interleave the two trials with the wait: only the order of the
+        // answers is pinned.)
+        assert_eq!(steps.len(), 11, "{steps:?}");
+        let answers: Vec<&str> = steps[7..]
+            .iter()
+            .map(String::as_str)
+            .filter(|s| s.starts_with("payments: DownstreamReply"))
+            .collect();
         assert_eq!(
-            steps[7..],
+            answers,
             [
-                "client#1: CallerCall",
                 "payments: DownstreamReply(Fail)",
-                "client#1: CallerCall",
                 "payments: DownstreamReply(Ok)"
-            ]
+            ],
+            "{steps:?}"
         );
         assert_statuses(&check(&config(&p, BreakerVariant::Resilience4j, 2)), &[]);
         // With one trial call a success closes Resilience4j's breaker too, unless it is slow:
@@ -2059,7 +2081,8 @@ mod tests {
         assert!(cfg.retry_budget);
         assert_statuses(&check(&cfg), &[BREAKER_OPEN_BLOCKS, RETRY_RESPECTS_BREAKER]);
         // The refusal is the logical call's failed end: a HALF_OPEN trial reopens the breaker.
-        let model = BreakerSys::new(cfg).unwrap();
+        // (Driven on the per-caller model, whose actions name callers, not classes.)
+        let model = BreakerSys::new(cfg).unwrap().per_caller().unwrap();
         let mut s = model.init_states().pop().unwrap();
         let fail = |c| Action::DownstreamReply {
             caller: c,

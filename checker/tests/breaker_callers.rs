@@ -56,11 +56,17 @@ fn unlimited_half_open_with_two_permits_is_violated_from_three_callers() {
         assert!(verdict.status.is_violated(), "{n}: {}", verdict.status);
         let cex = verdict.counterexample.unwrap();
         // Three trial calls are in flight at the end, by three distinct callers.
-        let last: Vec<&str> = cex.steps[cex.steps.len() - 3..]
+        let mut last: Vec<&str> = cex.steps[cex.steps.len() - 3..]
             .iter()
             .map(|s| s.party.as_str())
             .collect();
-        assert_eq!(last, ["gateway#1", "gateway#2", "gateway#3"], "{n}");
+        last.sort_unstable();
+        last.dedup();
+        assert_eq!(last.len(), 3, "{n}: {last:?}");
+        assert!(
+            last.iter().all(|p| p.starts_with("gateway#")),
+            "{n}: {last:?}"
+        );
     }
 }
 

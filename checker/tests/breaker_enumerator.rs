@@ -774,11 +774,65 @@ fn replay(e: &Enumerator, cex: &Counterexample) -> std::result::Result<(), Strin
     if cex.property != RECOVERS {
         return Err(format!("a lasso for safety property {}", cex.property));
     }
-    if worlds[k] != last {
-        return Err(format!(
-            "the cycle does not return: {:?} vs {last:?}",
-            worlds[k]
-        ));
+    // A counted model's cycle is a cycle of counts ("a caller in state X acts"), named by its
+    // trace as one traversal. The real system runs it with the callers taking turns: play it
+    // again and again, each step taken by the caller that has been longest in the local state
+    // the named caller had there (FIFO, the counted model's fairness argument), until the
+    // world returns exactly to the cycle's start (at most n! traversals; one, for a cycle
+    // that is already concrete), and judge per-caller fairness on that concrete cycle.
+    let (mut worlds, mut moves) = (worlds, moves);
+    let cycle_moves: Vec<Move> = moves[k..].to_vec();
+    let named: Vec<World> = worlds[k..worlds.len() - 1].to_vec();
+    let mut since = vec![0usize; last.callers.len()];
+    for (i, pair) in worlds.windows(2).enumerate() {
+        for (c, since) in since.iter_mut().enumerate() {
+            if pair[0].callers[c] != pair[1].callers[c] || moved(moves[i]) == Some(c) {
+                *since = i + 1;
+            }
+        }
+    }
+    let concrete = |worlds: &[World], moves: &[Move]| {
+        worlds.last() == Some(&worlds[k]) && fair_cycle(e, &worlds[k..], &moves[k..]).is_ok()
+    };
+    let mut traversals = 0;
+    while !concrete(&worlds, &moves) {
+        traversals += 1;
+        if traversals > 6 {
+            return Err(format!(
+                "the cycle has no concrete fair run: {}",
+                fair_cycle(e, &worlds[k..], &moves[k..])
+                    .err()
+                    .unwrap_or_else(|| "it does not return".to_owned())
+            ));
+        }
+        for (j, &m) in cycle_moves.iter().enumerate() {
+            let here = worlds.last().expect("a world").clone();
+            let m = match moved(m) {
+                Some(c) => {
+                    let local = named[j].callers[c];
+                    let w = (0..here.callers.len())
+                        .filter(|&w| here.callers[w] == local)
+                        .min_by_key(|&w| (since[w], w))
+                        .ok_or_else(|| format!("no caller is where step {m:?} needs one"))?;
+                    rename(m, w)
+                }
+                None => m,
+            };
+            let next = e
+                .moves(&here)
+                .into_iter()
+                .find(|(n, _)| *n == m)
+                .map(|(_, w)| w)
+                .ok_or_else(|| format!("the cycle's {m:?} is not allowed in {here:?}"))?;
+            let step = worlds.len();
+            for (c, since) in since.iter_mut().enumerate() {
+                if here.callers[c] != next.callers[c] || moved(m) == Some(c) {
+                    *since = step;
+                }
+            }
+            worlds.push(next);
+            moves.push(m);
+        }
     }
     let cycle = &worlds[k..];
     if let Some(w) = cycle.iter().find(|w| !w.healed || w.mode == Mode::Closed) {
@@ -786,8 +840,12 @@ fn replay(e: &Enumerator, cex: &Counterexample) -> std::result::Result<(), Strin
             "the cycle is not after healing, or is CLOSED: {w:?}"
         ));
     }
-    // Weak fairness: a class enabled (changing the world) in every world of the cycle must be
-    // taken in it.
+    fair_cycle(e, cycle, &moves[k..])
+}
+
+/// Weak fairness on a concrete cycle (`worlds` from its start back to it, `moves` between): a
+/// class enabled (changing the world) in every world of the cycle must be taken in it.
+fn fair_cycle(e: &Enumerator, worlds: &[World], moves: &[Move]) -> std::result::Result<(), String> {
     let enabled = |w: &World| -> Vec<(u8, usize)> {
         e.moves(w)
             .into_iter()
@@ -795,15 +853,39 @@ fn replay(e: &Enumerator, cex: &Counterexample) -> std::result::Result<(), Strin
             .filter_map(|(m, _)| fairness(m))
             .collect()
     };
-    let taken: Vec<(u8, usize)> = moves[k..].iter().filter_map(|&m| fairness(m)).collect();
-    let mut always = enabled(&cycle[0]);
-    for w in &cycle[1..] {
+    let taken: Vec<(u8, usize)> = moves.iter().filter_map(|&m| fairness(m)).collect();
+    let mut always = enabled(&worlds[0]);
+    for w in &worlds[1..] {
         let here = enabled(w);
         always.retain(|c| here.contains(c));
     }
     match always.iter().find(|c| !taken.contains(c)) {
         Some(c) => Err(format!("the cycle is unfair to {c:?}")),
         None => Ok(()),
+    }
+}
+
+/// The caller a move is made by or for, if any.
+fn moved(m: Move) -> Option<usize> {
+    match m {
+        Move::Call(c) | Move::Retry(c) | Move::Refused(c) => Some(c),
+        Move::Reply { caller, .. } => Some(caller),
+        _ => None,
+    }
+}
+
+/// `m` made by (or for) caller `w` instead.
+fn rename(m: Move, w: usize) -> Move {
+    match m {
+        Move::Call(_) => Move::Call(w),
+        Move::Retry(_) => Move::Retry(w),
+        Move::Refused(_) => Move::Refused(w),
+        Move::Reply { failed, slow, .. } => Move::Reply {
+            caller: w,
+            failed,
+            slow,
+        },
+        other => other,
     }
 }
 
