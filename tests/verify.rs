@@ -371,20 +371,10 @@ fn a_counterexamples_trace_id_replays_from_the_command_line() {
 
 #[test]
 fn a_whole_bundled_scenario_verifies_every_transaction_and_breaker() {
-    // `api-gateway -> accounts` is checked at 256 concurrent callers and does not finish (a
-    // finding, see checker/tests/bundled_policies.rs): a state bound keeps this run short, and
-    // that policy alone is inconclusive, so verify exits 1.
     let output = microcosm()
-        .args([
-            "verify",
-            "scenarios/web3-exchange.toml",
-            "--format",
-            "json",
-            "--max-states",
-            "1500000",
-        ])
+        .args(["verify", "scenarios/web3-exchange.toml", "--format", "json"])
         .assert()
-        .code(1)
+        .code(0)
         // Piped, so no progress may reach stderr.
         .stderr(predicate::str::is_empty())
         .get_output()
@@ -412,12 +402,7 @@ fn a_whole_bundled_scenario_verifies_every_transaction_and_breaker() {
     // Every policy of the file with a circuit breaker, the glob `ledger -> *-ledger` has none.
     assert!(subjects("circuit_breaker").len() >= 7, "{verdicts:?}");
     for v in &verdicts {
-        let expected = if v["model"] == "api-gateway -> accounts" {
-            "inconclusive"
-        } else {
-            "holds"
-        };
-        assert_eq!(v["status"], expected, "{v}");
+        assert_eq!(v["status"], "holds", "{v}");
         assert!(v["line"].as_u64().unwrap() > 0, "{v}");
         assert!(v["stats"]["unique_states"].as_u64().is_some(), "{v}");
     }
