@@ -127,11 +127,15 @@ proptest! {
         let vanishes = f.coordinator_crash == CoordinatorCrash::Permanent;
         prop_assert_eq!(fix_v[2].status.is_violated(), vanishes, "{:?}", fix);
         // A prepare ends badly when the participant asked refuses, crashes, loses its vote, or
-        // (having timed out while the coordinator was down) is found aborted.
+        // (having timed out while the coordinator was down) is found aborted — unless the
+        // recovered coordinator presumes abort: with no decision logged it aborts everyone
+        // instead of resuming the prepare, so nobody is left prepared.
         let can_fail = bug.participants_may_vote_no
             || f.participant_crash
             || f.message_loss
-            || (f.participant_timeout && f.coordinator_crash != CoordinatorCrash::None);
+            || (f.participant_timeout
+                && f.coordinator_crash != CoordinatorCrash::None
+                && !f.presumed_abort);
         // Asking a peer that refused rescues a prepared participant, so the characterisation
         // is stated without cooperative termination; with it, the fix still never does worse.
         if !f.cooperative_termination {

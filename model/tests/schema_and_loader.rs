@@ -49,6 +49,7 @@ fn baseline() -> Value {
             "a -> b": {
                 "timeout_ms": 100.0,
                 "deadline_ms": 1000.0,
+                "concurrency": 8,
                 "retry": {
                     "max_attempts": 3, "wait_ms": 0.0, "backoff": "exponential",
                     "multiplier": 2.0, "max_wait_ms": 1000.0,
