@@ -188,7 +188,6 @@ impl Graph {
             index.insert(name, nodes.len());
             nodes.push(Node { steps });
         }
-        drop(service_of);
         Graph { nodes, services }
     }
 
