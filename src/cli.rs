@@ -583,6 +583,11 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "S", value_parser = positive_number)]
     pub bucket: Option<f64>,
 
+    /// Stop every run after this many seconds of wall time, counted from the start of the
+    /// command: a run it stops is cut short, reported as such, and does not pass.
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub timeout: Option<f64>,
+
     /// Vary a scenario value: KEY=V1,V2,... with KEY a dotted path (quote segments holding
     /// dots or spaces). Repeatable: the points are the cartesian product.
     #[arg(long, value_name = "KEY=V1,V2")]

@@ -134,6 +134,10 @@ fn apply_point(
 }
 
 pub fn run(args: &SimulateArgs, color: bool) -> anyhow::Result<Outcome> {
+    // One deadline for every run of the command, as `check --timeout` is one for the gate.
+    let deadline = args
+        .timeout
+        .map(|t| std::time::Instant::now() + std::time::Duration::from_secs_f64(t));
     let loaded = match microcosm_model::load(&args.path) {
         Ok(l) => l,
         Err(e) => {
@@ -255,7 +259,10 @@ pub fn run(args: &SimulateArgs, color: bool) -> anyhow::Result<Outcome> {
         let options = RunOptions {
             duration_s: plan.duration_s,
             bucket_s: plan.bucket_s,
-            ..RunOptions::default()
+            interrupt: microcosm_simulator::Interrupt {
+                deadline,
+                cancel: None,
+            },
         };
         let report = run_once_with(
             scenario,
@@ -768,6 +775,13 @@ fn human_experiment(text: &mut String, first: &Item, s: &Summary) {
     }
     if let Some(why) = &r.vacuous {
         let _ = writeln!(text, "  measured nothing: {why}");
+    }
+    if let Some(cut) = &r.cut_short {
+        let _ = writeln!(
+            text,
+            "  cut short: {} at {:.1} s simulated (--timeout); its verdicts cover only that much",
+            cut.reason, cut.at_s
+        );
     }
     let _ = writeln!(
         text,

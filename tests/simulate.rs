@@ -469,3 +469,40 @@ fn a_bucket_width_asked_for_is_kept_and_one_too_fine_is_refused() {
             "more than the 100000 a run keeps",
         ));
 }
+
+#[test]
+fn a_timeout_cuts_a_long_run_short_and_it_fails() {
+    // A million requests a simulated second for 35 days: hours of work, stopped after one
+    // second of wall time, reported as cut short, never a pass.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("flood.toml");
+    std::fs::write(
+        &file,
+        r#"name = "flood"
+[services.front.endpoints.get]
+public = true
+work = { dist = "exponential", mean_ms = 1.0 }
+[slos.get]
+endpoint = "front.get"
+availability = 0.5
+[experiments.x]
+duration_s = 3000000
+load = [{ endpoint = "front.get", arrival = "poisson", rate_per_s = 1e6 }]
+expect = { slos = ["get"] }
+"#,
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let output = microcosm()
+        .arg("simulate")
+        .arg(&file)
+        .args(["--timeout", "1"])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("cut short: deadline at"), "{text}");
+    assert!(text.contains("verdict: FAIL"), "{text}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(120));
+}
