@@ -87,6 +87,29 @@ fn unlimited_half_open_with_ten_permits_is_violated_from_eleven_callers() {
     assert!(v(16).status.is_violated());
 }
 
+/// Safety is monotone in callers: a violation on exact counts of a few of them is one at the
+/// deployment's number, and is found without counting hundreds of callers exactly.
+#[test]
+fn a_safety_violation_with_a_few_callers_stands_for_hundreds() {
+    let policy = issue_policy(2);
+    let verdict = check(
+        &policy,
+        BreakerVariant::UnlimitedHalfOpen,
+        400,
+        "breaker.half-open-limit",
+    );
+    assert!(verdict.status.is_violated(), "{}", verdict.status);
+    assert!(
+        verdict.options.notes.iter().any(|n| n
+            == "violated with 4 of the 400 callers, counted exactly: the others may stay idle, \
+                so it is violated with all 400"),
+        "{:?}",
+        verdict.options.notes
+    );
+    // Three trial calls against a limit of 2: the shortest run needs only three callers.
+    assert!(verdict.stats.unique_states < 100_000, "{:?}", verdict.stats);
+}
+
 #[test]
 fn counting_rejections_with_three_permits_never_recovers_from_three_callers() {
     let policy = issue_policy(3);

@@ -51,7 +51,11 @@
 //! above. Counting properties read ω as unbounded. The saturated model over-approximates every
 //! number of callers from the cap up: "holds" there holds at the deployment's number; a
 //! violation there may need more callers than exist, so it is re-checked on exact counts (see
-//! `verify_policy`). Trial-call classes are capped above the permitted number plus one, so
+//! `verify_policy`): for a safety property first of a few callers, since safety is monotone
+//! in callers (a run of n callers is a run of N ≥ n with the others idle for ever, and no
+//! fairness obliges them to move), then of all N for what the few do not show; for
+//! `breaker.recovers` of all N, since fairness makes every caller act and a liveness verdict
+//! is not monotone (`counts_rejections` recovers with 2 callers and not with 3). Trial-call classes are capped above the permitted number plus one, so
 //! `breaker.half-open-limit` counts them exactly.
 
 use super::{Caller, CallerPhase};
