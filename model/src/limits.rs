@@ -28,6 +28,10 @@ pub const MAX_REPLICAS: u32 = 10_000;
 /// Most workers of one replica (its pool of concurrent requests): ten thousand.
 pub const MAX_WORKERS: u32 = 10_000;
 
+/// Most concurrent calls a policy may declare on one edge (`concurrency`), and so the most
+/// callers the model checker counts on one breaker: as many as a replica has workers.
+pub const MAX_CONCURRENCY: u32 = MAX_WORKERS;
+
 /// Longest queue of one replica: a million waiting requests.
 pub const MAX_QUEUE_CAPACITY: u32 = 1_000_000;
 

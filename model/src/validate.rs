@@ -723,7 +723,7 @@ impl<'a> Validator<'a> {
 
     fn policy(&mut self, at: &Pointer, p: &Policy) {
         if let Some(n) = p.concurrency
-            && !(1..=Policy::MAX_CONCURRENCY).contains(&n)
+            && !(1..=crate::limits::MAX_CONCURRENCY).contains(&n)
         {
             self.push_help(
                 codes::OUT_OF_RANGE,
@@ -731,7 +731,7 @@ impl<'a> Validator<'a> {
                 Target::Value,
                 format!(
                     "`concurrency` must be 1 to {}, not {n}",
-                    Policy::MAX_CONCURRENCY
+                    crate::limits::MAX_CONCURRENCY
                 ),
                 "the calls one caller replica has in flight on this edge at once; leave it out \
                  to use the caller's `workers` times its parallel calls on the edge",

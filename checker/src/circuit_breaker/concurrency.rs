@@ -54,7 +54,16 @@ pub fn policy_callers(scenario: &Scenario, key: &str, policy: &Policy) -> Concur
     let mut best: Option<(u64, &str, u32, u32)> = None;
     for (caller, svc) in &scenario.services {
         let workers = scenario.deployment_of(caller).workers;
-        for callee in scenario.services.keys() {
+        // Only the services it calls (in name order, as before): walking every pair of
+        // services made this quadratic in the scenario's size, per policy.
+        let callees: std::collections::BTreeSet<&str> = svc
+            .endpoints
+            .values()
+            .flat_map(|ep| ep.calls.iter())
+            .flat_map(|step| step.calls().iter())
+            .filter_map(|c| c.endpoint.split_once('.').map(|(s, _)| s))
+            .collect();
+        for callee in callees {
             if scenario.policy_for(caller, callee).map(|(k, _)| k) != Some(key) {
                 continue;
             }

@@ -40,19 +40,13 @@ pub struct Policy {
     /// on this edge in parallel. Declare it when something the scenario does not describe
     /// bounds it lower (a connection pool, a semaphore in the client). 1 to 10000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 10_000))]
+    #[schemars(range(min = 1, max = crate::limits::MAX_CONCURRENCY))]
     pub concurrency: Option<u32>,
     /// Which implementation of the breaker and retry the model checker verifies: Resilience4j's
     /// (the default, and the only one the simulator runs), or a known-buggy hand-rolled one, so
     /// a gallery file can show what `microcosm verify` catches.
     #[serde(default, skip_serializing_if = "PolicyImplementation::is_default")]
     pub implementation: PolicyImplementation,
-}
-
-impl Policy {
-    /// The largest `concurrency` a policy may declare (and the most callers the model checker
-    /// counts on one breaker).
-    pub const MAX_CONCURRENCY: u32 = 10_000;
 }
 
 /// A circuit-breaker-and-retry implementation for the model checker.
