@@ -1,0 +1,156 @@
+//! Checking by projection agrees with the full, unreduced model: the same verdicts, the same
+//! safety counterexamples, and termination lassos that replay on the full model. Kept beside
+//! the reductions they test; the verdict helpers are the parent's.
+
+use super::*;
+use crate::saga::SagaConfig;
+use crate::saga::tests::{check, verdict};
+use microcosm_model::{Outbox, SagaFaults, SagaLog};
+
+/// The verdicts of the full model, unreduced (the pipeline before projections).
+fn unreduced(cfg: &SagaConfig) -> Vec<Verdict> {
+    let model = SagaSys::new(cfg.clone()).unwrap();
+    verify("t", &model, &[], &CheckOptions::default()).unwrap()
+}
+
+/// Every combination of the orchestration's fault options.
+fn every_fault_combination() -> impl Iterator<Item = SagaFaults> {
+    (0u32..128).map(|bits| {
+        let on = |b: u32| bits & (1 << b) != 0;
+        SagaFaults {
+            coordinator_crash: on(0),
+            saga_log: on(1).into(),
+            duplicate_delivery: on(2),
+            message_loss: on(3),
+            redelivery: on(4),
+            compensation_failure: on(5),
+            compensation_retry: on(6),
+            outbox: Outbox::Transactional,
+        }
+    })
+}
+
+/// The same, and each combination with a crashing coordinator again with an after-step log
+/// (which only an orchestrator keeps).
+fn every_orchestration_fault_combination() -> impl Iterator<Item = SagaFaults> {
+    every_fault_combination().chain(
+        every_fault_combination()
+            .filter(|f| f.coordinator_crash && f.saga_log.is_kept())
+            .map(|f| SagaFaults {
+                saga_log: SagaLog::AfterStep,
+                ..f
+            }),
+    )
+}
+
+/// Checking by projection gives every verdict the full model gives, with the same safety
+/// counterexample (shortest, and the first breadth-first search meets), and a termination
+/// lasso that replays on the full model.
+fn assert_projection_agrees(cfg: &SagaConfig) {
+    let model = SagaSys::new(cfg.clone()).unwrap();
+    assert!(model.by_projection());
+    let full = unreduced(cfg);
+    let projected = check(cfg);
+    for want in &full {
+        let got = verdict(&projected, want.property);
+        let context = format!("{}: {cfg:?}", want.property);
+        assert_eq!(got.status, want.status, "{context}");
+        let (Some(g), Some(w)) = (&got.counterexample, &want.counterexample) else {
+            assert_eq!(got.counterexample.is_some(), want.counterexample.is_some());
+            continue;
+        };
+        let states = replay(&model, &g.trace_id).expect(&context);
+        if want.property == SAGA_TERMINATION {
+            assert!(!model.terminated(states.last().unwrap()), "{context}");
+            // The same shape and length; the leftover duplicates may be delivered in
+            // another order.
+            assert_eq!(g.lasso, w.lasso, "{context}");
+            assert_eq!(g.steps.len(), w.steps.len(), "{context}");
+        } else {
+            assert_eq!(g.trace_id, w.trace_id, "{context}");
+            assert_eq!(g.steps, w.steps, "{context}");
+        }
+    }
+}
+
+#[test]
+fn projection_agrees_with_the_full_model_under_every_fault_combination() {
+    let shapes = [
+        SagaConfig::orchestrated(2).step(1, |s| s.can_fail = true),
+        SagaConfig::orchestrated(2)
+            .step(0, |s| s.idempotent = true)
+            .step(1, |s| s.can_fail = true),
+        SagaConfig::orchestrated(2)
+            .step(0, |s| s.compensation = None)
+            .step(1, |s| {
+                s.can_fail = true;
+                s.retriable = true;
+                s.idempotent = true;
+            }),
+        SagaConfig::orchestrated(1).step(0, |s| s.can_fail = true),
+    ];
+    for shape in &shapes {
+        for faults in every_orchestration_fault_combination() {
+            assert_projection_agrees(&shape.clone().faults(faults));
+        }
+    }
+}
+
+#[test]
+fn projection_agrees_with_the_full_model_for_choreography() {
+    let shapes = [
+        SagaConfig::orchestrated(2)
+            .choreographed()
+            .step(1, |s| s.can_fail = true),
+        SagaConfig::orchestrated(2)
+            .choreographed()
+            .step(0, |s| s.idempotent = true)
+            .step(1, |s| s.can_fail = true),
+        SagaConfig::orchestrated(3)
+            .choreographed()
+            .step(0, |s| s.compensation = None)
+            .step(2, |s| s.can_fail = true),
+    ];
+    for shape in &shapes {
+        for faults in every_fault_combination() {
+            for outbox in [Outbox::Transactional, Outbox::DualWrite] {
+                let faults = SagaFaults {
+                    outbox,
+                    ..faults.clone()
+                };
+                assert_projection_agrees(&shape.clone().faults(faults));
+            }
+        }
+    }
+}
+
+#[test]
+fn projection_agrees_with_the_full_model_on_three_steps() {
+    let all = every_fault_combination().last().unwrap();
+    let dup = SagaFaults {
+        duplicate_delivery: true,
+        ..SagaFaults::default()
+    };
+    let lossy = SagaFaults {
+        duplicate_delivery: true,
+        message_loss: true,
+        compensation_failure: true,
+        ..SagaFaults::default()
+    };
+    let crash = SagaFaults {
+        coordinator_crash: true,
+        duplicate_delivery: true,
+        ..SagaFaults::default()
+    };
+    let three = SagaConfig::orchestrated(3).step(2, |s| s.can_fail = true);
+    for faults in [all, dup, lossy, crash] {
+        assert_projection_agrees(&three.clone().faults(faults.clone()));
+        assert_projection_agrees(
+            &three
+                .clone()
+                .step(0, |s| s.idempotent = true)
+                .step(1, |s| s.pivot = true)
+                .faults(faults),
+        );
+    }
+}
