@@ -8,10 +8,6 @@
 
 use super::reductions::View;
 use super::{MAX_STEPS, SagaConfig};
-use crate::catalogue::{
-    SAGA_COMPENSATION_ORDER, SAGA_EFFECT_ONCE, SAGA_NO_PHANTOM_COMPENSATION,
-    SAGA_SEMANTIC_ATOMICITY, SAGA_TERMINATION,
-};
 use crate::error::{Error, ErrorKind};
 use crate::liveness::{ActionFairness, LivenessProperty};
 use crate::trace::{ActionView, Describe};
@@ -360,18 +356,7 @@ impl Model for SagaSys {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        vec![
-            Property::always(SAGA_SEMANTIC_ATOMICITY, |m: &Self, s: &SagaState| {
-                m.semantic_atomicity(s)
-            }),
-            Property::always(SAGA_COMPENSATION_ORDER, |m: &Self, s: &SagaState| {
-                m.compensation_order(s)
-            }),
-            Property::always(SAGA_NO_PHANTOM_COMPENSATION, |m: &Self, s: &SagaState| {
-                m.no_phantom(s)
-            }),
-            Property::always(SAGA_EFFECT_ONCE, |m: &Self, s: &SagaState| m.effect_once(s)),
-        ]
+        Self::safety_properties()
     }
 }
 
@@ -536,10 +521,7 @@ impl Protocol for SagaSys {
     }
 
     fn liveness_properties(&self) -> Vec<LivenessProperty<Self>> {
-        vec![LivenessProperty::always_eventually(
-            SAGA_TERMINATION,
-            |m: &Self, s: &SagaState| m.terminated(s),
-        )]
+        Self::liveness()
     }
 }
 

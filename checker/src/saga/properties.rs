@@ -1,18 +1,23 @@
 //! The saga's named properties, each a predicate on one state (or, for `saga.pivot-rule`, on
 //! the configuration alone): what `saga.semantic-atomicity`, `saga.compensation-order`,
 //! `saga.no-phantom-compensation`, `saga.effect-once` and the goal of `saga.termination` mean.
-//! The model's [`Model::properties`](stateright::Model::properties) and the projections in
-//! `reductions` call these; they read the state only through [`SagaState`]'s accessors. Kept
-//! apart from the model so the properties read as the specification they are, without the
-//! transitions around them.
+//! The model's [`Model::properties`](stateright::Model::properties) and
+//! [`Protocol::liveness_properties`] list them from here, and the projections in `reductions`
+//! call them; they read the state only through [`SagaState`]'s accessors. Kept apart from the
+//! model so the properties read as the specification they are, without the transitions around
+//! them.
 
 use super::SagaConfig;
-use super::model::state::ORDER_BROKEN;
 use super::model::{Phase, SagaState, SagaSys};
-use crate::catalogue::SAGA_PIVOT_RULE;
+use crate::catalogue::{
+    SAGA_COMPENSATION_ORDER, SAGA_EFFECT_ONCE, SAGA_NO_PHANTOM_COMPENSATION, SAGA_PIVOT_RULE,
+    SAGA_SEMANTIC_ATOMICITY, SAGA_TERMINATION,
+};
+use crate::liveness::LivenessProperty;
 use crate::verdict::{CheckOptions, OptionsUsed, Stats, Status, Strategy, Verdict};
 use crate::verify::Protocol;
 use microcosm_model::SagaStep;
+use stateright::Property;
 
 /// `saga.pivot-rule`: whether the steps read "compensatable*, pivot, retriable*". With a
 /// declared pivot the split is there; without one, any split that satisfies the rule will do.
@@ -96,6 +101,32 @@ pub(super) fn pivot_rule_verdict(name: &str, cfg: &SagaConfig, opts: &CheckOptio
 }
 
 impl SagaSys {
+    /// The safety properties, in catalogue order: what the model's
+    /// [`Model::properties`](stateright::Model::properties) lists.
+    pub(super) fn safety_properties() -> Vec<Property<Self>> {
+        vec![
+            Property::always(SAGA_SEMANTIC_ATOMICITY, |m: &Self, s: &SagaState| {
+                m.semantic_atomicity(s)
+            }),
+            Property::always(SAGA_COMPENSATION_ORDER, |m: &Self, s: &SagaState| {
+                m.compensation_order(s)
+            }),
+            Property::always(SAGA_NO_PHANTOM_COMPENSATION, |m: &Self, s: &SagaState| {
+                m.no_phantom(s)
+            }),
+            Property::always(SAGA_EFFECT_ONCE, |m: &Self, s: &SagaState| m.effect_once(s)),
+        ]
+    }
+
+    /// `saga.termination`, checked under the fairness the model's [`Protocol::fairness`]
+    /// states: what [`Protocol::liveness_properties`] lists.
+    pub(super) fn liveness() -> Vec<LivenessProperty<Self>> {
+        vec![LivenessProperty::always_eventually(
+            SAGA_TERMINATION,
+            |m: &Self, s: &SagaState| m.terminated(s),
+        )]
+    }
+
     /// `saga.semantic-atomicity` on one state: once the saga is over, either every step's effect
     /// is in place or none is.
     pub fn semantic_atomicity(&self, s: &SagaState) -> bool {
@@ -121,7 +152,7 @@ impl SagaSys {
 
     /// `saga.compensation-order`: no compensation ran while a later step was in place.
     pub fn compensation_order(&self, s: &SagaState) -> bool {
-        s.head & ORDER_BROKEN == 0
+        !s.order_broken()
     }
 
     /// The goal of `saga.termination`: completed, or fully compensated.

@@ -7,9 +7,7 @@
 //! calls the state graph explorer, [`verify`] and the trace builders. Separate because none of
 //! it is the protocol: each piece abstracts the model and carries its own soundness argument.
 
-use super::model::state::{
-    CFAIL, COK, COMP, COMP_TRIGGER, CREQ, EXEC, FAIL, OK, ORDER_BROKEN, REQ, Record, TRIGGER,
-};
+use super::model::state::{CFAIL, COK, COMP_TRIGGER, CREQ, FAIL, OK, REQ, Record, TRIGGER};
 use super::model::{Action, Phase, SagaState, SagaSys};
 use crate::catalogue::{
     SAGA_COMPENSATION_ORDER, SAGA_EFFECT_ONCE, SAGA_NO_PHANTOM_COMPENSATION,
@@ -99,11 +97,11 @@ impl SagaSys {
         let view = self.view;
         for k in 0..self.n {
             if view.counted & (1 << k) == 0 {
-                s.steps[k] &= !(EXEC | COMP);
+                s.erase_effects(k);
             }
         }
         if !view.order {
-            s.head &= !ORDER_BROKEN;
+            s.erase_order();
         }
         if view.drop_unobserved {
             self.drop_unobserved_messages(s);
@@ -133,7 +131,7 @@ impl SagaSys {
             if phase != Phase::Compensating(k as u8) && (!counted || s.compensations(k) == 2) {
                 // Its compensation could still break the order against a later counted step.
                 let later = view.counted & self.compensatable & !((2u16 << k) - 1);
-                let order_live = view.order && s.head & ORDER_BROKEN == 0 && later != 0;
+                let order_live = view.order && !s.order_broken() && later != 0;
                 if !order_live {
                     s.set(k, CREQ, false);
                 }
@@ -182,8 +180,9 @@ struct Explored {
 const MAX_UNROLL: usize = 50;
 
 impl SagaSys {
-    /// Whether [`verify_saga`](super::verify_saga) checks this saga by projection: with a non-idempotent
-    /// participant, where duplicates crossed with effect counters multiply the full state space.
+    /// Whether [`verify_saga`](super::verify_saga) checks this saga by projection: with a
+    /// non-idempotent participant, where duplicates crossed with effect counters multiply the
+    /// full state space.
     pub(super) fn by_projection(&self) -> bool {
         self.cfg.steps.iter().any(|s| !s.idempotent)
     }

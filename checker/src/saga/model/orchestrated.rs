@@ -4,7 +4,7 @@
 //! the state's accessors and the model's shared helpers (`undo_phase`, `apply_compensation`).
 //! Separate from choreography because the two styles share the state, not the protocol.
 
-use super::state::{CFAIL, COK, CRASHED, CREQ, FAIL, OK, REQ, Record};
+use super::state::{CFAIL, COK, CREQ, FAIL, OK, REQ, Record};
 use super::{Action, Msg, Phase, SagaState, SagaSys};
 use microcosm_model::SagaLog;
 
@@ -24,7 +24,7 @@ impl SagaSys {
                     if s.has(k, FAIL) {
                         out.push(Action::OrchRcvFailed(i));
                     }
-                    if f.message_loss && f.redelivery && s.steps[k] & (REQ | OK | FAIL) == 0 {
+                    if f.message_loss && f.redelivery && !s.has(k, REQ | OK | FAIL) {
                         out.push(Action::OrchResend);
                     }
                 }
@@ -36,7 +36,7 @@ impl SagaSys {
                     if s.has(k, CFAIL) {
                         out.push(Action::OrchRcvCompensationFailed(j));
                     }
-                    if f.message_loss && f.redelivery && s.steps[k] & (CREQ | COK | CFAIL) == 0 {
+                    if f.message_loss && f.redelivery && !s.has(k, CREQ | COK | CFAIL) {
                         out.push(Action::OrchResend);
                     }
                 }
@@ -132,9 +132,9 @@ impl SagaSys {
                 }
             }
             Action::OrchResend => self.orch_resend(s),
-            Action::OrchCrash => s.head |= CRASHED,
+            Action::OrchCrash => s.crash(),
             Action::OrchRecover => {
-                s.head &= !CRASHED;
+                s.recover();
                 match (f.saga_log, s.phase()) {
                     (SagaLog::None, _) => s.set_phase(Phase::Forgotten),
                     // After-step log, crashed while waiting for step `i`: the log ends at

@@ -8,17 +8,15 @@
 use crate::saga::MAX_STEPS;
 use std::fmt;
 
-// ---- State ------------------------------------------------------------------------------------
-
 // Per-step slot (16 bits): effect counts, the participant's record (idempotent steps only), and
 // the messages for this step in flight. Orchestration uses REQ…CFAIL; choreography uses TRIGGER
 // (the event that starts the step), COMP_TRIGGER and PENDING (dual write: committed, not yet
 // published).
-pub(in crate::saga) const EXEC: u16 = 0b11;
-pub(in crate::saga) const COMP_SHIFT: u16 = 2;
-pub(in crate::saga) const COMP: u16 = 0b11 << COMP_SHIFT;
-pub(in crate::saga) const REC_SHIFT: u16 = 4;
-pub(in crate::saga) const REC: u16 = 0b11 << REC_SHIFT;
+const EXEC: u16 = 0b11;
+const COMP_SHIFT: u16 = 2;
+const COMP: u16 = 0b11 << COMP_SHIFT;
+const REC_SHIFT: u16 = 4;
+const REC: u16 = 0b11 << REC_SHIFT;
 pub(in crate::saga) const REQ: u16 = 1 << 6;
 pub(in crate::saga) const OK: u16 = 1 << 7;
 pub(in crate::saga) const FAIL: u16 = 1 << 8;
@@ -27,8 +25,8 @@ pub(in crate::saga) const COK: u16 = 1 << 10;
 pub(in crate::saga) const CFAIL: u16 = 1 << 11;
 pub(in crate::saga) const TRIGGER: u16 = REQ;
 pub(in crate::saga) const COMP_TRIGGER: u16 = CREQ;
-pub(in crate::saga) const PENDING_SHIFT: u16 = 12;
-pub(in crate::saga) const PENDING: u16 = 0b11 << PENDING_SHIFT;
+const PENDING_SHIFT: u16 = 12;
+const PENDING: u16 = 0b11 << PENDING_SHIFT;
 
 /// An idempotent participant's record of this saga.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +40,7 @@ pub(in crate::saga) enum Record {
 
 /// What a dual-writing choreography step has committed but not yet published.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(in crate::saga) enum Pending {
+pub(super) enum Pending {
     None = 0,
     Success = 1,
     Failure = 2,
@@ -52,11 +50,11 @@ pub(in crate::saga) enum Pending {
 // Header (16 bits): the coordinator's phase (orchestration) or the saga's outcome
 // (choreography), the step it concerns, whether the coordinator is down, and a history bit
 // recording that a compensation ran while a later step was still in place.
-pub(in crate::saga) const PHASE: u16 = 0b111;
-pub(in crate::saga) const INDEX_SHIFT: u16 = 3;
-pub(in crate::saga) const INDEX: u16 = 0b1111 << INDEX_SHIFT;
-pub(in crate::saga) const CRASHED: u16 = 1 << 7;
-pub(in crate::saga) const ORDER_BROKEN: u16 = 1 << 8;
+const PHASE: u16 = 0b111;
+const INDEX_SHIFT: u16 = 3;
+const INDEX: u16 = 0b1111 << INDEX_SHIFT;
+const CRASHED: u16 = 1 << 7;
+const ORDER_BROKEN: u16 = 1 << 8;
 
 /// Where the saga is, as its coordinator sees it (orchestration), or its outcome so far
 /// (choreography: `Running` until the last step commits or the compensations reach the start).
@@ -109,8 +107,8 @@ impl Phase {
 /// The whole state: a header and one 16-bit slot per step (26 bytes, `Copy`).
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct SagaState {
-    pub(in crate::saga) head: u16,
-    pub(in crate::saga) steps: [u16; MAX_STEPS],
+    head: u16,
+    steps: [u16; MAX_STEPS],
 }
 
 impl fmt::Debug for SagaState {
@@ -125,13 +123,29 @@ impl SagaState {
         Phase::from_bits(self.head)
     }
 
-    pub(in crate::saga) fn set_phase(&mut self, p: Phase) {
+    pub(super) fn set_phase(&mut self, p: Phase) {
         self.head = (self.head & !(PHASE | INDEX)) | p.bits();
     }
 
     /// Whether the coordinator is down.
     pub fn crashed(&self) -> bool {
         self.head & CRASHED != 0
+    }
+
+    /// The orchestrator goes down.
+    pub(super) fn crash(&mut self) {
+        self.head |= CRASHED;
+    }
+
+    /// The orchestrator comes back up.
+    pub(super) fn recover(&mut self) {
+        self.head &= !CRASHED;
+    }
+
+    /// Whether a compensation ran while a later step was in place (the history bit
+    /// `saga.compensation-order` reads).
+    pub(in crate::saga) fn order_broken(&self) -> bool {
+        self.head & ORDER_BROKEN != 0
     }
 
     /// Times step `i`'s effect was applied (saturating at 2).
@@ -170,11 +184,11 @@ impl SagaState {
         }
     }
 
-    pub(in crate::saga) fn set_record(&mut self, i: usize, r: Record) {
+    pub(super) fn set_record(&mut self, i: usize, r: Record) {
         self.steps[i] = (self.steps[i] & !REC) | ((r as u16) << REC_SHIFT);
     }
 
-    pub(in crate::saga) fn pending(&self, i: usize) -> Pending {
+    pub(super) fn pending(&self, i: usize) -> Pending {
         match (self.steps[i] & PENDING) >> PENDING_SHIFT {
             0 => Pending::None,
             1 => Pending::Success,
@@ -183,11 +197,11 @@ impl SagaState {
         }
     }
 
-    pub(in crate::saga) fn set_pending(&mut self, i: usize, p: Pending) {
+    pub(super) fn set_pending(&mut self, i: usize, p: Pending) {
         self.steps[i] = (self.steps[i] & !PENDING) | ((p as u16) << PENDING_SHIFT);
     }
 
-    pub(in crate::saga) fn execute(&mut self, i: usize) {
+    pub(super) fn execute(&mut self, i: usize) {
         let e = self.executions(i);
         self.steps[i] = (self.steps[i] & !EXEC) | (e + 1).min(2);
     }
@@ -195,11 +209,21 @@ impl SagaState {
     /// Applies step `i`'s compensation, noting it if a later compensatable step (bit `k` of
     /// `compensatable`) is still in place. A later step without a compensation can never be
     /// undone, which is `saga.semantic-atomicity`'s concern, not the order's.
-    pub(in crate::saga) fn compensate(&mut self, i: usize, n: usize, compensatable: u16) {
+    pub(super) fn compensate(&mut self, i: usize, n: usize, compensatable: u16) {
         if (i + 1..n).any(|k| compensatable & (1 << k) != 0 && self.in_place(k)) {
             self.head |= ORDER_BROKEN;
         }
         let c = self.compensations(i);
         self.steps[i] = (self.steps[i] & !COMP) | ((c + 1).min(2) << COMP_SHIFT);
+    }
+
+    /// Erases step `i`'s effect counters: a projection that does not keep them.
+    pub(in crate::saga) fn erase_effects(&mut self, i: usize) {
+        self.steps[i] &= !(EXEC | COMP);
+    }
+
+    /// Erases the compensation-order bit: a projection that does not keep it.
+    pub(in crate::saga) fn erase_order(&mut self) {
+        self.head &= !ORDER_BROKEN;
     }
 }
