@@ -31,7 +31,7 @@ pub(super) fn listing<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Max {
     pub(super) value: f64,
-    pub(super) why: &'static str,
+    why: &'static str,
 }
 
 pub(super) const MS: Max = Max {
@@ -169,7 +169,7 @@ impl<'a> Validator<'a> {
         );
     }
 
-    pub(super) fn service_names(&self) -> impl Iterator<Item = &'a str> + Clone + use<'a> {
+    fn service_names(&self) -> impl Iterator<Item = &'a str> + Clone + use<'a> {
         self.s.services.keys().map(String::as_str)
     }
 
