@@ -1,8 +1,8 @@
-//! C: resilience policies on call edges. Owns the rules on `[policies]`: each key is an edge pattern
-//! over real services, written once, matching a call some endpoint makes, and never tied with an
-//! equally specific pattern; and each policy's settings are in range (concurrency, timeout,
-//! deadline, retry and its budget, circuit breaker, bulkhead, rate limit, fallback, outlier
-//! detection).
+//! C: resilience policies on call edges. Owns the rules on `[policies]`: each key is an edge
+//! pattern over real services, written once, matching a call some endpoint makes, and never tied
+//! with an equally specific pattern; and each policy's settings are in range (concurrency,
+//! timeout, deadline, retry and its budget, circuit breaker, bulkhead, rate limit, fallback,
+//! outlier detection).
 //!
 //! Calls `edge_pattern` in `network.rs` and the helpers in `rules.rs`. Which settings mean nothing
 //! together (a breaker's implementation without a breaker) is `meaning.rs`'s. Separate because

@@ -4,9 +4,9 @@
 //! `positive`, `non_negative`, `at_least_one`, `at_most` against a `Max` from
 //! [`crate::limits`]), plus the latency `distribution`, which services and the network share.
 //!
-//! It calls only [`crate::diagnostic`]; every part of the seven-tuple calls it. It is separate so a
-//! rule file reads as the rules of one part, and so a message like "must be positive" is worded in
-//! one place for every key.
+//! It calls only [`crate::diagnostic`] (codes, did-you-mean) and reads [`crate::limits`]; every
+//! part of the seven-tuple calls it. It is separate so a rule file reads as the rules of one
+//! part, and so a message like "must be positive" is worded in one place for every key.
 
 use std::collections::BTreeSet;
 
