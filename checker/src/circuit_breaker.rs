@@ -65,7 +65,8 @@ use crate::catalogue::{
     BREAKER_OPENS_WHEN_DUE, BREAKER_RECOVERS, RETRY_BOUNDED, RETRY_RESPECTS_BREAKER,
 };
 use crate::error::{Error, ErrorKind};
-use crate::liveness::{ActionFairness, LivenessProperty};
+use crate::fairness::ActionFairness;
+use crate::liveness::LivenessProperty;
 use crate::trace::{ActionView, Counterexample, Describe, TraceId, replay};
 use crate::verdict::{Bound, CheckOptions, Status, Verdict};
 use crate::verify::{Protocol, verify};

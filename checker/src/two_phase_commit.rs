@@ -58,7 +58,8 @@
 
 use crate::catalogue::{TWO_PC_ATOMICITY, TWO_PC_TERMINATION, TWO_PC_VALIDITY};
 use crate::error::{Error, ErrorKind};
-use crate::liveness::{ActionFairness, LivenessProperty};
+use crate::fairness::ActionFairness;
+use crate::liveness::LivenessProperty;
 use crate::trace::{ActionView, Describe};
 use crate::verdict::{CheckOptions, Verdict};
 use crate::verify::{Canonicalize, Protocol, verify};
