@@ -392,7 +392,7 @@ pub fn verify_model(
                         "found in the abstraction and confirmed on the exact {}-call window: \
                          where the abstraction opened the breaker, the trace fails calls until \
                          the real window opens",
-                        model.cfg.breaker.map_or(0, |p| p.window_size)
+                        model.config().breaker.map_or(0, |p| p.window_size)
                     ));
                     v.counterexample = Some(cex);
                     continue;

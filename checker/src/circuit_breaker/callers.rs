@@ -254,20 +254,20 @@ fn saturate(a: u32, b: u32, cap: u32) -> u32 {
 /// would show a cycle that starves the others). The steps then read as one concrete run
 /// ("client#2: CallerCall"), and the chart has a column for each caller that acts.
 pub(super) fn name_callers(model: &BreakerSys, cex: &mut Counterexample) {
-    if !model.counted {
+    if !model.is_counted() {
         return;
     }
     let (m, id) = match cex.trace_id.strip_prefix(confirm::EXACT_PREFIX) {
-        Some(id) => (BreakerSys::new_exact(model.cfg.clone()).ok(), id),
+        Some(id) => (BreakerSys::new_exact(model.config().clone()).ok(), id),
         None => (Some(model.clone()), cex.trace_id.as_str()),
     };
     let (Some(m), Ok(trace)) = (m, id.parse::<TraceId>()) else {
         return;
     };
     let Ok(states) = replay(&m, id) else { return };
-    let mut locals = vec![Caller::default(); m.cfg.callers];
+    let mut locals = vec![Caller::default(); m.config().callers];
     // The step at which each caller entered its current local state.
-    let mut since = vec![0usize; m.cfg.callers];
+    let mut since = vec![0usize; m.config().callers];
     let mut who = Vec::with_capacity(trace.actions.len());
     let mut enabled = Vec::new();
     for (i, &k) in trace.actions.iter().enumerate() {
@@ -306,7 +306,7 @@ pub(super) fn name_callers(model: &BreakerSys, cex: &mut Counterexample) {
         }
         who.push(acting);
     }
-    let name = |w: usize| format!("{}#{}", m.cfg.caller, w + 1);
+    let name = |w: usize| format!("{}#{}", m.config().caller, w + 1);
     let mut acted: Vec<usize> = who.iter().flatten().copied().collect();
     acted.sort_unstable();
     acted.dedup();

@@ -11,22 +11,34 @@ use microcosm_model::resilience::BreakerState;
 impl Describe for BreakerSys {
     fn parties(&self) -> Vec<String> {
         // Counted, the callers are one column until `name_callers` names the ones that act.
-        let columns = if self.counted { 1 } else { self.cfg.callers };
+        let columns = if self.is_counted() {
+            1
+        } else {
+            self.config().callers
+        };
         let mut parties: Vec<String> = (0..columns)
-            .map(|c| format!("{}#{}", self.cfg.caller, c + 1))
+            .map(|c| format!("{}#{}", self.config().caller, c + 1))
             .collect();
-        if self.cfg.breaker.is_some() {
+        if self.config().breaker.is_some() {
             parties.push("breaker".to_owned());
         }
-        parties.push(self.cfg.callee.clone());
+        parties.push(self.config().callee.clone());
         parties
     }
 
     fn describe_action(&self, action: &Action) -> ActionView {
-        let k = if self.counted { 1 } else { self.cfg.callers };
+        let k = if self.is_counted() {
+            1
+        } else {
+            self.config().callers
+        };
         let breaker = k;
-        let downstream = if self.cfg.breaker.is_some() { k + 1 } else { k };
-        let column = |c: u16| if self.counted { 0 } else { usize::from(c) };
+        let downstream = if self.config().breaker.is_some() {
+            k + 1
+        } else {
+            k
+        };
+        let column = |c: u16| if self.is_counted() { 0 } else { usize::from(c) };
         let (actor, label, message) = match *action {
             Action::CallerCall(c) => (column(c), "CallerCall".to_owned(), None),
             Action::CallerRetry(c) => (column(c), "CallerRetry".to_owned(), None),
@@ -51,11 +63,11 @@ impl Describe for BreakerSys {
 
     fn describe_state(&self, s: &BreakerSysState) -> Vec<(String, String)> {
         let mut fields = Vec::new();
-        if let (Some(b), Some(p)) = (&s.breaker, self.params()) {
+        if let (Some(b), Some(p)) = (s.breaker(), self.params()) {
             let extra = match b.state() {
                 BreakerState::Open => format!(
                     " ({} of {} ticks waited)",
-                    u64::from(s.now).saturating_sub(b.since()),
+                    u64::from(s.now()).saturating_sub(b.since()),
                     p.wait_in_open
                 ),
                 BreakerState::HalfOpen => format!(
@@ -67,7 +79,7 @@ impl Describe for BreakerSys {
             };
             // Part of the breaker's own field, not a field of its own: steps are described
             // by comparing fields position by position, so the list must not change shape.
-            let missed = if s.missed_open {
+            let missed = if s.missed_open() {
                 "; once closed from HALF_OPEN on trial results that met the threshold"
             } else {
                 ""
@@ -76,14 +88,14 @@ impl Describe for BreakerSys {
                 "breaker".to_owned(),
                 format!("{}{extra}{missed}", b.state().name()),
             ));
-            if self.abstract_closed && b.state() == BreakerState::Closed {
-                let held = if s.dirty {
+            if self.abstract_closed() && b.state() == BreakerState::Closed {
+                let held = if s.dirty() {
                     "may hold a failed or slow result: may open"
                 } else {
                     "no failed or slow result since it closed"
                 };
                 fields.push(("breaker.window".to_owned(), format!("abstract: {held}")));
-                if s.desync {
+                if s.desync() {
                     fields.push((
                         "reference window".to_owned(),
                         "differs: the breaker counted a result the reference did not".to_owned(),
@@ -95,17 +107,20 @@ impl Describe for BreakerSys {
                     "breaker.window".to_owned(),
                     format!("{} calls, {} failed, {} slow", w.calls, w.failed, w.slow),
                 ));
-                let r = s.reference.snapshot();
+                let r = s.reference().snapshot();
                 fields.push((
                     "reference window".to_owned(),
                     format!("{} calls, {} failed, {} slow", r.calls, r.failed, r.slow),
                 ));
             }
         }
-        match &s.callers {
+        match &s.caller_set() {
             Callers::Each(v) => {
                 for (c, caller) in v.iter().enumerate() {
-                    fields.push((format!("{}#{}", self.cfg.caller, c + 1), describe(caller)));
+                    fields.push((
+                        format!("{}#{}", self.config().caller, c + 1),
+                        describe(caller),
+                    ));
                 }
             }
             Callers::Counted(v) => {
@@ -116,12 +131,15 @@ impl Describe for BreakerSys {
                         n => format!("{n} {}", describe(c)),
                     })
                     .collect();
-                fields.push((format!("{} callers", self.cfg.caller), classes.join(", ")));
+                fields.push((
+                    format!("{} callers", self.config().caller),
+                    classes.join(", "),
+                ));
             }
         }
         fields.push((
-            self.cfg.callee.clone(),
-            if s.healed { "healed" } else { "may fail" }.to_owned(),
+            self.config().callee.clone(),
+            if s.healed() { "healed" } else { "may fail" }.to_owned(),
         ));
         fields
     }

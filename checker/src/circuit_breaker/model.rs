@@ -48,22 +48,22 @@ pub struct Caller {
 /// clock, the downstream's health and the callers.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct BreakerSysState {
-    pub(super) breaker: Option<Breaker>,
-    pub(super) reference: Window,
-    pub(super) now: u8,
-    pub(super) healed: bool,
-    pub(super) premature_open: bool,
+    breaker: Option<Breaker>,
+    reference: Window,
+    now: u8,
+    healed: bool,
+    premature_open: bool,
     /// The breaker left HALF_OPEN for CLOSED although the trial results it should count met
     /// the threshold (`breaker.opens-when-due`: an opening missed at the transition, which
     /// resets the reference window and so would hide it from a look at the state after it).
-    pub(super) missed_open: bool,
+    missed_open: bool,
     /// Abstract CLOSED window: a failed or slow result was recorded since it last closed, so
     /// it may hold one and may open.
-    pub(super) dirty: bool,
+    dirty: bool,
     /// Abstract CLOSED window: the breaker's window heard a result the reference did not (or
     /// the reverse) since they were last reset together.
-    pub(super) desync: bool,
-    pub(super) callers: Callers,
+    desync: bool,
+    callers: Callers,
 }
 
 impl BreakerSysState {
@@ -85,6 +85,44 @@ impl BreakerSysState {
     /// Whether the downstream has healed for good.
     pub fn healed(&self) -> bool {
         self.healed
+    }
+
+    // Read-only views for the sibling files (properties, descriptions, confirmation): only
+    // this file's transition rules write the state.
+
+    /// The breaker itself (`None` for a retry-only policy).
+    pub(super) fn breaker(&self) -> Option<&Breaker> {
+        self.breaker.as_ref()
+    }
+
+    /// The reference window: the results the breaker should have counted in its state.
+    pub(super) fn reference(&self) -> &Window {
+        &self.reference
+    }
+
+    /// The abstract clock (ticks since the breaker opened, while OPEN).
+    pub(super) fn now(&self) -> u8 {
+        self.now
+    }
+
+    /// Whether the breaker opened without the reference justifying it.
+    pub(super) fn premature_open(&self) -> bool {
+        self.premature_open
+    }
+
+    /// Whether the breaker left HALF_OPEN for CLOSED on trial results that met a threshold.
+    pub(super) fn missed_open(&self) -> bool {
+        self.missed_open
+    }
+
+    /// Abstract CLOSED window: whether it may hold a failed or slow result.
+    pub(super) fn dirty(&self) -> bool {
+        self.dirty
+    }
+
+    /// Abstract CLOSED window: whether the breaker and the reference heard different results.
+    pub(super) fn desync(&self) -> bool {
+        self.desync
     }
 }
 
@@ -153,18 +191,18 @@ impl Action {
 /// [`Model`].
 #[derive(Clone, Debug)]
 pub struct BreakerSys {
-    pub(super) cfg: PolicyConfig,
-    pub(super) retry: RetryParams,
+    cfg: PolicyConfig,
+    retry: RetryParams,
     /// The breaker's parameters as the model drives them: the configuration's, except that an
     /// abstracted CLOSED window is a one-call count window that is never written, so states
     /// carry no window (a time window's buckets would be cloned with every state).
     params: Option<BreakerParams>,
     /// The CLOSED window is abstracted (see the module doc).
-    pub(super) abstract_closed: bool,
+    abstract_closed: bool,
     /// Nothing is over-approximated: a violation is one of the real system's.
     exact: bool,
     /// Callers are counted per local state (see [`callers`]) rather than held one by one.
-    pub(super) counted: bool,
+    counted: bool,
     /// Counts saturate at a cap (see [`callers`]): an over-approximation.
     saturated: bool,
 }
@@ -327,6 +365,16 @@ impl BreakerSys {
     /// The configuration.
     pub fn config(&self) -> &PolicyConfig {
         &self.cfg
+    }
+
+    /// The retry policy the callers follow (no retries for a breaker-only policy).
+    pub(super) fn retry(&self) -> &RetryParams {
+        &self.retry
+    }
+
+    /// Whether the CLOSED window is abstracted (see the parent's doc).
+    pub(super) fn abstract_closed(&self) -> bool {
+        self.abstract_closed
     }
 
     pub(super) fn params(&self) -> Option<&BreakerParams> {

@@ -18,7 +18,7 @@ use stateright::Property;
 impl BreakerSys {
     /// `breaker.open-blocks`.
     pub fn open_blocks(&self, s: &BreakerSysState) -> bool {
-        s.callers.all(|c| !c.sent_while_open)
+        s.caller_set().all(|c| !c.sent_while_open)
     }
 
     /// `breaker.half-open-limit`.
@@ -26,7 +26,7 @@ impl BreakerSys {
         match (s.breaker_state(), self.params()) {
             (Some(BreakerState::HalfOpen), Some(p)) => {
                 let probes = s
-                    .callers
+                    .caller_set()
                     .count(|c| c.phase == CallerPhase::InFlight && c.probe);
                 probes <= u64::from(p.permitted_in_half_open)
             }
@@ -36,13 +36,13 @@ impl BreakerSys {
 
     /// `breaker.opens-when-due`.
     pub fn opens_when_due(&self, s: &BreakerSysState) -> bool {
-        if s.missed_open {
+        if s.missed_open() {
             return false;
         }
         match s.breaker_state() {
-            Some(BreakerState::Closed) if self.abstract_closed => !s.desync,
+            Some(BreakerState::Closed) if self.abstract_closed() => !s.desync(),
             Some(from @ (BreakerState::Closed | BreakerState::HalfOpen)) => {
-                !self.justified(from, s.reference.snapshot())
+                !self.justified(from, s.reference().snapshot())
             }
             _ => true,
         }
@@ -50,18 +50,19 @@ impl BreakerSys {
 
     /// `breaker.no-premature-open`.
     pub fn no_premature_open(&self, s: &BreakerSysState) -> bool {
-        !(s.premature_open || self.abstract_closed && s.desync)
+        !(s.premature_open() || self.abstract_closed() && s.desync())
     }
 
     /// `retry.bounded`.
     pub fn retry_bounded(&self, s: &BreakerSysState) -> bool {
-        s.callers
-            .all(|c| u32::from(c.attempts) <= self.retry.max_attempts)
+        s.caller_set()
+            .all(|c| u32::from(c.attempts) <= self.retry().max_attempts)
     }
 
     /// `retry.respects-breaker`.
     pub fn respects_breaker(&self, s: &BreakerSysState) -> bool {
-        s.callers.all(|c| !(c.sent_while_open && c.attempts >= 2))
+        s.caller_set()
+            .all(|c| !(c.sent_while_open && c.attempts >= 2))
     }
 
     /// The goal of `breaker.recovers`.
@@ -73,7 +74,7 @@ impl BreakerSys {
     /// lists them.
     pub(super) fn safety_properties(&self) -> Vec<Property<Self>> {
         let mut props = Vec::new();
-        if self.cfg.breaker.is_some() {
+        if self.config().breaker.is_some() {
             props.push(Property::always(
                 BREAKER_OPEN_BLOCKS,
                 |m: &Self, s: &BreakerSysState| m.open_blocks(s),
@@ -91,12 +92,12 @@ impl BreakerSys {
                 |m: &Self, s: &BreakerSysState| m.no_premature_open(s),
             ));
         }
-        if self.cfg.retry.is_some() {
+        if self.config().retry.is_some() {
             props.push(Property::always(
                 RETRY_BOUNDED,
                 |m: &Self, s: &BreakerSysState| m.retry_bounded(s),
             ));
-            if self.cfg.breaker.is_some() {
+            if self.config().breaker.is_some() {
                 props.push(Property::always(
                     RETRY_RESPECTS_BREAKER,
                     |m: &Self, s: &BreakerSysState| m.respects_breaker(s),
@@ -114,7 +115,7 @@ impl Protocol for BreakerSys {
         match action {
             // Counted, a refusal moves a caller out of its class as a retry does, so it
             // discharges the class's obligation (see `callers`); it is never forced.
-            Action::CallerRetryRefused(c) if self.counted => {
+            Action::CallerRetryRefused(c) if self.is_counted() => {
                 ActionFairness::Weak(Action::CallerRetry(*c).code())
             }
             // Healing is the environment's choice; the abstract window's opening and
@@ -128,12 +129,12 @@ impl Protocol for BreakerSys {
     }
 
     fn liveness_properties(&self) -> Vec<LivenessProperty<Self>> {
-        if self.cfg.breaker.is_none() {
+        if self.config().breaker.is_none() {
             return Vec::new();
         }
         vec![LivenessProperty::leads_to(
             BREAKER_RECOVERS,
-            |_: &Self, s: &BreakerSysState| s.healed,
+            |_: &Self, s: &BreakerSysState| s.healed(),
             |m: &Self, s: &BreakerSysState| m.closed(s),
         )]
     }
