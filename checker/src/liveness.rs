@@ -6,8 +6,7 @@
 //! those a fair run can stay in forever; then report a lasso, a shortest prefix from an initial
 //! state followed by a cycle (or by stuttering in a state where no fair action is enabled).
 //!
-//! Fairness is per action class, as the model's classifier says
-//! ([`ActionFairness`](crate::ActionFairness)):
+//! Fairness is per action class, as the model's classifier says ([`crate::ActionFairness`]):
 //! - `Weak(class)`: weak fairness. A run that stays forever where some action of the class is
 //!   continuously enabled must take one. An SCC can host a fair run forever iff every class
 //!   enabled in *all* its states labels an edge inside it; for weak fairness checking maximal SCCs
