@@ -59,7 +59,6 @@
 //! abstracted too: when the policy has one, it may refuse any retry (`CallerRetryRefused`, not
 //! fair), which covers every budget; its bound over time is `model::resilience::budget`'s, and
 //! `retry.bounded` checks `max_attempts`.
-
 //!
 //! Layout. This file holds the public configuration ([`PolicyConfig`], [`BreakerVariant`], the
 //! model's bounds) and [`verify_policy`], which chooses which model to check and combines

@@ -57,6 +57,10 @@
 //! `breaker.recovers` of all N, since fairness makes every caller act and a liveness verdict
 //! is not monotone (`counts_rejections` recovers with 2 callers and not with 3). Trial-call classes are capped above the permitted number plus one, so
 //! `breaker.half-open-limit` counts them exactly.
+//!
+//! A counterexample of the counted model names classes, not callers: `name_callers` (called
+//! by the parent's `verify_model`) lifts it to a run of named callers by the FIFO choice
+//! above, so the lifting sits beside the argument that makes it fair.
 
 use super::confirm;
 use super::{Action, BreakerSys, Caller, CallerPhase};
