@@ -19,6 +19,7 @@
 pub mod catalogue;
 pub mod circuit_breaker;
 mod error;
+mod fairness;
 pub mod liveness;
 pub mod saga;
 pub mod scenario;
@@ -30,7 +31,8 @@ mod verify;
 
 pub use circuit_breaker::{BreakerSys, BreakerVariant, PolicyConfig, verify_policy};
 pub use error::{Error, ErrorKind};
-pub use liveness::{ActionFairness, LassoPath, LivenessKind, LivenessProperty, find_fair_lasso};
+pub use fairness::ActionFairness;
+pub use liveness::{LassoPath, LivenessKind, LivenessProperty, find_fair_lasso};
 pub use saga::{SagaConfig, SagaState, SagaSys, verify_saga};
 pub use state_graph::{Exploration, StateGraph};
 pub use trace::{ActionView, Counterexample, Describe, Lasso, Step, TraceId, replay};

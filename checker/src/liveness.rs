@@ -6,7 +6,7 @@
 //! those a fair run can stay in forever; then report a lasso, a shortest prefix from an initial
 //! state followed by a cycle (or by stuttering in a state where no fair action is enabled).
 //!
-//! Fairness is per action class, as the model's classifier says ([`ActionFairness`]):
+//! Fairness is per action class, as the model's classifier says ([`crate::ActionFairness`]):
 //! - `Weak(class)`: weak fairness. A run that stays forever where some action of the class is
 //!   continuously enabled must take one. An SCC can host a fair run forever iff every class
 //!   enabled in *all* its states labels an edge inside it; for weak fairness checking maximal SCCs
@@ -23,6 +23,8 @@
 //! The checker is generic over any stateright model with a fairness classifier, so every protocol
 //! module (two-phase commit, sagas, circuit breakers) reuses it.
 
+// saga.rs still imports it from here; the lead removes this at merge.
+pub use crate::fairness::ActionFairness;
 use crate::state_graph::{Edge, StateGraph};
 use fixedbitset::FixedBitSet;
 use petgraph::Direction;
@@ -33,19 +35,6 @@ use petgraph::visit::{
 };
 use stateright::Model;
 use std::collections::VecDeque;
-
-/// How fairness treats an action.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ActionFairness {
-    /// Weakly fair, in the class with this id: if some action of the class stays enabled, one
-    /// is eventually taken. Give each action instance (say `RmPrepare(2)`) its own class unless
-    /// several actions should count as one obligation.
-    Weak(u32),
-    /// No fairness: the action may or may not happen, possibly forever.
-    Unfair,
-    /// A fault (crash, message loss): no fairness, and only finitely often in any run.
-    Fault,
-}
 
 /// The shape of a liveness property.
 pub enum LivenessKind<M: Model> {

@@ -5,7 +5,7 @@
 //! is stored compactly (CSR: one `u32` offset per state, 12 bytes per edge), and exploration
 //! honours the same bounds as safety checking, reporting the bytes it holds.
 
-use crate::liveness::ActionFairness;
+use crate::fairness::ActionFairness;
 use crate::verdict::{Bound, Progress, ProgressHook, Stats};
 use hashbrown::{DefaultHashBuilder, HashTable};
 use stateright::Model;

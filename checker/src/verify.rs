@@ -7,7 +7,8 @@
 
 use crate::catalogue;
 use crate::error::{Error, ErrorKind};
-use crate::liveness::{ActionFairness, LivenessProperty, find_fair_lasso};
+use crate::fairness::ActionFairness;
+use crate::liveness::{LivenessProperty, find_fair_lasso};
 use crate::state_graph::{Limits, explore, shortest_path_to};
 use crate::trace::{Counterexample, Describe, TraceId, action_indices};
 use crate::verdict::{

@@ -57,8 +57,16 @@
 //! `breaker.recovers` of all N, since fairness makes every caller act and a liveness verdict
 //! is not monotone (`counts_rejections` recovers with 2 callers and not with 3). Trial-call classes are capped above the permitted number plus one, so
 //! `breaker.half-open-limit` counts them exactly.
+//!
+//! A counterexample of the counted model names classes, not callers: `name_callers` (called
+//! by the parent's `verify_model`) lifts it to a run of named callers by the FIFO choice
+//! above, so the lifting sits beside the argument that makes it fair.
 
-use super::{Caller, CallerPhase};
+use super::confirm;
+use super::{Action, BreakerSys, Caller, CallerPhase};
+use crate::trace::{Counterexample, TraceId, replay};
+use microcosm_model::resilience::BreakerState;
+use stateright::Model;
 
 /// The callers: one by one, or counted per local state.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -240,6 +248,82 @@ fn saturate(a: u32, b: u32, cap: u32) -> u32 {
     }
     let sum = a.saturating_add(b);
     if sum >= cap { OMEGA } else { sum }
+}
+
+/// Names the callers of a counted model's counterexample: the trace is rebuilt with callers
+/// numbered 1 to n, all idle at first, and each step of "a caller in local state X" is taken by
+/// the caller that has been in X longest (the lowest-numbered among equals): the FIFO choice
+/// of the module doc's fairness argument, so a lasso's cycle, repeated with its callers
+/// relabelled as it ends, is fair to every caller (picking the lowest-numbered caller always
+/// would show a cycle that starves the others). The steps then read as one concrete run
+/// ("client#2: CallerCall"), and the chart has a column for each caller that acts.
+pub(super) fn name_callers(model: &BreakerSys, cex: &mut Counterexample) {
+    if !model.is_counted() {
+        return;
+    }
+    let (m, id) = match cex.trace_id.strip_prefix(confirm::EXACT_PREFIX) {
+        Some(id) => (BreakerSys::new_exact(model.config().clone()).ok(), id),
+        None => (Some(model.clone()), cex.trace_id.as_str()),
+    };
+    let (Some(m), Ok(trace)) = (m, id.parse::<TraceId>()) else {
+        return;
+    };
+    let Ok(states) = replay(&m, id) else { return };
+    let mut locals = vec![Caller::default(); m.config().callers];
+    // The step at which each caller entered its current local state.
+    let mut since = vec![0usize; m.config().callers];
+    let mut who = Vec::with_capacity(trace.actions.len());
+    let mut enabled = Vec::new();
+    for (i, &k) in trace.actions.iter().enumerate() {
+        enabled.clear();
+        m.actions(&states[i], &mut enabled);
+        let Some(&action) = enabled.get(k) else {
+            return;
+        };
+        let class = match action {
+            Action::CallerCall(c) | Action::CallerRetry(c) | Action::CallerRetryRefused(c) => {
+                Some(c)
+            }
+            Action::DownstreamReply { caller, .. } => Some(caller),
+            _ => None,
+        };
+        let Some((_, actor)) = m.step(&states[i], action) else {
+            return;
+        };
+        let acting = class.and_then(|c| decode(c & !DRAIN)).and_then(|local| {
+            (0..locals.len())
+                .filter(|&w| locals[w] == local)
+                .min_by_key(|&w| (since[w], w))
+        });
+        // Trial-call marks live only in HALF_OPEN: leaving it clears every caller's.
+        if states[i + 1].breaker_state() != Some(BreakerState::HalfOpen) {
+            for (w, l) in locals.iter_mut().enumerate() {
+                if l.probe {
+                    l.probe = false;
+                    since[w] = i + 1;
+                }
+            }
+        }
+        if let (Some(w), Some(now)) = (acting, actor) {
+            locals[w] = now;
+            since[w] = i + 1;
+        }
+        who.push(acting);
+    }
+    let name = |w: usize| format!("{}#{}", m.config().caller, w + 1);
+    let mut acted: Vec<usize> = who.iter().flatten().copied().collect();
+    acted.sort_unstable();
+    acted.dedup();
+    let mut parties: Vec<String> = acted.iter().map(|&w| name(w)).collect();
+    parties.extend(cex.parties.iter().skip(1).cloned());
+    for (step, w) in cex.steps.iter_mut().zip(&who) {
+        let Some(w) = *w else { continue };
+        match &mut step.message {
+            Some(message) => message.to = name(w),
+            None => step.party = name(w),
+        }
+    }
+    cex.parties = parties;
 }
 
 #[cfg(test)]

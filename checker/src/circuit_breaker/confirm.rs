@@ -50,16 +50,16 @@ pub const EXACT_PREFIX: &str = "exact:";
 
 /// Whether an exact state agrees with an abstract one on everything but the CLOSED window.
 fn agrees(a: &BreakerSysState, c: &BreakerSysState) -> bool {
-    let same_half_open = match (&a.breaker, &c.breaker) {
+    let same_half_open = match (a.breaker(), c.breaker()) {
         (Some(x), Some(y)) if x.state() == BreakerState::HalfOpen => {
             x.half_open_admitted() == y.half_open_admitted() && x.snapshot() == y.snapshot()
         }
         _ => true,
     };
     a.breaker_state() == c.breaker_state()
-        && a.now == c.now
-        && a.healed == c.healed
-        && a.callers == c.callers
+        && a.now() == c.now()
+        && a.healed() == c.healed()
+        && a.caller_set() == c.caller_set()
         && same_half_open
 }
 
@@ -93,15 +93,15 @@ fn open_with_failures(
     actions: &mut Vec<Action>,
 ) -> Option<()> {
     let p = exact.params()?;
-    if s.healed {
+    if s.healed() {
         return None;
     }
-    let attempts = exact.retry.max_attempts.max(1);
+    let attempts = exact.retry().max_attempts.max(1);
     let bound = 4 * (p.window_size.max(p.minimum_number_of_calls) + 2) * attempts;
     let mut c = c;
     for _ in 0..bound {
         let open = s.breaker_state() == Some(BreakerState::Open);
-        let action = match s.callers.get(c)?.phase {
+        let action = match s.caller_set().get(c)?.phase {
             CallerPhase::Idle if open => return Some(()),
             CallerPhase::Idle => Action::CallerCall(c),
             CallerPhase::InFlight => Action::DownstreamReply {
@@ -162,7 +162,7 @@ fn timer_never_due(
 /// (see the module doc); `None` when no argument shows it.
 pub fn confirm(abs: &BreakerSys, property: &'static str, trace_id: &str) -> Option<Confirmed> {
     let id: TraceId = trace_id.parse().ok()?;
-    if !abs.abstract_closed {
+    if !abs.abstract_closed() {
         let states = replay(abs, trace_id).ok()?;
         let mut enabled = Vec::new();
         let mut actions = Vec::with_capacity(id.actions.len());
@@ -173,14 +173,14 @@ pub fn confirm(abs: &BreakerSys, property: &'static str, trace_id: &str) -> Opti
         }
         return timer_never_due(abs, &states, &actions, id.loop_to).then_some(Confirmed::AsFound);
     }
-    let exact = BreakerSys::new_exact(abs.cfg.clone()).ok()?;
+    let exact = BreakerSys::new_exact(abs.config().clone()).ok()?;
     // The same caller representation, so the abstract states compare with the exact ones.
     let exact = if abs.is_counted() {
         exact
     } else {
         exact.per_caller().ok()?
     };
-    if exact.abstract_closed {
+    if exact.abstract_closed() {
         return None;
     }
     let abstract_states = replay(abs, trace_id).ok()?;
@@ -202,7 +202,7 @@ pub fn confirm(abs: &BreakerSys, property: &'static str, trace_id: &str) -> Opti
     for (i, &action) in abstract_actions.iter().enumerate() {
         if action == Action::BreakerTrip {
             let (idle, _) = abstract_states[i]
-                .callers
+                .caller_set()
                 .refs()
                 .into_iter()
                 .find(|(_, c)| c.phase == CallerPhase::Idle)?;

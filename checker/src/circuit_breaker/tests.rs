@@ -2,9 +2,15 @@
 //! model reads without them.
 
 use super::*;
+use crate::catalogue::{
+    BREAKER_HALF_OPEN_LIMIT, BREAKER_NO_PREMATURE_OPEN, BREAKER_OPEN_BLOCKS,
+    BREAKER_OPENS_WHEN_DUE, RETRY_BOUNDED, RETRY_RESPECTS_BREAKER,
+};
 use crate::trace::{Lasso, TraceId, replay};
 use crate::verdict::Status;
+use microcosm_model::resilience::BreakerState;
 use stateright::Checker;
+use stateright::Model;
 
 /// A window of 2 at 50 %, one trial call, as in the gallery.
 fn small() -> CircuitBreakerConfig {

@@ -2,6 +2,7 @@
 //! model reads without them.
 
 use super::*;
+use crate::fairness::ActionFairness;
 use crate::state_graph::{Limits, explore};
 use crate::trace::replay;
 

@@ -2,9 +2,12 @@
 //! model reads without them.
 
 use super::*;
+use crate::catalogue::{TWO_PC_ATOMICITY, TWO_PC_TERMINATION, TWO_PC_VALIDITY};
 use crate::trace::{Lasso, replay};
 use crate::verdict::{Status, Strategy};
+use crate::verify::Protocol;
 use stateright::Checker;
+use stateright::Model;
 
 fn unique_bfs(sys: TwoPhaseSys) -> usize {
     sys.checker().spawn_bfs().join().unique_state_count()
