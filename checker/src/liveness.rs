@@ -23,8 +23,6 @@
 //! The checker is generic over any stateright model with a fairness classifier, so every protocol
 //! module (two-phase commit, sagas, circuit breakers) reuses it.
 
-// saga.rs still imports it from here; the lead removes this at merge.
-pub use crate::fairness::ActionFairness;
 use crate::state_graph::{Edge, StateGraph};
 use fixedbitset::FixedBitSet;
 use petgraph::Direction;

@@ -9,7 +9,8 @@
 use super::reductions::View;
 use super::{MAX_STEPS, SagaConfig};
 use crate::error::{Error, ErrorKind};
-use crate::liveness::{ActionFairness, LivenessProperty};
+use crate::fairness::ActionFairness;
+use crate::liveness::LivenessProperty;
 use crate::trace::{ActionView, Describe};
 use crate::verify::Protocol;
 use microcosm_model::SagaStyle;

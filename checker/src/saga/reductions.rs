@@ -14,7 +14,7 @@ use crate::catalogue::{
     SAGA_SEMANTIC_ATOMICITY, SAGA_TERMINATION,
 };
 use crate::error::Error;
-use crate::liveness::ActionFairness;
+use crate::fairness::ActionFairness;
 use crate::state_graph::{Limits, StateGraph, explore};
 use crate::trace::{Counterexample, TraceId, action_indices, replay};
 use crate::verdict::{
