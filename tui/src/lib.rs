@@ -451,17 +451,22 @@ impl Widget for &App {
         ])
         .areas(area);
         self.render_tab_bar(bar, buf);
+        // Each tab draws from its own state, the theme and the scenario: a tab cannot read
+        // another's state, so what one shows changes only with its own keys and messages.
+        let scenario = &self.loaded.scenario;
         match self.tab {
-            Tab::Architecture => architecture::render(self, body, buf),
-            Tab::Decomposition => decomposition::render(self, body, buf),
-            Tab::Verify => verify::render(self, body, buf),
-            Tab::Simulate => simulate::render(self, body, buf),
+            Tab::Architecture => {
+                architecture::render(&self.architecture, scenario, self.theme, body, buf)
+            }
+            Tab::Decomposition => decomposition::render(&self.decomposition, self.theme, body, buf),
+            Tab::Verify => verify::render(&self.verify, self.theme, body, buf),
+            Tab::Simulate => simulate::render(&self.simulate, scenario, self.theme, body, buf),
         }
         if let Some(view) = &self.source {
             source::render(view, &self.loaded, self.theme, body, buf);
         }
         if self.help {
-            help::render(self, body, buf);
+            help::render(self.help_scroll, self.theme, body, buf);
         }
         self.render_footer(footer, buf);
     }

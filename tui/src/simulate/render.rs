@@ -11,12 +11,17 @@ use ratatui::widgets::{Gauge, Paragraph, Widget, Wrap};
 
 use super::charts::render_report;
 use super::{SimRun, SimulateState};
-use crate::{App, Theme, ui};
+use crate::{Theme, ui};
 
-pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let state = &app.simulate;
-    let theme = app.theme;
-    let scenario = &app.loaded.scenario;
+/// Draws the tab from its own state and the scenario whose experiments it runs; nothing else
+/// of the app.
+pub(crate) fn render(
+    state: &SimulateState,
+    scenario: &Scenario,
+    theme: Theme,
+    area: Rect,
+    buf: &mut Buffer,
+) {
     if state.experiments.is_empty() {
         let block = ui::block("Experiments", true, theme);
         let inner = block.inner(area);
