@@ -12,13 +12,16 @@
 //! Either way its checks are inconclusive — exit 1 unless `--allow-inconclusive`, never a pass —
 //! and the report is still written.
 //!
-//! This file is the run, in order; its rooms are `deadline` (the one clock and the waiting),
-//! `plan` (which checks exist and which `--only` selects), `tasks` (running one engine on one
-//! subject), `simulation` (the simulate stage's checks) and `records` (every record that is not
-//! an engine's, and the declared verdicts applied).
+//! This file is the run, in order: load, plan, run the tasks, assemble the report, write it,
+//! exit. Its rooms are `deadline` (the one clock and the waiting), `plan` (which checks exist
+//! and which `--only` selects), `tasks` (running one engine on one subject), `simulation` (the
+//! simulate stage's checks), `records` (every record that is not an engine's, and the declared
+//! verdicts applied) and `progress` (the terminal's bars). The report's formats live in
+//! `crate::report`, beside the other commands'.
 
 mod deadline;
 mod plan;
+mod progress;
 mod records;
 mod simulation;
 mod tasks;
@@ -27,27 +30,29 @@ mod tasks;
 #[cfg(test)]
 pub(crate) use tasks::tests;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
 use microcosm_checker::{CheckOptions, Strategy};
 use microcosm_model::LoadedScenario;
-use microcosm_model::analysis::rules as analysis_rules;
 
 use crate::Outcome as Exit;
-use crate::cli::{CheckArgs, ColorChoice, GateFormat, Stage};
+use crate::cli::{CheckArgs, ColorChoice, GateFormat};
 use crate::files::scenario_files;
 use crate::output::write_report;
 use crate::report::{self, CheckRecord, GateReport, Outcome, Status, github};
 
 use self::deadline::{Deadline, within};
-use self::plan::{Task, expectation_checks, matches_only, selection_error, unmatched_pattern};
+use self::plan::{Plan, Task, matches_only, selection_error, unmatched_pattern};
+use self::progress::Progress;
 use self::records::{
     apply_expectations, invalid_records, unloaded_record, valid_record, walk_error_record,
 };
 use self::tasks::{cut_short_records, run_task};
+
+/// A file loaded, or why not; [`within`] wraps it in `None` when loading did not finish in time.
+type Load = Result<Arc<LoadedScenario>, microcosm_model::LoadError>;
 
 pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
     if let Some(t) = args.timeout
@@ -84,7 +89,6 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
         .build()
         .context("cannot start the worker threads")?;
     // Loading is a stage like the others: a file not loaded by the deadline is reported so.
-    type Load = Result<Arc<LoadedScenario>, microcosm_model::LoadError>;
     let loads: Vec<Option<Load>> = within(
         &pool,
         files
@@ -95,92 +99,23 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
                     as Box<dyn FnOnce() -> Load + Send>
             })
             .collect(),
-        deadline.at,
+        &deadline,
     );
     // Whether every file could be read: only then is it known which checks exist, and so
     // whether --only selects any.
     let all_loaded = walk_errors.is_empty() && loads.iter().all(|l| matches!(l, Some(Ok(_))));
 
-    // Every check the stages not skipped would run, as (check id, rule id), before --only
-    // narrows them; the analysis rules that apply to a scenario are known once they have run.
-    let mut known: Vec<(String, String)> = Vec::new();
-    let mut tasks = Vec::new();
-    for loaded in loads.iter().flatten().flatten() {
-        known.push(("validate".to_owned(), "scenario.valid".to_owned()));
-        if !args.skip.contains(&Stage::Analyze) {
-            tasks.push(Task::Analyze {
-                loaded: loaded.clone(),
-            });
+    let Plan { mut known, tasks } = {
+        let plan = Plan::new(loads.iter().flatten().flatten(), args);
+        // A pattern that cannot match is a typo: say so now, before any check runs.
+        let possible = plan.possible(args);
+        if all_loaded && let Some(pattern) = unmatched_pattern(&args.only, &possible) {
+            return Err(selection_error(pattern, &possible, args));
         }
-        if !args.skip.contains(&Stage::Verify) {
-            for job in microcosm_checker::scenario::jobs(&loaded.scenario) {
-                for p in job.properties() {
-                    known.push((format!("{}/{p}", job.subject), p.to_owned()));
-                }
-                let properties: Vec<&'static str> = job
-                    .properties()
-                    .into_iter()
-                    .filter(|p| matches_only(&args.only, &format!("{}/{p}", job.subject), p))
-                    .collect();
-                if !properties.is_empty() {
-                    tasks.push(Task::Verify {
-                        loaded: loaded.clone(),
-                        job: Box::new(job),
-                        properties,
-                    });
-                }
-            }
-        }
-    }
+        plan
+    };
 
-    for loaded in loads.iter().flatten().flatten() {
-        if args.skip.contains(&Stage::Simulate) {
-            continue;
-        }
-        for (name, experiment) in &loaded.scenario.experiments {
-            let expects = !experiment.expect.slos.is_empty()
-                || experiment.expect.max_retry_amplification.is_some()
-                || !experiment.expect.alerts_within_s.is_empty();
-            if !expects {
-                continue;
-            }
-            let checks = expectation_checks(name, experiment);
-            let wanted = checks
-                .iter()
-                .any(|(check, rule)| matches_only(&args.only, check, rule));
-            known.extend(checks.into_iter().map(|(c, r)| (c, r.to_owned())));
-            if wanted {
-                tasks.push(Task::Simulate {
-                    loaded: loaded.clone(),
-                    experiment: name.clone(),
-                });
-            }
-        }
-    }
-
-    // A pattern that cannot match is a typo: say so now, before any check runs (counting every
-    // analysis rule as one that may apply).
-    let analysing = !args.skip.contains(&Stage::Analyze) && !known.is_empty();
-    let any_rule = analysis_rules::ALL
-        .iter()
-        .filter(|_| analysing)
-        .map(|(id, _)| ((*id).to_owned(), (*id).to_owned()));
-    let possible: Vec<(String, String)> = known.iter().cloned().chain(any_rule).collect();
-    if all_loaded && let Some(pattern) = unmatched_pattern(&args.only, &possible) {
-        return Err(selection_error(pattern, &possible, args));
-    }
-
-    // On a terminal: one line per running check (states/s or simulated time) above a bar of
-    // checks done; nothing of it otherwise, so logs stay clean.
-    let progress = std::io::stderr().is_terminal().then(|| {
-        let multi = indicatif::MultiProgress::new();
-        let total = multi.add(indicatif::ProgressBar::new(tasks.len() as u64));
-        total.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} checks")
-                .expect("a valid template"),
-        );
-        (multi, total)
-    });
+    let progress = Progress::start(tasks.len());
     let tasks: Vec<Arc<Task>> = tasks.into_iter().map(Arc::new).collect();
     let work = tasks
         .iter()
@@ -188,54 +123,91 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
             let (t, opts, deadline, progress) =
                 (t.clone(), opts.clone(), deadline.clone(), progress.clone());
             Box::new(move || {
-                let bar = progress.as_ref().map(|(multi, total)| {
-                    let bar = multi.insert_before(total, indicatif::ProgressBar::new_spinner());
-                    bar.enable_steady_tick(Duration::from_millis(120));
-                    bar.set_message(match &*t {
-                        Task::Analyze { loaded } => {
-                            format!("analysing {}", loaded.source.path.display())
-                        }
-                        Task::Verify { job, .. } => format!("{}: starting", job.subject),
-                        Task::Simulate { experiment, .. } => format!("{experiment}: starting"),
-                    });
-                    bar
-                });
+                let bar = progress.started(&t);
                 let records = run_task(&t, &opts, &deadline, bar.as_ref());
-                if let (Some(bar), Some((_, total))) = (bar, &progress) {
-                    bar.finish_and_clear();
-                    total.inc(1);
-                }
+                progress.done(bar);
                 records
             }) as Box<dyn FnOnce() -> Vec<CheckRecord> + Send>
         })
         .collect();
     // A task that has not answered by the deadline (and the grace after it) is reported cut
     // short, from what is known of it without running it.
-    let results: Vec<Vec<CheckRecord>> = within(&pool, work, deadline.at)
+    let results: Vec<Vec<CheckRecord>> = within(&pool, work, &deadline)
         .into_iter()
         .zip(&tasks)
         .map(|(records, task)| records.unwrap_or_else(|| cut_short_records(task, &deadline)))
         .collect();
-    if let Some((_, total)) = progress {
-        total.finish_and_clear();
+    progress.finish();
+
+    let pending: Vec<(std::path::PathBuf, Vec<CheckRecord>)> = tasks
+        .iter()
+        .zip(results)
+        .map(|(task, records)| (task.loaded().source.path.clone(), records))
+        .collect();
+    let report = assemble(&files, &walk_errors, &loads, &pending, args, &deadline);
+    // A pattern may name an analysis rule that applies to none of the scenarios: it selected
+    // nothing either.
+    let selected: Vec<(String, String)> = report
+        .records
+        .iter()
+        .map(|r| (r.check.clone(), r.rule.clone()))
+        .collect();
+    if all_loaded && let Some(pattern) = unmatched_pattern(&args.only, &selected) {
+        known.extend(
+            pending
+                .iter()
+                .flat_map(|(_, records)| records)
+                .map(|r| (r.check.clone(), r.rule.clone())),
+        );
+        return Err(selection_error(pattern, &known, args));
     }
 
+    write(&report, args, color)?;
+    let s = report.summary();
+    if args.format != GateFormat::Human && args.output.is_some() {
+        // Best effort: a closed stderr must not change the verdict either.
+        let _ = writeln!(
+            std::io::stderr(),
+            "{} checks: {} passed, {} failed, {} skipped, {} errors",
+            s.checks,
+            s.passed,
+            s.failed,
+            s.skipped,
+            s.errors
+        );
+    }
+    Ok(if s.errors > 0 {
+        Exit::Invalid
+    } else if s.failed > 0 {
+        Exit::Fail
+    } else {
+        Exit::Pass
+    })
+}
+
+/// The report: each file's records in the order of the files, each file's validation first,
+/// then its tasks' records (as `--only` narrows them) with the declared verdicts applied and
+/// each record's outcome decided; an unreadable directory and a file that did not load (or not
+/// in time) have records of their own.
+fn assemble(
+    files: &[std::path::PathBuf],
+    walk_errors: &[(std::path::PathBuf, std::io::Error)],
+    loads: &[Option<Load>],
+    pending: &[(std::path::PathBuf, Vec<CheckRecord>)],
+    args: &CheckArgs,
+    deadline: &Deadline,
+) -> GateReport {
     let mut report = GateReport {
         files: files.iter().map(|f| f.display().to_string()).collect(),
         records: Vec::new(),
     };
     // An unreadable directory is reported like an invalid file, while the files that could be
     // found are still checked.
-    for (dir, error) in &walk_errors {
+    for (dir, error) in walk_errors {
         report.files.push(dir.display().to_string());
         report.records.push(walk_error_record(dir, error));
     }
-    let pending: Vec<(std::path::PathBuf, Vec<CheckRecord>)> = tasks
-        .iter()
-        .zip(results)
-        .map(|(task, records)| (task.loaded().source.path.clone(), records))
-        .collect();
-    for (file, load) in files.iter().zip(&loads) {
+    for (file, load) in files.iter().zip(loads) {
         let mut records = Vec::new();
         let mut missing = Vec::new();
         match load {
@@ -243,7 +215,7 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
                 if matches_only(&args.only, "validate", "scenario.valid") {
                     records.push(valid_record(loaded));
                 }
-                for (path, task_records) in &pending {
+                for (path, task_records) in pending {
                     if path == file {
                         records.extend(
                             task_records
@@ -269,66 +241,36 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
         report.records.extend(records);
         report.records.extend(missing);
     }
-    // A pattern may name an analysis rule that applies to none of the scenarios: it selected
-    // nothing either.
-    let selected: Vec<(String, String)> = report
-        .records
-        .iter()
-        .map(|r| (r.check.clone(), r.rule.clone()))
-        .collect();
-    if all_loaded && let Some(pattern) = unmatched_pattern(&args.only, &selected) {
-        known.extend(
-            pending
-                .iter()
-                .flat_map(|(_, records)| records)
-                .map(|r| (r.check.clone(), r.rule.clone())),
-        );
-        return Err(selection_error(pattern, &known, args));
-    }
+    report
+}
 
+/// Writes the report in the format asked for, to stdout or `--output` (and, for GitHub, the
+/// step summary too).
+fn write(report: &GateReport, args: &CheckArgs, color: ColorChoice) -> anyhow::Result<()> {
     let mut out = Vec::new();
     match args.format {
         GateFormat::Human => report::human::write(
             &mut out,
-            &report,
+            report,
             color.enabled_for_report(args.output.is_some()),
         )?,
-        GateFormat::Json => report::json::write(&mut out, &report),
-        GateFormat::Junit => report::junit::write(&mut out, &report)?,
-        GateFormat::Sarif => report::sarif::write(&mut out, &report)?,
+        GateFormat::Json => report::json::write(&mut out, report),
+        GateFormat::Junit => report::junit::write(&mut out, report)?,
+        GateFormat::Sarif => report::sarif::write(&mut out, report)?,
         GateFormat::Github => {
-            report::github::write(&mut out, &report)?;
+            report::github::write(&mut out, report)?;
             if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
                 let mut file = std::fs::OpenOptions::new()
                     .create(true)
                     .append(true)
                     .open(&path)
                     .with_context(|| format!("cannot append to {}", path.to_string_lossy()))?;
-                file.write_all(github::step_summary(&report).as_bytes())?;
+                file.write_all(github::step_summary(report).as_bytes())?;
             }
         }
     }
     // The verdict is decided before the report is written: a reader that stops reading
     // (`check … | head`) must not turn a failing gate into a pass, and `write_report` keeps it.
     write_report(args.output.as_deref(), &out)?;
-    let s = report.summary();
-    if args.format != GateFormat::Human && args.output.is_some() {
-        // Best effort: a closed stderr must not change the verdict either.
-        let _ = writeln!(
-            std::io::stderr(),
-            "{} checks: {} passed, {} failed, {} skipped, {} errors",
-            s.checks,
-            s.passed,
-            s.failed,
-            s.skipped,
-            s.errors
-        );
-    }
-    Ok(if s.errors > 0 {
-        Exit::Invalid
-    } else if s.failed > 0 {
-        Exit::Fail
-    } else {
-        Exit::Pass
-    })
+    Ok(())
 }

@@ -2,8 +2,8 @@
 //! when it passes for the engines that look at a flag), and [`within`], which runs work on the
 //! pool and stops waiting for what has not answered [`GRACE`] after it. The parent uses it for
 //! loading and for the tasks; the tasks hand what is left of it to the engines. It is apart
-//! because waiting and its grace are one policy: the rest of the gate only asks whether the
-//! deadline is past and how much time is left.
+//! because waiting and its grace are one policy: the rest of the gate only asks it questions
+//! (is it past, how much is left, the flag to hand an engine), never reads its fields.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,9 +21,9 @@ pub(super) const GRACE: Duration = Duration::from_millis(1500);
 /// (for the engines that look at a cancel flag rather than a clock).
 #[derive(Debug, Clone)]
 pub(super) struct Deadline {
-    pub(super) at: Option<Instant>,
-    pub(super) seconds: f64,
-    pub(super) passed: Arc<AtomicBool>,
+    at: Option<Instant>,
+    seconds: f64,
+    passed: Arc<AtomicBool>,
 }
 
 impl Deadline {
@@ -55,10 +55,21 @@ impl Deadline {
         self.at.map(|d| d.saturating_duration_since(Instant::now()))
     }
 
+    /// The `--timeout` in seconds, when there is one.
+    pub(super) fn timeout_s(&self) -> Option<f64> {
+        self.at.map(|_| self.seconds)
+    }
+
+    /// The flag set when the deadline passes, for engines that look at a cancel flag; none
+    /// without a timeout.
+    pub(super) fn cancel_flag(&self) -> Option<Arc<AtomicBool>> {
+        self.at.map(|_| self.passed.clone())
+    }
+
     pub(super) fn interrupt(&self) -> Interrupt {
         Interrupt {
             deadline: self.at,
-            cancel: self.at.map(|_| self.passed.clone()),
+            cancel: self.cancel_flag(),
         }
     }
 
@@ -77,7 +88,7 @@ impl Deadline {
 pub(super) fn within<T: Send + 'static>(
     pool: &rayon::ThreadPool,
     work: Vec<Box<dyn FnOnce() -> T + Send>>,
-    deadline: Option<Instant>,
+    deadline: &Deadline,
 ) -> Vec<Option<T>> {
     let (tx, rx) = mpsc::channel();
     let n = work.len();
@@ -90,7 +101,7 @@ pub(super) fn within<T: Send + 'static>(
     }
     drop(tx);
     let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
-    let limit = deadline.map(|d| d + GRACE);
+    let limit = deadline.at.map(|d| d + GRACE);
     for _ in 0..n {
         let received = match limit {
             Some(l) => rx

@@ -1,8 +1,9 @@
 //! Planning which checks run: the [`Task`]s (one file's engine on one subject), the check ids a
 //! scenario's rules and experiments produce, how `--only` selects them and which stage a rule id
 //! belongs to, and the refusal of a pattern that selects nothing. Pure functions of the
-//! scenario and the arguments, called by the parent, the tasks and the records; nothing here
-//! runs an engine, so what the gate would check can be read without how it is checked.
+//! scenario and the arguments, called by the parent ([`Plan::new`] first), the tasks and the
+//! records; nothing here runs an engine, so what the gate would check can be read without how
+//! it is checked.
 
 use std::sync::Arc;
 
@@ -34,6 +35,92 @@ impl Task {
             | Task::Verify { loaded, .. }
             | Task::Simulate { loaded, .. } => loaded,
         }
+    }
+}
+
+/// What the gate will run: every check the stages not skipped would make, and the tasks that
+/// make those `--only` selects.
+pub(super) struct Plan {
+    /// Every check the stages not skipped would run, as (check id, rule id), before --only
+    /// narrows them; the analysis rules that apply to a scenario are known once they have run.
+    pub(super) known: Vec<(String, String)>,
+    /// The work, in the report's order within each file: analysis, model checks, simulations.
+    pub(super) tasks: Vec<Task>,
+}
+
+impl Plan {
+    /// Plans the checks of the scenarios that loaded, in the order given.
+    pub(super) fn new<'a>(
+        loads: impl Iterator<Item = &'a Arc<LoadedScenario>> + Clone,
+        args: &CheckArgs,
+    ) -> Plan {
+        let mut known: Vec<(String, String)> = Vec::new();
+        let mut tasks = Vec::new();
+        for loaded in loads.clone() {
+            known.push(("validate".to_owned(), "scenario.valid".to_owned()));
+            if !args.skip.contains(&Stage::Analyze) {
+                tasks.push(Task::Analyze {
+                    loaded: loaded.clone(),
+                });
+            }
+            if !args.skip.contains(&Stage::Verify) {
+                for job in microcosm_checker::scenario::jobs(&loaded.scenario) {
+                    for p in job.properties() {
+                        known.push((format!("{}/{p}", job.subject), p.to_owned()));
+                    }
+                    let properties: Vec<&'static str> = job
+                        .properties()
+                        .into_iter()
+                        .filter(|p| matches_only(&args.only, &format!("{}/{p}", job.subject), p))
+                        .collect();
+                    if !properties.is_empty() {
+                        tasks.push(Task::Verify {
+                            loaded: loaded.clone(),
+                            job: Box::new(job),
+                            properties,
+                        });
+                    }
+                }
+            }
+        }
+
+        for loaded in loads {
+            if args.skip.contains(&Stage::Simulate) {
+                continue;
+            }
+            for (name, experiment) in &loaded.scenario.experiments {
+                let expects = !experiment.expect.slos.is_empty()
+                    || experiment.expect.max_retry_amplification.is_some()
+                    || !experiment.expect.alerts_within_s.is_empty();
+                if !expects {
+                    continue;
+                }
+                let checks = expectation_checks(name, experiment);
+                let wanted = checks
+                    .iter()
+                    .any(|(check, rule)| matches_only(&args.only, check, rule));
+                known.extend(checks.into_iter().map(|(c, r)| (c, r.to_owned())));
+                if wanted {
+                    tasks.push(Task::Simulate {
+                        loaded: loaded.clone(),
+                        experiment: name.clone(),
+                    });
+                }
+            }
+        }
+        Plan { known, tasks }
+    }
+
+    /// The checks a pattern may name before any check runs: the known ones, and every analysis
+    /// rule as one that may apply.
+    pub(super) fn possible(&self, args: &CheckArgs) -> Vec<(String, String)> {
+        let known = &self.known;
+        let analysing = !args.skip.contains(&Stage::Analyze) && !known.is_empty();
+        let any_rule = analysis_rules::ALL
+            .iter()
+            .filter(|_| analysing)
+            .map(|(id, _)| ((*id).to_owned(), (*id).to_owned()));
+        known.iter().cloned().chain(any_rule).collect()
     }
 }
 

@@ -129,8 +129,8 @@ pub(super) fn run_task(
             // What is left of the run's time, and the flag set when it runs out: a job that
             // explores several models stops at the deadline, not one timeout per model later.
             opts.timeout = deadline.remaining();
-            if deadline.at.is_some() {
-                opts.cancel = Some(deadline.passed.clone());
+            if let Some(flag) = deadline.cancel_flag() {
+                opts.cancel = Some(flag);
             }
             if let Some(bar) = bar {
                 let bar = bar.clone();
@@ -169,8 +169,8 @@ pub(super) fn run_task(
                         .map(|mut v| {
                             // Stopped by what is left of the run's --timeout, or by its flag:
                             // say so in the run's terms.
-                            if deadline.at.is_some() {
-                                v.options.timeout = Some(deadline.seconds);
+                            if let Some(seconds) = deadline.timeout_s() {
+                                v.options.timeout = Some(seconds);
                                 if let microcosm_checker::Status::Inconclusive { reason } =
                                     &mut v.status
                                     && matches!(
@@ -179,9 +179,7 @@ pub(super) fn run_task(
                                             | microcosm_checker::Bound::Cancelled
                                     )
                                 {
-                                    *reason = microcosm_checker::Bound::Timeout {
-                                        seconds: deadline.seconds,
-                                    };
+                                    *reason = microcosm_checker::Bound::Timeout { seconds };
                                 }
                             }
                             record_of_verdict(loaded, location.line, location.column, &v)
