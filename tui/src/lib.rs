@@ -5,11 +5,13 @@
 //! fault windows, breaker timelines, a time cursor).
 //!
 //! The shape follows ratatui's demo2: [`App`] is plain data; [`App::on_key`] and
-//! [`App::on_message`] change it; `impl Widget for &App` draws it and only reads. Work that
-//! takes time is never done here: a key handler queues an [`Effect`], the [`runner`] starts it
-//! on a thread ([`work`]), and its results come back as [`Msg`]s. Every engine is called through
-//! its crate's public API (`microcosm_model::analysis`, `microcosm_checker::scenario::jobs`,
-//! `microcosm_simulator::Sim`); nothing here re-derives what an engine computes.
+//! [`App::on_message`] change it; `impl Widget for &App` draws it and only reads, each tab from
+//! its own state, the theme and the scenario (never the `App`), so no tab reads another's. Work
+//! that takes time is never done here: a key handler queues an [`Effect`], the [`runner`]
+//! starts it on a thread ([`work`]), and its results come back as [`Msg`]s. Every engine is
+//! called through its crate's public API (`microcosm_model::analysis`,
+//! `microcosm_checker::scenario::jobs`, `microcosm_simulator::Sim`); nothing here re-derives
+//! what an engine computes.
 
 mod architecture;
 mod chart;
