@@ -16,7 +16,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use crate::{Action, App, SourceView, Theme, ui};
+use crate::{Action, SourceView, Theme, ui};
 
 /// Which view the right-hand pane shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,10 +136,14 @@ impl ArchitectureState {
     }
 }
 
-pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let state = &app.architecture;
-    let theme = app.theme;
-    let scenario = &app.loaded.scenario;
+/// Draws the tab from its own state and the scenario it shows; nothing else of the app.
+pub(crate) fn render(
+    state: &ArchitectureState,
+    scenario: &Scenario,
+    theme: Theme,
+    area: Rect,
+    buf: &mut Buffer,
+) {
     let list_width = state
         .services
         .iter()

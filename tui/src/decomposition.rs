@@ -13,7 +13,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use crate::{Action, App, Jump, SourceView, Theme, ui};
+use crate::{Action, Jump, SourceView, Theme, ui};
 
 /// The Decomposition tab's state.
 #[derive(Debug, Clone)]
@@ -142,9 +142,8 @@ fn severity_span(severity: Severity, theme: Theme) -> Span<'static> {
     }
 }
 
-pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let state = &app.decomposition;
-    let theme = app.theme;
+/// Draws the tab from its own state (the analysis it holds); nothing else of the app.
+pub(crate) fn render(state: &DecompositionState, theme: Theme, area: Rect, buf: &mut Buffer) {
     let findings_min = 8u16;
     let (top, bottom) = match &state.analysis.theorem {
         Some(report) => {

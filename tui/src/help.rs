@@ -8,7 +8,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
 
-use crate::{App, Theme, ui};
+use crate::{Theme, ui};
 
 /// The key bindings, by context: (context, [(keys, what they do)]). Keys are written as the
 /// help shows them: names and glyphs separated by spaces, commas or ` / ` (`Home End  g G`,
@@ -160,8 +160,8 @@ fn popup(area: Rect, count: usize) -> Rect {
     ui::centered(area, width, height)
 }
 
-pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let theme = app.theme;
+/// Draws the help over `area`, scrolled `scroll` rows (clamped to what there is to scroll).
+pub(crate) fn render(scroll: u16, theme: Theme, area: Rect, buf: &mut Buffer) {
     let lines = lines(theme);
     let popup = popup(area, lines.len());
     if popup.height < 3 || popup.width < 12 {
@@ -173,7 +173,7 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
     block.render(popup, buf);
     // Wrapped rows, not lines: a narrow terminal wraps the longer descriptions.
     let total = wrapped_len(lines.clone(), inner.width);
-    let scroll = app.help_scroll.min(total.saturating_sub(inner.height));
+    let scroll = scroll.min(total.saturating_sub(inner.height));
     if scroll + inner.height < total {
         // Say there is more, on the bottom border, rather than cutting it off silently.
         let more = " ↓ more ";

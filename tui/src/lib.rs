@@ -5,11 +5,13 @@
 //! fault windows, breaker timelines, a time cursor).
 //!
 //! The shape follows ratatui's demo2: [`App`] is plain data; [`App::on_key`] and
-//! [`App::on_message`] change it; `impl Widget for &App` draws it and only reads. Work that
-//! takes time is never done here: a key handler queues an [`Effect`], the [`runner`] starts it
-//! on a thread ([`work`]), and its results come back as [`Msg`]s. Every engine is called through
-//! its crate's public API (`microcosm_model::analysis`, `microcosm_checker::scenario::jobs`,
-//! `microcosm_simulator::Sim`); nothing here re-derives what an engine computes.
+//! [`App::on_message`] change it; `impl Widget for &App` draws it and only reads, each tab from
+//! its own state, the theme and the scenario (never the `App`), so no tab reads another's. Work
+//! that takes time is never done here: a key handler queues an [`Effect`], the [`runner`]
+//! starts it on a thread ([`work`]), and its results come back as [`Msg`]s. Every engine is
+//! called through its crate's public API (`microcosm_model::analysis`,
+//! `microcosm_checker::scenario::jobs`, `microcosm_simulator::Sim`); nothing here re-derives
+//! what an engine computes.
 
 mod architecture;
 mod chart;
@@ -451,17 +453,22 @@ impl Widget for &App {
         ])
         .areas(area);
         self.render_tab_bar(bar, buf);
+        // Each tab draws from its own state, the theme and the scenario: a tab cannot read
+        // another's state, so what one shows changes only with its own keys and messages.
+        let scenario = &self.loaded.scenario;
         match self.tab {
-            Tab::Architecture => architecture::render(self, body, buf),
-            Tab::Decomposition => decomposition::render(self, body, buf),
-            Tab::Verify => verify::render(self, body, buf),
-            Tab::Simulate => simulate::render(self, body, buf),
+            Tab::Architecture => {
+                architecture::render(&self.architecture, scenario, self.theme, body, buf)
+            }
+            Tab::Decomposition => decomposition::render(&self.decomposition, self.theme, body, buf),
+            Tab::Verify => verify::render(&self.verify, self.theme, body, buf),
+            Tab::Simulate => simulate::render(&self.simulate, scenario, self.theme, body, buf),
         }
         if let Some(view) = &self.source {
             source::render(view, &self.loaded, self.theme, body, buf);
         }
         if self.help {
-            help::render(self, body, buf);
+            help::render(self.help_scroll, self.theme, body, buf);
         }
         self.render_footer(footer, buf);
     }

@@ -18,7 +18,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use crate::stepper::{self, Stepper};
-use crate::{Action, App, Effect, Msg, Options, SourceView, Theme, ui};
+use crate::{Action, Effect, Msg, Options, SourceView, Theme, ui};
 
 /// Where a job is.
 #[derive(Debug, Clone)]
@@ -350,9 +350,9 @@ fn rate(generated: u64, elapsed: Duration) -> f64 {
     if s > 0.0 { generated as f64 / s } else { 0.0 }
 }
 
-pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let state = &app.verify;
-    let theme = app.theme;
+/// Draws the tab from its own state (the jobs, their verdicts, the stepper); nothing else of
+/// the app.
+pub(crate) fn render(state: &VerifyState, theme: Theme, area: Rect, buf: &mut Buffer) {
     if let Some(stepper) = &state.stepper {
         stepper::render(stepper, theme, area, buf);
         return;
