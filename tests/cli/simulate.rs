@@ -7,9 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-#[path = "support/cli.rs"]
-mod cli;
-use cli::{json_lines, microcosm};
+use crate::cli::{json_lines, microcosm};
 
 const SCENARIOS: [&str; 4] = [
     "online-boutique",

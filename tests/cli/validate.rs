@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use predicates::prelude::*;
 use serde_json::Value;
 
-#[path = "support/cli.rs"]
-mod cli;
-use cli::{json_lines, microcosm};
+use crate::cli::{json_lines, microcosm};
 
 fn bundled_scenarios() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> =
@@ -501,7 +499,7 @@ fn every_command_has_help_with_an_example() {
 #[test]
 fn a_closed_stdout_is_not_an_error() {
     // `microcosm schema | head -1`: the reader goes away; the exit code must stay 0.
-    let output = cli::run_with_closed_stdout(&["schema".as_ref()]);
+    let output = crate::cli::run_with_closed_stdout(&["schema".as_ref()]);
     assert!(output.status.success(), "{:?}", output.status);
     assert!(
         output.stderr.is_empty(),

@@ -7,9 +7,7 @@ use std::path::Path;
 
 use predicates::prelude::*;
 
-#[path = "support/cli.rs"]
-mod cli;
-use cli::{Exits, microcosm};
+use crate::cli::{Exits, microcosm};
 
 /// A scenario with a 2PC transaction, a monolith, an experiment: something every command runs.
 const SHOP: &str = "scenarios/online-boutique.toml";
@@ -339,7 +337,7 @@ fn check_and_verify_never_drop_a_check_the_model_refuses() {
         .args(["check", "--format", "json"])
         .arg(&file)
         .exits(2);
-    let records = cli::json_lines(&out.stdout);
+    let records = crate::cli::json_lines(&out.stdout);
     let verdicts: Vec<_> = records.iter().filter(|r| r["type"] == "verdict").collect();
     let invalid = verdicts.iter().any(|r| {
         r["data"]["check"].as_str().unwrap().starts_with("validate")
@@ -363,7 +361,7 @@ fn check_and_verify_never_drop_a_check_the_model_refuses() {
 
 #[test]
 fn verify_never_generates_more_states_than_max_states() {
-    let records = cli::json_report(
+    let records = crate::cli::json_report(
         microcosm().args([
             "verify",
             "scenarios/web3-exchange.toml",

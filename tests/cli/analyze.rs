@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use predicates::prelude::*;
 use serde_json::Value;
 
-#[path = "support/cli.rs"]
-mod cli;
-use cli::{json_lines, json_report, microcosm};
+use crate::cli::{json_lines, json_report, microcosm};
 
 fn record<'a>(lines: &'a [Value], kind: &str) -> &'a Value {
     &lines

@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use predicates::prelude::*;
 use serde_json::Value;
 
-#[path = "support/cli.rs"]
-mod cli;
-use cli::{Exits, in_terminal, json_lines, microcosm, run_with_closed_stdout, stdout_text};
+use crate::cli::{Exits, in_terminal, json_lines, microcosm, run_with_closed_stdout, stdout_text};
 
 /// Writes a scenario with one two-phase commit over `participants` participants whose
 /// coordinator crashes as `crash` says, plus `extra` TOML.
