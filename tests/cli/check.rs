@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::cli::{Records, in_terminal, run};
+use crate::fixtures::{IDLE, flood, write};
 
 /// Writes a scenario with one two-phase commit over `participants` participants whose
 /// coordinator crashes as `crash` says, plus `extra` TOML.
@@ -891,13 +892,6 @@ fn github_annotation_messages_keep_colons_and_commas_but_escape_percent() {
     );
 }
 
-/// Writes `text` to `dir/name`.
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 /// A gate that does not return within this is broken: every test below asks for a timeout of
 /// a second or two.
 const HANG: std::time::Duration = std::time::Duration::from_secs(60);
@@ -908,22 +902,7 @@ fn timeout_stops_a_simulation_whose_simulated_milliseconds_hold_unbounded_events
     // per simulated slice, so a deadline looked at once per slice was seen minutes late. (Ten
     // billion a second, which validation now refuses, never returned at all.)
     let dir = tempfile::tempdir().unwrap();
-    let file = write(
-        dir.path(),
-        "flood.toml",
-        r#"name = "flood"
-[services.front.endpoints.get]
-public = true
-work = { dist = "exponential", mean_ms = 1.0 }
-[slos.get]
-endpoint = "front.get"
-availability = 0.5
-[experiments.x]
-duration_s = 30000
-load = [{ endpoint = "front.get", arrival = "poisson", rate_per_s = 1e6 }]
-expect = { slos = ["get"] }
-"#,
-    );
+    let file = write(dir.path(), "flood.toml", &flood(30_000));
     let output = run(["check"])
         .arg(&file)
         .args(["--timeout", "1", "--format", "json"])
@@ -1048,21 +1027,7 @@ fn one_timeout_bounds_the_whole_run_and_every_stage_sees_it() {
 fn an_experiment_that_measured_no_request_is_an_error_not_a_pass() {
     // One request every thousand seconds over ten: the SLO held over nothing at all.
     let dir = tempfile::tempdir().unwrap();
-    let file = write(
-        dir.path(),
-        "idle.toml",
-        r#"name = "idle"
-[services.front.endpoints.get]
-public = true
-[slos.get]
-endpoint = "front.get"
-availability = 0.99
-[experiments.x]
-duration_s = 10
-load = [{ endpoint = "front.get", arrival = "poisson", rate_per_s = 0.001 }]
-expect = { slos = ["get"] }
-"#,
-    );
+    let file = write(dir.path(), "idle.toml", IDLE);
     let output = run(["check"]).arg(&file).format("json").exits(2);
     let simulated: Vec<Value> = output
         .records()

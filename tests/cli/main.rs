@@ -8,6 +8,7 @@
 
 #[path = "../support/cli.rs"]
 mod cli;
+mod fixtures;
 
 mod analyze;
 mod check;

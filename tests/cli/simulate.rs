@@ -8,6 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::cli::run;
+use crate::fixtures::{IDLE, flood, write};
 
 const SCENARIOS: [&str; 4] = [
     "online-boutique",
@@ -368,22 +369,7 @@ fn a_duration_the_simulator_cannot_hold_is_refused_on_the_command_line() {
 #[test]
 fn a_run_that_measured_no_request_fails() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("idle.toml");
-    std::fs::write(
-        &file,
-        r#"name = "idle"
-[services.front.endpoints.get]
-public = true
-[slos.get]
-endpoint = "front.get"
-availability = 0.99
-[experiments.x]
-duration_s = 10
-load = [{ endpoint = "front.get", arrival = "poisson", rate_per_s = 0.001 }]
-expect = { slos = ["get"] }
-"#,
-    )
-    .unwrap();
+    let file = write(dir.path(), "idle.toml", IDLE);
     let text = run(["simulate"]).arg(&file).exits(1).stdout();
     assert!(
         text.contains("measured nothing: the load declared made no request"),
@@ -432,23 +418,7 @@ fn a_timeout_cuts_a_long_run_short_and_it_fails() {
     // A million requests a simulated second for 35 days: hours of work, stopped after one
     // second of wall time, reported as cut short, never a pass.
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("flood.toml");
-    std::fs::write(
-        &file,
-        r#"name = "flood"
-[services.front.endpoints.get]
-public = true
-work = { dist = "exponential", mean_ms = 1.0 }
-[slos.get]
-endpoint = "front.get"
-availability = 0.5
-[experiments.x]
-duration_s = 3000000
-load = [{ endpoint = "front.get", arrival = "poisson", rate_per_s = 1e6 }]
-expect = { slos = ["get"] }
-"#,
-    )
-    .unwrap();
+    let file = write(dir.path(), "flood.toml", &flood(3_000_000));
     let started = std::time::Instant::now();
     let text = run(["simulate"])
         .arg(&file)
