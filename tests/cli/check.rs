@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::cli::{Records, in_terminal, run};
+use crate::cli::{Records, in_terminal, root, run};
 use crate::fixtures::{IDLE, flood, write};
 
 /// Writes a scenario with one two-phase commit over `participants` participants whose
@@ -333,8 +333,7 @@ fn the_sarif_report_validates_against_the_sarif_2_1_0_schema() {
         "rules are property ids"
     );
 
-    let schema_path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/sarif-schema-2.1.0.json");
+    let schema_path = root().join("../shared/data/sarif-schema-2.1.0.json");
     let Ok(schema_text) = std::fs::read_to_string(&schema_path) else {
         eprintln!(
             "schema check skipped: {} is absent (the shared reference data is not beside this \

@@ -7,11 +7,10 @@
 //! Where tmux is not installed those tests say so and pass without running. The command line
 //! (no terminal needed, no tmux) is checked here too: `--help` and where `--color` goes.
 
-use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use crate::cli::run;
+use crate::cli::{root, run};
 
 /// A bundled known bug: a 2PC coordinator that recovers without its decision log.
 const GALLERY_2PC: &str = "scenarios/gallery/two-phase-commit-without-log.toml";
@@ -60,7 +59,7 @@ impl Tmux {
         Command::new("tmux")
             .args(["-L", &self.socket])
             .args(args)
-            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+            .current_dir(root())
             .env_remove("TMUX")
             .output()
             .expect("tmux runs")

@@ -3,11 +3,9 @@
 //! same seed whatever the thread count, sharded and merged runs equal the unsharded run, and
 //! the exit codes follow the 0/1/2 contract.
 
-use std::path::Path;
-
 use serde_json::Value;
 
-use crate::cli::run;
+use crate::cli::{root, run};
 use crate::fixtures::{IDLE, flood, write};
 
 const SCENARIOS: [&str; 4] = [
@@ -211,11 +209,7 @@ fn bad_input_exits_2() {
     ])
     .exits(2);
     run(["simulate", "scenarios/sock-shop.toml", "--shard", "4/3"]).exits(2);
-    assert!(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("scenarios")
-            .is_dir()
-    );
+    assert!(root().join("scenarios").is_dir());
 }
 
 #[test]

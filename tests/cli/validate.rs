@@ -2,12 +2,12 @@
 //! the bundled scenarios must validate, and every file under `tests/bad/` must be rejected with
 //! exit code 2 and the expected code at the expected file:line:column.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::cli::{bundled_scenarios, run};
+use crate::cli::{bundled_scenarios, root, run};
 
 #[test]
 fn every_bundled_scenario_validates() {
@@ -30,7 +30,7 @@ fn every_bundled_scenario_validates() {
 
 #[test]
 fn bundled_toml_scenarios_bind_the_schema() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let root = root().join("scenarios");
     let schema = root.join("scenario.schema.json").canonicalize().unwrap();
     let mut files = bundled_scenarios();
     // The gallery's files are opened in editors too: they bind the same schema, one level up.
@@ -81,10 +81,8 @@ struct Expected {
 }
 
 fn expected_bad_files() -> Vec<Expected> {
-    let manifest = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad/expected.txt"),
-    )
-    .expect("tests/bad/expected.txt");
+    let manifest = std::fs::read_to_string(root().join("tests/bad/expected.txt"))
+        .expect("tests/bad/expected.txt");
     manifest
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
@@ -108,12 +106,11 @@ fn expected_bad_files() -> Vec<Expected> {
 #[test]
 fn every_bad_file_is_listed_with_its_expected_diagnostic() {
     let listed: Vec<String> = expected_bad_files().into_iter().map(|e| e.file).collect();
-    let mut present: Vec<String> =
-        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .filter(|n| n.ends_with(".toml") || n.ends_with(".json"))
-            .collect();
+    let mut present: Vec<String> = std::fs::read_dir(root().join("tests/bad"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".toml") || n.ends_with(".json"))
+        .collect();
     present.sort();
     assert_eq!(
         listed, present,
@@ -338,10 +335,8 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn schema_output_equals_the_committed_schema() {
-    let committed = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/scenario.schema.json"),
-    )
-    .expect("scenarios/scenario.schema.json is committed");
+    let committed = std::fs::read_to_string(root().join("scenarios/scenario.schema.json"))
+        .expect("scenarios/scenario.schema.json is committed");
     let output = run(["schema"]).exits(0);
     assert!(
         output.stdout() == committed,
@@ -437,7 +432,7 @@ fn a_named_pipe_is_refused_without_waiting_for_a_writer() {
 
 /// The bundled scenarios and the gallery, as loaded scenarios.
 fn bundled_and_gallery() -> Vec<(PathBuf, microcosm_model::Scenario)> {
-    let gallery = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gallery");
+    let gallery = root().join("scenarios/gallery");
     let mut files = bundled_scenarios();
     let mut more: Vec<PathBuf> = std::fs::read_dir(gallery)
         .expect("scenarios/gallery exists")

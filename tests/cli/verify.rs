@@ -7,7 +7,7 @@ use std::path::Path;
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::cli::run;
+use crate::cli::{root, run};
 
 /// A scenario with one two-phase commit whose coordinator may crash as `crash` says.
 fn two_phase(dir: &Path, crash: &str) -> std::path::PathBuf {
@@ -192,7 +192,7 @@ fn the_bundled_exchange_verifies_its_cross_ledger_transfer() {
 
 #[test]
 fn every_gallery_file_gives_the_verdicts_it_declares() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gallery");
+    let dir = root().join("scenarios/gallery");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
