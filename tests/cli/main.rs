@@ -4,7 +4,9 @@
 //! repository root, so paths such as `tests/bad/…` and `scenarios/…` read the same in every
 //! module. The fuzz tests stay a binary of their own (`tests/fuzz.rs`): `cargo test --test
 //! fuzz` is how the README runs them, the survey re-runs its own binary by test name, and
-//! proptest finds `tests/fuzz.proptest-regressions` beside that file.
+//! proptest finds `tests/fuzz.proptest-regressions` beside that file only because no
+//! `main.rs` is above it (under `tests/cli/` it would find this one and look in
+//! `tests/proptest-regressions/` instead).
 
 #[path = "../support/cli.rs"]
 mod cli;
