@@ -34,6 +34,8 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngSeed, TestRng, TestRunner};
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/mutator.rs"]
 mod mutator;
 use mutator::{Case, Dictionary, Seed};
@@ -458,25 +460,14 @@ fn assert_case_holds(case: &Case, heavy: bool) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// The binary, run from the repository root.
-fn microcosm() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("microcosm").expect("the binary builds");
-    cmd.current_dir(mutator::root());
-    cmd.env_remove("NO_COLOR");
-    cmd.env_remove("GITHUB_STEP_SUMMARY");
-    cmd
-}
-
 /// What a run of the binary did wrong, if anything: an exit code outside `allowed`, a
 /// panic, or a hang.
 fn run_binary(args: &[&str], path: &Path, allowed: &[i32]) -> Result<i32, Failure> {
-    let output = microcosm()
-        .args(args)
+    let output = cli::run(args)
         .arg(path)
         .timeout(Duration::from_secs(60))
-        .output()
-        .expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
+        .exits_any();
+    let stderr = output.stderr();
     let command = format!("microcosm {} FILE", args.join(" "));
     // The panic's place and message say which bug it is; the thread's name and id do not.
     if let Some(at) = stderr.find("panicked at ") {
@@ -486,12 +477,12 @@ fn run_binary(args: &[&str], path: &Path, allowed: &[i32]) -> Result<i32, Failur
             detail: format!("`{command}` {}", panic.join(": ")),
         });
     }
-    let Some(code) = output.status.code() else {
+    let Some(code) = output.code() else {
         return Err(Failure {
             stage: "binary",
             detail: format!(
                 "`{command}` was killed (a hang or a crash): {}",
-                output.status
+                output.status()
             ),
         });
     };
@@ -502,7 +493,7 @@ fn run_binary(args: &[&str], path: &Path, allowed: &[i32]) -> Result<i32, Failur
         });
     }
     if !allowed.contains(&code) {
-        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stdout = String::from_utf8_lossy(output.stdout_bytes());
         let errors: Vec<&str> = stdout
             .lines()
             .chain(stderr.lines())
@@ -823,21 +814,12 @@ fn assert_runs_cleanly(text: &str, args: &[&str], limit: Duration) -> String {
     if validated == 2 {
         return String::new();
     }
-    let mut command = std::process::Command::new("sh");
-    command
-        .arg("-c")
-        .arg("ulimit -v 4194304; exec \"$@\"")
-        .arg("sh")
-        .arg(assert_cmd::cargo::cargo_bin("microcosm"))
-        .args(args)
+    let output = cli::run(args)
         .arg(&path)
-        .current_dir(mutator::root())
-        .env_remove("GITHUB_STEP_SUMMARY");
-    let output = assert_cmd::Command::from_std(command)
+        .memory_limit_kib(4_194_304)
         .timeout(limit)
-        .output()
-        .expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
+        .exits_any();
+    let stderr = output.stderr();
     assert!(
         !stderr.contains("panicked")
             && !stderr.contains("internal error")
@@ -845,7 +827,7 @@ fn assert_runs_cleanly(text: &str, args: &[&str], limit: Duration) -> String {
         "microcosm {} panicked:\n{stderr}",
         args.join(" ")
     );
-    let code = output.status.code().unwrap_or_else(|| {
+    let code = output.code().unwrap_or_else(|| {
         panic!(
             "microcosm {} did not finish within {} s",
             args.join(" "),
@@ -857,7 +839,7 @@ fn assert_runs_cleanly(text: &str, args: &[&str], limit: Duration) -> String {
         "microcosm {} exited {code}:\n{stderr}",
         args.join(" ")
     );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    String::from_utf8_lossy(output.stdout_bytes()).into_owned()
 }
 
 #[test]

@@ -2,29 +2,12 @@
 //! the bundled scenarios must validate, and every file under `tests/bad/` must be rejected with
 //! exit code 2 and the expected code at the expected file:line:column.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use predicates::prelude::*;
 use serde_json::Value;
 
-#[path = "support/cli.rs"]
-mod cli;
-use cli::{json_lines, microcosm};
-
-fn bundled_scenarios() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> =
-        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
-            .expect("scenarios/ exists")
-            .map(|e| e.unwrap().path())
-            .filter(|p| {
-                let name = p.file_name().unwrap().to_str().unwrap();
-                (name.ends_with(".toml") || name.ends_with(".json"))
-                    && !name.ends_with(".schema.json")
-            })
-            .collect();
-    files.sort();
-    files
-}
+use crate::cli::{bundled_scenarios, root, run};
 
 #[test]
 fn every_bundled_scenario_validates() {
@@ -35,15 +18,8 @@ fn every_bundled_scenario_validates() {
     );
     // The reference architectures only: scenarios/gallery/ holds small known-bug demonstrations
     // (checked by checker/tests/gallery.rs).
-    let output = microcosm()
-        .arg("validate")
-        .args(&files)
-        .args(["--format", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let lines = json_lines(&output.stdout);
+    let output = run(["validate"]).args(&files).format("json").exits(0);
+    let lines = output.records();
     let valid: Vec<&Value> = lines.iter().filter(|l| l["type"] == "file").collect();
     assert_eq!(valid.len(), files.len());
     for file in valid {
@@ -54,7 +30,7 @@ fn every_bundled_scenario_validates() {
 
 #[test]
 fn bundled_toml_scenarios_bind_the_schema() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let root = root().join("scenarios");
     let schema = root.join("scenario.schema.json").canonicalize().unwrap();
     let mut files = bundled_scenarios();
     // The gallery's files are opened in editors too: they bind the same schema, one level up.
@@ -86,11 +62,9 @@ fn bundled_toml_scenarios_bind_the_schema() {
 
 #[test]
 fn the_human_summary_counts_the_architecture() {
-    microcosm()
-        .args(["validate", "tests/bad/../../scenarios/online-boutique.toml"])
-        .assert()
-        .success()
-        .stdout(
+    run(["validate", "tests/bad/../../scenarios/online-boutique.toml"])
+        .exits(0)
+        .stdout_matches(
             predicate::str::is_match(r"ok +\S*online-boutique.toml: \d+ services, \d+ endpoints")
                 .unwrap(),
         );
@@ -107,10 +81,8 @@ struct Expected {
 }
 
 fn expected_bad_files() -> Vec<Expected> {
-    let manifest = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad/expected.txt"),
-    )
-    .expect("tests/bad/expected.txt");
+    let manifest = std::fs::read_to_string(root().join("tests/bad/expected.txt"))
+        .expect("tests/bad/expected.txt");
     manifest
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
@@ -134,12 +106,11 @@ fn expected_bad_files() -> Vec<Expected> {
 #[test]
 fn every_bad_file_is_listed_with_its_expected_diagnostic() {
     let listed: Vec<String> = expected_bad_files().into_iter().map(|e| e.file).collect();
-    let mut present: Vec<String> =
-        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .filter(|n| n.ends_with(".toml") || n.ends_with(".json"))
-            .collect();
+    let mut present: Vec<String> = std::fs::read_dir(root().join("tests/bad"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".toml") || n.ends_with(".json"))
+        .collect();
     present.sort();
     assert_eq!(
         listed, present,
@@ -152,13 +123,8 @@ fn every_bad_file_exits_2_at_the_expected_location() {
     for expected in expected_bad_files() {
         let path = format!("tests/bad/{}", expected.file);
         // People read file:line:col in the rendered diagnostic.
-        let human = microcosm()
-            .args(["validate", &path, "--color", "never"])
-            .assert()
-            .code(2)
-            .get_output()
-            .clone();
-        let stderr = String::from_utf8_lossy(&human.stderr);
+        let human = run(["validate", &path, "--color", "never"]).exits(2);
+        let stderr = human.stderr();
         let position = format!(
             "{}:{}:{}",
             expected.located_in, expected.line, expected.column
@@ -170,13 +136,8 @@ fn every_bad_file_exits_2_at_the_expected_location() {
         );
         assert!(!stderr.contains("panicked"), "{path}: {stderr}");
         // Programs read the same from the JSON report.
-        let json = microcosm()
-            .args(["validate", &path, "--format", "json"])
-            .assert()
-            .code(2)
-            .get_output()
-            .clone();
-        let lines = json_lines(&json.stdout);
+        let json = run(["validate", &path, "--format", "json"]).exits(2);
+        let lines = json.records();
         let first = lines
             .iter()
             .find(|l| l["type"] == "diagnostic")
@@ -193,25 +154,13 @@ fn every_bad_file_exits_2_at_the_expected_location() {
     }
 }
 
-fn diagnostics_of(path: &Path) -> Vec<Value> {
-    let output = microcosm()
-        .arg("validate")
-        .arg(path)
-        .args(["--format", "json"])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    json_lines(&output.stdout)
-        .into_iter()
-        .filter(|l| l["type"] == "diagnostic")
-        .map(|l| l["data"].clone())
-        .collect()
-}
-
 #[test]
 fn every_unknown_key_of_a_file_is_reported_at_once() {
-    let found: Vec<(u64, String)> = diagnostics_of(Path::new("tests/bad/two-unknown-keys.toml"))
+    let found: Vec<(u64, String)> = run(["validate", "tests/bad/two-unknown-keys.toml"])
+        .format("json")
+        .exits(2)
+        .records()
+        .all("diagnostic")
         .iter()
         .map(|d| {
             assert_eq!(d["code"], "unknown-field", "{d}");
@@ -232,7 +181,11 @@ fn every_unknown_key_of_a_file_is_reported_at_once() {
 
 #[test]
 fn an_array_is_refused_wherever_a_table_belongs() {
-    let toml = diagnostics_of(Path::new("tests/bad/array-for-table.toml"));
+    let toml = run(["validate", "tests/bad/array-for-table.toml"])
+        .format("json")
+        .exits(2)
+        .records()
+        .all("diagnostic");
     let lines: Vec<u64> = toml
         .iter()
         .map(|d| d["location"]["line"].as_u64().unwrap())
@@ -245,7 +198,13 @@ fn an_array_is_refused_wherever_a_table_belongs() {
     let dir = tempfile::tempdir().unwrap();
     let whole = dir.path().join("positional.json");
     std::fs::write(&whole, r#"[null, "t", null, {"a": {}}]"#).unwrap();
-    for d in toml.iter().chain(&diagnostics_of(&whole)) {
+    let json = run(["validate"])
+        .arg(&whole)
+        .format("json")
+        .exits(2)
+        .records()
+        .all("diagnostic");
+    for d in toml.iter().chain(&json) {
         assert_eq!(d["code"], "wrong-type", "{d}");
         let message = d["message"].as_str().unwrap();
         assert!(message.contains("expected a table, found an array"), "{d}");
@@ -261,7 +220,12 @@ fn the_human_header_and_the_json_report_count_columns_alike() {
         "name = \"café\"\n[services.a.endpoints.e]\ncalls = [\"é\", \"paymnets.charge\"]\n",
     )
     .unwrap();
-    let diagnostics = diagnostics_of(&path);
+    let diagnostics = run(["validate"])
+        .arg(&path)
+        .format("json")
+        .exits(2)
+        .records()
+        .all("diagnostic");
     let d = diagnostics
         .iter()
         .find(|d| d["message"].as_str().unwrap().contains("paymnets"))
@@ -272,15 +236,11 @@ fn the_human_header_and_the_json_report_count_columns_alike() {
         (&3.into(), &15.into()),
         "{d}"
     );
-    let human = microcosm()
-        .arg("validate")
+    let human = run(["validate"])
         .arg(&path)
         .args(["--color", "never"])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8_lossy(&human.stderr);
+        .exits(2);
+    let stderr = human.stderr();
     assert!(
         stderr.contains(&format!("[{}:3:15]", path.display())),
         "{stderr}"
@@ -300,32 +260,23 @@ fn an_unreadable_file_is_an_input_error() {
         eprintln!("skipped: this process can read a file with mode 000 (running as root?)");
         return;
     }
-    microcosm()
-        .arg("validate")
-        .arg(&path)
-        .assert()
-        .code(2)
-        .stderr(
-            predicate::str::contains("cannot read the scenario file")
-                .and(predicate::str::contains("ermission denied")),
-        );
+    run(["validate"]).arg(&path).exits(2).stderr_matches(
+        predicate::str::contains("cannot read the scenario file")
+            .and(predicate::str::contains("ermission denied")),
+    );
 }
 
 #[test]
 fn the_json_report_is_enveloped_and_versioned() {
-    let output = microcosm()
-        .args([
-            "validate",
-            "tests/bad/probability.toml",
-            "scenarios/sock-shop.toml",
-            "--format",
-            "json",
-        ])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let lines = json_lines(&output.stdout);
+    let output = run([
+        "validate",
+        "tests/bad/probability.toml",
+        "scenarios/sock-shop.toml",
+        "--format",
+        "json",
+    ])
+    .exits(2);
+    let lines = output.records();
     let types: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
     assert_eq!(
         types,
@@ -338,44 +289,29 @@ fn the_json_report_is_enveloped_and_versioned() {
 
 #[test]
 fn a_directory_with_bad_files_reports_all_of_them() {
-    let output = microcosm()
-        .args(["validate", "tests/bad", "--format", "json"])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let lines = json_lines(&output.stdout);
+    let output = run(["validate", "tests/bad", "--format", "json"]).exits(2);
+    let lines = output.records();
     let files = lines.iter().filter(|l| l["type"] == "file").count();
     assert_eq!(files, expected_bad_files().len());
 }
 
 #[test]
 fn a_missing_file_is_an_input_error() {
-    microcosm()
-        .args(["validate", "no/such/file.toml"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "no/such/file.toml: cannot read the scenario file",
-        ));
+    run(["validate", "no/such/file.toml"])
+        .exits(2)
+        .stderr_has("no/such/file.toml: cannot read the scenario file");
     // Without an extension it is still a missing path, not a badly named file.
-    microcosm()
-        .args(["validate", "/nonexistent-dir/"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("No such file or directory"))
-        .stderr(predicate::str::contains("scenario files end in").not());
+    run(["validate", "/nonexistent-dir/"])
+        .exits(2)
+        .stderr_has("No such file or directory")
+        .stderr_matches(predicate::str::contains("scenario files end in").not());
 }
 
 #[test]
 fn an_unknown_extension_is_an_input_error() {
-    microcosm()
-        .args(["validate", "README.md"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "scenario files end in .toml or .json",
-        ));
+    run(["validate", "README.md"])
+        .exits(2)
+        .stderr_has("scenario files end in .toml or .json");
 }
 
 #[test]
@@ -385,34 +321,25 @@ fn a_huge_file_is_refused_without_reading_it_all() {
     let line = "# padding padding padding padding padding padding padding padding padding\n";
     let text = line.repeat((17 * 1024 * 1024) / line.len());
     std::fs::write(&path, text).unwrap();
-    microcosm()
-        .arg("validate")
+    run(["validate"])
         .arg(&path)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("larger than 16 MiB"));
+        .exits(2)
+        .stderr_has("larger than 16 MiB");
 }
 
 #[test]
 fn usage_errors_exit_2() {
-    microcosm().args(["validate"]).assert().code(2);
-    microcosm().args(["frobnicate"]).assert().code(2);
+    run(["validate"]).exits(2);
+    run(["frobnicate"]).exits(2);
 }
 
 #[test]
 fn schema_output_equals_the_committed_schema() {
-    let committed = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/scenario.schema.json"),
-    )
-    .expect("scenarios/scenario.schema.json is committed");
-    let output = microcosm()
-        .arg("schema")
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+    let committed = std::fs::read_to_string(root().join("scenarios/scenario.schema.json"))
+        .expect("scenarios/scenario.schema.json is committed");
+    let output = run(["schema"]).exits(0);
     assert!(
-        String::from_utf8_lossy(&output.stdout) == committed,
+        output.stdout() == committed,
         "the committed schema is stale: run `cargo run -- schema -o scenarios/scenario.schema.json`"
     );
     let schema: Value = serde_json::from_str(&committed).unwrap();
@@ -423,13 +350,11 @@ fn schema_output_equals_the_committed_schema() {
 fn schema_writes_a_file_atomically() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.json");
-    microcosm()
-        .arg("schema")
+    run(["schema"])
         .arg("-o")
         .arg(&path)
-        .assert()
-        .success()
-        .stdout("");
+        .exits(0)
+        .stdout_matches(predicate::str::is_empty());
     let text = std::fs::read_to_string(&path).unwrap();
     serde_json::from_str::<Value>(&text).unwrap();
     assert_eq!(
@@ -442,34 +367,22 @@ fn schema_writes_a_file_atomically() {
 #[test]
 fn init_writes_a_starter_that_validates_and_refuses_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
-    microcosm()
-        .args(["init", "shop", "--dir"])
-        .arg(dir.path())
-        .assert()
-        .success();
+    run(["init", "shop", "--dir"]).arg(dir.path()).exits(0);
     let file = dir.path().join("shop.toml");
-    microcosm().arg("validate").arg(&file).assert().success();
-    microcosm()
-        .args(["init", "shop", "--dir"])
+    run(["validate"]).arg(&file).exits(0);
+    run(["init", "shop", "--dir"])
         .arg(dir.path())
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--force"));
-    microcosm()
-        .args(["init", "shop", "--force", "--dir"])
+        .exits(2)
+        .stderr_has("--force");
+    run(["init", "shop", "--force", "--dir"])
         .arg(dir.path())
-        .assert()
-        .success();
+        .exits(0);
 }
 
 #[test]
 fn completions_are_generated_for_each_shell() {
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
-        microcosm()
-            .args(["completions", shell])
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("validate"));
+        run(["completions", shell]).exits(0).stdout_has("validate");
     }
 }
 
@@ -488,26 +401,17 @@ fn every_command_has_help_with_an_example() {
         "init",
         "completions",
     ] {
-        microcosm()
-            .args([command, "--help"])
-            .assert()
-            .success()
-            .stdout(
-                predicate::str::contains("microcosm ").and(predicate::str::contains("Example")),
-            );
+        run([command, "--help"]).exits(0).stdout_matches(
+            predicate::str::contains("microcosm ").and(predicate::str::contains("Example")),
+        );
     }
 }
 
 #[test]
 fn a_closed_stdout_is_not_an_error() {
     // `microcosm schema | head -1`: the reader goes away; the exit code must stay 0.
-    let output = cli::run_with_closed_stdout(&["schema".as_ref()]);
-    assert!(output.status.success(), "{:?}", output.status);
-    assert!(
-        output.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = run(["schema"]).close_stdout().exits(0);
+    assert!(output.stderr().is_empty(), "{}", output.stderr());
 }
 
 #[test]
@@ -519,18 +423,16 @@ fn a_named_pipe_is_refused_without_waiting_for_a_writer() {
         eprintln!("skipped: `mkfifo` is not available");
         return;
     }
-    microcosm()
-        .arg("validate")
+    run(["validate"])
         .arg(&fifo)
         .timeout(std::time::Duration::from_secs(20))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("is not a regular file"));
+        .exits(2)
+        .stderr_has("is not a regular file");
 }
 
 /// The bundled scenarios and the gallery, as loaded scenarios.
 fn bundled_and_gallery() -> Vec<(PathBuf, microcosm_model::Scenario)> {
-    let gallery = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gallery");
+    let gallery = root().join("scenarios/gallery");
     let mut files = bundled_scenarios();
     let mut more: Vec<PathBuf> = std::fs::read_dir(gallery)
         .expect("scenarios/gallery exists")

@@ -7,9 +7,7 @@ use std::path::Path;
 
 use predicates::prelude::*;
 
-#[path = "support/cli.rs"]
-mod cli;
-use cli::{Exits, microcosm};
+use crate::cli::run;
 
 /// A scenario with a 2PC transaction, a monolith, an experiment: something every command runs.
 const SHOP: &str = "scenarios/online-boutique.toml";
@@ -24,11 +22,8 @@ fn a_65537_byte_line_ending_in_crlf_is_a_located_error_not_a_panic() {
     assert_eq!(text.len(), 65_537);
     std::fs::write(&file, text).unwrap();
     for color in ["never", "always"] {
-        let out = microcosm()
-            .args(["--color", color, "validate"])
-            .arg(&file)
-            .exits(2);
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let out = run(["--color", color, "validate"]).arg(&file).exits(2);
+        let stderr = out.stderr();
         assert!(!stderr.contains("internal error"), "{stderr}");
         assert!(stderr.contains("long.toml:1:"), "{stderr}");
         assert!(stderr.contains("error[syntax]"), "{stderr}");
@@ -75,8 +70,8 @@ fn output_to_dev_full_is_a_write_error_and_the_device_stays() {
         return;
     }
     for args in commands_with_output() {
-        let out = microcosm().args(&args).args(["-o", "/dev/full"]).exits(2);
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let out = run(&args).args(["-o", "/dev/full"]).exits(2);
+        let stderr = out.stderr();
         assert!(
             stderr.contains("cannot write /dev/full"),
             "{args:?}: {stderr}"
@@ -92,28 +87,24 @@ fn merge_output_to_dev_full_is_a_write_error() {
     }
     let dir = tempfile::tempdir().unwrap();
     let shard = dir.path().join("shard.jsonl");
-    microcosm()
-        .args([
-            "simulate",
-            SHOP,
-            "--duration",
-            "1",
-            "--shard",
-            "1/1",
-            "--format",
-            "json",
-            "-o",
-        ])
-        .arg(&shard)
-        .assert()
-        .code(predicate::in_iter([0, 1]));
-    microcosm()
-        .arg("merge")
+    run([
+        "simulate",
+        SHOP,
+        "--duration",
+        "1",
+        "--shard",
+        "1/1",
+        "--format",
+        "json",
+        "-o",
+    ])
+    .arg(&shard)
+    .exits_one_of(&[0, 1]);
+    run(["merge"])
         .arg(&shard)
         .args(["-o", "/dev/full"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("cannot write /dev/full"));
+        .exits(2)
+        .stderr_has("cannot write /dev/full");
     assert_still_dev_full(&["merge"]);
 }
 
@@ -132,17 +123,12 @@ fn output_to_a_fifo_reaches_its_reader() {
             "check", SHOP, "--skip", "verify", "--skip", "simulate", "--format", "json",
         ],
     ] {
-        let expected = microcosm().args(&args).output().unwrap().stdout;
+        let expected = run(&args).exits_any();
         let reader = {
             let fifo = fifo.clone();
             std::thread::spawn(move || std::fs::read(fifo).unwrap())
         };
-        microcosm()
-            .args(&args)
-            .arg("-o")
-            .arg(&fifo)
-            .assert()
-            .code(predicate::in_iter([0, 1]));
+        run(&args).arg("-o").arg(&fifo).exits_one_of(&[0, 1]);
         // Checked before joining: had a file been renamed over the FIFO, the reader would wait
         // on the old one for ever.
         use std::os::unix::fs::FileTypeExt;
@@ -153,7 +139,7 @@ fn output_to_a_fifo_reaches_its_reader() {
         let got = reader.join().unwrap();
         assert_eq!(
             String::from_utf8_lossy(&got),
-            String::from_utf8_lossy(&expected),
+            String::from_utf8_lossy(expected.stdout_bytes()),
             "{args:?}"
         );
     }
@@ -168,7 +154,7 @@ fn a_regular_output_file_is_still_replaced_atomically() {
     // A second name for the old file: a rename leaves it holding the old text, while an
     // in-place rewrite would change it too.
     std::fs::hard_link(&report, &old_name).unwrap();
-    microcosm().args(["schema", "-o"]).arg(&report).exits(0);
+    run(["schema", "-o"]).arg(&report).exits(0);
     assert_eq!(std::fs::read_to_string(&old_name).unwrap(), "old");
     assert!(
         std::fs::read_to_string(&report)
@@ -253,11 +239,8 @@ fn every_numeric_option_has_a_range_that_the_message_explains() {
     ];
     for (command, option, values, message) in cases {
         for value in values {
-            let out = microcosm()
-                .args(command)
-                .arg(format!("{option}={value}"))
-                .exits(2);
-            let stderr = String::from_utf8_lossy(&out.stderr);
+            let out = run(command).arg(format!("{option}={value}")).exits(2);
+            let stderr = out.stderr();
             assert!(
                 stderr.contains(option) && stderr.contains(message),
                 "{command:?} {option}={value}: {stderr}"
@@ -268,21 +251,17 @@ fn every_numeric_option_has_a_range_that_the_message_explains() {
 
 #[test]
 fn the_ends_of_each_range_are_accepted() {
-    microcosm()
-        .args(["verify", SHOP, "--threads", "256", "--max-states", "1"])
+    run(["verify", SHOP, "--threads", "256", "--max-states", "1"])
         .args(["--max-depth", "0", "--timeout", "31536000"])
-        .assert()
-        .code(predicate::in_iter([0, 1]));
-    microcosm()
-        .args([
-            "analyze",
-            "scenarios/monolith-shop.toml",
-            "--max-chain",
-            "10000",
-        ])
-        .args(["--max-amplification", "1"])
-        .assert()
-        .code(predicate::in_iter([0, 1]));
+        .exits_one_of(&[0, 1]);
+    run([
+        "analyze",
+        "scenarios/monolith-shop.toml",
+        "--max-chain",
+        "10000",
+    ])
+    .args(["--max-amplification", "1"])
+    .exits_one_of(&[0, 1]);
 }
 
 #[test]
@@ -292,34 +271,26 @@ fn merge_refuses_what_is_not_a_regular_file() {
         if !Path::new(path).exists() {
             continue;
         }
-        microcosm()
-            .args(["merge", path])
+        run(["merge", path])
             .timeout(std::time::Duration::from_secs(60))
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains("not a regular file"));
+            .exits(2)
+            .stderr_has("not a regular file");
     }
-    microcosm()
-        .arg("merge")
+    run(["merge"])
         .arg(dir.path())
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("not a regular file"));
+        .exits(2)
+        .stderr_has("not a regular file");
 }
 
 #[test]
 fn every_command_refuses_an_empty_directory_alike() {
     let dir = tempfile::tempdir().unwrap();
     for command in ["validate", "verify", "check"] {
-        microcosm()
-            .arg(command)
+        run([command])
             .arg(dir.path())
-            .assert()
-            .code(2)
-            .stdout("")
-            .stderr(predicate::str::contains(
-                "no scenario files (*.toml, *.json) under the paths given",
-            ));
+            .exits(2)
+            .stdout_matches(predicate::str::is_empty())
+            .stderr_has("no scenario files (*.toml, *.json) under the paths given");
     }
 }
 
@@ -335,55 +306,44 @@ fn check_and_verify_never_drop_a_check_the_model_refuses() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("refused.toml");
     std::fs::write(&file, REFUSED_POLICY).unwrap();
-    let out = microcosm()
-        .args(["check", "--format", "json"])
-        .arg(&file)
-        .exits(2);
-    let records = cli::json_lines(&out.stdout);
-    let verdicts: Vec<_> = records.iter().filter(|r| r["type"] == "verdict").collect();
-    let invalid = verdicts.iter().any(|r| {
-        r["data"]["check"].as_str().unwrap().starts_with("validate")
-            && r["data"]["status"] != "holds"
-    });
+    let out = run(["check", "--format", "json"]).arg(&file).exits(2);
+    let records = out.records();
+    let verdicts = records.all("verdict");
+    let invalid = verdicts
+        .iter()
+        .any(|r| r["check"].as_str().unwrap().starts_with("validate") && r["status"] != "holds");
     let policy: Vec<_> = verdicts
         .iter()
-        .filter(|r| r["data"]["check"].as_str().unwrap().starts_with("a -> b/"))
+        .filter(|r| r["check"].as_str().unwrap().starts_with("a -> b/"))
         .collect();
     assert!(invalid || !policy.is_empty(), "{records:?}");
     for r in &policy {
-        assert_eq!(r["data"]["status"], "error", "{r}");
+        assert_eq!(r["status"], "error", "{r}");
     }
-    microcosm()
-        .arg("verify")
+    run(["verify"])
         .arg(&file)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("a -> b").or(predicate::str::contains("129")));
+        .exits(2)
+        .stderr_matches(predicate::str::contains("a -> b").or(predicate::str::contains("129")));
 }
 
 #[test]
 fn verify_never_generates_more_states_than_max_states() {
-    let records = cli::json_report(
-        microcosm().args([
-            "verify",
-            "scenarios/web3-exchange.toml",
-            "--max-states",
-            "1000",
-            "--threads",
-            "2",
-            "--format",
-            "json",
-        ]),
-        1,
-    );
-    let verdicts: Vec<_> = records.iter().filter(|r| r["type"] == "verdict").collect();
-    assert!(
-        verdicts
-            .iter()
-            .any(|v| v["data"]["status"] == "inconclusive")
-    );
+    let verdicts = run([
+        "verify",
+        "scenarios/web3-exchange.toml",
+        "--max-states",
+        "1000",
+        "--threads",
+        "2",
+        "--format",
+        "json",
+    ])
+    .exits(1)
+    .records()
+    .all("verdict");
+    assert!(verdicts.iter().any(|v| v["status"] == "inconclusive"));
     for v in verdicts {
-        let generated = v["data"]["stats"]["states_generated"].as_u64().unwrap();
+        let generated = v["stats"]["states_generated"].as_u64().unwrap();
         assert!(generated <= 1000, "{v}");
     }
 }
@@ -414,20 +374,21 @@ fn propose_gives_the_same_bytes_every_run() {
         }
     }
     std::fs::write(&calls, csv).unwrap();
-    let run = |threads: &str, format: &str| {
-        microcosm()
-            .env("RAYON_NUM_THREADS", threads)
-            .args(["propose", "--seed", "0", "--format", format, "--calls"])
+    let proposal = |threads: &str, format: &str| {
+        run(["propose", "--seed", "0", "--format", format, "--calls"])
             .arg(&calls)
+            .env("RAYON_NUM_THREADS", threads)
             .exits(0)
-            .stdout
     };
     for format in ["json", "human"] {
-        let first = run("1", format);
-        assert!(!first.is_empty());
+        let first = proposal("1", format);
+        assert!(!first.stdout_bytes().is_empty());
         for i in 0..6 {
             let threads = if i % 2 == 0 { "2" } else { "1" };
-            assert!(run(threads, format) == first, "run {i} ({format}) differs");
+            assert!(
+                proposal(threads, format).stdout_bytes() == first.stdout_bytes(),
+                "run {i} ({format}) differs"
+            );
         }
     }
 }

@@ -4,12 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use predicates::prelude::*;
 use serde_json::Value;
 
-#[path = "support/cli.rs"]
-mod cli;
-use cli::{Exits, in_terminal, json_lines, microcosm, run_with_closed_stdout, stdout_text};
+use crate::cli::{Records, in_terminal, root, run};
+use crate::fixtures::{IDLE, flood, write};
 
 /// Writes a scenario with one two-phase commit over `participants` participants whose
 /// coordinator crashes as `crash` says, plus `extra` TOML.
@@ -43,14 +41,10 @@ fn a_passing_directory_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     scenario(dir.path(), "a.toml", "none", 2, "");
     scenario(dir.path(), "b.toml", "recover_with_log", 2, "");
-    microcosm()
-        .arg("check")
+    run(["check"])
         .arg(dir.path())
-        .assert()
-        .success()
-        .stdout(predicate::str::contains(
-            "2 files, 10 checks: 10 passed, 0 failed",
-        ));
+        .exits(0)
+        .stdout_has("2 files, 10 checks: 10 passed, 0 failed");
 }
 
 #[test]
@@ -60,19 +54,13 @@ fn a_violation_exits_1_and_every_format_names_the_property_and_line() {
     let line = line_of(&file, "[transactions.move-funds]");
     let check = "move-funds/2pc.termination";
 
-    let human = microcosm().arg("check").arg(&file).exits(1);
-    let text = String::from_utf8_lossy(&human.stdout);
+    let text = run(["check"]).arg(&file).exits(1).stdout();
     assert!(
         text.contains(check) && text.contains(&format!("blocking.toml:{line}:")),
         "{text}"
     );
 
-    let json = microcosm()
-        .arg("check")
-        .arg(&file)
-        .args(["--format", "json"])
-        .exits(1);
-    let lines = json_lines(&json.stdout);
+    let lines = run(["check"]).arg(&file).format("json").exits(1).records();
     assert_eq!(lines.first().unwrap()["type"], "begin");
     assert_eq!(lines.last().unwrap()["type"], "end");
     let v = lines.iter().find(|l| l["data"]["check"] == check).unwrap();
@@ -86,23 +74,14 @@ fn a_violation_exits_1_and_every_format_names_the_property_and_line() {
             .is_empty()
     );
 
-    let junit = microcosm()
-        .arg("check")
-        .arg(&file)
-        .args(["--format", "junit"])
-        .exits(1);
-    let xml = String::from_utf8(junit.stdout).unwrap();
+    let xml = run(["check"]).arg(&file).format("junit").exits(1).stdout();
     assert!(
         xml.contains(check) && xml.contains(&format!("blocking.toml:{line}")),
         "{xml}"
     );
 
-    let sarif = microcosm()
-        .arg("check")
-        .arg(&file)
-        .args(["--format", "sarif"])
-        .exits(1);
-    let log: Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let sarif = run(["check"]).arg(&file).format("sarif").exits(1);
+    let log: Value = serde_json::from_slice(sarif.stdout_bytes()).unwrap();
     let result = &log["runs"][0]["results"][0];
     assert_eq!(result["ruleId"], "2pc.termination");
     assert_eq!(
@@ -110,12 +89,7 @@ fn a_violation_exits_1_and_every_format_names_the_property_and_line() {
         line
     );
 
-    let github = microcosm()
-        .arg("check")
-        .arg(&file)
-        .args(["--format", "github"])
-        .exits(1);
-    let annotations = String::from_utf8(github.stdout).unwrap();
+    let annotations = run(["check"]).arg(&file).format("github").exits(1).stdout();
     assert!(
         annotations.contains(&format!(",line={line},")),
         "{annotations}"
@@ -130,19 +104,15 @@ fn a_violation_exits_1_and_every_format_names_the_property_and_line() {
 fn inconclusive_exits_1_unless_allowed() {
     let dir = tempfile::tempdir().unwrap();
     let file = scenario(dir.path(), "a.toml", "none", 3, "");
-    microcosm()
-        .arg("check")
+    run(["check"])
         .arg(&file)
         .args(["--max-states", "50"])
-        .assert()
-        .code(1);
-    microcosm()
-        .arg("check")
+        .exits(1);
+    run(["check"])
         .arg(&file)
         .args(["--max-states", "50", "--allow-inconclusive"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("skipped"));
+        .exits(0)
+        .stdout_has("skipped");
 }
 
 #[test]
@@ -154,23 +124,22 @@ fn an_invalid_file_exits_2_while_the_others_are_still_reported() {
         "name = \"x\"\n[services.a.endpoints.e]\ncalls = [\"b.e\"]\n",
     )
     .unwrap();
-    let output = microcosm()
-        .arg("check")
+    let verdicts = run(["check"])
         .arg(dir.path())
-        .args(["--format", "json"])
-        .exits(2);
-    let lines = json_lines(&output.stdout);
-    let verdicts: Vec<&Value> = lines.iter().filter(|l| l["type"] == "verdict").collect();
+        .format("json")
+        .exits(2)
+        .records()
+        .all("verdict");
     let bad = verdicts
         .iter()
-        .find(|v| v["data"]["file"].as_str().unwrap().ends_with("bad.toml"))
+        .find(|v| v["file"].as_str().unwrap().ends_with("bad.toml"))
         .unwrap();
-    assert_eq!(bad["data"]["status"], "error");
-    assert_eq!(bad["data"]["check"], "validate/unresolved-reference");
-    assert_eq!(bad["data"]["line"], 3);
+    assert_eq!(bad["status"], "error");
+    assert_eq!(bad["check"], "validate/unresolved-reference");
+    assert_eq!(bad["line"], 3);
     let good = verdicts
         .iter()
-        .filter(|v| v["data"]["file"].as_str().unwrap().ends_with("good.toml"))
+        .filter(|v| v["file"].as_str().unwrap().ends_with("good.toml"))
         .count();
     assert_eq!(
         good, 5,
@@ -183,16 +152,12 @@ fn a_known_bug_passes_while_found_and_fails_once_fixed() {
     let dir = tempfile::tempdir().unwrap();
     let expect = "\n[expected_verdicts]\n\"move-funds/2pc.termination\" = \"violated\"\n";
     let known = scenario(dir.path(), "known.toml", "permanent", 2, expect);
-    microcosm().arg("check").arg(&known).assert().success();
+    run(["check"]).arg(&known).exits(0);
     let fixed = scenario(dir.path(), "fixed.toml", "recover_with_log", 2, expect);
-    microcosm()
-        .arg("check")
+    run(["check"])
         .arg(&fixed)
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains(
-            "expected violated but found holds",
-        ));
+        .exits(1)
+        .stdout_has("expected violated but found holds");
 }
 
 #[test]
@@ -205,20 +170,16 @@ fn an_expectation_no_check_produces_fails_the_gate() {
         2,
         "\n[expected_verdicts]\n\"move-funds/2pc.liveness\" = \"holds\"\n",
     );
-    microcosm()
-        .arg("check")
+    run(["check"])
         .arg(&file)
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains("no check has that id"));
+        .exits(1)
+        .stdout_has("no check has that id");
     // Narrowing the run to other stages must not hide a misspelt id: no stage produces it.
-    microcosm()
-        .arg("check")
+    run(["check"])
         .arg(&file)
         .args(["--skip", "simulate"])
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains("no check has that id"));
+        .exits(1)
+        .stdout_has("no check has that id");
     // A real id of a skipped stage is excused.
     let file = scenario(
         dir.path(),
@@ -227,31 +188,25 @@ fn an_expectation_no_check_produces_fails_the_gate() {
         2,
         "\n[expected_verdicts]\n\"move-funds/2pc.termination\" = \"violated\"\n",
     );
-    microcosm()
-        .arg("check")
+    run(["check"])
         .arg(&file)
         .args(["--skip", "verify"])
-        .assert()
-        .success();
+        .exits(0);
 }
 
 #[test]
 fn only_and_skip_narrow_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let file = scenario(dir.path(), "a.toml", "permanent", 2, "");
-    microcosm()
-        .arg("check")
+    run(["check"])
         .arg(&file)
         .args(["--only", "*/2pc.atomicity"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("1 file, 1 checks"));
-    microcosm()
-        .arg("check")
+        .exits(0)
+        .stdout_has("1 file, 1 checks");
+    run(["check"])
         .arg(&file)
         .args(["--skip", "verify"])
-        .assert()
-        .success();
+        .exits(0);
 }
 
 #[test]
@@ -259,12 +214,11 @@ fn the_junit_report_is_xml_with_a_suite_per_file_and_a_case_per_check() {
     let dir = tempfile::tempdir().unwrap();
     scenario(dir.path(), "a.toml", "permanent", 2, "");
     scenario(dir.path(), "b.toml", "none", 2, "");
-    let output = microcosm()
-        .arg("check")
+    let xml = run(["check"])
         .arg(dir.path())
-        .args(["--format", "junit"])
-        .exits(1);
-    let xml = String::from_utf8(output.stdout).unwrap();
+        .format("junit")
+        .exits(1)
+        .stdout();
     let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "testsuites");
@@ -302,25 +256,18 @@ fn a_junit_failure_carries_the_counterexample_and_inconclusive_checks_are_skippe
     let dir = tempfile::tempdir().unwrap();
     let file = scenario(dir.path(), "a.toml", "permanent", 2, "");
     let check = "move-funds/2pc.termination";
-    let json = verdicts(
-        &microcosm()
-            .arg("check")
-            .arg(&file)
-            .args(["--format", "json"])
-            .exits(1),
-    );
+    let json = run(["check"])
+        .arg(&file)
+        .format("json")
+        .exits(1)
+        .records()
+        .all("verdict");
     let trace_id = json.iter().find(|v| v["check"] == check).unwrap()["counterexample"]["trace_id"]
         .as_str()
         .unwrap()
         .to_owned();
 
-    let xml = stdout_text(
-        &microcosm()
-            .arg("check")
-            .arg(&file)
-            .args(["--format", "junit"])
-            .exits(1),
-    );
+    let xml = run(["check"]).arg(&file).format("junit").exits(1).stdout();
     let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
     let case = doc
         .descendants()
@@ -338,19 +285,12 @@ fn a_junit_failure_carries_the_counterexample_and_inconclusive_checks_are_skippe
     assert_eq!(failure.attribute("type"), Some("violated"));
 
     // Cut short by a bound and let through: skipped cases, and a green gate.
-    let bounded = stdout_text(
-        &microcosm()
-            .arg("check")
-            .arg(&file)
-            .args([
-                "--max-states",
-                "50",
-                "--allow-inconclusive",
-                "--format",
-                "junit",
-            ])
-            .exits(0),
-    );
+    let bounded = run(["check"])
+        .arg(&file)
+        .args(["--max-states", "50", "--allow-inconclusive"])
+        .format("junit")
+        .exits(0)
+        .stdout();
     let doc = roxmltree::Document::parse(&bounded).expect("well-formed XML");
     let skipped: Vec<&str> = doc
         .descendants()
@@ -365,11 +305,8 @@ fn a_junit_failure_carries_the_counterexample_and_inconclusive_checks_are_skippe
 
 /// The SARIF log of `check ARG` run in `dir`, which must exit 1.
 fn sarif_of(dir: &Path, arg: &str) -> Value {
-    let output = microcosm()
-        .current_dir(dir)
-        .args(["check", arg, "--format", "sarif"])
-        .exits(1);
-    serde_json::from_slice(&output.stdout).unwrap()
+    let output = run(["check", arg]).in_dir(dir).format("sarif").exits(1);
+    serde_json::from_slice(output.stdout_bytes()).unwrap()
 }
 
 /// The artifact URI of a SARIF result.
@@ -396,8 +333,7 @@ fn the_sarif_report_validates_against_the_sarif_2_1_0_schema() {
         "rules are property ids"
     );
 
-    let schema_path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/sarif-schema-2.1.0.json");
+    let schema_path = root().join("../shared/data/sarif-schema-2.1.0.json");
     let Ok(schema_text) = std::fs::read_to_string(&schema_path) else {
         eprintln!(
             "schema check skipped: {} is absent (the shared reference data is not beside this \
@@ -469,13 +405,12 @@ fn github_annotations_escape_percent_newlines_colons_and_commas() {
     std::fs::create_dir(&odd).unwrap();
     scenario(&odd, "x.toml", "permanent", 2, "");
     let summary = dir.path().join("summary.md");
-    let output = microcosm()
-        .arg("check")
+    let text = run(["check"])
         .arg(&odd)
-        .args(["--format", "github"])
+        .format("github")
         .env("GITHUB_STEP_SUMMARY", &summary)
-        .exits(1);
-    let text = String::from_utf8(output.stdout).unwrap();
+        .exits(1)
+        .stdout();
     let annotation = text
         .lines()
         .find(|l| l.starts_with("::error "))
@@ -503,25 +438,21 @@ fn output_is_written_whole_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report.xml");
     let file = scenario(dir.path(), "a.toml", "none", 2, "");
-    microcosm()
-        .arg("check")
+    run(["check"])
         .arg(&file)
         .args(["--format", "junit", "--output"])
         .arg(&out)
-        .assert()
-        .success();
+        .exits(0);
     roxmltree::Document::parse(&std::fs::read_to_string(&out).unwrap()).unwrap();
 
     // Interrupted mid-run, the previous report stays as it was and no temporary is left.
     std::fs::write(&out, "previous report").unwrap();
     let heavy = scenario(dir.path(), "heavy.toml", "none", 9, "");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("microcosm"))
-        .arg("check")
+    let mut child = run(["check"])
         .arg(&heavy)
         .args(["--format", "junit", "--output"])
         .arg(&out)
-        .spawn()
-        .unwrap();
+        .spawn();
     std::thread::sleep(std::time::Duration::from_millis(300));
     child.kill().unwrap();
     child.wait().unwrap();
@@ -542,21 +473,19 @@ fn the_report_order_does_not_depend_on_the_number_of_jobs() {
     {
         scenario(dir.path(), &format!("s{i}.toml"), crash, 2 + i % 2, "");
     }
-    let run = |jobs: &str, format: &str| {
-        microcosm()
-            .arg("check")
+    let report = |jobs: &str, format: &str| {
+        run(["check"])
             .arg(dir.path())
             .args(["--jobs", jobs, "--format", format])
-            .assert()
-            .code(1)
-            .get_output()
-            .stdout
-            .clone()
+            .exits(1)
     };
-    assert_eq!(run("1", "junit"), run("2", "junit"));
+    assert_eq!(
+        report("1", "junit").stdout_bytes(),
+        report("2", "junit").stdout_bytes()
+    );
     // JSON carries elapsed times; everything else must match.
-    let strip = |bytes: Vec<u8>| -> Vec<Value> {
-        json_lines(&bytes)
+    let strip = |records: Records| -> Vec<Value> {
+        records
             .into_iter()
             .map(|mut l| {
                 if let Some(d) = l["data"].as_object_mut() {
@@ -566,7 +495,10 @@ fn the_report_order_does_not_depend_on_the_number_of_jobs() {
             })
             .collect()
     };
-    assert_eq!(strip(run("1", "json")), strip(run("2", "json")));
+    assert_eq!(
+        strip(report("1", "json").records()),
+        strip(report("2", "json").records())
+    );
 }
 
 #[test]
@@ -587,12 +519,7 @@ allow = []
 "#,
     )
     .unwrap();
-    let output = microcosm()
-        .arg("check")
-        .arg(&file)
-        .args(["--format", "json"])
-        .exits(1);
-    let lines = json_lines(&output.stdout);
+    let lines = run(["check"]).arg(&file).format("json").exits(1).records();
     let denied = lines
         .iter()
         .find(|l| l["data"]["check"] == "security.denied-call")
@@ -604,7 +531,7 @@ allow = []
     let mut text = std::fs::read_to_string(&file).unwrap();
     text.push_str("\n[expected_verdicts]\n\"security.denied-call\" = \"violated\"\n");
     std::fs::write(&file, text).unwrap();
-    microcosm().arg("check").arg(&file).assert().success();
+    run(["check"]).arg(&file).exits(0);
 }
 
 #[test]
@@ -613,11 +540,10 @@ fn the_report_is_coloured_only_where_it_goes_to_a_terminal() {
     scenario(dir.path(), "a.toml", "permanent", 2, "");
     let esc = |bytes: &[u8]| bytes.contains(&0x1b);
     // Piped: nothing is a terminal.
-    let piped = microcosm()
-        .current_dir(dir.path())
-        .args(["check", "a.toml", "--color", "auto"])
+    let piped = run(["check", "a.toml", "--color", "auto"])
+        .in_dir(dir.path())
         .exits(1);
-    assert!(!esc(&piped.stdout));
+    assert!(!esc(piped.stdout_bytes()));
     // From a terminal, with stdout redirected or written with --output, stderr is still the
     // terminal: the report must follow stdout (or the file), not stderr.
     let Some(shown) = in_terminal(
@@ -654,12 +580,11 @@ fn a_reader_going_away_keeps_the_gate_failing() {
     // `set -o pipefail; microcosm check violated.toml | true` must fail the job.
     let dir = tempfile::tempdir().unwrap();
     let file = scenario(dir.path(), "a.toml", "permanent", 2, "");
-    let output = run_with_closed_stdout(&["check".as_ref(), file.as_os_str()]);
-    assert_eq!(output.status.code(), Some(1), "{:?}", output.status);
+    let output = run(["check"]).arg(&file).close_stdout().exits(1);
     assert!(
-        output.stderr.is_empty(),
+        output.stderr().is_empty(),
         "no error for the broken pipe: {}",
-        String::from_utf8_lossy(&output.stderr)
+        output.stderr()
     );
 }
 
@@ -701,15 +626,6 @@ slos = ["front-availability"]
     path
 }
 
-/// The `verdict` records of a JSON report.
-fn verdicts(output: &std::process::Output) -> Vec<Value> {
-    json_lines(&output.stdout)
-        .into_iter()
-        .filter(|l| l["type"] == "verdict")
-        .map(|l| l["data"].clone())
-        .collect()
-}
-
 #[test]
 fn a_failed_slo_in_a_simulated_experiment_fails_the_gate_at_its_slos_entry() {
     let dir = tempfile::tempdir().unwrap();
@@ -717,13 +633,12 @@ fn a_failed_slo_in_a_simulated_experiment_fails_the_gate_at_its_slos_entry() {
     let line = line_of(&file, "slos = [");
     let check = "back-outage/slo.front-availability";
 
-    let all = verdicts(
-        &microcosm()
-            .arg("check")
-            .arg(&file)
-            .args(["--format", "json"])
-            .exits(1),
-    );
+    let all = run(["check"])
+        .arg(&file)
+        .format("json")
+        .exits(1)
+        .records()
+        .all("verdict");
     let slo = all
         .iter()
         .find(|v| v["check"] == check)
@@ -739,20 +654,19 @@ fn a_failed_slo_in_a_simulated_experiment_fails_the_gate_at_its_slos_entry() {
             .contains("SLO `front-availability` (seed 7)"),
         "{slo}"
     );
-    let human = stdout_text(&microcosm().arg("check").arg(&file).exits(1));
+    let human = run(["check"]).arg(&file).exits(1).stdout();
     assert!(
         human.contains(check) && human.contains(&format!("outage.toml:{line}:")),
         "{human}"
     );
 
     // Without the simulation stage nothing is simulated, and nothing fails.
-    let skipped = verdicts(
-        &microcosm()
-            .arg("check")
-            .arg(&file)
-            .args(["--skip", "simulate", "--format", "json"])
-            .exits(0),
-    );
+    let skipped = run(["check"])
+        .arg(&file)
+        .args(["--skip", "simulate", "--format", "json"])
+        .exits(0)
+        .records()
+        .all("verdict");
     assert!(
         skipped.iter().all(|v| v["kind"] != "simulate"),
         "{skipped:?}"
@@ -760,13 +674,12 @@ fn a_failed_slo_in_a_simulated_experiment_fails_the_gate_at_its_slos_entry() {
     assert!(skipped.iter().any(|v| v["kind"] == "analyze"));
 
     // Without the analysis stage the experiment still runs and still fails.
-    let unanalysed = verdicts(
-        &microcosm()
-            .arg("check")
-            .arg(&file)
-            .args(["--skip", "analyze", "--format", "json"])
-            .exits(1),
-    );
+    let unanalysed = run(["check"])
+        .arg(&file)
+        .args(["--skip", "analyze", "--format", "json"])
+        .exits(1)
+        .records()
+        .all("verdict");
     assert!(
         unanalysed.iter().all(|v| v["kind"] != "analyze"),
         "{unanalysed:?}"
@@ -783,14 +696,13 @@ fn a_selection_matching_nothing_exits_2_and_suggests_a_close_id() {
     let dir = tempfile::tempdir().unwrap();
     let file = scenario(dir.path(), "a.toml", "none", 2, "");
     let refused = |only: &str, extra: &[&str]| {
-        let output = microcosm()
-            .arg("check")
+        let output = run(["check"])
             .arg(&file)
             .args(["--only", only])
             .args(extra)
             .exits(2);
-        assert!(output.stdout.is_empty(), "no report of 0 checks");
-        String::from_utf8(output.stderr).unwrap()
+        assert!(output.stdout_bytes().is_empty(), "no report of 0 checks");
+        output.stderr()
     };
     let typo = refused("nothing", &[]);
     assert!(typo.contains("--only `nothing` matches no check"), "{typo}");
@@ -809,10 +721,10 @@ fn a_selection_matching_nothing_exits_2_and_suggests_a_close_id() {
 
 #[test]
 fn a_missing_path_is_reported_as_missing() {
-    let output = microcosm()
-        .args(["check", "/nonexistent-dir/", "--format", "json"])
-        .exits(2);
-    let records = verdicts(&output);
+    let records = run(["check", "/nonexistent-dir/", "--format", "json"])
+        .exits(2)
+        .records()
+        .all("verdict");
     assert_eq!(records.len(), 1, "{records:?}");
     assert_eq!(records[0]["check"], "validate/io");
     let message = records[0]["message"].as_str().unwrap();
@@ -829,19 +741,14 @@ fn an_unreadable_directory_exits_2_while_the_other_files_are_still_checked() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
     let readable = std::fs::read_dir(&locked).is_ok();
-    let output = microcosm()
-        .arg("check")
-        .arg(dir.path())
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
+    let output = run(["check"]).arg(dir.path()).format("json").exits_any();
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
     if readable {
         eprintln!("skipped: permissions do not stop this user (root) reading a directory");
         return;
     }
-    assert_eq!(output.status.code(), Some(2));
-    let records = verdicts(&output);
+    assert_eq!(output.code(), Some(2));
+    let records = output.records().all("verdict");
     let error = records
         .iter()
         .find(|v| v["file"].as_str().unwrap().ends_with("locked"))
@@ -870,13 +777,13 @@ fn timeout_stops_a_long_simulation_as_inconclusive() {
     let dir = tempfile::tempdir().unwrap();
     let file = outage_scenario_of(dir.path(), 1_000_000);
     let bounded = |extra: &[&str], code: i32| {
-        let output = microcosm()
-            .arg("check")
+        run(["check"])
             .arg(&file)
             .args(["--timeout", "0.2", "--format", "json"])
             .args(extra)
-            .exits(code);
-        verdicts(&output)
+            .exits(code)
+            .records()
+            .all("verdict")
             .into_iter()
             .filter(|v| v["kind"] == "simulate")
             .collect::<Vec<_>>()
@@ -916,8 +823,7 @@ fn output_files_get_an_ordinary_mode_or_keep_the_one_they_replace() {
     let reference = dir.path().join("reference");
     std::fs::File::create(&reference).unwrap();
     let new = dir.path().join("new.xml");
-    microcosm()
-        .arg("check")
+    run(["check"])
         .arg(&file)
         .args(["--format", "junit", "--output"])
         .arg(&new)
@@ -931,8 +837,7 @@ fn output_files_get_an_ordinary_mode_or_keep_the_one_they_replace() {
     let replaced = dir.path().join("replaced.xml");
     std::fs::write(&replaced, "previous report").unwrap();
     std::fs::set_permissions(&replaced, std::fs::Permissions::from_mode(0o640)).unwrap();
-    microcosm()
-        .arg("check")
+    run(["check"])
         .arg(&file)
         .args(["--format", "junit", "--output"])
         .arg(&replaced)
@@ -952,17 +857,12 @@ fn nothing_but_the_report_is_written_when_stderr_is_not_a_terminal() {
     scenario(dir.path(), "a.toml", "permanent", 2, "");
     outage_scenario(dir.path());
     for format in ["human", "json", "junit", "sarif", "github"] {
-        let output = microcosm()
-            .arg("check")
+        let output = run(["check"])
             .arg(dir.path())
             .args(["--format", format])
             .exits(1);
-        assert!(!output.stdout.is_empty(), "{format}");
-        assert!(
-            output.stderr.is_empty(),
-            "{format}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert!(!output.stdout_bytes().is_empty(), "{format}");
+        assert!(output.stderr().is_empty(), "{format}: {}", output.stderr());
     }
 }
 
@@ -970,10 +870,8 @@ fn nothing_but_the_report_is_written_when_stderr_is_not_a_terminal() {
 fn github_annotation_messages_keep_colons_and_commas_but_escape_percent() {
     // The runner splits properties at `,` and the message off at `::`, so only properties
     // escape `:` and `,`; in a message they must stay readable.
-    let output = microcosm()
-        .args(["check", "a,b:c%d/missing.toml", "--format", "github"])
-        .exits(2);
-    let text = stdout_text(&output);
+    let output = run(["check", "a,b:c%d/missing.toml", "--format", "github"]).exits(2);
+    let text = output.stdout();
     let annotation = text
         .lines()
         .find(|l| l.starts_with("::error "))
@@ -993,13 +891,6 @@ fn github_annotation_messages_keep_colons_and_commas_but_escape_percent() {
     );
 }
 
-/// Writes `text` to `dir/name`.
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 /// A gate that does not return within this is broken: every test below asks for a timeout of
 /// a second or two.
 const HANG: std::time::Duration = std::time::Duration::from_secs(60);
@@ -1010,29 +901,15 @@ fn timeout_stops_a_simulation_whose_simulated_milliseconds_hold_unbounded_events
     // per simulated slice, so a deadline looked at once per slice was seen minutes late. (Ten
     // billion a second, which validation now refuses, never returned at all.)
     let dir = tempfile::tempdir().unwrap();
-    let file = write(
-        dir.path(),
-        "flood.toml",
-        r#"name = "flood"
-[services.front.endpoints.get]
-public = true
-work = { dist = "exponential", mean_ms = 1.0 }
-[slos.get]
-endpoint = "front.get"
-availability = 0.5
-[experiments.x]
-duration_s = 30000
-load = [{ endpoint = "front.get", arrival = "poisson", rate_per_s = 1e6 }]
-expect = { slos = ["get"] }
-"#,
-    );
-    let output = microcosm()
-        .arg("check")
+    let file = write(dir.path(), "flood.toml", &flood(30_000));
+    let output = run(["check"])
         .arg(&file)
         .args(["--timeout", "1", "--format", "json"])
         .timeout(HANG)
         .exits(1);
-    let simulated: Vec<Value> = verdicts(&output)
+    let simulated: Vec<Value> = output
+        .records()
+        .all("verdict")
         .into_iter()
         .filter(|v| v["kind"] == "simulate")
         .collect();
@@ -1074,19 +951,19 @@ faults = [{ at_s = 2, for_s = 5, crash = "c" }]
 expect = { max_retry_amplification = 2.0 }
 "#,
     );
-    let output = microcosm()
-        .arg("check")
+    let output = run(["check"])
         .arg(&file)
         .args(["--timeout", "2", "--format", "json"])
         .timeout(HANG)
-        .output()
-        .unwrap();
-    let code = output.status.code();
-    let text = stdout_text(&output);
+        .exits_any();
+    let code = output.code();
+    let text = output.stdout();
     match code {
         Some(2) => assert!(text.contains("max_attempts"), "{text}"),
         Some(1) => {
-            let amplification = verdicts(&output)
+            let amplification = output
+                .records()
+                .all("verdict")
                 .into_iter()
                 .find(|v| v["check"] == "e/retry.amplification")
                 .unwrap_or_else(|| panic!("{text}"));
@@ -1104,13 +981,12 @@ fn one_timeout_bounds_the_whole_run_and_every_stage_sees_it() {
     let dir = tempfile::tempdir().unwrap();
     scenario(dir.path(), "a-large.toml", "none", 8, "");
     outage_scenario_of(dir.path(), 20);
-    let output = microcosm()
-        .arg("check")
+    let output = run(["check"])
         .arg(dir.path())
         .args(["--timeout", "1", "--jobs", "1", "--format", "json"])
         .timeout(HANG)
         .exits(1);
-    let all = verdicts(&output);
+    let all = output.records().all("verdict");
     let of = |file: &str, kind: &str| -> Vec<&Value> {
         all.iter()
             .filter(|v| v["file"].as_str().unwrap().ends_with(file) && v["kind"] == kind)
@@ -1150,27 +1026,11 @@ fn one_timeout_bounds_the_whole_run_and_every_stage_sees_it() {
 fn an_experiment_that_measured_no_request_is_an_error_not_a_pass() {
     // One request every thousand seconds over ten: the SLO held over nothing at all.
     let dir = tempfile::tempdir().unwrap();
-    let file = write(
-        dir.path(),
-        "idle.toml",
-        r#"name = "idle"
-[services.front.endpoints.get]
-public = true
-[slos.get]
-endpoint = "front.get"
-availability = 0.99
-[experiments.x]
-duration_s = 10
-load = [{ endpoint = "front.get", arrival = "poisson", rate_per_s = 0.001 }]
-expect = { slos = ["get"] }
-"#,
-    );
-    let output = microcosm()
-        .arg("check")
-        .arg(&file)
-        .args(["--format", "json"])
-        .exits(2);
-    let simulated: Vec<Value> = verdicts(&output)
+    let file = write(dir.path(), "idle.toml", IDLE);
+    let output = run(["check"]).arg(&file).format("json").exits(2);
+    let simulated: Vec<Value> = output
+        .records()
+        .all("verdict")
         .into_iter()
         .filter(|v| v["kind"] == "simulate")
         .collect();

@@ -7,9 +7,7 @@ use std::path::Path;
 use predicates::prelude::*;
 use serde_json::Value;
 
-#[path = "support/cli.rs"]
-mod cli;
-use cli::{json_lines, json_report, microcosm, run_with_closed_stdout};
+use crate::cli::{root, run};
 
 /// A scenario with one two-phase commit whose coordinator may crash as `crash` says.
 fn two_phase(dir: &Path, crash: &str) -> std::path::PathBuf {
@@ -39,41 +37,25 @@ faults = {{ coordinator_crash = "{crash}" }}
 fn the_textbook_protocol_holds_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let file = two_phase(dir.path(), "none");
-    microcosm()
-        .arg("verify")
+    run(["verify"])
         .arg(&file)
-        .assert()
-        .success()
-        .stdout(predicate::str::contains(
-            "3 verdicts: 3 hold, 0 violated, 0 inconclusive",
-        ));
+        .exits(0)
+        .stdout_has("3 verdicts: 3 hold, 0 violated, 0 inconclusive");
 }
 
 #[test]
 fn a_blocking_coordinator_crash_is_a_violation_with_a_located_counterexample() {
     let dir = tempfile::tempdir().unwrap();
     let file = two_phase(dir.path(), "permanent");
-    let output = microcosm()
-        .arg("verify")
-        .arg(&file)
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let output = run(["verify"]).arg(&file).exits(1);
+    let stdout = output.stdout();
     assert!(stdout.contains("VIOLATED      2pc.termination"), "{stdout}");
     // The counterexample says where the transaction is written, and who did what.
     assert!(stdout.contains("transfer.toml:7"), "{stdout}");
     assert!(stdout.contains("ledger"), "{stdout}");
     assert!(stdout.contains("message sequence"), "{stdout}");
 
-    let lines = json_report(
-        microcosm()
-            .arg("verify")
-            .arg(&file)
-            .args(["--format", "json"]),
-        1,
-    );
+    let lines = run(["verify"]).arg(&file).format("json").exits(1).records();
     let termination = lines
         .iter()
         .find(|l| l["type"] == "verdict" && l["data"]["property"] == "2pc.termination")
@@ -101,36 +83,31 @@ fn a_blocking_coordinator_crash_is_a_violation_with_a_located_counterexample() {
 fn a_recovering_coordinator_with_a_log_terminates() {
     let dir = tempfile::tempdir().unwrap();
     let file = two_phase(dir.path(), "recover_with_log");
-    microcosm().arg("verify").arg(&file).assert().success();
+    run(["verify"]).arg(&file).exits(0);
 }
 
 #[test]
 fn a_run_cut_short_is_inconclusive_and_fails_unless_allowed() {
     let dir = tempfile::tempdir().unwrap();
     let file = two_phase(dir.path(), "none");
-    microcosm()
-        .arg("verify")
+    run(["verify"])
         .arg(&file)
         .args(["--max-states", "20"])
-        .assert()
-        .code(1)
-        .stdout(
+        .exits(1)
+        .stdout_matches(
             predicate::str::contains("inconclusive").and(predicate::str::contains("holds").not()),
         );
-    microcosm()
-        .arg("verify")
+    run(["verify"])
         .arg(&file)
         .args(["--max-states", "20", "--allow-inconclusive"])
-        .assert()
-        .success();
+        .exits(0);
 }
 
 #[test]
 fn one_property_of_one_transaction_can_be_checked() {
     let dir = tempfile::tempdir().unwrap();
     let file = two_phase(dir.path(), "permanent");
-    let output = microcosm()
-        .arg("verify")
+    let output = run(["verify"])
         .arg(&file)
         .args([
             "--transaction",
@@ -140,14 +117,8 @@ fn one_property_of_one_transaction_can_be_checked() {
             "--format",
             "json",
         ])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let verdicts: Vec<Value> = json_lines(&output.stdout)
-        .into_iter()
-        .filter(|l| l["type"] == "verdict")
-        .collect();
+        .exits(0);
+    let verdicts = output.records().all("verdict");
     assert_eq!(verdicts.len(), 1);
 }
 
@@ -155,12 +126,10 @@ fn one_property_of_one_transaction_can_be_checked() {
 fn symmetry_gives_the_same_verdicts() {
     let dir = tempfile::tempdir().unwrap();
     let file = two_phase(dir.path(), "permanent");
-    microcosm()
-        .arg("verify")
+    run(["verify"])
         .arg(&file)
         .args(["--symmetry", "--property", "2pc.atomicity"])
-        .assert()
-        .success();
+        .exits(0);
 }
 
 #[test]
@@ -194,47 +163,36 @@ fn unknown_names_and_empty_selections_are_input_errors() {
             "has property `saga.termination`",
         ),
     ] {
-        microcosm()
-            .arg("verify")
+        run(["verify"])
             .arg(&file)
             .args(args)
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains(says));
+            .exits(2)
+            .stderr_has(says);
     }
-    microcosm()
-        .args(["verify", "tests/bad/sync-cycle.toml"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("sync-call-cycle"));
+    run(["verify", "tests/bad/sync-cycle.toml"])
+        .exits(2)
+        .stderr_has("sync-call-cycle");
 }
 
 #[test]
 fn the_bundled_exchange_verifies_its_cross_ledger_transfer() {
-    let output = microcosm()
-        .args([
-            "verify",
-            "scenarios/web3-exchange.toml",
-            "--transaction",
-            "spot-margin-transfer",
-            "--format",
-            "json",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let verdicts: Vec<Value> = json_lines(&output.stdout)
-        .into_iter()
-        .filter(|l| l["type"] == "verdict")
-        .collect();
+    let output = run([
+        "verify",
+        "scenarios/web3-exchange.toml",
+        "--transaction",
+        "spot-margin-transfer",
+        "--format",
+        "json",
+    ])
+    .exits(0);
+    let verdicts = output.records().all("verdict");
     assert_eq!(verdicts.len(), 3);
-    assert!(verdicts.iter().all(|v| v["data"]["status"] == "holds"));
+    assert!(verdicts.iter().all(|v| v["status"] == "holds"));
 }
 
 #[test]
 fn every_gallery_file_gives_the_verdicts_it_declares() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gallery");
+    let dir = root().join("scenarios/gallery");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -253,16 +211,8 @@ fn every_gallery_file_gives_the_verdicts_it_declares() {
             "{} declares its verdicts",
             file.display()
         );
-        let output = microcosm()
-            .arg("verify")
-            .arg(&file)
-            .args(["--format", "json"])
-            .output()
-            .unwrap();
-        let verdicts: Vec<Value> = json_lines(&output.stdout)
-            .into_iter()
-            .filter(|l| l["type"] == "verdict")
-            .collect();
+        let output = run(["verify"]).arg(&file).format("json").exits_any();
+        let verdicts = output.records().all("verdict");
         for (check, expected) in &declared {
             let expected = match expected {
                 microcosm_model::ExpectedVerdict::Holds => "holds",
@@ -270,18 +220,13 @@ fn every_gallery_file_gives_the_verdicts_it_declares() {
             };
             let found = verdicts
                 .iter()
-                .find(|v| v["data"]["check"] == check.as_str())
+                .find(|v| v["check"] == check.as_str())
                 .unwrap_or_else(|| panic!("{}: no verdict for {check}", file.display()));
-            assert_eq!(
-                found["data"]["status"],
-                expected,
-                "{}: {check}",
-                file.display()
-            );
+            assert_eq!(found["status"], expected, "{}: {check}", file.display());
             if expected == "violated" {
                 violated_somewhere += 1;
-                let steps = found["data"]["counterexample"]["steps"].as_array();
-                let is_static = found["data"]["property"] == "saga.pivot-rule";
+                let steps = found["counterexample"]["steps"].as_array();
+                let is_static = found["property"] == "saga.pivot-rule";
                 assert!(
                     is_static || steps.is_some_and(|s| !s.is_empty()),
                     "{}: {check} comes with its counterexample",
@@ -290,9 +235,9 @@ fn every_gallery_file_gives_the_verdicts_it_declares() {
             }
         }
         // A file with a known bug makes verify exit 1; a file of fixed designs only, 0.
-        let any_violation = verdicts.iter().any(|v| v["data"]["status"] == "violated");
+        let any_violation = verdicts.iter().any(|v| v["status"] == "violated");
         assert_eq!(
-            output.status.code(),
+            output.code(),
             Some(if any_violation { 1 } else { 0 }),
             "{}",
             file.display()
@@ -305,24 +250,16 @@ fn every_gallery_file_gives_the_verdicts_it_declares() {
 fn a_counterexamples_trace_id_replays_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let file = two_phase(dir.path(), "permanent");
-    let verdict = json_report(
-        microcosm().arg("verify").arg(&file).args([
-            "--property",
-            "2pc.termination",
-            "--format",
-            "json",
-        ]),
-        1,
-    )
-    .into_iter()
-    .find(|l| l["type"] == "verdict")
-    .unwrap();
-    let trace = &verdict["data"]["counterexample"];
+    let lines = run(["verify"])
+        .arg(&file)
+        .args(["--property", "2pc.termination", "--format", "json"])
+        .exits(1)
+        .records();
+    let trace = &lines.record("verdict")["counterexample"];
     let trace_id = trace["trace_id"].as_str().unwrap();
     let steps = trace["steps"].as_array().unwrap();
 
-    let output = microcosm()
-        .arg("verify")
+    let output = run(["verify"])
         .arg(&file)
         .args([
             "--transaction",
@@ -332,58 +269,38 @@ fn a_counterexamples_trace_id_replays_from_the_command_line() {
             "--format",
             "json",
         ])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let states: Vec<Value> = json_lines(&output.stdout)
-        .into_iter()
-        .filter(|l| l["type"] == "state")
-        .collect();
+        .exits(0);
+    let states = output.records().all("state");
     assert_eq!(states.len(), steps.len() + 1);
     // Each step's changes are what the replayed state after it holds.
     for (step, state) in steps.iter().zip(&states[1..]) {
         for change in step["changes"].as_array().unwrap() {
             let field = change["field"].as_str().unwrap();
-            assert_eq!(state["data"]["fields"][field], change["after"], "{field}");
+            assert_eq!(state["fields"][field], change["after"], "{field}");
         }
     }
-    microcosm()
-        .arg("verify")
+    run(["verify"])
         .arg(&file)
         .args(["--transaction", "move-funds", "--replay", trace_id])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains(format!("trace {trace_id}")));
-    microcosm()
-        .arg("verify")
+        .exits(0)
+        .stdout_has(&format!("trace {trace_id}"));
+    run(["verify"])
         .arg(&file)
         .args(["--transaction", "move-funds", "--replay", "0/42/7"])
-        .assert()
-        .code(2);
-    microcosm()
-        .arg("verify")
+        .exits(2);
+    run(["verify"])
         .arg(&file)
         .args(["--replay", trace_id])
-        .assert()
-        .code(2);
+        .exits(2);
 }
 
 #[test]
 fn a_whole_bundled_scenario_verifies_every_transaction_and_breaker() {
-    let output = microcosm()
-        .args(["verify", "scenarios/web3-exchange.toml", "--format", "json"])
-        .assert()
-        .code(0)
+    let output = run(["verify", "scenarios/web3-exchange.toml", "--format", "json"])
+        .exits(0)
         // Piped, so no progress may reach stderr.
-        .stderr(predicate::str::is_empty())
-        .get_output()
-        .clone();
-    let verdicts: Vec<Value> = json_lines(&output.stdout)
-        .into_iter()
-        .filter(|l| l["type"] == "verdict")
-        .map(|l| l["data"].clone())
-        .collect();
+        .stderr_matches(predicate::str::is_empty());
+    let verdicts = output.records().all("verdict");
     let subjects = |protocol: &str| -> std::collections::BTreeSet<String> {
         verdicts
             .iter()
@@ -413,9 +330,8 @@ fn a_reader_going_away_keeps_the_verdict() {
     // `microcosm verify … | head` in a pipefail CI step must still fail on a violation.
     let dir = tempfile::tempdir().unwrap();
     let file = two_phase(dir.path(), "permanent");
-    let output = run_with_closed_stdout(&["verify".as_ref(), file.as_os_str()]);
-    assert_eq!(output.status.code(), Some(1), "{output:?}");
-    assert!(output.stderr.is_empty(), "{output:?}");
+    let output = run(["verify"]).arg(&file).close_stdout().exits(1);
+    assert!(output.stderr().is_empty(), "{output:?}");
 }
 
 #[test]
@@ -423,13 +339,11 @@ fn a_depth_bound_at_the_lassos_own_depth_still_finds_it() {
     // The stuttering lasso of this known bug ends at depth 6: a bound of 6 cuts nothing, and
     // must not turn the violation into a pass.
     for depth in ["6", "7"] {
-        microcosm()
-            .args(["verify", "scenarios/gallery/saga-compensation-failure.toml"])
+        run(["verify", "scenarios/gallery/saga-compensation-failure.toml"])
             .args(["--transaction", "place-order-no-retry"])
             .args(["--property", "saga.termination", "--max-depth", depth])
-            .assert()
-            .code(1)
-            .stdout(predicate::str::contains("VIOLATED      saga.termination"));
+            .exits(1)
+            .stdout_has("VIOLATED      saga.termination");
     }
 }
 
@@ -461,24 +375,16 @@ implementation = "unlimited_half_open"
 }
 
 fn half_open_limit(file: &Path, code: i32) -> Value {
-    let output = microcosm()
-        .args([
-            "verify",
-            "--property",
-            "breaker.half-open-limit",
-            "--format",
-            "json",
-        ])
-        .arg(file)
-        .assert()
-        .code(code)
-        .get_output()
-        .clone();
-    json_lines(&output.stdout)
-        .into_iter()
-        .find(|l| l["type"] == "verdict")
-        .unwrap()["data"]
-        .clone()
+    let output = run([
+        "verify",
+        "--property",
+        "breaker.half-open-limit",
+        "--format",
+        "json",
+    ])
+    .arg(file)
+    .exits(code);
+    output.records().record("verdict").clone()
 }
 
 #[test]

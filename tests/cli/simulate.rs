@@ -3,13 +3,10 @@
 //! same seed whatever the thread count, sharded and merged runs equal the unsharded run, and
 //! the exit codes follow the 0/1/2 contract.
 
-use std::path::Path;
-
 use serde_json::Value;
 
-#[path = "support/cli.rs"]
-mod cli;
-use cli::{json_lines, microcosm};
+use crate::cli::{root, run};
+use crate::fixtures::{IDLE, flood, write};
 
 const SCENARIOS: [&str; 4] = [
     "online-boutique",
@@ -23,27 +20,19 @@ fn every_bundled_experiment_runs_and_plots() {
     let dir = tempfile::tempdir().unwrap();
     for name in SCENARIOS {
         let plots = dir.path().join(name);
-        let output = microcosm()
-            .args([
-                "simulate",
-                &format!("scenarios/{name}.toml"),
-                "--duration",
-                "8",
-                "--format",
-                "json",
-                "--plot",
-            ])
-            .arg(&plots)
-            .output()
-            .unwrap();
+        let output = run([
+            "simulate",
+            &format!("scenarios/{name}.toml"),
+            "--duration",
+            "8",
+            "--format",
+            "json",
+            "--plot",
+        ])
+        .arg(&plots)
         // Exit 0 or 1 is a verdict; 2 would mean the simulation could not run.
-        assert!(
-            matches!(output.status.code(), Some(0 | 1)),
-            "{name}: {:?}\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let lines = json_lines(&output.stdout);
+        .exits_one_of(&[0, 1]);
+        let lines = output.records();
         assert_eq!(lines.first().unwrap()["type"], "begin");
         assert_eq!(lines.last().unwrap()["type"], "end");
         let experiments: Vec<&Value> = lines.iter().filter(|l| l["type"] == "experiment").collect();
@@ -80,16 +69,6 @@ fn every_bundled_experiment_runs_and_plots() {
     }
 }
 
-fn run_json(args: &[&str]) -> Vec<u8> {
-    let output = microcosm().args(args).output().unwrap();
-    assert!(
-        matches!(output.status.code(), Some(0 | 1)),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
-}
-
 #[test]
 fn the_same_seed_gives_a_byte_identical_report_whatever_the_thread_count() {
     let base = [
@@ -107,20 +86,30 @@ fn the_same_seed_gives_a_byte_identical_report_whatever_the_thread_count() {
         "json",
         "--no-timing",
     ];
-    let one = run_json(&[&base[..], &["--threads", "1"]].concat());
-    let two = run_json(&[&base[..], &["--threads", "2"]].concat());
-    assert!(one == two, "1 and 2 threads differ");
-    let again = run_json(&[&base[..], &["--threads", "2"]].concat());
-    assert!(two == again, "two runs differ");
-    let other = run_json(
+    let report = |args: &[&str]| run(args).exits_one_of(&[0, 1]);
+    let one = report(&[&base[..], &["--threads", "1"]].concat());
+    let two = report(&[&base[..], &["--threads", "2"]].concat());
+    assert!(
+        one.stdout_bytes() == two.stdout_bytes(),
+        "1 and 2 threads differ"
+    );
+    let again = report(&[&base[..], &["--threads", "2"]].concat());
+    assert!(
+        two.stdout_bytes() == again.stdout_bytes(),
+        "two runs differ"
+    );
+    let other = report(
         &[
             &base[..9],
             &["10", "--format", "json", "--no-timing", "--threads", "2"],
         ]
         .concat(),
     );
-    assert!(other != two, "another seed gives another report");
-    let lines = json_lines(&two);
+    assert!(
+        other.stdout_bytes() != two.stdout_bytes(),
+        "another seed gives another report"
+    );
+    let lines = two.records();
     assert!(lines.iter().all(|l| l["type"] != "timing"));
     let summary = lines.iter().find(|l| l["type"] == "experiment").unwrap();
     assert_eq!(
@@ -150,118 +139,95 @@ fn sharded_and_merged_sweeps_equal_the_unsharded_run() {
         "--format",
         "json",
     ];
-    let whole = run_json(&[&common[..], &["--no-timing"]].concat());
+    let whole = run(common).arg("--no-timing").exits_one_of(&[0, 1]);
     let mut shards = Vec::new();
     for k in 1..=3 {
         let path = dir.path().join(format!("shard-{k}.jsonl"));
         let shard = format!("{k}/3");
-        microcosm()
-            .args(common)
+        run(common)
             .args(["--shard", &shard, "--output"])
             .arg(&path)
-            .output()
-            .unwrap();
+            .exits_any();
         assert!(path.exists(), "shard {k} written");
         shards.push(path);
     }
     // Shards in any order merge to the same report.
     shards.reverse();
-    let merged = microcosm().arg("merge").args(&shards).output().unwrap();
+    let merged = run(["merge"]).args(&shards).exits_any();
     assert!(
-        merged.stdout == whole,
+        merged.stdout_bytes() == whole.stdout_bytes(),
         "merged:\n{}\nwhole:\n{}",
-        String::from_utf8_lossy(&merged.stdout).lines().count(),
-        String::from_utf8_lossy(&whole).lines().count()
+        merged.stdout().lines().count(),
+        whole.stdout().lines().count()
     );
-    let lines = json_lines(&whole);
+    let lines = whole.records();
     assert_eq!(lines.iter().filter(|l| l["type"] == "sweep").count(), 2);
     assert_eq!(
         lines.iter().filter(|l| l["type"] == "replication").count(),
         4
     );
     // A missing shard is an error, not a smaller report.
-    microcosm()
-        .arg("merge")
+    run(["merge"])
         .args(&shards[..2])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("missing"));
+        .exits(2)
+        .stderr_has("missing");
 }
 
 #[test]
 fn a_failed_expectation_exits_1_and_the_seed_is_printed() {
     // Zone partition: the frontends keep calling across the cut, so the SLO fails.
-    let output = microcosm()
-        .args([
-            "simulate",
-            "scenarios/hotel-reservation.toml",
-            "--experiment",
-            "zone-partition",
-            "--duration",
-            "90",
-        ])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{text}");
+    let output = run([
+        "simulate",
+        "scenarios/hotel-reservation.toml",
+        "--experiment",
+        "zone-partition",
+        "--duration",
+        "90",
+    ])
+    .exits(1);
+    let text = output.stdout();
     assert!(text.contains("seed 23"), "{text}");
     assert!(text.contains("verdict: FAIL"), "{text}");
 }
 
 #[test]
 fn bad_input_exits_2() {
-    microcosm()
-        .args([
-            "simulate",
-            "scenarios/sock-shop.toml",
-            "--experiment",
-            "nope",
-        ])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("payment-outage"));
-    microcosm()
-        .args(["simulate", "tests/bad/does-not-exist.toml"])
-        .assert()
-        .code(2);
-    microcosm()
-        .args([
-            "simulate",
-            "scenarios/sock-shop.toml",
-            "--sweep",
-            "policies.\"front-end -> catalogue\".retry.max_attempts=banana",
-        ])
-        .assert()
-        .code(2);
-    microcosm()
-        .args(["simulate", "scenarios/sock-shop.toml", "--shard", "4/3"])
-        .assert()
-        .code(2);
-    assert!(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("scenarios")
-            .is_dir()
-    );
+    run([
+        "simulate",
+        "scenarios/sock-shop.toml",
+        "--experiment",
+        "nope",
+    ])
+    .exits(2)
+    .stderr_has("payment-outage");
+    run(["simulate", "tests/bad/does-not-exist.toml"]).exits(2);
+    run([
+        "simulate",
+        "scenarios/sock-shop.toml",
+        "--sweep",
+        "policies.\"front-end -> catalogue\".retry.max_attempts=banana",
+    ])
+    .exits(2);
+    run(["simulate", "scenarios/sock-shop.toml", "--shard", "4/3"]).exits(2);
+    assert!(root().join("scenarios").is_dir());
 }
 
 #[test]
 fn a_sweep_plots_each_key_figure_across_its_points() {
     let dir = tempfile::tempdir().unwrap();
-    microcosm()
-        .args([
-            "simulate",
-            "scenarios/online-boutique.toml",
-            "--experiment",
-            "payment-outage",
-            "--duration",
-            "40",
-            "--sweep",
-            "policies.\"checkout -> payment\".retry.max_attempts=1,2,3",
-            "--plot",
-        ])
-        .arg(dir.path())
-        .assert()
-        .success();
+    run([
+        "simulate",
+        "scenarios/online-boutique.toml",
+        "--experiment",
+        "payment-outage",
+        "--duration",
+        "40",
+        "--sweep",
+        "policies.\"checkout -> payment\".retry.max_attempts=1,2,3",
+        "--plot",
+    ])
+    .arg(dir.path())
+    .exits(0);
     for figure in [
         "worst_availability",
         "worst_p99_ms",
@@ -293,18 +259,16 @@ fn a_sweep_plots_each_key_figure_across_its_points() {
 #[test]
 fn alert_firings_zone_failovers_and_rollout_capacity_are_reported() {
     // Online Boutique's payment outage fires the checkout error-rate alert.
-    let output = microcosm()
-        .args([
-            "simulate",
-            "scenarios/online-boutique.toml",
-            "--experiment",
-            "payment-outage",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    let lines = json_lines(&output.stdout);
+    let output = run([
+        "simulate",
+        "scenarios/online-boutique.toml",
+        "--experiment",
+        "payment-outage",
+        "--format",
+        "json",
+    ])
+    .exits_any();
+    let lines = output.records();
     let report = &lines.iter().find(|l| l["type"] == "replication").unwrap()["data"]["report"];
     let alert = &report["alerts"]["checkout-errors"];
     assert!(!alert["firings"].as_array().unwrap().is_empty(), "{alert}");
@@ -355,9 +319,7 @@ faults = [{ at_s = 5, for_s = 5, crash = "back", zone = "a" }, { at_s = 15, depl
 "#,
     )
     .unwrap();
-    let output = microcosm().arg("simulate").arg(&file).output().unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{text}");
+    let text = run(["simulate"]).arg(&file).exits(0).stdout();
     assert!(
         text.contains("alert errors (front.get error_rate > 7% for 0 s): quiet"),
         "{text}"
@@ -373,57 +335,36 @@ faults = [{ at_s = 5, for_s = 5, crash = "back", zone = "a" }, { at_s = 15, depl
 fn a_duration_the_simulator_cannot_hold_is_refused_on_the_command_line() {
     // 1e300 s overflowed to a run of 0 s, 0 requests, every SLO holding: PASS, exit 0.
     for d in ["1e300", "2e9"] {
-        microcosm()
-            .args([
-                "simulate",
-                "scenarios/online-boutique.toml",
-                "--experiment",
-                "payment-outage",
-                "--duration",
-                d,
-            ])
-            .assert()
-            .code(2)
-            .stderr(predicates::str::contains("--duration"));
-    }
-    // A swept duration too, before anything runs, naming the point (or refused by validation,
-    // which names the key).
-    microcosm()
-        .args([
+        run([
             "simulate",
             "scenarios/online-boutique.toml",
             "--experiment",
             "payment-outage",
-            "--sweep",
-            "experiments.payment-outage.duration_s=300,1e308",
+            "--duration",
+            d,
         ])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("duration_s"));
+        .exits(2)
+        .stderr_has("--duration");
+    }
+    // A swept duration too, before anything runs, naming the point (or refused by validation,
+    // which names the key).
+    run([
+        "simulate",
+        "scenarios/online-boutique.toml",
+        "--experiment",
+        "payment-outage",
+        "--sweep",
+        "experiments.payment-outage.duration_s=300,1e308",
+    ])
+    .exits(2)
+    .stderr_has("duration_s");
 }
 
 #[test]
 fn a_run_that_measured_no_request_fails() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("idle.toml");
-    std::fs::write(
-        &file,
-        r#"name = "idle"
-[services.front.endpoints.get]
-public = true
-[slos.get]
-endpoint = "front.get"
-availability = 0.99
-[experiments.x]
-duration_s = 10
-load = [{ endpoint = "front.get", arrival = "poisson", rate_per_s = 0.001 }]
-expect = { slos = ["get"] }
-"#,
-    )
-    .unwrap();
-    let output = microcosm().arg("simulate").arg(&file).output().unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{text}");
+    let file = write(dir.path(), "idle.toml", IDLE);
+    let text = run(["simulate"]).arg(&file).exits(1).stdout();
     assert!(
         text.contains("measured nothing: the load declared made no request"),
         "{text}"
@@ -446,28 +387,24 @@ fn a_bucket_width_asked_for_is_kept_and_one_too_fine_is_refused() {
             "json",
         ];
         args.extend_from_slice(extra);
-        let lines = json_lines(&run_json(&args));
+        let lines = run(&args).exits_one_of(&[0, 1]).records();
         let report = &lines.iter().find(|l| l["type"] == "replication").unwrap()["data"]["report"];
         report["bucket_s"].clone()
     };
     assert_eq!(bucket_of(&[]), 1.0);
     assert_eq!(bucket_of(&["--bucket", "5"]), 5.0);
-    microcosm()
-        .args([
-            "simulate",
-            "scenarios/online-boutique.toml",
-            "--experiment",
-            "payment-outage",
-            "--duration",
-            "30000",
-            "--bucket",
-            "0.1",
-        ])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains(
-            "more than the 100000 a run keeps",
-        ));
+    run([
+        "simulate",
+        "scenarios/online-boutique.toml",
+        "--experiment",
+        "payment-outage",
+        "--duration",
+        "30000",
+        "--bucket",
+        "0.1",
+    ])
+    .exits(2)
+    .stderr_has("more than the 100000 a run keeps");
 }
 
 #[test]
@@ -475,33 +412,14 @@ fn a_timeout_cuts_a_long_run_short_and_it_fails() {
     // A million requests a simulated second for 35 days: hours of work, stopped after one
     // second of wall time, reported as cut short, never a pass.
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("flood.toml");
-    std::fs::write(
-        &file,
-        r#"name = "flood"
-[services.front.endpoints.get]
-public = true
-work = { dist = "exponential", mean_ms = 1.0 }
-[slos.get]
-endpoint = "front.get"
-availability = 0.5
-[experiments.x]
-duration_s = 3000000
-load = [{ endpoint = "front.get", arrival = "poisson", rate_per_s = 1e6 }]
-expect = { slos = ["get"] }
-"#,
-    )
-    .unwrap();
+    let file = write(dir.path(), "flood.toml", &flood(3_000_000));
     let started = std::time::Instant::now();
-    let output = microcosm()
-        .arg("simulate")
+    let text = run(["simulate"])
         .arg(&file)
         .args(["--timeout", "1"])
         .timeout(std::time::Duration::from_secs(120))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{text}");
+        .exits(1)
+        .stdout();
     assert!(text.contains("cut short: deadline at"), "{text}");
     assert!(text.contains("verdict: FAIL"), "{text}");
     assert!(started.elapsed() < std::time::Duration::from_secs(120));

@@ -7,9 +7,10 @@
 //! Where tmux is not installed those tests say so and pass without running. The command line
 //! (no terminal needed, no tmux) is checked here too: `--help` and where `--color` goes.
 
-use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+
+use crate::cli::{root, run};
 
 /// A bundled known bug: a 2PC coordinator that recovers without its decision log.
 const GALLERY_2PC: &str = "scenarios/gallery/two-phase-commit-without-log.toml";
@@ -58,7 +59,7 @@ impl Tmux {
         Command::new("tmux")
             .args(["-L", &self.socket])
             .args(args)
-            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+            .current_dir(root())
             .env_remove("TMUX")
             .output()
             .expect("tmux runs")
@@ -236,25 +237,14 @@ fn explore_refuses_an_invalid_file_with_exit_2() {
 #[test]
 fn explore_needs_a_terminal_and_says_so_with_exit_2() {
     // Under `cargo test` stdout is a pipe: there is nothing to draw on.
-    let output = Command::new(env!("CARGO_BIN_EXE_microcosm"))
-        .args(["explore", "scenarios/online-boutique.toml"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("explore needs a terminal"), "{stderr}");
+    run(["explore", "scenarios/online-boutique.toml"])
+        .exits(2)
+        .stderr_has("explore needs a terminal");
 }
 
 #[test]
 fn explore_help_says_its_colour_follows_stdout_and_no_color() {
-    let output = Command::new(env!("CARGO_BIN_EXE_microcosm"))
-        .args(["explore", "--help"])
-        .output()
-        .expect("runs");
-    assert!(output.status.success());
-    let help = String::from_utf8_lossy(&output.stdout);
+    let help = run(["explore", "--help"]).exits(0).stdout();
     let color = help
         .split("--color")
         .nth(1)
@@ -273,13 +263,7 @@ fn explore_takes_color_before_or_after_the_command() {
         ["--color", "always", "explore", "no-such-file.toml"],
         ["explore", "--color", "always", "no-such-file.toml"],
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_microcosm"))
-            .args(args)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .expect("runs");
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stderr = run(args).exits(2).stderr();
         assert!(stderr.contains('\u{1b}'), "{args:?}: {stderr}");
     }
 }
