@@ -2,7 +2,7 @@
 //! stated once. Validation refuses a value past one of these at its key, the JSON Schema
 //! carries the same bounds (the `#[schemars(range(...))]` attributes on the scenario types
 //! read these constants), and the model checker's own builders keep their checks as a
-//! backstop with the same numbers (a test in `tests/validate.rs` holds them equal).
+//! backstop with the same numbers (a test in `tests/cli/validate.rs` holds them equal).
 //!
 //! Why maxima at all: a number far past any real deployment is a typo or a unit mistake, and
 //! the engines cannot run it honestly. `duration_s = 1e300` simulated nothing and passed;
