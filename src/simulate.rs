@@ -7,7 +7,7 @@
 //! JSON Lines records, between `begin` (command `simulate`) and `end`:
 //! - `plan`: `scenario`, `experiments`, `seed` (the `--seed` given, or null for each
 //!   experiment's own), `replications`, `duration_s` (the `--duration` given, or null),
-//!   `bucket_s` (the `--bucket` given; absent without), `sweep` ([key, [values]] per axis),
+//!   `bucket_s` (the `--bucket` given; absent without), `sweep` (`[key, [values]]` per axis),
 //!   `items`.
 //! - `replication`: one work item: `index`, `experiment`, `point` ([key, value] per axis),
 //!   `replication`, `report` (the full run report: per endpoint, edge, service, topic and breaker,

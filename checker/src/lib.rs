@@ -16,6 +16,8 @@
 //! assert!(verdicts.iter().all(|v| v.status.holds()));
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod catalogue;
 pub mod circuit_breaker;
 mod error;

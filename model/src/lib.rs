@@ -8,6 +8,8 @@
 //! # Ok::<(), microcosm_model::LoadError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod analysis;
 pub mod diagnostic;
 pub mod edge;

@@ -13,6 +13,8 @@
 //! `microcosm_checker::scenario::jobs`, `microcosm_simulator::Sim`); nothing here re-derives
 //! what an engine computes.
 
+#![warn(missing_docs)]
+
 mod architecture;
 mod chart;
 mod decomposition;
