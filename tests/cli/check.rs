@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::cli::{Records, in_terminal, root, run};
+use crate::cli::{Ran, Records, in_terminal, root, run};
 use crate::fixtures::{IDLE, flood, write};
 
 /// Writes a scenario with one two-phase commit over `participants` participants whose
@@ -907,23 +907,8 @@ fn timeout_stops_a_simulation_whose_simulated_milliseconds_hold_unbounded_events
         .args(["--timeout", "1", "--format", "json"])
         .timeout(HANG)
         .exits(1);
-    let simulated: Vec<Value> = output
-        .records()
-        .all("verdict")
-        .into_iter()
-        .filter(|v| v["kind"] == "simulate")
-        .collect();
+    let simulated = simulations(&output, "inconclusive", "--timeout stopped the simulation");
     assert_eq!(simulated.len(), 2, "{simulated:?}");
-    for v in &simulated {
-        assert_eq!(v["status"], "inconclusive", "{v}");
-        assert!(
-            v["message"]
-                .as_str()
-                .unwrap()
-                .contains("--timeout stopped the simulation"),
-            "{v}"
-        );
-    }
 }
 
 #[test]
@@ -1028,21 +1013,23 @@ fn an_experiment_that_measured_no_request_is_an_error_not_a_pass() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "idle.toml", IDLE);
     let output = run(["check"]).arg(&file).format("json").exits(2);
+    let simulated = simulations(&output, "error", "measured nothing, so it decides nothing");
+    assert_eq!(simulated.len(), 2, "{simulated:?}");
+}
+
+/// The gate's verdicts on a run's simulations, each asserted to have `status` and a message
+/// that contains `part`.
+#[track_caller]
+fn simulations(output: &Ran, status: &str, part: &str) -> Vec<Value> {
     let simulated: Vec<Value> = output
         .records()
         .all("verdict")
         .into_iter()
         .filter(|v| v["kind"] == "simulate")
         .collect();
-    assert_eq!(simulated.len(), 2, "{simulated:?}");
     for v in &simulated {
-        assert_eq!(v["status"], "error", "{v}");
-        assert!(
-            v["message"]
-                .as_str()
-                .unwrap()
-                .contains("measured nothing, so it decides nothing"),
-            "{v}"
-        );
+        assert_eq!(v["status"], status, "{v}");
+        assert!(v["message"].as_str().unwrap().contains(part), "{v}");
     }
+    simulated
 }
