@@ -1,0 +1,160 @@
+//! Balancer: picking a replica for a call or an entry request, as a mesh's load balancer
+//! does: canary weights, zone-aware routing with priority failover and spill-over, outlier
+//! ejection (with Envoy's panic mode), avoiding the previous attempt's replica, then round
+//! robin, random, least outstanding or power of two choices. It reads the fleet, the network's
+//! partitions, the caller's outlier state and the rollout; it draws from the lent choice
+//! stream. Separate because routing is a policy of its own, read-only on everything else.
+
+use super::*;
+
+impl Sim {
+    /// Picks a replica of `service` for a caller (edge state `es` and replica `from`, or a
+    /// client when both are `NONE`), avoiding replicas being redeployed, replicas outlier
+    /// detection ejected (unless all are: Envoy's panic mode), and `avoid` (the previous
+    /// attempt's replica) when another is left. A canary in progress first sends its share of
+    /// the calls to the new set; a zone-aware service keeps a placed caller in its own zone
+    /// while that zone has a healthy replica. Returns the replica and whether the caller failed
+    /// over from its own zone.
+    pub(super) fn pick_replica(
+        &mut self,
+        service: u32,
+        es: u32,
+        avoid: u32,
+        from: u32,
+    ) -> Option<(u32, bool)> {
+        let now = self.now;
+        let svc = &self.topo.services[service as usize];
+        let (base, n) = (svc.first_replica, svc.replicas);
+        if n == 0 {
+            return None;
+        }
+        let mut first = base;
+        if svc.slots != n {
+            let ro = &self.rollouts[service as usize];
+            let mut set = ro.active;
+            if ro.canary > 0.0 && (ro.canary >= 1.0 || self.rng_choice.random::<f64>() < ro.canary)
+            {
+                set = 1 - set;
+            }
+            first += set * n;
+        }
+        let lb = svc.load_balancer;
+        if n == 1 {
+            return (!self.replicas[first as usize].restarting).then_some((first, false));
+        }
+        let caller_zone = if from == NONE {
+            NO_ZONE
+        } else {
+            self.topo.replicas[from as usize].zone
+        };
+        self.scratch.clear();
+        let outlier = (es != NONE)
+            .then(|| &self.edge_states[es as usize].outlier)
+            .filter(|o| !o.is_empty());
+        let mut failover = false;
+        if svc.locality != Locality::Any && caller_zone != NO_ZONE {
+            // Priority 0 is the caller's zone, priority 1 every other zone: Envoy moves to the
+            // next priority only when the one before has no healthy host.
+            let caller = self.topo.replicas[from as usize];
+            let (replicas, topo, partitions) = (&self.replicas, &self.topo, &self.partitions);
+            let healthy = |r: u32| {
+                let st = &replicas[r as usize];
+                let ejected = outlier.is_some_and(|o| o[(r - base) as usize].ejected_until > now);
+                !st.restarting
+                    && !st.down
+                    && !ejected
+                    && reachable(partitions, caller, topo.replicas[r as usize])
+            };
+            let local = |r: u32| topo.replicas[r as usize].zone == caller_zone;
+            let (mut placed_here, mut healthy_elsewhere) = (false, 0usize);
+            for r in first..first + n {
+                placed_here |= local(r);
+                if healthy(r) {
+                    if local(r) {
+                        self.scratch.push(r);
+                    } else {
+                        healthy_elsewhere += 1;
+                    }
+                }
+            }
+            // Envoy's spill-over: the caller's zone keeps the calls its share of the healthy
+            // replicas can carry against its share of the callers; the rest go elsewhere.
+            let spill = svc.locality == Locality::Proportional
+                && !self.scratch.is_empty()
+                && healthy_elsewhere > 0
+                && {
+                    let here = self.scratch.len() as f64;
+                    let upstream = here / (here + healthy_elsewhere as f64);
+                    let callers = &topo.services[caller.service as usize];
+                    let downstream = f64::from(callers.zone_replicas[usize::from(caller_zone)])
+                        / f64::from(callers.replicas.max(1));
+                    upstream < downstream
+                        && self.rng_choice.random::<f64>() >= upstream / downstream
+                };
+            if self.scratch.is_empty() || spill {
+                failover = self.scratch.is_empty() && placed_here && healthy_elsewhere > 0;
+                self.scratch.clear();
+                self.scratch
+                    .extend((first..first + n).filter(|&r| !local(r) && healthy(r)));
+            }
+        }
+        if self.scratch.is_empty() {
+            for r in first..first + n {
+                let ejected = outlier.is_some_and(|o| o[(r - base) as usize].ejected_until > now);
+                if !self.replicas[r as usize].restarting && !ejected {
+                    self.scratch.push(r);
+                }
+            }
+        }
+        if self.scratch.is_empty() {
+            self.scratch
+                .extend((first..first + n).filter(|&r| !self.replicas[r as usize].restarting));
+        }
+        if self.scratch.len() > 1
+            && let Some(i) = self.scratch.iter().position(|&r| r == avoid)
+        {
+            self.scratch.remove(i);
+        }
+        let len = self.scratch.len() as u32;
+        if len == 0 {
+            return None;
+        }
+        let rr = if es == NONE {
+            &mut self.client_rr[service as usize]
+        } else {
+            &mut self.edge_states[es as usize].rr
+        };
+        let pick = match lb {
+            LoadBalancer::RoundRobin => {
+                let i = *rr % len;
+                *rr = rr.wrapping_add(1);
+                self.scratch[i as usize]
+            }
+            LoadBalancer::Random => self.scratch[self.rng_choice.random_range(0..len) as usize],
+            LoadBalancer::LeastOutstanding => {
+                let offset = *rr % len;
+                *rr = rr.wrapping_add(1);
+                let mut best = self.scratch[offset as usize];
+                for k in 1..len {
+                    let r = self.scratch[((offset + k) % len) as usize];
+                    if self.replicas[r as usize].in_system < self.replicas[best as usize].in_system
+                    {
+                        best = r;
+                    }
+                }
+                best
+            }
+            LoadBalancer::PowerOfTwo => {
+                let a = self.rng_choice.random_range(0..len);
+                let b = (a + 1 + self.rng_choice.random_range(0..len - 1)) % len;
+                let (ra, rb) = (self.scratch[a as usize], self.scratch[b as usize]);
+                if self.replicas[rb as usize].in_system < self.replicas[ra as usize].in_system {
+                    rb
+                } else {
+                    ra
+                }
+            }
+        };
+        Some((pick, failover))
+    }
+}

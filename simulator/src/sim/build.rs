@@ -1,0 +1,454 @@
+//! Building a simulation: the builder (seed mandatory, the rest from the scenario and an
+//! optional experiment), the construction of every room from the topology, and the scheduling
+//! of the experiment's load and faults. Separate from `sim.rs` because it runs once, before
+//! the first event, and is long.
+
+use super::*;
+
+/// Builds a [`Sim`]: the seed is mandatory, everything else comes from the scenario and,
+/// optionally, one of its experiments.
+#[derive(Debug, Clone)]
+pub struct SimBuilder<'a> {
+    scenario: &'a Scenario,
+    seed: u64,
+    experiment: Option<String>,
+    duration_s: Option<f64>,
+    warmup_s: Option<f64>,
+    bucket_s: Option<f64>,
+    interrupt: Interrupt,
+}
+
+impl<'a> SimBuilder<'a> {
+    pub(super) fn new(scenario: &'a Scenario, seed: u64) -> Self {
+        SimBuilder {
+            scenario,
+            seed,
+            experiment: None,
+            duration_s: None,
+            warmup_s: None,
+            bucket_s: None,
+            interrupt: Interrupt::default(),
+        }
+    }
+
+    /// Runs `experiment` (its load, faults and warm-up).
+    pub fn experiment(mut self, name: &str) -> Self {
+        self.experiment = Some(name.to_owned());
+        self
+    }
+
+    /// Overrides the simulated duration.
+    pub fn duration_s(mut self, seconds: f64) -> Self {
+        self.duration_s = Some(seconds);
+        self
+    }
+
+    /// Overrides the warm-up excluded from the statistics.
+    pub fn warmup_s(mut self, seconds: f64) -> Self {
+        self.warmup_s = Some(seconds);
+        self
+    }
+
+    /// Keeps the time series at this bucket width, instead of the scenario's
+    /// `metrics_interval_s` widened to at most [`crate::limits::MAX_POINTS`] buckets. The width
+    /// must leave at most [`crate::limits::MAX_EXPLICIT_POINTS`] buckets, so that the series'
+    /// memory stays bounded.
+    pub fn bucket_s(mut self, seconds: f64) -> Self {
+        self.bucket_s = Some(seconds);
+        self
+    }
+
+    /// Stops the run, between two events, once `interrupt` is due: see [`Sim::interrupted`].
+    pub fn interrupt(mut self, interrupt: Interrupt) -> Self {
+        self.interrupt = interrupt;
+        self
+    }
+
+    /// Builds the simulation, scheduling the experiment's load and faults.
+    pub fn build(self) -> Result<Sim, Error> {
+        let experiment = match &self.experiment {
+            Some(name) => Some(self.scenario.experiments.get(name).ok_or_else(|| {
+                Error::new(ErrorKind::UnknownExperiment {
+                    name: name.clone(),
+                    known: self.scenario.experiments.keys().cloned().collect(),
+                })
+            })?),
+            None => None,
+        };
+        let duration_s = self
+            .duration_s
+            .or(experiment.map(|e| e.duration_s))
+            .unwrap_or(60.0);
+        if !(duration_s.is_finite() && duration_s > 0.0) {
+            return Err(Error::new(ErrorKind::Invalid(format!(
+                "the duration must be a positive number of seconds, not {duration_s}"
+            ))));
+        }
+        // Refused, not clamped: a duration whose nanoseconds overflowed used to become a run of
+        // 0 s that passed.
+        if duration_s > MAX_DURATION_S {
+            return Err(Error::new(ErrorKind::Invalid(format!(
+                "the duration {duration_s:e} s is longer than the simulator can run: at most \
+                 {MAX_DURATION_S} s (about 31 years; its clock counts nanoseconds in 64 bits)"
+            ))));
+        }
+        let warmup_s = self
+            .warmup_s
+            .or(experiment.map(|e| e.warmup_s))
+            .unwrap_or(0.0)
+            .clamp(0.0, duration_s);
+        let mut sim = Sim::new(
+            self.scenario,
+            self.experiment.as_deref(),
+            experiment,
+            self.seed,
+            duration_s,
+            warmup_s,
+            self.bucket_s,
+        )?;
+        sim.interrupt = self.interrupt;
+        Ok(sim)
+    }
+}
+
+impl Sim {
+    pub(super) fn new(
+        scenario: &Scenario,
+        experiment_name: Option<&str>,
+        experiment: Option<&Experiment>,
+        seed: u64,
+        duration_s: f64,
+        warmup_s: f64,
+        bucket_s: Option<f64>,
+    ) -> Result<Sim, Error> {
+        let topo = Topology::new(scenario)?;
+        let horizon = ms_to_ns(duration_s * 1000.0);
+        if horizon == 0 {
+            return Err(Error::new(ErrorKind::Invalid(format!(
+                "the duration {duration_s} s is shorter than the simulator's clock tick (1 ns)"
+            ))));
+        }
+        let interval = bucket_width(horizon, scenario.monitoring.metrics_interval_s, bucket_s)?;
+        let mut edge_state_base = Vec::with_capacity(topo.edges.len());
+        let mut edge_states = Vec::new();
+        for edge in &topo.edges {
+            edge_state_base.push(edge_states.len() as u32);
+            let callers = topo.services[edge.caller as usize].slots;
+            let callee_replicas = topo.services[edge.callee as usize].slots as usize;
+            for _ in 0..callers {
+                edge_states.push(EdgeState {
+                    breaker: edge.breaker.as_ref().map(Breaker::new),
+                    breaker_timer: Time::MAX,
+                    bulkhead_in_use: 0,
+                    waiters: VecDeque::new(),
+                    rate_cycle: 0,
+                    rate_used: 0,
+                    budget: RetryBudget::new(),
+                    outlier: if edge.outlier.is_some() {
+                        vec![OutlierHost::default(); callee_replicas]
+                    } else {
+                        Vec::new()
+                    },
+                    rr: 0,
+                });
+            }
+        }
+        let endpoints = topo
+            .endpoints
+            .iter()
+            .map(|_| EndpointMetrics {
+                run: Tally::new(precise_histogram()),
+                bucket: Tally::new(bucket_histogram()),
+                series: Vec::new(),
+            })
+            .collect();
+        let edges = topo
+            .edges
+            .iter()
+            .map(|_| EdgeMetrics {
+                run: Tally::new(bucket_histogram()),
+                attempts: 0,
+                rejected_attempts: 0,
+                cross_zone_attempts: 0,
+                zone_failovers: 0,
+                retries: 0,
+                budget_exhausted: 0,
+                series: Vec::new(),
+            })
+            .collect();
+        let slo_windows = scenario
+            .slos
+            .iter()
+            .filter_map(|(name, slo)| {
+                let ep = topo.endpoint(&slo.endpoint)?;
+                // No longer than the run: a window that is longer sees all of it anyway, and
+                // each bucket of the ring holds a histogram.
+                let len = ((slo.window_s * 1e9) / interval as f64)
+                    .ceil()
+                    .clamp(1.0, horizon.div_ceil(interval) as f64)
+                    as usize;
+                let targets = slo
+                    .latency_targets()
+                    .into_iter()
+                    .map(|(p, ms)| (p / 100.0, ms))
+                    .collect();
+                Some((name.clone(), SloWindow::new(ep, len, targets)))
+            })
+            .collect();
+        let subs = topo
+            .subscriptions
+            .iter()
+            .map(|s| {
+                let limit = s
+                    .handlers
+                    .iter()
+                    .map(|&h| {
+                        let svc = &topo.services[topo.endpoints[h as usize].service as usize];
+                        svc.workers.saturating_mul(svc.replicas)
+                    })
+                    .fold(0u32, u32::saturating_add)
+                    .max(1);
+                SubState {
+                    backlog: VecDeque::new(),
+                    in_flight: 0,
+                    limit,
+                    rr: 0,
+                    published: 0,
+                    acked: 0,
+                    lost: 0,
+                    redelivered: 0,
+                    max_lag: 0,
+                    latency: Tally::new(bucket_histogram()),
+                    series: Vec::new(),
+                }
+            })
+            .collect();
+        let mut sim = Sim {
+            scenario_name: scenario.name.clone(),
+            experiment_name: experiment_name.unwrap_or("").to_owned(),
+            seed,
+            now: 0,
+            horizon,
+            warmup: ms_to_ns(warmup_s * 1000.0),
+            interval,
+            queue: EventQueue::default(),
+            jobs: Slab::default(),
+            calls: Slab::default(),
+            deliveries: Slab::default(),
+            replicas: vec![ReplicaState::default(); topo.replicas.len()],
+            rollouts: vec![Rollout::default(); topo.services.len()],
+            rollout_events: Vec::new(),
+            running: vec![0; topo.services.len()],
+            peak_running: vec![0; topo.services.len()],
+            zone_use: vec![ZoneUse::default(); topo.zones.len() + 1],
+            edge_states,
+            edge_state_base,
+            client_rr: vec![0; topo.services.len()],
+            generators: Vec::new(),
+            experiment: experiment.cloned(),
+            fault_windows: Vec::new(),
+            rng_work: stream(seed, 1),
+            rng_net: stream(seed, 2),
+            rng_choice: stream(seed, 3),
+            rng_jitter: stream(seed, 4),
+            slowdown: vec![1.0; topo.services.len()],
+            error_rate: vec![0.0; topo.endpoints.len()],
+            extra_latency: vec![0; topo.edges.len()],
+            partitions: Vec::new(),
+            scratch: Vec::new(),
+            subs,
+            endpoints,
+            edges,
+            attempt_errors: vec![[0; crate::metrics::CAUSES]; topo.edges.len()],
+            services: vec![ServiceMetrics::default(); topo.services.len()],
+            slo_windows,
+            breaker_series: vec![Vec::new(); topo.edges.len()],
+            breaker_log: Vec::new(),
+            ejections: vec![0; topo.edges.len()],
+            bucket: 0,
+            next_boundary: interval,
+            roots: RootCounts::default(),
+            events: 0,
+            finished: false,
+            interrupt: Interrupt::default(),
+            stopped: None,
+            topo,
+        };
+        // The second set of a blue-green or canary service idles until a rollout starts it.
+        for svc in &sim.topo.services {
+            for r in svc.first_replica + svc.replicas..svc.first_replica + svc.slots {
+                let st = &mut sim.replicas[r as usize];
+                st.standby = true;
+                st.restarting = true;
+            }
+        }
+        sim.account();
+        for u in &mut sim.zone_use {
+            u.baseline = (u.replicas, u.cpu_millis, u.memory_mib);
+        }
+        if let Some(e) = experiment {
+            sim.schedule_experiment(e)?;
+        }
+        Ok(sim)
+    }
+
+    pub(super) fn schedule_experiment(&mut self, e: &Experiment) -> Result<(), Error> {
+        for (g, load) in e.load.iter().enumerate() {
+            let mut targets = Vec::new();
+            let mut weights = Vec::new();
+            if let Some(ep) = &load.endpoint {
+                targets.push(self.endpoint_id(ep)?);
+                weights.push(1.0);
+            }
+            for (ep, w) in &load.mix {
+                if *w > 0.0 {
+                    targets.push(self.endpoint_id(ep)?);
+                    weights.push(*w);
+                }
+            }
+            let total: f64 = weights.iter().sum();
+            if targets.is_empty() || total <= 0.0 {
+                continue;
+            }
+            let mut acc = 0.0;
+            let cumulative = weights
+                .iter()
+                .map(|w| {
+                    acc += w / total;
+                    acc
+                })
+                .collect();
+            let per_ns = |r: f64| r.max(0.0) / 1e9;
+            let rate = load.rate_per_s.unwrap_or(0.0);
+            let kind = match load.arrival {
+                Arrival::Poisson => GenKind::Poisson(per_ns(rate)),
+                Arrival::Constant => {
+                    GenKind::Constant(if rate > 0.0 { 1e9 / rate } else { 0.0 }, 0)
+                }
+                Arrival::Ramp => {
+                    GenKind::Ramp(per_ns(rate), per_ns(load.to_rate_per_s.unwrap_or(rate)))
+                }
+                Arrival::Step => {
+                    let mut steps: Vec<(Time, f64)> = load
+                        .steps
+                        .iter()
+                        .map(|s| (ms_to_ns(s.at_s * 1000.0), per_ns(s.rate_per_s)))
+                        .collect();
+                    steps.sort_by_key(|s| s.0);
+                    if steps.first().is_none_or(|s| s.0 > 0) {
+                        steps.insert(0, (0, per_ns(rate)));
+                    }
+                    GenKind::Step(steps)
+                }
+                Arrival::Closed => GenKind::Closed(
+                    load.users.unwrap_or(1),
+                    load.think_time_ms.unwrap_or(0.0).max(0.0) * NS_PER_MS,
+                ),
+            };
+            self.generators.push(Generator {
+                kind,
+                targets,
+                cumulative,
+                rng: stream(self.seed, 100 + g as u64),
+            });
+            let gi = (self.generators.len() - 1) as u32;
+            if let GenKind::Closed(users, think) = self.generators[gi as usize].kind {
+                for u in 0..users {
+                    let gen_ = &mut self.generators[gi as usize];
+                    let start = if think > 0.0 {
+                        let e: f64 = Exp1.sample(&mut gen_.rng);
+                        (e * think) as Time
+                    } else {
+                        0
+                    };
+                    if start < self.horizon {
+                        self.queue.push(start, Ev::UserSend(gi, u));
+                    }
+                }
+            } else if let Some(t) = self.next_arrival(gi, 0) {
+                self.queue.push(t, Ev::Arrival(gi));
+            }
+        }
+        let duration = secs(self.horizon);
+        for (i, f) in e.faults.iter().enumerate() {
+            let Some(action) = f.action() else { continue };
+            let start = ms_to_ns(f.at_s * 1000.0);
+            let end_s = f.end_s(duration).min(duration);
+            let (kind, target) = match action {
+                FaultAction::Crash { service, replicas } => (
+                    "crash",
+                    match (replicas, f.zone.as_deref()) {
+                        (Some(n), None) => {
+                            format!("{service} ({n} replica{})", if n == 1 { "" } else { "s" })
+                        }
+                        (Some(n), Some(z)) => format!(
+                            "{service} ({n} replica{} in {z})",
+                            if n == 1 { "" } else { "s" }
+                        ),
+                        (None, Some(z)) => format!("{service} in {z}"),
+                        (None, None) => service.to_owned(),
+                    },
+                ),
+                FaultAction::Latency(l) => ("latency", format!("{} +{} ms", l.link, l.add_ms)),
+                FaultAction::Errors(x) => ("errors", format!("{} {}%", x.target, x.rate * 100.0)),
+                FaultAction::Partition(p) => (
+                    "partition",
+                    format!(
+                        "{} {} {}",
+                        p.from,
+                        if p.one_way { "->" } else { "<->" },
+                        p.to
+                    ),
+                ),
+                FaultAction::Slowdown(s) => ("slowdown", format!("{} x{}", s.service, s.factor)),
+                FaultAction::Deploy(s) => ("deploy", s.to_owned()),
+            };
+            let end_s = if let FaultAction::Deploy(s) = action {
+                let id = self.service_id(s)?;
+                let svc = &self.topo.services[id as usize];
+                let span = match &svc.strategy {
+                    DeploymentStrategy::Rolling {
+                        max_unavailable,
+                        restart_s,
+                    } => {
+                        let batches = svc.replicas.div_ceil((*max_unavailable).max(1));
+                        f64::from(batches) * restart_s
+                    }
+                    DeploymentStrategy::BlueGreen { restart_s } => *restart_s,
+                    DeploymentStrategy::Canary {
+                        weights, step_s, ..
+                    } => weights.len() as f64 * step_s,
+                };
+                (f.at_s + span).min(duration)
+            } else {
+                end_s
+            };
+            self.fault_windows.push(FaultWindow {
+                kind: kind.to_owned(),
+                target,
+                start_s: f.at_s,
+                end_s,
+            });
+            if start < self.horizon {
+                self.queue.push(start, Ev::FaultStart(i as u32));
+                let end = ms_to_ns(f.end_s(duration) * 1000.0);
+                if !matches!(action, FaultAction::Deploy(_)) && end < self.horizon {
+                    self.queue.push(end, Ev::FaultEnd(i as u32));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn endpoint_id(&self, name: &str) -> Result<u32, Error> {
+        self.topo
+            .endpoint(name)
+            .ok_or_else(|| Error::new(ErrorKind::Scenario(format!("no endpoint `{name}`"))))
+    }
+
+    pub(super) fn service_id(&self, name: &str) -> Result<u32, Error> {
+        self.topo
+            .service(name)
+            .ok_or_else(|| Error::new(ErrorKind::Scenario(format!("no service `{name}`"))))
+    }
+}

@@ -1,0 +1,518 @@
+//! Policy: the caller side of every call, in Resilience4j's decoration order
+//! Retry(CircuitBreaker(RateLimiter(TimeLimiter(Bulkhead(call))))): the calls slab, the
+//! per-(edge, caller replica) state (breaker, bulkhead, rate limiter, retry budget, outlier
+//! counts, round-robin counter), the breaker log, and the jitter stream. The state machines
+//! themselves are `microcosm_model::resilience`'s, the code the checker verifies. A call picks
+//! its replica through `balancer`, travels through `network`, and its result goes back to its
+//! request (`requests`). Separate because this pipeline is most of the simulator's logic.
+
+use super::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CallState {
+    Rejecting,
+    RateWait,
+    BulkheadWait,
+    InFlight,
+    RetryWait,
+    FallbackWait,
+}
+
+/// A logical call on an edge, across its attempts.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Call {
+    pub(super) job: Ref,
+    pub(super) edge: u32,
+    /// The edge state (edge, caller replica) this call uses.
+    pub(super) es: u32,
+    pub(super) callee: u32,
+    pub(super) caller_replica: u32,
+    pub(super) attempt: u32,
+    pub(super) sent: u32,
+    pub(super) state: CallState,
+    pub(super) started: Time,
+    pub(super) attempt_started: Time,
+    pub(super) target: u32,
+    pub(super) prev_target: u32,
+    pub(super) deadline: Time,
+    pub(super) prev_wait: u64,
+    pub(super) lost: Option<Cause>,
+    pub(super) permitted: bool,
+    pub(super) holds_bulkhead: bool,
+    pub(super) original: bool,
+    pub(super) root_started: Time,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct OutlierHost {
+    pub(super) consecutive: u32,
+    pub(super) ejected_until: Time,
+    pub(super) ejections: u32,
+}
+
+/// The policy state one caller replica keeps for one edge.
+#[derive(Debug, Clone)]
+pub(super) struct EdgeState {
+    pub(super) breaker: Option<Breaker>,
+    pub(super) breaker_timer: Time,
+    pub(super) bulkhead_in_use: u32,
+    pub(super) waiters: VecDeque<(Ref, u32)>,
+    pub(super) rate_cycle: u64,
+    pub(super) rate_used: u32,
+    pub(super) budget: RetryBudget,
+    pub(super) outlier: Vec<OutlierHost>,
+    pub(super) rr: u32,
+}
+
+/// A breaker's change of state on one caller replica.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BreakerChange {
+    pub edge: u32,
+    pub replica: u32,
+    pub transition: Transition,
+}
+
+impl Sim {
+    pub(super) fn start_call(&mut self, job_idx: u32, edge: u32, callee: u32) {
+        let now = self.now;
+        let job = *self.jobs.at(job_idx);
+        let job_ref = self.jobs.ref_of(job_idx).expect("live job");
+        let local = self.topo.replicas[job.replica as usize].local;
+        let es = self.edge_state_base[edge as usize] + local;
+        let e = &self.topo.edges[edge as usize];
+        let deadline = e.deadline.map_or(Time::MAX, |d| now.saturating_add(d));
+        if let Some(b) = e.budget {
+            self.edge_states[es as usize].budget.on_request(&b, now);
+        }
+        let c = self.calls.insert(Call {
+            job: job_ref,
+            edge,
+            es,
+            callee,
+            caller_replica: job.replica,
+            attempt: 0,
+            sent: 0,
+            state: CallState::Rejecting,
+            started: now,
+            attempt_started: now,
+            target: NONE,
+            prev_target: NONE,
+            deadline,
+            prev_wait: 0,
+            lost: None,
+            permitted: false,
+            holds_bulkhead: false,
+            original: job.original,
+            root_started: job.root_started,
+        });
+        if deadline != Time::MAX {
+            self.queue.push(deadline, Ev::Deadline(c));
+        }
+        self.begin_attempt(c);
+    }
+
+    /// Refuses the current attempt before it is sent; the refusal is handled as an event at
+    /// the same instant, so no call ever completes inside the step that launched it.
+    pub(super) fn reject(&mut self, c: Ref, cause: Cause, rejected: bool) {
+        let call = self.calls.get_mut(c).expect("live call");
+        call.state = CallState::Rejecting;
+        let attempt = call.attempt;
+        if self.now >= self.warmup {
+            self.edges[call.edge as usize].rejected_attempts += 1;
+        }
+        self.queue
+            .push(self.now, Ev::AttemptRejected(c, attempt, cause, rejected));
+    }
+
+    pub(super) fn begin_attempt(&mut self, c: Ref) {
+        let now = self.now;
+        let call = self.calls.get_mut(c).expect("live call");
+        call.attempt += 1;
+        call.lost = None;
+        call.permitted = false;
+        call.holds_bulkhead = false;
+        let (edge, es) = (call.edge as usize, call.es as usize);
+        if self.topo.edges[edge].denied {
+            self.reject(c, Cause::Denied, false);
+            return;
+        }
+        if let Some(p) = self.topo.edges[edge].breaker {
+            let breaker = self.edge_states[es]
+                .breaker
+                .as_mut()
+                .expect("breaker state");
+            let (permission, transition) = breaker.try_acquire(&p, now);
+            if let Some(t) = transition {
+                self.breaker_changed(es as u32, t);
+            }
+            if permission == Permission::Rejected {
+                self.reject(c, Cause::BreakerOpen, true);
+                return;
+            }
+            self.calls.get_mut(c).expect("live call").permitted = true;
+        }
+        self.calls.get_mut(c).expect("live call").attempt_started = now;
+        if let Some((limit, period, timeout)) = self.topo.edges[edge].rate_limit {
+            // Resilience4j's AtomicRateLimiter: `limit` permits per cycle; a caller may reserve
+            // a permit in a later cycle if it would wait no longer than its timeout.
+            let st = &mut self.edge_states[es];
+            let cycle = now / period;
+            if cycle > st.rate_cycle {
+                st.rate_cycle = cycle;
+                st.rate_used = 0;
+            }
+            if st.rate_used >= limit {
+                st.rate_cycle += 1;
+                st.rate_used = 0;
+            }
+            let at = (st.rate_cycle * period).max(now);
+            if at - now > timeout {
+                if st.rate_used == 0 && st.rate_cycle > cycle {
+                    st.rate_cycle -= 1;
+                    st.rate_used = limit;
+                }
+                self.reject(c, Cause::RateLimited, true);
+                return;
+            }
+            st.rate_used += 1;
+            if at > now {
+                let call = self.calls.get_mut(c).expect("live call");
+                call.state = CallState::RateWait;
+                let attempt = call.attempt;
+                self.queue.push(at, Ev::RateWake(c, attempt));
+                return;
+            }
+        }
+        self.after_rate_limit(c);
+    }
+
+    pub(super) fn after_rate_limit(&mut self, c: Ref) {
+        let now = self.now;
+        let call = *self.calls.get(c).expect("live call");
+        let e = &self.topo.edges[call.edge as usize];
+        if let Some(t) = e.timeout {
+            self.queue
+                .push(now + t, Ev::AttemptTimeout(c, call.attempt));
+        }
+        if let Some((max, wait)) = e.bulkhead {
+            let st = &mut self.edge_states[call.es as usize];
+            if st.bulkhead_in_use < max {
+                st.bulkhead_in_use += 1;
+                self.calls.get_mut(c).expect("live call").holds_bulkhead = true;
+            } else if wait > 0 {
+                st.waiters.push_back((c, call.attempt));
+                self.calls.get_mut(c).expect("live call").state = CallState::BulkheadWait;
+                self.queue
+                    .push(now + wait, Ev::BulkheadTimeout(c, call.attempt));
+                return;
+            } else {
+                self.reject(c, Cause::Bulkhead, true);
+                return;
+            }
+        }
+        self.send(c);
+    }
+
+    pub(super) fn send(&mut self, c: Ref) {
+        let now = self.now;
+        let call = *self.calls.get(c).expect("live call");
+        let callee_service = self.topo.endpoints[call.callee as usize].service;
+        let Some((target, failover)) = self.pick_replica(
+            callee_service,
+            call.es,
+            call.prev_target,
+            call.caller_replica,
+        ) else {
+            self.reject(c, Cause::Unavailable, false);
+            return;
+        };
+        let (from_zone, to_zone) = (
+            self.topo.replicas[call.caller_replica as usize].zone,
+            self.topo.replicas[target as usize].zone,
+        );
+        let cross_zone = from_zone != to_zone && from_zone != NO_ZONE && to_zone != NO_ZONE;
+        {
+            let call = self.calls.get_mut(c).expect("live call");
+            call.target = target;
+            call.state = CallState::InFlight;
+            call.sent += 1;
+        }
+        if call.started >= self.warmup {
+            let m = &mut self.edges[call.edge as usize];
+            m.attempts += 1;
+            m.cross_zone_attempts += u64::from(cross_zone);
+            m.zone_failovers += u64::from(failover);
+        }
+        let p = self.edge_point(call.edge, self.bucket);
+        p.attempts += 1;
+        p.cross_zone_attempts += u64::from(cross_zone);
+        p.zone_failovers += u64::from(failover);
+        // Retry amplification counts attempts sent, as the static analysis does: an attempt
+        // the network loses still multiplies what the callee would see, and a lost first
+        // attempt must count in the denominator too.
+        self.services[callee_service as usize].attribute(
+            (call.root_started / self.interval) as usize,
+            call.original && call.attempt == 1,
+        );
+        match self.hop(call.edge, call.caller_replica, target) {
+            Ok(delay) => {
+                let j = self.jobs.insert(Job {
+                    endpoint: call.callee,
+                    replica: target,
+                    parent: Parent::Call(c, call.attempt),
+                    arrived: now,
+                    step: 0,
+                    pending: 0,
+                    state: JobState::InTransit,
+                    degraded: false,
+                    original: call.original && call.attempt == 1,
+                    root_started: call.root_started,
+                });
+                self.queue.push(now + delay, Ev::JobArrive(j));
+            }
+            Err(cause) => {
+                self.calls.get_mut(c).expect("live call").lost = Some(cause);
+                if self.topo.edges[call.edge as usize].timeout.is_none() {
+                    self.queue.push(
+                        now + CONNECT_TIMEOUT,
+                        Ev::ConnectFail(c, call.attempt, cause),
+                    );
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_response(&mut self, c: Ref, attempt: u32, outcome: Outcome) {
+        let Some(call) = self.calls.get(c) else {
+            return;
+        };
+        if call.attempt != attempt || call.state != CallState::InFlight {
+            return;
+        }
+        let failed = matches!(outcome, Outcome::Err(_));
+        self.release_attempt(c, failed);
+        match outcome {
+            Outcome::Err(cause) => self.after_failure(c, cause, Failure::Error),
+            Outcome::Ok => self.resolve(c, Outcome::Ok, false),
+            Outcome::Degraded => self.resolve(c, Outcome::Ok, true),
+        }
+    }
+
+    /// Ends the current attempt's hold on the edge: the breaker learns its result, the bulkhead
+    /// slot is freed, and outlier detection counts it against its replica.
+    pub(super) fn release_attempt(&mut self, c: Ref, failed: bool) {
+        let now = self.now;
+        let call = *self.calls.get(c).expect("live call");
+        let es = call.es as usize;
+        let (breaker_params, outlier_params) = {
+            let e = &self.topo.edges[call.edge as usize];
+            (e.breaker, e.outlier)
+        };
+        if call.permitted
+            && let Some(p) = breaker_params
+        {
+            let duration = now - call.attempt_started;
+            let breaker = self.edge_states[es]
+                .breaker
+                .as_mut()
+                .expect("breaker state");
+            if let Some(t) = breaker.on_result(&p, now, failed, duration) {
+                self.breaker_changed(es as u32, t);
+            }
+        }
+        if call.target != NONE
+            && let Some((consecutive, base, percent)) = outlier_params
+        {
+            let local = self.topo.replicas[call.target as usize].local as usize;
+            let st = &mut self.edge_states[es];
+            if failed {
+                st.outlier[local].consecutive += 1;
+                if st.outlier[local].consecutive >= consecutive
+                    && st.outlier[local].ejected_until <= now
+                {
+                    // Envoy: never more than max_ejection_percent ejected, but always one.
+                    let n = self.topo.services[self.topo.edges[call.edge as usize].callee as usize]
+                        .replicas as usize;
+                    let ejected = st.outlier.iter().filter(|h| h.ejected_until > now).count();
+                    let cap = ((percent / 100.0 * n as f64) as usize).max(1);
+                    if ejected < cap {
+                        let host = &mut st.outlier[local];
+                        host.ejections += 1;
+                        host.ejected_until = now + base * u64::from(host.ejections);
+                        host.consecutive = 0;
+                        self.ejections[call.edge as usize] += 1;
+                    }
+                }
+            } else {
+                st.outlier[local].consecutive = 0;
+            }
+        }
+        let call = self.calls.get_mut(c).expect("live call");
+        call.permitted = false;
+        call.prev_target = call.target;
+        call.target = NONE;
+        if call.holds_bulkhead {
+            call.holds_bulkhead = false;
+            self.release_bulkhead(es);
+        }
+    }
+
+    pub(super) fn release_bulkhead(&mut self, es: usize) {
+        self.edge_states[es].bulkhead_in_use -= 1;
+        while let Some((w, attempt)) = self.edge_states[es].waiters.pop_front() {
+            if let Some(call) = self.calls.get_mut(w)
+                && call.attempt == attempt
+                && call.state == CallState::BulkheadWait
+            {
+                call.holds_bulkhead = true;
+                self.edge_states[es].bulkhead_in_use += 1;
+                self.send(w);
+                return;
+            }
+        }
+    }
+
+    pub(super) fn attempt_failed(&mut self, c: Ref, cause: Cause, kind: Failure) {
+        self.release_attempt(c, true);
+        self.after_failure(c, cause, kind);
+    }
+
+    /// After a failed attempt: retry if the policy, the deadline and the budget allow it, else
+    /// fail the call (or fall back).
+    pub(super) fn after_failure(&mut self, c: Ref, cause: Cause, kind: Failure) {
+        let now = self.now;
+        let call = *self.calls.get(c).expect("live call");
+        let edge = call.edge as usize;
+        if call.started >= self.warmup {
+            self.attempt_errors[edge][cause as usize] += 1;
+        }
+        if self.jobs.get(call.job).is_none() {
+            // The caller is gone (crashed, or failed on another call of a parallel step).
+            self.calls.remove(c);
+            return;
+        }
+        let e = &self.topo.edges[edge];
+        if e.retry.should_retry(call.attempt, kind) && now < call.deadline {
+            let allowed = match e.budget {
+                Some(b) => self.edge_states[call.es as usize].budget.try_retry(&b, now),
+                None => true,
+            };
+            if allowed {
+                let u: f64 = self.rng_jitter.random();
+                let wait = e.retry.wait(call.attempt, call.prev_wait, u);
+                let call = self.calls.get_mut(c).expect("live call");
+                call.prev_wait = wait;
+                call.state = CallState::RetryWait;
+                let attempt = call.attempt;
+                if call.started >= self.warmup {
+                    self.edges[edge].retries += 1;
+                }
+                self.queue
+                    .push(now.saturating_add(wait), Ev::RetryWake(c, attempt));
+                return;
+            }
+            if call.started >= self.warmup {
+                self.edges[edge].budget_exhausted += 1;
+            }
+        }
+        self.resolve_failed(c, cause);
+    }
+
+    pub(super) fn resolve_failed(&mut self, c: Ref, cause: Cause) {
+        let edge = self.calls.get(c).expect("live call").edge as usize;
+        match self.topo.edges[edge].fallback {
+            Some(0) => self.resolve(c, Outcome::Degraded, false),
+            Some(latency) => {
+                self.calls.get_mut(c).expect("live call").state = CallState::FallbackWait;
+                self.queue.push(self.now + latency, Ev::FallbackDone(c));
+            }
+            None => self.resolve(c, Outcome::Err(cause), false),
+        }
+    }
+
+    /// The call is over: it is measured and its caller learns the result. `degraded_answer`
+    /// marks a success whose callee itself fell back.
+    pub(super) fn resolve(&mut self, c: Ref, outcome: Outcome, degraded_answer: bool) {
+        let now = self.now;
+        let call = *self.calls.get(c).expect("live call");
+        self.calls.remove(c);
+        let edge = call.edge;
+        if call.started >= self.warmup {
+            self.edges[edge as usize]
+                .run
+                .record(now - call.started, outcome);
+        }
+        let bucket = self.bucket;
+        let p = self.edge_point(edge, bucket);
+        p.calls += 1;
+        match outcome {
+            Outcome::Err(_) => p.errors += 1,
+            Outcome::Degraded => p.fallbacks += 1,
+            Outcome::Ok => {}
+        }
+        let start_bucket = (call.started / self.interval) as usize;
+        let p = self.edge_point(edge, start_bucket);
+        p.started_calls += 1;
+        p.started_attempts += u64::from(call.sent);
+        let Some(job) = self.jobs.get_mut(call.job) else {
+            return;
+        };
+        match outcome {
+            Outcome::Err(cause) => {
+                // Fail fast: the first failed call fails the request (errgroup semantics).
+                self.finish_job(call.job.idx, Outcome::Err(cause));
+            }
+            Outcome::Ok | Outcome::Degraded => {
+                if outcome == Outcome::Degraded || degraded_answer {
+                    job.degraded = true;
+                }
+                job.pending -= 1;
+                if job.pending == 0 {
+                    self.advance(call.job.idx);
+                }
+            }
+        }
+    }
+
+    pub(super) fn breaker_changed(&mut self, es: u32, t: Transition) {
+        let edge = match self.edge_state_base.partition_point(|&b| b <= es) {
+            0 => 0,
+            i => i - 1,
+        };
+        let replica = es - self.edge_state_base[edge];
+        if self.breaker_log.len() < MAX_TRANSITIONS {
+            self.breaker_log.push(BreakerChange {
+                edge: edge as u32,
+                replica,
+                transition: t,
+            });
+        }
+        let p = self.topo.edges[edge].breaker.expect("breaker params");
+        let st = &mut self.edge_states[es as usize];
+        if let Some(due) = st.breaker.as_ref().and_then(|b| b.next_deadline(&p))
+            && due != st.breaker_timer
+        {
+            st.breaker_timer = due;
+            self.queue.push(due.max(self.now), Ev::BreakerTimer(es));
+        }
+    }
+
+    pub(super) fn on_breaker_timer(&mut self, es: u32) {
+        let edge = match self.edge_state_base.partition_point(|&b| b <= es) {
+            0 => 0,
+            i => i - 1,
+        };
+        let Some(p) = self.topo.edges[edge].breaker else {
+            return;
+        };
+        let st = &mut self.edge_states[es as usize];
+        st.breaker_timer = Time::MAX;
+        let breaker = st.breaker.as_mut().expect("breaker state");
+        if let Some(t) = breaker.on_timer(&p, self.now) {
+            self.breaker_changed(es, t);
+        } else if let Some(due) = breaker.next_deadline(&p) {
+            st.breaker_timer = due;
+            self.queue.push(due.max(self.now), Ev::BreakerTimer(es));
+        }
+    }
+}
