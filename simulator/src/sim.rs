@@ -32,11 +32,10 @@ use std::collections::VecDeque;
 
 use microcosm_model::resilience::{Breaker, Failure, Permission, RetryBudget, Transition};
 use microcosm_model::{
-    Arrival, Delivery, DeploymentStrategy, EdgePattern, Experiment, FaultAction, LoadBalancer,
-    Locality, Scenario,
+    Delivery, DeploymentStrategy, EdgePattern, Experiment, FaultAction, LoadBalancer, Locality,
+    Scenario,
 };
 use rand::{RngExt, SeedableRng};
-use rand_distr::{Distribution as _, Exp1};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::engine::{EventQueue, Ref, Slab, Time};
@@ -46,8 +45,8 @@ use crate::metrics::{
     Cause, EdgeMetrics, EdgePoint, EndpointMetrics, EndpointPoint, Outcome, ServiceMetrics,
     ServicePoint, SloWindow, Tally, bucket_histogram, precise_histogram,
 };
-use crate::sampler::{NS_PER_MS, ms_to_ns};
-use crate::topology::{NO_ZONE, ReplicaRt, Topology};
+use crate::sampler::ms_to_ns;
+use crate::topology::{NO_ZONE, Topology};
 
 mod balancer;
 mod books;
@@ -145,17 +144,15 @@ pub struct Sim {
     edge_states: Vec<EdgeState>,
     edge_state_base: Vec<u32>,
     client_rr: Vec<u32>,
-    generators: Vec<Generator>,
+    load: Load,
     experiment: Option<Experiment>,
     pub(crate) fault_windows: Vec<FaultWindow>,
     rng_work: Xoshiro256PlusPlus,
-    rng_net: Xoshiro256PlusPlus,
     rng_choice: Xoshiro256PlusPlus,
     rng_jitter: Xoshiro256PlusPlus,
     slowdown: Vec<f64>,
     error_rate: Vec<f64>,
-    extra_latency: Vec<u64>,
-    partitions: Vec<ActivePartition>,
+    network: Network,
     scratch: Vec<u32>,
     pub(crate) subs: Vec<SubState>,
     pub(crate) endpoints: Vec<EndpointMetrics>,
@@ -340,14 +337,20 @@ impl Sim {
     /// Cuts the network between two sides, each a service or `zone:NAME`; with `one_way`, only
     /// messages from `from` to `to`.
     pub fn partition(&mut self, from: &str, to: &str, one_way: bool) {
-        let (from, to) = (self.side(from), self.side(to));
-        self.partitions.push(ActivePartition { from, to, one_way });
+        let (from, to) = (
+            Network::side(&self.topo, from),
+            Network::side(&self.topo, to),
+        );
+        self.network.partition(from, to, one_way);
     }
 
     /// Heals the partitions between `from` and `to`.
     pub fn heal(&mut self, from: &str, to: &str) {
-        let (from, to) = (self.side(from), self.side(to));
-        self.partitions.retain(|p| !(p.from == from && p.to == to));
+        let (from, to) = (
+            Network::side(&self.topo, from),
+            Network::side(&self.topo, to),
+        );
+        self.network.heal(from, to);
     }
 
     /// Sets the latency added on every edge matching `link` (`"caller -> callee"`, globs
@@ -360,7 +363,7 @@ impl Sim {
                 &self.topo.services[e.caller as usize].name,
                 &self.topo.services[e.callee as usize].name,
             ) {
-                self.extra_latency[i] = ms_to_ns(add_ms);
+                *self.network.extra_latency(i as u32) = ms_to_ns(add_ms);
             }
         }
         Ok(())
@@ -396,7 +399,7 @@ impl Sim {
         match ev {
             Ev::Arrival(g) => {
                 self.new_root(g, NONE);
-                if let Some(t) = self.next_arrival(g, self.now) {
+                if let Some(t) = self.load.next_arrival(g, self.now, self.horizon) {
                     self.queue.push(t, Ev::Arrival(g));
                 }
             }

@@ -56,14 +56,14 @@ impl Sim {
             // Priority 0 is the caller's zone, priority 1 every other zone: Envoy moves to the
             // next priority only when the one before has no healthy host.
             let caller = self.topo.replicas[from as usize];
-            let (replicas, topo, partitions) = (&self.replicas, &self.topo, &self.partitions);
+            let (replicas, topo, network) = (&self.replicas, &self.topo, &self.network);
             let healthy = |r: u32| {
                 let st = &replicas[r as usize];
                 let ejected = outlier.is_some_and(|o| o[(r - base) as usize].ejected_until > now);
                 !st.restarting
                     && !st.down
                     && !ejected
-                    && reachable(partitions, caller, topo.replicas[r as usize])
+                    && network.reachable(caller, topo.replicas[r as usize])
             };
             let local = |r: u32| topo.replicas[r as usize].zone == caller_zone;
             let (mut placed_here, mut healthy_elsewhere) = (false, 0usize);

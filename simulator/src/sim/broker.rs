@@ -73,7 +73,7 @@ impl Sim {
                 return;
             };
             self.subs[sub as usize].in_flight += 1;
-            let delay = self.topo.default_latency.sample(&mut self.rng_net);
+            let delay = self.network.broker_delay(&self.topo);
             let j = self.jobs.insert(Job {
                 endpoint: handler,
                 replica,

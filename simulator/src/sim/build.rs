@@ -244,17 +244,15 @@ impl Sim {
             edge_states,
             edge_state_base,
             client_rr: vec![0; topo.services.len()],
-            generators: Vec::new(),
+            load: Load::default(),
             experiment: experiment.cloned(),
             fault_windows: Vec::new(),
             rng_work: stream(seed, 1),
-            rng_net: stream(seed, 2),
             rng_choice: stream(seed, 3),
             rng_jitter: stream(seed, 4),
             slowdown: vec![1.0; topo.services.len()],
             error_rate: vec![0.0; topo.endpoints.len()],
-            extra_latency: vec![0; topo.edges.len()],
-            partitions: Vec::new(),
+            network: Network::new(topo.edges.len(), stream(seed, 2)),
             scratch: Vec::new(),
             subs,
             endpoints,
@@ -310,64 +308,14 @@ impl Sim {
             if targets.is_empty() || total <= 0.0 {
                 continue;
             }
-            let mut acc = 0.0;
-            let cumulative = weights
-                .iter()
-                .map(|w| {
-                    acc += w / total;
-                    acc
-                })
-                .collect();
-            let per_ns = |r: f64| r.max(0.0) / 1e9;
-            let rate = load.rate_per_s.unwrap_or(0.0);
-            let kind = match load.arrival {
-                Arrival::Poisson => GenKind::Poisson(per_ns(rate)),
-                Arrival::Constant => {
-                    GenKind::Constant(if rate > 0.0 { 1e9 / rate } else { 0.0 }, 0)
-                }
-                Arrival::Ramp => {
-                    GenKind::Ramp(per_ns(rate), per_ns(load.to_rate_per_s.unwrap_or(rate)))
-                }
-                Arrival::Step => {
-                    let mut steps: Vec<(Time, f64)> = load
-                        .steps
-                        .iter()
-                        .map(|s| (ms_to_ns(s.at_s * 1000.0), per_ns(s.rate_per_s)))
-                        .collect();
-                    steps.sort_by_key(|s| s.0);
-                    if steps.first().is_none_or(|s| s.0 > 0) {
-                        steps.insert(0, (0, per_ns(rate)));
-                    }
-                    GenKind::Step(steps)
-                }
-                Arrival::Closed => GenKind::Closed(
-                    load.users.unwrap_or(1),
-                    load.think_time_ms.unwrap_or(0.0).max(0.0) * NS_PER_MS,
-                ),
-            };
-            self.generators.push(Generator {
-                kind,
+            self.load.add(
+                load,
                 targets,
-                cumulative,
-                rng: stream(self.seed, 100 + g as u64),
-            });
-            let gi = (self.generators.len() - 1) as u32;
-            if let GenKind::Closed(users, think) = self.generators[gi as usize].kind {
-                for u in 0..users {
-                    let gen_ = &mut self.generators[gi as usize];
-                    let start = if think > 0.0 {
-                        let e: f64 = Exp1.sample(&mut gen_.rng);
-                        (e * think) as Time
-                    } else {
-                        0
-                    };
-                    if start < self.horizon {
-                        self.queue.push(start, Ev::UserSend(gi, u));
-                    }
-                }
-            } else if let Some(t) = self.next_arrival(gi, 0) {
-                self.queue.push(t, Ev::Arrival(gi));
-            }
+                &weights,
+                stream(self.seed, 100 + g as u64),
+                self.horizon,
+                &mut self.queue,
+            );
         }
         let duration = secs(self.horizon);
         for (i, f) in e.faults.iter().enumerate() {

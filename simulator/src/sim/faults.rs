@@ -52,7 +52,7 @@ impl Sim {
                             &self.topo.services[e.caller as usize].name,
                             &self.topo.services[e.callee as usize].name,
                         ) {
-                            let x = &mut self.extra_latency[k];
+                            let x = self.network.extra_latency(k as u32);
                             *x = if start {
                                 *x + add
                             } else {

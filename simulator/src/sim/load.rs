@@ -1,14 +1,22 @@
 //! Load: the experiment's generators (open-loop Poisson, constant, ramp and step arrivals;
 //! closed-loop users with think time), each with its own random stream. It decides when the
-//! next entry request comes and which endpoint it asks for; the parent turns that into a
-//! request (`requests`) and, for a closed-loop user, asks here again when the answer is back.
-//! Separate because arrival processes are pure functions of their own rng and the clock: they
-//! touch no other room's state.
+//! next entry request comes and which endpoint it asks for, and schedules its own arrivals and
+//! users' sends through the lent event queue; the parent turns each into a request
+//! (`requests`) and tells it when a closed-loop user's answer is back. It calls no other
+//! room. Separate because arrival processes are pure functions of their own rng and the
+//! clock: they touch no other room's state.
 
-use super::*;
+use microcosm_model::{Arrival, LoadGenerator};
+use rand::RngExt;
+use rand_distr::{Distribution as _, Exp1};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::{Ev, NONE};
+use crate::engine::{EventQueue, Time};
+use crate::sampler::{NS_PER_MS, ms_to_ns};
 
 #[derive(Debug, Clone)]
-pub(super) enum GenKind {
+enum GenKind {
     /// Rate per nanosecond.
     Poisson(f64),
     /// Period in ns and arrivals so far.
@@ -22,16 +30,91 @@ pub(super) enum GenKind {
 }
 
 #[derive(Debug, Clone)]
-pub(super) struct Generator {
-    pub(super) kind: GenKind,
-    pub(super) targets: Vec<u32>,
-    pub(super) cumulative: Vec<f64>,
-    pub(super) rng: Xoshiro256PlusPlus,
+struct Generator {
+    kind: GenKind,
+    targets: Vec<u32>,
+    cumulative: Vec<f64>,
+    rng: Xoshiro256PlusPlus,
 }
 
-impl Sim {
-    pub(super) fn next_arrival(&mut self, g: u32, now: Time) -> Option<Time> {
-        let horizon = self.horizon;
+/// The experiment's load generators, indexed by the order they were added.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Load {
+    generators: Vec<Generator>,
+}
+
+impl Load {
+    /// Adds a generator for `load` aimed at `targets` (endpoint ids, non-empty) with `weights`
+    /// (positive total), drawing from `rng`, and schedules its first requests before `horizon`.
+    pub(super) fn add(
+        &mut self,
+        load: &LoadGenerator,
+        targets: Vec<u32>,
+        weights: &[f64],
+        rng: Xoshiro256PlusPlus,
+        horizon: Time,
+        queue: &mut EventQueue<Ev>,
+    ) {
+        let total: f64 = weights.iter().sum();
+        let mut acc = 0.0;
+        let cumulative = weights
+            .iter()
+            .map(|w| {
+                acc += w / total;
+                acc
+            })
+            .collect();
+        let per_ns = |r: f64| r.max(0.0) / 1e9;
+        let rate = load.rate_per_s.unwrap_or(0.0);
+        let kind = match load.arrival {
+            Arrival::Poisson => GenKind::Poisson(per_ns(rate)),
+            Arrival::Constant => GenKind::Constant(if rate > 0.0 { 1e9 / rate } else { 0.0 }, 0),
+            Arrival::Ramp => {
+                GenKind::Ramp(per_ns(rate), per_ns(load.to_rate_per_s.unwrap_or(rate)))
+            }
+            Arrival::Step => {
+                let mut steps: Vec<(Time, f64)> = load
+                    .steps
+                    .iter()
+                    .map(|s| (ms_to_ns(s.at_s * 1000.0), per_ns(s.rate_per_s)))
+                    .collect();
+                steps.sort_by_key(|s| s.0);
+                if steps.first().is_none_or(|s| s.0 > 0) {
+                    steps.insert(0, (0, per_ns(rate)));
+                }
+                GenKind::Step(steps)
+            }
+            Arrival::Closed => GenKind::Closed(
+                load.users.unwrap_or(1),
+                load.think_time_ms.unwrap_or(0.0).max(0.0) * NS_PER_MS,
+            ),
+        };
+        self.generators.push(Generator {
+            kind,
+            targets,
+            cumulative,
+            rng,
+        });
+        let gi = (self.generators.len() - 1) as u32;
+        if let GenKind::Closed(users, think) = self.generators[gi as usize].kind {
+            for u in 0..users {
+                let gen_ = &mut self.generators[gi as usize];
+                let start = if think > 0.0 {
+                    let e: f64 = Exp1.sample(&mut gen_.rng);
+                    (e * think) as Time
+                } else {
+                    0
+                };
+                if start < horizon {
+                    queue.push(start, Ev::UserSend(gi, u));
+                }
+            }
+        } else if let Some(t) = self.next_arrival(gi, 0, horizon) {
+            queue.push(t, Ev::Arrival(gi));
+        }
+    }
+
+    pub(super) fn next_arrival(&mut self, g: u32, now: Time, horizon: Time) -> Option<Time> {
         let gen_ = &mut self.generators[g as usize];
         let t = match &mut gen_.kind {
             GenKind::Poisson(rate) => {
@@ -102,7 +185,16 @@ impl Sim {
         gen_.targets[i.min(gen_.targets.len() - 1)]
     }
 
-    pub(super) fn user_done(&mut self, g: u32, user: u32) {
+    /// A closed-loop user (`user` of generator `g`; `NONE` for open loop) got its answer at
+    /// `now`: it thinks, then sends again.
+    pub(super) fn user_done(
+        &mut self,
+        g: u32,
+        user: u32,
+        now: Time,
+        horizon: Time,
+        queue: &mut EventQueue<Ev>,
+    ) {
         if user == NONE {
             return;
         }
@@ -113,9 +205,9 @@ impl Sim {
             } else {
                 0
             };
-            let t = self.now.saturating_add(wait);
-            if t < self.horizon {
-                self.queue.push(t, Ev::UserSend(g, user));
+            let t = now.saturating_add(wait);
+            if t < horizon {
+                queue.push(t, Ev::UserSend(g, user));
             }
         }
     }

@@ -254,7 +254,10 @@ impl Sim {
             (call.root_started / self.interval) as usize,
             call.original && call.attempt == 1,
         );
-        match self.hop(call.edge, call.caller_replica, target) {
+        match self
+            .network
+            .hop(&self.topo, call.edge, call.caller_replica, target)
+        {
             Ok(delay) => {
                 let j = self.jobs.insert(Job {
                     endpoint: call.callee,

@@ -45,7 +45,7 @@ pub(super) struct Job {
 
 impl Sim {
     pub(super) fn new_root(&mut self, g: u32, user: u32) {
-        let endpoint = self.pick_target(g);
+        let endpoint = self.load.pick_target(g);
         self.roots.generated += 1;
         let service = self.topo.endpoints[endpoint as usize].service;
         let Some((replica, _)) = self.pick_replica(service, NONE, NONE, NONE) else {
@@ -58,7 +58,8 @@ impl Sim {
             self.endpoints[endpoint as usize]
                 .bucket
                 .record(0, Outcome::Err(Cause::Unavailable));
-            self.user_done(g, user);
+            self.load
+                .user_done(g, user, self.now, self.horizon, &mut self.queue);
             return;
         };
         let j = self.jobs.insert(Job {
@@ -160,7 +161,8 @@ impl Sim {
                     Outcome::Degraded => self.roots.degraded += 1,
                     Outcome::Err(_) => self.roots.failed += 1,
                 }
-                self.user_done(g, user);
+                self.load
+                    .user_done(g, user, self.now, self.horizon, &mut self.queue);
             }
             Parent::Call(c, attempt) => {
                 let Some(call) = self.calls.get(c) else {
@@ -170,7 +172,7 @@ impl Sim {
                     return;
                 }
                 let (edge, caller) = (call.edge, call.caller_replica);
-                match self.hop(edge, job.replica, caller) {
+                match self.network.hop(&self.topo, edge, job.replica, caller) {
                     Ok(delay) => self
                         .queue
                         .push(now + delay, Ev::Response(c, attempt, outcome)),
