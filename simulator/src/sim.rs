@@ -30,7 +30,9 @@
 
 use std::collections::VecDeque;
 
-use microcosm_model::resilience::{Breaker, Failure, Permission, RetryBudget, Transition};
+use microcosm_model::resilience::{
+    Breaker, BreakerState, Failure, Permission, RetryBudget, Transition,
+};
 use microcosm_model::{
     Delivery, DeploymentStrategy, EdgePattern, Experiment, FaultAction, LoadBalancer, Locality,
     Scenario,
@@ -41,10 +43,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use crate::engine::{EventQueue, Ref, Slab, Time};
 use crate::error::{Error, ErrorKind};
 use crate::limits::{CHECK_EVERY, Interrupt, MAX_DURATION_S, Stop, bucket_width};
-use crate::metrics::{
-    Cause, EdgeMetrics, EdgePoint, EndpointMetrics, EndpointPoint, Outcome, ServiceMetrics,
-    ServicePoint, SloWindow, Tally, bucket_histogram, precise_histogram,
-};
+use crate::metrics::{Cause, Outcome};
 use crate::sampler::ms_to_ns;
 use crate::topology::{NO_ZONE, Topology};
 
@@ -80,8 +79,6 @@ const NONE: u32 = u32::MAX;
 const CONNECT_TIMEOUT: Time = 1_000_000_000;
 /// How long a failed topic delivery waits before it is redelivered.
 const REDELIVERY_DELAY: Time = 1_000_000_000;
-/// Breaker transitions kept for the report, at most.
-const MAX_TRANSITIONS: usize = 100_000;
 
 /// An event. Small and `Copy`; references to requests carry their slot generation so events
 /// about requests since finished are dropped.
@@ -127,7 +124,6 @@ pub struct Sim {
     now: Time,
     pub(crate) horizon: Time,
     pub(crate) warmup: Time,
-    pub(crate) interval: Time,
     queue: EventQueue<Ev>,
     jobs: Slab<Job>,
     calls: Slab<Call>,
@@ -155,17 +151,8 @@ pub struct Sim {
     network: Network,
     scratch: Vec<u32>,
     pub(crate) subs: Vec<SubState>,
-    pub(crate) endpoints: Vec<EndpointMetrics>,
-    pub(crate) edges: Vec<EdgeMetrics>,
-    pub(crate) attempt_errors: Vec<[u64; crate::metrics::CAUSES]>,
-    pub(crate) services: Vec<ServiceMetrics>,
-    pub(crate) slo_windows: Vec<(String, SloWindow)>,
-    pub(crate) breaker_series: Vec<Vec<(u32, u32)>>,
-    pub(crate) breaker_log: Vec<BreakerChange>,
-    pub(crate) ejections: Vec<u64>,
-    pub(crate) bucket: usize,
-    next_boundary: Time,
-    pub(crate) roots: RootCounts,
+    /// What the run measures: report.rs reads it.
+    pub(crate) books: Books,
     pub(crate) events: u64,
     finished: bool,
     /// Looked at every [`CHECK_EVERY`] events.
@@ -261,8 +248,8 @@ impl Sim {
             _ => return false,
         }
         let (t, ev) = self.queue.pop().expect("peeked");
-        while t >= self.next_boundary {
-            self.close_bucket(self.next_boundary);
+        while t >= self.books.next_boundary() {
+            self.close_bucket(self.books.next_boundary());
         }
         self.now = t;
         self.events += 1;
@@ -305,17 +292,61 @@ impl Sim {
         if self.stopped.is_some() {
             return;
         }
-        while self.next_boundary <= self.horizon {
-            self.close_bucket(self.next_boundary);
+        while self.books.next_boundary() <= self.horizon {
+            self.close_bucket(self.books.next_boundary());
         }
-        let start = self.next_boundary - self.interval;
-        if self.horizon > start {
+        if self.horizon > self.books.bucket_start() {
             self.close_bucket(self.horizon);
         }
         self.now = self.horizon;
-        let first = self.warmup.div_ceil(self.interval) as usize;
-        for (_, w) in &mut self.slo_windows {
-            w.finish(first);
+        self.books.finish();
+    }
+
+    /// Closes the open time bucket at `end`. The books see the fleet and the breakers only
+    /// through what is lent to them here; each subscription records its lag.
+    fn close_bucket(&mut self, end: Time) {
+        let Sim {
+            books,
+            topo,
+            replicas,
+            running,
+            edge_states,
+            edge_state_base,
+            subs,
+            ..
+        } = self;
+        let service = |s: usize| {
+            let svc = &topo.services[s];
+            let up = (svc.first_replica..svc.first_replica + svc.slots)
+                .filter(|&r| {
+                    let st = &replicas[r as usize];
+                    !st.down && !st.standby
+                })
+                .count() as u32;
+            (svc.workers, running[s], up)
+        };
+        let breakers = |e: usize| {
+            topo.edges[e].breaker?;
+            let base = edge_state_base[e] as usize;
+            let caller = &topo.services[topo.edges[e].caller as usize];
+            let (first, n) = (caller.first_replica as usize, caller.slots as usize);
+            let (mut open, mut half) = (0, 0);
+            for (k, st) in edge_states[base..base + n].iter().enumerate() {
+                if replicas[first + k].standby {
+                    continue;
+                }
+                match st.breaker.as_ref().map(Breaker::state) {
+                    Some(BreakerState::Open) | Some(BreakerState::ForcedOpen) => open += 1,
+                    Some(BreakerState::HalfOpen) => half += 1,
+                    _ => {}
+                }
+            }
+            Some((open, half))
+        };
+        books.close_bucket(end, service, breakers);
+        for st in subs.iter_mut() {
+            let lag = st.lag();
+            st.series.push(lag);
         }
     }
 

@@ -5,6 +5,7 @@
 //! bookkeeping concerns no other room.
 
 use super::*;
+use crate::metrics::Tally;
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct DeliveryRt {

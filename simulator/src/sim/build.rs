@@ -4,6 +4,7 @@
 //! the first event, and is long.
 
 use super::*;
+use crate::metrics::{SloWindow, Tally, bucket_histogram};
 
 /// Builds a [`Sim`]: the seed is mandatory, everything else comes from the scenario and,
 /// optionally, one of its experiments.
@@ -128,6 +129,7 @@ impl Sim {
                 "the duration {duration_s} s is shorter than the simulator's clock tick (1 ns)"
             ))));
         }
+        let warmup = ms_to_ns(warmup_s * 1000.0);
         let interval = bucket_width(horizon, scenario.monitoring.metrics_interval_s, bucket_s)?;
         let mut edge_state_base = Vec::with_capacity(topo.edges.len());
         let mut edge_states = Vec::new();
@@ -153,29 +155,6 @@ impl Sim {
                 });
             }
         }
-        let endpoints = topo
-            .endpoints
-            .iter()
-            .map(|_| EndpointMetrics {
-                run: Tally::new(precise_histogram()),
-                bucket: Tally::new(bucket_histogram()),
-                series: Vec::new(),
-            })
-            .collect();
-        let edges = topo
-            .edges
-            .iter()
-            .map(|_| EdgeMetrics {
-                run: Tally::new(bucket_histogram()),
-                attempts: 0,
-                rejected_attempts: 0,
-                cross_zone_attempts: 0,
-                zone_failovers: 0,
-                retries: 0,
-                budget_exhausted: 0,
-                series: Vec::new(),
-            })
-            .collect();
         let slo_windows = scenario
             .slos
             .iter()
@@ -229,8 +208,7 @@ impl Sim {
             seed,
             now: 0,
             horizon,
-            warmup: ms_to_ns(warmup_s * 1000.0),
-            interval,
+            warmup,
             queue: EventQueue::default(),
             jobs: Slab::default(),
             calls: Slab::default(),
@@ -255,17 +233,12 @@ impl Sim {
             network: Network::new(topo.edges.len(), stream(seed, 2)),
             scratch: Vec::new(),
             subs,
-            endpoints,
-            edges,
-            attempt_errors: vec![[0; crate::metrics::CAUSES]; topo.edges.len()],
-            services: vec![ServiceMetrics::default(); topo.services.len()],
-            slo_windows,
-            breaker_series: vec![Vec::new(); topo.edges.len()],
-            breaker_log: Vec::new(),
-            ejections: vec![0; topo.edges.len()],
-            bucket: 0,
-            next_boundary: interval,
-            roots: RootCounts::default(),
+            books: Books::new(
+                interval,
+                warmup,
+                (topo.endpoints.len(), topo.edges.len(), topo.services.len()),
+                slo_windows,
+            ),
             events: 0,
             finished: false,
             interrupt: Interrupt::default(),

@@ -89,10 +89,7 @@ impl Sim {
         job.arrived = now;
         let (r, ep, original) = (job.replica as usize, job.endpoint as usize, job.original);
         let s = self.topo.replicas[r].service as usize;
-        if now >= self.warmup {
-            self.services[s].arrivals += 1;
-            self.services[s].original_arrivals += u64::from(original);
-        }
+        self.books.arrival(s, original, now);
         if self.replicas[r].down {
             self.finish_job(idx, Outcome::Err(Cause::Crash));
             return;
@@ -116,14 +113,9 @@ impl Sim {
             replica.in_system += 1;
             replica.queue.push_back(idx);
             self.jobs.at_mut(idx).state = JobState::Queued;
-            let m = &mut self.services[s];
-            m.advance(now, self.warmup);
-            m.queued += 1;
-            m.max_queue = m.max_queue.max(replica.queue.len() as u64);
+            self.books.queued(s, now, replica.queue.len());
         } else {
-            if now >= self.warmup {
-                self.services[s].shed += 1;
-            }
+            self.books.shed(s, now);
             self.finish_job(idx, Outcome::Err(Cause::Shed));
         }
     }
@@ -134,9 +126,7 @@ impl Sim {
         let (r, ep) = (job.replica as usize, job.endpoint as usize);
         self.replicas[r].busy += 1;
         let s = self.topo.replicas[r].service as usize;
-        let m = &mut self.services[s];
-        m.advance(self.now, self.warmup);
-        m.busy += 1;
+        self.books.worker_taken(s, self.now);
         let mut work = self.topo.endpoints[ep].work.sample(&mut self.rng_work);
         let factor = self.slowdown[s] * self.replicas[r].version.slowdown;
         if factor != 1.0 {
@@ -155,9 +145,7 @@ impl Sim {
         let s = self.topo.replicas[r as usize].service as usize;
         let queued = replica.queue.len() as u64;
         replica.queue.clear();
-        let m = &mut self.services[s];
-        m.advance(self.now, self.warmup);
-        m.queued -= queued;
+        self.books.queue_dropped(s, self.now, queued);
         let victims: Vec<Ref> = self
             .jobs
             .live_refs()

@@ -64,14 +64,6 @@ pub(super) struct EdgeState {
     pub(super) rr: u32,
 }
 
-/// A breaker's change of state on one caller replica.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct BreakerChange {
-    pub edge: u32,
-    pub replica: u32,
-    pub transition: Transition,
-}
-
 impl Sim {
     pub(super) fn start_call(&mut self, job_idx: u32, edge: u32, callee: u32) {
         let now = self.now;
@@ -117,9 +109,7 @@ impl Sim {
         let call = self.calls.get_mut(c).expect("live call");
         call.state = CallState::Rejecting;
         let attempt = call.attempt;
-        if self.now >= self.warmup {
-            self.edges[call.edge as usize].rejected_attempts += 1;
-        }
+        self.books.attempt_rejected(call.edge, self.now);
         self.queue
             .push(self.now, Ev::AttemptRejected(c, attempt, cause, rejected));
     }
@@ -237,21 +227,13 @@ impl Sim {
             call.state = CallState::InFlight;
             call.sent += 1;
         }
-        if call.started >= self.warmup {
-            let m = &mut self.edges[call.edge as usize];
-            m.attempts += 1;
-            m.cross_zone_attempts += u64::from(cross_zone);
-            m.zone_failovers += u64::from(failover);
-        }
-        let p = self.edge_point(call.edge, self.bucket);
-        p.attempts += 1;
-        p.cross_zone_attempts += u64::from(cross_zone);
-        p.zone_failovers += u64::from(failover);
-        // Retry amplification counts attempts sent, as the static analysis does: an attempt
-        // the network loses still multiplies what the callee would see, and a lost first
-        // attempt must count in the denominator too.
-        self.services[callee_service as usize].attribute(
-            (call.root_started / self.interval) as usize,
+        self.books.attempt_sent(
+            call.edge,
+            call.started,
+            cross_zone,
+            failover,
+            callee_service as usize,
+            call.root_started,
             call.original && call.attempt == 1,
         );
         match self
@@ -343,7 +325,7 @@ impl Sim {
                         host.ejections += 1;
                         host.ejected_until = now + base * u64::from(host.ejections);
                         host.consecutive = 0;
-                        self.ejections[call.edge as usize] += 1;
+                        self.books.ejection(call.edge);
                     }
                 }
             } else {
@@ -386,9 +368,7 @@ impl Sim {
         let now = self.now;
         let call = *self.calls.get(c).expect("live call");
         let edge = call.edge as usize;
-        if call.started >= self.warmup {
-            self.attempt_errors[edge][cause as usize] += 1;
-        }
+        self.books.attempt_failed(call.edge, call.started, cause);
         if self.jobs.get(call.job).is_none() {
             // The caller is gone (crashed, or failed on another call of a parallel step).
             self.calls.remove(c);
@@ -407,16 +387,12 @@ impl Sim {
                 call.prev_wait = wait;
                 call.state = CallState::RetryWait;
                 let attempt = call.attempt;
-                if call.started >= self.warmup {
-                    self.edges[edge].retries += 1;
-                }
+                self.books.retry(call.edge, call.started);
                 self.queue
                     .push(now.saturating_add(wait), Ev::RetryWake(c, attempt));
                 return;
             }
-            if call.started >= self.warmup {
-                self.edges[edge].budget_exhausted += 1;
-            }
+            self.books.budget_exhausted(call.edge, call.started);
         }
         self.resolve_failed(c, cause);
     }
@@ -440,23 +416,8 @@ impl Sim {
         let call = *self.calls.get(c).expect("live call");
         self.calls.remove(c);
         let edge = call.edge;
-        if call.started >= self.warmup {
-            self.edges[edge as usize]
-                .run
-                .record(now - call.started, outcome);
-        }
-        let bucket = self.bucket;
-        let p = self.edge_point(edge, bucket);
-        p.calls += 1;
-        match outcome {
-            Outcome::Err(_) => p.errors += 1,
-            Outcome::Degraded => p.fallbacks += 1,
-            Outcome::Ok => {}
-        }
-        let start_bucket = (call.started / self.interval) as usize;
-        let p = self.edge_point(edge, start_bucket);
-        p.started_calls += 1;
-        p.started_attempts += u64::from(call.sent);
+        self.books
+            .call_resolved(edge, call.started, call.sent, now, outcome);
         let Some(job) = self.jobs.get_mut(call.job) else {
             return;
         };
@@ -483,13 +444,11 @@ impl Sim {
             i => i - 1,
         };
         let replica = es - self.edge_state_base[edge];
-        if self.breaker_log.len() < MAX_TRANSITIONS {
-            self.breaker_log.push(BreakerChange {
-                edge: edge as u32,
-                replica,
-                transition: t,
-            });
-        }
+        self.books.breaker_changed(BreakerChange {
+            edge: edge as u32,
+            replica,
+            transition: t,
+        });
         let p = self.topo.edges[edge].breaker.expect("breaker params");
         let st = &mut self.edge_states[es as usize];
         if let Some(due) = st.breaker.as_ref().and_then(|b| b.next_deadline(&p))

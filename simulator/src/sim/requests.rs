@@ -46,18 +46,10 @@ pub(super) struct Job {
 impl Sim {
     pub(super) fn new_root(&mut self, g: u32, user: u32) {
         let endpoint = self.load.pick_target(g);
-        self.roots.generated += 1;
+        self.books.root_generated();
         let service = self.topo.endpoints[endpoint as usize].service;
         let Some((replica, _)) = self.pick_replica(service, NONE, NONE, NONE) else {
-            self.roots.failed += 1;
-            if self.now >= self.warmup {
-                self.endpoints[endpoint as usize]
-                    .run
-                    .record(0, Outcome::Err(Cause::Unavailable));
-            }
-            self.endpoints[endpoint as usize]
-                .bucket
-                .record(0, Outcome::Err(Cause::Unavailable));
+            self.books.root_unavailable(endpoint, self.now);
             self.load
                 .user_done(g, user, self.now, self.horizon, &mut self.queue);
             return;
@@ -115,11 +107,8 @@ impl Sim {
         let now = self.now;
         let job = *self.jobs.at(idx);
         let ep = job.endpoint as usize;
-        let latency = now - job.arrived;
-        if job.arrived >= self.warmup {
-            self.endpoints[ep].run.record(latency, outcome);
-        }
-        self.endpoints[ep].bucket.record(latency, outcome);
+        self.books
+            .request_done(job.endpoint, job.arrived, now, outcome);
         let r = job.replica as usize;
         let s = self.topo.replicas[r].service as usize;
         let ro = &mut self.rollouts[s];
@@ -137,14 +126,12 @@ impl Sim {
         let j = self.jobs.ref_of(idx).expect("live job");
         self.jobs.remove(j);
         if matches!(job.state, JobState::Working | JobState::Calling) {
-            let m = &mut self.services[s];
-            m.advance(now, self.warmup);
-            m.busy -= 1;
+            self.books.worker_freed(s, now);
             self.replicas[r].busy -= 1;
             if !self.replicas[r].down
                 && let Some(next) = self.replicas[r].queue.pop_front()
             {
-                self.services[s].queued -= 1;
+                self.books.dequeued(s);
                 self.start_work(next);
             }
         }
@@ -156,11 +143,7 @@ impl Sim {
         }
         match job.parent {
             Parent::Root(g, user) => {
-                match outcome {
-                    Outcome::Ok => self.roots.succeeded += 1,
-                    Outcome::Degraded => self.roots.degraded += 1,
-                    Outcome::Err(_) => self.roots.failed += 1,
-                }
+                self.books.root_done(outcome);
                 self.load
                     .user_done(g, user, self.now, self.horizon, &mut self.queue);
             }
