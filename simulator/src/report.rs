@@ -489,7 +489,7 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
 
     let mut topics = BTreeMap::new();
     for (i, sub) in topo.subscriptions.iter().enumerate() {
-        let st = &sim.subs[i];
+        let st = &sim.broker.subs()[i];
         topics.insert(
             sub.name.clone(),
             TopicReport {
@@ -640,7 +640,7 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
         topics,
         breakers,
         capacity,
-        rollouts: sim.rollout_events.clone(),
+        rollouts: sim.rollouts.events().to_vec(),
         faults: sim.fault_windows.clone(),
         peak_requests_in_flight: sim.peak_slots().0 as u64,
         peak_calls_in_flight: sim.peak_slots().1 as u64,

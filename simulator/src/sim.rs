@@ -34,8 +34,7 @@ use microcosm_model::resilience::{
     Breaker, BreakerState, Failure, Permission, RetryBudget, Transition,
 };
 use microcosm_model::{
-    Delivery, DeploymentStrategy, EdgePattern, Experiment, FaultAction, LoadBalancer, Locality,
-    Scenario,
+    DeploymentStrategy, EdgePattern, Experiment, FaultAction, LoadBalancer, Locality, Scenario,
 };
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -77,8 +76,6 @@ const NONE: u32 = u32::MAX;
 /// How long a request that the network drops takes to fail when its edge has no timeout: a
 /// TCP connect timeout, typical of gRPC and HTTP clients' defaults for unreachable peers.
 const CONNECT_TIMEOUT: Time = 1_000_000_000;
-/// How long a failed topic delivery waits before it is redelivered.
-const REDELIVERY_DELAY: Time = 1_000_000_000;
 
 /// An event. Small and `Copy`; references to requests carry their slot generation so events
 /// about requests since finished are dropped.
@@ -127,11 +124,9 @@ pub struct Sim {
     queue: EventQueue<Ev>,
     jobs: Slab<Job>,
     calls: Slab<Call>,
-    deliveries: Slab<DeliveryRt>,
     replicas: Vec<ReplicaState>,
-    rollouts: Vec<Rollout>,
-    /// Every rollout started, in order, with how it ended.
-    pub(crate) rollout_events: Vec<RolloutEvent>,
+    /// Deploys in progress and the log of them: report.rs reads the log.
+    pub(crate) rollouts: Rollouts,
     /// Replicas running per service (standby slots excluded), and their peak.
     running: Vec<u32>,
     pub(crate) peak_running: Vec<u32>,
@@ -150,7 +145,8 @@ pub struct Sim {
     error_rate: Vec<f64>,
     network: Network,
     scratch: Vec<u32>,
-    pub(crate) subs: Vec<SubState>,
+    /// Topics: report.rs reads its subscriptions.
+    pub(crate) broker: Broker,
     /// What the run measures: report.rs reads it.
     pub(crate) books: Books,
     pub(crate) events: u64,
@@ -312,7 +308,7 @@ impl Sim {
             running,
             edge_states,
             edge_state_base,
-            subs,
+            broker,
             ..
         } = self;
         let service = |s: usize| {
@@ -344,10 +340,7 @@ impl Sim {
             Some((open, half))
         };
         books.close_bucket(end, service, breakers);
-        for st in subs.iter_mut() {
-            let lag = st.lag();
-            st.series.push(lag);
-        }
+        broker.close_bucket();
     }
 
     /// Crashes `replicas` replicas of `service` (all when `None`), first replicas first: their
@@ -422,7 +415,13 @@ impl Sim {
     /// strategy.
     pub fn deploy(&mut self, service: &str) -> Result<(), Error> {
         let s = self.service_id(service)?;
-        self.start_rollout(s, VersionRt::default());
+        self.rollouts.start(
+            &self.topo,
+            s,
+            VersionRt::default(),
+            self.now,
+            &mut self.queue,
+        );
         Ok(())
     }
 
@@ -525,11 +524,8 @@ impl Sim {
             Ev::FaultEnd(i) => self.fault(i, false),
             Ev::DeployStep(s, batch) => self.deploy_step(s, batch),
             Ev::Redeliver(d) => {
-                if let Some(del) = self.deliveries.get(d) {
-                    let sub = del.sub as usize;
-                    self.subs[sub].in_flight -= 1;
-                    self.subs[sub].backlog.push_front(d);
-                    self.dispatch_sub(sub as u32);
+                if let Some(sub) = self.broker.redeliver(d) {
+                    self.dispatch_sub(sub);
                 }
             }
         }

@@ -30,13 +30,7 @@ impl Sim {
         }
         let mut first = base;
         if svc.slots != n {
-            let ro = &self.rollouts[service as usize];
-            let mut set = ro.active;
-            if ro.canary > 0.0 && (ro.canary >= 1.0 || self.rng_choice.random::<f64>() < ro.canary)
-            {
-                set = 1 - set;
-            }
-            first += set * n;
+            first += self.rollouts.serving_set(service, &mut self.rng_choice) * n;
         }
         let lb = svc.load_balancer;
         if n == 1 {

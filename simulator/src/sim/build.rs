@@ -4,7 +4,7 @@
 //! the first event, and is long.
 
 use super::*;
-use crate::metrics::{SloWindow, Tally, bucket_histogram};
+use crate::metrics::SloWindow;
 
 /// Builds a [`Sim`]: the seed is mandatory, everything else comes from the scenario and,
 /// optionally, one of its experiments.
@@ -174,34 +174,6 @@ impl Sim {
                 Some((name.clone(), SloWindow::new(ep, len, targets)))
             })
             .collect();
-        let subs = topo
-            .subscriptions
-            .iter()
-            .map(|s| {
-                let limit = s
-                    .handlers
-                    .iter()
-                    .map(|&h| {
-                        let svc = &topo.services[topo.endpoints[h as usize].service as usize];
-                        svc.workers.saturating_mul(svc.replicas)
-                    })
-                    .fold(0u32, u32::saturating_add)
-                    .max(1);
-                SubState {
-                    backlog: VecDeque::new(),
-                    in_flight: 0,
-                    limit,
-                    rr: 0,
-                    published: 0,
-                    acked: 0,
-                    lost: 0,
-                    redelivered: 0,
-                    max_lag: 0,
-                    latency: Tally::new(bucket_histogram()),
-                    series: Vec::new(),
-                }
-            })
-            .collect();
         let mut sim = Sim {
             scenario_name: scenario.name.clone(),
             experiment_name: experiment_name.unwrap_or("").to_owned(),
@@ -212,10 +184,8 @@ impl Sim {
             queue: EventQueue::default(),
             jobs: Slab::default(),
             calls: Slab::default(),
-            deliveries: Slab::default(),
             replicas: vec![ReplicaState::default(); topo.replicas.len()],
-            rollouts: vec![Rollout::default(); topo.services.len()],
-            rollout_events: Vec::new(),
+            rollouts: Rollouts::new(topo.services.len()),
             running: vec![0; topo.services.len()],
             peak_running: vec![0; topo.services.len()],
             zone_use: vec![ZoneUse::default(); topo.zones.len() + 1],
@@ -232,7 +202,7 @@ impl Sim {
             error_rate: vec![0.0; topo.endpoints.len()],
             network: Network::new(topo.edges.len(), stream(seed, 2)),
             scratch: Vec::new(),
-            subs,
+            broker: Broker::new(&topo),
             books: Books::new(
                 interval,
                 warmup,

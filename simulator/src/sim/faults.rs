@@ -91,7 +91,8 @@ impl Sim {
                                 error_rate: v.error_rate.clamp(0.0, 1.0),
                                 slowdown: v.slowdown.max(0.0),
                             });
-                    self.start_rollout(s, version);
+                    self.rollouts
+                        .start(&self.topo, s, version, self.now, &mut self.queue);
                 }
             }
         }

@@ -58,7 +58,7 @@ impl Sim {
     /// placed in `zone` (any zone when `None`).
     pub(super) fn crash_in(&mut self, s: u32, replicas: Option<u32>, zone: Option<u16>) {
         let svc = &self.topo.services[s as usize];
-        let first = svc.first_replica + self.rollouts[s as usize].active * svc.replicas;
+        let first = svc.first_replica + self.rollouts.active(s) * svc.replicas;
         let mut left = replicas.unwrap_or(svc.replicas);
         for r in first..first + svc.replicas {
             if left == 0 {

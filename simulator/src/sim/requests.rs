@@ -111,15 +111,7 @@ impl Sim {
             .request_done(job.endpoint, job.arrived, now, outcome);
         let r = job.replica as usize;
         let s = self.topo.replicas[r].service as usize;
-        let ro = &mut self.rollouts[s];
-        if ro.canary > 0.0 {
-            let svc = &self.topo.services[s];
-            let canary_set = svc.first_replica + (1 - ro.active) * svc.replicas;
-            if (canary_set..canary_set + svc.replicas).contains(&(r as u32)) {
-                ro.step_served.0 += 1;
-                ro.step_served.1 += u64::from(matches!(outcome, Outcome::Err(_)));
-            }
-        }
+        self.rollouts.served(&self.topo, s, r as u32, outcome);
         if job.state != JobState::InTransit {
             self.replicas[r].in_system = self.replicas[r].in_system.saturating_sub(1);
         }

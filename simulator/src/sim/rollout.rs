@@ -1,23 +1,34 @@
-//! Rollouts: each service's rollout state (active set, canary weight, new version, the canary
-//! step's tally) and the log of rollouts for the report. A deploy step changes which replicas
-//! serve (`fleet`) per the strategy: rolling batches, blue-green switch, canary weights with
-//! analysis and rollback. Separate because strategies are a state machine of their own over
-//! the fleet.
+//! Rollouts: each service's rollout state (which of its two sets serves, the canary's weight,
+//! the version being rolled out, the canary step's tally) and the log of rollouts for the
+//! report. It schedules its own steps through the lent queue and answers the balancer which
+//! set a call goes to (drawing from the lent choice stream only while a canary is partial).
+//! A step changes which replicas serve, per the strategy — rolling batches, blue-green switch,
+//! canary weights with analysis and rollback — and so meets the fleet: that is the parent's
+//! `deploy_step`, at the end of this file. Separate because strategies are a state machine of
+//! their own over the fleet.
 
-use super::*;
+use rand::RngExt;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::{Ev, VersionRt, secs};
+use crate::engine::{EventQueue, Time};
+use crate::metrics::Outcome;
+use crate::sampler::ms_to_ns;
+use crate::topology::Topology;
+use microcosm_model::DeploymentStrategy;
 
 /// A service's rollout state.
 #[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Rollout {
+struct Rollout {
     /// The set (0 or 1) that serves, for a service with two sets.
-    pub(super) active: u32,
+    active: u32,
     /// Share of the traffic sent to the other set: a canary's weight, in [0, 1].
-    pub(super) canary: f64,
+    canary: f64,
     /// The version being rolled out.
-    pub(super) version: VersionRt,
+    version: VersionRt,
     /// Requests the canary set finished during the current step, and how many failed: what
     /// the canary analysis judges at the step's end.
-    pub(super) step_served: (u64, u64),
+    step_served: (u64, u64),
 }
 
 /// How a rollout ended (or had got to when the run ended).
@@ -42,46 +53,110 @@ pub struct RolloutEvent {
     pub error_rate: Option<f64>,
 }
 
-impl Sim {
-    pub(super) fn start_rollout(&mut self, s: u32, version: VersionRt) {
-        self.rollouts[s as usize].version = version;
-        self.rollouts[s as usize].step_served = (0, 0);
-        let svc = &self.topo.services[s as usize];
-        self.rollout_events.push(RolloutEvent {
+/// Every service's rollout, and the log of rollouts started.
+#[derive(Debug)]
+pub(crate) struct Rollouts {
+    services: Vec<Rollout>,
+    events: Vec<RolloutEvent>,
+}
+
+impl Rollouts {
+    pub(super) fn new(services: usize) -> Rollouts {
+        Rollouts {
+            services: vec![Rollout::default(); services],
+            events: Vec::new(),
+        }
+    }
+
+    /// Every rollout started, in order, with how it ended: for the report.
+    pub(crate) fn events(&self) -> &[RolloutEvent] {
+        &self.events
+    }
+
+    /// The set (0 or 1) of service `s` that serves.
+    pub(super) fn active(&self, s: u32) -> u32 {
+        self.services[s as usize].active
+    }
+
+    /// The set a call to service `s` goes to: the active one, or the canary set for its share
+    /// of the calls (a weighted choice per call, as Istio's weighted routes).
+    #[inline]
+    pub(super) fn serving_set(&self, s: u32, rng: &mut Xoshiro256PlusPlus) -> u32 {
+        let ro = &self.services[s as usize];
+        let mut set = ro.active;
+        if ro.canary > 0.0 && (ro.canary >= 1.0 || rng.random::<f64>() < ro.canary) {
+            set = 1 - set;
+        }
+        set
+    }
+
+    /// Replica `r` of service `s` answered with `outcome`: counted for the canary analysis
+    /// when it belongs to the canary set.
+    pub(super) fn served(&mut self, topo: &Topology, s: usize, r: u32, outcome: Outcome) {
+        let ro = &mut self.services[s];
+        if ro.canary > 0.0 {
+            let svc = &topo.services[s];
+            let canary_set = svc.first_replica + (1 - ro.active) * svc.replicas;
+            if (canary_set..canary_set + svc.replicas).contains(&r) {
+                ro.step_served.0 += 1;
+                ro.step_served.1 += u64::from(matches!(outcome, Outcome::Err(_)));
+            }
+        }
+    }
+
+    /// Starts rolling out `version` of service `s` at `now`: its first step is due at once.
+    pub(super) fn start(
+        &mut self,
+        topo: &Topology,
+        s: u32,
+        version: VersionRt,
+        now: Time,
+        queue: &mut EventQueue<Ev>,
+    ) {
+        self.services[s as usize].version = version;
+        self.services[s as usize].step_served = (0, 0);
+        let svc = &topo.services[s as usize];
+        self.events.push(RolloutEvent {
             service: svc.name.clone(),
             strategy: svc.strategy.kind().to_owned(),
-            started_s: secs(self.now),
+            started_s: secs(now),
             outcome: "in_progress".to_owned(),
             at_s: None,
             failed_step: None,
             error_rate: None,
         });
-        self.queue.push(self.now, Ev::DeployStep(s, 0));
+        queue.push(now, Ev::DeployStep(s, 0));
     }
 
     /// Records how the latest rollout of service `s` ended.
-    pub(super) fn end_rollout(&mut self, s: u32, outcome: &str, failed: Option<(u32, f64)>) {
-        let name = &self.topo.services[s as usize].name;
-        if let Some(e) = self
-            .rollout_events
-            .iter_mut()
-            .rev()
-            .find(|e| &e.service == name)
-        {
+    fn end(
+        &mut self,
+        topo: &Topology,
+        s: u32,
+        outcome: &str,
+        failed: Option<(u32, f64)>,
+        now: Time,
+    ) {
+        let name = &topo.services[s as usize].name;
+        if let Some(e) = self.events.iter_mut().rev().find(|e| &e.service == name) {
             e.outcome = outcome.to_owned();
-            e.at_s = Some(secs(self.now));
+            e.at_s = Some(secs(now));
             e.failed_step = failed.map(|f| f.0);
             e.error_rate = failed.map(|f| f.1);
         }
     }
+}
 
+// ─── where a rollout meets the fleet ───────────────────────────────────────────────────────
+
+impl super::Sim {
     /// Step `step` of the rollout of service `s`, per its strategy.
     pub(super) fn deploy_step(&mut self, s: u32, step: u32) {
         let svc = &self.topo.services[s as usize];
         let (first, n) = (svc.first_replica, svc.replicas);
         let Rollout {
             active, version, ..
-        } = self.rollouts[s as usize];
+        } = self.rollouts.services[s as usize];
         let old_set = first + active * n..first + (active + 1) * n;
         let new_set = first + (1 - active) * n..first + (2 - active) * n;
         match svc.strategy.clone() {
@@ -103,7 +178,7 @@ impl Sim {
                     let next = self.now + ms_to_ns(restart_s * 1000.0);
                     self.queue.push(next, Ev::DeployStep(s, step + 1));
                 } else {
-                    self.end_rollout(s, "promoted", None);
+                    self.rollouts.end(&self.topo, s, "promoted", None, self.now);
                 }
             }
             DeploymentStrategy::BlueGreen { restart_s } => {
@@ -124,8 +199,8 @@ impl Sim {
                         self.replicas[r as usize].restarting = false;
                     }
                     self.retire(old_set);
-                    self.rollouts[s as usize].active = 1 - active;
-                    self.end_rollout(s, "promoted", None);
+                    self.rollouts.services[s as usize].active = 1 - active;
+                    self.rollouts.end(&self.topo, s, "promoted", None, self.now);
                 }
             }
             DeploymentStrategy::Canary {
@@ -135,17 +210,23 @@ impl Sim {
             } => {
                 // The analysis of the step that just ended: too many of the new version's
                 // answers failed, so all traffic goes back and the new replicas stop.
-                let (served, failed) = self.rollouts[s as usize].step_served;
-                self.rollouts[s as usize].step_served = (0, 0);
+                let (served, failed) = self.rollouts.services[s as usize].step_served;
+                self.rollouts.services[s as usize].step_served = (0, 0);
                 let rate = if served == 0 {
                     0.0
                 } else {
                     failed as f64 / served as f64
                 };
                 if step > 0 && max_error_rate.is_some_and(|max| rate > max) {
-                    self.rollouts[s as usize].canary = 0.0;
+                    self.rollouts.services[s as usize].canary = 0.0;
                     self.retire(new_set);
-                    self.end_rollout(s, "rolled_back", Some((step - 1, rate)));
+                    self.rollouts.end(
+                        &self.topo,
+                        s,
+                        "rolled_back",
+                        Some((step - 1, rate)),
+                        self.now,
+                    );
                     self.account();
                     return;
                 }
@@ -163,7 +244,7 @@ impl Sim {
                             st.version = version;
                         }
                     }
-                    self.rollouts[s as usize].canary = w;
+                    self.rollouts.services[s as usize].canary = w;
                     let next = self.now + ms_to_ns(step_s * 1000.0);
                     self.queue.push(next, Ev::DeployStep(s, step + 1));
                 } else {
@@ -177,10 +258,10 @@ impl Sim {
                         st.restarting = false;
                     }
                     self.retire(old_set);
-                    let ro = &mut self.rollouts[s as usize];
+                    let ro = &mut self.rollouts.services[s as usize];
                     ro.active = 1 - active;
                     ro.canary = 0.0;
-                    self.end_rollout(s, "promoted", None);
+                    self.rollouts.end(&self.topo, s, "promoted", None, self.now);
                 }
             }
         }
