@@ -60,6 +60,7 @@ mod rollout;
 
 use books::*;
 use broker::*;
+use faults::FaultEv;
 use fleet::*;
 use load::*;
 use network::*;
@@ -77,39 +78,17 @@ const NONE: u32 = u32::MAX;
 /// TCP connect timeout, typical of gRPC and HTTP clients' defaults for unreachable peers.
 const CONNECT_TIMEOUT: Time = 1_000_000_000;
 
-/// An event. Small and `Copy`; references to requests carry their slot generation so events
-/// about requests since finished are dropped.
+/// An event: one room's, in that room's own enum. Small and `Copy` (a test pins its size);
+/// references to requests and calls carry their slot generation, so events about requests
+/// since finished are dropped.
 #[derive(Debug, Clone, Copy)]
 enum Ev {
-    /// An open-loop generator's next request.
-    Arrival(u32),
-    /// A closed-loop user (generator, user) sends a request.
-    UserSend(u32, u32),
-    /// A request reaches its replica.
-    JobArrive(Ref),
-    /// A request's own work is done; its calls begin.
-    WorkDone(Ref),
-    /// The answer to attempt `.1` of call `.0` reaches the caller.
-    Response(Ref, u32, Outcome),
-    AttemptTimeout(Ref, u32),
-    /// The attempt was dropped by the network and the edge has no timeout.
-    ConnectFail(Ref, u32, Cause),
-    /// The attempt was refused before being sent.
-    AttemptRejected(Ref, u32, Cause, bool),
-    RetryWake(Ref, u32),
-    RateWake(Ref, u32),
-    BulkheadTimeout(Ref, u32),
-    Deadline(Ref),
-    FallbackDone(Ref),
-    /// A breaker's timed transition (edge state index).
-    BreakerTimer(u32),
-    FaultStart(u32),
-    FaultEnd(u32),
-    /// The next step (`.1`) of a rollout of a service (`.0`): a rolling deploy's batch, a
-    /// blue-green switch, a canary's weight.
-    DeployStep(u32, u32),
-    /// A failed topic delivery is due again.
-    Redeliver(Ref),
+    Load(LoadEv),
+    Request(RequestEv),
+    Call(CallEv),
+    Fault(FaultEv),
+    Rollout(RolloutEv),
+    Broker(BrokerEv),
 }
 
 /// A running simulation.
@@ -427,26 +406,28 @@ impl Sim {
 
     fn dispatch(&mut self, ev: Ev) {
         match ev {
-            Ev::Arrival(g) => {
+            Ev::Load(LoadEv::Arrival(g)) => {
                 self.new_root(g, NONE);
                 if let Some(t) = self.load.next_arrival(g, self.now, self.horizon) {
-                    self.queue.push(t, Ev::Arrival(g));
+                    self.queue.push(t, Ev::Load(LoadEv::Arrival(g)));
                 }
             }
-            Ev::UserSend(g, u) => self.new_root(g, u),
-            Ev::JobArrive(j) => {
+            Ev::Load(LoadEv::UserSend(g, u)) => self.new_root(g, u),
+            Ev::Request(RequestEv::JobArrive(j)) => {
                 if self.jobs.get(j).is_some() {
                     self.arrive(j.idx);
                 }
             }
-            Ev::WorkDone(j) => {
+            Ev::Request(RequestEv::WorkDone(j)) => {
                 if let Some(job) = self.jobs.get_mut(j) {
                     job.state = JobState::Calling;
                     self.advance(j.idx);
                 }
             }
-            Ev::Response(c, attempt, outcome) => self.on_response(c, attempt, outcome),
-            Ev::AttemptTimeout(c, attempt) => {
+            Ev::Call(CallEv::Response(c, attempt, outcome)) => {
+                self.on_response(c, attempt, outcome)
+            }
+            Ev::Call(CallEv::AttemptTimeout(c, attempt)) => {
                 if let Some(call) = self.calls.get(c)
                     && call.attempt == attempt
                     && matches!(call.state, CallState::InFlight | CallState::BulkheadWait)
@@ -455,7 +436,7 @@ impl Sim {
                     self.attempt_failed(c, cause, Failure::Timeout);
                 }
             }
-            Ev::ConnectFail(c, attempt, cause) => {
+            Ev::Call(CallEv::ConnectFail(c, attempt, cause)) => {
                 if let Some(call) = self.calls.get(c)
                     && call.attempt == attempt
                     && call.state == CallState::InFlight
@@ -463,7 +444,7 @@ impl Sim {
                     self.attempt_failed(c, cause, Failure::Error);
                 }
             }
-            Ev::AttemptRejected(c, attempt, cause, rejected) => {
+            Ev::Call(CallEv::AttemptRejected(c, attempt, cause, rejected)) => {
                 if let Some(call) = self.calls.get(c)
                     && call.attempt == attempt
                     && call.state == CallState::Rejecting
@@ -476,7 +457,7 @@ impl Sim {
                     self.attempt_failed(c, cause, kind);
                 }
             }
-            Ev::RetryWake(c, attempt) => {
+            Ev::Call(CallEv::RetryWake(c, attempt)) => {
                 if let Some(call) = self.calls.get(c)
                     && call.attempt == attempt
                     && call.state == CallState::RetryWait
@@ -488,7 +469,7 @@ impl Sim {
                     }
                 }
             }
-            Ev::RateWake(c, attempt) => {
+            Ev::Call(CallEv::RateWake(c, attempt)) => {
                 if let Some(call) = self.calls.get(c)
                     && call.attempt == attempt
                     && call.state == CallState::RateWait
@@ -496,7 +477,7 @@ impl Sim {
                     self.after_rate_limit(c);
                 }
             }
-            Ev::BulkheadTimeout(c, attempt) => {
+            Ev::Call(CallEv::BulkheadTimeout(c, attempt)) => {
                 if let Some(call) = self.calls.get(c)
                     && call.attempt == attempt
                     && call.state == CallState::BulkheadWait
@@ -504,7 +485,7 @@ impl Sim {
                     self.attempt_failed(c, Cause::Bulkhead, Failure::Rejected);
                 }
             }
-            Ev::Deadline(c) => {
+            Ev::Call(CallEv::Deadline(c)) => {
                 if let Some(call) = self.calls.get(c)
                     && call.state != CallState::FallbackWait
                 {
@@ -514,16 +495,16 @@ impl Sim {
                     self.resolve_failed(c, Cause::Deadline);
                 }
             }
-            Ev::FallbackDone(c) => {
+            Ev::Call(CallEv::FallbackDone(c)) => {
                 if self.calls.get(c).is_some() {
                     self.resolve(c, Outcome::Degraded, false);
                 }
             }
-            Ev::BreakerTimer(es) => self.on_breaker_timer(es),
-            Ev::FaultStart(i) => self.fault(i, true),
-            Ev::FaultEnd(i) => self.fault(i, false),
-            Ev::DeployStep(s, batch) => self.deploy_step(s, batch),
-            Ev::Redeliver(d) => {
+            Ev::Call(CallEv::BreakerTimer(es)) => self.on_breaker_timer(es),
+            Ev::Fault(FaultEv::FaultStart(i)) => self.fault(i, true),
+            Ev::Fault(FaultEv::FaultEnd(i)) => self.fault(i, false),
+            Ev::Rollout(RolloutEv::DeployStep(s, batch)) => self.deploy_step(s, batch),
+            Ev::Broker(BrokerEv::Redeliver(d)) => {
                 if let Some(sub) = self.broker.redeliver(d) {
                     self.dispatch_sub(sub);
                 }

@@ -321,10 +321,11 @@ impl Sim {
                 end_s,
             });
             if start < self.horizon {
-                self.queue.push(start, Ev::FaultStart(i as u32));
+                self.queue
+                    .push(start, Ev::Fault(FaultEv::FaultStart(i as u32)));
                 let end = ms_to_ns(f.end_s(duration) * 1000.0);
                 if !matches!(action, FaultAction::Deploy(_)) && end < self.horizon {
-                    self.queue.push(end, Ev::FaultEnd(i as u32));
+                    self.queue.push(end, Ev::Fault(FaultEv::FaultEnd(i as u32)));
                 }
             }
         }

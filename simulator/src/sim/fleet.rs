@@ -133,7 +133,8 @@ impl Sim {
             work = (work as f64 * factor) as Time;
         }
         let j = self.jobs.ref_of(idx).expect("live job");
-        self.queue.push(self.now + work, Ev::WorkDone(j));
+        self.queue
+            .push(self.now + work, Ev::Request(RequestEv::WorkDone(j)));
     }
 
     pub(super) fn crash_replica(&mut self, r: u32) {

@@ -15,6 +15,15 @@ use super::{Ev, NONE};
 use crate::engine::{EventQueue, Time};
 use crate::sampler::{NS_PER_MS, ms_to_ns};
 
+/// The load's events.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum LoadEv {
+    /// An open-loop generator's next request.
+    Arrival(u32),
+    /// A closed-loop user (generator, user) sends a request.
+    UserSend(u32, u32),
+}
+
 #[derive(Debug, Clone)]
 enum GenKind {
     /// Rate per nanosecond.
@@ -106,11 +115,11 @@ impl Load {
                     0
                 };
                 if start < horizon {
-                    queue.push(start, Ev::UserSend(gi, u));
+                    queue.push(start, Ev::Load(LoadEv::UserSend(gi, u)));
                 }
             }
         } else if let Some(t) = self.next_arrival(gi, 0, horizon) {
-            queue.push(t, Ev::Arrival(gi));
+            queue.push(t, Ev::Load(LoadEv::Arrival(gi)));
         }
     }
 
@@ -207,7 +216,7 @@ impl Load {
             };
             let t = now.saturating_add(wait);
             if t < horizon {
-                queue.push(t, Ev::UserSend(g, user));
+                queue.push(t, Ev::Load(LoadEv::UserSend(g, user)));
             }
         }
     }

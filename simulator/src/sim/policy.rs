@@ -8,6 +8,25 @@
 
 use super::*;
 
+/// A call's events: attempt `.1` of call `.0`, unless said otherwise.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum CallEv {
+    /// The answer to attempt `.1` of call `.0` reaches the caller.
+    Response(Ref, u32, Outcome),
+    AttemptTimeout(Ref, u32),
+    /// The attempt was dropped by the network and the edge has no timeout.
+    ConnectFail(Ref, u32, Cause),
+    /// The attempt was refused before being sent.
+    AttemptRejected(Ref, u32, Cause, bool),
+    RetryWake(Ref, u32),
+    RateWake(Ref, u32),
+    BulkheadTimeout(Ref, u32),
+    Deadline(Ref),
+    FallbackDone(Ref),
+    /// A breaker's timed transition (edge state index).
+    BreakerTimer(u32),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum CallState {
     Rejecting,
@@ -98,7 +117,7 @@ impl Sim {
             root_started: job.root_started,
         });
         if deadline != Time::MAX {
-            self.queue.push(deadline, Ev::Deadline(c));
+            self.queue.push(deadline, Ev::Call(CallEv::Deadline(c)));
         }
         self.begin_attempt(c);
     }
@@ -110,8 +129,10 @@ impl Sim {
         call.state = CallState::Rejecting;
         let attempt = call.attempt;
         self.books.attempt_rejected(call.edge, self.now);
-        self.queue
-            .push(self.now, Ev::AttemptRejected(c, attempt, cause, rejected));
+        self.queue.push(
+            self.now,
+            Ev::Call(CallEv::AttemptRejected(c, attempt, cause, rejected)),
+        );
     }
 
     pub(super) fn begin_attempt(&mut self, c: Ref) {
@@ -169,7 +190,7 @@ impl Sim {
                 let call = self.calls.get_mut(c).expect("live call");
                 call.state = CallState::RateWait;
                 let attempt = call.attempt;
-                self.queue.push(at, Ev::RateWake(c, attempt));
+                self.queue.push(at, Ev::Call(CallEv::RateWake(c, attempt)));
                 return;
             }
         }
@@ -182,7 +203,7 @@ impl Sim {
         let e = &self.topo.edges[call.edge as usize];
         if let Some(t) = e.timeout {
             self.queue
-                .push(now + t, Ev::AttemptTimeout(c, call.attempt));
+                .push(now + t, Ev::Call(CallEv::AttemptTimeout(c, call.attempt)));
         }
         if let Some((max, wait)) = e.bulkhead {
             let st = &mut self.edge_states[call.es as usize];
@@ -192,8 +213,10 @@ impl Sim {
             } else if wait > 0 {
                 st.waiters.push_back((c, call.attempt));
                 self.calls.get_mut(c).expect("live call").state = CallState::BulkheadWait;
-                self.queue
-                    .push(now + wait, Ev::BulkheadTimeout(c, call.attempt));
+                self.queue.push(
+                    now + wait,
+                    Ev::Call(CallEv::BulkheadTimeout(c, call.attempt)),
+                );
                 return;
             } else {
                 self.reject(c, Cause::Bulkhead, true);
@@ -253,14 +276,15 @@ impl Sim {
                     original: call.original && call.attempt == 1,
                     root_started: call.root_started,
                 });
-                self.queue.push(now + delay, Ev::JobArrive(j));
+                self.queue
+                    .push(now + delay, Ev::Request(RequestEv::JobArrive(j)));
             }
             Err(cause) => {
                 self.calls.get_mut(c).expect("live call").lost = Some(cause);
                 if self.topo.edges[call.edge as usize].timeout.is_none() {
                     self.queue.push(
                         now + CONNECT_TIMEOUT,
-                        Ev::ConnectFail(c, call.attempt, cause),
+                        Ev::Call(CallEv::ConnectFail(c, call.attempt, cause)),
                     );
                 }
             }
@@ -388,8 +412,10 @@ impl Sim {
                 call.state = CallState::RetryWait;
                 let attempt = call.attempt;
                 self.books.retry(call.edge, call.started);
-                self.queue
-                    .push(now.saturating_add(wait), Ev::RetryWake(c, attempt));
+                self.queue.push(
+                    now.saturating_add(wait),
+                    Ev::Call(CallEv::RetryWake(c, attempt)),
+                );
                 return;
             }
             self.books.budget_exhausted(call.edge, call.started);
@@ -403,7 +429,8 @@ impl Sim {
             Some(0) => self.resolve(c, Outcome::Degraded, false),
             Some(latency) => {
                 self.calls.get_mut(c).expect("live call").state = CallState::FallbackWait;
-                self.queue.push(self.now + latency, Ev::FallbackDone(c));
+                self.queue
+                    .push(self.now + latency, Ev::Call(CallEv::FallbackDone(c)));
             }
             None => self.resolve(c, Outcome::Err(cause), false),
         }
@@ -455,7 +482,8 @@ impl Sim {
             && due != st.breaker_timer
         {
             st.breaker_timer = due;
-            self.queue.push(due.max(self.now), Ev::BreakerTimer(es));
+            self.queue
+                .push(due.max(self.now), Ev::Call(CallEv::BreakerTimer(es)));
         }
     }
 
@@ -474,7 +502,8 @@ impl Sim {
             self.breaker_changed(es, t);
         } else if let Some(due) = breaker.next_deadline(&p) {
             st.breaker_timer = due;
-            self.queue.push(due.max(self.now), Ev::BreakerTimer(es));
+            self.queue
+                .push(due.max(self.now), Ev::Call(CallEv::BreakerTimer(es)));
         }
     }
 }

@@ -6,6 +6,15 @@
 
 use super::*;
 
+/// A request's events.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum RequestEv {
+    /// A request reaches its replica.
+    JobArrive(Ref),
+    /// A request's own work is done; its calls begin.
+    WorkDone(Ref),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum JobState {
     InTransit,
@@ -150,13 +159,15 @@ impl Sim {
                 match self.network.hop(&self.topo, edge, job.replica, caller) {
                     Ok(delay) => self
                         .queue
-                        .push(now + delay, Ev::Response(c, attempt, outcome)),
+                        .push(now + delay, Ev::Call(CallEv::Response(c, attempt, outcome))),
                     Err(cause) => {
                         let call = self.calls.get_mut(c).expect("checked");
                         call.lost = Some(cause);
                         if self.topo.edges[edge as usize].timeout.is_none() {
-                            self.queue
-                                .push(now + CONNECT_TIMEOUT, Ev::ConnectFail(c, attempt, cause));
+                            self.queue.push(
+                                now + CONNECT_TIMEOUT,
+                                Ev::Call(CallEv::ConnectFail(c, attempt, cause)),
+                            );
                         }
                     }
                 }

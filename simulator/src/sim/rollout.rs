@@ -17,6 +17,14 @@ use crate::sampler::ms_to_ns;
 use crate::topology::Topology;
 use microcosm_model::DeploymentStrategy;
 
+/// A rollout's events.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum RolloutEv {
+    /// The next step (`.1`) of a rollout of a service (`.0`): a rolling deploy's batch, a
+    /// blue-green switch, a canary's weight.
+    DeployStep(u32, u32),
+}
+
 /// A service's rollout state.
 #[derive(Debug, Clone, Copy, Default)]
 struct Rollout {
@@ -125,7 +133,7 @@ impl Rollouts {
             failed_step: None,
             error_rate: None,
         });
-        queue.push(now, Ev::DeployStep(s, 0));
+        queue.push(now, Ev::Rollout(RolloutEv::DeployStep(s, 0)));
     }
 
     /// Records how the latest rollout of service `s` ended.
@@ -176,7 +184,8 @@ impl super::Sim {
                 }
                 if step * m < n {
                     let next = self.now + ms_to_ns(restart_s * 1000.0);
-                    self.queue.push(next, Ev::DeployStep(s, step + 1));
+                    self.queue
+                        .push(next, Ev::Rollout(RolloutEv::DeployStep(s, step + 1)));
                 } else {
                     self.rollouts.end(&self.topo, s, "promoted", None, self.now);
                 }
@@ -192,7 +201,8 @@ impl super::Sim {
                         st.version = version;
                     }
                     let next = self.now + ms_to_ns(restart_s * 1000.0);
-                    self.queue.push(next, Ev::DeployStep(s, 1));
+                    self.queue
+                        .push(next, Ev::Rollout(RolloutEv::DeployStep(s, 1)));
                 } else {
                     // All traffic switches at once; blue drains its requests and is retired.
                     for r in new_set {
@@ -246,7 +256,8 @@ impl super::Sim {
                     }
                     self.rollouts.services[s as usize].canary = w;
                     let next = self.now + ms_to_ns(step_s * 1000.0);
-                    self.queue.push(next, Ev::DeployStep(s, step + 1));
+                    self.queue
+                        .push(next, Ev::Rollout(RolloutEv::DeployStep(s, step + 1)));
                 } else {
                     // Promotion: the new set serves alone and the old one is retired.
                     for r in new_set {
