@@ -452,7 +452,7 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
             svc.name.clone(),
             ServiceReport {
                 replicas: svc.replicas,
-                peak_replicas: sim.peak_running[s],
+                peak_replicas: sim.fleet.peak_running()[s],
                 workers: svc.workers,
                 arrivals: m.arrivals,
                 arrival_rate_per_s: m.arrivals as f64 / measured_s,
@@ -552,7 +552,7 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
     }
 
     let mut capacity = BTreeMap::new();
-    for (z, u) in sim.zone_use.iter().enumerate() {
+    for (z, u) in sim.fleet.zone_use().iter().enumerate() {
         if u.peak_replicas == 0 {
             continue;
         }

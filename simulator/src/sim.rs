@@ -103,25 +103,18 @@ pub struct Sim {
     queue: EventQueue<Ev>,
     jobs: Slab<Job>,
     calls: Slab<Call>,
-    replicas: Vec<ReplicaState>,
+    /// The replicas: report.rs reads what ran where.
+    pub(crate) fleet: Fleet,
     /// Deploys in progress and the log of them: report.rs reads the log.
     pub(crate) rollouts: Rollouts,
-    /// Replicas running per service (standby slots excluded), and their peak.
-    running: Vec<u32>,
-    pub(crate) peak_running: Vec<u32>,
-    /// Per zone, then one entry for unplaced replicas.
-    pub(crate) zone_use: Vec<ZoneUse>,
     edge_states: Vec<EdgeState>,
     edge_state_base: Vec<u32>,
     client_rr: Vec<u32>,
     load: Load,
     experiment: Option<Experiment>,
     pub(crate) fault_windows: Vec<FaultWindow>,
-    rng_work: Xoshiro256PlusPlus,
     rng_choice: Xoshiro256PlusPlus,
     rng_jitter: Xoshiro256PlusPlus,
-    slowdown: Vec<f64>,
-    error_rate: Vec<f64>,
     network: Network,
     scratch: Vec<u32>,
     /// Topics: report.rs reads its subscriptions.
@@ -283,8 +276,7 @@ impl Sim {
         let Sim {
             books,
             topo,
-            replicas,
-            running,
+            fleet,
             edge_states,
             edge_state_base,
             broker,
@@ -293,12 +285,9 @@ impl Sim {
         let service = |s: usize| {
             let svc = &topo.services[s];
             let up = (svc.first_replica..svc.first_replica + svc.slots)
-                .filter(|&r| {
-                    let st = &replicas[r as usize];
-                    !st.down && !st.standby
-                })
+                .filter(|&r| !fleet.down(r) && !fleet.standby(r))
                 .count() as u32;
-            (svc.workers, running[s], up)
+            (svc.workers, fleet.running(s), up)
         };
         let breakers = |e: usize| {
             topo.edges[e].breaker?;
@@ -307,7 +296,7 @@ impl Sim {
             let (first, n) = (caller.first_replica as usize, caller.slots as usize);
             let (mut open, mut half) = (0, 0);
             for (k, st) in edge_states[base..base + n].iter().enumerate() {
-                if replicas[first + k].standby {
+                if fleet.standby((first + k) as u32) {
                     continue;
                 }
                 match st.breaker.as_ref().map(Breaker::state) {
@@ -333,7 +322,7 @@ impl Sim {
     /// Restarts every crashed replica of `service`.
     pub fn recover(&mut self, service: &str) -> Result<(), Error> {
         let s = self.service_id(service)?;
-        self.recover_in(s, None);
+        self.fleet.recover(&self.topo, s, None);
         Ok(())
     }
 
@@ -378,7 +367,7 @@ impl Sim {
         for (i, ep) in self.topo.endpoints.iter().enumerate() {
             let service = &self.topo.services[ep.service as usize].name;
             if ep.name == target || service == target {
-                self.error_rate[i] = rate.clamp(0.0, 1.0);
+                self.fleet.set_error_rate(i, rate.clamp(0.0, 1.0));
             }
         }
     }
@@ -386,7 +375,7 @@ impl Sim {
     /// Multiplies the work time of `service` by `factor` (1 restores it).
     pub fn slow_down(&mut self, service: &str, factor: f64) -> Result<(), Error> {
         let s = self.service_id(service)?;
-        self.slowdown[s as usize] = factor.max(0.0);
+        *self.fleet.slowdown(s) = factor.max(0.0);
         Ok(())
     }
 

@@ -34,7 +34,7 @@ impl Sim {
         }
         let lb = svc.load_balancer;
         if n == 1 {
-            return (!self.replicas[first as usize].restarting).then_some((first, false));
+            return (!self.fleet.restarting(first)).then_some((first, false));
         }
         let caller_zone = if from == NONE {
             NO_ZONE
@@ -50,12 +50,11 @@ impl Sim {
             // Priority 0 is the caller's zone, priority 1 every other zone: Envoy moves to the
             // next priority only when the one before has no healthy host.
             let caller = self.topo.replicas[from as usize];
-            let (replicas, topo, network) = (&self.replicas, &self.topo, &self.network);
+            let (fleet, topo, network) = (&self.fleet, &self.topo, &self.network);
             let healthy = |r: u32| {
-                let st = &replicas[r as usize];
                 let ejected = outlier.is_some_and(|o| o[(r - base) as usize].ejected_until > now);
-                !st.restarting
-                    && !st.down
+                !fleet.restarting(r)
+                    && !fleet.down(r)
                     && !ejected
                     && network.reachable(caller, topo.replicas[r as usize])
             };
@@ -95,14 +94,14 @@ impl Sim {
         if self.scratch.is_empty() {
             for r in first..first + n {
                 let ejected = outlier.is_some_and(|o| o[(r - base) as usize].ejected_until > now);
-                if !self.replicas[r as usize].restarting && !ejected {
+                if !self.fleet.restarting(r) && !ejected {
                     self.scratch.push(r);
                 }
             }
         }
         if self.scratch.is_empty() {
             self.scratch
-                .extend((first..first + n).filter(|&r| !self.replicas[r as usize].restarting));
+                .extend((first..first + n).filter(|&r| !self.fleet.restarting(r)));
         }
         if self.scratch.len() > 1
             && let Some(i) = self.scratch.iter().position(|&r| r == avoid)
@@ -131,8 +130,7 @@ impl Sim {
                 let mut best = self.scratch[offset as usize];
                 for k in 1..len {
                     let r = self.scratch[((offset + k) % len) as usize];
-                    if self.replicas[r as usize].in_system < self.replicas[best as usize].in_system
-                    {
+                    if self.fleet.in_system(r) < self.fleet.in_system(best) {
                         best = r;
                     }
                 }
@@ -142,7 +140,7 @@ impl Sim {
                 let a = self.rng_choice.random_range(0..len);
                 let b = (a + 1 + self.rng_choice.random_range(0..len - 1)) % len;
                 let (ra, rb) = (self.scratch[a as usize], self.scratch[b as usize]);
-                if self.replicas[rb as usize].in_system < self.replicas[ra as usize].in_system {
+                if self.fleet.in_system(rb) < self.fleet.in_system(ra) {
                     rb
                 } else {
                     ra

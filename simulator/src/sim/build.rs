@@ -184,22 +184,16 @@ impl Sim {
             queue: EventQueue::default(),
             jobs: Slab::default(),
             calls: Slab::default(),
-            replicas: vec![ReplicaState::default(); topo.replicas.len()],
+            fleet: Fleet::new(&topo, stream(seed, 1)),
             rollouts: Rollouts::new(topo.services.len()),
-            running: vec![0; topo.services.len()],
-            peak_running: vec![0; topo.services.len()],
-            zone_use: vec![ZoneUse::default(); topo.zones.len() + 1],
             edge_states,
             edge_state_base,
             client_rr: vec![0; topo.services.len()],
             load: Load::default(),
             experiment: experiment.cloned(),
             fault_windows: Vec::new(),
-            rng_work: stream(seed, 1),
             rng_choice: stream(seed, 3),
             rng_jitter: stream(seed, 4),
-            slowdown: vec![1.0; topo.services.len()],
-            error_rate: vec![0.0; topo.endpoints.len()],
             network: Network::new(topo.edges.len(), stream(seed, 2)),
             scratch: Vec::new(),
             broker: Broker::new(&topo),
@@ -215,18 +209,6 @@ impl Sim {
             stopped: None,
             topo,
         };
-        // The second set of a blue-green or canary service idles until a rollout starts it.
-        for svc in &sim.topo.services {
-            for r in svc.first_replica + svc.replicas..svc.first_replica + svc.slots {
-                let st = &mut sim.replicas[r as usize];
-                st.standby = true;
-                st.restarting = true;
-            }
-        }
-        sim.account();
-        for u in &mut sim.zone_use {
-            u.baseline = (u.replicas, u.cpu_millis, u.memory_mib);
-        }
         if let Some(e) = experiment {
             sim.schedule_experiment(e)?;
         }

@@ -47,7 +47,7 @@ impl Sim {
                     if start {
                         self.crash_in(s, replicas, zone);
                     } else {
-                        self.recover_in(s, zone);
+                        self.fleet.recover(&self.topo, s, zone);
                     }
                 }
             }
@@ -81,7 +81,7 @@ impl Sim {
             }
             FaultAction::Slowdown(s) => {
                 if let Some(id) = self.topo.service(&s.service) {
-                    let x = &mut self.slowdown[id as usize];
+                    let x = self.fleet.slowdown(id);
                     if start {
                         *x *= s.factor;
                     } else if s.factor > 0.0 {

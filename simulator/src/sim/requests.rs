@@ -122,16 +122,13 @@ impl Sim {
         let s = self.topo.replicas[r].service as usize;
         self.rollouts.served(&self.topo, s, r as u32, outcome);
         if job.state != JobState::InTransit {
-            self.replicas[r].in_system = self.replicas[r].in_system.saturating_sub(1);
+            self.fleet.leave(r);
         }
         let j = self.jobs.ref_of(idx).expect("live job");
         self.jobs.remove(j);
         if matches!(job.state, JobState::Working | JobState::Calling) {
             self.books.worker_freed(s, now);
-            self.replicas[r].busy -= 1;
-            if !self.replicas[r].down
-                && let Some(next) = self.replicas[r].queue.pop_front()
-            {
+            if let Some(next) = self.fleet.free_worker(r) {
                 self.books.dequeued(s);
                 self.start_work(next);
             }

@@ -176,10 +176,9 @@ impl super::Sim {
                 let m = max_unavailable.max(1);
                 for r in first..first + n {
                     let batch = (r - first) / m;
-                    let st = &mut self.replicas[r as usize];
-                    st.restarting = batch == step;
+                    self.fleet.set_restarting(r, batch == step);
                     if batch < step {
-                        st.version = version;
+                        self.fleet.set_version(r, version);
                     }
                 }
                 if step * m < n {
@@ -194,11 +193,7 @@ impl super::Sim {
                 if step == 0 {
                     // The green set starts beside the blue one, which keeps serving.
                     for r in new_set {
-                        let st = &mut self.replicas[r as usize];
-                        st.standby = false;
-                        st.restarting = true;
-                        st.down = false;
-                        st.version = version;
+                        self.fleet.start_slot(r, version, false);
                     }
                     let next = self.now + ms_to_ns(restart_s * 1000.0);
                     self.queue
@@ -206,9 +201,9 @@ impl super::Sim {
                 } else {
                     // All traffic switches at once; blue drains its requests and is retired.
                     for r in new_set {
-                        self.replicas[r as usize].restarting = false;
+                        self.fleet.set_restarting(r, false);
                     }
-                    self.retire(old_set);
+                    self.fleet.retire(old_set);
                     self.rollouts.services[s as usize].active = 1 - active;
                     self.rollouts.end(&self.topo, s, "promoted", None, self.now);
                 }
@@ -229,7 +224,7 @@ impl super::Sim {
                 };
                 if step > 0 && max_error_rate.is_some_and(|max| rate > max) {
                     self.rollouts.services[s as usize].canary = 0.0;
-                    self.retire(new_set);
+                    self.fleet.retire(new_set);
                     self.rollouts.end(
                         &self.topo,
                         s,
@@ -237,7 +232,7 @@ impl super::Sim {
                         Some((step - 1, rate)),
                         self.now,
                     );
-                    self.account();
+                    self.fleet.account(&self.topo, self.now);
                     return;
                 }
                 if let Some(&w) = weights.get(step as usize) {
@@ -246,12 +241,8 @@ impl super::Sim {
                     let w = (w / 100.0).clamp(0.0, 1.0);
                     let want = ((w * f64::from(n)).ceil() as u32).clamp(1, n.max(1));
                     for r in new_set.start..new_set.start + want.min(n) {
-                        let st = &mut self.replicas[r as usize];
-                        if st.standby {
-                            st.standby = false;
-                            st.restarting = false;
-                            st.down = false;
-                            st.version = version;
+                        if self.fleet.standby(r) {
+                            self.fleet.start_slot(r, version, true);
                         }
                     }
                     self.rollouts.services[s as usize].canary = w;
@@ -261,14 +252,12 @@ impl super::Sim {
                 } else {
                     // Promotion: the new set serves alone and the old one is retired.
                     for r in new_set {
-                        let st = &mut self.replicas[r as usize];
-                        if st.standby {
-                            st.version = version;
+                        if self.fleet.standby(r) {
+                            self.fleet.set_version(r, version);
                         }
-                        st.standby = false;
-                        st.restarting = false;
+                        self.fleet.activate(r);
                     }
-                    self.retire(old_set);
+                    self.fleet.retire(old_set);
                     let ro = &mut self.rollouts.services[s as usize];
                     ro.active = 1 - active;
                     ro.canary = 0.0;
@@ -276,15 +265,6 @@ impl super::Sim {
                 }
             }
         }
-        self.account();
-    }
-
-    /// Takes a set of replicas out of rotation and stops them; requests they hold finish.
-    pub(super) fn retire(&mut self, set: std::ops::Range<u32>) {
-        for r in set {
-            let st = &mut self.replicas[r as usize];
-            st.restarting = true;
-            st.standby = true;
-        }
+        self.fleet.account(&self.topo, self.now);
     }
 }
