@@ -27,6 +27,47 @@
 //! the traffic to them (a weighted choice per call, as Istio's weighted routes), then promotes
 //! them. A deploy may say how its new version differs (error rate, slowdown), so its effect
 //! scales with the traffic it gets.
+//!
+//! # Rooms
+//!
+//! `Sim` keeps the clock, the horizon and warm-up, the event queue, the seed, the choice
+//! stream `rng_choice` (lent to whichever room draws from it, so the draws stay in one stream
+//! in the order they always had) and one struct per room, each owning its state behind private
+//! fields, each in a file under `sim/`. No room holds another; a step that needs two of them
+//! destructures `Sim` or is a method of the parent that lends each room what it needs.
+//!
+//! | room | owns |
+//! |---|---|
+//! | `load` | generators and their rngs: when the next entry request comes, and where |
+//! | `requests` | the jobs slab: a request's steps of calls and its completion |
+//! | `fleet` | replicas (workers, queues, down, rotation, version), zone use, `rng_work` |
+//! | `rollout` | each service's rollout and the log of them |
+//! | `network` | partitions, added latency, `rng_net` |
+//! | `policy` | the calls slab, per-(edge, caller replica) resilience state, `rng_jitter` |
+//! | `balancer` | picking a replica (reads fleet, network, rollouts, outlier state) |
+//! | `broker` | subscriptions and deliveries |
+//! | `books` | every measurement and the bucket clock; `report.rs` reads it |
+//! | `faults`, `build` | the experiment's timeline; building a `Sim` |
+//!
+//! `dispatch` below is where rooms meet: an event belongs to one room (`Ev` is an enum of
+//! per-room enums), a room sets its own timers through the lent queue, and what concerns
+//! another room comes back to the parent to route. Fault verbs resolve names, then call the
+//! room they concern.
+//!
+//! # One request's walk
+//!
+//! A root request with one downstream call that succeeds: `load` says an arrival is due and
+//! for which endpoint → `requests::new_root` asks the `balancer` for a replica → `fleet`
+//! admits it at its replica (`arrive`) and starts work, with `books` counting → `WorkDone`:
+//! `requests::advance` launches the step's calls → `policy::start_call`, `begin_attempt`
+//! (breaker, rate limiter), `after_rate_limit` (timeout, bulkhead), `send` (`balancer`, then
+//! `network::hop`) → the child arrives at the callee's replica (`fleet`), works, has no calls
+//! and completes (`requests::finish_job`: `books`, `fleet` frees the worker, `broker` gets its
+//! events, `network` carries the answer back) → `policy::on_response`, `release_attempt`
+//! (breaker, outlier ejection, bulkhead), `resolve` (`books`) → `requests::advance` finds no
+//! step left → the root completes → `books` counts it and `load` lets a closed-loop user think
+//! again. A failed attempt goes through `policy::after_failure`: a retry timer, or the call
+//! fails (or falls back) and fails its request. Each bucket boundary closes the books.
 
 use std::collections::VecDeque;
 
