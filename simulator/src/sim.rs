@@ -74,9 +74,7 @@ use std::collections::VecDeque;
 use microcosm_model::resilience::{
     Breaker, BreakerState, Failure, Permission, RetryBudget, Transition,
 };
-use microcosm_model::{
-    DeploymentStrategy, EdgePattern, Experiment, FaultAction, LoadBalancer, Locality, Scenario,
-};
+use microcosm_model::{DeploymentStrategy, EdgePattern, Experiment, FaultAction, Scenario};
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -99,6 +97,7 @@ mod policy;
 mod requests;
 mod rollout;
 
+use balancer::Balancer;
 use books::*;
 use broker::*;
 use faults::FaultEv;
@@ -143,21 +142,18 @@ pub struct Sim {
     pub(crate) warmup: Time,
     queue: EventQueue<Ev>,
     jobs: Slab<Job>,
-    calls: Slab<Call>,
     /// The replicas: report.rs reads what ran where.
     pub(crate) fleet: Fleet,
     /// Deploys in progress and the log of them: report.rs reads the log.
     pub(crate) rollouts: Rollouts,
-    edge_states: Vec<EdgeState>,
-    edge_state_base: Vec<u32>,
-    client_rr: Vec<u32>,
+    /// The callers' side of every call.
+    policy: Policy,
+    balancer: Balancer,
     load: Load,
     experiment: Option<Experiment>,
     pub(crate) fault_windows: Vec<FaultWindow>,
     rng_choice: Xoshiro256PlusPlus,
-    rng_jitter: Xoshiro256PlusPlus,
     network: Network,
-    scratch: Vec<u32>,
     /// Topics: report.rs reads its subscriptions.
     pub(crate) broker: Broker,
     /// What the run measures: report.rs reads it.
@@ -318,8 +314,7 @@ impl Sim {
             books,
             topo,
             fleet,
-            edge_states,
-            edge_state_base,
+            policy,
             broker,
             ..
         } = self;
@@ -330,24 +325,7 @@ impl Sim {
                 .count() as u32;
             (svc.workers, fleet.running(s), up)
         };
-        let breakers = |e: usize| {
-            topo.edges[e].breaker?;
-            let base = edge_state_base[e] as usize;
-            let caller = &topo.services[topo.edges[e].caller as usize];
-            let (first, n) = (caller.first_replica as usize, caller.slots as usize);
-            let (mut open, mut half) = (0, 0);
-            for (k, st) in edge_states[base..base + n].iter().enumerate() {
-                if fleet.standby((first + k) as u32) {
-                    continue;
-                }
-                match st.breaker.as_ref().map(Breaker::state) {
-                    Some(BreakerState::Open) | Some(BreakerState::ForcedOpen) => open += 1,
-                    Some(BreakerState::HalfOpen) => half += 1,
-                    _ => {}
-                }
-            }
-            Some((open, half))
-        };
+        let breakers = |e: usize| policy.breakers_open(topo, e, |r| fleet.standby(r));
         books.close_bucket(end, service, breakers);
         broker.close_bucket();
     }
@@ -454,83 +432,7 @@ impl Sim {
                     self.advance(j.idx);
                 }
             }
-            Ev::Call(CallEv::Response(c, attempt, outcome)) => {
-                self.on_response(c, attempt, outcome)
-            }
-            Ev::Call(CallEv::AttemptTimeout(c, attempt)) => {
-                if let Some(call) = self.calls.get(c)
-                    && call.attempt == attempt
-                    && matches!(call.state, CallState::InFlight | CallState::BulkheadWait)
-                {
-                    let cause = call.lost.unwrap_or(Cause::Timeout);
-                    self.attempt_failed(c, cause, Failure::Timeout);
-                }
-            }
-            Ev::Call(CallEv::ConnectFail(c, attempt, cause)) => {
-                if let Some(call) = self.calls.get(c)
-                    && call.attempt == attempt
-                    && call.state == CallState::InFlight
-                {
-                    self.attempt_failed(c, cause, Failure::Error);
-                }
-            }
-            Ev::Call(CallEv::AttemptRejected(c, attempt, cause, rejected)) => {
-                if let Some(call) = self.calls.get(c)
-                    && call.attempt == attempt
-                    && call.state == CallState::Rejecting
-                {
-                    let kind = if rejected {
-                        Failure::Rejected
-                    } else {
-                        Failure::Error
-                    };
-                    self.attempt_failed(c, cause, kind);
-                }
-            }
-            Ev::Call(CallEv::RetryWake(c, attempt)) => {
-                if let Some(call) = self.calls.get(c)
-                    && call.attempt == attempt
-                    && call.state == CallState::RetryWait
-                {
-                    if self.jobs.get(call.job).is_some() {
-                        self.begin_attempt(c);
-                    } else {
-                        self.calls.remove(c);
-                    }
-                }
-            }
-            Ev::Call(CallEv::RateWake(c, attempt)) => {
-                if let Some(call) = self.calls.get(c)
-                    && call.attempt == attempt
-                    && call.state == CallState::RateWait
-                {
-                    self.after_rate_limit(c);
-                }
-            }
-            Ev::Call(CallEv::BulkheadTimeout(c, attempt)) => {
-                if let Some(call) = self.calls.get(c)
-                    && call.attempt == attempt
-                    && call.state == CallState::BulkheadWait
-                {
-                    self.attempt_failed(c, Cause::Bulkhead, Failure::Rejected);
-                }
-            }
-            Ev::Call(CallEv::Deadline(c)) => {
-                if let Some(call) = self.calls.get(c)
-                    && call.state != CallState::FallbackWait
-                {
-                    if matches!(call.state, CallState::InFlight | CallState::BulkheadWait) {
-                        self.release_attempt(c, true);
-                    }
-                    self.resolve_failed(c, Cause::Deadline);
-                }
-            }
-            Ev::Call(CallEv::FallbackDone(c)) => {
-                if self.calls.get(c).is_some() {
-                    self.resolve(c, Outcome::Degraded, false);
-                }
-            }
-            Ev::Call(CallEv::BreakerTimer(es)) => self.on_breaker_timer(es),
+            Ev::Call(e) => self.on_call_event(e),
             Ev::Fault(FaultEv::FaultStart(i)) => self.fault(i, true),
             Ev::Fault(FaultEv::FaultEnd(i)) => self.fault(i, false),
             Ev::Rollout(RolloutEv::DeployStep(s, batch)) => self.deploy_step(s, batch),
@@ -550,7 +452,7 @@ impl Sim {
 
     /// Peak requests and calls held at once, for memory figures.
     pub(crate) fn peak_slots(&self) -> (usize, usize) {
-        (self.jobs.capacity_used(), self.calls.capacity_used())
+        (self.jobs.capacity_used(), self.policy.peak_calls())
     }
 
     /// Nanoseconds measured after the warm-up.

@@ -1,13 +1,51 @@
 //! Balancer: picking a replica for a call or an entry request, as a mesh's load balancer
 //! does: canary weights, zone-aware routing with priority failover and spill-over, outlier
 //! ejection (with Envoy's panic mode), avoiding the previous attempt's replica, then round
-//! robin, random, least outstanding or power of two choices. It reads the fleet, the network's
-//! partitions, the caller's outlier state and the rollout; it draws from the lent choice
-//! stream. Separate because routing is a policy of its own, read-only on everything else.
+//! robin, random, least outstanding or power of two choices. It owns only its round-robin
+//! counters (per client service and per caller's edge state) and a scratch list; it reads the
+//! fleet, the network's partitions, the rollouts and the caller's outlier state, all lent as a
+//! `Seen`, and draws from the lent choice stream. Separate because routing is a policy of its
+//! own, read-only on everything else.
 
-use super::*;
+use microcosm_model::{LoadBalancer, Locality};
+use rand::RngExt;
+use rand_xoshiro::Xoshiro256PlusPlus;
 
-impl Sim {
+use super::{Fleet, NONE, Network, OutlierHost, Rollouts};
+use crate::engine::Time;
+use crate::topology::{NO_ZONE, Topology};
+
+/// What the balancer reads to pick: lent by the parent for one pick.
+#[derive(Clone, Copy)]
+pub(super) struct Seen<'a> {
+    pub(super) topo: &'a Topology,
+    pub(super) fleet: &'a Fleet,
+    pub(super) network: &'a Network,
+    pub(super) rollouts: &'a Rollouts,
+    /// The caller's outlier detection for the callee's replicas, if it has any.
+    pub(super) outlier: Option<&'a [OutlierHost]>,
+    pub(super) now: Time,
+}
+
+/// Round-robin counters and the candidates' scratch list.
+#[derive(Debug)]
+pub(super) struct Balancer {
+    /// Per service, for clients outside the system (entry requests, topic deliveries).
+    client_rr: Vec<u32>,
+    /// Per edge state (edge, caller replica).
+    edge_rr: Vec<u32>,
+    scratch: Vec<u32>,
+}
+
+impl Balancer {
+    pub(super) fn new(services: usize, edge_states: usize) -> Balancer {
+        Balancer {
+            client_rr: vec![0; services],
+            edge_rr: vec![0; edge_states],
+            scratch: Vec::new(),
+        }
+    }
+
     /// Picks a replica of `service` for a caller (edge state `es` and replica `from`, or a
     /// client when both are `NONE`), avoiding replicas being redeployed, replicas outlier
     /// detection ejected (unless all are: Envoy's panic mode), and `avoid` (the previous
@@ -15,42 +53,47 @@ impl Sim {
     /// the calls to the new set; a zone-aware service keeps a placed caller in its own zone
     /// while that zone has a healthy replica. Returns the replica and whether the caller failed
     /// over from its own zone.
-    pub(super) fn pick_replica(
+    pub(super) fn pick(
         &mut self,
+        seen: Seen<'_>,
+        rng: &mut Xoshiro256PlusPlus,
         service: u32,
         es: u32,
         avoid: u32,
         from: u32,
     ) -> Option<(u32, bool)> {
-        let now = self.now;
-        let svc = &self.topo.services[service as usize];
+        let Seen {
+            topo,
+            fleet,
+            network,
+            rollouts,
+            outlier,
+            now,
+        } = seen;
+        let svc = &topo.services[service as usize];
         let (base, n) = (svc.first_replica, svc.replicas);
         if n == 0 {
             return None;
         }
         let mut first = base;
         if svc.slots != n {
-            first += self.rollouts.serving_set(service, &mut self.rng_choice) * n;
+            first += rollouts.serving_set(service, rng) * n;
         }
         let lb = svc.load_balancer;
         if n == 1 {
-            return (!self.fleet.restarting(first)).then_some((first, false));
+            return (!fleet.restarting(first)).then_some((first, false));
         }
         let caller_zone = if from == NONE {
             NO_ZONE
         } else {
-            self.topo.replicas[from as usize].zone
+            topo.replicas[from as usize].zone
         };
         self.scratch.clear();
-        let outlier = (es != NONE)
-            .then(|| &self.edge_states[es as usize].outlier)
-            .filter(|o| !o.is_empty());
         let mut failover = false;
         if svc.locality != Locality::Any && caller_zone != NO_ZONE {
             // Priority 0 is the caller's zone, priority 1 every other zone: Envoy moves to the
             // next priority only when the one before has no healthy host.
-            let caller = self.topo.replicas[from as usize];
-            let (fleet, topo, network) = (&self.fleet, &self.topo, &self.network);
+            let caller = topo.replicas[from as usize];
             let healthy = |r: u32| {
                 let ejected = outlier.is_some_and(|o| o[(r - base) as usize].ejected_until > now);
                 !fleet.restarting(r)
@@ -81,8 +124,7 @@ impl Sim {
                     let callers = &topo.services[caller.service as usize];
                     let downstream = f64::from(callers.zone_replicas[usize::from(caller_zone)])
                         / f64::from(callers.replicas.max(1));
-                    upstream < downstream
-                        && self.rng_choice.random::<f64>() >= upstream / downstream
+                    upstream < downstream && rng.random::<f64>() >= upstream / downstream
                 };
             if self.scratch.is_empty() || spill {
                 failover = self.scratch.is_empty() && placed_here && healthy_elsewhere > 0;
@@ -94,14 +136,14 @@ impl Sim {
         if self.scratch.is_empty() {
             for r in first..first + n {
                 let ejected = outlier.is_some_and(|o| o[(r - base) as usize].ejected_until > now);
-                if !self.fleet.restarting(r) && !ejected {
+                if !fleet.restarting(r) && !ejected {
                     self.scratch.push(r);
                 }
             }
         }
         if self.scratch.is_empty() {
             self.scratch
-                .extend((first..first + n).filter(|&r| !self.fleet.restarting(r)));
+                .extend((first..first + n).filter(|&r| !fleet.restarting(r)));
         }
         if self.scratch.len() > 1
             && let Some(i) = self.scratch.iter().position(|&r| r == avoid)
@@ -115,7 +157,7 @@ impl Sim {
         let rr = if es == NONE {
             &mut self.client_rr[service as usize]
         } else {
-            &mut self.edge_states[es as usize].rr
+            &mut self.edge_rr[es as usize]
         };
         let pick = match lb {
             LoadBalancer::RoundRobin => {
@@ -123,24 +165,24 @@ impl Sim {
                 *rr = rr.wrapping_add(1);
                 self.scratch[i as usize]
             }
-            LoadBalancer::Random => self.scratch[self.rng_choice.random_range(0..len) as usize],
+            LoadBalancer::Random => self.scratch[rng.random_range(0..len) as usize],
             LoadBalancer::LeastOutstanding => {
                 let offset = *rr % len;
                 *rr = rr.wrapping_add(1);
                 let mut best = self.scratch[offset as usize];
                 for k in 1..len {
                     let r = self.scratch[((offset + k) % len) as usize];
-                    if self.fleet.in_system(r) < self.fleet.in_system(best) {
+                    if fleet.in_system(r) < fleet.in_system(best) {
                         best = r;
                     }
                 }
                 best
             }
             LoadBalancer::PowerOfTwo => {
-                let a = self.rng_choice.random_range(0..len);
-                let b = (a + 1 + self.rng_choice.random_range(0..len - 1)) % len;
+                let a = rng.random_range(0..len);
+                let b = (a + 1 + rng.random_range(0..len - 1)) % len;
                 let (ra, rb) = (self.scratch[a as usize], self.scratch[b as usize]);
-                if self.fleet.in_system(rb) < self.fleet.in_system(ra) {
+                if fleet.in_system(rb) < fleet.in_system(ra) {
                     rb
                 } else {
                     ra
@@ -148,5 +190,33 @@ impl Sim {
             }
         };
         Some((pick, failover))
+    }
+}
+
+// ─── the parent lends the balancer what it reads ───────────────────────────────────────────
+
+impl super::Sim {
+    /// [`Balancer::pick`] with the fleet, network, rollouts, the caller's outlier state (edge
+    /// state `es`) and the choice stream lent.
+    pub(super) fn pick_replica(
+        &mut self,
+        service: u32,
+        es: u32,
+        avoid: u32,
+        from: u32,
+    ) -> Option<(u32, bool)> {
+        let outlier = (es != NONE)
+            .then(|| self.policy.outlier(es))
+            .filter(|o| !o.is_empty());
+        let seen = Seen {
+            topo: &self.topo,
+            fleet: &self.fleet,
+            network: &self.network,
+            rollouts: &self.rollouts,
+            outlier,
+            now: self.now,
+        };
+        self.balancer
+            .pick(seen, &mut self.rng_choice, service, es, avoid, from)
     }
 }

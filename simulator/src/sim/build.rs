@@ -131,30 +131,6 @@ impl Sim {
         }
         let warmup = ms_to_ns(warmup_s * 1000.0);
         let interval = bucket_width(horizon, scenario.monitoring.metrics_interval_s, bucket_s)?;
-        let mut edge_state_base = Vec::with_capacity(topo.edges.len());
-        let mut edge_states = Vec::new();
-        for edge in &topo.edges {
-            edge_state_base.push(edge_states.len() as u32);
-            let callers = topo.services[edge.caller as usize].slots;
-            let callee_replicas = topo.services[edge.callee as usize].slots as usize;
-            for _ in 0..callers {
-                edge_states.push(EdgeState {
-                    breaker: edge.breaker.as_ref().map(Breaker::new),
-                    breaker_timer: Time::MAX,
-                    bulkhead_in_use: 0,
-                    waiters: VecDeque::new(),
-                    rate_cycle: 0,
-                    rate_used: 0,
-                    budget: RetryBudget::new(),
-                    outlier: if edge.outlier.is_some() {
-                        vec![OutlierHost::default(); callee_replicas]
-                    } else {
-                        Vec::new()
-                    },
-                    rr: 0,
-                });
-            }
-        }
         let slo_windows = scenario
             .slos
             .iter()
@@ -174,7 +150,11 @@ impl Sim {
                 Some((name.clone(), SloWindow::new(ep, len, targets)))
             })
             .collect();
+        let policy = Policy::new(&topo, stream(seed, 4));
+        let balancer = Balancer::new(topo.services.len(), policy.edge_states());
         let mut sim = Sim {
+            policy,
+            balancer,
             scenario_name: scenario.name.clone(),
             experiment_name: experiment_name.unwrap_or("").to_owned(),
             seed,
@@ -183,19 +163,13 @@ impl Sim {
             warmup,
             queue: EventQueue::default(),
             jobs: Slab::default(),
-            calls: Slab::default(),
             fleet: Fleet::new(&topo, stream(seed, 1)),
             rollouts: Rollouts::new(topo.services.len()),
-            edge_states,
-            edge_state_base,
-            client_rr: vec![0; topo.services.len()],
             load: Load::default(),
             experiment: experiment.cloned(),
             fault_windows: Vec::new(),
             rng_choice: stream(seed, 3),
-            rng_jitter: stream(seed, 4),
             network: Network::new(topo.edges.len(), stream(seed, 2)),
-            scratch: Vec::new(),
             broker: Broker::new(&topo),
             books: Books::new(
                 interval,

@@ -1,10 +1,12 @@
 //! Policy: the caller side of every call, in Resilience4j's decoration order
 //! Retry(CircuitBreaker(RateLimiter(TimeLimiter(Bulkhead(call))))): the calls slab, the
 //! per-(edge, caller replica) state (breaker, bulkhead, rate limiter, retry budget, outlier
-//! counts, round-robin counter), the breaker log, and the jitter stream. The state machines
-//! themselves are `microcosm_model::resilience`'s, the code the checker verifies. A call picks
-//! its replica through `balancer`, travels through `network`, and its result goes back to its
-//! request (`requests`). Separate because this pipeline is most of the simulator's logic.
+//! counts) and the jitter stream, all in `Policy`. The state machines themselves are
+//! `microcosm_model::resilience`'s, the code the checker verifies. A call picks its replica
+//! through `balancer`, travels through `network`, is measured by `books`, and its result goes
+//! back to its request (`requests`): the pipeline below is the parent's (`impl Sim`), since
+//! every stage meets another room, but the state it drives is this room's alone, private to
+//! this file. Separate because this pipeline is most of the simulator's logic.
 
 use super::*;
 
@@ -28,7 +30,7 @@ pub(super) enum CallEv {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum CallState {
+enum CallState {
     Rejecting,
     RateWait,
     BulkheadWait,
@@ -39,27 +41,27 @@ pub(super) enum CallState {
 
 /// A logical call on an edge, across its attempts.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Call {
-    pub(super) job: Ref,
-    pub(super) edge: u32,
+struct Call {
+    job: Ref,
+    edge: u32,
     /// The edge state (edge, caller replica) this call uses.
-    pub(super) es: u32,
-    pub(super) callee: u32,
-    pub(super) caller_replica: u32,
-    pub(super) attempt: u32,
-    pub(super) sent: u32,
-    pub(super) state: CallState,
-    pub(super) started: Time,
-    pub(super) attempt_started: Time,
-    pub(super) target: u32,
-    pub(super) prev_target: u32,
-    pub(super) deadline: Time,
-    pub(super) prev_wait: u64,
-    pub(super) lost: Option<Cause>,
-    pub(super) permitted: bool,
-    pub(super) holds_bulkhead: bool,
-    pub(super) original: bool,
-    pub(super) root_started: Time,
+    es: u32,
+    callee: u32,
+    caller_replica: u32,
+    attempt: u32,
+    sent: u32,
+    state: CallState,
+    started: Time,
+    attempt_started: Time,
+    target: u32,
+    prev_target: u32,
+    deadline: Time,
+    prev_wait: u64,
+    lost: Option<Cause>,
+    permitted: bool,
+    holds_bulkhead: bool,
+    original: bool,
+    root_started: Time,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -71,31 +73,214 @@ pub(super) struct OutlierHost {
 
 /// The policy state one caller replica keeps for one edge.
 #[derive(Debug, Clone)]
-pub(super) struct EdgeState {
-    pub(super) breaker: Option<Breaker>,
-    pub(super) breaker_timer: Time,
-    pub(super) bulkhead_in_use: u32,
-    pub(super) waiters: VecDeque<(Ref, u32)>,
-    pub(super) rate_cycle: u64,
-    pub(super) rate_used: u32,
-    pub(super) budget: RetryBudget,
-    pub(super) outlier: Vec<OutlierHost>,
-    pub(super) rr: u32,
+struct EdgeState {
+    breaker: Option<Breaker>,
+    breaker_timer: Time,
+    bulkhead_in_use: u32,
+    waiters: VecDeque<(Ref, u32)>,
+    rate_cycle: u64,
+    rate_used: u32,
+    budget: RetryBudget,
+    outlier: Vec<OutlierHost>,
+}
+
+/// The callers' side of every call: the calls in flight and each (edge, caller replica)'s
+/// resilience state.
+#[derive(Debug)]
+pub(super) struct Policy {
+    calls: Slab<Call>,
+    /// Indexed by edge state: the edge's base plus the caller replica's index in its service.
+    edge_states: Vec<EdgeState>,
+    edge_state_base: Vec<u32>,
+    rng_jitter: Xoshiro256PlusPlus,
+}
+
+impl Policy {
+    pub(super) fn new(topo: &Topology, rng_jitter: Xoshiro256PlusPlus) -> Policy {
+        let mut edge_state_base = Vec::with_capacity(topo.edges.len());
+        let mut edge_states = Vec::new();
+        for edge in &topo.edges {
+            edge_state_base.push(edge_states.len() as u32);
+            let callers = topo.services[edge.caller as usize].slots;
+            let callee_replicas = topo.services[edge.callee as usize].slots as usize;
+            for _ in 0..callers {
+                edge_states.push(EdgeState {
+                    breaker: edge.breaker.as_ref().map(Breaker::new),
+                    breaker_timer: Time::MAX,
+                    bulkhead_in_use: 0,
+                    waiters: VecDeque::new(),
+                    rate_cycle: 0,
+                    rate_used: 0,
+                    budget: RetryBudget::new(),
+                    outlier: if edge.outlier.is_some() {
+                        vec![OutlierHost::default(); callee_replicas]
+                    } else {
+                        Vec::new()
+                    },
+                });
+            }
+        }
+        Policy {
+            calls: Slab::default(),
+            edge_states,
+            edge_state_base,
+            rng_jitter,
+        }
+    }
+
+    /// How many edge states there are.
+    pub(super) fn edge_states(&self) -> usize {
+        self.edge_states.len()
+    }
+
+    /// Edge state `es`'s outlier detection, per callee replica (empty without one).
+    #[inline]
+    pub(super) fn outlier(&self, es: u32) -> &[OutlierHost] {
+        &self.edge_states[es as usize].outlier
+    }
+
+    /// Peak calls held at once, for memory figures.
+    pub(super) fn peak_calls(&self) -> usize {
+        self.calls.capacity_used()
+    }
+
+    /// Breakers of edge `e` open and half-open among its caller replicas that are not on
+    /// standby; `None` when the edge has no breaker.
+    pub(super) fn breakers_open(
+        &self,
+        topo: &Topology,
+        e: usize,
+        standby: impl Fn(u32) -> bool,
+    ) -> Option<(u32, u32)> {
+        topo.edges[e].breaker?;
+        let base = self.edge_state_base[e] as usize;
+        let caller = &topo.services[topo.edges[e].caller as usize];
+        let (first, n) = (caller.first_replica as usize, caller.slots as usize);
+        let (mut open, mut half) = (0, 0);
+        for (k, st) in self.edge_states[base..base + n].iter().enumerate() {
+            if standby((first + k) as u32) {
+                continue;
+            }
+            match st.breaker.as_ref().map(Breaker::state) {
+                Some(BreakerState::Open) | Some(BreakerState::ForcedOpen) => open += 1,
+                Some(BreakerState::HalfOpen) => half += 1,
+                _ => {}
+            }
+        }
+        Some((open, half))
+    }
+
+    /// The answer to attempt `attempt` of call `c` is on its way back: the call's edge and
+    /// caller replica, unless the call is over or has moved on to another attempt.
+    pub(super) fn awaiting(&self, c: Ref, attempt: u32) -> Option<(u32, u32)> {
+        let call = self.calls.get(c)?;
+        (call.attempt == attempt).then_some((call.edge, call.caller_replica))
+    }
+
+    /// The network lost the current attempt of call `c`: its timeout (or connect timeout)
+    /// will report `cause`.
+    pub(super) fn lost(&mut self, c: Ref, cause: Cause) {
+        self.calls.get_mut(c).expect("checked").lost = Some(cause);
+    }
 }
 
 impl Sim {
+    /// A call's event: each is dropped unless the call is still at the attempt and in the
+    /// state it was scheduled for.
+    pub(super) fn on_call_event(&mut self, e: CallEv) {
+        match e {
+            CallEv::Response(c, attempt, outcome) => self.on_response(c, attempt, outcome),
+            CallEv::AttemptTimeout(c, attempt) => {
+                if let Some(call) = self.policy.calls.get(c)
+                    && call.attempt == attempt
+                    && matches!(call.state, CallState::InFlight | CallState::BulkheadWait)
+                {
+                    let cause = call.lost.unwrap_or(Cause::Timeout);
+                    self.attempt_failed(c, cause, Failure::Timeout);
+                }
+            }
+            CallEv::ConnectFail(c, attempt, cause) => {
+                if let Some(call) = self.policy.calls.get(c)
+                    && call.attempt == attempt
+                    && call.state == CallState::InFlight
+                {
+                    self.attempt_failed(c, cause, Failure::Error);
+                }
+            }
+            CallEv::AttemptRejected(c, attempt, cause, rejected) => {
+                if let Some(call) = self.policy.calls.get(c)
+                    && call.attempt == attempt
+                    && call.state == CallState::Rejecting
+                {
+                    let kind = if rejected {
+                        Failure::Rejected
+                    } else {
+                        Failure::Error
+                    };
+                    self.attempt_failed(c, cause, kind);
+                }
+            }
+            CallEv::RetryWake(c, attempt) => {
+                if let Some(call) = self.policy.calls.get(c)
+                    && call.attempt == attempt
+                    && call.state == CallState::RetryWait
+                {
+                    if self.jobs.get(call.job).is_some() {
+                        self.begin_attempt(c);
+                    } else {
+                        self.policy.calls.remove(c);
+                    }
+                }
+            }
+            CallEv::RateWake(c, attempt) => {
+                if let Some(call) = self.policy.calls.get(c)
+                    && call.attempt == attempt
+                    && call.state == CallState::RateWait
+                {
+                    self.after_rate_limit(c);
+                }
+            }
+            CallEv::BulkheadTimeout(c, attempt) => {
+                if let Some(call) = self.policy.calls.get(c)
+                    && call.attempt == attempt
+                    && call.state == CallState::BulkheadWait
+                {
+                    self.attempt_failed(c, Cause::Bulkhead, Failure::Rejected);
+                }
+            }
+            CallEv::Deadline(c) => {
+                if let Some(call) = self.policy.calls.get(c)
+                    && call.state != CallState::FallbackWait
+                {
+                    if matches!(call.state, CallState::InFlight | CallState::BulkheadWait) {
+                        self.release_attempt(c, true);
+                    }
+                    self.resolve_failed(c, Cause::Deadline);
+                }
+            }
+            CallEv::FallbackDone(c) => {
+                if self.policy.calls.get(c).is_some() {
+                    self.resolve(c, Outcome::Degraded, false);
+                }
+            }
+            CallEv::BreakerTimer(es) => self.on_breaker_timer(es),
+        }
+    }
+
     pub(super) fn start_call(&mut self, job_idx: u32, edge: u32, callee: u32) {
         let now = self.now;
         let job = *self.jobs.at(job_idx);
         let job_ref = self.jobs.ref_of(job_idx).expect("live job");
         let local = self.topo.replicas[job.replica as usize].local;
-        let es = self.edge_state_base[edge as usize] + local;
+        let es = self.policy.edge_state_base[edge as usize] + local;
         let e = &self.topo.edges[edge as usize];
         let deadline = e.deadline.map_or(Time::MAX, |d| now.saturating_add(d));
         if let Some(b) = e.budget {
-            self.edge_states[es as usize].budget.on_request(&b, now);
+            self.policy.edge_states[es as usize]
+                .budget
+                .on_request(&b, now);
         }
-        let c = self.calls.insert(Call {
+        let c = self.policy.calls.insert(Call {
             job: job_ref,
             edge,
             es,
@@ -125,7 +310,7 @@ impl Sim {
     /// Refuses the current attempt before it is sent; the refusal is handled as an event at
     /// the same instant, so no call ever completes inside the step that launched it.
     pub(super) fn reject(&mut self, c: Ref, cause: Cause, rejected: bool) {
-        let call = self.calls.get_mut(c).expect("live call");
+        let call = self.policy.calls.get_mut(c).expect("live call");
         call.state = CallState::Rejecting;
         let attempt = call.attempt;
         self.books.attempt_rejected(call.edge, self.now);
@@ -137,7 +322,7 @@ impl Sim {
 
     pub(super) fn begin_attempt(&mut self, c: Ref) {
         let now = self.now;
-        let call = self.calls.get_mut(c).expect("live call");
+        let call = self.policy.calls.get_mut(c).expect("live call");
         call.attempt += 1;
         call.lost = None;
         call.permitted = false;
@@ -148,7 +333,7 @@ impl Sim {
             return;
         }
         if let Some(p) = self.topo.edges[edge].breaker {
-            let breaker = self.edge_states[es]
+            let breaker = self.policy.edge_states[es]
                 .breaker
                 .as_mut()
                 .expect("breaker state");
@@ -160,13 +345,17 @@ impl Sim {
                 self.reject(c, Cause::BreakerOpen, true);
                 return;
             }
-            self.calls.get_mut(c).expect("live call").permitted = true;
+            self.policy.calls.get_mut(c).expect("live call").permitted = true;
         }
-        self.calls.get_mut(c).expect("live call").attempt_started = now;
+        self.policy
+            .calls
+            .get_mut(c)
+            .expect("live call")
+            .attempt_started = now;
         if let Some((limit, period, timeout)) = self.topo.edges[edge].rate_limit {
             // Resilience4j's AtomicRateLimiter: `limit` permits per cycle; a caller may reserve
             // a permit in a later cycle if it would wait no longer than its timeout.
-            let st = &mut self.edge_states[es];
+            let st = &mut self.policy.edge_states[es];
             let cycle = now / period;
             if cycle > st.rate_cycle {
                 st.rate_cycle = cycle;
@@ -187,7 +376,7 @@ impl Sim {
             }
             st.rate_used += 1;
             if at > now {
-                let call = self.calls.get_mut(c).expect("live call");
+                let call = self.policy.calls.get_mut(c).expect("live call");
                 call.state = CallState::RateWait;
                 let attempt = call.attempt;
                 self.queue.push(at, Ev::Call(CallEv::RateWake(c, attempt)));
@@ -199,20 +388,24 @@ impl Sim {
 
     pub(super) fn after_rate_limit(&mut self, c: Ref) {
         let now = self.now;
-        let call = *self.calls.get(c).expect("live call");
+        let call = *self.policy.calls.get(c).expect("live call");
         let e = &self.topo.edges[call.edge as usize];
         if let Some(t) = e.timeout {
             self.queue
                 .push(now + t, Ev::Call(CallEv::AttemptTimeout(c, call.attempt)));
         }
         if let Some((max, wait)) = e.bulkhead {
-            let st = &mut self.edge_states[call.es as usize];
+            let st = &mut self.policy.edge_states[call.es as usize];
             if st.bulkhead_in_use < max {
                 st.bulkhead_in_use += 1;
-                self.calls.get_mut(c).expect("live call").holds_bulkhead = true;
+                self.policy
+                    .calls
+                    .get_mut(c)
+                    .expect("live call")
+                    .holds_bulkhead = true;
             } else if wait > 0 {
                 st.waiters.push_back((c, call.attempt));
-                self.calls.get_mut(c).expect("live call").state = CallState::BulkheadWait;
+                self.policy.calls.get_mut(c).expect("live call").state = CallState::BulkheadWait;
                 self.queue.push(
                     now + wait,
                     Ev::Call(CallEv::BulkheadTimeout(c, call.attempt)),
@@ -228,7 +421,7 @@ impl Sim {
 
     pub(super) fn send(&mut self, c: Ref) {
         let now = self.now;
-        let call = *self.calls.get(c).expect("live call");
+        let call = *self.policy.calls.get(c).expect("live call");
         let callee_service = self.topo.endpoints[call.callee as usize].service;
         let Some((target, failover)) = self.pick_replica(
             callee_service,
@@ -245,7 +438,7 @@ impl Sim {
         );
         let cross_zone = from_zone != to_zone && from_zone != NO_ZONE && to_zone != NO_ZONE;
         {
-            let call = self.calls.get_mut(c).expect("live call");
+            let call = self.policy.calls.get_mut(c).expect("live call");
             call.target = target;
             call.state = CallState::InFlight;
             call.sent += 1;
@@ -280,7 +473,7 @@ impl Sim {
                     .push(now + delay, Ev::Request(RequestEv::JobArrive(j)));
             }
             Err(cause) => {
-                self.calls.get_mut(c).expect("live call").lost = Some(cause);
+                self.policy.calls.get_mut(c).expect("live call").lost = Some(cause);
                 if self.topo.edges[call.edge as usize].timeout.is_none() {
                     self.queue.push(
                         now + CONNECT_TIMEOUT,
@@ -292,7 +485,7 @@ impl Sim {
     }
 
     pub(super) fn on_response(&mut self, c: Ref, attempt: u32, outcome: Outcome) {
-        let Some(call) = self.calls.get(c) else {
+        let Some(call) = self.policy.calls.get(c) else {
             return;
         };
         if call.attempt != attempt || call.state != CallState::InFlight {
@@ -311,7 +504,7 @@ impl Sim {
     /// slot is freed, and outlier detection counts it against its replica.
     pub(super) fn release_attempt(&mut self, c: Ref, failed: bool) {
         let now = self.now;
-        let call = *self.calls.get(c).expect("live call");
+        let call = *self.policy.calls.get(c).expect("live call");
         let es = call.es as usize;
         let (breaker_params, outlier_params) = {
             let e = &self.topo.edges[call.edge as usize];
@@ -321,7 +514,7 @@ impl Sim {
             && let Some(p) = breaker_params
         {
             let duration = now - call.attempt_started;
-            let breaker = self.edge_states[es]
+            let breaker = self.policy.edge_states[es]
                 .breaker
                 .as_mut()
                 .expect("breaker state");
@@ -333,7 +526,7 @@ impl Sim {
             && let Some((consecutive, base, percent)) = outlier_params
         {
             let local = self.topo.replicas[call.target as usize].local as usize;
-            let st = &mut self.edge_states[es];
+            let st = &mut self.policy.edge_states[es];
             if failed {
                 st.outlier[local].consecutive += 1;
                 if st.outlier[local].consecutive >= consecutive
@@ -356,7 +549,7 @@ impl Sim {
                 st.outlier[local].consecutive = 0;
             }
         }
-        let call = self.calls.get_mut(c).expect("live call");
+        let call = self.policy.calls.get_mut(c).expect("live call");
         call.permitted = false;
         call.prev_target = call.target;
         call.target = NONE;
@@ -367,14 +560,14 @@ impl Sim {
     }
 
     pub(super) fn release_bulkhead(&mut self, es: usize) {
-        self.edge_states[es].bulkhead_in_use -= 1;
-        while let Some((w, attempt)) = self.edge_states[es].waiters.pop_front() {
-            if let Some(call) = self.calls.get_mut(w)
+        self.policy.edge_states[es].bulkhead_in_use -= 1;
+        while let Some((w, attempt)) = self.policy.edge_states[es].waiters.pop_front() {
+            if let Some(call) = self.policy.calls.get_mut(w)
                 && call.attempt == attempt
                 && call.state == CallState::BulkheadWait
             {
                 call.holds_bulkhead = true;
-                self.edge_states[es].bulkhead_in_use += 1;
+                self.policy.edge_states[es].bulkhead_in_use += 1;
                 self.send(w);
                 return;
             }
@@ -390,24 +583,26 @@ impl Sim {
     /// fail the call (or fall back).
     pub(super) fn after_failure(&mut self, c: Ref, cause: Cause, kind: Failure) {
         let now = self.now;
-        let call = *self.calls.get(c).expect("live call");
+        let call = *self.policy.calls.get(c).expect("live call");
         let edge = call.edge as usize;
         self.books.attempt_failed(call.edge, call.started, cause);
         if self.jobs.get(call.job).is_none() {
             // The caller is gone (crashed, or failed on another call of a parallel step).
-            self.calls.remove(c);
+            self.policy.calls.remove(c);
             return;
         }
         let e = &self.topo.edges[edge];
         if e.retry.should_retry(call.attempt, kind) && now < call.deadline {
             let allowed = match e.budget {
-                Some(b) => self.edge_states[call.es as usize].budget.try_retry(&b, now),
+                Some(b) => self.policy.edge_states[call.es as usize]
+                    .budget
+                    .try_retry(&b, now),
                 None => true,
             };
             if allowed {
-                let u: f64 = self.rng_jitter.random();
+                let u: f64 = self.policy.rng_jitter.random();
                 let wait = e.retry.wait(call.attempt, call.prev_wait, u);
-                let call = self.calls.get_mut(c).expect("live call");
+                let call = self.policy.calls.get_mut(c).expect("live call");
                 call.prev_wait = wait;
                 call.state = CallState::RetryWait;
                 let attempt = call.attempt;
@@ -424,11 +619,11 @@ impl Sim {
     }
 
     pub(super) fn resolve_failed(&mut self, c: Ref, cause: Cause) {
-        let edge = self.calls.get(c).expect("live call").edge as usize;
+        let edge = self.policy.calls.get(c).expect("live call").edge as usize;
         match self.topo.edges[edge].fallback {
             Some(0) => self.resolve(c, Outcome::Degraded, false),
             Some(latency) => {
-                self.calls.get_mut(c).expect("live call").state = CallState::FallbackWait;
+                self.policy.calls.get_mut(c).expect("live call").state = CallState::FallbackWait;
                 self.queue
                     .push(self.now + latency, Ev::Call(CallEv::FallbackDone(c)));
             }
@@ -440,8 +635,8 @@ impl Sim {
     /// marks a success whose callee itself fell back.
     pub(super) fn resolve(&mut self, c: Ref, outcome: Outcome, degraded_answer: bool) {
         let now = self.now;
-        let call = *self.calls.get(c).expect("live call");
-        self.calls.remove(c);
+        let call = *self.policy.calls.get(c).expect("live call");
+        self.policy.calls.remove(c);
         let edge = call.edge;
         self.books
             .call_resolved(edge, call.started, call.sent, now, outcome);
@@ -466,18 +661,18 @@ impl Sim {
     }
 
     pub(super) fn breaker_changed(&mut self, es: u32, t: Transition) {
-        let edge = match self.edge_state_base.partition_point(|&b| b <= es) {
+        let edge = match self.policy.edge_state_base.partition_point(|&b| b <= es) {
             0 => 0,
             i => i - 1,
         };
-        let replica = es - self.edge_state_base[edge];
+        let replica = es - self.policy.edge_state_base[edge];
         self.books.breaker_changed(BreakerChange {
             edge: edge as u32,
             replica,
             transition: t,
         });
         let p = self.topo.edges[edge].breaker.expect("breaker params");
-        let st = &mut self.edge_states[es as usize];
+        let st = &mut self.policy.edge_states[es as usize];
         if let Some(due) = st.breaker.as_ref().and_then(|b| b.next_deadline(&p))
             && due != st.breaker_timer
         {
@@ -488,14 +683,14 @@ impl Sim {
     }
 
     pub(super) fn on_breaker_timer(&mut self, es: u32) {
-        let edge = match self.edge_state_base.partition_point(|&b| b <= es) {
+        let edge = match self.policy.edge_state_base.partition_point(|&b| b <= es) {
             0 => 0,
             i => i - 1,
         };
         let Some(p) = self.topo.edges[edge].breaker else {
             return;
         };
-        let st = &mut self.edge_states[es as usize];
+        let st = &mut self.policy.edge_states[es as usize];
         st.breaker_timer = Time::MAX;
         let breaker = st.breaker.as_mut().expect("breaker state");
         if let Some(t) = breaker.on_timer(&p, self.now) {

@@ -146,20 +146,15 @@ impl Sim {
                     .user_done(g, user, self.now, self.horizon, &mut self.queue);
             }
             Parent::Call(c, attempt) => {
-                let Some(call) = self.calls.get(c) else {
+                let Some((edge, caller)) = self.policy.awaiting(c, attempt) else {
                     return;
                 };
-                if call.attempt != attempt {
-                    return;
-                }
-                let (edge, caller) = (call.edge, call.caller_replica);
                 match self.network.hop(&self.topo, edge, job.replica, caller) {
                     Ok(delay) => self
                         .queue
                         .push(now + delay, Ev::Call(CallEv::Response(c, attempt, outcome))),
                     Err(cause) => {
-                        let call = self.calls.get_mut(c).expect("checked");
-                        call.lost = Some(cause);
+                        self.policy.lost(c, cause);
                         if self.topo.edges[edge as usize].timeout.is_none() {
                             self.queue.push(
                                 now + CONNECT_TIMEOUT,
