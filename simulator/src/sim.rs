@@ -141,7 +141,7 @@ pub struct Sim {
     pub(crate) horizon: Time,
     pub(crate) warmup: Time,
     queue: EventQueue<Ev>,
-    jobs: Slab<Job>,
+    requests: Requests,
     /// The replicas: report.rs reads what ran where.
     pub(crate) fleet: Fleet,
     /// Deploys in progress and the log of them: report.rs reads the log.
@@ -224,10 +224,7 @@ impl Sim {
 
     /// Entry requests in flight now.
     pub fn in_flight(&self) -> u64 {
-        self.jobs
-            .values()
-            .filter(|j| matches!(j.parent, Parent::Root(..)))
-            .count() as u64
+        self.requests.roots_in_flight()
     }
 
     /// Processes the next event. Returns `false` once no event is left before the horizon.
@@ -422,13 +419,12 @@ impl Sim {
             }
             Ev::Load(LoadEv::UserSend(g, u)) => self.new_root(g, u),
             Ev::Request(RequestEv::JobArrive(j)) => {
-                if self.jobs.get(j).is_some() {
+                if self.requests.live(j) {
                     self.arrive(j.idx);
                 }
             }
             Ev::Request(RequestEv::WorkDone(j)) => {
-                if let Some(job) = self.jobs.get_mut(j) {
-                    job.state = JobState::Calling;
+                if self.requests.work_done(j) {
                     self.advance(j.idx);
                 }
             }
@@ -452,7 +448,7 @@ impl Sim {
 
     /// Peak requests and calls held at once, for memory figures.
     pub(crate) fn peak_slots(&self) -> (usize, usize) {
-        (self.jobs.capacity_used(), self.policy.peak_calls())
+        (self.requests.peak(), self.policy.peak_calls())
     }
 
     /// Nanoseconds measured after the warm-up.

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 
 use microcosm_model::Delivery;
 
-use super::{Ev, Job, JobState, NONE, Parent, RequestEv};
+use super::{Ev, NONE, Parent, RequestEv};
 use crate::engine::{EventQueue, Ref, Slab, Time};
 use crate::metrics::{Outcome, Tally, bucket_histogram};
 use crate::topology::Topology;
@@ -216,18 +216,13 @@ impl super::Sim {
                 return;
             };
             let delay = self.network.broker_delay(&self.topo);
-            let j = self.jobs.insert(Job {
-                endpoint: handler,
-                replica,
-                parent: Parent::Topic(d),
-                arrived: self.now,
-                step: 0,
-                pending: 0,
-                state: JobState::InTransit,
-                degraded: false,
-                original: true,
-                root_started: self.now,
-            });
+            let j = self.requests.spawn(
+                (handler, replica),
+                Parent::Topic(d),
+                self.now,
+                true,
+                self.now,
+            );
             self.queue
                 .push(self.now + delay, Ev::Request(RequestEv::JobArrive(j)));
         }

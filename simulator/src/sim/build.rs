@@ -162,7 +162,7 @@ impl Sim {
             horizon,
             warmup,
             queue: EventQueue::default(),
-            jobs: Slab::default(),
+            requests: Requests::default(),
             fleet: Fleet::new(&topo, stream(seed, 1)),
             rollouts: Rollouts::new(topo.services.len()),
             load: Load::default(),

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use rand::RngExt;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::{Cause, Ev, JobState, Outcome, Ref, RequestEv};
+use super::{Cause, Ev, Outcome, RequestEv};
 use crate::engine::Time;
 use crate::topology::{NO_ZONE, Topology};
 
@@ -348,9 +348,7 @@ impl super::Sim {
     /// follow its answer.
     pub(super) fn arrive(&mut self, idx: u32) {
         let now = self.now;
-        let job = self.jobs.at_mut(idx);
-        job.arrived = now;
-        let (r, ep, original) = (job.replica as usize, job.endpoint as usize, job.original);
+        let (r, ep, original) = self.requests.reach(idx, now);
         let s = self.topo.replicas[r].service as usize;
         self.books.arrival(s, original, now);
         match self
@@ -360,7 +358,7 @@ impl super::Sim {
             Admission::Refused(cause) => self.finish_job(idx, Outcome::Err(cause)),
             Admission::Start => self.start_work(idx),
             Admission::Queued(len) => {
-                self.jobs.at_mut(idx).state = JobState::Queued;
+                self.requests.queued(idx);
                 self.books.queued(s, now, len);
             }
             Admission::Shed => {
@@ -371,13 +369,10 @@ impl super::Sim {
     }
 
     pub(super) fn start_work(&mut self, idx: u32) {
-        let job = self.jobs.at_mut(idx);
-        job.state = JobState::Working;
-        let (r, ep) = (job.replica as usize, job.endpoint as usize);
+        let (r, ep, j) = self.requests.start(idx);
         let work = self.fleet.start_work(&self.topo, r, ep);
         let s = self.topo.replicas[r].service as usize;
         self.books.worker_taken(s, self.now);
-        let j = self.jobs.ref_of(idx).expect("live job");
         self.queue
             .push(self.now + work, Ev::Request(RequestEv::WorkDone(j)));
     }
@@ -389,17 +384,8 @@ impl super::Sim {
         };
         let s = self.topo.replicas[r as usize].service as usize;
         self.books.queue_dropped(s, self.now, queued);
-        let victims: Vec<Ref> = self
-            .jobs
-            .live_refs()
-            .into_iter()
-            .filter(|&j| {
-                let job = self.jobs.get(j).expect("live");
-                job.replica == r && job.state != JobState::InTransit
-            })
-            .collect();
-        for j in victims {
-            if self.jobs.get(j).is_some() {
+        for j in self.requests.held_by(r) {
+            if self.requests.live(j) {
                 self.finish_job(j.idx, Outcome::Err(Cause::Crash));
             }
         }

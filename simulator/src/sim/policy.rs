@@ -225,7 +225,7 @@ impl Sim {
                     && call.attempt == attempt
                     && call.state == CallState::RetryWait
                 {
-                    if self.jobs.get(call.job).is_some() {
+                    if self.requests.live(call.job) {
                         self.begin_attempt(c);
                     } else {
                         self.policy.calls.remove(c);
@@ -269,9 +269,8 @@ impl Sim {
 
     pub(super) fn start_call(&mut self, job_idx: u32, edge: u32, callee: u32) {
         let now = self.now;
-        let job = *self.jobs.at(job_idx);
-        let job_ref = self.jobs.ref_of(job_idx).expect("live job");
-        let local = self.topo.replicas[job.replica as usize].local;
+        let (job_ref, caller, original, root_started) = self.requests.caller(job_idx);
+        let local = self.topo.replicas[caller as usize].local;
         let es = self.policy.edge_state_base[edge as usize] + local;
         let e = &self.topo.edges[edge as usize];
         let deadline = e.deadline.map_or(Time::MAX, |d| now.saturating_add(d));
@@ -285,7 +284,7 @@ impl Sim {
             edge,
             es,
             callee,
-            caller_replica: job.replica,
+            caller_replica: caller,
             attempt: 0,
             sent: 0,
             state: CallState::Rejecting,
@@ -298,8 +297,8 @@ impl Sim {
             lost: None,
             permitted: false,
             holds_bulkhead: false,
-            original: job.original,
-            root_started: job.root_started,
+            original,
+            root_started,
         });
         if deadline != Time::MAX {
             self.queue.push(deadline, Ev::Call(CallEv::Deadline(c)));
@@ -457,18 +456,13 @@ impl Sim {
             .hop(&self.topo, call.edge, call.caller_replica, target)
         {
             Ok(delay) => {
-                let j = self.jobs.insert(Job {
-                    endpoint: call.callee,
-                    replica: target,
-                    parent: Parent::Call(c, call.attempt),
-                    arrived: now,
-                    step: 0,
-                    pending: 0,
-                    state: JobState::InTransit,
-                    degraded: false,
-                    original: call.original && call.attempt == 1,
-                    root_started: call.root_started,
-                });
+                let j = self.requests.spawn(
+                    (call.callee, target),
+                    Parent::Call(c, call.attempt),
+                    now,
+                    call.original && call.attempt == 1,
+                    call.root_started,
+                );
                 self.queue
                     .push(now + delay, Ev::Request(RequestEv::JobArrive(j)));
             }
@@ -586,7 +580,7 @@ impl Sim {
         let call = *self.policy.calls.get(c).expect("live call");
         let edge = call.edge as usize;
         self.books.attempt_failed(call.edge, call.started, cause);
-        if self.jobs.get(call.job).is_none() {
+        if !self.requests.live(call.job) {
             // The caller is gone (crashed, or failed on another call of a parallel step).
             self.policy.calls.remove(c);
             return;
@@ -640,20 +634,16 @@ impl Sim {
         let edge = call.edge;
         self.books
             .call_resolved(edge, call.started, call.sent, now, outcome);
-        let Some(job) = self.jobs.get_mut(call.job) else {
-            return;
-        };
         match outcome {
             Outcome::Err(cause) => {
                 // Fail fast: the first failed call fails the request (errgroup semantics).
-                self.finish_job(call.job.idx, Outcome::Err(cause));
+                if self.requests.live(call.job) {
+                    self.finish_job(call.job.idx, Outcome::Err(cause));
+                }
             }
             Outcome::Ok | Outcome::Degraded => {
-                if outcome == Outcome::Degraded || degraded_answer {
-                    job.degraded = true;
-                }
-                job.pending -= 1;
-                if job.pending == 0 {
+                let degraded = outcome == Outcome::Degraded || degraded_answer;
+                if self.requests.answered(call.job, degraded) == Some(true) {
                     self.advance(call.job.idx);
                 }
             }

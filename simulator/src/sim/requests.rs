@@ -1,6 +1,8 @@
-//! Requests: the jobs slab (a request handled by, or travelling to, a replica) and a request's
-//! life: made at the root, stepping through its endpoint's calls, and completed. Completion is
-//! where the rooms meet most: the job is measured (`books`), frees its worker (`fleet`),
+//! Requests: the jobs slab (a request handled by, or travelling to, a replica) in `Requests`,
+//! and a request's life: made at the root, stepping through its endpoint's calls, and
+//! completed. `Requests` keeps each job's state machine (in transit, queued, working,
+//! calling) and answers with what the others need; completion, below, is where the rooms meet
+//! most and so is the parent's: the job is measured (`books`), frees its worker (`fleet`),
 //! publishes (`broker`) and answers its parent (`load`, `policy` through `network`, or
 //! `broker`). Separate so that a request's state machine reads in one place.
 
@@ -16,7 +18,7 @@ pub(super) enum RequestEv {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum JobState {
+enum JobState {
     InTransit,
     Queued,
     Working,
@@ -35,21 +37,155 @@ pub(super) enum Parent {
 
 /// A request being handled by (or travelling to) a replica.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Job {
-    pub(super) endpoint: u32,
-    pub(super) replica: u32,
-    pub(super) parent: Parent,
-    pub(super) arrived: Time,
-    pub(super) step: u16,
-    pub(super) pending: u16,
-    pub(super) state: JobState,
-    pub(super) degraded: bool,
+struct Job {
+    endpoint: u32,
+    replica: u32,
+    parent: Parent,
+    arrived: Time,
+    step: u16,
+    pending: u16,
+    state: JobState,
+    degraded: bool,
     /// Every ancestor was a first attempt: what the load would be without retries.
-    pub(super) original: bool,
+    original: bool,
     /// When the request (or topic delivery) this job serves entered the system: retry
     /// amplification per bucket is attributed to it, so retries landing later count against
     /// the requests that caused them.
-    pub(super) root_started: Time,
+    root_started: Time,
+}
+
+/// The requests in the system.
+#[derive(Debug, Default)]
+pub(super) struct Requests {
+    jobs: Slab<Job>,
+}
+
+impl Requests {
+    /// A new request for `endpoint`, on its way at `now` to `replica`, on behalf of `parent`;
+    /// `original` and `root_started` as in [`Job`].
+    pub(super) fn spawn(
+        &mut self,
+        (endpoint, replica): (u32, u32),
+        parent: Parent,
+        now: Time,
+        original: bool,
+        root_started: Time,
+    ) -> Ref {
+        self.jobs.insert(Job {
+            endpoint,
+            replica,
+            parent,
+            arrived: now,
+            step: 0,
+            pending: 0,
+            state: JobState::InTransit,
+            degraded: false,
+            original,
+            root_started,
+        })
+    }
+
+    /// Whether request `j` is still in the system.
+    #[inline]
+    pub(super) fn live(&self, j: Ref) -> bool {
+        self.jobs.get(j).is_some()
+    }
+
+    /// Entry requests in flight, counted from the live requests themselves.
+    pub(super) fn roots_in_flight(&self) -> u64 {
+        self.jobs
+            .values()
+            .filter(|j| matches!(j.parent, Parent::Root(..)))
+            .count() as u64
+    }
+
+    /// Peak requests held at once, for memory figures.
+    pub(super) fn peak(&self) -> usize {
+        self.jobs.capacity_used()
+    }
+
+    /// Request `idx` reaches its replica at `now`: its replica, endpoint, and whether it is
+    /// original load.
+    pub(super) fn reach(&mut self, idx: u32, now: Time) -> (usize, usize, bool) {
+        let job = self.jobs.at_mut(idx);
+        job.arrived = now;
+        (job.replica as usize, job.endpoint as usize, job.original)
+    }
+
+    pub(super) fn queued(&mut self, idx: u32) {
+        self.jobs.at_mut(idx).state = JobState::Queued;
+    }
+
+    /// Request `idx` starts work: its replica, endpoint and reference.
+    pub(super) fn start(&mut self, idx: u32) -> (usize, usize, Ref) {
+        let job = self.jobs.at_mut(idx);
+        job.state = JobState::Working;
+        let (r, ep) = (job.replica as usize, job.endpoint as usize);
+        (r, ep, self.jobs.ref_of(idx).expect("live job"))
+    }
+
+    /// Request `j`'s own work is done: it starts calling, if it is still there.
+    pub(super) fn work_done(&mut self, j: Ref) -> bool {
+        match self.jobs.get_mut(j) {
+            Some(job) => {
+                job.state = JobState::Calling;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The requests replica `r` holds (queued, working or calling), for a crash to fail.
+    pub(super) fn held_by(&self, r: u32) -> Vec<Ref> {
+        self.jobs
+            .live_refs()
+            .into_iter()
+            .filter(|&j| {
+                let job = self.jobs.get(j).expect("live");
+                job.replica == r && job.state != JobState::InTransit
+            })
+            .collect()
+    }
+
+    /// What a call made by request `idx` carries of it: its reference, replica, whether it
+    /// is original load, and when its root started.
+    pub(super) fn caller(&self, idx: u32) -> (Ref, u32, bool, Time) {
+        let job = self.jobs.at(idx);
+        let j = self.jobs.ref_of(idx).expect("live job");
+        (j, job.replica, job.original, job.root_started)
+    }
+
+    /// Request `idx`'s next step: the endpoint and the step's index, now counted as taken;
+    /// or, with no step left, how it answers.
+    fn next_step(&mut self, topo: &Topology, idx: u32) -> Result<(usize, usize), Outcome> {
+        let job = self.jobs.at_mut(idx);
+        let (ep, step) = (job.endpoint as usize, job.step as usize);
+        if step >= topo.endpoints[ep].steps.len() {
+            return Err(if job.degraded {
+                Outcome::Degraded
+            } else {
+                Outcome::Ok
+            });
+        }
+        job.step += 1;
+        Ok((ep, step))
+    }
+
+    fn set_pending(&mut self, idx: u32, calls: u16) {
+        self.jobs.at_mut(idx).pending = calls;
+    }
+
+    /// A call of request `j` succeeded (`degraded` when by a fallback, its own or its
+    /// callee's). `Some(true)` when it was the step's last call pending, `None` when the
+    /// request is gone.
+    pub(super) fn answered(&mut self, j: Ref, degraded: bool) -> Option<bool> {
+        let job = self.jobs.get_mut(j)?;
+        if degraded {
+            job.degraded = true;
+        }
+        job.pending -= 1;
+        Some(job.pending == 0)
+    }
 }
 
 impl Sim {
@@ -63,37 +199,26 @@ impl Sim {
                 .user_done(g, user, self.now, self.horizon, &mut self.queue);
             return;
         };
-        let j = self.jobs.insert(Job {
-            endpoint,
-            replica,
-            parent: Parent::Root(g, user),
-            arrived: self.now,
-            step: 0,
-            pending: 0,
-            state: JobState::InTransit,
-            degraded: false,
-            original: true,
-            root_started: self.now,
-        });
+        let j = self.requests.spawn(
+            (endpoint, replica),
+            Parent::Root(g, user),
+            self.now,
+            true,
+            self.now,
+        );
         self.arrive(j.idx);
     }
 
     /// Launches the job's next step of calls, or answers when none is left.
     pub(super) fn advance(&mut self, idx: u32) {
         loop {
-            let job = self.jobs.at(idx);
-            let (ep, step) = (job.endpoint as usize, job.step as usize);
-            let steps = &self.topo.endpoints[ep].steps;
-            if step >= steps.len() {
-                let outcome = if job.degraded {
-                    Outcome::Degraded
-                } else {
-                    Outcome::Ok
-                };
-                self.finish_job(idx, outcome);
-                return;
-            }
-            self.jobs.at_mut(idx).step += 1;
+            let (ep, step) = match self.requests.next_step(&self.topo, idx) {
+                Ok(next) => next,
+                Err(outcome) => {
+                    self.finish_job(idx, outcome);
+                    return;
+                }
+            };
             let mut launched = 0u16;
             for i in 0..self.topo.endpoints[ep].steps[step].len() {
                 let call = self.topo.endpoints[ep].steps[step][i];
@@ -104,7 +229,7 @@ impl Sim {
                 launched += 1;
             }
             if launched > 0 {
-                self.jobs.at_mut(idx).pending = launched;
+                self.requests.set_pending(idx, launched);
                 return;
             }
         }
@@ -114,7 +239,7 @@ impl Sim {
     /// its events if it succeeded, and answers its parent.
     pub(super) fn finish_job(&mut self, idx: u32, outcome: Outcome) {
         let now = self.now;
-        let job = *self.jobs.at(idx);
+        let job = *self.requests.jobs.at(idx);
         let ep = job.endpoint as usize;
         self.books
             .request_done(job.endpoint, job.arrived, now, outcome);
@@ -124,8 +249,8 @@ impl Sim {
         if job.state != JobState::InTransit {
             self.fleet.leave(r);
         }
-        let j = self.jobs.ref_of(idx).expect("live job");
-        self.jobs.remove(j);
+        let j = self.requests.jobs.ref_of(idx).expect("live job");
+        self.requests.jobs.remove(j);
         if matches!(job.state, JobState::Working | JobState::Calling) {
             self.books.worker_freed(s, now);
             if let Some(next) = self.fleet.free_worker(r) {
