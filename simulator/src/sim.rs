@@ -69,21 +69,15 @@
 //! again. A failed attempt goes through `policy::after_failure`: a retry timer, or the call
 //! fails (or falls back) and fails its request. Each bucket boundary closes the books.
 
-use std::collections::VecDeque;
-
-use microcosm_model::resilience::{
-    Breaker, BreakerState, Failure, Permission, RetryBudget, Transition,
-};
-use microcosm_model::{DeploymentStrategy, EdgePattern, Experiment, FaultAction, Scenario};
-use rand::{RngExt, SeedableRng};
+use microcosm_model::{EdgePattern, Experiment, Scenario};
+use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use crate::engine::{EventQueue, Ref, Slab, Time};
+use crate::engine::{EventQueue, Time};
 use crate::error::{Error, ErrorKind};
-use crate::limits::{CHECK_EVERY, Interrupt, MAX_DURATION_S, Stop, bucket_width};
-use crate::metrics::{Cause, Outcome};
+use crate::limits::{CHECK_EVERY, Interrupt, Stop};
 use crate::sampler::ms_to_ns;
-use crate::topology::{NO_ZONE, Topology};
+use crate::topology::Topology;
 
 mod balancer;
 mod books;
@@ -98,15 +92,15 @@ mod requests;
 mod rollout;
 
 use balancer::Balancer;
-use books::*;
-use broker::*;
+use books::{Books, BreakerChange};
+use broker::{Broker, BrokerEv};
 use faults::FaultEv;
-use fleet::*;
-use load::*;
-use network::*;
-use policy::*;
-use requests::*;
-use rollout::*;
+use fleet::{Fleet, VersionRt};
+use load::{Load, LoadEv};
+use network::Network;
+use policy::{CallEv, OutlierHost, Policy};
+use requests::{Parent, RequestEv, Requests};
+use rollout::{RolloutEv, Rollouts};
 
 pub use build::SimBuilder;
 pub use faults::FaultWindow;

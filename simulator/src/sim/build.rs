@@ -3,7 +3,18 @@
 //! of the experiment's load and faults. Separate from `sim.rs` because it runs once, before
 //! the first event, and is long.
 
-use super::*;
+use microcosm_model::{DeploymentStrategy, Experiment, FaultAction, Scenario};
+
+use super::{
+    Balancer, Books, Broker, Ev, FaultEv, FaultWindow, Fleet, Load, Network, Policy, Requests,
+    Rollouts, Sim, secs, stream,
+};
+use crate::engine::EventQueue;
+use crate::error::{Error, ErrorKind};
+use crate::limits::{Interrupt, MAX_DURATION_S, bucket_width};
+use crate::sampler::ms_to_ns;
+use crate::topology::Topology;
+
 use crate::metrics::SloWindow;
 
 /// Builds a [`Sim`]: the seed is mandatory, everything else comes from the scenario and,

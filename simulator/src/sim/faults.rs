@@ -4,7 +4,11 @@
 //! rollout). Separate from the public fault verbs in `sim.rs`, which do the same for a caller
 //! driving the simulation by hand.
 
-use super::*;
+use microcosm_model::{EdgePattern, FaultAction};
+
+use super::{Sim, VersionRt};
+use crate::sampler::ms_to_ns;
+use crate::topology::NO_ZONE;
 
 /// The experiment's timeline: fault `.0` starts or ends.
 #[derive(Debug, Clone, Copy)]

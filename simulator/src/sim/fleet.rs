@@ -13,8 +13,9 @@ use std::collections::VecDeque;
 use rand::RngExt;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::{Cause, Ev, Outcome, RequestEv};
+use super::{Ev, RequestEv};
 use crate::engine::Time;
+use crate::metrics::{Cause, Outcome};
 use crate::topology::{NO_ZONE, Topology};
 
 /// How a deployed version behaves, relative to the scenario's description of the service.

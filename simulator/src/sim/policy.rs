@@ -8,7 +8,18 @@
 //! every stage meets another room, but the state it drives is this room's alone, private to
 //! this file. Separate because this pipeline is most of the simulator's logic.
 
-use super::*;
+use std::collections::VecDeque;
+
+use microcosm_model::resilience::{
+    Breaker, BreakerState, Failure, Permission, RetryBudget, Transition,
+};
+use rand::RngExt;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::{BreakerChange, CONNECT_TIMEOUT, Ev, NONE, Parent, RequestEv, Sim};
+use crate::engine::{Ref, Slab, Time};
+use crate::metrics::{Cause, Outcome};
+use crate::topology::{NO_ZONE, Topology};
 
 /// A call's events: attempt `.1` of call `.0`, unless said otherwise.
 #[derive(Debug, Clone, Copy)]

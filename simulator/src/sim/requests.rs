@@ -6,7 +6,12 @@
 //! publishes (`broker`) and answers its parent (`load`, `policy` through `network`, or
 //! `broker`). Separate so that a request's state machine reads in one place.
 
-use super::*;
+use rand::RngExt;
+
+use super::{CONNECT_TIMEOUT, CallEv, Ev, NONE, Sim};
+use crate::engine::{Ref, Slab, Time};
+use crate::metrics::Outcome;
+use crate::topology::Topology;
 
 /// A request's events.
 #[derive(Debug, Clone, Copy)]
