@@ -95,7 +95,7 @@ impl Balancer {
             // next priority only when the one before has no healthy host.
             let caller = topo.replicas[from as usize];
             let healthy = |r: u32| {
-                let ejected = outlier.is_some_and(|o| o[(r - base) as usize].ejected_until > now);
+                let ejected = outlier.is_some_and(|o| o[(r - base) as usize].ejected(now));
                 !fleet.restarting(r)
                     && !fleet.down(r)
                     && !ejected
@@ -135,7 +135,7 @@ impl Balancer {
         }
         if self.scratch.is_empty() {
             for r in first..first + n {
-                let ejected = outlier.is_some_and(|o| o[(r - base) as usize].ejected_until > now);
+                let ejected = outlier.is_some_and(|o| o[(r - base) as usize].ejected(now));
                 if !fleet.restarting(r) && !ejected {
                     self.scratch.push(r);
                 }

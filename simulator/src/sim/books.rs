@@ -131,11 +131,13 @@ impl Books {
 
     // ─── entry requests and endpoints ───────────────────────────────────────────────────────
 
+    #[inline]
     pub(super) fn root_generated(&mut self) {
         self.roots.generated += 1;
     }
 
     /// An entry request found no replica in rotation: it fails at once, taking no time.
+    #[inline]
     pub(super) fn root_unavailable(&mut self, endpoint: u32, now: Time) {
         self.roots.failed += 1;
         let m = &mut self.endpoints[endpoint as usize];
@@ -145,6 +147,7 @@ impl Books {
         m.bucket.record(0, Outcome::Err(Cause::Unavailable));
     }
 
+    #[inline]
     pub(super) fn root_done(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Ok => self.roots.succeeded += 1,
@@ -154,6 +157,7 @@ impl Books {
     }
 
     /// A request to `endpoint` that reached its replica at `arrived` answered at `now`.
+    #[inline]
     pub(super) fn request_done(
         &mut self,
         endpoint: u32,
@@ -171,6 +175,7 @@ impl Books {
 
     // ─── services: arrivals, queues and workers ─────────────────────────────────────────────
 
+    #[inline]
     pub(super) fn arrival(&mut self, service: usize, original: bool, now: Time) {
         if now >= self.warmup {
             let m = &mut self.services[service];
@@ -179,6 +184,7 @@ impl Books {
         }
     }
 
+    #[inline]
     pub(super) fn shed(&mut self, service: usize, now: Time) {
         if now >= self.warmup {
             self.services[service].shed += 1;
@@ -186,6 +192,7 @@ impl Books {
     }
 
     /// A request joined a queue, now `queue_len` long.
+    #[inline]
     pub(super) fn queued(&mut self, service: usize, now: Time, queue_len: usize) {
         let m = &mut self.services[service];
         m.advance(now, self.warmup);
@@ -195,23 +202,27 @@ impl Books {
 
     /// A queued request left its queue to start work (the time integral was advanced by the
     /// worker freed just before).
+    #[inline]
     pub(super) fn dequeued(&mut self, service: usize) {
         self.services[service].queued -= 1;
     }
 
     /// A crash emptied a queue of `n` requests.
+    #[inline]
     pub(super) fn queue_dropped(&mut self, service: usize, now: Time, n: u64) {
         let m = &mut self.services[service];
         m.advance(now, self.warmup);
         m.queued -= n;
     }
 
+    #[inline]
     pub(super) fn worker_taken(&mut self, service: usize, now: Time) {
         let m = &mut self.services[service];
         m.advance(now, self.warmup);
         m.busy += 1;
     }
 
+    #[inline]
     pub(super) fn worker_freed(&mut self, service: usize, now: Time) {
         let m = &mut self.services[service];
         m.advance(now, self.warmup);
@@ -220,6 +231,7 @@ impl Books {
 
     // ─── edges: attempts and calls ──────────────────────────────────────────────────────────
 
+    #[inline]
     fn edge_point(&mut self, edge: u32, bucket: usize) -> &mut EdgePoint {
         let series = &mut self.edges[edge as usize].series;
         if series.len() <= bucket {
@@ -228,6 +240,7 @@ impl Books {
         &mut series[bucket]
     }
 
+    #[inline]
     pub(super) fn attempt_rejected(&mut self, edge: u32, now: Time) {
         if now >= self.warmup {
             self.edges[edge as usize].rejected_attempts += 1;
@@ -238,6 +251,7 @@ impl Books {
     /// every ancestor of the request it serves were first attempts. Retry amplification is
     /// attributed to the bucket its root request started in (`root_started`).
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     pub(super) fn attempt_sent(
         &mut self,
         edge: u32,
@@ -264,24 +278,28 @@ impl Books {
         self.services[callee].attribute((root_started / self.interval) as usize, first);
     }
 
+    #[inline]
     pub(super) fn attempt_failed(&mut self, edge: u32, started: Time, cause: Cause) {
         if started >= self.warmup {
             self.attempt_errors[edge as usize][cause as usize] += 1;
         }
     }
 
+    #[inline]
     pub(super) fn retry(&mut self, edge: u32, started: Time) {
         if started >= self.warmup {
             self.edges[edge as usize].retries += 1;
         }
     }
 
+    #[inline]
     pub(super) fn budget_exhausted(&mut self, edge: u32, started: Time) {
         if started >= self.warmup {
             self.edges[edge as usize].budget_exhausted += 1;
         }
     }
 
+    #[inline]
     pub(super) fn ejection(&mut self, edge: u32) {
         self.ejections[edge as usize] += 1;
     }
@@ -293,6 +311,7 @@ impl Books {
     }
 
     /// A call on `edge` started at `started`, after `sent` attempts, resolved at `now`.
+    #[inline]
     pub(super) fn call_resolved(
         &mut self,
         edge: u32,

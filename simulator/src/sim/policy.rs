@@ -75,11 +75,20 @@ struct Call {
     root_started: Time,
 }
 
+/// Outlier detection's view of one callee replica, kept by one caller replica.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct OutlierHost {
-    pub(super) consecutive: u32,
-    pub(super) ejected_until: Time,
-    pub(super) ejections: u32,
+    consecutive: u32,
+    ejected_until: Time,
+    ejections: u32,
+}
+
+impl OutlierHost {
+    /// Whether the replica is out of this caller's rotation at `now`.
+    #[inline]
+    pub(super) fn ejected(&self, now: Time) -> bool {
+        self.ejected_until > now
+    }
 }
 
 /// The policy state one caller replica keeps for one edge.

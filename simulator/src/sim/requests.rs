@@ -68,6 +68,7 @@ pub(super) struct Requests {
 impl Requests {
     /// A new request for `endpoint`, on its way at `now` to `replica`, on behalf of `parent`;
     /// `original` and `root_started` as in [`Job`].
+    #[inline]
     pub(super) fn spawn(
         &mut self,
         (endpoint, replica): (u32, u32),
@@ -111,17 +112,20 @@ impl Requests {
 
     /// Request `idx` reaches its replica at `now`: its replica, endpoint, and whether it is
     /// original load.
+    #[inline]
     pub(super) fn reach(&mut self, idx: u32, now: Time) -> (usize, usize, bool) {
         let job = self.jobs.at_mut(idx);
         job.arrived = now;
         (job.replica as usize, job.endpoint as usize, job.original)
     }
 
+    #[inline]
     pub(super) fn queued(&mut self, idx: u32) {
         self.jobs.at_mut(idx).state = JobState::Queued;
     }
 
     /// Request `idx` starts work: its replica, endpoint and reference.
+    #[inline]
     pub(super) fn start(&mut self, idx: u32) -> (usize, usize, Ref) {
         let job = self.jobs.at_mut(idx);
         job.state = JobState::Working;
@@ -130,6 +134,7 @@ impl Requests {
     }
 
     /// Request `j`'s own work is done: it starts calling, if it is still there.
+    #[inline]
     pub(super) fn work_done(&mut self, j: Ref) -> bool {
         match self.jobs.get_mut(j) {
             Some(job) => {
@@ -154,6 +159,7 @@ impl Requests {
 
     /// What a call made by request `idx` carries of it: its reference, replica, whether it
     /// is original load, and when its root started.
+    #[inline]
     pub(super) fn caller(&self, idx: u32) -> (Ref, u32, bool, Time) {
         let job = self.jobs.at(idx);
         let j = self.jobs.ref_of(idx).expect("live job");
@@ -183,6 +189,7 @@ impl Requests {
     /// A call of request `j` succeeded (`degraded` when by a fallback, its own or its
     /// callee's). `Some(true)` when it was the step's last call pending, `None` when the
     /// request is gone.
+    #[inline]
     pub(super) fn answered(&mut self, j: Ref, degraded: bool) -> Option<bool> {
         let job = self.jobs.get_mut(j)?;
         if degraded {
