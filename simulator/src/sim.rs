@@ -44,7 +44,7 @@
 //! | `rollout` | each service's rollout and the log of them |
 //! | `network` | partitions, added latency, `rng_net` |
 //! | `policy` | the calls slab, per-(edge, caller replica) resilience state, `rng_jitter` |
-//! | `balancer` | picking a replica (reads fleet, network, rollouts, outlier state) |
+//! | `balancer` | round-robin counters; picks a replica from a lent view of the others |
 //! | `broker` | subscriptions and deliveries |
 //! | `books` | every measurement and the bucket clock; `report.rs` reads it |
 //! | `faults`, `build` | the experiment's timeline; building a `Sim` |
@@ -425,7 +425,13 @@ impl Sim {
             Ev::Call(e) => self.on_call_event(e),
             Ev::Fault(FaultEv::FaultStart(i)) => self.fault(i, true),
             Ev::Fault(FaultEv::FaultEnd(i)) => self.fault(i, false),
-            Ev::Rollout(RolloutEv::DeployStep(s, batch)) => self.deploy_step(s, batch),
+            Ev::Rollout(RolloutEv::DeployStep(s, batch)) => self.rollouts.step(
+                &self.topo,
+                &mut self.fleet,
+                (s, batch),
+                self.now,
+                &mut self.queue,
+            ),
             Ev::Broker(BrokerEv::Redeliver(d)) => {
                 if let Some(sub) = self.broker.redeliver(d) {
                     self.dispatch_sub(sub);

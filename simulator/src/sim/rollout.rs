@@ -3,14 +3,14 @@
 //! report. It schedules its own steps through the lent queue and answers the balancer which
 //! set a call goes to (drawing from the lent choice stream only while a canary is partial).
 //! A step changes which replicas serve, per the strategy — rolling batches, blue-green switch,
-//! canary weights with analysis and rollback — and so meets the fleet: that is the parent's
-//! `deploy_step`, at the end of this file. Separate because strategies are a state machine of
-//! their own over the fleet.
+//! canary weights with analysis and rollback — through the fleet's verbs, the fleet being lent
+//! to `step`; it calls no other room. Separate because strategies are a state machine of their
+//! own over the fleet.
 
 use rand::RngExt;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::{Ev, VersionRt, secs};
+use super::{Ev, Fleet, VersionRt, secs};
 use crate::engine::{EventQueue, Time};
 use crate::metrics::Outcome;
 use crate::sampler::ms_to_ns;
@@ -153,18 +153,21 @@ impl Rollouts {
             e.error_rate = failed.map(|f| f.1);
         }
     }
-}
 
-// ─── where a rollout meets the fleet ───────────────────────────────────────────────────────
-
-impl super::Sim {
     /// Step `step` of the rollout of service `s`, per its strategy.
-    pub(super) fn deploy_step(&mut self, s: u32, step: u32) {
-        let svc = &self.topo.services[s as usize];
+    pub(super) fn step(
+        &mut self,
+        topo: &Topology,
+        fleet: &mut Fleet,
+        (s, step): (u32, u32),
+        now: Time,
+        queue: &mut EventQueue<Ev>,
+    ) {
+        let svc = &topo.services[s as usize];
         let (first, n) = (svc.first_replica, svc.replicas);
         let Rollout {
             active, version, ..
-        } = self.rollouts.services[s as usize];
+        } = self.services[s as usize];
         let old_set = first + active * n..first + (active + 1) * n;
         let new_set = first + (1 - active) * n..first + (2 - active) * n;
         match svc.strategy.clone() {
@@ -176,36 +179,34 @@ impl super::Sim {
                 let m = max_unavailable.max(1);
                 for r in first..first + n {
                     let batch = (r - first) / m;
-                    self.fleet.set_restarting(r, batch == step);
+                    fleet.set_restarting(r, batch == step);
                     if batch < step {
-                        self.fleet.set_version(r, version);
+                        fleet.set_version(r, version);
                     }
                 }
                 if step * m < n {
-                    let next = self.now + ms_to_ns(restart_s * 1000.0);
-                    self.queue
-                        .push(next, Ev::Rollout(RolloutEv::DeployStep(s, step + 1)));
+                    let next = now + ms_to_ns(restart_s * 1000.0);
+                    queue.push(next, Ev::Rollout(RolloutEv::DeployStep(s, step + 1)));
                 } else {
-                    self.rollouts.end(&self.topo, s, "promoted", None, self.now);
+                    self.end(topo, s, "promoted", None, now);
                 }
             }
             DeploymentStrategy::BlueGreen { restart_s } => {
                 if step == 0 {
                     // The green set starts beside the blue one, which keeps serving.
                     for r in new_set {
-                        self.fleet.start_slot(r, version, false);
+                        fleet.start_slot(r, version, false);
                     }
-                    let next = self.now + ms_to_ns(restart_s * 1000.0);
-                    self.queue
-                        .push(next, Ev::Rollout(RolloutEv::DeployStep(s, 1)));
+                    let next = now + ms_to_ns(restart_s * 1000.0);
+                    queue.push(next, Ev::Rollout(RolloutEv::DeployStep(s, 1)));
                 } else {
                     // All traffic switches at once; blue drains its requests and is retired.
                     for r in new_set {
-                        self.fleet.set_restarting(r, false);
+                        fleet.set_restarting(r, false);
                     }
-                    self.fleet.retire(old_set);
-                    self.rollouts.services[s as usize].active = 1 - active;
-                    self.rollouts.end(&self.topo, s, "promoted", None, self.now);
+                    fleet.retire(old_set);
+                    self.services[s as usize].active = 1 - active;
+                    self.end(topo, s, "promoted", None, now);
                 }
             }
             DeploymentStrategy::Canary {
@@ -215,24 +216,18 @@ impl super::Sim {
             } => {
                 // The analysis of the step that just ended: too many of the new version's
                 // answers failed, so all traffic goes back and the new replicas stop.
-                let (served, failed) = self.rollouts.services[s as usize].step_served;
-                self.rollouts.services[s as usize].step_served = (0, 0);
+                let (served, failed) = self.services[s as usize].step_served;
+                self.services[s as usize].step_served = (0, 0);
                 let rate = if served == 0 {
                     0.0
                 } else {
                     failed as f64 / served as f64
                 };
                 if step > 0 && max_error_rate.is_some_and(|max| rate > max) {
-                    self.rollouts.services[s as usize].canary = 0.0;
-                    self.fleet.retire(new_set);
-                    self.rollouts.end(
-                        &self.topo,
-                        s,
-                        "rolled_back",
-                        Some((step - 1, rate)),
-                        self.now,
-                    );
-                    self.fleet.account(&self.topo, self.now);
+                    self.services[s as usize].canary = 0.0;
+                    fleet.retire(new_set);
+                    self.end(topo, s, "rolled_back", Some((step - 1, rate)), now);
+                    fleet.account(topo, now);
                     return;
                 }
                 if let Some(&w) = weights.get(step as usize) {
@@ -241,30 +236,29 @@ impl super::Sim {
                     let w = (w / 100.0).clamp(0.0, 1.0);
                     let want = ((w * f64::from(n)).ceil() as u32).clamp(1, n.max(1));
                     for r in new_set.start..new_set.start + want.min(n) {
-                        if self.fleet.standby(r) {
-                            self.fleet.start_slot(r, version, true);
+                        if fleet.standby(r) {
+                            fleet.start_slot(r, version, true);
                         }
                     }
-                    self.rollouts.services[s as usize].canary = w;
-                    let next = self.now + ms_to_ns(step_s * 1000.0);
-                    self.queue
-                        .push(next, Ev::Rollout(RolloutEv::DeployStep(s, step + 1)));
+                    self.services[s as usize].canary = w;
+                    let next = now + ms_to_ns(step_s * 1000.0);
+                    queue.push(next, Ev::Rollout(RolloutEv::DeployStep(s, step + 1)));
                 } else {
                     // Promotion: the new set serves alone and the old one is retired.
                     for r in new_set {
-                        if self.fleet.standby(r) {
-                            self.fleet.set_version(r, version);
+                        if fleet.standby(r) {
+                            fleet.set_version(r, version);
                         }
-                        self.fleet.activate(r);
+                        fleet.activate(r);
                     }
-                    self.fleet.retire(old_set);
-                    let ro = &mut self.rollouts.services[s as usize];
+                    fleet.retire(old_set);
+                    let ro = &mut self.services[s as usize];
                     ro.active = 1 - active;
                     ro.canary = 0.0;
-                    self.rollouts.end(&self.topo, s, "promoted", None, self.now);
+                    self.end(topo, s, "promoted", None, now);
                 }
             }
         }
-        self.fleet.account(&self.topo, self.now);
+        fleet.account(topo, now);
     }
 }
