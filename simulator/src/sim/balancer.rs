@@ -11,7 +11,7 @@ use microcosm_model::{LoadBalancer, Locality};
 use rand::RngExt;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::{Fleet, NONE, Network, OutlierHost, Rollouts};
+use super::{Fleet, NONE, Network, Policy, Rollouts};
 use crate::engine::Time;
 use crate::topology::{NO_ZONE, Topology};
 
@@ -22,8 +22,8 @@ pub(super) struct Seen<'a> {
     pub(super) fleet: &'a Fleet,
     pub(super) network: &'a Network,
     pub(super) rollouts: &'a Rollouts,
-    /// The caller's outlier detection for the callee's replicas, if it has any.
-    pub(super) outlier: Option<&'a [OutlierHost]>,
+    /// For the caller's outlier detection of the callee's replicas.
+    pub(super) policy: &'a Policy,
     pub(super) now: Time,
 }
 
@@ -67,7 +67,7 @@ impl Balancer {
             fleet,
             network,
             rollouts,
-            outlier,
+            policy,
             now,
         } = seen;
         let svc = &topo.services[service as usize];
@@ -89,6 +89,9 @@ impl Balancer {
             topo.replicas[from as usize].zone
         };
         self.scratch.clear();
+        let outlier = (es != NONE)
+            .then(|| policy.outlier(es))
+            .filter(|o| !o.is_empty());
         let mut failover = false;
         if svc.locality != Locality::Any && caller_zone != NO_ZONE {
             // Priority 0 is the caller's zone, priority 1 every other zone: Envoy moves to the
@@ -196,8 +199,9 @@ impl Balancer {
 // ─── the parent lends the balancer what it reads ───────────────────────────────────────────
 
 impl super::Sim {
-    /// [`Balancer::pick`] with the fleet, network, rollouts, the caller's outlier state (edge
-    /// state `es`) and the choice stream lent.
+    /// [`Balancer::pick`] with the fleet, network, rollouts, the policies (for the caller's
+    /// outlier state, edge state `es`) and the choice stream lent.
+    #[inline]
     pub(super) fn pick_replica(
         &mut self,
         service: u32,
@@ -205,15 +209,12 @@ impl super::Sim {
         avoid: u32,
         from: u32,
     ) -> Option<(u32, bool)> {
-        let outlier = (es != NONE)
-            .then(|| self.policy.outlier(es))
-            .filter(|o| !o.is_empty());
         let seen = Seen {
             topo: &self.topo,
             fleet: &self.fleet,
             network: &self.network,
             rollouts: &self.rollouts,
-            outlier,
+            policy: &self.policy,
             now: self.now,
         };
         self.balancer

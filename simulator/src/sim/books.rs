@@ -157,7 +157,7 @@ impl Books {
     }
 
     /// A request to `endpoint` that reached its replica at `arrived` answered at `now`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn request_done(
         &mut self,
         endpoint: u32,
@@ -175,7 +175,7 @@ impl Books {
 
     // ─── services: arrivals, queues and workers ─────────────────────────────────────────────
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn arrival(&mut self, service: usize, original: bool, now: Time) {
         if now >= self.warmup {
             let m = &mut self.services[service];
@@ -192,7 +192,7 @@ impl Books {
     }
 
     /// A request joined a queue, now `queue_len` long.
-    #[inline]
+    #[inline(always)]
     pub(super) fn queued(&mut self, service: usize, now: Time, queue_len: usize) {
         let m = &mut self.services[service];
         m.advance(now, self.warmup);
@@ -202,7 +202,7 @@ impl Books {
 
     /// A queued request left its queue to start work (the time integral was advanced by the
     /// worker freed just before).
-    #[inline]
+    #[inline(always)]
     pub(super) fn dequeued(&mut self, service: usize) {
         self.services[service].queued -= 1;
     }
@@ -215,14 +215,14 @@ impl Books {
         m.queued -= n;
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn worker_taken(&mut self, service: usize, now: Time) {
         let m = &mut self.services[service];
         m.advance(now, self.warmup);
         m.busy += 1;
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn worker_freed(&mut self, service: usize, now: Time) {
         let m = &mut self.services[service];
         m.advance(now, self.warmup);
@@ -240,7 +240,7 @@ impl Books {
         &mut series[bucket]
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn attempt_rejected(&mut self, edge: u32, now: Time) {
         if now >= self.warmup {
             self.edges[edge as usize].rejected_attempts += 1;
@@ -251,7 +251,7 @@ impl Books {
     /// every ancestor of the request it serves were first attempts. Retry amplification is
     /// attributed to the bucket its root request started in (`root_started`).
     #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[inline(always)]
     pub(super) fn attempt_sent(
         &mut self,
         edge: u32,
@@ -278,7 +278,7 @@ impl Books {
         self.services[callee].attribute((root_started / self.interval) as usize, first);
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn attempt_failed(&mut self, edge: u32, started: Time, cause: Cause) {
         if started >= self.warmup {
             self.attempt_errors[edge as usize][cause as usize] += 1;
@@ -311,7 +311,7 @@ impl Books {
     }
 
     /// A call on `edge` started at `started`, after `sent` attempts, resolved at `now`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn call_resolved(
         &mut self,
         edge: u32,

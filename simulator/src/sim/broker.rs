@@ -10,17 +10,10 @@ use std::collections::VecDeque;
 
 use microcosm_model::Delivery;
 
-use super::{Ev, NONE, Parent, RequestEv};
+use super::{Ev, NONE, Parent};
 use crate::engine::{EventQueue, Ref, Slab, Time};
 use crate::metrics::{Outcome, Tally, bucket_histogram};
 use crate::topology::Topology;
-
-/// The broker's events.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum BrokerEv {
-    /// A failed topic delivery is due again.
-    Redeliver(Ref),
-}
 
 /// How long a failed topic delivery waits before it is redelivered.
 const REDELIVERY_DELAY: Time = 1_000_000_000;
@@ -130,7 +123,7 @@ impl Broker {
 
     /// Delivery `d` is handed back to try later: nobody was in rotation to take it.
     pub(super) fn retry_later(d: Ref, now: Time, queue: &mut EventQueue<Ev>) {
-        queue.push(now + REDELIVERY_DELAY, Ev::Broker(BrokerEv::Redeliver(d)));
+        queue.push(now + REDELIVERY_DELAY, Ev::Redeliver(d));
     }
 
     /// A redelivery is due: the event goes back to the head of its backlog. Returns the
@@ -176,7 +169,7 @@ impl Broker {
                     // At-least-once: the event stays unacknowledged and comes back later; it
                     // keeps its consumer slot meanwhile, as an unacknowledged message does.
                     self.subs[sub].redelivered += 1;
-                    queue.push(now + REDELIVERY_DELAY, Ev::Broker(BrokerEv::Redeliver(d)));
+                    queue.push(now + REDELIVERY_DELAY, Ev::Redeliver(d));
                     return None;
                 }
             }
@@ -223,8 +216,7 @@ impl super::Sim {
                 true,
                 self.now,
             );
-            self.queue
-                .push(self.now + delay, Ev::Request(RequestEv::JobArrive(j)));
+            self.queue.push(self.now + delay, Ev::JobArrive(j));
         }
     }
 

@@ -6,8 +6,8 @@
 use microcosm_model::{DeploymentStrategy, Experiment, FaultAction, Scenario};
 
 use super::{
-    Balancer, Books, Broker, Ev, FaultEv, FaultWindow, Fleet, Load, Network, Policy, Requests,
-    Rollouts, Sim, secs, stream,
+    Balancer, Books, Broker, Ev, FaultWindow, Fleet, Load, Network, Policy, Requests, Rollouts,
+    Sim, secs, stream,
 };
 use crate::engine::EventQueue;
 use crate::error::{Error, ErrorKind};
@@ -288,11 +288,10 @@ impl Sim {
                 end_s,
             });
             if start < self.horizon {
-                self.queue
-                    .push(start, Ev::Fault(FaultEv::FaultStart(i as u32)));
+                self.queue.push(start, Ev::FaultStart(i as u32));
                 let end = ms_to_ns(f.end_s(duration) * 1000.0);
                 if !matches!(action, FaultAction::Deploy(_)) && end < self.horizon {
-                    self.queue.push(end, Ev::Fault(FaultEv::FaultEnd(i as u32)));
+                    self.queue.push(end, Ev::FaultEnd(i as u32));
                 }
             }
         }

@@ -10,13 +10,6 @@ use super::{Sim, VersionRt};
 use crate::sampler::ms_to_ns;
 use crate::topology::NO_ZONE;
 
-/// The experiment's timeline: fault `.0` starts or ends.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum FaultEv {
-    FaultStart(u32),
-    FaultEnd(u32),
-}
-
 /// A fault's window, for reports and plots.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FaultWindow {

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use rand::RngExt;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::{Ev, RequestEv};
+use super::Ev;
 use crate::engine::Time;
 use crate::metrics::{Cause, Outcome};
 use crate::topology::{NO_ZONE, Topology};
@@ -160,6 +160,7 @@ impl Fleet {
     /// Request `idx` for endpoint `ep` reaches replica `r`: refused if the replica is down or
     /// errors are injected (drawn from `rng`), started if a worker is free, queued if there is
     /// room, shed otherwise.
+    #[inline(always)]
     pub(super) fn admit(
         &mut self,
         topo: &Topology,
@@ -192,6 +193,7 @@ impl Fleet {
     }
 
     /// A worker of replica `r` starts on a request for endpoint `ep`: how long the work takes.
+    #[inline(always)]
     pub(super) fn start_work(&mut self, topo: &Topology, r: usize, ep: usize) -> Time {
         self.replicas[r].busy += 1;
         let s = topo.replicas[r].service as usize;
@@ -204,11 +206,13 @@ impl Fleet {
     }
 
     /// A request admitted at replica `r` is over.
+    #[inline(always)]
     pub(super) fn leave(&mut self, r: usize) {
         self.replicas[r].in_system = self.replicas[r].in_system.saturating_sub(1);
     }
 
     /// A worker of replica `r` is free: the next queued request, if the replica is up.
+    #[inline(always)]
     pub(super) fn free_worker(&mut self, r: usize) -> Option<u32> {
         let st = &mut self.replicas[r];
         st.busy -= 1;
@@ -374,8 +378,7 @@ impl super::Sim {
         let work = self.fleet.start_work(&self.topo, r, ep);
         let s = self.topo.replicas[r].service as usize;
         self.books.worker_taken(s, self.now);
-        self.queue
-            .push(self.now + work, Ev::Request(RequestEv::WorkDone(j)));
+        self.queue.push(self.now + work, Ev::WorkDone(j));
     }
 
     /// Replica `r` crashes: its queue is dropped and the requests it holds fail.

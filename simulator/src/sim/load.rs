@@ -15,15 +15,6 @@ use super::{Ev, NONE};
 use crate::engine::{EventQueue, Time};
 use crate::sampler::{NS_PER_MS, ms_to_ns};
 
-/// The load's events.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum LoadEv {
-    /// An open-loop generator's next request.
-    Arrival(u32),
-    /// A closed-loop user (generator, user) sends a request.
-    UserSend(u32, u32),
-}
-
 #[derive(Debug, Clone)]
 enum GenKind {
     /// Rate per nanosecond.
@@ -115,11 +106,11 @@ impl Load {
                     0
                 };
                 if start < horizon {
-                    queue.push(start, Ev::Load(LoadEv::UserSend(gi, u)));
+                    queue.push(start, Ev::UserSend(gi, u));
                 }
             }
         } else if let Some(t) = self.next_arrival(gi, 0, horizon) {
-            queue.push(t, Ev::Load(LoadEv::Arrival(gi)));
+            queue.push(t, Ev::Arrival(gi));
         }
     }
 
@@ -184,6 +175,7 @@ impl Load {
         (t < horizon as f64).then_some(t as Time)
     }
 
+    #[inline]
     pub(super) fn pick_target(&mut self, g: u32) -> u32 {
         let gen_ = &mut self.generators[g as usize];
         if gen_.targets.len() == 1 {
@@ -216,7 +208,7 @@ impl Load {
             };
             let t = now.saturating_add(wait);
             if t < horizon {
-                queue.push(t, Ev::Load(LoadEv::UserSend(g, user)));
+                queue.push(t, Ev::UserSend(g, user));
             }
         }
     }

@@ -16,29 +16,10 @@ use microcosm_model::resilience::{
 use rand::RngExt;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::{BreakerChange, CONNECT_TIMEOUT, Ev, NONE, Parent, RequestEv, Sim};
+use super::{BreakerChange, CONNECT_TIMEOUT, Ev, NONE, Parent, Sim};
 use crate::engine::{Ref, Slab, Time};
 use crate::metrics::{Cause, Outcome};
 use crate::topology::{NO_ZONE, Topology};
-
-/// A call's events: attempt `.1` of call `.0`, unless said otherwise.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum CallEv {
-    /// The answer to attempt `.1` of call `.0` reaches the caller.
-    Response(Ref, u32, Outcome),
-    AttemptTimeout(Ref, u32),
-    /// The attempt was dropped by the network and the edge has no timeout.
-    ConnectFail(Ref, u32, Cause),
-    /// The attempt was refused before being sent.
-    AttemptRejected(Ref, u32, Cause, bool),
-    RetryWake(Ref, u32),
-    RateWake(Ref, u32),
-    BulkheadTimeout(Ref, u32),
-    Deadline(Ref),
-    FallbackDone(Ref),
-    /// A breaker's timed transition (edge state index).
-    BreakerTimer(u32),
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum CallState {
@@ -205,85 +186,93 @@ impl Policy {
 }
 
 impl Sim {
-    /// A call's event: each is dropped unless the call is still at the attempt and in the
-    /// state it was scheduled for.
-    pub(super) fn on_call_event(&mut self, e: CallEv) {
-        match e {
-            CallEv::Response(c, attempt, outcome) => self.on_response(c, attempt, outcome),
-            CallEv::AttemptTimeout(c, attempt) => {
-                if let Some(call) = self.policy.calls.get(c)
-                    && call.attempt == attempt
-                    && matches!(call.state, CallState::InFlight | CallState::BulkheadWait)
-                {
-                    let cause = call.lost.unwrap_or(Cause::Timeout);
-                    self.attempt_failed(c, cause, Failure::Timeout);
-                }
+    // ─── a call's events: each is dropped unless the call is still at the attempt and in the
+    // state it was scheduled for ───
+
+    pub(super) fn on_attempt_timeout(&mut self, c: Ref, attempt: u32) {
+        if let Some(call) = self.policy.calls.get(c)
+            && call.attempt == attempt
+            && matches!(call.state, CallState::InFlight | CallState::BulkheadWait)
+        {
+            let cause = call.lost.unwrap_or(Cause::Timeout);
+            self.attempt_failed(c, cause, Failure::Timeout);
+        }
+    }
+
+    pub(super) fn on_connect_fail(&mut self, c: Ref, attempt: u32, cause: Cause) {
+        if let Some(call) = self.policy.calls.get(c)
+            && call.attempt == attempt
+            && call.state == CallState::InFlight
+        {
+            self.attempt_failed(c, cause, Failure::Error);
+        }
+    }
+
+    pub(super) fn on_attempt_rejected(
+        &mut self,
+        c: Ref,
+        attempt: u32,
+        cause: Cause,
+        rejected: bool,
+    ) {
+        if let Some(call) = self.policy.calls.get(c)
+            && call.attempt == attempt
+            && call.state == CallState::Rejecting
+        {
+            let kind = if rejected {
+                Failure::Rejected
+            } else {
+                Failure::Error
+            };
+            self.attempt_failed(c, cause, kind);
+        }
+    }
+
+    pub(super) fn on_retry_wake(&mut self, c: Ref, attempt: u32) {
+        if let Some(call) = self.policy.calls.get(c)
+            && call.attempt == attempt
+            && call.state == CallState::RetryWait
+        {
+            if self.requests.live(call.job) {
+                self.begin_attempt(c);
+            } else {
+                self.policy.calls.remove(c);
             }
-            CallEv::ConnectFail(c, attempt, cause) => {
-                if let Some(call) = self.policy.calls.get(c)
-                    && call.attempt == attempt
-                    && call.state == CallState::InFlight
-                {
-                    self.attempt_failed(c, cause, Failure::Error);
-                }
+        }
+    }
+
+    pub(super) fn on_rate_wake(&mut self, c: Ref, attempt: u32) {
+        if let Some(call) = self.policy.calls.get(c)
+            && call.attempt == attempt
+            && call.state == CallState::RateWait
+        {
+            self.after_rate_limit(c);
+        }
+    }
+
+    pub(super) fn on_bulkhead_timeout(&mut self, c: Ref, attempt: u32) {
+        if let Some(call) = self.policy.calls.get(c)
+            && call.attempt == attempt
+            && call.state == CallState::BulkheadWait
+        {
+            self.attempt_failed(c, Cause::Bulkhead, Failure::Rejected);
+        }
+    }
+
+    pub(super) fn on_deadline(&mut self, c: Ref) {
+        if let Some(call) = self.policy.calls.get(c)
+            && call.state != CallState::FallbackWait
+        {
+            if matches!(call.state, CallState::InFlight | CallState::BulkheadWait) {
+                self.release_attempt(c, true);
             }
-            CallEv::AttemptRejected(c, attempt, cause, rejected) => {
-                if let Some(call) = self.policy.calls.get(c)
-                    && call.attempt == attempt
-                    && call.state == CallState::Rejecting
-                {
-                    let kind = if rejected {
-                        Failure::Rejected
-                    } else {
-                        Failure::Error
-                    };
-                    self.attempt_failed(c, cause, kind);
-                }
-            }
-            CallEv::RetryWake(c, attempt) => {
-                if let Some(call) = self.policy.calls.get(c)
-                    && call.attempt == attempt
-                    && call.state == CallState::RetryWait
-                {
-                    if self.requests.live(call.job) {
-                        self.begin_attempt(c);
-                    } else {
-                        self.policy.calls.remove(c);
-                    }
-                }
-            }
-            CallEv::RateWake(c, attempt) => {
-                if let Some(call) = self.policy.calls.get(c)
-                    && call.attempt == attempt
-                    && call.state == CallState::RateWait
-                {
-                    self.after_rate_limit(c);
-                }
-            }
-            CallEv::BulkheadTimeout(c, attempt) => {
-                if let Some(call) = self.policy.calls.get(c)
-                    && call.attempt == attempt
-                    && call.state == CallState::BulkheadWait
-                {
-                    self.attempt_failed(c, Cause::Bulkhead, Failure::Rejected);
-                }
-            }
-            CallEv::Deadline(c) => {
-                if let Some(call) = self.policy.calls.get(c)
-                    && call.state != CallState::FallbackWait
-                {
-                    if matches!(call.state, CallState::InFlight | CallState::BulkheadWait) {
-                        self.release_attempt(c, true);
-                    }
-                    self.resolve_failed(c, Cause::Deadline);
-                }
-            }
-            CallEv::FallbackDone(c) => {
-                if self.policy.calls.get(c).is_some() {
-                    self.resolve(c, Outcome::Degraded, false);
-                }
-            }
-            CallEv::BreakerTimer(es) => self.on_breaker_timer(es),
+            self.resolve_failed(c, Cause::Deadline);
+        }
+    }
+
+    pub(super) fn on_fallback_done(&mut self, c: Ref) {
+        if self.policy.calls.get(c).is_some() {
+            self.resolve(c, Outcome::Degraded, false);
         }
     }
 
@@ -321,7 +310,7 @@ impl Sim {
             root_started,
         });
         if deadline != Time::MAX {
-            self.queue.push(deadline, Ev::Call(CallEv::Deadline(c)));
+            self.queue.push(deadline, Ev::Deadline(c));
         }
         self.begin_attempt(c);
     }
@@ -333,10 +322,8 @@ impl Sim {
         call.state = CallState::Rejecting;
         let attempt = call.attempt;
         self.books.attempt_rejected(call.edge, self.now);
-        self.queue.push(
-            self.now,
-            Ev::Call(CallEv::AttemptRejected(c, attempt, cause, rejected)),
-        );
+        self.queue
+            .push(self.now, Ev::AttemptRejected(c, attempt, cause, rejected));
     }
 
     pub(super) fn begin_attempt(&mut self, c: Ref) {
@@ -398,7 +385,7 @@ impl Sim {
                 let call = self.policy.calls.get_mut(c).expect("live call");
                 call.state = CallState::RateWait;
                 let attempt = call.attempt;
-                self.queue.push(at, Ev::Call(CallEv::RateWake(c, attempt)));
+                self.queue.push(at, Ev::RateWake(c, attempt));
                 return;
             }
         }
@@ -411,7 +398,7 @@ impl Sim {
         let e = &self.topo.edges[call.edge as usize];
         if let Some(t) = e.timeout {
             self.queue
-                .push(now + t, Ev::Call(CallEv::AttemptTimeout(c, call.attempt)));
+                .push(now + t, Ev::AttemptTimeout(c, call.attempt));
         }
         if let Some((max, wait)) = e.bulkhead {
             let st = &mut self.policy.edge_states[call.es as usize];
@@ -425,10 +412,8 @@ impl Sim {
             } else if wait > 0 {
                 st.waiters.push_back((c, call.attempt));
                 self.policy.calls.get_mut(c).expect("live call").state = CallState::BulkheadWait;
-                self.queue.push(
-                    now + wait,
-                    Ev::Call(CallEv::BulkheadTimeout(c, call.attempt)),
-                );
+                self.queue
+                    .push(now + wait, Ev::BulkheadTimeout(c, call.attempt));
                 return;
             } else {
                 self.reject(c, Cause::Bulkhead, true);
@@ -483,15 +468,14 @@ impl Sim {
                     call.original && call.attempt == 1,
                     call.root_started,
                 );
-                self.queue
-                    .push(now + delay, Ev::Request(RequestEv::JobArrive(j)));
+                self.queue.push(now + delay, Ev::JobArrive(j));
             }
             Err(cause) => {
                 self.policy.calls.get_mut(c).expect("live call").lost = Some(cause);
                 if self.topo.edges[call.edge as usize].timeout.is_none() {
                     self.queue.push(
                         now + CONNECT_TIMEOUT,
-                        Ev::Call(CallEv::ConnectFail(c, call.attempt, cause)),
+                        Ev::ConnectFail(c, call.attempt, cause),
                     );
                 }
             }
@@ -621,10 +605,8 @@ impl Sim {
                 call.state = CallState::RetryWait;
                 let attempt = call.attempt;
                 self.books.retry(call.edge, call.started);
-                self.queue.push(
-                    now.saturating_add(wait),
-                    Ev::Call(CallEv::RetryWake(c, attempt)),
-                );
+                self.queue
+                    .push(now.saturating_add(wait), Ev::RetryWake(c, attempt));
                 return;
             }
             self.books.budget_exhausted(call.edge, call.started);
@@ -638,8 +620,7 @@ impl Sim {
             Some(0) => self.resolve(c, Outcome::Degraded, false),
             Some(latency) => {
                 self.policy.calls.get_mut(c).expect("live call").state = CallState::FallbackWait;
-                self.queue
-                    .push(self.now + latency, Ev::Call(CallEv::FallbackDone(c)));
+                self.queue.push(self.now + latency, Ev::FallbackDone(c));
             }
             None => self.resolve(c, Outcome::Err(cause), false),
         }
@@ -687,8 +668,7 @@ impl Sim {
             && due != st.breaker_timer
         {
             st.breaker_timer = due;
-            self.queue
-                .push(due.max(self.now), Ev::Call(CallEv::BreakerTimer(es)));
+            self.queue.push(due.max(self.now), Ev::BreakerTimer(es));
         }
     }
 
@@ -707,8 +687,7 @@ impl Sim {
             self.breaker_changed(es, t);
         } else if let Some(due) = breaker.next_deadline(&p) {
             st.breaker_timer = due;
-            self.queue
-                .push(due.max(self.now), Ev::Call(CallEv::BreakerTimer(es)));
+            self.queue.push(due.max(self.now), Ev::BreakerTimer(es));
         }
     }
 }

@@ -8,19 +8,10 @@
 
 use rand::RngExt;
 
-use super::{CONNECT_TIMEOUT, CallEv, Ev, NONE, Sim};
+use super::{CONNECT_TIMEOUT, Ev, NONE, Sim};
 use crate::engine::{Ref, Slab, Time};
 use crate::metrics::Outcome;
 use crate::topology::Topology;
-
-/// A request's events.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum RequestEv {
-    /// A request reaches its replica.
-    JobArrive(Ref),
-    /// A request's own work is done; its calls begin.
-    WorkDone(Ref),
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum JobState {
@@ -68,7 +59,7 @@ pub(super) struct Requests {
 impl Requests {
     /// A new request for `endpoint`, on its way at `now` to `replica`, on behalf of `parent`;
     /// `original` and `root_started` as in [`Job`].
-    #[inline]
+    #[inline(always)]
     pub(super) fn spawn(
         &mut self,
         (endpoint, replica): (u32, u32),
@@ -92,7 +83,7 @@ impl Requests {
     }
 
     /// Whether request `j` is still in the system.
-    #[inline]
+    #[inline(always)]
     pub(super) fn live(&self, j: Ref) -> bool {
         self.jobs.get(j).is_some()
     }
@@ -112,7 +103,7 @@ impl Requests {
 
     /// Request `idx` reaches its replica at `now`: its replica, endpoint, and whether it is
     /// original load.
-    #[inline]
+    #[inline(always)]
     pub(super) fn reach(&mut self, idx: u32, now: Time) -> (usize, usize, bool) {
         let job = self.jobs.at_mut(idx);
         job.arrived = now;
@@ -125,7 +116,7 @@ impl Requests {
     }
 
     /// Request `idx` starts work: its replica, endpoint and reference.
-    #[inline]
+    #[inline(always)]
     pub(super) fn start(&mut self, idx: u32) -> (usize, usize, Ref) {
         let job = self.jobs.at_mut(idx);
         job.state = JobState::Working;
@@ -134,7 +125,7 @@ impl Requests {
     }
 
     /// Request `j`'s own work is done: it starts calling, if it is still there.
-    #[inline]
+    #[inline(always)]
     pub(super) fn work_done(&mut self, j: Ref) -> bool {
         match self.jobs.get_mut(j) {
             Some(job) => {
@@ -159,7 +150,7 @@ impl Requests {
 
     /// What a call made by request `idx` carries of it: its reference, replica, whether it
     /// is original load, and when its root started.
-    #[inline]
+    #[inline(always)]
     pub(super) fn caller(&self, idx: u32) -> (Ref, u32, bool, Time) {
         let job = self.jobs.at(idx);
         let j = self.jobs.ref_of(idx).expect("live job");
@@ -189,7 +180,7 @@ impl Requests {
     /// A call of request `j` succeeded (`degraded` when by a fallback, its own or its
     /// callee's). `Some(true)` when it was the step's last call pending, `None` when the
     /// request is gone.
-    #[inline]
+    #[inline(always)]
     pub(super) fn answered(&mut self, j: Ref, degraded: bool) -> Option<bool> {
         let job = self.jobs.get_mut(j)?;
         if degraded {
@@ -289,14 +280,12 @@ impl Sim {
                 match self.network.hop(&self.topo, edge, job.replica, caller) {
                     Ok(delay) => self
                         .queue
-                        .push(now + delay, Ev::Call(CallEv::Response(c, attempt, outcome))),
+                        .push(now + delay, Ev::Response(c, attempt, outcome)),
                     Err(cause) => {
                         self.policy.lost(c, cause);
                         if self.topo.edges[edge as usize].timeout.is_none() {
-                            self.queue.push(
-                                now + CONNECT_TIMEOUT,
-                                Ev::Call(CallEv::ConnectFail(c, attempt, cause)),
-                            );
+                            self.queue
+                                .push(now + CONNECT_TIMEOUT, Ev::ConnectFail(c, attempt, cause));
                         }
                     }
                 }

@@ -17,14 +17,6 @@ use crate::sampler::ms_to_ns;
 use crate::topology::Topology;
 use microcosm_model::DeploymentStrategy;
 
-/// A rollout's events.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum RolloutEv {
-    /// The next step (`.1`) of a rollout of a service (`.0`): a rolling deploy's batch, a
-    /// blue-green switch, a canary's weight.
-    DeployStep(u32, u32),
-}
-
 /// A service's rollout state.
 #[derive(Debug, Clone, Copy, Default)]
 struct Rollout {
@@ -88,7 +80,7 @@ impl Rollouts {
 
     /// The set a call to service `s` goes to: the active one, or the canary set for its share
     /// of the calls (a weighted choice per call, as Istio's weighted routes).
-    #[inline]
+    #[inline(always)]
     pub(super) fn serving_set(&self, s: u32, rng: &mut Xoshiro256PlusPlus) -> u32 {
         let ro = &self.services[s as usize];
         let mut set = ro.active;
@@ -100,6 +92,7 @@ impl Rollouts {
 
     /// Replica `r` of service `s` answered with `outcome`: counted for the canary analysis
     /// when it belongs to the canary set.
+    #[inline(always)]
     pub(super) fn served(&mut self, topo: &Topology, s: usize, r: u32, outcome: Outcome) {
         let ro = &mut self.services[s];
         if ro.canary > 0.0 {
@@ -133,7 +126,7 @@ impl Rollouts {
             failed_step: None,
             error_rate: None,
         });
-        queue.push(now, Ev::Rollout(RolloutEv::DeployStep(s, 0)));
+        queue.push(now, Ev::DeployStep(s, 0));
     }
 
     /// Records how the latest rollout of service `s` ended.
@@ -186,7 +179,7 @@ impl Rollouts {
                 }
                 if step * m < n {
                     let next = now + ms_to_ns(restart_s * 1000.0);
-                    queue.push(next, Ev::Rollout(RolloutEv::DeployStep(s, step + 1)));
+                    queue.push(next, Ev::DeployStep(s, step + 1));
                 } else {
                     self.end(topo, s, "promoted", None, now);
                 }
@@ -198,7 +191,7 @@ impl Rollouts {
                         fleet.start_slot(r, version, false);
                     }
                     let next = now + ms_to_ns(restart_s * 1000.0);
-                    queue.push(next, Ev::Rollout(RolloutEv::DeployStep(s, 1)));
+                    queue.push(next, Ev::DeployStep(s, 1));
                 } else {
                     // All traffic switches at once; blue drains its requests and is retired.
                     for r in new_set {
@@ -242,7 +235,7 @@ impl Rollouts {
                     }
                     self.services[s as usize].canary = w;
                     let next = now + ms_to_ns(step_s * 1000.0);
-                    queue.push(next, Ev::Rollout(RolloutEv::DeployStep(s, step + 1)));
+                    queue.push(next, Ev::DeployStep(s, step + 1));
                 } else {
                     // Promotion: the new set serves alone and the old one is retired.
                     for r in new_set {
