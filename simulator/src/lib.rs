@@ -22,6 +22,7 @@
 
 pub mod alert;
 pub mod engine;
+mod error;
 pub mod limits;
 pub mod metrics;
 pub mod plot;
@@ -32,6 +33,7 @@ pub mod sim;
 pub mod sweep;
 pub mod topology;
 
+pub use error::{Error, ErrorKind};
 pub use limits::{Interrupt, MAX_DURATION_S, Stop};
 pub use metrics::{Cause, Outcome};
 pub use replicate::{
@@ -40,45 +42,3 @@ pub use replicate::{
 };
 pub use report::SimReport;
 pub use sim::{FaultWindow, RolloutEvent, Sim, SimBuilder};
-
-/// Why a simulation could not run.
-#[derive(Debug, thiserror::Error)]
-#[error("{kind}")]
-pub struct Error {
-    /// What went wrong.
-    pub kind: ErrorKind,
-}
-
-impl Error {
-    pub(crate) fn new(kind: ErrorKind) -> Error {
-        Error { kind }
-    }
-}
-
-/// The kinds of [`Error`].
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ErrorKind {
-    /// The experiment named does not exist.
-    #[error("no experiment `{name}`; the scenario has: {}", if known.is_empty() { "none".to_owned() } else { known.join(", ") })]
-    UnknownExperiment {
-        /// The name asked for.
-        name: String,
-        /// The experiments the scenario declares.
-        known: Vec<String>,
-    },
-    /// The scenario refers to something that does not exist (validation should have caught it).
-    #[error("the scenario cannot be simulated: {0}")]
-    Scenario(String),
-    /// An argument is out of range or malformed.
-    #[error("{0}")]
-    Invalid(String),
-    /// A plot could not be drawn or written.
-    #[error("cannot draw {path}: {message}")]
-    Plot {
-        /// The file.
-        path: String,
-        /// Why.
-        message: String,
-    },
-}

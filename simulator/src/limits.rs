@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crate::engine::Time;
+use crate::error::{Error, ErrorKind};
 use crate::sampler::ms_to_ns;
-use crate::{Error, ErrorKind};
 
 /// The longest run accepted, in simulated seconds: about 31.7 years. The clock counts
 /// nanoseconds in a `u64` (about 584 years); the margin leaves room for the timers a run sets

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 
+use crate::error::{Error, ErrorKind};
 use crate::report::SimReport;
-use crate::{Error, ErrorKind};
 
 const SIZE: (u32, u32) = (1000, 600);
 

@@ -11,7 +11,7 @@ use microcosm_model::Scenario;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::Error;
+use crate::error::Error;
 use crate::report::{self, SimReport};
 use crate::sim::{Sim, derive_seed};
 

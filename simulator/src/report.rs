@@ -328,9 +328,9 @@ impl SimReport {
 /// Builds the report of a finished simulation of `scenario`.
 pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
     let topo = &sim.topo;
-    let bucket_s = sim.interval as f64 / 1e9;
+    let bucket_s = sim.books.interval() as f64 / 1e9;
     let measured_s = (sim.measured() as f64 / 1e9).max(f64::MIN_POSITIVE);
-    let first_bucket = sim.warmup.div_ceil(sim.interval) as usize;
+    let first_bucket = sim.warmup.div_ceil(sim.books.interval()) as usize;
 
     let entries: std::collections::BTreeSet<u32> = scenario
         .experiments
@@ -345,7 +345,7 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
         .unwrap_or_default();
     let mut endpoints = BTreeMap::new();
     for (i, ep) in topo.endpoints.iter().enumerate() {
-        let m = &sim.endpoints[i];
+        let m = &sim.books.endpoints()[i];
         let t = &m.run;
         let entry = entries.contains(&(i as u32));
         if t.requests == 0 && !entry && m.series.iter().all(|p| p.requests == 0) {
@@ -374,7 +374,7 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
     let mut edges = BTreeMap::new();
     let mut breakers = BTreeMap::new();
     for (i, e) in topo.edges.iter().enumerate() {
-        let m = &sim.edges[i];
+        let m = &sim.books.edges()[i];
         let t = &m.run;
         let peak = m
             .series
@@ -399,10 +399,10 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
                 rejected_attempts: m.rejected_attempts,
                 cross_zone_attempts: m.cross_zone_attempts,
                 zone_failovers: m.zone_failovers,
-                attempt_errors_by_cause: by_cause(&sim.attempt_errors[i]),
+                attempt_errors_by_cause: by_cause(&sim.books.attempt_errors()[i]),
                 retries: m.retries,
                 budget_exhausted: m.budget_exhausted,
-                ejections: sim.ejections[i],
+                ejections: sim.books.ejections()[i],
                 amplification: if t.requests == 0 {
                     0.0
                 } else {
@@ -419,7 +419,8 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
                 BreakerReport {
                     replicas: topo.services[e.caller as usize].replicas,
                     transitions: sim
-                        .breaker_log
+                        .books
+                        .breaker_log()
                         .iter()
                         .filter(|c| c.edge == i as u32)
                         .map(|c| BreakerTransition {
@@ -429,7 +430,7 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
                             to: c.transition.to.name().to_owned(),
                         })
                         .collect(),
-                    series: sim.breaker_series[i].clone(),
+                    series: sim.books.breaker_series()[i].clone(),
                 },
             );
         }
@@ -444,14 +445,14 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
     }
     let mut services = BTreeMap::new();
     for (s, svc) in topo.services.iter().enumerate() {
-        let m = &sim.services[s];
+        let m = &sim.books.services()[s];
         let capacity = f64::from(svc.workers) * f64::from(svc.replicas);
         let measured_ns = measured_s * 1e9;
         services.insert(
             svc.name.clone(),
             ServiceReport {
                 replicas: svc.replicas,
-                peak_replicas: sim.peak_running[s],
+                peak_replicas: sim.fleet.peak_running()[s],
                 workers: svc.workers,
                 arrivals: m.arrivals,
                 arrival_rate_per_s: m.arrivals as f64 / measured_s,
@@ -488,7 +489,7 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
 
     let mut topics = BTreeMap::new();
     for (i, sub) in topo.subscriptions.iter().enumerate() {
-        let st = &sim.subs[i];
+        let st = &sim.broker.subs()[i];
         topics.insert(
             sub.name.clone(),
             TopicReport {
@@ -505,7 +506,7 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
     }
 
     let mut slos = BTreeMap::new();
-    for (name, w) in &sim.slo_windows {
+    for (name, w) in sim.books.slo_windows() {
         let slo = &scenario.slos[name];
         let Some(ep) = endpoints.get(&slo.endpoint) else {
             continue;
@@ -551,7 +552,7 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
     }
 
     let mut capacity = BTreeMap::new();
-    for (z, u) in sim.zone_use.iter().enumerate() {
+    for (z, u) in sim.fleet.zone_use().iter().enumerate() {
         if u.peak_replicas == 0 {
             continue;
         }
@@ -589,7 +590,7 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
             continue;
         };
         let firings = alert::firings(
-            &sim.endpoints[ep as usize].series,
+            &sim.books.endpoints()[ep as usize].series,
             bucket_s,
             duration_s,
             first_bucket,
@@ -601,7 +602,7 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
     }
 
     let in_flight = sim.roots_in_flight();
-    let r = sim.roots;
+    let r = sim.books.roots();
     let conservation = Conservation {
         generated: r.generated,
         succeeded: r.succeeded,
@@ -639,7 +640,7 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
         topics,
         breakers,
         capacity,
-        rollouts: sim.rollout_events.clone(),
+        rollouts: sim.rollouts.events().to_vec(),
         faults: sim.fault_windows.clone(),
         peak_requests_in_flight: sim.peak_slots().0 as u64,
         peak_calls_in_flight: sim.peak_slots().1 as u64,

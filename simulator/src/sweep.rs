@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind};
 
 /// One swept parameter and its values.
 #[derive(Debug, Clone, PartialEq, Eq)]

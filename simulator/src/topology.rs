@@ -18,8 +18,8 @@ use microcosm_model::{
     Scenario,
 };
 
+use crate::error::{Error, ErrorKind};
 use crate::sampler::{NS_PER_MS, Sampler, ms_to_ns};
-use crate::{Error, ErrorKind};
 
 /// No zone: a replica of a deployment that names none.
 pub const NO_ZONE: u16 = u16::MAX;
