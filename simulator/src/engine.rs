@@ -14,7 +14,9 @@ pub type Time = u64;
 /// A reference to a slab slot: its index and the generation it had when referenced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Ref {
+    /// The slot's index in the slab.
     pub idx: u32,
+    /// The slot's generation when this reference was taken; a mismatch means the slot was freed.
     pub gen_: u32,
 }
 

@@ -123,16 +123,24 @@ pub fn quantile_ms(h: &Histogram<u64>, q: f64) -> f64 {
 /// Counts of one endpoint or edge: requests, good answers, failures by cause, latency.
 #[derive(Debug, Clone)]
 pub struct Tally {
+    /// Requests (or calls) recorded, whatever their outcome.
     pub requests: u64,
+    /// Of which answered normally.
     pub successes: u64,
+    /// Of which answered through a fallback.
     pub degraded: u64,
+    /// Of which failed, by cause (indexed by `Cause as usize`).
     pub errors: [u64; CAUSES],
+    /// Sum of the latencies recorded, ns (exact, for the mean).
     pub sum_ns: u128,
+    /// The longest latency recorded, ns (exact).
     pub max_ns: u64,
+    /// The latencies recorded, in µs rounded up (1 µs to one hour), for percentiles.
     pub hist: Histogram<u64>,
 }
 
 impl Tally {
+    /// An empty tally over `hist` ([`precise_histogram`] or [`bucket_histogram`]).
     pub fn new(hist: Histogram<u64>) -> Tally {
         Tally {
             requests: 0,
@@ -145,6 +153,7 @@ impl Tally {
         }
     }
 
+    /// Counts one request that took `latency` ns and ended with `outcome`.
     #[inline]
     pub fn record(&mut self, latency: u64, outcome: Outcome) {
         self.requests += 1;
@@ -158,10 +167,12 @@ impl Tally {
         self.hist.saturating_record(to_us(latency));
     }
 
+    /// Requests that failed, all causes together.
     pub fn failed(&self) -> u64 {
         self.errors.iter().sum()
     }
 
+    /// Mean latency in milliseconds (0 without requests).
     pub fn mean_ms(&self) -> f64 {
         if self.requests == 0 {
             0.0
@@ -170,6 +181,7 @@ impl Tally {
         }
     }
 
+    /// Empties the tally for the next bucket, keeping the histogram's allocation.
     pub fn reset(&mut self) {
         if self.requests > 0 {
             self.requests = 0;
@@ -192,15 +204,22 @@ pub struct EndpointPoint {
     pub errors: u64,
     /// Of which answered with a fallback.
     pub degraded: u64,
+    /// Median latency of the bucket's requests, ms (to 2 significant digits).
     pub p50_ms: f64,
+    /// 90th-percentile latency of the bucket's requests, ms (to 2 significant digits).
     pub p90_ms: f64,
+    /// 99th-percentile latency of the bucket's requests, ms (to 2 significant digits).
     pub p99_ms: f64,
+    /// 99.9th-percentile latency of the bucket's requests, ms (to 2 significant digits).
     pub p999_ms: f64,
+    /// Longest latency of the bucket's requests, ms (exact).
     pub max_ms: f64,
+    /// Mean latency of the bucket's requests, ms (exact).
     pub mean_ms: f64,
 }
 
 impl EndpointPoint {
+    /// The summary of one bucket's tally.
     pub fn of(t: &Tally) -> EndpointPoint {
         EndpointPoint {
             requests: t.requests,
@@ -223,6 +242,7 @@ pub struct EndpointMetrics {
     pub run: Tally,
     /// The current bucket, warm-up included.
     pub bucket: Tally,
+    /// One point per closed bucket, from the start of the run.
     pub series: Vec<EndpointPoint>,
 }
 
@@ -257,19 +277,23 @@ fn is_zero(n: &u64) -> bool {
 /// A call edge's measurements.
 #[derive(Debug, Clone)]
 pub struct EdgeMetrics {
+    /// Logical calls started after the warm-up, measured when they end, from start to end
+    /// across all attempts and backoffs.
     pub run: Tally,
     /// Attempts sent to the callee (after the warm-up).
     pub attempts: u64,
-    /// Attempts refused locally (breaker, bulkhead, rate limiter).
+    /// Attempts refused before being sent (breaker, bulkhead, rate limiter, security policy,
+    /// no callee replica in rotation), after the warm-up.
     pub rejected_attempts: u64,
-    /// Attempts sent to another zone than the caller's, and of them, failovers (after the
-    /// warm-up).
+    /// Attempts sent to another zone than the caller's (of calls started after the warm-up).
     pub cross_zone_attempts: u64,
+    /// Of those, attempts sent there because the caller's zone had no healthy replica.
     pub zone_failovers: u64,
-    /// Retries scheduled.
+    /// Retries scheduled (of calls started after the warm-up).
     pub retries: u64,
-    /// Retries the budget refused.
+    /// Retries the budget refused (of calls started after the warm-up).
     pub budget_exhausted: u64,
+    /// One point per bucket, from the start of the run.
     pub series: Vec<EdgePoint>,
 }
 
@@ -297,22 +321,31 @@ pub struct ServicePoint {
 /// A service's measurements.
 #[derive(Debug, Clone, Default)]
 pub struct ServiceMetrics {
+    /// Workers busy now, over all replicas.
     pub busy: u64,
+    /// Requests waiting in queues now, over all replicas.
     pub queued: u64,
+    /// When the areas were last advanced.
     pub last: Time,
-    /// ∫ busy dt and ∫ queued dt after the warm-up, ns.
+    /// ∫ busy dt after the warm-up, worker·ns.
     pub area_busy: u128,
+    /// ∫ queued dt after the warm-up, request·ns.
     pub area_queue: u128,
-    /// The same over the current bucket.
+    /// ∫ busy dt over the current bucket, worker·ns.
     pub bucket_busy: u128,
+    /// ∫ queued dt over the current bucket, request·ns.
     pub bucket_queue: u128,
+    /// The longest queue of any one replica, warm-up included.
     pub max_queue: u64,
-    /// Requests arriving (after the warm-up), and those whose every ancestor was a first attempt.
+    /// Requests that reached a replica after the warm-up.
     pub arrivals: u64,
+    /// Of those, the ones whose every ancestor was a first attempt.
     pub original_arrivals: u64,
     /// `caused_arrivals` and `caused_original` of the bucket still open.
     pub open_caused: (u64, u64),
+    /// Requests refused on a full queue after the warm-up.
     pub shed: u64,
+    /// One point per closed bucket, from the start of the run.
     pub series: Vec<ServicePoint>,
 }
 
@@ -361,6 +394,7 @@ pub const MAX_WINDOW_SLOTS: usize = 1_000;
 /// complete window).
 #[derive(Debug, Clone)]
 pub struct SloWindow {
+    /// The SLO's endpoint (index in the topology).
     pub endpoint: u32,
     /// Window length in slots.
     pub len: usize,

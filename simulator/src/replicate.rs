@@ -122,7 +122,9 @@ pub fn run_replications(
 /// (0 with one replication).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
+    /// The mean over replications, in the figure's unit.
     pub mean: f64,
+    /// Half-width of the 95% confidence interval (Student's t), in the figure's unit.
     pub ci95: f64,
 }
 
@@ -156,10 +158,15 @@ impl Estimate {
 /// An endpoint's figures across replications.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EndpointSummary {
+    /// Whether load generators call it (as in the first replication's report).
     pub entry: bool,
+    /// Mean over replications of the requests measured after the warm-up.
     pub requests: f64,
+    /// Mean over replications of the failed requests.
     pub errors: f64,
+    /// Mean over replications of the availability, in [0, 1].
     pub availability: f64,
+    /// Means over replications of the latency percentiles, ms.
     pub latency_ms: LatencySummary,
     /// Half-widths of the 95% confidence intervals of the figures above.
     pub ci95: EndpointCi,
@@ -168,27 +175,39 @@ pub struct EndpointSummary {
 /// Mean latency percentiles across replications, ms.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
+    /// Median latency, ms.
     pub p50: f64,
+    /// 95th-percentile latency, ms.
     pub p95: f64,
+    /// 99th-percentile latency, ms.
     pub p99: f64,
+    /// Mean latency, ms.
     pub mean: f64,
 }
 
 /// Half-widths of an endpoint's 95% confidence intervals.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct EndpointCi {
+    /// Of the requests.
     pub requests: f64,
+    /// Of the errors.
     pub errors: f64,
+    /// Of the availability.
     pub availability: f64,
+    /// Of each latency figure, ms.
     pub latency_ms: LatencySummary,
 }
 
 /// An expectation's verdict across replications: it holds when it holds in every one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExpectationSummary {
+    /// The expectation's name, as in [`crate::report::ExpectationReport::name`].
     pub name: String,
+    /// Whether it held in every replication.
     pub holds: bool,
+    /// Replications in which it held.
     pub held_in: u32,
+    /// Replications run.
     pub replications: u32,
     /// The detail of the first replication where it failed, else of the first.
     pub detail: String,
@@ -197,17 +216,30 @@ pub struct ExpectationSummary {
 /// One experiment's result across replications.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
+    /// The scenario's name.
     pub scenario: String,
+    /// The experiment's name.
     pub experiment: String,
+    /// The seed given, which replication 0 uses as is.
     pub seed: u64,
+    /// The seed of each replication, in replication order.
     pub seeds: Vec<u64>,
+    /// Replications run.
     pub replications: u32,
+    /// Simulated seconds of each run, warm-up included.
     pub duration_s: f64,
+    /// Every replication passed.
     pub passed: bool,
+    /// Events processed, summed over replications.
     pub events: u64,
+    /// Conservation held in every replication.
     pub conservation_holds: bool,
+    /// Per endpoint of the first replication's report, its figures across replications.
     pub endpoints: BTreeMap<String, EndpointSummary>,
+    /// Each expectation's verdict across replications, in the experiment's order.
     pub expectations: Vec<ExpectationSummary>,
+    /// The edge with the largest peak amplification in the first replication, and that
+    /// edge's peak (attempts per call) across replications.
     pub max_edge_amplification: Option<(String, Estimate)>,
     /// The service with the largest peak retry amplification in the first replication, and
     /// that service's peak across replications.

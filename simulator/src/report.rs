@@ -19,15 +19,23 @@ use crate::alert::{self, AlertReport};
 use crate::metrics::{CAUSES, Cause, EdgePoint, EndpointPoint, ServicePoint, Tally, quantile_ms};
 use crate::sim::{FaultWindow, RolloutEvent, Sim};
 
-/// Latency percentiles of a set of requests, in milliseconds.
+/// Latency percentiles of a set of requests, in milliseconds. Percentiles come from a histogram
+/// of whole µs (3 significant digits for endpoints, 2 for edges and topics); max, mean exact.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Latency {
+    /// Median, ms.
     pub p50: f64,
+    /// 90th percentile, ms.
     pub p90: f64,
+    /// 95th percentile, ms.
     pub p95: f64,
+    /// 99th percentile, ms.
     pub p99: f64,
+    /// 99.9th percentile, ms.
     pub p999: f64,
+    /// Longest, ms.
     pub max: f64,
+    /// Mean, ms (0 without requests).
     pub mean: f64,
 }
 
@@ -64,19 +72,25 @@ fn by_cause(errors: &[u64; CAUSES]) -> BTreeMap<String, u64> {
         .collect()
 }
 
-/// One endpoint, as its callers saw it (after the warm-up).
+/// One endpoint, measured where it serves (network to and from its callers excluded): each
+/// request that reached it after the warm-up and ended, an entry request or one call attempt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EndpointReport {
     /// Whether load generators call it (an entry point).
     pub entry: bool,
+    /// Requests that arrived after the warm-up and ended within the run, whatever the outcome.
     pub requests: u64,
+    /// Of which answered normally.
     pub successes: u64,
     /// Answered with a fallback somewhere below.
     pub degraded: u64,
+    /// Of which failed.
     pub errors: u64,
+    /// The failures by cause (`timeout`, `shed`, `crash`, …); causes with none are left out.
     pub errors_by_cause: BTreeMap<String, u64>,
     /// (successes + degraded) / requests; 1 without requests.
     pub availability: f64,
+    /// From arrival at a replica to the answer (queue, work, calls); 0 if no replica was up.
     pub latency_ms: Latency,
     /// Per time bucket, warm-up included.
     pub series: Vec<EndpointPoint>,
@@ -87,16 +101,20 @@ pub struct EndpointReport {
 pub struct EdgeReport {
     /// The policy key that applies.
     pub policy: Option<String>,
-    /// Logical calls (all attempts of one call count once).
+    /// Logical calls (all attempts of one call count once) started after the warm-up and ended.
     pub calls: u64,
+    /// Of which answered by the callee (whose answer may itself be degraded).
     pub successes: u64,
     /// Calls answered by the edge's fallback.
     pub fallbacks: u64,
+    /// Of which failed, with no fallback to answer instead.
     pub errors: u64,
+    /// The failed calls by the cause that ended them; causes with none are left out.
     pub errors_by_cause: BTreeMap<String, u64>,
-    /// Attempts sent to the callee.
+    /// Attempts sent to the callee, of calls started after the warm-up.
     pub attempts: u64,
-    /// Attempts refused by the caller itself (breaker, bulkhead, rate limiter).
+    /// Attempts refused before being sent (breaker, bulkhead, rate limiter, security policy, no
+    /// callee replica in rotation), after the warm-up.
     pub rejected_attempts: u64,
     /// Attempts sent to a replica in another zone than the caller's (both placed).
     #[serde(default)]
@@ -107,7 +125,9 @@ pub struct EdgeReport {
     pub zone_failovers: u64,
     /// Failed attempts by cause, retried or not.
     pub attempt_errors_by_cause: BTreeMap<String, u64>,
+    /// Retries scheduled, of calls started after the warm-up.
     pub retries: u64,
+    /// Retries the policy allowed but the retry budget refused.
     pub budget_exhausted: u64,
     /// Replicas ejected by outlier detection.
     pub ejections: u64,
@@ -115,25 +135,32 @@ pub struct EdgeReport {
     pub amplification: f64,
     /// The largest attempts / calls of the calls started in any one bucket.
     pub peak_amplification: f64,
+    /// Of calls, from start to end: every attempt, backoff, network hop and the fallback.
     pub latency_ms: Latency,
+    /// Per time bucket, warm-up included.
     pub series: Vec<EdgePoint>,
 }
 
 /// One service's load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceReport {
+    /// Replicas deployed (one set).
     pub replicas: u32,
     /// The most replicas running at once, starting ones included: twice `replicas` while a
     /// blue-green rollout runs both sets.
     #[serde(default)]
     pub peak_replicas: u32,
+    /// Requests one replica works on at once.
     pub workers: u32,
-    /// Requests that reached a replica.
+    /// Requests that reached a replica after the warm-up (each attempt counts once).
     pub arrivals: u64,
+    /// `arrivals` per simulated second after the warm-up.
     pub arrival_rate_per_s: f64,
+    /// Requests refused on a full queue, after the warm-up.
     pub shed: u64,
     /// Time-averaged requests waiting in queues (all replicas).
     pub mean_queue: f64,
+    /// The longest queue of any one replica at any time, warm-up included.
     pub max_queue: u64,
     /// Time-averaged requests in the service (waiting or holding a worker).
     pub mean_in_system: f64,
@@ -149,21 +176,26 @@ pub struct ServiceReport {
     /// The most retries can multiply the attempts reaching it when it is down (static analysis,
     /// `model::resilience::amplification`), over all entry endpoints.
     pub static_amplification: Option<f64>,
+    /// Per time bucket, warm-up included.
     pub series: Vec<ServicePoint>,
 }
 
 /// One consumer group of a topic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TopicReport {
+    /// Events published to the topic, so offered to this group, over the whole run.
     pub published: u64,
+    /// Events the group handled successfully, over the whole run.
     pub acknowledged: u64,
     /// At-most-once events dropped after a failed delivery.
     pub lost: u64,
+    /// At-least-once deliveries that failed and were queued again (an event may count twice).
     pub redelivered: u64,
     /// Published but not yet acknowledged, at the end.
     pub lag: u64,
+    /// The largest lag at any publication, warm-up included.
     pub max_lag: u64,
-    /// From publication to acknowledgement.
+    /// From publication to acknowledgement, of events published after the warm-up.
     pub latency_ms: Latency,
     /// Lag at the end of each bucket.
     pub series: Vec<u64>,
@@ -172,16 +204,22 @@ pub struct TopicReport {
 /// A breaker's change of state on one caller replica.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BreakerTransition {
+    /// When, in simulated seconds from the start of the run.
     pub at_s: f64,
+    /// The caller replica, by index among its service's replica slots.
     pub replica: u32,
+    /// The state left: `CLOSED`, `OPEN`, `HALF_OPEN`, `DISABLED` or `FORCED_OPEN`.
     pub from: String,
+    /// The state entered, named as `from`.
     pub to: String,
 }
 
 /// The breakers of one edge (one per caller replica).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BreakerReport {
+    /// Caller replicas (one set), each with its own breaker.
     pub replicas: u32,
+    /// Every change of state in time order, warm-up included (the run keeps its first 100,000).
     pub transitions: Vec<BreakerTransition>,
     /// Per bucket: (replicas open, replicas half-open) at its end.
     pub series: Vec<(u32, u32)>,
@@ -192,29 +230,39 @@ pub struct BreakerReport {
 pub struct Objective {
     /// `availability` or `latency_p99_ms` and the like.
     pub metric: String,
+    /// The bound: least availability in [0, 1], or most latency in ms.
     pub target: f64,
+    /// The value over the whole run after the warm-up, in the target's unit.
     pub actual: f64,
+    /// `actual` meets `target` (the worst window does not decide it).
     pub holds: bool,
-    /// The worst value over any window of the SLO's length, and where the window starts.
+    /// The worst value over any window of the SLO's length after the warm-up, if one saw requests.
     pub worst: Option<f64>,
+    /// Where that window starts, in seconds from the start of the run.
     pub worst_window_start_s: Option<f64>,
 }
 
 /// An SLO's verdict over the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SloReport {
+    /// The endpoint it is about, `service.endpoint`.
     pub endpoint: String,
+    /// Every objective holds.
     pub holds: bool,
+    /// The SLO's window length, in seconds, over which `worst` values are found.
     pub window_s: f64,
+    /// Availability first if targeted, then each latency percentile targeted.
     pub objectives: Vec<Objective>,
 }
 
 /// One `expect` of the experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExpectationReport {
-    /// `slo:NAME`, `max_retry_amplification`.
+    /// `slo:NAME`, `max_retry_amplification` or `alert:NAME`.
     pub name: String,
+    /// Whether it held in this run.
     pub holds: bool,
+    /// For people: the measured values against their bounds, or why it could not be judged.
     pub detail: String,
 }
 
@@ -224,16 +272,21 @@ pub struct ExpectationReport {
 pub struct ZoneUsage {
     /// At the start of the run.
     pub replicas: u32,
+    /// CPU they request at the start, thousandths of a core.
     pub cpu_millis: u64,
+    /// Memory they request at the start, MiB.
     pub memory_mib: u64,
     /// The most at any time (rollouts that run two versions side by side raise them).
     pub peak_replicas: u32,
+    /// The most CPU requested at any time, thousandths of a core.
     pub peak_cpu_millis: u64,
+    /// The most memory requested at any time, MiB.
     pub peak_memory_mib: u64,
     /// When the replica count first reached its peak.
     pub peak_at_s: f64,
-    /// The zone's allocatable CPU and memory (nodes × per node), when declared.
+    /// The zone's allocatable CPU (nodes × per node), thousandths of a core, when declared.
     pub cpu_millis_capacity: Option<u64>,
+    /// The zone's allocatable memory (nodes × per node), MiB, when declared.
     pub memory_mib_capacity: Option<u64>,
     /// The peak fits the declared capacity (true when none is declared).
     pub fits: bool,
@@ -248,25 +301,38 @@ pub struct CutShort {
     pub reason: String,
 }
 
-/// Requests generated = completed + failed + in flight.
+/// Requests generated = completed + failed + in flight: entry requests over the whole run,
+/// warm-up included.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conservation {
+    /// Entry requests the load generators made.
     pub generated: u64,
+    /// Of which answered normally.
     pub succeeded: u64,
+    /// Of which answered with a fallback somewhere below.
     pub degraded: u64,
+    /// Of which failed.
     pub failed: u64,
+    /// Of which still in flight when the run ended.
     pub in_flight: u64,
+    /// `generated == succeeded + degraded + failed + in_flight`.
     pub holds: bool,
 }
 
 /// The report of one run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimReport {
+    /// The scenario's name.
     pub scenario: String,
+    /// The experiment's name.
     pub experiment: String,
+    /// The seed of this run (a replication's own).
     pub seed: u64,
+    /// The run's planned length, simulated seconds, warm-up included.
     pub duration_s: f64,
+    /// Simulated seconds at the start left out of the run's totals.
     pub warmup_s: f64,
+    /// Width of one time bucket of the `series`, in seconds.
     pub bucket_s: f64,
     /// Events processed.
     pub events: u64,
@@ -282,28 +348,38 @@ pub struct SimReport {
     /// all of it): a run that measured nothing proves nothing, so it never passes. Says why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vacuous: Option<String>,
+    /// The conservation check of entry requests.
     pub conservation: Conservation,
+    /// Each `expect` of the experiment: SLOs, then retry amplification, then alerts.
     pub expectations: Vec<ExpectationReport>,
+    /// By SLO name, each SLO whose endpoint is in `endpoints`.
     pub slos: BTreeMap<String, SloReport>,
     /// Each alert rule of the scenario, evaluated over the time buckets after the warm-up.
     #[serde(default)]
     pub alerts: BTreeMap<String, AlertReport>,
+    /// By `service.endpoint`, each endpoint that is an entry point or saw a request.
     pub endpoints: BTreeMap<String, EndpointReport>,
+    /// By `caller -> callee`, each call edge that saw a call.
     pub edges: BTreeMap<String, EdgeReport>,
+    /// By name, every service.
     pub services: BTreeMap<String, ServiceReport>,
+    /// By `topic / group`, every consumer group.
     pub topics: BTreeMap<String, TopicReport>,
+    /// By `caller -> callee`, each edge with a circuit breaker that saw a call.
     pub breakers: BTreeMap<String, BreakerReport>,
     /// Per zone (`(unplaced)` for replicas without one), the replicas running and the
     /// resources they request, at the start and at their peak.
     #[serde(default)]
     pub capacity: BTreeMap<String, ZoneUsage>,
+    /// Each fault of the experiment, in its order, with when it acts.
     pub faults: Vec<FaultWindow>,
     /// Every rollout a `deploy` fault started, with how it ended (a canary whose analysis
     /// failed is rolled back).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rollouts: Vec<RolloutEvent>,
-    /// Peak requests and calls in flight at once (the slab high-water marks).
+    /// Peak requests (at any endpoint) in flight at once: the request slab's high-water mark.
     pub peak_requests_in_flight: u64,
+    /// Peak logical calls in flight at once: the call slab's high-water mark.
     pub peak_calls_in_flight: u64,
 }
 

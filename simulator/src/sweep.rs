@@ -14,8 +14,12 @@ use crate::error::{Error, ErrorKind};
 /// One swept parameter and its values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SweepAxis {
+    /// The key as written (trimmed), e.g. `policies."a -> b".retry.max_attempts`.
     pub key: String,
+    /// The key split into segments, quotes removed ([`parse_path`]).
     pub path: Vec<String>,
+    /// The values in the order given, trimmed, empty ones dropped; still text, read as JSON
+    /// when applied.
     pub values: Vec<String>,
 }
 

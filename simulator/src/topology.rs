@@ -27,7 +27,9 @@ pub const NO_ZONE: u16 = u16::MAX;
 /// A service and where its replicas sit in the replica table.
 #[derive(Debug, Clone)]
 pub struct ServiceRt {
+    /// The service's name in the scenario.
     pub name: String,
+    /// Index in [`Topology::replicas`] of its first replica slot; its slots follow contiguously.
     pub first_replica: u32,
     /// Replicas deployed (one set).
     pub replicas: u32,
@@ -40,19 +42,26 @@ pub struct ServiceRt {
     /// Replicas of one set in each zone, by zone id (empty when unplaced): a zone's share of
     /// the callers in Envoy's spill-over.
     pub zone_replicas: Vec<u32>,
-    /// What one replica requests: thousandths of a core and MiB (0 when not given).
+    /// What one replica requests: thousandths of a core (0 when not given).
     pub cpu_millis: u32,
+    /// What one replica requests: memory in MiB (0 when not given).
     pub memory_mib: u32,
+    /// Requests one replica works on at once (at least 1).
     pub workers: u32,
+    /// Requests one replica holds waiting for a worker; more are shed.
     pub queue_capacity: u32,
+    /// How callers pick among the replicas.
     pub load_balancer: LoadBalancer,
+    /// How a `deploy` fault rolls the service out (rolling, blue-green or canary).
     pub strategy: DeploymentStrategy,
 }
 
 /// One replica: its service and zone.
 #[derive(Debug, Clone, Copy)]
 pub struct ReplicaRt {
+    /// Its service's index in [`Topology::services`].
     pub service: u32,
+    /// Its zone's index in [`Topology::zones`], or [`NO_ZONE`].
     pub zone: u16,
     /// Index among its service's replica slots.
     pub local: u32,
@@ -61,43 +70,65 @@ pub struct ReplicaRt {
 /// One downstream call of an endpoint's step.
 #[derive(Debug, Clone, Copy)]
 pub struct CallRt {
+    /// The edge (caller service -> callee service) whose policy the call goes through.
     pub edge: u32,
+    /// The called endpoint's index in [`Topology::endpoints`].
     pub callee: u32,
+    /// Chance, in [0, 1], that a request makes this call at all.
     pub probability: f64,
 }
 
 /// An endpoint: `"service.endpoint"`.
 #[derive(Debug, Clone)]
 pub struct EndpointRt {
+    /// `"service.endpoint"`.
     pub name: String,
+    /// Its service's index in [`Topology::services`].
     pub service: u32,
+    /// The time a worker spends on one request, in nanoseconds, calls excluded.
     pub work: Sampler,
+    /// Steps run in order; the calls of one step run in parallel and the next step starts when
+    /// all have answered.
     pub steps: Vec<Vec<CallRt>>,
+    /// Topics (indices in [`Topology::topics`]) it publishes to when it answers without error.
     pub publishes: Vec<u32>,
+    /// Whether clients outside the mesh call it (an entry point).
     pub public: bool,
 }
 
 /// A call edge `caller -> callee` with its policy in nanoseconds.
 #[derive(Debug, Clone)]
 pub struct EdgeRt {
+    /// `"caller -> callee"`, by service name.
     pub name: String,
+    /// The calling service's index in [`Topology::services`].
     pub caller: u32,
+    /// The called service's index in [`Topology::services`].
     pub callee: u32,
     /// The policy key that applies, if any.
     pub policy: Option<String>,
+    /// Per-attempt timeout, ns.
     pub timeout: Option<u64>,
+    /// Overall deadline of a call across its attempts, ns.
     pub deadline: Option<u64>,
+    /// Retry policy (no retries when the policy gives none).
     pub retry: RetryParams,
+    /// Retry budget, if the retry policy has one.
     pub budget: Option<BudgetParams>,
+    /// Circuit breaker, one per caller replica.
     pub breaker: Option<BreakerParams>,
+    /// (most concurrent calls per caller replica, longest wait for a slot in ns).
     pub bulkhead: Option<(u32, u64)>,
-    /// (calls per period, period, longest wait for a permit).
+    /// (calls per period, period, longest wait for a permit), times in ns.
     pub rate_limit: Option<(u32, u64, u64)>,
-    /// Time taken to produce the degraded answer.
+    /// Time taken to produce the degraded answer, ns.
     pub fallback: Option<u64>,
-    /// (consecutive errors, base ejection time, max ejection percent).
+    /// (consecutive errors, base ejection time in ns, max ejection percent).
     pub outlier: Option<(u32, u64, f64)>,
+    /// One-way network delay of each message, ns (the link's, else the network default);
+    /// cross-zone latency is added on top.
     pub latency: Sampler,
+    /// Chance, in [0, 1], that the network loses one message (request or answer).
     pub loss: f64,
     /// The mesh's security policy denies this call.
     pub denied: bool,
@@ -106,26 +137,39 @@ pub struct EdgeRt {
 /// A consumer group subscribed to a topic.
 #[derive(Debug, Clone)]
 pub struct SubscriptionRt {
+    /// `"topic / group"`.
     pub name: String,
+    /// The topic's index in [`Topology::topics`].
     pub topic: u32,
     /// Handler endpoint of each member service, in name order.
     pub handlers: Vec<u32>,
+    /// At-most-once (a failed delivery is lost) or at-least-once (redelivered).
     pub delivery: Delivery,
 }
 
 /// The compiled scenario.
 #[derive(Debug, Clone)]
 pub struct Topology {
+    /// Services, in name order; a service's index is its id.
     pub services: Vec<ServiceRt>,
+    /// Every replica slot of every service, each service's slots contiguous.
     pub replicas: Vec<ReplicaRt>,
+    /// Endpoints of every service, in service then endpoint name order.
     pub endpoints: Vec<EndpointRt>,
+    /// One per (caller service, callee service) pair that some endpoint calls.
     pub edges: Vec<EdgeRt>,
+    /// Zone names: the network's, then any only deployments name; a zone's index is its id.
     pub zones: Vec<String>,
+    /// Topic names, in name order.
     pub topics: Vec<String>,
     /// Subscriptions of each topic.
     pub topic_subscriptions: Vec<Vec<u32>>,
+    /// Consumer groups of every topic.
     pub subscriptions: Vec<SubscriptionRt>,
+    /// Extra one-way delay of a message between replicas in two different zones, ns (0 when
+    /// not given).
     pub cross_zone: Sampler,
+    /// One-way network delay where no link says otherwise, ns (0.5 ms when not given).
     pub default_latency: Sampler,
 }
 
