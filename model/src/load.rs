@@ -1,12 +1,11 @@
 //! Loading a scenario file: read it safely, parse it (TOML or JSON, by extension) into the
 //! typed [`Scenario`], read the CSV files it references, validate it, and locate every problem
 //! at file, line and column.
-
 //!
-//! The rooms, in the order a load goes through them: [`read`] reads the file as text,
-//! [`parse`] turns TOML or JSON into the typed scenario and its source map (checking the
-//! document against the schema in [`structure`] and finding keys declared twice), [`csv`]
-//! reads the CSV files the scenario references, validation runs, and [`diagnostics`] words and
+//! The rooms, in the order a load goes through them: `read` reads the file as text,
+//! `parse` turns TOML or JSON into the typed scenario and its source map (checking the
+//! document against the schema in `structure` and finding keys declared twice), `csv`
+//! reads the CSV files the scenario references, validation runs, and `diagnostics` words and
 //! locates every problem found on the way. This file keeps the entry points and the types
 //! callers hold.
 

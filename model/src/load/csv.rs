@@ -15,15 +15,15 @@ use crate::scenario::*;
 use crate::source::{LineIndex, Pointer, SourceMap, Target};
 
 /// A CSV field with its byte range in the file.
-pub(crate) type Field = (String, Range<usize>);
+type Field = (String, Range<usize>);
 
 /// A CSV record: its 1-based line and its fields.
-pub(crate) type Record = (usize, Vec<Field>);
+type Record = (usize, Vec<Field>);
 
 /// A CSV text's records as (1-based line, fields with their byte ranges), skipping blank
 /// lines and `#` comments; a header row is the caller's to recognise. Shared by the scenario's
 /// CSV inputs and `propose --calls/--data`.
-pub(crate) fn csv_records(text: &str) -> Vec<Record> {
+fn csv_records(text: &str) -> Vec<Record> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -85,7 +85,7 @@ pub(crate) fn csv_records(text: &str) -> Vec<Record> {
 }
 
 /// The access mode a CSV cell names: `read`/`r`, `write`/`w`, `read-write`/`rw`.
-pub(crate) fn access_mode(cell: &str) -> Option<Access> {
+fn access_mode(cell: &str) -> Option<Access> {
     match cell.to_ascii_lowercase().as_str() {
         "read" | "r" => Some(Access::Read),
         "write" | "w" => Some(Access::Write),
@@ -281,7 +281,7 @@ fn looks_like_header(cell: &str) -> bool {
 /// Whether the first record of a calls CSV (`caller,callee[,weight]`) is its header: its first
 /// cell names the column, or its weight is a word. A first row with a bad number (`-1`, `0`,
 /// `nan`) is data, and its error is reported like any other row's.
-pub(crate) fn calls_header(fields: &[(String, Range<usize>)]) -> bool {
+fn calls_header(fields: &[(String, Range<usize>)]) -> bool {
     fields.first().is_some_and(|f| looks_like_header(&f.0))
         || fields.get(2).is_some_and(|w| w.0.parse::<f64>().is_err())
 }
@@ -289,7 +289,7 @@ pub(crate) fn calls_header(fields: &[(String, Range<usize>)]) -> bool {
 /// Whether the first record of a data-access CSV (`function,entity,mode`) is its header: its
 /// mode is not one, and its first or last cell names a column. A misspelt mode on the first
 /// row (`delete`) is data, and reported.
-pub(crate) fn access_header(fields: &[(String, Range<usize>)]) -> bool {
+fn access_header(fields: &[(String, Range<usize>)]) -> bool {
     let names_mode = |cell: &str| {
         matches!(
             cell.to_ascii_lowercase().as_str(),

@@ -47,7 +47,7 @@ use crate::source::{Format, Node, NodeKind, SourceMap};
 
 /// One structural problem, located by byte span.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Issue {
+pub(super) struct Issue {
     pub code: &'static str,
     pub message: String,
     pub help: Option<String>,
@@ -56,7 +56,7 @@ pub(crate) struct Issue {
 
 /// Every structural problem of `map` against `schema` (a draft-07 root schema with its
 /// `definitions`), in no particular order.
-pub(crate) fn check(map: &SourceMap, schema: &Value, format: Format) -> Vec<Issue> {
+pub(super) fn check(map: &SourceMap, schema: &Value, format: Format) -> Vec<Issue> {
     let checker = Checker {
         root: schema,
         format,
