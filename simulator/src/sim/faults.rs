@@ -17,7 +17,10 @@ pub struct FaultWindow {
     pub kind: String,
     /// What it hits.
     pub target: String,
+    /// When the fault starts, in simulated seconds from the start of the run.
     pub start_s: f64,
+    /// When it ends (for `deploy`, when its rollout is due to finish), at most the run's
+    /// duration.
     pub end_s: f64,
 }
 

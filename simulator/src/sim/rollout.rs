@@ -45,10 +45,10 @@ pub struct RolloutEvent {
     /// When it was promoted or rolled back.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at_s: Option<f64>,
-    /// For a rollback: the canary step (0-based) whose analysis failed, and the new version's
-    /// error rate over that step.
+    /// For a rollback: the canary step (0-based) whose analysis failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failed_step: Option<u32>,
+    /// For a rollback: the new version's error rate, in [0, 1], over the failed step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_rate: Option<f64>,
 }

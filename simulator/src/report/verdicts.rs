@@ -1,0 +1,137 @@
+//! The verdicts a report draws from its own figures: each expectation the experiment declares
+//! (its SLOs, the retry-amplification bound, alerts' time to detect), and whether the run
+//! measured anything at all. Kept apart from the report's data so the rules that decide a run
+//! can be read in one place; `build` calls them last, once every figure is in.
+
+use super::{ExpectationReport, Objective, SimReport};
+
+/// Why a run of experiment `e` measured nothing, if it did: `e` declares load, yet no entry
+/// endpoint counted a request after the warm-up (none was made, or none completed). Every verdict of such a run holds vacuously
+/// (availability 100% of nothing, p99 of no latency), so it must not pass.
+pub(super) fn vacuity(report: &SimReport, e: &microcosm_model::Experiment) -> Option<String> {
+    if e.load.is_empty() {
+        return None;
+    }
+    let measured: u64 = report
+        .endpoints
+        .values()
+        .filter(|ep| ep.entry)
+        .map(|ep| ep.requests)
+        .sum();
+    if measured > 0 {
+        return None;
+    }
+    let measured_s = report.duration_s - report.warmup_s;
+    Some(if measured_s <= 0.0 {
+        format!(
+            "the warm-up ({} s) covers the whole run ({} s): nothing was measured",
+            report.warmup_s, report.duration_s
+        )
+    } else if report.conservation.generated > 0 {
+        // Requests are measured as they complete: a run shorter than a request decides
+        // nothing either.
+        format!(
+            "none of the {} requests the load made completed within the {measured_s} s \
+             measured; raise the duration",
+            report.conservation.generated
+        )
+    } else {
+        format!(
+            "the load declared made no request in the {measured_s} s measured; raise the rate \
+             or the duration"
+        )
+    })
+}
+
+/// Evaluates the experiment's expectations against a report.
+pub fn expectations(
+    report: &SimReport,
+    expect: &microcosm_model::Expectations,
+) -> Vec<ExpectationReport> {
+    let mut out = Vec::new();
+    for name in &expect.slos {
+        let (holds, detail) = match report.slos.get(name) {
+            Some(slo) => {
+                let failing: Vec<String> = slo
+                    .objectives
+                    .iter()
+                    .filter(|o| !o.holds)
+                    .map(describe_objective)
+                    .collect();
+                if failing.is_empty() {
+                    (
+                        true,
+                        slo.objectives
+                            .iter()
+                            .map(describe_objective)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    )
+                } else {
+                    (false, failing.join(", "))
+                }
+            }
+            None => (false, "the SLO's endpoint received no requests".to_owned()),
+        };
+        out.push(ExpectationReport {
+            name: format!("slo:{name}"),
+            holds,
+            detail,
+        });
+    }
+    if let Some(bound) = expect.max_retry_amplification {
+        let (holds, detail) = match report.max_service_amplification() {
+            Some((service, a)) => (
+                a <= bound + 1e-9,
+                format!(
+                    "retries multiplied the load at {service} by {a:.2}× at most (bound {bound}×)"
+                ),
+            ),
+            None => (true, "no services".to_owned()),
+        };
+        out.push(ExpectationReport {
+            name: "max_retry_amplification".into(),
+            holds,
+            detail,
+        });
+    }
+    // A run cut short (`--duration`) before the first fault has nothing to detect.
+    let fault_in_run = report.faults.iter().any(|f| f.start_s < report.duration_s);
+    for (name, within) in &expect.alerts_within_s {
+        let detected = report.alerts.get(name).map(|a| a.time_to_detect_s);
+        let (holds, detail) = match detected {
+            Some(None) if !fault_in_run => (
+                true,
+                "no fault starts within the run, so there is nothing to detect".to_owned(),
+            ),
+            Some(Some(t)) => (
+                t <= within + 1e-9,
+                format!("fired {t:.1} s after the first fault (within {within} s)"),
+            ),
+            Some(None) => (
+                false,
+                format!("never fired during or after the first fault (within {within} s)"),
+            ),
+            None => (false, "the simulator evaluated no such alert".to_owned()),
+        };
+        out.push(ExpectationReport {
+            name: format!("alert:{name}"),
+            holds,
+            detail,
+        });
+    }
+    out
+}
+
+fn describe_objective(o: &Objective) -> String {
+    if o.metric == "availability" {
+        format!(
+            "availability {:.3}% (target {:.3}%)",
+            o.actual * 100.0,
+            o.target * 100.0
+        )
+    } else {
+        let name = o.metric.trim_end_matches("_ms").replace("latency_", "");
+        format!("{name} {:.1} ms (target {} ms)", o.actual, o.target)
+    }
+}
