@@ -57,7 +57,8 @@
 //! The module is laid out as stateright's example would be if it grew: this file holds the
 //! configuration and [`verify_two_phase`]; `model.rs` the state, the actions and the
 //! stateright `Model` (the spec); `properties.rs` the three properties, the fairness they
-//! assume and the symmetry reduction the checker may use; `tests.rs` pins the state counts.
+//! assume and when the checker may use symmetry; `reductions.rs` the symmetry reduction itself
+//! (a state's canonical member of its orbit); `tests.rs` pins the state counts.
 //!
 //! ["Consensus on Transaction Commit"]: https://www.microsoft.com/en-us/research/publication/consensus-on-transaction-commit/
 
@@ -69,6 +70,7 @@ use serde::Serialize;
 
 mod model;
 mod properties;
+mod reductions;
 
 pub use model::{Action, RmState, TmState, TwoPhaseState, TwoPhaseSys};
 

@@ -8,7 +8,7 @@
 use super::{CoordinatorCrash, MAX_PARTICIPANTS, Prepare, TwoPhaseConfig, TwoPhaseFaults};
 use crate::error::{Error, ErrorKind};
 use crate::trace::{ActionView, Describe};
-use stateright::{Model, Property, Representative};
+use stateright::{Model, Property};
 use std::fmt;
 
 /// A participant's state (`rmState` in the spec).
@@ -100,11 +100,16 @@ impl TwoPhaseState {
         self.0
     }
 
-    fn slot(self, rm: usize) -> u64 {
+    /// The state with every participant slot cleared: the coordinator's bits only.
+    pub(super) fn without_slots(self) -> Self {
+        TwoPhaseState(self.0 & !((1u64 << (SLOT_BITS * MAX_PARTICIPANTS as u32)) - 1))
+    }
+
+    pub(super) fn slot(self, rm: usize) -> u64 {
         (self.0 >> (SLOT_BITS * rm as u32)) & SLOT_MASK
     }
 
-    fn set_slot(&mut self, rm: usize, slot: u64) {
+    pub(super) fn set_slot(&mut self, rm: usize, slot: u64) {
         let shift = SLOT_BITS * rm as u32;
         self.0 = (self.0 & !(SLOT_MASK << shift)) | (slot << shift);
     }
@@ -190,34 +195,6 @@ impl TwoPhaseState {
 impl fmt::Debug for TwoPhaseState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "TwoPhaseState({:#018x})", self.0)
-    }
-}
-
-/// Participants are interchangeable: the canonical member of a state's orbit has the slots
-/// sorted. Sorting whole slots (state, vote recorded, message sent, crashed) rather than only the
-/// participant state is what makes the orbit count exact. Slots are sorted in descending order
-/// over all [`MAX_PARTICIPANTS`] positions: unused positions are zero, the smallest value, so
-/// they stay at the top and the function needs no participant count.
-impl Representative for TwoPhaseState {
-    fn representative(&self) -> Self {
-        let mut slots = [0u8; MAX_PARTICIPANTS];
-        for (i, s) in slots.iter_mut().enumerate() {
-            *s = self.slot(i) as u8;
-        }
-        // Insertion sort: at most 11 tiny keys, usually nearly sorted.
-        for i in 1..slots.len() {
-            let mut j = i;
-            while j > 0 && slots[j - 1] < slots[j] {
-                slots.swap(j - 1, j);
-                j -= 1;
-            }
-        }
-        let mut out =
-            TwoPhaseState(self.0 & !((1u64 << (SLOT_BITS * MAX_PARTICIPANTS as u32)) - 1));
-        for (i, &s) in slots.iter().enumerate() {
-            out.set_slot(i, u64::from(s));
-        }
-        out
     }
 }
 
