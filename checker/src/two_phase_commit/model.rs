@@ -101,14 +101,17 @@ impl TwoPhaseState {
     }
 
     /// The state with every participant slot cleared: the coordinator's bits only.
+    #[inline]
     pub(super) fn without_slots(self) -> Self {
         TwoPhaseState(self.0 & !((1u64 << (SLOT_BITS * MAX_PARTICIPANTS as u32)) - 1))
     }
 
+    #[inline]
     pub(super) fn slot(self, rm: usize) -> u64 {
         (self.0 >> (SLOT_BITS * rm as u32)) & SLOT_MASK
     }
 
+    #[inline]
     pub(super) fn set_slot(&mut self, rm: usize, slot: u64) {
         let shift = SLOT_BITS * rm as u32;
         self.0 = (self.0 & !(SLOT_MASK << shift)) | (slot << shift);
