@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::Outcome;
 use crate::cli::{AnalyzeArgs, Definition, Format, MinSeverity};
 use crate::output::{json_begin, json_line, write_report};
+use crate::report::plural;
 
 impl From<Definition> for CohesionDefinition {
     fn from(d: Definition) -> CohesionDefinition {
@@ -400,7 +401,7 @@ fn human(
                 if s.blast_radius.is_empty() {
                     "—".to_owned()
                 } else {
-                    format!("{} entry endpoints", s.blast_radius.len())
+                    plural(s.blast_radius.len(), "entry endpoint")
                 }
             );
         }

@@ -166,15 +166,7 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
     let s = report.summary();
     if args.format != GateFormat::Human && args.output.is_some() {
         // Best effort: a closed stderr must not change the verdict either.
-        let _ = writeln!(
-            std::io::stderr(),
-            "{} checks: {} passed, {} failed, {} skipped, {} errors",
-            s.checks,
-            s.passed,
-            s.failed,
-            s.skipped,
-            s.errors
-        );
+        let _ = writeln!(std::io::stderr(), "{}", s.counts());
     }
     Ok(if s.errors > 0 {
         Exit::Invalid

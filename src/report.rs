@@ -180,7 +180,29 @@ pub struct Summary {
     pub errors: usize,
 }
 
+/// `n` and `word`, in the number `n` asks for: "1 error", "2 errors", "0 errors".
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 impl Summary {
+    /// The gate's counts, as every human-facing format words them: "12 checks: 11 passed,
+    /// 0 failed, 0 skipped, 1 error".
+    pub fn counts(&self) -> String {
+        format!(
+            "{}: {} passed, {} failed, {} skipped, {}",
+            plural(self.checks, "check"),
+            self.passed,
+            self.failed,
+            self.skipped,
+            plural(self.errors, "error")
+        )
+    }
+
     pub fn of(files: usize, records: &[CheckRecord]) -> Summary {
         let mut s = Summary {
             files,
@@ -217,6 +239,31 @@ impl GateReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_worded_in_the_number_they_have() {
+        let one = Summary {
+            files: 1,
+            checks: 1,
+            errors: 1,
+            ..Summary::default()
+        };
+        assert_eq!(
+            one.counts(),
+            "1 check: 0 passed, 0 failed, 0 skipped, 1 error"
+        );
+        let two = Summary {
+            files: 2,
+            checks: 2,
+            passed: 2,
+            ..Summary::default()
+        };
+        assert_eq!(
+            two.counts(),
+            "2 checks: 2 passed, 0 failed, 0 skipped, 0 errors"
+        );
+        assert_eq!(plural(1, "entry endpoint"), "1 entry endpoint");
+    }
 
     fn record(status: Status, expected: Option<Status>) -> CheckRecord {
         let mut r = CheckRecord {

@@ -10,6 +10,7 @@ use crate::Outcome;
 use crate::cli::{Format, ValidateArgs};
 use crate::files::scenario_files;
 use crate::output::{json_begin, json_line, write_report};
+use crate::report::plural;
 
 #[derive(Debug, Serialize)]
 struct FileSummary<'a> {
@@ -33,14 +34,6 @@ fn summary(loaded: &LoadedScenario) -> FileSummary<'_> {
         endpoints: s.endpoints().count(),
         transactions: s.transactions.len(),
         experiments: s.experiments.len(),
-    }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
     }
 }
 

@@ -7,7 +7,7 @@
 
 use std::io::Write;
 
-use super::{GateReport, Outcome};
+use super::{GateReport, Outcome, plural};
 
 /// Escapes an annotation's message.
 pub fn escape_data(text: &str) -> String {
@@ -44,11 +44,7 @@ pub fn write(out: &mut Vec<u8>, report: &GateReport) -> std::io::Result<()> {
         )?;
     }
     let s = report.summary();
-    writeln!(
-        out,
-        "microcosm: {} checks: {} passed, {} failed, {} skipped, {} errors",
-        s.checks, s.passed, s.failed, s.skipped, s.errors
-    )?;
+    writeln!(out, "microcosm: {}", s.counts())?;
     Ok(())
 }
 
@@ -56,8 +52,13 @@ pub fn write(out: &mut Vec<u8>, report: &GateReport) -> std::io::Result<()> {
 pub fn step_summary(report: &GateReport) -> String {
     let s = report.summary();
     let mut md = format!(
-        "### Microcosm\n\n{} checks in {} files: **{} passed**, **{} failed**, {} skipped, {} errors\n\n| | file | check | verdict |\n| --- | --- | --- | --- |\n",
-        s.checks, s.files, s.passed, s.failed, s.skipped, s.errors
+        "### Microcosm\n\n{} in {}: **{} passed**, **{} failed**, {} skipped, {}\n\n| | file | check | verdict |\n| --- | --- | --- | --- |\n",
+        plural(s.checks, "check"),
+        plural(s.files, "file"),
+        s.passed,
+        s.failed,
+        s.skipped,
+        plural(s.errors, "error")
     );
     for r in &report.records {
         let mark = match r.outcome {

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::{GateReport, Outcome};
+use super::{GateReport, Outcome, plural};
 
 const RED: &str = "\x1b[31m";
 const GREEN: &str = "\x1b[32m";
@@ -62,16 +62,7 @@ pub fn write(out: &mut Vec<u8>, report: &GateReport, color: bool) -> std::io::Re
         }
     }
     let s = report.summary();
-    let line = format!(
-        "{} file{}, {} checks: {} passed, {} failed, {} skipped, {} errors",
-        s.files,
-        if s.files == 1 { "" } else { "s" },
-        s.checks,
-        s.passed,
-        s.failed,
-        s.skipped,
-        s.errors
-    );
+    let line = format!("{}, {}", plural(s.files, "file"), s.counts());
     let code = if s.failed + s.errors > 0 { RED } else { GREEN };
     writeln!(out, "\n{}", paint(code, &line))?;
     Ok(())

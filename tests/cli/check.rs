@@ -202,7 +202,7 @@ fn only_and_skip_narrow_the_run() {
         .arg(&file)
         .args(["--only", "*/2pc.atomicity"])
         .exits(0)
-        .stdout_has("1 file, 1 checks");
+        .stdout_has("1 file, 1 check: ");
     run(["check"])
         .arg(&file)
         .args(["--skip", "verify"])
