@@ -57,9 +57,9 @@ pub(super) fn duplicate_diagnostic(
     Diagnostic::error(
         codes::DUPLICATE,
         format!(
-            "`{}` is declared twice in `{}`",
+            "`{}` is declared twice {}",
             duplicate.key,
-            display_pointer(&duplicate.pointer)
+            where_declared(&duplicate.pointer)
         ),
     )
     .with_help(format!(
@@ -68,11 +68,12 @@ pub(super) fn duplicate_diagnostic(
     .at(at(duplicate.span.clone()).with_label("declared again here"))
 }
 
-fn display_pointer(p: &Pointer) -> String {
+/// Where a table sits, as the end of a sentence: "at the top level", "in `services`".
+fn where_declared(p: &Pointer) -> String {
     if p.segments().is_empty() {
-        "the top level".to_owned()
+        "at the top level".to_owned()
     } else {
-        p.to_string()
+        format!("in `{p}`")
     }
 }
 

@@ -354,6 +354,15 @@ const LOADING: &[Case] = &[
         help: Help::Is("did you mean `availability`?"),
         ..CASE
     },
+    Case {
+        name: "a_duplicate_top_level_key_says_it_is_at_the_top_level",
+        text: || format!("name = \"first\"\n{BASE}"),
+        code: codes::DUPLICATE,
+        message: "`name` is declared twice at the top level",
+        at: "|name = \"t\"",
+        nth: 0,
+        help: Help::Is("the first is on line 1; TOML allows a key once, so merge or rename them"),
+    },
     // The repeated table shares a key with the first: one problem, the table, as in JSON.
     Case {
         name: "a_duplicate_toml_table_names_the_key_and_its_first_declaration",
