@@ -1,7 +1,8 @@
 //! The gate's JUnit XML report, as GitLab's, Jenkins' and GitHub's test-report importers read
 //! it: one `<testsuite>` per scenario file, one `<testcase>` per check (classname = the file,
 //! name = the check id), `<failure>` with the message and counterexample, `<error>` for invalid
-//! input, `<skipped>` for an inconclusive check let through by `--allow-inconclusive`.
+//! input, `<skipped>` for an inconclusive check let through by `--allow-inconclusive`. A body
+//! opens with what went wrong and where, then names the rule it broke.
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
@@ -21,8 +22,12 @@ pub fn write(out: &mut Vec<u8>, report: &GateReport) -> anyhow::Result<()> {
             if r.outcome != Outcome::Pass {
                 status.set_message(format!("{}:{}: {}", r.file, r.line, r.message));
                 status.set_type(r.status.name());
-                let mut description =
-                    format!("{}\n{}:{}:{}\n", r.rule_summary, r.file, r.line, r.column);
+                // What went wrong first, then where; the rule's statement last, named as the
+                // rule, since on its own ("the scenario file is valid") it reads as a verdict.
+                let mut description = format!(
+                    "{}\n{}:{}:{}\nrule {}: {}\n",
+                    r.message, r.file, r.line, r.column, r.rule, r.rule_summary
+                );
                 if let Some(trace) = &r.counterexample {
                     description.push('\n');
                     description.push_str(&trace.text);

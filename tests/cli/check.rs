@@ -1033,3 +1033,28 @@ fn simulations(output: &Ran, status: &str, part: &str) -> Vec<Value> {
     }
     simulated
 }
+
+#[test]
+fn a_junit_error_for_an_invalid_file_opens_with_what_is_wrong() {
+    // The body used to open with the rule's statement, "the scenario file is valid", which
+    // reads as the opposite of the verdict.
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "bad.toml",
+        "name = \"bad\"\n[services.a.endpoints.x]\ncalls = [\"nowhere.y\"]\n",
+    );
+    let xml = run(["check"]).arg(&file).format("junit").exits(2).stdout();
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+    let error = doc
+        .descendants()
+        .find(|n| n.has_tag_name("error"))
+        .expect("invalid input is an <error>");
+    let body = error.text().unwrap_or_default();
+    assert!(body.starts_with("no service `nowhere`"), "{body}");
+    assert!(body.contains("bad.toml:3:"), "{body}");
+    assert!(
+        body.contains("rule scenario.") && body.contains(": the scenario file is valid"),
+        "{body}"
+    );
+}
