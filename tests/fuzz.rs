@@ -907,38 +907,40 @@ load = [{ endpoint = "api.get", rate_per_s = 10 }]
     assert_runs_cleanly(text, &["simulate"], Duration::from_secs(60));
 }
 
-#[test]
-fn simulate_survives_a_long_slo_window() {
-    let text = r#"name = "window"
+/// A scenario whose one SLO is judged over windows of `window_s` seconds, in a 5 s run.
+fn slo_window_of(window_s: u64) -> String {
+    format!(
+        r#"name = "window"
 [services.api.endpoints.get]
 public = true
 [slos.api-latency]
 endpoint = "api.get"
 latency_p99_ms = 100
-window_s = 300000000
+window_s = {window_s}
 [experiments.load]
 duration_s = 5
-load = [{ endpoint = "api.get", rate_per_s = 10 }]
-expect = { slos = ["api-latency"] }
-"#;
-    assert_runs_cleanly(text, &["simulate"], Duration::from_secs(60));
+load = [{{ endpoint = "api.get", rate_per_s = 10 }}]
+expect = {{ slos = ["api-latency"] }}
+"#
+    )
+}
+
+#[test]
+fn simulate_survives_a_long_slo_window() {
+    assert_runs_cleanly(
+        &slo_window_of(300000000),
+        &["simulate"],
+        Duration::from_secs(60),
+    );
 }
 
 #[test]
 fn simulate_survives_the_longest_slo_window() {
-    let text = r#"name = "window"
-[services.api.endpoints.get]
-public = true
-[slos.api-latency]
-endpoint = "api.get"
-latency_p99_ms = 100
-window_s = 9223372036854775807
-[experiments.load]
-duration_s = 5
-load = [{ endpoint = "api.get", rate_per_s = 10 }]
-expect = { slos = ["api-latency"] }
-"#;
-    assert_runs_cleanly(text, &["simulate"], Duration::from_secs(60));
+    assert_runs_cleanly(
+        &slo_window_of(9223372036854775807),
+        &["simulate"],
+        Duration::from_secs(60),
+    );
 }
 
 #[test]
