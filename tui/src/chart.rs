@@ -261,6 +261,10 @@ pub(crate) enum BreakerCell {
     HalfOpen,
     /// Some replica's breaker was open (calls refused).
     Open,
+    /// Some replica's breaker changed state inside the column: it was in more than one, and
+    /// the column is too coarse to show each (a few-ms half-open trial between two open
+    /// spells, say).
+    Changed,
 }
 
 impl BreakerCell {
@@ -269,6 +273,7 @@ impl BreakerCell {
             BreakerCell::Closed => '─',
             BreakerCell::HalfOpen => '▒',
             BreakerCell::Open => '█',
+            BreakerCell::Changed => '▚',
         }
     }
 
@@ -276,9 +281,58 @@ impl BreakerCell {
         match self {
             BreakerCell::Closed => theme.breaker_closed(),
             BreakerCell::HalfOpen => theme.warn(),
-            BreakerCell::Open => theme.bad(),
+            BreakerCell::Open | BreakerCell::Changed => theme.bad(),
         }
     }
+}
+
+/// The legend of the breaker strips in at most `width` columns: roomy, then tight, then
+/// with the shortest words, cut only when even that does not fit.
+pub(crate) fn breaker_legend(width: usize) -> String {
+    let variants = [
+        "─ closed  ▒ half-open  █ open  ▚ changed",
+        "─ closed ▒ half-open █ open ▚ changed",
+        "─closed ▒half-open █open ▚changed",
+        "─closed ▒half █open ▚changed",
+    ];
+    variants
+        .iter()
+        .find(|v| v.chars().count() <= width)
+        .map_or_else(|| ui::truncate(variants[3], width), |v| (*v).to_owned())
+}
+
+/// One edge's breakers per column, from every transition the run recorded rather than the
+/// per-bucket series (which samples each bucket's end, so a breaker that went half-open and
+/// opened again inside a bucket never shows in it): a column with a transition inside is
+/// [`BreakerCell::Changed`]; otherwise the worst state any replica was in.
+pub(crate) fn breaker_cells(
+    breaker: &microcosm_simulator::report::BreakerReport,
+    columns: &Columns,
+    bucket_s: f64,
+    duration_s: f64,
+) -> Vec<BreakerCell> {
+    let mut bounds: Vec<f64> = columns
+        .ranges
+        .iter()
+        .map(|r| r.start as f64 * bucket_s)
+        .collect();
+    if let Some(last) = columns.ranges.last() {
+        bounds.push(last.end as f64 * bucket_s);
+    }
+    microcosm_simulator::plot::timeline::windows(breaker, duration_s, &bounds)
+        .into_iter()
+        .map(|w| {
+            if w.transitions > 0 {
+                BreakerCell::Changed
+            } else if w.open {
+                BreakerCell::Open
+            } else if w.half_open {
+                BreakerCell::HalfOpen
+            } else {
+                BreakerCell::Closed
+            }
+        })
+        .collect()
 }
 
 /// One breaker strip: `label` then one glyph per column.
@@ -378,6 +432,55 @@ mod tests {
         let buf = bars(2);
         assert_eq!(row(&buf, 0).trim_end(), "█ p50 • p99");
         assert_eq!(row(&buf, 1).trim_end(), "max 4 ms");
+    }
+
+    #[test]
+    fn a_breaker_that_flaps_inside_a_column_shows_it_though_every_bucket_end_saw_it_open() {
+        use microcosm_simulator::report::{BreakerReport, BreakerTransition};
+        let t = |at_s: f64, from: &str, to: &str| BreakerTransition {
+            at_s,
+            replica: 0,
+            from: from.to_owned(),
+            to: to.to_owned(),
+        };
+        // Opens at 10.5 s, tries half-open for 5 ms at 20.5 s and 30.5 s, opens again after
+        // the first and closes after the second: every bucket end from 11 s to 30 s sees it
+        // open, so the series alone draws one block.
+        let b = BreakerReport {
+            replicas: 1,
+            transitions: vec![
+                t(10.5, "CLOSED", "OPEN"),
+                t(20.5, "OPEN", "HALF_OPEN"),
+                t(20.505, "HALF_OPEN", "OPEN"),
+                t(30.5, "OPEN", "HALF_OPEN"),
+                t(30.505, "HALF_OPEN", "CLOSED"),
+            ],
+            series: (0..40)
+                .map(|i| {
+                    if (11..31).contains(&i) {
+                        (1, 0)
+                    } else {
+                        (0, 0)
+                    }
+                })
+                .collect(),
+        };
+        // Forty 1 s buckets in eight columns of 5 s.
+        let cells = breaker_cells(&b, &Columns::new(40, 8), 1.0, 40.0);
+        use BreakerCell::*;
+        assert_eq!(
+            cells,
+            [
+                Closed, Closed, Changed, Open, Changed, Open, Changed, Closed
+            ]
+        );
+        let strip: String = cells.iter().map(|c| c.glyph()).collect();
+        assert_eq!(strip, "──▚█▚█▚─");
+        assert_eq!(
+            cells.iter().filter(|c| **c == Changed).count(),
+            3,
+            "one changed column per burst of transitions"
+        );
     }
 
     #[test]

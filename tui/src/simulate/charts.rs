@@ -14,7 +14,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::render::secs;
 use super::{Percentile, SimulateState, buckets, entry_endpoints};
-use crate::chart::{self, Bars, BreakerCell, Columns, Overlay};
+use crate::chart::{self, Bars, Columns, Overlay};
 use crate::{Theme, ui};
 
 /// The chart header: the endpoint's name, its place among the entry endpoints and its totals.
@@ -270,7 +270,7 @@ pub(super) fn render_report(
         buf.set_stringn(
             legend.x,
             legend.y,
-            "─ closed  ▒ half-open  █ open",
+            &chart::breaker_legend(legend.width as usize),
             legend.width as usize,
             theme.dim(),
         );
@@ -280,20 +280,7 @@ pub(super) fn render_report(
             .take(breaker_rows as usize)
             .enumerate()
         {
-            let cells: Vec<BreakerCell> = columns
-                .ranges
-                .iter()
-                .map(|r| {
-                    let points = &b.series[r.start.min(b.series.len())..r.end.min(b.series.len())];
-                    if points.iter().any(|(open, _)| *open > 0) {
-                        BreakerCell::Open
-                    } else if points.iter().any(|(_, half)| *half > 0) {
-                        BreakerCell::HalfOpen
-                    } else {
-                        BreakerCell::Closed
-                    }
-                })
-                .collect();
+            let cells = chart::breaker_cells(b, &columns, bucket_s, report.duration_s);
             let row = Rect::new(
                 breaker_area.x,
                 breaker_area.y + 1 + i as u16,
@@ -442,13 +429,29 @@ fn readout_lines(
         .iter()
         .filter_map(|(edge, b)| {
             let (open, half) = *b.series.get(bucket)?;
-            (open > 0 || half > 0).then(|| {
+            // The state at the bucket's end hides what happened inside it: say how often a
+            // breaker changed state within it too.
+            let changes = b
+                .transitions
+                .iter()
+                .filter(|t| t.at_s >= from && t.at_s < to)
+                .count();
+            (open > 0 || half > 0 || changes > 0).then(|| {
                 let mut parts = Vec::new();
                 if open > 0 {
                     parts.push(format!("{open}/{} open", b.replicas));
                 }
                 if half > 0 {
                     parts.push(format!("{half}/{} half-open", b.replicas));
+                }
+                if open == 0 && half == 0 {
+                    parts.push("closed".to_owned());
+                }
+                if changes > 0 {
+                    parts.push(format!(
+                        "{changes} change{} in this bucket",
+                        if changes == 1 { "" } else { "s" }
+                    ));
                 }
                 format!("{edge} {}", parts.join(", "))
             })
