@@ -598,6 +598,34 @@ pub(crate) fn call_tree_lines(
     lines
 }
 
+/// An endpoint's calls in order, each run of the same call made back to back (or side by side
+/// in one parallel group) folded into one, with how many times it is made: a page that
+/// converts nine prices calls `currency.convert` nine times in a row, and nine identical lines
+/// say less than one line that says ×9. Only neighbours fold, so the order stays the order the
+/// calls are made in.
+fn grouped_calls(steps: &[CallStep]) -> Vec<(bool, &microcosm_model::Call, usize)> {
+    let mut out: Vec<(bool, &microcosm_model::Call, usize, usize)> = Vec::new();
+    for (index, step) in steps.iter().enumerate() {
+        let parallel = matches!(step, CallStep::Parallel(_));
+        for call in step.calls() {
+            match out.last_mut() {
+                // A parallel call folds only into its own group: two groups in a row are
+                // made one after the other.
+                Some((p, c, n, s))
+                    if *p == parallel
+                        && (!parallel || *s == index)
+                        && c.endpoint == call.endpoint
+                        && c.probability == call.probability =>
+                {
+                    *n += 1;
+                }
+                _ => out.push((parallel, call, 1, index)),
+            }
+        }
+    }
+    out.into_iter().map(|(p, c, n, _)| (p, c, n)).collect()
+}
+
 /// Appends the calls of `endpoint` under `prefix`; `path` holds the endpoints on the way here,
 /// so a synchronous cycle is drawn once and marked instead of recursing forever.
 fn tree(
@@ -613,15 +641,8 @@ fn tree(
         return;
     };
     let caller = endpoint.split_once('.').map_or(endpoint, |(s, _)| s);
-    let calls: Vec<(bool, &microcosm_model::Call)> = ep
-        .calls
-        .iter()
-        .flat_map(|step| {
-            let parallel = matches!(step, CallStep::Parallel(_));
-            step.calls().iter().map(move |c| (parallel, c))
-        })
-        .collect();
-    for (i, (parallel, call)) in calls.iter().enumerate() {
+    let calls = grouped_calls(&ep.calls);
+    for (i, (parallel, call, times)) in calls.iter().enumerate() {
         let last = i + 1 == calls.len();
         let branch = if last { "└─ " } else { "├─ " };
         let callee = call
@@ -638,6 +659,9 @@ fn tree(
             theme.text()
         };
         spans.push(Span::styled(call.endpoint.clone(), style));
+        if *times > 1 {
+            spans.push(Span::styled(format!(" ×{times}"), theme.key()));
+        }
         if call.probability < 1.0 {
             spans.push(Span::raw(format!(" ({:.0}%)", call.probability * 100.0)));
         }
@@ -742,6 +766,65 @@ mod tests {
             orders[i + 1].contains(" → ") || orders[i + 1].contains(" ‖ "),
             "{}",
             orders[i + 1]
+        );
+    }
+
+    #[test]
+    fn calls_made_back_to_back_are_one_line_with_their_count() {
+        let scenario = bundled("online-boutique.toml");
+        let lines = texts(&call_tree_lines(&scenario, None, Theme::monochrome()));
+        // frontend.home converts nine prices in a row.
+        let home = lines
+            .iter()
+            .position(|l| l.starts_with("frontend.home"))
+            .expect("home's tree");
+        let tree: Vec<&String> = lines[home + 1..]
+            .iter()
+            .take_while(|l| !l.starts_with("frontend."))
+            .collect();
+        let converts: Vec<&&String> = tree
+            .iter()
+            .filter(|l| l.contains("currency.convert"))
+            .collect();
+        assert_eq!(converts.len(), 1, "{tree:#?}");
+        assert!(
+            converts[0].contains("currency.convert ×9  [3× retry]"),
+            "{}",
+            converts[0]
+        );
+        // Calls that alternate keep their order, each on its line: no count.
+        let checkout = lines
+            .iter()
+            .filter(|l| l.contains("currency.convert  "))
+            .count();
+        assert!(checkout >= 3, "{lines:#?}");
+        // No line anywhere is the same call as the line before it, at the same depth.
+        for pair in lines.windows(2) {
+            assert_ne!(pair[0].replace('└', "├"), pair[1].replace('└', "├"));
+        }
+    }
+
+    #[test]
+    fn parallel_groups_fold_within_themselves_only() {
+        let text = "name = \"p\"\n[services.a.endpoints.x]\npublic = true\n\
+                    calls = [[\"b.y\", \"b.y\"], [\"b.y\"], \"b.y\", \"b.y\"]\n\
+                    [services.b.endpoints.y]\n";
+        let loaded = microcosm_model::load_str(
+            text,
+            std::path::Path::new("p.toml"),
+            microcosm_model::Format::Toml,
+            std::path::Path::new("."),
+        )
+        .expect("loads");
+        let lines = texts(&call_tree_lines(
+            &loaded.scenario,
+            None,
+            Theme::monochrome(),
+        ));
+        assert_eq!(
+            lines[1..],
+            ["├─ ‖ b.y ×2", "├─ ‖ b.y", "└─ b.y ×2"],
+            "{lines:#?}"
         );
     }
 
