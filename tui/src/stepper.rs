@@ -141,14 +141,52 @@ impl Stepper {
     }
 }
 
-pub(crate) fn render(stepper: &Stepper, theme: Theme, area: Rect, buf: &mut Buffer) {
-    let [header, current, body] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Min(0),
-    ])
-    .areas(area);
-    let header_text = vec![
+/// The pieces of a trace id, each ending in the separator after it (`0/`, `1/`, `2@`, `3`):
+/// the places where the id may go onto a further line.
+fn id_pieces(id: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for (i, c) in id.char_indices() {
+        if c == '/' || c == '@' {
+            pieces.push(&id[start..i + c.len_utf8()]);
+            start = i + c.len_utf8();
+        }
+    }
+    if start < id.len() {
+        pieces.push(&id[start..]);
+    }
+    pieces
+}
+
+/// `trace ID` in lines of at most `width` columns. The id is never cut: it goes onto further
+/// lines, broken only after a `/` or `@` (so the lines joined are the id, digit for digit);
+/// a single number wider than a line, which has no such place, is broken where the line ends.
+fn trace_id_lines(id: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = vec!["trace ".to_owned()];
+    for piece in id_pieces(id) {
+        let n = piece.chars().count();
+        let last = lines.last_mut().expect("one line at least");
+        if last.chars().count() + n <= width {
+            last.push_str(piece);
+        } else if n <= width {
+            lines.push(piece.to_owned());
+        } else {
+            for c in piece.chars() {
+                if lines.last().is_some_and(|l| l.chars().count() >= width) {
+                    lines.push(String::new());
+                }
+                lines.last_mut().expect("one line at least").push(c);
+            }
+        }
+    }
+    lines
+}
+
+/// The header: the property, the subject, the position and the trace id, on one line when
+/// they fit, else with the id on lines of its own.
+fn header_lines(stepper: &Stepper, theme: Theme, width: usize) -> Vec<Line<'static>> {
+    let mut first = vec![
         Span::styled(format!(" {} ", stepper.property), theme.bad()),
         Span::raw(format!("violated by {}  ", stepper.subject)),
         Span::styled(
@@ -159,9 +197,32 @@ pub(crate) fn render(stepper: &Stepper, theme: Theme, area: Rect, buf: &mut Buff
             },
             theme.key(),
         ),
-        Span::styled(format!("  trace {}", stepper.trace.trace_id), theme.dim()),
     ];
-    Paragraph::new(Line::from(header_text)).render(header, buf);
+    let used: usize = first.iter().map(Span::width).sum();
+    let id = &stepper.trace.trace_id;
+    let whole = format!("  trace {id}");
+    if used + whole.chars().count() <= width {
+        first.push(Span::styled(whole, theme.dim()));
+        return vec![Line::from(first)];
+    }
+    let mut lines = vec![Line::from(first)];
+    lines.extend(
+        trace_id_lines(id, width.saturating_sub(1))
+            .into_iter()
+            .map(|l| Line::styled(format!(" {l}"), theme.dim())),
+    );
+    lines
+}
+
+pub(crate) fn render(stepper: &Stepper, theme: Theme, area: Rect, buf: &mut Buffer) {
+    let header_text = header_lines(stepper, theme, area.width as usize);
+    let [header, current, body] = Layout::vertical([
+        Constraint::Length(header_text.len() as u16),
+        Constraint::Length(1),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    Paragraph::new(header_text).render(header, buf);
     // The current step in full: the step list may have to cut it.
     let now = match stepper
         .position
@@ -495,6 +556,21 @@ pub(crate) fn msc_lines(stepper: &Stepper, theme: Theme, width: usize) -> Vec<Li
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_trace_id_wraps_after_its_separators_and_is_never_cut() {
+        let id = "0/1/1/1/1/0/0/1/0/2";
+        assert_eq!(trace_id_lines(id, 80), ["trace 0/1/1/1/1/0/0/1/0/2"]);
+        let lines = trace_id_lines(id, 12);
+        assert_eq!(lines, ["trace 0/1/1/", "1/1/0/0/1/0/", "2"]);
+        assert!(lines.iter().all(|l| l.chars().count() <= 12));
+        assert_eq!(lines.concat(), format!("trace {id}"));
+        // A lasso's id, and a number wider than a line (broken where the line ends).
+        let lasso = trace_id_lines("12/345/6@2", 8);
+        assert_eq!(lasso, ["trace ", "12/345/", "6@2"]);
+        assert_eq!(trace_id_lines("123456789", 4).concat(), "trace 123456789");
+        assert_eq!(trace_id_lines("123456789", 8), ["trace 12", "3456789"]);
+    }
 
     #[test]
     fn a_long_value_wraps_under_itself_not_at_column_0() {

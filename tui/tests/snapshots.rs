@@ -241,6 +241,43 @@ fn trace_stepper_on_a_bundled_known_bug() {
 }
 
 #[test]
+fn the_trace_id_is_never_cut_however_narrow_the_screen() {
+    let mut app = checked(GALLERY_2PC, "recover-without-log", "2pc.atomicity");
+    press(&mut app, &[KeyCode::Enter]);
+    let id = app
+        .verify
+        .stepper
+        .as_ref()
+        .map(|s| s.trace.trace_id.clone())
+        .expect("a stepper");
+    for width in [80, 60, 40, 24] {
+        let terminal = draw(&app, width, 24);
+        let rows: Vec<String> = (0..24)
+            .map(|y| {
+                (0..width)
+                    .map(|x| terminal.backend().buffer()[(x, y)].symbol().to_owned())
+                    .collect::<String>()
+            })
+            .collect();
+        // The id's lines follow `trace `, one after another, each trimmed of the margin.
+        let start = rows
+            .iter()
+            .position(|r| r.contains("trace "))
+            .unwrap_or_else(|| panic!("{width} columns: no trace id\n{rows:#?}"));
+        let mut joined = rows[start][rows[start].find("trace ").unwrap() + 6..]
+            .trim()
+            .to_owned();
+        for row in &rows[start + 1..] {
+            if joined.len() >= id.len() || !row.trim().starts_with(|c: char| c.is_ascii_digit()) {
+                break;
+            }
+            joined.push_str(row.trim());
+        }
+        assert_eq!(joined, id, "{width} columns\n{rows:#?}");
+    }
+}
+
+#[test]
 fn trace_stepper_at_the_end_of_a_lasso() {
     // A coordinator that crashes for good leaves a participant waiting forever.
     let mut app = checked(KNOWN_BUG, "move-money", "2pc.termination");
