@@ -510,12 +510,16 @@ fn draw_breakers(report: &SimReport, out: &mut String) -> Res {
             "{} · {}: circuit breakers (seed {})",
             report.scenario, report.experiment, report.seed
         ),
-        &[
-            format!(
-                "Each caller replica's breaker, drawn from every one of the {total} transitions the run recorded; a spell too short"
-            ),
-            "to see at this scale (a half-open trial of a few ms) is drawn 3 px wide, so each one shows.".to_owned(),
-        ],
+        &if total == 0 {
+            vec!["No breaker changed state in this run: every caller replica's breaker stayed closed throughout.".to_owned()]
+        } else {
+            vec![
+                format!(
+                    "Each caller replica's breaker, drawn from every one of the {total} transitions the run recorded; a spell too short"
+                ),
+                "to see at this scale (a half-open trial of a few ms) is drawn 3 px wide, so each one shows.".to_owned(),
+            ]
+        },
     )?;
     let body = root.margin(HEADER, 0, 0, 0);
     let rows_f = rows.max(1) as f64;
@@ -537,11 +541,16 @@ fn draw_breakers(report: &SimReport, out: &mut String) -> Res {
         let opened = b.transitions.iter().filter(|t| t.to == "OPEN").count();
         let (x, y) = chart.backend_coord(&(0.0, row_y(row)));
         root.draw(&Text::new(
-            format!(
-                "{edge}: opened {opened} time{}, {} transitions",
-                if opened == 1 { "" } else { "s" },
-                b.transitions.len()
-            ),
+            if b.transitions.is_empty() {
+                format!("{edge}: stayed closed")
+            } else {
+                format!(
+                    "{edge}: opened {opened} time{}, {} transition{}",
+                    if opened == 1 { "" } else { "s" },
+                    b.transitions.len(),
+                    if b.transitions.len() == 1 { "" } else { "s" },
+                )
+            },
             (x + 4, y + 5),
             ("sans-serif", 13)
                 .into_font()

@@ -85,10 +85,16 @@ impl Scale {
             return linear;
         }
         let min = sorted.iter().map(|v| v[0]).fold(f64::INFINITY, f64::min);
-        Scale::Log {
-            min: 10f64.powf(min.log10().floor()),
-            max: round_up(max * 1.05),
-        }
+        let min = 10f64.powf(min.log10().floor());
+        // Over more than three decades only the decades are ticked: end on one, so that the
+        // top label does not crowd the decade under it.
+        let top = round_up(max * 1.05);
+        let max = if (top / min).log10() > 3.0 + 1e-9 {
+            10f64.powf(top.log10().ceil())
+        } else {
+            top
+        };
+        Scale::Log { min, max }
     }
 
     /// Whether the axis is logarithmic.
@@ -267,15 +273,24 @@ mod tests {
             s,
             Scale::Log {
                 min: 1.0,
+                max: 10_000.0
+            }
+        );
+        let labels: Vec<String> = s.ticks().into_iter().map(tick_label).collect();
+        assert_eq!(labels, ["1", "10", "100", "1000", "10000"]);
+        // Within three decades the top is the round number just above the largest value.
+        let s = Scale::for_latency(&[vec![12.0, 14.0], vec![30.0, 1200.0, 35.0]]);
+        assert_eq!(
+            s,
+            Scale::Log {
+                min: 10.0,
                 max: 2000.0
             }
         );
         let labels: Vec<String> = s.ticks().into_iter().map(tick_label).collect();
         assert_eq!(
             labels,
-            [
-                "1", "2", "5", "10", "20", "50", "100", "200", "500", "1000", "2000"
-            ]
+            ["10", "20", "50", "100", "200", "500", "1000", "2000"]
         );
         // Over more decades only the decades are marked, and the top.
         let wide = Scale::Log {
