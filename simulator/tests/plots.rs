@@ -43,9 +43,7 @@ fn outline(svg: &str) -> String {
     lines.join("\n") + "\n"
 }
 
-#[test]
-fn plots_keep_their_structure() {
-    let text = r#"
+const GOLDEN: &str = r#"
 name = "golden"
 [services.a.endpoints.x]
 public = true
@@ -61,17 +59,43 @@ duration_s = 6
 load = [{ endpoint = "a.x", arrival = "constant", rate_per_s = 20 }]
 faults = [{ at_s = 2, for_s = 2, crash = "b" }]
 "#;
+
+/// The golden scenario run with `seed` and `duration_s`.
+fn run(seed: u64, duration_s: u32) -> report::SimReport {
+    let text = GOLDEN.replace("duration_s = 6", &format!("duration_s = {duration_s}"));
     let s = load_str(
-        text,
+        &text,
         std::path::Path::new("golden.toml"),
         Format::Toml,
         std::path::Path::new("."),
     )
     .unwrap()
     .scenario;
-    let mut sim = Sim::builder(&s, 1).experiment("outage").build().unwrap();
+    let mut sim = Sim::builder(&s, seed).experiment("outage").build().unwrap();
     sim.run();
-    let r = report::build(&sim, &s);
+    report::build(&sim, &s)
+}
+
+#[test]
+fn the_breaker_figure_draws_every_spell_the_transitions_make() {
+    // Over 60 s the crash lasts 2 s: the breaker opens, probes half-open each second and
+    // opens again, then closes; the bucket-end series sees it open throughout.
+    let r = run(3, 60);
+    let svg = plot::svg(&r, "breakers").unwrap();
+    let b = &r.breakers["a -> b"];
+    let into = |state: &str| b.transitions.iter().filter(|t| t.to == state).count();
+    assert!(into("HALF_OPEN") >= 1, "{:?}", b.transitions);
+    // One bar per spell in each state, and one swatch each in the legend.
+    let open = svg.matches(r##"fill="#D62728""##).count();
+    let half_open = svg.matches(r##"fill="#FFA500""##).count();
+    assert_eq!(open, into("OPEN") + 1, "open bars");
+    assert_eq!(half_open, into("HALF_OPEN") + 1, "half-open bars");
+    assert!(svg.contains(&format!("{} transitions", b.transitions.len())));
+}
+
+#[test]
+fn plots_keep_their_structure() {
+    let r = run(1, 6);
     assert_eq!(plot::plot_names(&r), ["latency", "throughput", "breakers"]);
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     for name in plot::plot_names(&r) {
