@@ -270,7 +270,7 @@ pub(super) fn render_report(
         buf.set_stringn(
             legend.x,
             legend.y,
-            &chart::breaker_legend(legend.width as usize),
+            chart::breaker_legend(legend.width as usize),
             legend.width as usize,
             theme.dim(),
         );
