@@ -60,6 +60,10 @@ pub(crate) struct Bars<'a> {
     pub cursor: Option<usize>,
     /// The gutter's width; the bars start one column after it.
     pub gutter: u16,
+    /// Bars on a log scale from this floor (a power of ten) to the largest value, when a
+    /// linear one would flatten a series against zero (see
+    /// `microcosm_simulator::plot::axis::Scale::for_latency`); `None` for linear from 0.
+    pub log_floor: Option<f64>,
     /// Colours.
     pub theme: Theme,
 }
@@ -95,6 +99,13 @@ impl Bars<'_> {
             .copied()
             .fold(0.0_f64, f64::max);
         let gutter = self.gutter as usize;
+        // The share of the height a value reaches: linear from 0, or logarithmic from the
+        // floor (a value at or under the floor still shows as the lowest eighth).
+        let log_floor = self.log_floor.filter(|f| *f > 0.0 && *f < max);
+        let share = |v: f64| match log_floor {
+            Some(floor) => (v.max(floor) / floor).log10() / (max / floor).log10(),
+            None => v / max,
+        };
         let mut gutter_rows: Vec<(String, ratatui::style::Style)> = Vec::new();
         // The legend gets rows of its own when the chart is tall enough, else it takes the
         // title's row: the unit on the scale row still says what is charted.
@@ -117,7 +128,11 @@ impl Bars<'_> {
             _ => gutter_rows.push((self.title.to_owned(), theme.title())),
         }
         let value = ui::compact(max);
+        let log = if log_floor.is_some() { "log " } else { "" };
+        // A log scale says so before anything else: its bars read differently.
         let scale = [
+            format!("{log}max {value}{}", self.unit),
+            format!("{log}{value}{}", self.unit),
             format!("max {value}{}", self.unit),
             format!("{value}{}", self.unit),
         ]
@@ -148,7 +163,7 @@ impl Bars<'_> {
             let x = x0 + c as u16;
             let level = match value {
                 Some(v) if max > 0.0 && *v > 0.0 => {
-                    ((v / max) * f64::from(eighths_total)).round().max(1.0) as u32
+                    (share(*v) * f64::from(eighths_total)).round().max(1.0) as u32
                 }
                 _ => 0,
             };
@@ -174,7 +189,7 @@ impl Bars<'_> {
                 && max > 0.0
                 && *v > 0.0
             {
-                let eighths = ((v / max) * f64::from(eighths_total)).round().max(1.0) as u32;
+                let eighths = (share(*v) * f64::from(eighths_total)).round().max(1.0) as u32;
                 let r = (eighths.div_ceil(8).max(1) - 1).min(u32::from(rows) - 1) as u16;
                 let y = area.y + area.height - 1 - r;
                 if let Some(cell) = buf.cell_mut((x, y)) {
@@ -400,6 +415,7 @@ mod tests {
                 faults: &[false; 2],
                 cursor: None,
                 gutter: 12,
+                log_floor: None,
                 theme: Theme::monochrome(),
             }
             .render(buf.area, &mut buf);
@@ -484,6 +500,41 @@ mod tests {
     }
 
     #[test]
+    fn on_a_log_scale_a_spike_leaves_the_other_bars_standing() {
+        // 5 ms everywhere and one 1,200 ms spike, on four rows (32 eighths).
+        let values = [Some(5.0), Some(5.0), Some(1200.0)];
+        let bars = |log_floor: Option<f64>| {
+            let mut buf = Buffer::empty(Rect::new(0, 0, 16, 4));
+            Bars {
+                title: "latency",
+                unit: " ms",
+                values: &values,
+                overlay: None,
+                faults: &[false; 3],
+                cursor: None,
+                gutter: 12,
+                log_floor,
+                theme: Theme::monochrome(),
+            }
+            .render(buf.area, &mut buf);
+            buf
+        };
+        let height = |buf: &Buffer, x: u16| -> usize {
+            (0..4).filter(|y| buf[(x, *y)].symbol() != " ").count()
+        };
+        // Linear: 5 of 1,200 is a sliver in the bottom row.
+        let linear = bars(None);
+        assert_eq!(height(&linear, 13), 1);
+        assert_eq!(linear[(13, 3)].symbol(), "▁");
+        // Log from 1 ms: 5 ms reaches log 5 / log 1200 of the height, 7 of 32 eighths.
+        let log = bars(Some(1.0));
+        assert_eq!(log[(13, 3)].symbol(), "▇");
+        assert_eq!(height(&log, 15), 4, "the spike still fills the chart");
+        let gutter: String = (0..12).map(|x| log[(x, 1)].symbol()).collect();
+        assert_eq!(gutter.trim_end(), "log 1.2k ms", "{gutter}");
+    }
+
+    #[test]
     fn bars_scale_to_the_largest_value_and_mark_the_cursor() {
         let mut buf = Buffer::empty(Rect::new(0, 0, 7, 2));
         Bars {
@@ -494,6 +545,7 @@ mod tests {
             faults: &[false; 4],
             cursor: Some(2),
             gutter: 2,
+            log_floor: None,
             theme: Theme::monochrome(),
         }
         .render(buf.area, &mut buf);

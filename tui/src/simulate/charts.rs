@@ -7,6 +7,7 @@
 
 use microcosm_simulator::SimReport;
 use microcosm_simulator::metrics::EndpointPoint;
+use microcosm_simulator::plot::axis::Scale;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -219,10 +220,19 @@ pub(super) fn render_report(
         bars_label: Percentile::P50.label(),
         label: state.percentile.label(),
     };
-    for (area, title, unit, values, overlay) in [
-        (c1, "throughput", " req/s", &agg.throughput, None),
-        (c2, "error rate", "%", &agg.error_rate, None),
-        (c3, "latency", " ms", &agg.median, Some(tail)),
+    // The latency chart turns logarithmic on the plots' rule: when a spike would leave a
+    // percentile's bars flat on the floor.
+    let latency_floor = match Scale::for_latency(&[
+        agg.median.iter().flatten().copied().collect(),
+        agg.tail.iter().flatten().copied().collect(),
+    ]) {
+        Scale::Log { min, .. } => Some(min),
+        Scale::Linear { .. } => None,
+    };
+    for (area, title, unit, values, overlay, log_floor) in [
+        (c1, "throughput", " req/s", &agg.throughput, None, None),
+        (c2, "error rate", "%", &agg.error_rate, None, None),
+        (c3, "latency", " ms", &agg.median, Some(tail), latency_floor),
     ] {
         Bars {
             title,
@@ -232,6 +242,7 @@ pub(super) fn render_report(
             faults: &faults,
             cursor,
             gutter,
+            log_floor,
             theme,
         }
         .render(area, buf);
