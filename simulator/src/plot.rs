@@ -483,6 +483,14 @@ fn draw_throughput(report: &SimReport, out: &mut String) -> Res {
         )?;
         shade_bands(&mut bottom, &root, report)?;
         draw_lines(&mut bottom, &errors)?;
+        // Every line on the floor reads as no line at all: say what it means.
+        if errors.iter().all(|s| s.points.iter().all(|p| p.1 == 0.0)) {
+            let (x, y) = bottom.backend_coord(&(report.duration_s / 2.0, 50.0));
+            let font = ("sans-serif", 14).into_font().color(&RGBColor(80, 80, 80));
+            let text = "no request failed";
+            let w = root.estimate_text_size(text, &font)?.0 as i32;
+            root.draw(&Text::new(text, (x - w / 2, y - 7), font))?;
+        }
         legend(&bottom, &root, &keys)?;
     }
     root.present()?;
