@@ -23,7 +23,7 @@ pub enum Scale {
         /// Between ticks.
         step: f64,
     },
-    /// From `min` (a power of ten) to `max` (1, 2 or 5 times one), drawn as their base-10
+    /// From `min` to `max` (each 1, 2 or 5 times a power of ten), drawn as their base-10
     /// logarithms.
     Log {
         /// The floor.
@@ -85,14 +85,17 @@ impl Scale {
             return linear;
         }
         let min = sorted.iter().map(|v| v[0]).fold(f64::INFINITY, f64::min);
-        let min = 10f64.powf(min.log10().floor());
-        // Over more than three decades only the decades are ticked: end on one, so that the
-        // top label does not crowd the decade under it.
-        let top = round_up(max * 1.05);
-        let max = if (top / min).log10() > 3.0 + 1e-9 {
-            10f64.powf(top.log10().ceil())
+        // The axis spans from the round number under the least value to the one over the
+        // largest; over more than three decades only the decades are ticked, so it starts and
+        // ends on one and its end labels do not crowd the decade next to them.
+        let (low, top) = (round_down(min), round_up(max * 1.05));
+        let (min, max) = if (top / low).log10() > 3.0 + 1e-9 {
+            (
+                10f64.powf(low.log10().floor()),
+                10f64.powf(top.log10().ceil()),
+            )
         } else {
-            top
+            (low, top)
         };
         Scale::Log { min, max }
     }
@@ -127,7 +130,7 @@ impl Scale {
             Scale::Linear { max, step } => linear_ticks(0.0, max, step),
             Scale::Log { min, max } => {
                 let (low, high) = (
-                    min.log10().round() as i32,
+                    (min.log10() + 1e-9).floor() as i32,
                     (max.log10() + 1e-9).floor() as i32,
                 );
                 let multiples: &[f64] = if high - low <= 3 {
@@ -139,7 +142,7 @@ impl Scale {
                 for e in low..=high {
                     for m in multiples {
                         let v = m * 10f64.powi(e);
-                        if v <= max * (1.0 + 1e-9) {
+                        if v >= min * (1.0 - 1e-9) && v <= max * (1.0 + 1e-9) {
                             ticks.push(v);
                         }
                     }
@@ -178,6 +181,16 @@ pub fn round_up(v: f64) -> f64 {
         .map(|m| m * decade)
         .find(|c| *c >= v * (1.0 - 1e-12))
         .unwrap_or(10.0 * decade)
+}
+
+/// The largest of 1, 2 or 5 times a power of ten that is at most `v` (> 0).
+pub fn round_down(v: f64) -> f64 {
+    let decade = 10f64.powf(v.log10().floor());
+    [5.0, 2.0, 1.0]
+        .iter()
+        .map(|m| m * decade)
+        .find(|c| *c <= v * (1.0 + 1e-12))
+        .unwrap_or(decade)
 }
 
 /// The multiples of `step` from `from` to `to`, both included when they fall on one. Each
@@ -269,29 +282,30 @@ mod tests {
         spiky[50] = 1200.0;
         let s = Scale::for_latency(&[calm.clone(), tail.clone(), spiky]);
         assert!(s.is_log(), "{s:?}");
+        // From the round number under the least value to the one over the spike.
         assert_eq!(
             s,
             Scale::Log {
-                min: 1.0,
-                max: 10_000.0
-            }
-        );
-        let labels: Vec<String> = s.ticks().into_iter().map(tick_label).collect();
-        assert_eq!(labels, ["1", "10", "100", "1000", "10000"]);
-        // Within three decades the top is the round number just above the largest value.
-        let s = Scale::for_latency(&[vec![12.0, 14.0], vec![30.0, 1200.0, 35.0]]);
-        assert_eq!(
-            s,
-            Scale::Log {
-                min: 10.0,
+                min: 5.0,
                 max: 2000.0
             }
         );
         let labels: Vec<String> = s.ticks().into_iter().map(tick_label).collect();
         assert_eq!(
             labels,
-            ["10", "20", "50", "100", "200", "500", "1000", "2000"]
+            ["5", "10", "20", "50", "100", "200", "500", "1000", "2000"]
         );
+        // Over more than three decades the axis starts and ends on a decade, ticked at each.
+        let s = Scale::for_latency(&[vec![0.3, 0.4], vec![30.0, 1200.0, 35.0]]);
+        assert_eq!(
+            s,
+            Scale::Log {
+                min: 0.1,
+                max: 10_000.0
+            }
+        );
+        let labels: Vec<String> = s.ticks().into_iter().map(tick_label).collect();
+        assert_eq!(labels, ["0.1", "1", "10", "100", "1000", "10000"]);
         // Over more decades only the decades are marked, and the top.
         let wide = Scale::Log {
             min: 0.01,
@@ -311,14 +325,14 @@ mod tests {
         assert_eq!(
             s,
             Scale::Log {
-                min: 0.1,
+                min: 0.2,
                 max: 100.0
             }
         );
         let labels: Vec<String> = s.ticks().into_iter().map(tick_label).collect();
         assert_eq!(
             labels,
-            ["0.1", "0.2", "0.5", "1", "2", "5", "10", "20", "50", "100"]
+            ["0.2", "0.5", "1", "2", "5", "10", "20", "50", "100"]
         );
         assert_eq!(s.at(0.01), s.range().start, "below the floor draws on it");
         assert!((s.at(10.0) - 1.0).abs() < 1e-12);
