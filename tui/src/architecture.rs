@@ -505,21 +505,24 @@ fn integration_lines(
     let mut points = Vec::new();
     let (mut calls, mut published) = (0, 0);
     for (endpoint, ep) in &service.endpoints {
-        for step in &ep.calls {
-            let parallel = matches!(step, CallStep::Parallel(_));
-            for call in step.calls() {
-                calls += 1;
-                let mark = if parallel { "‖" } else { "→" };
-                let p = if call.probability < 1.0 {
-                    format!(" ({:.0}%)", call.probability * 100.0)
-                } else {
-                    String::new()
-                };
-                points.push(Line::raw(format!(
-                    "   {endpoint} {mark} {}{p}",
-                    call.endpoint
-                )));
-            }
+        // Calls made back to back fold into one line with their count, as in the call tree.
+        for (parallel, call, times) in grouped_calls(&ep.calls) {
+            calls += times;
+            let mark = if parallel { "‖" } else { "→" };
+            let p = if call.probability < 1.0 {
+                format!(" ({:.0}%)", call.probability * 100.0)
+            } else {
+                String::new()
+            };
+            let count = if times > 1 {
+                format!(" ×{times}")
+            } else {
+                String::new()
+            };
+            points.push(Line::raw(format!(
+                "   {endpoint} {mark} {}{count}{p}",
+                call.endpoint
+            )));
         }
         for topic in &ep.publishes {
             published += 1;
@@ -802,6 +805,31 @@ mod tests {
         for pair in lines.windows(2) {
             assert_ne!(pair[0].replace('└', "├"), pair[1].replace('└', "├"));
         }
+    }
+
+    #[test]
+    fn a_service_lists_calls_made_back_to_back_once_with_their_count() {
+        let scenario = bundled("online-boutique.toml");
+        let frontend = texts(&service_lines(&scenario, "frontend", Theme::monochrome()));
+        let home: Vec<&String> = frontend
+            .iter()
+            .filter(|l| l.starts_with("   home → currency.convert"))
+            .collect();
+        assert_eq!(home, ["   home → currency.convert ×9"], "{frontend:#?}");
+        // The head still counts every call.
+        let i = frontend.iter().position(|l| l.starts_with("I ")).unwrap();
+        let head = &frontend[i];
+        let listed: usize = frontend[i + 1..]
+            .iter()
+            .take_while(|l| l.starts_with("   "))
+            .filter(|l| l.contains(" → ") || l.contains(" ‖ "))
+            .map(|l| {
+                l.rsplit_once(" ×")
+                    .and_then(|(_, n)| n.parse::<usize>().ok())
+                    .unwrap_or(1)
+            })
+            .sum();
+        assert_eq!(head, &format!("I {listed} calls"), "{frontend:#?}");
     }
 
     #[test]
