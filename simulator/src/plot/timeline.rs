@@ -60,29 +60,30 @@ impl Lane {
 /// transition names (a rollout's second set), in replica order. Each starts closed, or in the
 /// state its first transition leaves.
 pub fn lanes(breaker: &BreakerReport, duration_s: f64) -> Vec<Lane> {
-    let mut replicas: Vec<u32> = (0..breaker.replicas).collect();
-    replicas.extend(breaker.transitions.iter().map(|t| t.replica));
-    replicas.sort_unstable();
-    replicas.dedup();
-    replicas
+    // One pass over the transitions (up to 100,000, and the explorer asks on every frame).
+    let mut by_replica: std::collections::BTreeMap<u32, Vec<Spell>> =
+        (0..breaker.replicas).map(|r| (r, Vec::new())).collect();
+    let mut open: std::collections::BTreeMap<u32, (f64, State)> = std::collections::BTreeMap::new();
+    for t in &breaker.transitions {
+        let (since, state) = open
+            .get(&t.replica)
+            .copied()
+            .unwrap_or((0.0, State::of(&t.from)));
+        by_replica.entry(t.replica).or_default().push(Spell {
+            from_s: since,
+            to_s: t.at_s,
+            state,
+        });
+        open.insert(t.replica, (t.at_s, State::of(&t.to)));
+    }
+    by_replica
         .into_iter()
-        .map(|replica| {
-            let mut spells = Vec::new();
-            let mut state = None;
-            let mut since = 0.0;
-            for t in breaker.transitions.iter().filter(|t| t.replica == replica) {
-                spells.push(Spell {
-                    from_s: since,
-                    to_s: t.at_s,
-                    state: state.unwrap_or_else(|| State::of(&t.from)),
-                });
-                state = Some(State::of(&t.to));
-                since = t.at_s;
-            }
+        .map(|(replica, mut spells)| {
+            let (since, state) = open.get(&replica).copied().unwrap_or((0.0, State::Closed));
             spells.push(Spell {
                 from_s: since,
                 to_s: duration_s.max(since),
-                state: state.unwrap_or(State::Closed),
+                state,
             });
             Lane { replica, spells }
         })
