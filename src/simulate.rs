@@ -20,6 +20,12 @@
 //!   `passed`, `expectations_held`, `expectations`, `worst_availability`, `worst_p99_ms`,
 //!   `max_edge_amplification`, `max_service_amplification`.
 //! - `summary`: `experiments`, `items`, `passed`, `failed`.
+//!
+//! An experiment passes as `check` would pass its checks: it is judged on what
+//! `Scenario::judged` lists (without `expect.slos`, every SLO its load reaches), and a verdict
+//! the scenario's `[expected_verdicts]` declares is met rather than failed (each expectation
+//! record then carries `expected`). Under `--sweep` every point is a changed design, so the
+//! declared verdicts, which pin the file as written, do not apply.
 //! - `timing` (unless `--no-timing`): `wall_s`, `events`, `events_per_s` — the one record that
 //!   depends on the machine; everything else is a function of the scenario and the seeds.
 //!
@@ -130,7 +136,14 @@ fn apply_point(
     ));
     let base = path.parent().unwrap_or(Path::new("."));
     match microcosm_model::load_str(&text, &name, FileFormat::Json, base) {
-        Ok(l) => Ok(Some(l.scenario)),
+        Ok(l) => {
+            // `[expected_verdicts]` pin the scenario as written; a sweep point is another
+            // design, judged plainly, or the point that fixes a known bug would read as a
+            // failure.
+            let mut scenario = l.scenario;
+            scenario.expected_verdicts.clear();
+            Ok(Some(scenario))
+        }
         Err(e) => {
             print_diagnostics(&e.diagnostics, color);
             Ok(None)

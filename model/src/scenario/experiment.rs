@@ -473,3 +473,76 @@ impl ExpectedVerdict {
         holds == (self == ExpectedVerdict::Holds)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::Judged;
+    use crate::{Format, load_str};
+
+    /// Two SLOs on the endpoint the load calls, one on an endpoint it never reaches.
+    fn judged_with(expect: &str) -> Vec<String> {
+        let text = format!(
+            r#"name = "j"
+[services.front.endpoints.get]
+public = true
+calls = ["back.work"]
+[services.back.endpoints.work]
+[services.admin.endpoints.report]
+public = true
+[slos.get]
+endpoint = "front.get"
+availability = 0.99
+[slos.work]
+endpoint = "back.work"
+availability = 0.99
+[slos.report]
+endpoint = "admin.report"
+availability = 0.99
+[experiments.e]
+duration_s = 10
+load = [{{ endpoint = "front.get", rate_per_s = 10 }}]
+{expect}
+"#
+        );
+        let loaded = load_str(&text, Path::new("j.toml"), Format::Toml, Path::new("."))
+            .unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
+        let s = &loaded.scenario;
+        s.judged(&s.experiments["e"])
+            .iter()
+            .map(|j| match j {
+                Judged::Slo { listed, .. } => format!("{} {listed:?}", j.check_id("e")),
+                _ => j.check_id("e"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn without_expect_slos_every_slo_the_load_reaches_is_gated() {
+        assert_eq!(
+            judged_with(""),
+            [
+                "e/slo.get None",
+                "e/slo.work None",
+                "e/simulate.conservation"
+            ]
+        );
+    }
+
+    #[test]
+    fn expect_slos_narrows_the_gate_and_an_empty_list_gates_none() {
+        assert_eq!(
+            judged_with(r#"expect = { slos = ["work"], max_retry_amplification = 2.0 }"#),
+            [
+                "e/slo.work Some(0)",
+                "e/expect.max-retry-amplification",
+                "e/simulate.conservation"
+            ]
+        );
+        assert_eq!(
+            judged_with("expect = { slos = [] }"),
+            ["e/simulate.conservation"]
+        );
+    }
+}
