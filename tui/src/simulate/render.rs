@@ -204,29 +204,27 @@ fn experiment_lines(
     if judged.len() > 1 {
         lines.push(Line::styled("Expects", theme.title()));
         for j in &judged {
-            let text = match *j {
-                Judged::Slo { name, listed } => format!(
-                    "  SLO {name} holds{}",
-                    if listed.is_none() {
-                        " (its load reaches it)"
-                    } else {
-                        ""
-                    }
-                ),
-                Judged::RetryAmplification(a) => format!("  retry amplification at most {a}"),
-                Judged::Alert(alert, within) => {
-                    format!("  alert {alert} fires within {within} s of the first fault")
+            // What must hold, and the words that say it must.
+            let (what, holds) = match *j {
+                Judged::Slo { name, listed: None } => {
+                    (format!("SLO {name}"), " holds (its load reaches it)")
                 }
+                Judged::Slo { name, .. } => (format!("SLO {name}"), " holds"),
+                Judged::RetryAmplification(a) => (format!("retry amplification at most {a}"), ""),
+                Judged::Alert(alert, within) => (
+                    format!("alert {alert} fires within {within} s of the first fault"),
+                    "",
+                ),
                 Judged::Conservation => continue,
             };
             let declared = scenario.expected_verdict(&j.check_id(name));
             lines.push(if declared == Some(ExpectedVerdict::Violated) {
                 Line::from(vec![
-                    Span::raw(text),
-                    Span::styled(" — expected to fail ([expected_verdicts])", theme.dim()),
+                    Span::raw(format!("  {what}")),
+                    Span::styled(": expected to fail", theme.dim()),
                 ])
             } else {
-                Line::raw(text)
+                Line::raw(format!("  {what}{holds}"))
             });
         }
     }
