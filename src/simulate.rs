@@ -19,7 +19,8 @@
 //! - `sweep` (with `--sweep`): one row per point and experiment: `point`, `experiment`,
 //!   `passed`, `expectations_held`, `expectations`, `worst_availability`, `worst_p99_ms`,
 //!   `max_edge_amplification`, `max_service_amplification`.
-//! - `summary`: `experiments`, `items`, `passed`, `failed`.
+//! - `summary`: `experiments`, `items`, `passed`, `failed`, `errors` (runs that measured
+//!   nothing: the command then exits 2, as `check` does, for they decide nothing).
 //!
 //! An experiment passes as `check` would pass its checks: it is judged on what
 //! `Scenario::judged` lists (without `expect.slos`, every SLO its load reaches), and a verdict
@@ -339,11 +340,15 @@ pub fn run(args: &SimulateArgs, color: bool) -> anyhow::Result<Outcome> {
         }
         json_line(&mut out, "end", &serde_json::json!({}));
         write_report(args.output.as_deref(), &out)?;
-        return Ok(if items.iter().all(|i| i.report.passed) {
-            Outcome::Pass
-        } else {
-            Outcome::Fail
-        });
+        return Ok(
+            if items.iter().any(|i| finish::measured_nothing(&i.report)) {
+                Outcome::Invalid
+            } else if items.iter().all(|i| i.report.passed) {
+                Outcome::Pass
+            } else {
+                Outcome::Fail
+            },
+        );
     }
     let timing = (!args.no_timing).then_some(wall_s);
     finish(

@@ -89,9 +89,8 @@ impl Plan {
                 continue;
             }
             for (name, experiment) in &loaded.scenario.experiments {
-                if !loaded.scenario.gates_anything(experiment) {
-                    continue;
-                }
+                // Every experiment, even one with nothing else to judge: `simulate` fails a run
+                // that measured nothing or lost a request, so the gate must too.
                 let checks = expectation_checks(&loaded.scenario, name, experiment);
                 let wanted = checks
                     .iter()

@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use microcosm_model::ExpectedVerdict;
 use microcosm_simulator::replicate::Summary;
 use microcosm_simulator::report::{reading, slo_reading};
 
@@ -79,6 +80,7 @@ pub(super) fn human_experiment(text: &mut String, first: &Item, s: &Summary) {
             ci(e.latency_ms.mean, e.ci95.latency_ms.mean, 1),
         );
     }
+    let measured_s = r.duration_s - r.warmup_s;
     for (name, slo) in &r.slos {
         let _ = writeln!(
             text,
@@ -106,6 +108,10 @@ pub(super) fn human_experiment(text: &mut String, first: &Item, s: &Summary) {
                 o.metric,
                 if o.holds { "met   " } else { "MISSED" },
                 match (worst, o.worst_window_start_s) {
+                    // A window as long as the run measured is the run: say so, rather than
+                    // name a window that runs past its end.
+                    (Some(w), Some(_)) if slo.window_s >= measured_s =>
+                        format!("  over the whole {measured_s} s measured: {w}"),
                     (Some(w), Some(t)) =>
                         format!("  worst {} s window from {t:.0} s: {w}", slo.window_s),
                     _ => String::new(),
@@ -216,8 +222,8 @@ pub(super) fn human_experiment(text: &mut String, first: &Item, s: &Summary) {
             "  retry amplification: up to {a:.2} attempts per call on {edge}{}",
             match worst_service {
                 Some((n, peak, run)) if peak > 1.0 => format!(
-                    "; retries multiplied the load at {n} by up to {peak:.2}x \
-                     ({run:.2}x over the run)"
+                    "; retries multiplied the load at {n} by up to {peak:.2}× \
+                     ({run:.2}× over the run)"
                 ),
                 _ => String::new(),
             }
@@ -252,7 +258,15 @@ pub(super) fn human_experiment(text: &mut String, first: &Item, s: &Summary) {
             text,
             "  expect {}: {}{} — {}",
             e.name,
-            reading(e.holds, e.expected),
+            // A declared violation that held in any replication is not met there.
+            reading(
+                if e.expected == Some(ExpectedVerdict::Violated) {
+                    e.held_in > 0
+                } else {
+                    e.holds
+                },
+                e.expected
+            ),
             if reps > 1 {
                 format!(" ({}/{})", e.held_in, e.replications)
             } else {
@@ -271,7 +285,15 @@ pub(super) fn human_experiment(text: &mut String, first: &Item, s: &Summary) {
             cut.reason, cut.at_s
         );
     }
-    let _ = writeln!(text, "  verdict: {}\n", verdict(s));
+    let _ = writeln!(
+        text,
+        "  verdict: {}\n",
+        if super::finish::measured_nothing(r) {
+            "ERROR (the run measured nothing, so it decides nothing)"
+        } else {
+            verdict(s)
+        }
+    );
 }
 
 pub(super) fn human_sweep(text: &mut String, groups: &[&[Item]], summaries: &[Summary]) {

@@ -182,6 +182,41 @@ fn a_failed_expectation_exits_1_and_the_seed_is_printed() {
     assert!(text.contains("verdict: FAIL"), "{text}");
 }
 
+#[test]
+fn a_run_that_measured_nothing_fails_check_too_when_it_gates_no_slo() {
+    // With nothing else to judge, `check` used to skip the experiment and pass while
+    // `simulate` failed it.
+    let dir = tempfile::tempdir().unwrap();
+    let text = IDLE.replace(r#"expect = { slos = ["get"] }"#, "expect = { slos = [] }");
+    assert_ne!(text, IDLE);
+    let file = write(dir.path(), "idle.toml", &text);
+    run(["simulate"])
+        .arg(&file)
+        .exits(2)
+        .stdout_has("measured nothing");
+    let checked = run(["check", "--format", "json"]).arg(&file).exits(2);
+    let conservation = checked
+        .records()
+        .all("verdict")
+        .into_iter()
+        .find(|v| v["check"] == "x/simulate.conservation")
+        .expect("check simulates an experiment that gates no SLO");
+    assert_eq!(conservation["outcome"], "error", "{conservation}");
+}
+
+#[test]
+fn a_window_as_long_as_the_run_is_called_the_whole_run() {
+    // The 60 s window of a 20 s run is not a "worst 60 s window from 0 s".
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "outage.toml", &outage("", ""));
+    let text = run(["simulate"]).arg(&file).exits(1).stdout();
+    assert!(!text.contains("worst 60 s window"), "{text}");
+    assert!(
+        text.contains("MISSED  over the whole 20 s measured: 76."),
+        "{text}"
+    );
+}
+
 /// A front end whose back end fails half its calls for 10 of 20 s: its availability SLO is
 /// violated, its latency SLO holds. `expect` is the experiment's `expect` line (or none);
 /// `extra` is appended.
@@ -514,15 +549,30 @@ fn a_duration_the_simulator_cannot_hold_is_refused_on_the_command_line() {
 }
 
 #[test]
-fn a_run_that_measured_no_request_fails() {
+fn a_run_that_measured_no_request_is_an_error_as_in_check() {
+    // `check` reports it as an error and exits 2 (it decides nothing); `simulate` exited 1
+    // with a FAIL, as if the architecture had failed.
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "idle.toml", IDLE);
-    let text = run(["simulate"]).arg(&file).exits(1).stdout();
+    let text = run(["simulate"]).arg(&file).exits(2).stdout();
     assert!(
         text.contains("measured nothing: the load declared made no request"),
         "{text}"
     );
-    assert!(text.contains("verdict: FAIL"), "{text}");
+    assert!(
+        text.contains("verdict: ERROR (the run measured nothing, so it decides nothing)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 experiment run: 0 passed, 0 failed, 1 measured nothing"),
+        "{text}"
+    );
+    let records = run(["simulate", "--format", "json"])
+        .arg(&file)
+        .exits(2)
+        .records();
+    assert_eq!(records.record("summary")["errors"], 1);
+    run(["check"]).arg(&file).exits(2);
 }
 
 #[test]

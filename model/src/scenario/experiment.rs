@@ -455,12 +455,6 @@ impl Scenario {
         out
     }
 
-    /// Whether experiment `e` declares anything to judge beyond conservation: an experiment
-    /// that does not is run by `simulate` but not by the gate.
-    pub fn gates_anything(&self, e: &Experiment) -> bool {
-        self.judged(e).len() > 1
-    }
-
     /// The verdict `[expected_verdicts]` declares for a check id, if any.
     pub fn expected_verdict(&self, check: &str) -> Option<ExpectedVerdict> {
         self.expected_verdicts.get(check).copied()
