@@ -14,8 +14,9 @@
 //!   with time series; SLOs, expectations, conservation; see `microcosm_simulator::SimReport`).
 //! - `experiment`: one experiment at one sweep point across its replications: `point`, and per
 //!   endpoint `requests`, `errors`, `availability`, `latency_ms` {`p50`, `p95`, `p99`, `mean`}
-//!   (means over replications) with `ci95` half-widths, `expectations`, `events`, `passed`,
-//!   `seeds`.
+//!   (means over replications) with `ci95` half-widths, `expectations` (`name`, `holds`,
+//!   `held_in`, `replications`, `detail`, and `expected` when `[expected_verdicts]` declares
+//!   one), `events`, `passed`, `seeds`.
 //! - `sweep` (with `--sweep`): one row per point and experiment: `point`, `experiment`,
 //!   `passed`, `expectations_held`, `expectations`, `worst_availability`, `worst_p99_ms`,
 //!   `max_edge_amplification`, `max_service_amplification`.
