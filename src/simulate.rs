@@ -14,12 +14,20 @@
 //!   with time series; SLOs, expectations, conservation; see `microcosm_simulator::SimReport`).
 //! - `experiment`: one experiment at one sweep point across its replications: `point`, and per
 //!   endpoint `requests`, `errors`, `availability`, `latency_ms` {`p50`, `p95`, `p99`, `mean`}
-//!   (means over replications) with `ci95` half-widths, `expectations`, `events`, `passed`,
-//!   `seeds`.
+//!   (means over replications) with `ci95` half-widths, `expectations` (`name`, `holds`,
+//!   `held_in`, `replications`, `detail`, and `expected` when `[expected_verdicts]` declares
+//!   one), `events`, `passed`, `seeds`.
 //! - `sweep` (with `--sweep`): one row per point and experiment: `point`, `experiment`,
 //!   `passed`, `expectations_held`, `expectations`, `worst_availability`, `worst_p99_ms`,
 //!   `max_edge_amplification`, `max_service_amplification`.
-//! - `summary`: `experiments`, `items`, `passed`, `failed`.
+//! - `summary`: `experiments`, `items`, `passed`, `failed`, `errors` (runs that measured
+//!   nothing: the command then exits 2, as `check` does, for they decide nothing).
+//!
+//! An experiment passes as `check` would pass its checks: it is judged on what
+//! `Scenario::judged` lists (without `expect.slos`, every SLO its load reaches), and a verdict
+//! the scenario's `[expected_verdicts]` declares is met rather than failed (each expectation
+//! record then carries `expected`). Under `--sweep` every point is a changed design, so the
+//! declared verdicts, which pin the file as written, do not apply.
 //! - `timing` (unless `--no-timing`): `wall_s`, `events`, `events_per_s` — the one record that
 //!   depends on the machine; everything else is a function of the scenario and the seeds.
 //!
@@ -130,7 +138,14 @@ fn apply_point(
     ));
     let base = path.parent().unwrap_or(Path::new("."));
     match microcosm_model::load_str(&text, &name, FileFormat::Json, base) {
-        Ok(l) => Ok(Some(l.scenario)),
+        Ok(l) => {
+            // `[expected_verdicts]` pin the scenario as written; a sweep point is another
+            // design, judged plainly, or the point that fixes a known bug would read as a
+            // failure.
+            let mut scenario = l.scenario;
+            scenario.expected_verdicts.clear();
+            Ok(Some(scenario))
+        }
         Err(e) => {
             print_diagnostics(&e.diagnostics, color);
             Ok(None)
@@ -326,11 +341,15 @@ pub fn run(args: &SimulateArgs, color: bool) -> anyhow::Result<Outcome> {
         }
         json_line(&mut out, "end", &serde_json::json!({}));
         write_report(args.output.as_deref(), &out)?;
-        return Ok(if items.iter().all(|i| i.report.passed) {
-            Outcome::Pass
-        } else {
-            Outcome::Fail
-        });
+        return Ok(
+            if items.iter().any(|i| finish::measured_nothing(&i.report)) {
+                Outcome::Invalid
+            } else if items.iter().all(|i| i.report.passed) {
+                Outcome::Pass
+            } else {
+                Outcome::Fail
+            },
+        );
     }
     let timing = (!args.no_timing).then_some(wall_s);
     finish(

@@ -329,22 +329,12 @@ fn simulate(loaded: &LoadedScenario, bounds: Bounds) -> Result<(), Failure> {
             sim.finish();
             microcosm_simulator::report::build(&sim, scenario)
         })?;
-        let mut expected: Vec<String> = experiment
-            .expect
-            .slos
+        // What `check` gates, by the rule it shares with the simulator.
+        let expected: Vec<String> = scenario
+            .judged(experiment)
             .iter()
-            .map(|s| format!("slo:{s}"))
+            .filter_map(microcosm_model::Judged::report_name)
             .collect();
-        if experiment.expect.max_retry_amplification.is_some() {
-            expected.push("max_retry_amplification".to_owned());
-        }
-        expected.extend(
-            experiment
-                .expect
-                .alerts_within_s
-                .keys()
-                .map(|a| format!("alert:{a}")),
-        );
         for name in expected {
             if !report.expectations.iter().any(|x| x.name == name) {
                 return Err(Failure {

@@ -32,8 +32,8 @@ pub use deployment::{
 };
 pub use distribution::Distribution;
 pub use experiment::{
-    Arrival, ErrorInjection, Expectations, Experiment, Fault, FaultAction, LatencyInjection,
-    LoadGenerator, NewVersion, Partition, RateStep, Slowdown,
+    Arrival, ErrorInjection, Expectations, Experiment, Fault, FaultAction, Judged,
+    LatencyInjection, LoadGenerator, NewVersion, Partition, RateStep, Slowdown,
 };
 pub use monitoring::{Alert, AlertMetric, Monitoring, Slo};
 pub use monolith::{DataAccess, Monolith, MonolithCall, MonolithFunction};

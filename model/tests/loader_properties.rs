@@ -602,7 +602,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                         new_version: None,
                     }],
                     expect: Expectations {
-                        slos: vec!["entry".into()],
+                        slos: Some(vec!["entry".into()]),
                         max_retry_amplification: Some(3.0),
                         alerts_within_s: Default::default(),
                     },

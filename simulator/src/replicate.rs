@@ -211,6 +211,20 @@ pub struct ExpectationSummary {
     pub replications: u32,
     /// The detail of the first replication where it failed, else of the first.
     pub detail: String,
+    /// The verdict the scenario's `[expected_verdicts]` declares for it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<microcosm_model::ExpectedVerdict>,
+}
+
+impl ExpectationSummary {
+    /// Whether it lets the experiment pass: it met its declared verdict (holds by default) in
+    /// every replication, as each replication's report decides.
+    pub fn passes(&self) -> bool {
+        match self.expected {
+            Some(microcosm_model::ExpectedVerdict::Violated) => self.held_in == 0,
+            _ => self.held_in == self.replications,
+        }
+    }
 }
 
 /// One experiment's result across replications.
@@ -316,6 +330,7 @@ pub fn summarise(reports: &[SimReport]) -> Summary {
                 held_in,
                 replications: n,
                 detail,
+                expected: e.expected,
             }
         })
         .collect();

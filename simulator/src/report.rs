@@ -11,8 +11,8 @@
 
 use std::collections::BTreeMap;
 
-use microcosm_model::Scenario;
 use microcosm_model::resilience::amplification::amplification;
+use microcosm_model::{ExpectedVerdict, Judged, Scenario};
 use serde::{Deserialize, Serialize};
 
 use crate::alert::{self, AlertReport};
@@ -21,8 +21,8 @@ use crate::sim::{FaultWindow, RolloutEvent, Sim};
 
 mod verdicts;
 
-pub use verdicts::expectations;
 use verdicts::vacuity;
+pub use verdicts::{expectations, reading, slo_reading};
 
 /// Latency percentiles of a set of requests, in milliseconds. Percentiles come from a histogram
 /// of whole µs (3 significant digits for endpoints, 2 for edges and topics); max, mean exact.
@@ -269,6 +269,19 @@ pub struct ExpectationReport {
     pub holds: bool,
     /// For people: the measured values against their bounds, or why it could not be judged.
     pub detail: String,
+    /// The verdict the scenario's `[expected_verdicts]` declares for its check id, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<ExpectedVerdict>,
+}
+
+impl ExpectationReport {
+    /// Whether it lets the run pass: it holds, or it is violated and the scenario declares that
+    /// violation (as `check` decides the same check).
+    pub fn passes(&self) -> bool {
+        self.expected
+            .unwrap_or(ExpectedVerdict::Holds)
+            .met_by(self.holds)
+    }
 }
 
 /// The replicas running in one zone and the resources they request (from each service's
@@ -341,8 +354,9 @@ pub struct SimReport {
     pub bucket_s: f64,
     /// Events processed.
     pub events: u64,
-    /// Every expectation held, conservation holds, the run reached its horizon and it measured
-    /// something.
+    /// Every expectation held (or was violated as the scenario's `[expected_verdicts]`
+    /// declares), conservation holds (likewise), the run reached its horizon and it measured
+    /// something: the verdict `check` gives the same run.
     pub passed: bool,
     /// Set when the run was stopped before its horizon (`--timeout`, a cancel): what it
     /// measured covers part of the run, so it decides nothing.
@@ -389,6 +403,20 @@ pub struct SimReport {
 }
 
 impl SimReport {
+    /// The expectation that gates SLO `name` in this run, or `None` when the experiment's
+    /// `expect.slos` leaves it out (it is then reported, not judged).
+    pub fn slo_gate(&self, name: &str) -> Option<&ExpectationReport> {
+        let wanted = format!("slo:{name}");
+        self.expectations.iter().find(|x| x.name == wanted)
+    }
+
+    /// Whether the run passes only because every violation in it is one the scenario declares
+    /// in `[expected_verdicts]`: the explorer and `simulate` say "failed, as expected" rather
+    /// than a bare pass or fail.
+    pub fn failed_as_expected(&self) -> bool {
+        self.passed && (!self.conservation.holds || self.expectations.iter().any(|x| !x.holds))
+    }
+
     /// The largest peak retry amplification over all services, with its service.
     pub fn max_service_amplification(&self) -> Option<(&str, f64)> {
         self.services
@@ -726,12 +754,19 @@ pub fn build(sim: &Sim, scenario: &Scenario) -> SimReport {
         peak_requests_in_flight: sim.peak_slots().0 as u64,
         peak_calls_in_flight: sim.peak_slots().1 as u64,
     };
+    let mut conservation_passes = report.conservation.holds;
     if let Some(e) = scenario.experiments.get(&sim.experiment_name) {
-        report.expectations = expectations(&report, &e.expect);
+        report.expectations =
+            expectations(&report, &scenario.judged(e), &scenario.expected_verdicts);
         report.vacuous = vacuity(&report, e);
+        if let Some(v) =
+            scenario.expected_verdict(&Judged::Conservation.check_id(&sim.experiment_name))
+        {
+            conservation_passes = v.met_by(report.conservation.holds);
+        }
     }
-    report.passed = report.conservation.holds
-        && report.expectations.iter().all(|e| e.holds)
+    report.passed = conservation_passes
+        && report.expectations.iter().all(ExpectationReport::passes)
         && report.cut_short.is_none()
         && report.vacuous.is_none();
     report

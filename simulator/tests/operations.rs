@@ -419,24 +419,21 @@ fn an_error_alert_fires_after_its_for_and_resolves_after_the_fault() {
 
 #[test]
 fn an_alert_expectation_holds_when_it_fires_in_time() {
-    use microcosm_model::Expectations;
+    use microcosm_model::Judged;
     use microcosm_simulator::report::expectations;
-    let expect = |within: f64| Expectations {
-        alerts_within_s: [("errors".to_owned(), within)].into(),
-        ..Expectations::default()
-    };
+    use std::collections::BTreeMap;
     let r = alerted(r#"{ at_s = 20, for_s = 20, errors = { target = "back", rate = 0.3 } }"#);
     // Detected 10 s after the fault: within 15 s, not within 5 s.
-    let x = expectations(&r, &expect(15.0));
+    let x = expectations(&r, &[Judged::Alert("errors", 15.0)], &BTreeMap::new());
     assert_eq!(x.len(), 1);
     assert_eq!(x[0].name, "alert:errors");
     assert!(x[0].holds, "{}", x[0].detail);
     assert!(x[0].detail.contains("fired 10.0 s after the first fault"));
-    let x = expectations(&r, &expect(5.0));
+    let x = expectations(&r, &[Judged::Alert("errors", 5.0)], &BTreeMap::new());
     assert!(!x[0].holds, "{}", x[0].detail);
     // A burst too short to fire it: never detected.
     let short = alerted(r#"{ at_s = 20, for_s = 5, errors = { target = "back", rate = 0.3 } }"#);
-    let x = expectations(&short, &expect(60.0));
+    let x = expectations(&short, &[Judged::Alert("errors", 60.0)], &BTreeMap::new());
     assert!(!x[0].holds);
     assert!(x[0].detail.contains("never fired"), "{}", x[0].detail);
 }

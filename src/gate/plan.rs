@@ -89,13 +89,9 @@ impl Plan {
                 continue;
             }
             for (name, experiment) in &loaded.scenario.experiments {
-                let expects = !experiment.expect.slos.is_empty()
-                    || experiment.expect.max_retry_amplification.is_some()
-                    || !experiment.expect.alerts_within_s.is_empty();
-                if !expects {
-                    continue;
-                }
-                let checks = expectation_checks(name, experiment);
+                // Every experiment, even one with nothing else to judge: `simulate` fails a run
+                // that measured nothing or lost a request, so the gate must too.
+                let checks = expectation_checks(&loaded.scenario, name, experiment);
                 let wanted = checks
                     .iter()
                     .any(|(check, rule)| matches_only(&args.only, check, rule));
@@ -169,34 +165,18 @@ pub(super) fn gate_rules(
     rules
 }
 
-/// The checks an experiment's expectations make: `(check id, rule id)`.
+/// The checks an experiment's expectations make: `(check id, rule id)`, as
+/// `Scenario::judged` (the rule `simulate` shares) lists them.
 pub(super) fn expectation_checks(
+    scenario: &microcosm_model::Scenario,
     name: &str,
     e: &microcosm_model::Experiment,
 ) -> Vec<(String, &'static str)> {
-    let mut checks: Vec<(String, &'static str)> = e
-        .expect
-        .slos
+    scenario
+        .judged(e)
         .iter()
-        .map(|slo| (format!("{name}/slo.{slo}"), "simulate.slo"))
-        .collect();
-    if e.expect.max_retry_amplification.is_some() {
-        checks.push((
-            format!("{name}/expect.max-retry-amplification"),
-            "simulate.max-retry-amplification",
-        ));
-    }
-    for alert in e.expect.alerts_within_s.keys() {
-        checks.push((
-            format!("{name}/expect.alert.{alert}"),
-            "simulate.alert-detection",
-        ));
-    }
-    checks.push((
-        format!("{name}/simulate.conservation"),
-        "simulate.conservation",
-    ));
-    checks
+        .map(|j| (j.check_id(name), j.rule()))
+        .collect()
 }
 
 /// The first `--only` pattern that matches none of `checks` (`(check id, rule id)` pairs).

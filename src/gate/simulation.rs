@@ -4,7 +4,7 @@
 //! it reaches the simulator only through `Sim` and `report::build`. Apart because a simulation's
 //! checks (the vacuous run, the stopped run, conservation) are a vocabulary of their own.
 
-use microcosm_model::{LoadedScenario, Target};
+use microcosm_model::{Judged, LoadedScenario, Target};
 use microcosm_simulator::{Interrupt, Sim, SimReport};
 
 use crate::report::{CheckRecord, Kind, Outcome, Status};
@@ -53,14 +53,14 @@ fn simulate_within(
 
 /// An expectation of an experiment, as a check: its record (holding until the run says
 /// otherwise), its name in the simulator's report, and how it reads.
-type Judged = (CheckRecord, String, String);
+type Expectation = (CheckRecord, String, String);
 
 /// The checks an experiment's simulation makes: one per expectation, each at the scenario line
 /// that states it, and the conservation check.
 pub(super) fn simulation_checks(
     loaded: &LoadedScenario,
     experiment: &str,
-) -> (Vec<Judged>, CheckRecord) {
+) -> (Vec<Expectation>, CheckRecord) {
     let scenario = &loaded.scenario;
     let exp = &scenario.experiments[experiment];
     let at = microcosm_model::Pointer::root()
@@ -86,54 +86,52 @@ pub(super) fn simulation_checks(
         }
     };
     let mut judged = Vec::new();
-    for (i, slo) in exp.expect.slos.iter().enumerate() {
-        judged.push((
-            record(
-                format!("{experiment}/slo.{slo}"),
-                "simulate.slo",
+    let mut conservation = None;
+    // One list for the gate and for `simulate`: the same SLOs gated under the same ids.
+    for j in scenario.judged(exp) {
+        let (summary, pointer, label) = match j {
+            Judged::Slo { name, listed } => (
                 "the SLO holds over the experiment",
-                &at.key("expect").key("slos").index(i),
+                match listed {
+                    Some(i) => at.key("expect").key("slos").index(i),
+                    // Gated because no list narrows the gate: the SLO says what must hold.
+                    None => microcosm_model::Pointer::root().key("slos").key(name),
+                },
+                format!("SLO `{name}`"),
             ),
-            format!("slo:{slo}"),
-            format!("SLO `{slo}`"),
-        ));
-    }
-    if let Some(max) = exp.expect.max_retry_amplification {
-        judged.push((
-            record(
-                format!("{experiment}/expect.max-retry-amplification"),
-                "simulate.max-retry-amplification",
+            Judged::RetryAmplification(max) => (
                 "retries multiply the load on every service at most as much as the experiment allows",
-                &at.key("expect").key("max_retry_amplification"),
+                at.key("expect").key("max_retry_amplification"),
+                format!("retry amplification at most {max}×"),
             ),
-            "max_retry_amplification".to_owned(),
-            format!("retry amplification at most {max}×"),
-        ));
-    }
-    for (alert, within) in &exp.expect.alerts_within_s {
-        judged.push((
-            record(
-                format!("{experiment}/expect.alert.{alert}"),
-                "simulate.alert-detection",
+            Judged::Alert(name, within) => (
                 "the alert fires soon enough after the first fault",
-                &at.key("expect").key("alerts_within_s").key(alert),
+                at.key("expect").key("alerts_within_s").key(name),
+                format!("alert `{name}` within {within} s"),
             ),
-            format!("alert:{alert}"),
-            format!("alert `{alert}` within {within} s"),
+            Judged::Conservation => {
+                conservation = Some(record(
+                    j.check_id(experiment),
+                    j.rule(),
+                    "requests generated = completed + failed + in flight",
+                    &at,
+                ));
+                continue;
+            }
+        };
+        judged.push((
+            record(j.check_id(experiment), j.rule(), summary, &pointer),
+            j.report_name().unwrap_or_default(),
+            label,
         ));
     }
-    let conservation = record(
-        format!("{experiment}/simulate.conservation"),
-        "simulate.conservation",
-        "requests generated = completed + failed + in flight",
-        &at,
-    );
+    let conservation = conservation.expect("every experiment is judged on conservation");
     (judged, conservation)
 }
 
 /// Every check of `judged` and `conservation`, with `status` and `message`.
 pub(super) fn all_as(
-    judged: Vec<Judged>,
+    judged: Vec<Expectation>,
     conservation: CheckRecord,
     status: Status,
     message: &str,

@@ -50,7 +50,13 @@ pub fn finish(
         }
     }
     let passed = summaries.iter().filter(|s| s.passed).count();
-    let failed = summaries.len() - passed;
+    // A run that measured nothing decides nothing: an error, as `check` reports it (exit 2),
+    // not a verdict.
+    let errors = groups
+        .iter()
+        .filter(|g| g.iter().any(|i| measured_nothing(&i.report)))
+        .count();
+    let failed = summaries.len() - passed - errors;
     let events: u64 = summaries.iter().map(|s| s.events).sum();
     let mut out = Vec::new();
     match format {
@@ -77,7 +83,7 @@ pub fn finish(
                 "summary",
                 &serde_json::json!({
                     "experiments": summaries.len(), "items": items.len(),
-                    "passed": passed, "failed": failed,
+                    "passed": passed, "failed": failed, "errors": errors,
                 }),
             );
             if let Some(wall) = wall_s {
@@ -102,9 +108,14 @@ pub fn finish(
             }
             let _ = writeln!(
                 text,
-                "{} experiment run{}: {passed} passed, {failed} failed",
+                "{} experiment run{}: {passed} passed, {failed} failed{}",
                 summaries.len(),
-                if summaries.len() == 1 { "" } else { "s" }
+                if summaries.len() == 1 { "" } else { "s" },
+                match errors {
+                    0 => String::new(),
+                    1 => ", 1 measured nothing".to_owned(),
+                    n => format!(", {n} measured nothing"),
+                }
             );
             if let Some(wall) = wall_s {
                 let _ = writeln!(
@@ -118,7 +129,9 @@ pub fn finish(
         }
     }
     write_report(output, &out)?;
-    Ok(if failed == 0 {
+    Ok(if errors > 0 {
+        Outcome::Invalid
+    } else if failed == 0 {
         Outcome::Pass
     } else {
         Outcome::Fail
@@ -186,4 +199,11 @@ pub(super) fn sweep_row(point: &[(String, String)], s: &Summary) -> serde_json::
         "max_edge_amplification": s.max_edge_amplification.as_ref().map(|(_, e)| e.mean),
         "max_service_amplification": s.max_service_amplification.as_ref().map(|(_, e)| e.mean),
     })
+}
+
+/// Whether a run measured nothing, so decides nothing: an error, as `check` reports it. A run
+/// the `--timeout` cut short is inconclusive instead (a failure, as in `check`), whatever it
+/// measured before.
+pub(super) fn measured_nothing(report: &microcosm_simulator::SimReport) -> bool {
+    report.vacuous.is_some() && report.cut_short.is_none()
 }

@@ -175,18 +175,206 @@ fn sharded_and_merged_sweeps_equal_the_unsharded_run() {
 
 #[test]
 fn a_failed_expectation_exits_1_and_the_seed_is_printed() {
-    // Zone partition: the frontends keep calling across the cut, so the SLO fails.
-    let output = run([
-        "simulate",
-        "scenarios/hotel-reservation.toml",
-        "--experiment",
-        "zone-partition",
-        "--duration",
-        "90",
-    ])
-    .exits(1);
-    let text = output.stdout();
-    assert!(text.contains("seed 23"), "{text}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "outage.toml", &outage("", ""));
+    let text = run(["simulate"]).arg(&file).exits(1).stdout();
+    assert!(text.contains("seed 3"), "{text}");
+    assert!(text.contains("verdict: FAIL"), "{text}");
+}
+
+#[test]
+fn a_run_that_measured_nothing_fails_check_too_when_it_gates_no_slo() {
+    // With nothing else to judge, `check` used to skip the experiment and pass while
+    // `simulate` failed it.
+    let dir = tempfile::tempdir().unwrap();
+    let text = IDLE.replace(r#"expect = { slos = ["get"] }"#, "expect = { slos = [] }");
+    assert_ne!(text, IDLE);
+    let file = write(dir.path(), "idle.toml", &text);
+    run(["simulate"])
+        .arg(&file)
+        .exits(2)
+        .stdout_has("measured nothing");
+    let checked = run(["check", "--format", "json"]).arg(&file).exits(2);
+    let conservation = checked
+        .records()
+        .all("verdict")
+        .into_iter()
+        .find(|v| v["check"] == "x/simulate.conservation")
+        .expect("check simulates an experiment that gates no SLO");
+    assert_eq!(conservation["outcome"], "error", "{conservation}");
+}
+
+#[test]
+fn a_window_as_long_as_the_run_is_called_the_whole_run() {
+    // The 60 s window of a 20 s run is not a "worst 60 s window from 0 s".
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "outage.toml", &outage("", ""));
+    let text = run(["simulate"]).arg(&file).exits(1).stdout();
+    assert!(!text.contains("worst 60 s window"), "{text}");
+    assert!(
+        text.contains("MISSED  over the whole 20 s measured: 76."),
+        "{text}"
+    );
+}
+
+/// A front end whose back end fails half its calls for 10 of 20 s: its availability SLO is
+/// violated, its latency SLO holds. `expect` is the experiment's `expect` line (or none);
+/// `extra` is appended.
+fn outage(expect: &str, extra: &str) -> String {
+    format!(
+        r#"name = "outage"
+[services.front.endpoints.get]
+public = true
+work = {{ dist = "exponential", mean_ms = 1.0 }}
+calls = ["back.work"]
+[services.back.endpoints.work]
+work = {{ dist = "exponential", mean_ms = 2.0 }}
+[slos.get-availability]
+endpoint = "front.get"
+availability = 0.99
+[slos.get-latency]
+endpoint = "front.get"
+latency_p99_ms = 1000
+[experiments.outage]
+duration_s = 20
+seed = 3
+load = [{{ endpoint = "front.get", arrival = "poisson", rate_per_s = 50 }}]
+faults = [{{ at_s = 5, for_s = 10, errors = {{ target = "back", rate = 0.5 }} }}]
+{expect}
+{extra}"#
+    )
+}
+
+/// `simulate`'s exit code and its `summary` record, and `check`'s exit code and its verdict on
+/// `outage/slo.get-availability` (`None` when it makes no such check), on one file: the two
+/// commands must agree.
+fn simulate_and_check(file: &std::path::Path) -> (i32, String, i32, Option<Value>) {
+    let simulated = run(["simulate", "--no-timing"])
+        .arg(file)
+        .exits_one_of(&[0, 1]);
+    let json = run(["simulate", "--no-timing", "--format", "json"])
+        .arg(file)
+        .exits_one_of(&[0, 1]);
+    assert_eq!(json.code(), simulated.code(), "the formats disagree");
+    let checked = run(["check", "--format", "json"])
+        .arg(file)
+        .exits_one_of(&[0, 1]);
+    let verdict = checked
+        .records()
+        .all("verdict")
+        .into_iter()
+        .find(|v| v["check"] == "outage/slo.get-availability");
+    (
+        simulated.code().unwrap(),
+        simulated.stdout(),
+        checked.code().unwrap(),
+        verdict,
+    )
+}
+
+#[test]
+fn every_slo_its_load_reaches_is_gated_by_simulate_as_by_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "outage.toml", &outage("", ""));
+    let (code, text, check_code, verdict) = simulate_and_check(&file);
+    assert_eq!((code, check_code), (1, 1), "{text}");
+    assert!(
+        text.contains("slo get-availability (front.get): VIOLATED\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("slo get-latency (front.get): holds\n"),
+        "{text}"
+    );
+    assert!(text.contains("verdict: FAIL"), "{text}");
+    let verdict = verdict.expect("check gates the SLO no expect names");
+    assert_eq!(verdict["status"], "violated");
+    assert_eq!(verdict["outcome"], "fail");
+}
+
+#[test]
+fn an_slo_left_out_of_expect_slos_is_marked_not_gated_and_passes_as_in_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "outage.toml",
+        &outage(r#"expect = { slos = ["get-latency"] }"#, ""),
+    );
+    let (code, text, check_code, verdict) = simulate_and_check(&file);
+    assert_eq!((code, check_code), (0, 0), "{text}");
+    assert!(
+        text.contains(
+            "slo get-availability (front.get): VIOLATED (not gated: add it to expect.slos)\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("verdict: PASS\n"), "{text}");
+    assert!(verdict.is_none(), "check gated it: {verdict:?}");
+    // `[]` gates none: the run still passes, and says what it did not judge.
+    let file = write(
+        dir.path(),
+        "none.toml",
+        &outage("expect = { slos = [] }", ""),
+    );
+    let (code, text, check_code, _) = simulate_and_check(&file);
+    assert_eq!((code, check_code), (0, 0), "{text}");
+    assert!(
+        text.contains("slo get-latency (front.get): holds (not gated)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_violation_declared_in_expected_verdicts_passes_simulate_as_it_passes_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let declared = "[expected_verdicts]\n\"outage/slo.get-availability\" = \"violated\"\n";
+    let file = write(dir.path(), "outage.toml", &outage("", declared));
+    let (code, text, check_code, verdict) = simulate_and_check(&file);
+    assert_eq!((code, check_code), (0, 0), "{text}");
+    assert!(
+        text.contains("slo get-availability (front.get): violated, as expected\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("expect slo:get-availability: violated, as expected — availability"),
+        "{text}"
+    );
+    assert!(
+        text.contains("verdict: PASS (failed, as [expected_verdicts] declares)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 experiment run: 1 passed, 0 failed"),
+        "{text}"
+    );
+    let verdict = verdict.expect("check gates it");
+    assert_eq!(verdict["expected"], "violated");
+    assert_eq!(verdict["outcome"], "pass");
+    // The JSON report says what was expected, and passes.
+    let records = run(["simulate", "--no-timing", "--format", "json"])
+        .arg(&file)
+        .exits(0)
+        .records();
+    let summary = &records.record("experiment")["summary"];
+    assert_eq!(summary["passed"], true);
+    assert_eq!(summary["expectations"][0]["expected"], "violated");
+    assert_eq!(records.record("summary")["failed"], 0);
+
+    // Declared violated but holding fails both, as a fixed bug must be undeclared.
+    let declared = "[expected_verdicts]\n\"outage/slo.get-latency\" = \"violated\"\n";
+    let file = write(
+        dir.path(),
+        "fixed.toml",
+        &outage(r#"expect = { slos = ["get-latency"] }"#, declared),
+    );
+    let (code, text, check_code, _) = simulate_and_check(&file);
+    assert_eq!((code, check_code), (1, 1), "{text}");
+    assert!(
+        text.contains(
+            "slo get-latency (front.get): HOLDS, though [expected_verdicts] expects it violated"
+        ),
+        "{text}"
+    );
     assert!(text.contains("verdict: FAIL"), "{text}");
 }
 
@@ -361,15 +549,30 @@ fn a_duration_the_simulator_cannot_hold_is_refused_on_the_command_line() {
 }
 
 #[test]
-fn a_run_that_measured_no_request_fails() {
+fn a_run_that_measured_no_request_is_an_error_as_in_check() {
+    // `check` reports it as an error and exits 2 (it decides nothing); `simulate` exited 1
+    // with a FAIL, as if the architecture had failed.
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "idle.toml", IDLE);
-    let text = run(["simulate"]).arg(&file).exits(1).stdout();
+    let text = run(["simulate"]).arg(&file).exits(2).stdout();
     assert!(
         text.contains("measured nothing: the load declared made no request"),
         "{text}"
     );
-    assert!(text.contains("verdict: FAIL"), "{text}");
+    assert!(
+        text.contains("verdict: ERROR (the run measured nothing, so it decides nothing)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 experiment run: 0 passed, 0 failed, 1 measured nothing"),
+        "{text}"
+    );
+    let records = run(["simulate", "--format", "json"])
+        .arg(&file)
+        .exits(2)
+        .records();
+    assert_eq!(records.record("summary")["errors"], 1);
+    run(["check"]).arg(&file).exits(2);
 }
 
 #[test]

@@ -350,6 +350,43 @@ fn finished_simulation(file: &str, experiment: &str) -> App {
 }
 
 #[test]
+fn a_run_whose_violations_are_all_declared_reads_failed_as_expected() {
+    // online-boutique declares payment-outage's retry amplification violated, and `check`
+    // passes it: the tab must not call the run FAILED.
+    let app = finished_simulation("scenarios/online-boutique.toml", "payment-outage");
+    for (w, h) in SIZES {
+        let screen = draw(&app, w, h).backend().to_string();
+        assert!(
+            screen.contains("payment-outage · seed 11 · failed, as expected"),
+            "{screen}"
+        );
+        assert!(!screen.contains("FAILED"), "{screen}");
+        assert!(screen.contains("✓ payment-outage"), "{screen}");
+        assert!(
+            screen.contains("✗ max_retry_amplification, as expected"),
+            "{screen}"
+        );
+    }
+    // A violation nobody declared still reads FAILED.
+    let mut app = app;
+    for report in app.simulate.results.values_mut() {
+        for x in &mut report.expectations {
+            x.expected = None;
+        }
+        report.passed = false;
+    }
+    let screen = draw(&app, 120, 40).backend().to_string();
+    assert!(
+        screen.contains("payment-outage · seed 11 · FAILED"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("✗ max_retry_amplification  retries"),
+        "{screen}"
+    );
+}
+
+#[test]
 fn the_time_cursor_readout_is_complete_at_80x24() {
     // sock-shop's outage opens a breaker; online-boutique's fails an expectation of five.
     for (file, active) in [
@@ -361,7 +398,7 @@ fn the_time_cursor_readout_is_complete_at_80x24() {
             "scenarios/online-boutique.toml",
             &[
                 "faults: crash payment",
-                "✗ max_retry_amplification  retries",
+                "✗ max_retry_amplification, as expected  retries",
             ][..],
         ),
     ] {

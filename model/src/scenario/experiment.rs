@@ -1,9 +1,11 @@
 //! Failure experiments for the simulator: load, a fault timeline, and what must hold.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use super::{CallStep, ExpectedVerdict, Scenario};
 
 /// A failure experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -300,9 +302,13 @@ pub struct Slowdown {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expectations {
-    /// SLOs (by name) that must hold over the run.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub slos: Vec<String>,
+    /// SLOs (by name) that must hold over the run. Without this key every SLO whose endpoint
+    /// the experiment's load reaches must hold (as `check` gates them); a list narrows the
+    /// gate to the SLOs named, and `[]` gates none. An SLO left out is still reported, marked
+    /// as not gated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Vec<String>")]
+    pub slos: Option<Vec<String>>,
     /// Upper bound on retry amplification at any service: the attempts reaching it per attempt
     /// that would reach it if nobody retried. `verify` checks the worst case (every service
     /// down in turn) from the call graph and policies; `simulate` checks what the experiment
@@ -320,5 +326,217 @@ pub struct Expectations {
 impl Expectations {
     fn is_empty(&self) -> bool {
         *self == Self::default()
+    }
+}
+
+/// One thing a run of an experiment is judged on, as the gate names it. `check`, `simulate` and
+/// the explorer all take an experiment's verdicts from [`Scenario::judged`], so they gate the
+/// same SLOs under the same check ids, and honour the same `[expected_verdicts]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Judged<'a> {
+    /// An SLO that must hold over the run.
+    Slo {
+        /// The SLO's name in `[slos]`.
+        name: &'a str,
+        /// Its index in `expect.slos`; `None` when it is gated because no list narrows the gate.
+        listed: Option<usize>,
+    },
+    /// `expect.max_retry_amplification`.
+    RetryAmplification(f64),
+    /// `expect.alerts_within_s`: the alert and its detection time.
+    Alert(&'a str, f64),
+    /// Requests generated = completed + failed + in flight: judged on every run.
+    Conservation,
+}
+
+impl Judged<'_> {
+    /// The check id `check` reports it under and `[expected_verdicts]` names it by.
+    pub fn check_id(&self, experiment: &str) -> String {
+        match self {
+            Judged::Slo { name, .. } => format!("{experiment}/slo.{name}"),
+            Judged::RetryAmplification(_) => format!("{experiment}/expect.max-retry-amplification"),
+            Judged::Alert(name, _) => format!("{experiment}/expect.alert.{name}"),
+            Judged::Conservation => format!("{experiment}/simulate.conservation"),
+        }
+    }
+
+    /// The rule id: a SARIF rule and what `--only` may name.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Judged::Slo { .. } => "simulate.slo",
+            Judged::RetryAmplification(_) => "simulate.max-retry-amplification",
+            Judged::Alert(..) => "simulate.alert-detection",
+            Judged::Conservation => "simulate.conservation",
+        }
+    }
+
+    /// Its name among a simulation report's expectations (`slo:NAME`,
+    /// `max_retry_amplification`, `alert:NAME`); conservation is reported apart, so none.
+    pub fn report_name(&self) -> Option<String> {
+        match self {
+            Judged::Slo { name, .. } => Some(format!("slo:{name}")),
+            Judged::RetryAmplification(_) => Some("max_retry_amplification".to_owned()),
+            Judged::Alert(name, _) => Some(format!("alert:{name}")),
+            Judged::Conservation => None,
+        }
+    }
+}
+
+impl Scenario {
+    /// The endpoints an experiment's load reaches: its entry endpoints, what they call, and the
+    /// handlers of the events they publish, transitively.
+    pub fn reached_by(&self, e: &Experiment) -> BTreeSet<String> {
+        let mut reached = BTreeSet::new();
+        let mut todo: Vec<String> = e
+            .load
+            .iter()
+            .flat_map(|l| l.endpoint.iter().chain(l.mix.keys()).cloned())
+            .collect();
+        while let Some(reference) = todo.pop() {
+            let Some(endpoint) = self.endpoint(&reference) else {
+                continue;
+            };
+            if !reached.insert(reference) {
+                continue;
+            }
+            todo.extend(
+                endpoint
+                    .calls
+                    .iter()
+                    .flat_map(CallStep::calls)
+                    .map(|c| c.endpoint.clone()),
+            );
+            for topic in &endpoint.publishes {
+                for (service, svc) in &self.services {
+                    if let Some(consumer) = svc.consumes.get(topic) {
+                        todo.push(format!("{service}.{}", consumer.handler));
+                    }
+                }
+            }
+        }
+        reached
+    }
+
+    /// Everything a run of `e` is judged on, in report order: the gated SLOs (those
+    /// `expect.slos` lists, in its order; without the key, every SLO whose endpoint the load
+    /// reaches, by name — an SLO on an endpoint the experiment never calls would be judged on
+    /// no requests), the retry-amplification bound, the alerts, and conservation.
+    pub fn judged<'a>(&'a self, e: &'a Experiment) -> Vec<Judged<'a>> {
+        let mut out: Vec<Judged<'a>> = match &e.expect.slos {
+            Some(listed) => listed
+                .iter()
+                .enumerate()
+                .map(|(i, name)| Judged::Slo {
+                    name,
+                    listed: Some(i),
+                })
+                .collect(),
+            None => {
+                let reached = self.reached_by(e);
+                self.slos
+                    .iter()
+                    .filter(|(_, slo)| reached.contains(&slo.endpoint))
+                    .map(|(name, _)| Judged::Slo { name, listed: None })
+                    .collect()
+            }
+        };
+        out.extend(
+            e.expect
+                .max_retry_amplification
+                .map(Judged::RetryAmplification),
+        );
+        out.extend(
+            e.expect
+                .alerts_within_s
+                .iter()
+                .map(|(name, within)| Judged::Alert(name, *within)),
+        );
+        out.push(Judged::Conservation);
+        out
+    }
+
+    /// The verdict `[expected_verdicts]` declares for a check id, if any.
+    pub fn expected_verdict(&self, check: &str) -> Option<ExpectedVerdict> {
+        self.expected_verdicts.get(check).copied()
+    }
+}
+
+impl ExpectedVerdict {
+    /// Whether a check that `holds` (or not) meets this declared verdict.
+    pub fn met_by(self, holds: bool) -> bool {
+        holds == (self == ExpectedVerdict::Holds)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::Judged;
+    use crate::{Format, load_str};
+
+    /// Two SLOs on the endpoint the load calls, one on an endpoint it never reaches.
+    fn judged_with(expect: &str) -> Vec<String> {
+        let text = format!(
+            r#"name = "j"
+[services.front.endpoints.get]
+public = true
+calls = ["back.work"]
+[services.back.endpoints.work]
+[services.admin.endpoints.report]
+public = true
+[slos.get]
+endpoint = "front.get"
+availability = 0.99
+[slos.work]
+endpoint = "back.work"
+availability = 0.99
+[slos.report]
+endpoint = "admin.report"
+availability = 0.99
+[experiments.e]
+duration_s = 10
+load = [{{ endpoint = "front.get", rate_per_s = 10 }}]
+{expect}
+"#
+        );
+        let loaded = load_str(&text, Path::new("j.toml"), Format::Toml, Path::new("."))
+            .unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
+        let s = &loaded.scenario;
+        s.judged(&s.experiments["e"])
+            .iter()
+            .map(|j| match j {
+                Judged::Slo { listed, .. } => format!("{} {listed:?}", j.check_id("e")),
+                _ => j.check_id("e"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn without_expect_slos_every_slo_the_load_reaches_is_gated() {
+        assert_eq!(
+            judged_with(""),
+            [
+                "e/slo.get None",
+                "e/slo.work None",
+                "e/simulate.conservation"
+            ]
+        );
+    }
+
+    #[test]
+    fn expect_slos_narrows_the_gate_and_an_empty_list_gates_none() {
+        assert_eq!(
+            judged_with(r#"expect = { slos = ["work"], max_retry_amplification = 2.0 }"#),
+            [
+                "e/slo.work Some(0)",
+                "e/expect.max-retry-amplification",
+                "e/simulate.conservation"
+            ]
+        );
+        assert_eq!(
+            judged_with("expect = { slos = [] }"),
+            ["e/simulate.conservation"]
+        );
     }
 }

@@ -48,7 +48,7 @@ impl Validator<'_> {
             for (i, fault) in e.faults.iter().enumerate() {
                 self.fault(&at.key("faults").index(i), fault, e.duration_s);
             }
-            for (i, slo) in e.expect.slos.iter().enumerate() {
+            for (i, slo) in e.expect.slos.iter().flatten().enumerate() {
                 if !self.s.slos.contains_key(slo) {
                     let names = self.s.slos.keys().map(String::as_str);
                     self.unresolved(

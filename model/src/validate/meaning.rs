@@ -40,9 +40,9 @@ impl Validator<'_> {
     /// An expectation on an endpoint that no load of the experiment reaches would be judged on
     /// no requests at all, and pass whatever the architecture does.
     fn expectations(&mut self, at: &Pointer, e: &Experiment) {
-        let reached = self.reached_by(e);
+        let reached = self.s.reached_by(e);
         let e_at = at.key("expect");
-        for (i, slo) in e.expect.slos.iter().enumerate() {
+        for (i, slo) in e.expect.slos.iter().flatten().enumerate() {
             if let Some(endpoint) = self.s.slos.get(slo).map(|s| &s.endpoint)
                 && self.s.endpoint(endpoint).is_some()
                 && !reached.contains(endpoint.as_str())
@@ -72,40 +72,6 @@ impl Validator<'_> {
                 );
             }
         }
-    }
-
-    /// The endpoints an experiment's load reaches: its entry endpoints, what they call, and the
-    /// handlers of the events they publish, transitively.
-    fn reached_by(&self, e: &Experiment) -> std::collections::BTreeSet<String> {
-        let mut reached = std::collections::BTreeSet::new();
-        let mut todo: Vec<String> = e
-            .load
-            .iter()
-            .flat_map(|l| l.endpoint.iter().chain(l.mix.keys()).cloned())
-            .collect();
-        while let Some(reference) = todo.pop() {
-            let Some(endpoint) = self.s.endpoint(&reference) else {
-                continue;
-            };
-            if !reached.insert(reference) {
-                continue;
-            }
-            todo.extend(
-                endpoint
-                    .calls
-                    .iter()
-                    .flat_map(CallStep::calls)
-                    .map(|c| c.endpoint.clone()),
-            );
-            for topic in &endpoint.publishes {
-                for (service, svc) in &self.s.services {
-                    if let Some(consumer) = svc.consumes.get(topic) {
-                        todo.push(format!("{service}.{}", consumer.handler));
-                    }
-                }
-            }
-        }
-        reached
     }
 
     fn meaningless(&mut self, at: Pointer, message: String, help: impl Into<String>) {

@@ -1,7 +1,12 @@
-//! The verdicts a report draws from its own figures: each expectation the experiment declares
-//! (its SLOs, the retry-amplification bound, alerts' time to detect), and whether the run
-//! measured anything at all. Kept apart from the report's data so the rules that decide a run
+//! The verdicts a report draws from its own figures: each thing the experiment is judged on (its
+//! gated SLOs, the retry-amplification bound, alerts' time to detect; which ones is
+//! `Scenario::judged`'s rule, shared with `check`), whether the run measured anything at all,
+//! and how a verdict reads against the one `[expected_verdicts]` declares. Kept apart from the report's data so the rules that decide a run
 //! can be read in one place; `build` calls them last, once every figure is in.
+
+use std::collections::BTreeMap;
+
+use microcosm_model::{ExpectedVerdict, Judged};
 
 use super::{ExpectationReport, Objective, SimReport};
 
@@ -43,84 +48,114 @@ pub(super) fn vacuity(report: &SimReport, e: &microcosm_model::Experiment) -> Op
     })
 }
 
-/// Evaluates the experiment's expectations against a report.
+/// Evaluates what an experiment is judged on (`Scenario::judged`, the one rule `check`, `simulate`
+/// and the explorer share) against a report, each with the verdict `expected` (the scenario's
+/// `[expected_verdicts]`) declares for its check id.
 pub fn expectations(
     report: &SimReport,
-    expect: &microcosm_model::Expectations,
+    judged: &[Judged],
+    expected: &BTreeMap<String, ExpectedVerdict>,
 ) -> Vec<ExpectationReport> {
     let mut out = Vec::new();
-    for name in &expect.slos {
-        let (holds, detail) = match report.slos.get(name) {
-            Some(slo) => {
-                let failing: Vec<String> = slo
-                    .objectives
-                    .iter()
-                    .filter(|o| !o.holds)
-                    .map(describe_objective)
-                    .collect();
-                if failing.is_empty() {
-                    (
-                        true,
-                        slo.objectives
-                            .iter()
-                            .map(describe_objective)
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    )
-                } else {
-                    (false, failing.join(", "))
-                }
-            }
-            None => (false, "the SLO's endpoint received no requests".to_owned()),
+    for j in judged {
+        let Some(name) = j.report_name() else {
+            continue;
+        };
+        let (holds, detail) = match *j {
+            Judged::Slo { name, .. } => slo(report, name),
+            Judged::RetryAmplification(bound) => amplification(report, bound),
+            Judged::Alert(name, within) => alert(report, name, within),
+            Judged::Conservation => continue,
         };
         out.push(ExpectationReport {
-            name: format!("slo:{name}"),
+            name,
             holds,
             detail,
-        });
-    }
-    if let Some(bound) = expect.max_retry_amplification {
-        let (holds, detail) = match report.max_service_amplification() {
-            Some((service, a)) => (
-                a <= bound + 1e-9,
-                format!(
-                    "retries multiplied the load at {service} by {a:.2}× at most (bound {bound}×)"
-                ),
-            ),
-            None => (true, "no services".to_owned()),
-        };
-        out.push(ExpectationReport {
-            name: "max_retry_amplification".into(),
-            holds,
-            detail,
-        });
-    }
-    // A run cut short (`--duration`) before the first fault has nothing to detect.
-    let fault_in_run = report.faults.iter().any(|f| f.start_s < report.duration_s);
-    for (name, within) in &expect.alerts_within_s {
-        let detected = report.alerts.get(name).map(|a| a.time_to_detect_s);
-        let (holds, detail) = match detected {
-            Some(None) if !fault_in_run => (
-                true,
-                "no fault starts within the run, so there is nothing to detect".to_owned(),
-            ),
-            Some(Some(t)) => (
-                t <= within + 1e-9,
-                format!("fired {t:.1} s after the first fault (within {within} s)"),
-            ),
-            Some(None) => (
-                false,
-                format!("never fired during or after the first fault (within {within} s)"),
-            ),
-            None => (false, "the simulator evaluated no such alert".to_owned()),
-        };
-        out.push(ExpectationReport {
-            name: format!("alert:{name}"),
-            holds,
-            detail,
+            expected: expected.get(&j.check_id(&report.experiment)).copied(),
         });
     }
     out
+}
+
+fn slo(report: &SimReport, name: &str) -> (bool, String) {
+    match report.slos.get(name) {
+        Some(slo) => {
+            let failing: Vec<String> = slo
+                .objectives
+                .iter()
+                .filter(|o| !o.holds)
+                .map(describe_objective)
+                .collect();
+            if failing.is_empty() {
+                (
+                    true,
+                    slo.objectives
+                        .iter()
+                        .map(describe_objective)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            } else {
+                (false, failing.join(", "))
+            }
+        }
+        None => (false, "the SLO's endpoint received no requests".to_owned()),
+    }
+}
+
+fn amplification(report: &SimReport, bound: f64) -> (bool, String) {
+    match report.max_service_amplification() {
+        Some((service, a)) => (
+            a <= bound + 1e-9,
+            format!("retries multiplied the load at {service} by {a:.2}× at most (bound {bound}×)"),
+        ),
+        None => (true, "no services".to_owned()),
+    }
+}
+
+fn alert(report: &SimReport, name: &str, within: f64) -> (bool, String) {
+    // A run cut short (`--duration`) before the first fault has nothing to detect.
+    let fault_in_run = report.faults.iter().any(|f| f.start_s < report.duration_s);
+    match report.alerts.get(name).map(|a| a.time_to_detect_s) {
+        Some(None) if !fault_in_run => (
+            true,
+            "no fault starts within the run, so there is nothing to detect".to_owned(),
+        ),
+        Some(Some(t)) => (
+            t <= within + 1e-9,
+            format!("fired {t:.1} s after the first fault (within {within} s)"),
+        ),
+        Some(None) => (
+            false,
+            format!("never fired during or after the first fault (within {within} s)"),
+        ),
+        None => (false, "the simulator evaluated no such alert".to_owned()),
+    }
+}
+
+/// How a verdict reads for people, given the verdict `[expected_verdicts]` declares: one
+/// wording for `simulate`'s text and the explorer, so a violation the scenario declares never
+/// reads as a failure, nor a declared one that did not happen as a pass.
+pub fn reading(holds: bool, expected: Option<ExpectedVerdict>) -> &'static str {
+    match (holds, expected) {
+        (true, Some(ExpectedVerdict::Violated)) => {
+            "HOLDS, though [expected_verdicts] expects it violated"
+        }
+        (true, _) => "holds",
+        (false, Some(ExpectedVerdict::Violated)) => "violated, as expected",
+        (false, _) => "VIOLATED",
+    }
+}
+
+/// How an SLO's own line reads: as [`reading`] when the experiment gates it (`gate` is its
+/// expectation), and marked as not gated otherwise, so a violation never sits unexplained above
+/// a passing verdict.
+pub fn slo_reading(holds: bool, gate: Option<&ExpectationReport>) -> &'static str {
+    match gate {
+        Some(x) => reading(holds, x.expected),
+        None if holds => "holds (not gated)",
+        None => "VIOLATED (not gated: add it to expect.slos)",
+    }
 }
 
 fn describe_objective(o: &Objective) -> String {

@@ -13,7 +13,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::render::secs;
+use super::render::{expectation_mark, secs, verdict_word};
 use super::{Percentile, SimulateState, buckets, entry_endpoints};
 use crate::chart::{self, Bars, Columns, Overlay};
 use crate::{Theme, ui};
@@ -108,7 +108,7 @@ pub(super) fn render_report(
     area: Rect,
     buf: &mut Buffer,
 ) {
-    let verdict = if report.passed { "passed" } else { "FAILED" };
+    let verdict = verdict_word(report);
     let block = ui::block(
         format!("{} · seed {} · {verdict}", report.experiment, report.seed),
         false,
@@ -326,17 +326,11 @@ fn readout_paragraph(
     theme: Theme,
 ) -> Paragraph<'static> {
     let instant = readout_lines(report, endpoint, bucket, width as usize, theme);
-    let mark = |holds: bool| {
-        if holds {
-            ("✓", theme.ok())
-        } else {
-            ("✗", theme.bad())
-        }
-    };
+    let mark = |e: &microcosm_simulator::report::ExpectationReport| expectation_mark(e, theme);
     let full = |e: &microcosm_simulator::report::ExpectationReport| {
-        let (m, style) = mark(e.holds);
+        let (m, said, style) = mark(e);
         Line::from(vec![
-            Span::styled(format!("{m} {}", e.name), style),
+            Span::styled(format!("{m} {}{said}", e.name), style),
             Span::styled(format!("  {}", e.detail), theme.dim()),
         ])
     };
@@ -347,9 +341,9 @@ fn readout_paragraph(
             .iter()
             .filter(|e| all || e.holds)
             .flat_map(|e| {
-                let (m, style) = mark(e.holds);
+                let (m, said, style) = mark(e);
                 [
-                    Span::styled(format!("{m}\u{a0}{}", e.name), style),
+                    Span::styled(format!("{m}\u{a0}{}{said}", e.name), style),
                     Span::raw("  "),
                 ]
             })

@@ -3,9 +3,12 @@
 //! report. It only reads [`SimulateState`]; keys and worker messages change that state in the
 //! parent module, so what is drawn and what changes it can be read apart.
 
-use microcosm_model::Scenario;
+use microcosm_model::{ExpectedVerdict, Judged, Scenario};
+use microcosm_simulator::SimReport;
+use microcosm_simulator::report::ExpectationReport;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph, Widget, Wrap};
 
@@ -78,6 +81,7 @@ fn render_setup(state: &SimulateState, theme: Theme, area: Rect, buf: &mut Buffe
         .take(list_height as usize)
         .map(|(i, name)| {
             let mark = match state.results.get(name) {
+                // A violation the scenario declares is a pass of the gate, as in `check`.
                 Some(r) if r.passed => "✓",
                 Some(_) => "✗",
                 None => " ",
@@ -194,21 +198,34 @@ fn experiment_lines(
             secs(f.end_s(e.duration_s))
         )));
     }
-    if !e.expect.slos.is_empty()
-        || e.expect.max_retry_amplification.is_some()
-        || !e.expect.alerts_within_s.is_empty()
-    {
+    // What the gate judges, by the rule `check` and `simulate` share: without `expect.slos`,
+    // every SLO the load reaches.
+    let judged = scenario.judged(e);
+    if judged.len() > 1 {
         lines.push(Line::styled("Expects", theme.title()));
-        for slo in &e.expect.slos {
-            lines.push(Line::raw(format!("  SLO {slo} holds")));
-        }
-        if let Some(a) = e.expect.max_retry_amplification {
-            lines.push(Line::raw(format!("  retry amplification at most {a}")));
-        }
-        for (alert, within) in &e.expect.alerts_within_s {
-            lines.push(Line::raw(format!(
-                "  alert {alert} fires within {within} s of the first fault"
-            )));
+        for j in &judged {
+            // What must hold, and the words that say it must.
+            let (what, holds) = match *j {
+                Judged::Slo { name, listed: None } => {
+                    (format!("SLO {name}"), " holds (its load reaches it)")
+                }
+                Judged::Slo { name, .. } => (format!("SLO {name}"), " holds"),
+                Judged::RetryAmplification(a) => (format!("retry amplification at most {a}"), ""),
+                Judged::Alert(alert, within) => (
+                    format!("alert {alert} fires within {within} s of the first fault"),
+                    "",
+                ),
+                Judged::Conservation => continue,
+            };
+            let declared = scenario.expected_verdict(&j.check_id(name));
+            lines.push(if declared == Some(ExpectedVerdict::Violated) {
+                Line::from(vec![
+                    Span::raw(format!("  {what}")),
+                    Span::styled(": expected to fail", theme.dim()),
+                ])
+            } else {
+                Line::raw(format!("  {what}{holds}"))
+            });
         }
     }
     lines
@@ -315,4 +332,31 @@ fn render_progress(
     Paragraph::new(experiment_lines(state, scenario, theme))
         .wrap(Wrap { trim: false })
         .render(rest, buf);
+}
+
+/// The verdict in a report's title: "failed, as expected" when every violation in the run is
+/// one the scenario declares in `[expected_verdicts]` (the gate passes, as `check` says), so a
+/// known bug never reads as a new failure.
+pub(super) fn verdict_word(report: &SimReport) -> &'static str {
+    if report.failed_as_expected() {
+        "failed, as expected"
+    } else if report.passed {
+        "passed"
+    } else {
+        "FAILED"
+    }
+}
+
+/// An expectation's mark, the words after its name, and its colour: a declared violation is
+/// marked as failing but coloured as passing and says so.
+pub(super) fn expectation_mark(
+    e: &ExpectationReport,
+    theme: Theme,
+) -> (&'static str, &'static str, Style) {
+    match (e.holds, e.passes()) {
+        (true, true) => ("✓", "", theme.ok()),
+        (false, true) => ("✗", ", as expected", theme.ok()),
+        (true, false) => ("✓", " (expected to fail)", theme.bad()),
+        (false, false) => ("✗", "", theme.bad()),
+    }
 }
