@@ -42,6 +42,8 @@ pub fn check_options(args: &VerifyArgs) -> anyhow::Result<CheckOptions> {
 /// A verdict with where its subject is written.
 pub struct Located {
     pub file: String,
+    /// What the subject is (`saga`, `retry`, `circuit_breaker and retry`): its heading.
+    pub kind: &'static str,
     pub verdict: Verdict,
     pub line: usize,
     pub column: usize,
@@ -76,6 +78,7 @@ pub fn verify_scenario(
         match job.run(&wanted, opts) {
             Ok(verdicts) => out.extend(verdicts.into_iter().map(|verdict| Located {
                 file: file.clone(),
+                kind: job.kind,
                 verdict,
                 line: location.line,
                 column: location.column,
@@ -299,7 +302,7 @@ fn write_human(out: &mut Vec<u8>, results: &[Located]) -> anyhow::Result<()> {
             if last.is_none_or(|(f, _)| f != r.file) {
                 writeln!(out, "{}", r.file)?;
             }
-            writeln!(out, "  {} ({}, line {})", v.model, v.protocol, r.line)?;
+            writeln!(out, "  {} ({}, line {})", v.model, r.kind, r.line)?;
             last_notes = None;
             last = Some((&r.file, &v.model));
         }

@@ -34,6 +34,11 @@ pub struct Job {
     /// The protocol, as in the catalogue (`two_phase_commit`, `saga`, `circuit_breaker`,
     /// `retry_amplification`).
     pub protocol: &'static str,
+    /// What the subject is, for a report's heading: the protocol of a transaction or an
+    /// experiment; for a policy what it has (`circuit_breaker`, `retry`, or
+    /// `circuit_breaker and retry`), since a retry-only policy headed "circuit_breaker" told
+    /// its reader it had a breaker.
+    pub kind: &'static str,
     /// Where the subject is written.
     pub at: Pointer,
     model: JobModel,
@@ -140,12 +145,14 @@ fn transaction_job(tx: &Transaction) -> JobModel {
 pub fn jobs(scenario: &Scenario) -> Vec<Job> {
     let mut jobs = Vec::new();
     for (name, tx) in &scenario.transactions {
+        let protocol = match tx {
+            Transaction::TwoPhaseCommit { .. } => "two_phase_commit",
+            Transaction::Saga { .. } => "saga",
+        };
         jobs.push(Job {
             subject: name.clone(),
-            protocol: match tx {
-                Transaction::TwoPhaseCommit { .. } => "two_phase_commit",
-                Transaction::Saga { .. } => "saga",
-            },
+            protocol,
+            kind: protocol,
             at: Pointer::root().key("transactions").key(name),
             model: transaction_job(tx),
         });
@@ -202,6 +209,11 @@ pub fn jobs(scenario: &Scenario) -> Vec<Job> {
         jobs.push(Job {
             subject: key.clone(),
             protocol: BreakerSys::PROTOCOL,
+            kind: match (&policy.circuit_breaker, &policy.retry) {
+                (Some(_), Some(_)) => "circuit_breaker and retry",
+                (Some(_), None) => "circuit_breaker",
+                (None, _) => "retry",
+            },
             at: Pointer::root().key("policies").key(key),
             model,
         });
@@ -220,6 +232,7 @@ pub fn jobs(scenario: &Scenario) -> Vec<Job> {
         jobs.push(Job {
             subject: name.clone(),
             protocol: "retry_amplification",
+            kind: "retry_amplification",
             at: Pointer::root()
                 .key("experiments")
                 .key(name)

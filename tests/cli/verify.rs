@@ -415,3 +415,58 @@ fn a_breaker_is_checked_at_its_deployments_concurrent_callers() {
         "{notes:?}"
     );
 }
+
+/// Two policies: a retry alone, and a breaker beside it, each on its own edge.
+fn retry_and_breaker(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("edges.toml");
+    std::fs::write(
+        &path,
+        r#"name = "edges"
+[services.gateway]
+endpoints.checkout = { public = true, calls = ["payments.charge", "ledger.post"] }
+[services.payments]
+endpoints.charge = {}
+[services.ledger]
+endpoints.post = {}
+
+[policies."gateway -> payments"]
+timeout_ms = 200
+circuit_breaker = { sliding_window_size = 2, minimum_number_of_calls = 2, wait_duration_in_open_state_ms = 1000, permitted_number_of_calls_in_half_open_state = 1 }
+concurrency = 1
+
+[policies."gateway -> ledger"]
+timeout_ms = 200
+retry = { max_attempts = 2, wait_ms = 5 }
+"#,
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn a_retry_only_policy_is_headed_as_a_retry_on_its_own_line_with_no_breaker_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(["verify"]).arg(retry_and_breaker(dir.path())).exits(0);
+    let stdout = output.stdout();
+    // Headed by what it is, at its own table (line 14), not as a breaker.
+    assert!(
+        stdout.contains("  gateway -> ledger (retry, line 14)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  gateway -> payments (circuit_breaker, line 9)"),
+        "{stdout}"
+    );
+    // Its notes say only what it has: no open wait.
+    let ledger = stdout
+        .split("gateway -> ledger")
+        .nth(1)
+        .unwrap()
+        .split("gateway -> payments")
+        .next()
+        .unwrap();
+    assert!(!ledger.contains("open wait"), "{ledger}");
+    assert!(ledger.contains("retry waits"), "{ledger}");
+    let payments = stdout.split("gateway -> payments").nth(1).unwrap();
+    assert!(payments.contains("the open wait is 2 ticks"), "{payments}");
+}
