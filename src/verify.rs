@@ -314,11 +314,11 @@ fn write_human(out: &mut Vec<u8>, results: &[Located]) -> anyhow::Result<()> {
         // Every status says how far the search got: for an inconclusive one, that is what the
         // user needs to pick a larger bound.
         let mut stats = format!(
-            "{} unique states ({} generated), depth {}, {:.2} s",
+            "{} unique states ({} generated), depth {}, {}",
             v.stats.unique_states,
             v.stats.states_generated,
             v.stats.max_depth,
-            v.stats.elapsed.as_secs_f64()
+            microcosm_checker::elapsed_for_people(v.stats.elapsed)
         );
         if let Some(bytes) = v.stats.graph_bytes {
             let kib = bytes as f64 / 1024.0;

@@ -55,11 +55,11 @@ pub(super) fn record_of_verdict(
         microcosm_checker::Status::Inconclusive { reason } => (
             Status::Inconclusive,
             format!(
-                "inconclusive: {reason}; {} unique states ({} generated), depth {}, {:.2} s",
+                "inconclusive: {reason}; {} unique states ({} generated), depth {}, {}",
                 v.stats.unique_states,
                 v.stats.states_generated,
                 v.stats.max_depth,
-                v.stats.elapsed.as_secs_f64()
+                microcosm_checker::elapsed_for_people(v.stats.elapsed)
             ),
         ),
     };

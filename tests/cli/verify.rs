@@ -470,3 +470,23 @@ fn a_retry_only_policy_is_headed_as_a_retry_on_its_own_line_with_no_breaker_note
     let payments = stdout.split("gateway -> payments").nth(1).unwrap();
     assert!(payments.contains("the open wait is 2 ticks"), "{payments}");
 }
+
+#[test]
+fn a_state_bound_reports_the_counts_the_cut_search_reached() {
+    // This saga is checked on several projections; each once had the whole bound, and the
+    // verdict summed them (100 states under --max-states 50).
+    let file = "scenarios/gallery/saga-duplicate-charge.toml";
+    let output = run(["verify", file, "--max-states", "50", "--format", "json"]).exits(1);
+    let verdicts = output.records().all("verdict");
+    assert!(verdicts.iter().any(|v| v["status"] == "inconclusive"));
+    for v in &verdicts {
+        assert!(
+            v["stats"]["states_generated"].as_u64().unwrap() <= 50,
+            "{v}"
+        );
+        assert!(v["stats"]["unique_states"].as_u64().unwrap() <= 50, "{v}");
+    }
+    run(["verify", file, "--max-states", "50"])
+        .exits(1)
+        .stdout_has("stopped at the --max-states limit of 50;");
+}
