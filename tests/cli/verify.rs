@@ -490,3 +490,39 @@ fn a_state_bound_reports_the_counts_the_cut_search_reached() {
         .exits(1)
         .stdout_has("stopped at the --max-states limit of 50;");
 }
+
+#[test]
+fn a_timeout_is_said_as_given_with_the_elapsed_time_rounded() {
+    // Eight participants: far more than half a second of search in a debug build.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("large.toml");
+    let names: Vec<String> = (0..8).map(|i| format!("p{i}")).collect();
+    let services: String = names
+        .iter()
+        .map(|n| format!("[services.{n}.endpoints.x]\n"))
+        .collect();
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"large\"\n[services.tm.endpoints.x]\n{services}\n\
+             [transactions.move]\nprotocol = \"two_phase_commit\"\ncoordinator = \"tm\"\n\
+             participants = {names:?}\n"
+        ),
+    )
+    .unwrap();
+    let output = run(["verify", "--timeout", "0.5", "--property", "2pc.atomicity"])
+        .arg(&path)
+        .exits(1);
+    let stdout = output.stdout();
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("2pc.atomicity"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(line.contains("stopped by the 0.5 s timeout;"), "{line}");
+    // Elapsed time to the hundredth of a second, not the nanosecond.
+    let elapsed = line.rsplit(", ").next().unwrap();
+    assert!(
+        elapsed.ends_with(" s") && elapsed.split('.').nth(1).is_some_and(|d| d.len() == 4),
+        "{line}"
+    );
+}
