@@ -333,6 +333,9 @@ fn write_human(out: &mut Vec<u8>, results: &[Located]) -> anyhow::Result<()> {
             _ => stats,
         };
         writeln!(out, "    {status:<13} {:<28} {detail}", v.property)?;
+        if let Some(fix) = &v.fix {
+            writeln!(out, "    {:<13} {:<28} fix: {fix}", "", "")?;
+        }
         // What the model abstracted or scaled is part of what the verdict means; said once per
         // subject unless a verdict's notes differ from the previous one's.
         if last_notes != Some(&v.options.notes) {

@@ -440,6 +440,7 @@ impl Job {
             },
             counterexample: None,
             example: None,
+            fix: None,
         }
     }
 }

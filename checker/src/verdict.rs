@@ -328,6 +328,11 @@ pub struct Verdict {
     /// For a `sometimes` property that holds: a trace reaching a witness state.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub example: Option<Counterexample>,
+    /// For a violated property whose cause is a configuration option (a fault turned on
+    /// without the recovery a correct design pairs it with): what would fix it, in the
+    /// scenario's words, as a loader diagnostic's help says what would be right.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
 }
 
 #[cfg(test)]

@@ -258,6 +258,7 @@ fn check_safety<P: Protocol>(
                 options: options.clone(),
                 counterexample,
                 example,
+                fix: None,
             }
         })
         .collect()
@@ -648,6 +649,7 @@ fn check_liveness<P: Protocol>(
                 options: options.clone(),
                 counterexample,
                 example: None,
+                fix: None,
             }
         })
         .collect()

@@ -63,6 +63,11 @@ pub(super) fn record_of_verdict(
             ),
         ),
     };
+    // What would fix it comes before the model's notes: it is what the reader acts on.
+    let message = match &v.fix {
+        Some(fix) => format!("{message}; fix: {fix}"),
+        None => message,
+    };
     // What the model abstracted or scaled is part of what the verdict means.
     let message = if v.options.notes.is_empty() {
         message

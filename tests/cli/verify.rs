@@ -526,3 +526,58 @@ fn a_timeout_is_said_as_given_with_the_elapsed_time_rounded() {
         "{line}"
     );
 }
+
+#[test]
+fn a_saga_that_loses_messages_without_redelivery_is_told_to_turn_it_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lossy.toml");
+    std::fs::write(
+        &path,
+        r#"name = "lossy"
+[services.orders.endpoints.place]
+[services.inventory.endpoints]
+reserve = {}
+release = {}
+[services.payments.endpoints]
+charge = {}
+refund = {}
+[transactions.place-order]
+protocol = "saga"
+coordinator = "orders"
+steps = [{ service = "inventory", action = "reserve", compensation = "release", idempotent = true },
+         { service = "payments", action = "charge", compensation = "refund", idempotent = true, can_fail = true }]
+faults = { message_loss = true }
+"#,
+    )
+    .unwrap();
+    let output = run(["verify"]).arg(&path).exits(1);
+    let stdout = output.stdout();
+    let after = stdout
+        .split("VIOLATED      saga.termination")
+        .nth(1)
+        .unwrap();
+    let next = after.lines().nth(1).unwrap();
+    assert!(
+        next.trim_start()
+            .starts_with("fix: set `redelivery = true` in `faults`"),
+        "{stdout}"
+    );
+    let records = run(["verify"]).arg(&path).format("json").exits(1).records();
+    let termination = records
+        .all("verdict")
+        .into_iter()
+        .find(|v| v["property"] == "saga.termination")
+        .unwrap();
+    assert!(
+        termination["fix"]
+            .as_str()
+            .unwrap()
+            .contains("`redelivery = true`"),
+        "{termination}"
+    );
+    // The gate's message says it too.
+    run(["check"])
+        .arg(&path)
+        .exits(1)
+        .stdout_has("fix: set `redelivery = true` in `faults`");
+}

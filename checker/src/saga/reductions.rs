@@ -430,6 +430,7 @@ impl SagaSys {
                     options: options.clone(),
                     counterexample,
                     example: None,
+                    fix: None,
                 }
             })
             .collect()
