@@ -252,16 +252,36 @@ fn replay(
         .into_iter()
         .find(|j| j.subject == subject)
         .expect("the subject was checked to exist");
-    let states = job
+    let replayed = job
         .replay(trace_id)
         .map_err(|e| anyhow::anyhow!("{}: {subject}: {e}", loaded.source.path.display()))?;
+    let states = &replayed.states;
     let mut out = Vec::new();
     match format {
         Format::Human => {
             writeln!(out, "{subject}: trace {trace_id}, {} states", states.len())?;
+            // As the counterexample reads: who did what at each step, then the whole state it
+            // led to (the replay is for inspecting states field by field).
             for (i, state) in states.iter().enumerate() {
                 let fields: Vec<String> = state.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-                writeln!(out, "{i:>4}. {}", fields.join("; "))?;
+                match i.checked_sub(1).and_then(|s| replayed.steps.get(s)) {
+                    None => writeln!(out, "{i:>4}. initial state: {}", fields.join("; "))?,
+                    Some(step) => {
+                        writeln!(out, "{i:>4}. {}: {}", step.party, step.action)?;
+                        writeln!(out, "        {}", fields.join("; "))?;
+                    }
+                }
+            }
+            // A lasso's id ends in `@k`: say how the run goes on, as the counterexample does.
+            if let Some(k) = trace_id
+                .rsplit_once('@')
+                .and_then(|(_, k)| k.parse::<usize>().ok())
+            {
+                if k + 1 == states.len() {
+                    writeln!(out, "      -- then nothing more happens, forever --")?;
+                } else {
+                    writeln!(out, "      -- then back to state {k}, forever --")?;
+                }
             }
         }
         Format::Json => {
@@ -269,7 +289,12 @@ fn replay(
             for (i, state) in states.iter().enumerate() {
                 let fields: serde_json::Map<String, serde_json::Value> =
                     state.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-                json_line(&mut out, "state", &json!({ "index": i, "fields": fields }));
+                let mut record = json!({ "index": i, "fields": fields });
+                if let Some(step) = i.checked_sub(1).and_then(|s| replayed.steps.get(s)) {
+                    record["party"] = json!(step.party);
+                    record["action"] = json!(step.action);
+                }
+                json_line(&mut out, "state", &record);
             }
             json_line(&mut out, "end", &json!({}));
         }

@@ -272,18 +272,30 @@ fn a_counterexamples_trace_id_replays_from_the_command_line() {
         .exits(0);
     let states = output.records().all("state");
     assert_eq!(states.len(), steps.len() + 1);
-    // Each step's changes are what the replayed state after it holds.
+    // Each step's changes are what the replayed state after it holds, and the replay names
+    // the step's party and action as the counterexample does.
+    assert!(states[0].get("action").is_none());
     for (step, state) in steps.iter().zip(&states[1..]) {
+        assert_eq!(state["party"], step["party"]);
+        assert_eq!(state["action"], step["action"]);
         for change in step["changes"].as_array().unwrap() {
             let field = change["field"].as_str().unwrap();
             assert_eq!(state["fields"][field], change["after"], "{field}");
         }
     }
-    run(["verify"])
+    let human = run(["verify"])
         .arg(&file)
         .args(["--transaction", "move-funds", "--replay", trace_id])
         .exits(0)
-        .stdout_has(&format!("trace {trace_id}"));
+        .stdout_has(&format!("trace {trace_id}"))
+        .stdout();
+    let first = &steps[0];
+    let line = format!(
+        "   1. {}: {}",
+        first["party"].as_str().unwrap(),
+        first["action"].as_str().unwrap()
+    );
+    assert!(human.lines().any(|l| l == line), "{line:?} in\n{human}");
     run(["verify"])
         .arg(&file)
         .args(["--transaction", "move-funds", "--replay", "0/42/7"])
