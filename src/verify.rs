@@ -319,6 +319,14 @@ pub fn verdict_json(r: &Located) -> serde_json::Value {
 }
 
 fn write_human(out: &mut Vec<u8>, results: &[Located]) -> anyhow::Result<()> {
+    // The property column is as wide as the longest id printed, so the figures after it line
+    // up whatever ids a run has; the status column as wide as its widest word.
+    let width = results
+        .iter()
+        .map(|r| r.verdict.property.len())
+        .max()
+        .unwrap_or(0);
+    let status_width = "inconclusive".len();
     let mut last: Option<(&str, &str)> = None;
     let mut last_notes: Option<&Vec<String>> = None;
     for r in results {
@@ -357,15 +365,23 @@ fn write_human(out: &mut Vec<u8>, results: &[Located]) -> anyhow::Result<()> {
             microcosm_checker::Status::Inconclusive { reason } => format!("{reason}; {stats}"),
             _ => stats,
         };
-        writeln!(out, "    {status:<13} {:<28} {detail}", v.property)?;
+        writeln!(
+            out,
+            "    {status:<status_width$}  {:<width$} {detail}",
+            v.property
+        )?;
         if let Some(fix) = &v.fix {
-            writeln!(out, "    {:<13} {:<28} fix: {fix}", "", "")?;
+            writeln!(out, "    {:<status_width$}  {:<width$} fix: {fix}", "", "")?;
         }
         // What the model abstracted or scaled is part of what the verdict means; said once per
         // subject unless a verdict's notes differ from the previous one's.
         if last_notes != Some(&v.options.notes) {
             for note in &v.options.notes {
-                writeln!(out, "    {:<13} {:<28} note: {note}", "", "")?;
+                writeln!(
+                    out,
+                    "    {:<status_width$}  {:<width$} note: {note}",
+                    "", ""
+                )?;
             }
             last_notes = Some(&v.options.notes);
         }

@@ -1058,3 +1058,37 @@ fn assert_good_file_fully_checked(verdicts: &[Value]) {
         "validate, the sync-cycle rule and three properties"
     );
 }
+
+#[test]
+fn a_long_transaction_name_widens_the_check_column_and_keeps_the_statuses_in_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "move-funds-between-the-spot-and-the-margin-ledgers";
+    assert!(name.len() > 40);
+    let path = dir.path().join("long.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"long\"\n[services.ledger.endpoints.transfer]\n\
+             [services.spot.endpoints.debit]\n[services.margin.endpoints.credit]\n\
+             [transactions.{name}]\nprotocol = \"two_phase_commit\"\ncoordinator = \"ledger\"\n\
+             participants = [\"spot\", \"margin\"]\n"
+        ),
+    )
+    .unwrap();
+    let stdout = run(["check"]).arg(&path).exits(0).stdout();
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("  pass "))
+        .collect();
+    assert!(rows.len() >= 4, "{stdout}");
+    let status_at: Vec<usize> = rows.iter().map(|r| r.rfind(" holds").unwrap()).collect();
+    assert!(
+        status_at.iter().all(|&c| c == status_at[0]),
+        "statuses out of line:\n{stdout}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.contains(&format!("{name}/2pc.termination holds"))),
+        "{stdout}"
+    );
+}
