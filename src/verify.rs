@@ -3,11 +3,11 @@
 //! list and a message-sequence chart. Exit 0 when all hold, 1 when one is violated or
 //! inconclusive (unless `--allow-inconclusive`), 2 when the input is invalid.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::Duration;
 
 use anyhow::bail;
-use microcosm_checker::{CheckOptions, ProgressHook, Strategy, Verdict, catalogue};
+use microcosm_checker::{CheckOptions, Strategy, Verdict, catalogue};
 use microcosm_model::{LoadedScenario, Target};
 use serde_json::json;
 
@@ -15,6 +15,8 @@ use crate::Outcome;
 use crate::cli::{Format, VerifyArgs};
 use crate::files::scenario_files;
 use crate::output::{json_begin, json_line, write_report};
+
+pub mod progress;
 
 /// The checker options the command line asks for.
 pub fn check_options(args: &VerifyArgs) -> anyhow::Result<CheckOptions> {
@@ -49,14 +51,16 @@ pub struct Located {
     pub column: usize,
 }
 
-/// Runs every matching job of one scenario. A job the checker cannot run (its model refuses
-/// the configuration) is not dropped: it comes back as an error naming the file and subject,
-/// after the verdicts of the jobs that could run.
+/// Runs every matching job of one scenario, each reporting its progress to `reporter` if
+/// there is one. A job the checker cannot run (its model refuses the configuration) is not
+/// dropped: it comes back as an error naming the file and subject, after the verdicts of the
+/// jobs that could run.
 pub fn verify_scenario(
     loaded: &LoadedScenario,
     transaction: Option<&str>,
     properties: &[String],
     opts: &CheckOptions,
+    reporter: Option<&progress::Reporter>,
 ) -> (Vec<Located>, Vec<String>) {
     let file = loaded.source.path.display().to_string();
     let mut out = Vec::new();
@@ -75,7 +79,9 @@ pub fn verify_scenario(
             continue;
         }
         let location = loaded.locate(&job.at, Target::Key);
-        match job.run(&wanted, opts) {
+        let mut opts = opts.clone();
+        opts.progress = reporter.and_then(|r| r.hook_for(&job.subject));
+        match job.run(&wanted, &opts) {
             Ok(verdicts) => out.extend(verdicts.into_iter().map(|verdict| Located {
                 file: file.clone(),
                 kind: job.kind,
@@ -92,27 +98,6 @@ pub fn verify_scenario(
     (out, errors)
 }
 
-fn progress_hook() -> Option<ProgressHook> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {msg}").expect("a valid template"),
-    );
-    Some(ProgressHook::new(move |p| {
-        let rate = p.unique_states as f64 / p.elapsed.as_secs_f64().max(1e-9);
-        bar.set_message(format!(
-            "{}: {} unique states ({:.0}/s), {} generated, depth {}",
-            p.phase, p.unique_states, rate, p.states_generated, p.max_depth
-        ));
-        bar.tick();
-        if p.phase.ends_with("done") {
-            bar.finish_and_clear();
-        }
-    }))
-}
-
 pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
     let mut opts = check_options(args)?;
     for p in &args.property {
@@ -124,8 +109,10 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
             bail!("no property `{p}`{hint}");
         }
     }
-    // Progress is for the person at the terminal, whatever format goes to stdout.
-    opts.progress = progress_hook();
+    // Progress goes to stderr whatever format goes to stdout: a spinner for the person at a
+    // terminal, a line every ten seconds in a log.
+    opts.progress = None;
+    let reporter = progress::Reporter::start();
     let (files, walk_errors) = scenario_files(&args.paths);
     if let Some((path, e)) = walk_errors.first() {
         bail!("{}: {e}", path.display());
@@ -136,7 +123,9 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
     }
     let mut results = Vec::new();
     let mut invalid = false;
-    let mut stderr = std::io::stderr().lock();
+    // Locked for each write, never across a check: the progress line writer and the
+    // spinner's ticker write to stderr while a check runs.
+    let stderr = std::io::stderr();
     for file in &files {
         match microcosm_model::load(file) {
             Ok(loaded) => {
@@ -158,23 +147,28 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
                     let subject = args.transaction.as_deref().expect("clap requires it");
                     return replay(&loaded, subject, trace_id, args.format);
                 }
-                let (verdicts, errors) =
-                    verify_scenario(&loaded, args.transaction.as_deref(), &args.property, &opts);
+                let (verdicts, errors) = verify_scenario(
+                    &loaded,
+                    args.transaction.as_deref(),
+                    &args.property,
+                    &opts,
+                    Some(&reporter),
+                );
                 results.extend(verdicts);
                 for e in &errors {
-                    writeln!(stderr, "error: {e}")?;
+                    writeln!(stderr.lock(), "error: {e}")?;
                 }
                 invalid |= !errors.is_empty();
             }
             Err(e) => {
                 invalid = true;
                 for d in &e.diagnostics {
-                    write!(stderr, "{}", d.render(color))?;
+                    write!(stderr.lock(), "{}", d.render(color))?;
                 }
             }
         }
     }
-    drop(stderr);
+    reporter.finish();
     // A selection that matches nothing must not pass as "0 verdicts, all hold": a gate that
     // checked nothing would be green.
     // Each id asked for must be checked somewhere: one that matches nothing would otherwise
@@ -407,7 +401,8 @@ mod tests {
     #[test]
     fn a_job_the_checker_refuses_is_an_error_not_a_missing_verdict() {
         let loaded = crate::gate::tests::refused_policy();
-        let (verdicts, errors) = verify_scenario(&loaded, None, &[], &CheckOptions::default());
+        let (verdicts, errors) =
+            verify_scenario(&loaded, None, &[], &CheckOptions::default(), None);
         assert!(verdicts.is_empty());
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(

@@ -98,7 +98,8 @@ impl ProgressHook {
         Self(Arc::new(f))
     }
 
-    pub(crate) fn report(&self, progress: &Progress) {
+    /// Calls the callback (the checker does, as its search goes).
+    pub fn report(&self, progress: &Progress) {
         (self.0)(progress)
     }
 }

@@ -308,10 +308,13 @@ fn a_counterexamples_trace_id_replays_from_the_command_line() {
 
 #[test]
 fn a_whole_bundled_scenario_verifies_every_transaction_and_breaker() {
-    let output = run(["verify", "scenarios/web3-exchange.toml", "--format", "json"])
-        .exits(0)
-        // Piped, so no progress may reach stderr.
-        .stderr_matches(predicate::str::is_empty());
+    let output = run(["verify", "scenarios/web3-exchange.toml", "--format", "json"]).exits(0);
+    // Piped: nothing on stderr but, if the run is slow, a progress line every ten seconds.
+    let stderr = output.stderr();
+    assert!(
+        stderr.lines().all(|l| l.starts_with("progress: ")),
+        "{stderr}"
+    );
     let verdicts = output.records().all("verdict");
     let subjects = |protocol: &str| -> std::collections::BTreeSet<String> {
         verdicts
@@ -592,4 +595,41 @@ faults = { message_loss = true }
         .arg(&path)
         .exits(1)
         .stdout_has("fix: set `redelivery = true` in `faults`");
+}
+
+#[test]
+fn a_long_piped_run_writes_a_progress_line_every_interval() {
+    // Eight participants: seconds of search in a debug build. The interval is shortened for
+    // the test (it is ten seconds by default).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("large.toml");
+    let names: Vec<String> = (0..8).map(|i| format!("p{i}")).collect();
+    let services: String = names
+        .iter()
+        .map(|n| format!("[services.{n}.endpoints.x]\n"))
+        .collect();
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"large\"\n[services.tm.endpoints.x]\n{services}\n\
+             [transactions.move]\nprotocol = \"two_phase_commit\"\ncoordinator = \"tm\"\n\
+             participants = {names:?}\n"
+        ),
+    )
+    .unwrap();
+    let output = run(["verify", "--timeout", "2", "--property", "2pc.atomicity"])
+        .arg(&path)
+        .env("MICROCOSM_PROGRESS_EVERY_S", "0.3")
+        .exits(1);
+    let stderr = output.stderr();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(lines.len() >= 3, "{stderr}");
+    for line in &lines {
+        assert!(
+            line.starts_with("progress: move: ") && line.contains(" states generated, "),
+            "{stderr}"
+        );
+    }
+    // The report itself is untouched on stdout.
+    assert!(output.stdout().contains("stopped by the 2 s timeout"));
 }

@@ -339,7 +339,22 @@ impl SagaSys {
                 cancel: opts.cancel.clone(),
             };
             let fairness = |a: &Action| model.fairness(a);
-            let e = explore(&model, &fairness, limits, None);
+            // Progress while a projection is explored, not only once it is done: one large
+            // projection kept the explorer at "Starting…" for 16 s, then frozen. Counted with
+            // the projections before it, as the verdict counts them.
+            let hook = opts.progress.as_ref().map(|outer| {
+                let (outer, base) = (outer.clone(), stats);
+                crate::verdict::ProgressHook::new(move |p: &Progress| {
+                    outer.report(&Progress {
+                        phase: "safety",
+                        states_generated: base.states_generated + p.states_generated,
+                        unique_states: base.unique_states + p.unique_states,
+                        max_depth: base.max_depth.max(p.max_depth),
+                        elapsed: start.elapsed(),
+                    });
+                })
+            });
+            let e = explore(&model, &fairness, limits, hook.as_ref());
             stats.states_generated += e.stats.states_generated;
             stats.unique_states += e.stats.unique_states;
             stats.max_depth = stats.max_depth.max(e.stats.max_depth);

@@ -223,3 +223,39 @@ fn a_projection_cut_by_the_timeout_reports_the_timeout_given() {
         assert_eq!(reason, &Bound::Timeout { seconds: 1e-9 }, "{reason}");
     }
 }
+
+/// Issue 15: a saga checked by projection reported progress only once a projection was done,
+/// so a large one showed "Starting…" for 16 s, then counts that froze. Each projection now
+/// reports as it starts (and as it goes), counted with the projections before it.
+#[test]
+fn projections_report_progress_as_they_go_counted_together() {
+    let cfg = SagaConfig::orchestrated(3).faults(SagaFaults {
+        coordinator_crash: true,
+        duplicate_delivery: true,
+        ..SagaFaults::default()
+    });
+    let model = SagaSys::new(cfg).unwrap();
+    let safety: Vec<&str> = model.properties().iter().map(|p| p.name).collect();
+    let projections = model.projections(&safety).len();
+    let reports = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = reports.clone();
+    let opts = CheckOptions {
+        progress: Some(crate::verdict::ProgressHook::new(move |p: &Progress| {
+            sink.lock().unwrap().push(*p);
+        })),
+        ..CheckOptions::default()
+    };
+    let verdicts = model.verify_by_projection("t", &safety, &opts).unwrap();
+    let reports = reports.lock().unwrap();
+    assert!(reports.len() > projections, "{} reports", reports.len());
+    assert!(reports.iter().all(|p| p.phase == "safety"));
+    // Counts only grow, and end at the verdict's.
+    for pair in reports.windows(2) {
+        assert!(
+            pair[1].states_generated >= pair[0].states_generated,
+            "{pair:?}"
+        );
+    }
+    let last = reports.last().unwrap();
+    assert_eq!(last.states_generated, verdicts[0].stats.states_generated);
+}
