@@ -179,7 +179,7 @@ impl Reporter {
 
 /// The interval of the lines: [`EVERY_VAR`] if set to a number of seconds, else
 /// [`DEFAULT_EVERY`]; `None` when it is `0` (or not a number: a typo must not flood a log).
-fn every_from_env() -> Option<Duration> {
+pub(crate) fn every_from_env() -> Option<Duration> {
     match std::env::var(EVERY_VAR) {
         Err(_) => Some(DEFAULT_EVERY),
         Ok(text) => text

@@ -838,7 +838,8 @@ fn output_files_get_an_ordinary_mode_or_keep_the_one_they_replace() {
 
 #[test]
 fn nothing_but_the_report_is_written_when_stderr_is_not_a_terminal() {
-    // Progress lines are for a person at a terminal; CI logs capture stderr and must stay clean.
+    // Live bars are for a person at a terminal; CI logs capture stderr and must stay clean: a
+    // short run writes nothing there (a long one, a progress line every ten seconds).
     let dir = tempfile::tempdir().unwrap();
     scenario(dir.path(), "a.toml", "permanent", 2, "");
     outage_scenario(dir.path());
@@ -1091,4 +1092,26 @@ fn a_long_transaction_name_widens_the_check_column_and_keeps_the_statuses_in_lin
             .any(|r| r.contains(&format!("{name}/2pc.termination holds"))),
         "{stdout}"
     );
+}
+
+#[test]
+fn a_long_gate_in_a_log_writes_progress_lines_every_interval() {
+    // A model check of seconds in a debug build; the interval is shortened for the test (it
+    // is ten seconds by default).
+    let dir = tempfile::tempdir().unwrap();
+    scenario(dir.path(), "a-large.toml", "none", 8, "");
+    let output = run(["check"])
+        .arg(dir.path())
+        .args(["--timeout", "2"])
+        .env("MICROCOSM_PROGRESS_EVERY_S", "0.3")
+        .timeout(HANG)
+        .exits(1);
+    let stderr = output.stderr();
+    assert!(stderr.lines().count() >= 3, "{stderr}");
+    assert!(
+        stderr.lines().all(|l| l.starts_with("progress: ")),
+        "{stderr}"
+    );
+    assert!(stderr.contains(" checks done"), "{stderr}");
+    assert!(stderr.contains("unique states"), "{stderr}");
 }
