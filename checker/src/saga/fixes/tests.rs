@@ -51,9 +51,20 @@ fn shapes(style: SagaStyle) -> Vec<SagaConfig> {
     let mut idempotent_first = SagaConfig::orchestrated(2)
         .step(0, |s| s.idempotent = true)
         .step(1, |s| s.can_fail = true);
+    // Three steps, the last a retriable one after a pivot that can fail.
+    let mut three = SagaConfig::orchestrated(3)
+        .step(1, |s| {
+            s.can_fail = true;
+            s.pivot = true;
+        })
+        .step(2, |s| {
+            s.compensation = None;
+            s.retriable = true;
+        });
     two.style = style;
     idempotent_first.style = style;
-    vec![two, idempotent_first]
+    three.style = style;
+    vec![two, idempotent_first, three]
 }
 
 #[test]
