@@ -112,7 +112,8 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
     // Progress goes to stderr whatever format goes to stdout: a spinner for the person at a
     // terminal, a line every ten seconds in a log.
     opts.progress = None;
-    let reporter = progress::Reporter::start();
+    // Started at the first check, so a run refused before it draws no spinner to leave behind.
+    let mut reporter: Option<progress::Reporter> = None;
     let (files, walk_errors) = scenario_files(&args.paths);
     if let Some((path, e)) = walk_errors.first() {
         bail!("{}: {e}", path.display());
@@ -147,28 +148,35 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
                     let subject = args.transaction.as_deref().expect("clap requires it");
                     return replay(&loaded, subject, trace_id, args.format);
                 }
+                let reporter = reporter.get_or_insert_with(progress::Reporter::start);
                 let (verdicts, errors) = verify_scenario(
                     &loaded,
                     args.transaction.as_deref(),
                     &args.property,
                     &opts,
-                    Some(&reporter),
+                    Some(reporter),
                 );
                 results.extend(verdicts);
                 for e in &errors {
-                    writeln!(stderr.lock(), "error: {e}")?;
+                    reporter.suspend(|| writeln!(stderr.lock(), "error: {e}"))?;
                 }
                 invalid |= !errors.is_empty();
             }
             Err(e) => {
                 invalid = true;
                 for d in &e.diagnostics {
-                    write!(stderr.lock(), "{}", d.render(color))?;
+                    let write = || write!(stderr.lock(), "{}", d.render(color));
+                    match &reporter {
+                        Some(r) => r.suspend(write)?,
+                        None => write()?,
+                    }
                 }
             }
         }
     }
-    reporter.finish();
+    if let Some(reporter) = reporter {
+        reporter.finish();
+    }
     // A selection that matches nothing must not pass as "0 verdicts, all hold": a gate that
     // checked nothing would be green.
     // Each id asked for must be checked somewhere: one that matches nothing would otherwise

@@ -164,6 +164,15 @@ impl Reporter {
         }
     }
 
+    /// Runs `f` (which writes to stderr) with the spinner out of its way, so a diagnostic is
+    /// not drawn over.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match self {
+            Reporter::Terminal(bar) => bar.suspend(f),
+            _ => f(),
+        }
+    }
+
     /// Every check is done: the spinner goes, the line writer stops.
     pub fn finish(self) {
         match self {
