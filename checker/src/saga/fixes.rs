@@ -11,7 +11,7 @@
 
 use super::SagaConfig;
 use crate::catalogue::{
-    SAGA_COMPENSATION_ORDER, SAGA_EFFECT_ONCE, SAGA_NO_PHANTOM_COMPENSATION,
+    SAGA_COMPENSATION_ORDER, SAGA_EFFECT_ONCE, SAGA_NO_PHANTOM_COMPENSATION, SAGA_PIVOT_RULE,
     SAGA_SEMANTIC_ATOMICITY, SAGA_TERMINATION,
 };
 use microcosm_model::{Outbox, SagaLog, SagaStyle};
@@ -30,6 +30,10 @@ pub(crate) enum SagaFix {
     TransactionalOutbox,
     /// `idempotent = true` on these steps (indices): a duplicate gets the recorded outcome.
     Idempotent(Vec<usize>),
+    /// `retriable = true` on these steps after the pivot: they must succeed once it has run.
+    Retriable(Vec<usize>),
+    /// A `compensation` for these steps before the pivot: they must be undoable.
+    Compensation(Vec<usize>),
 }
 
 impl SagaFix {
@@ -44,6 +48,16 @@ impl SagaFix {
             SagaFix::Idempotent(steps) => {
                 for &i in steps {
                     cfg.steps[i].idempotent = true;
+                }
+            }
+            SagaFix::Retriable(steps) => {
+                for &i in steps {
+                    cfg.steps[i].retriable = true;
+                }
+            }
+            SagaFix::Compensation(steps) => {
+                for &i in steps {
+                    cfg.steps[i].compensation = Some(format!("undo-{i}"));
                 }
             }
         }
@@ -64,25 +78,73 @@ impl SagaFix {
             SagaFix::TransactionalOutbox => "`outbox = \"transactional\"` in `faults` (a step's \
                                              write and its event commit together)"
                 .to_owned(),
-            SagaFix::Idempotent(steps) => {
-                let names: Vec<String> = steps
-                    .iter()
-                    .map(|&i| format!("{}.{}", cfg.steps[i].service, cfg.steps[i].action))
-                    .collect();
-                format!(
-                    "`idempotent = true` on step{} {} (the participant records each saga and \
-                     answers a duplicate with the recorded outcome)",
-                    if steps.len() == 1 { "" } else { "s" },
-                    names.join(", ")
-                )
-            }
+            SagaFix::Idempotent(steps) => format!(
+                "`idempotent = true` on {} (the participant records each saga and answers a \
+                 duplicate with the recorded outcome)",
+                step_names(cfg, steps)
+            ),
+            SagaFix::Retriable(steps) => format!(
+                "`retriable = true` on {} (after the pivot a step must succeed: it is retried, \
+                 never compensated)",
+                step_names(cfg, steps)
+            ),
+            SagaFix::Compensation(steps) => format!(
+                "a `compensation` on {} (before the pivot every step must be undoable)",
+                step_names(cfg, steps)
+            ),
         }
     }
 }
 
-/// The fault options of `cfg` that, lacking their recovery, can break `property`: every one
-/// applied, the property holds (or is broken by the steps themselves, which
-/// `saga.pivot-rule` reports). Empty when no option is to blame.
+/// "step a.x" or "steps a.x, b.y".
+fn step_names(cfg: &SagaConfig, steps: &[usize]) -> String {
+    let names: Vec<String> = steps
+        .iter()
+        .map(|&i| format!("{}.{}", cfg.steps[i].service, cfg.steps[i].action))
+        .collect();
+    format!(
+        "step{} {}",
+        if steps.len() == 1 { "" } else { "s" },
+        names.join(", ")
+    )
+}
+
+/// What makes the steps keep the pivot rule (compensatable steps, the pivot, retriable
+/// steps), when they break it: around the declared pivot, or without one around the first
+/// step that has no compensation. Empty when they keep it, or declare several pivots (which
+/// one is meant is the user's choice).
+fn pivot_fixes(cfg: &SagaConfig) -> Vec<SagaFix> {
+    if super::pivot_rule(&cfg.steps).is_ok() {
+        return Vec::new();
+    }
+    let steps = &cfg.steps;
+    let declared: Vec<usize> = (0..steps.len()).filter(|&i| steps[i].pivot).collect();
+    let pivot = match declared.as_slice() {
+        [p] => *p,
+        [] => (0..steps.len())
+            .find(|&i| steps[i].compensation.is_none())
+            .unwrap_or(steps.len() - 1),
+        _ => return Vec::new(),
+    };
+    let undo: Vec<usize> = (0..pivot)
+        .filter(|&i| steps[i].compensation.is_none())
+        .collect();
+    let retry: Vec<usize> = (pivot + 1..steps.len())
+        .filter(|&i| !steps[i].retriable)
+        .collect();
+    let mut out = Vec::new();
+    if !undo.is_empty() {
+        out.push(SagaFix::Compensation(undo));
+    }
+    if !retry.is_empty() {
+        out.push(SagaFix::Retriable(retry));
+    }
+    out
+}
+
+/// What breaks `property` in `cfg`: steps out of the pivot rule's order, and fault options
+/// lacking their recovery. Every one applied, the property holds. Empty when nothing in the
+/// configuration is to blame.
 pub(crate) fn fixes(cfg: &SagaConfig, property: &str) -> Vec<SagaFix> {
     let f = &cfg.faults;
     let orchestrated = cfg.style == SagaStyle::Orchestrated;
@@ -98,7 +160,11 @@ pub(crate) fn fixes(cfg: &SagaConfig, property: &str) -> Vec<SagaFix> {
     let not_idempotent: Vec<usize> = (0..cfg.steps.len())
         .filter(|&i| !cfg.steps[i].idempotent)
         .collect();
-    let mut out = Vec::new();
+    // The steps' own order comes first: no fault option makes up for it.
+    let mut out = match property {
+        SAGA_PIVOT_RULE | SAGA_SEMANTIC_ATOMICITY | SAGA_TERMINATION => pivot_fixes(cfg),
+        _ => Vec::new(),
+    };
     let mut add = |cond: bool, fix: SagaFix| {
         if cond {
             out.push(fix);

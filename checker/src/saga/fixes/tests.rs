@@ -1,6 +1,6 @@
 //! Every fix a violated verdict names works: applied to the configuration, the property holds.
 //! Checked over every combination of fault options, orchestrated and choreographed, on sagas
-//! whose steps keep the pivot rule (so no violation is the steps' own).
+//! whose steps keep the pivot rule and on two that break it.
 
 use super::*;
 use crate::saga::verify_saga;
@@ -61,10 +61,29 @@ fn shapes(style: SagaStyle) -> Vec<SagaConfig> {
             s.compensation = None;
             s.retriable = true;
         });
-    two.style = style;
-    idempotent_first.style = style;
-    three.style = style;
-    vec![two, idempotent_first, three]
+    // The gallery's bug: a step after the pivot that may fail for good.
+    let mut not_retriable = SagaConfig::orchestrated(3)
+        .step(1, |s| {
+            s.can_fail = true;
+            s.pivot = true;
+            s.compensation = None;
+        })
+        .step(2, |s| {
+            s.compensation = None;
+            s.can_fail = true;
+        });
+    // A step before the pivot that cannot be undone.
+    let mut no_undo = SagaConfig::orchestrated(3)
+        .step(0, |s| s.compensation = None)
+        .step(2, |s| {
+            s.can_fail = true;
+            s.pivot = true;
+        });
+    let mut shapes = vec![two, idempotent_first, three, not_retriable, no_undo];
+    for shape in &mut shapes {
+        shape.style = style;
+    }
+    shapes
 }
 
 #[test]
@@ -101,8 +120,9 @@ fn every_fix_a_violation_names_makes_its_property_hold() {
 }
 
 #[test]
-fn every_violation_of_a_pivot_keeping_saga_names_a_fix() {
-    // On these shapes a violation can only come from a fault option: each must say which.
+fn every_violation_names_a_fix() {
+    // On these shapes a violation comes from a fault option or the steps' order: each must say
+    // which.
     for style in [SagaStyle::Orchestrated, SagaStyle::Choreographed] {
         for shape in shapes(style) {
             for faults in every_fault_combination(style) {
