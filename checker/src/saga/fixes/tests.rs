@@ -47,12 +47,12 @@ fn every_fault_combination(style: SagaStyle) -> impl Iterator<Item = SagaFaults>
 }
 
 fn shapes(style: SagaStyle) -> Vec<SagaConfig> {
-    let mut two = SagaConfig::orchestrated(2).step(1, |s| s.can_fail = true);
-    let mut idempotent_first = SagaConfig::orchestrated(2)
+    let two = SagaConfig::orchestrated(2).step(1, |s| s.can_fail = true);
+    let idempotent_first = SagaConfig::orchestrated(2)
         .step(0, |s| s.idempotent = true)
         .step(1, |s| s.can_fail = true);
     // Three steps, the last a retriable one after a pivot that can fail.
-    let mut three = SagaConfig::orchestrated(3)
+    let three = SagaConfig::orchestrated(3)
         .step(1, |s| {
             s.can_fail = true;
             s.pivot = true;
@@ -62,7 +62,7 @@ fn shapes(style: SagaStyle) -> Vec<SagaConfig> {
             s.retriable = true;
         });
     // The gallery's bug: a step after the pivot that may fail for good.
-    let mut not_retriable = SagaConfig::orchestrated(3)
+    let not_retriable = SagaConfig::orchestrated(3)
         .step(1, |s| {
             s.can_fail = true;
             s.pivot = true;
@@ -73,7 +73,7 @@ fn shapes(style: SagaStyle) -> Vec<SagaConfig> {
             s.can_fail = true;
         });
     // A step before the pivot that cannot be undone.
-    let mut no_undo = SagaConfig::orchestrated(3)
+    let no_undo = SagaConfig::orchestrated(3)
         .step(0, |s| s.compensation = None)
         .step(2, |s| {
             s.can_fail = true;
