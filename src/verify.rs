@@ -99,7 +99,7 @@ pub fn verify_scenario(
 }
 
 pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
-    let mut opts = check_options(args)?;
+    let opts = check_options(args)?;
     for p in &args.property {
         if catalogue::lookup(p).is_none() {
             let ids: Vec<&str> = catalogue::CATALOGUE.iter().map(|p| p.id).collect();
@@ -110,9 +110,8 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
         }
     }
     // Progress goes to stderr whatever format goes to stdout: a spinner for the person at a
-    // terminal, a line every ten seconds in a log.
-    opts.progress = None;
-    // Started at the first check, so a run refused before it draws no spinner to leave behind.
+    // terminal, a line every ten seconds in a log. Started at the first check, so a run
+    // refused before it draws no spinner to leave behind.
     let mut reporter: Option<progress::Reporter> = None;
     let (files, walk_errors) = scenario_files(&args.paths);
     if let Some((path, e)) = walk_errors.first() {
