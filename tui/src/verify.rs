@@ -644,16 +644,27 @@ fn detail_lines(state: &VerifyState, theme: Theme) -> Vec<Line<'static>> {
                 )
             };
             let now = searches.last().expect("not empty");
+            // One search decides several rows: say so, or equal counts look like a fault.
+            let sharing = state
+                .rows
+                .iter()
+                .filter(|(j, p)| *j == job && search_of(p) == search_of(property))
+                .count();
+            let shared = if sharing > 1 {
+                format!(" (one search for {sharing} properties)")
+            } else {
+                String::new()
+            };
             lines.push(Line::styled(
                 match (search_of(property), own_search(searches, property)) {
                     (_, Some((p, true))) => format!(
-                        "{} search: {} · {} states/s",
+                        "{} search{shared}: {} · {} states/s",
                         p.phase,
                         counts(p),
                         ui::compact(rate(p.states_generated, p.elapsed)),
                     ),
                     (_, Some((p, false))) => format!(
-                        "{} search done: {}; the {} search runs now.",
+                        "{} search{shared} done: {}; the {} search runs now.",
                         p.phase,
                         counts(p),
                         now.phase

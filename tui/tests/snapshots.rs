@@ -180,7 +180,7 @@ fn each_row_shows_its_own_searchs_counts() {
     select_row(&mut app, "move-money", "2pc.atomicity");
     let screen = draw(&app, 120, 40).backend().to_string();
     assert!(
-        screen.contains("safety search done: 40,000 unique states"),
+        screen.contains("safety search (one search for 2 properties) done: 40,000 unique states"),
         "{screen}"
     );
 }
