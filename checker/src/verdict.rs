@@ -51,7 +51,9 @@ pub struct CheckOptions {
     pub symmetry: bool,
     /// Search order for safety checking.
     pub strategy: Strategy,
-    /// Called periodically with exploration progress (for a progress bar).
+    /// Called with a search's progress as soon as it starts, then every 200 ms or so while
+    /// it runs, and once when it ends (for a progress bar or log lines). Each report names
+    /// its search (`phase`): the safety properties share one, liveness has its own.
     pub progress: Option<ProgressHook>,
     /// Set by someone else to stop the check early (the explorer's cancel key): the run ends
     /// within a fraction of a second, inconclusive ([`Bound::Cancelled`]).
