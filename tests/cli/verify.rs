@@ -7,7 +7,7 @@ use std::path::Path;
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::cli::{root, run};
+use crate::cli::{in_terminal, root, run};
 
 /// A scenario with one two-phase commit whose coordinator may crash as `crash` says.
 fn two_phase(dir: &Path, crash: &str) -> std::path::PathBuf {
@@ -632,4 +632,27 @@ fn a_long_piped_run_writes_a_progress_line_every_interval() {
     }
     // The report itself is untouched on stdout.
     assert!(output.stdout().contains("stopped by the 2 s timeout"));
+}
+
+#[test]
+fn on_a_terminal_the_spinner_names_the_check_from_its_first_moment() {
+    // A check of well under a second: the spinner used to appear only at the first report
+    // after a tick, so a short check showed nothing and a long one nothing for seconds.
+    let dir = tempfile::tempdir().unwrap();
+    two_phase(dir.path(), "permanent");
+    let Some(shown) = in_terminal(
+        dir.path(),
+        r#""$MICROCOSM" verify transfer.toml > report.txt"#,
+    ) else {
+        return;
+    };
+    let terminal = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        terminal.contains("move-funds: starting") || terminal.contains("move-funds: safety"),
+        "{terminal:?}"
+    );
+    // The report went to its file whole, without the spinner.
+    let report = std::fs::read_to_string(dir.path().join("report.txt")).unwrap();
+    assert!(report.contains("VIOLATED      2pc.termination"), "{report}");
+    assert!(!report.contains("starting"), "{report}");
 }
