@@ -2,6 +2,14 @@
 //! one verdict per (subject, property), with the counterexample of each violation as a numbered
 //! list and a message-sequence chart. Exit 0 when all hold, 1 when one is violated or
 //! inconclusive (unless `--allow-inconclusive`), 2 when the input is invalid.
+//!
+//! Its JSON Lines (`--format json`, between `begin` and `end`): `verdict`, one per (subject,
+//! property): the checker's `Verdict` (`model`, `protocol`, `property`, `status`, `reason`
+//! when inconclusive, `stats`, `options`, `counterexample`, `example`, and `fix` when a
+//! violation's cause is in the configuration) with `file`, `check`, `kind` (`verify`), `line`
+//! and `column`; then `summary` (`verdicts`, `holds`, `violated`, `inconclusive`). With
+//! `--replay`: `state`, one per state of the run (`index`, `fields`, and from the second on
+//! the `party` and `action` of the step that led to it).
 
 use std::io::Write;
 use std::time::Duration;
