@@ -2,12 +2,20 @@
 //! one verdict per (subject, property), with the counterexample of each violation as a numbered
 //! list and a message-sequence chart. Exit 0 when all hold, 1 when one is violated or
 //! inconclusive (unless `--allow-inconclusive`), 2 when the input is invalid.
+//!
+//! Its JSON Lines (`--format json`, between `begin` and `end`): `verdict`, one per (subject,
+//! property): the checker's `Verdict` (`model`, `protocol`, `property`, `status`, `reason`
+//! when inconclusive, `stats`, `options`, `counterexample`, `example`, and `fix` when a
+//! violation's cause is in the configuration) with `file`, `check`, `kind` (`verify`), `line`
+//! and `column`; then `summary` (`verdicts`, `holds`, `violated`, `inconclusive`). With
+//! `--replay`: `state`, one per state of the run (`index`, `fields`, and from the second on
+//! the `party` and `action` of the step that led to it).
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::Duration;
 
 use anyhow::bail;
-use microcosm_checker::{CheckOptions, ProgressHook, Strategy, Verdict, catalogue};
+use microcosm_checker::{CheckOptions, Strategy, Verdict, catalogue};
 use microcosm_model::{LoadedScenario, Target};
 use serde_json::json;
 
@@ -15,6 +23,8 @@ use crate::Outcome;
 use crate::cli::{Format, VerifyArgs};
 use crate::files::scenario_files;
 use crate::output::{json_begin, json_line, write_report};
+
+pub mod progress;
 
 /// The checker options the command line asks for.
 pub fn check_options(args: &VerifyArgs) -> anyhow::Result<CheckOptions> {
@@ -42,19 +52,23 @@ pub fn check_options(args: &VerifyArgs) -> anyhow::Result<CheckOptions> {
 /// A verdict with where its subject is written.
 pub struct Located {
     pub file: String,
+    /// What the subject is (`saga`, `retry`, `circuit_breaker and retry`): its heading.
+    pub kind: &'static str,
     pub verdict: Verdict,
     pub line: usize,
     pub column: usize,
 }
 
-/// Runs every matching job of one scenario. A job the checker cannot run (its model refuses
-/// the configuration) is not dropped: it comes back as an error naming the file and subject,
-/// after the verdicts of the jobs that could run.
+/// Runs every matching job of one scenario, each reporting its progress to `reporter` if
+/// there is one. A job the checker cannot run (its model refuses the configuration) is not
+/// dropped: it comes back as an error naming the file and subject, after the verdicts of the
+/// jobs that could run.
 pub fn verify_scenario(
     loaded: &LoadedScenario,
     transaction: Option<&str>,
     properties: &[String],
     opts: &CheckOptions,
+    reporter: Option<&progress::Reporter>,
 ) -> (Vec<Located>, Vec<String>) {
     let file = loaded.source.path.display().to_string();
     let mut out = Vec::new();
@@ -73,9 +87,12 @@ pub fn verify_scenario(
             continue;
         }
         let location = loaded.locate(&job.at, Target::Key);
-        match job.run(&wanted, opts) {
+        let mut opts = opts.clone();
+        opts.progress = reporter.and_then(|r| r.hook_for(&job.subject));
+        match job.run(&wanted, &opts) {
             Ok(verdicts) => out.extend(verdicts.into_iter().map(|verdict| Located {
                 file: file.clone(),
+                kind: job.kind,
                 verdict,
                 line: location.line,
                 column: location.column,
@@ -89,29 +106,8 @@ pub fn verify_scenario(
     (out, errors)
 }
 
-fn progress_hook() -> Option<ProgressHook> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {msg}").expect("a valid template"),
-    );
-    Some(ProgressHook::new(move |p| {
-        let rate = p.unique_states as f64 / p.elapsed.as_secs_f64().max(1e-9);
-        bar.set_message(format!(
-            "{}: {} unique states ({:.0}/s), {} generated, depth {}",
-            p.phase, p.unique_states, rate, p.states_generated, p.max_depth
-        ));
-        bar.tick();
-        if p.phase.ends_with("done") {
-            bar.finish_and_clear();
-        }
-    }))
-}
-
 pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
-    let mut opts = check_options(args)?;
+    let opts = check_options(args)?;
     for p in &args.property {
         if catalogue::lookup(p).is_none() {
             let ids: Vec<&str> = catalogue::CATALOGUE.iter().map(|p| p.id).collect();
@@ -121,8 +117,10 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
             bail!("no property `{p}`{hint}");
         }
     }
-    // Progress is for the person at the terminal, whatever format goes to stdout.
-    opts.progress = progress_hook();
+    // Progress goes to stderr whatever format goes to stdout: a spinner for the person at a
+    // terminal, a line every ten seconds in a log. Started at the first check, so a run
+    // refused before it draws no spinner to leave behind.
+    let mut reporter: Option<progress::Reporter> = None;
     let (files, walk_errors) = scenario_files(&args.paths);
     if let Some((path, e)) = walk_errors.first() {
         bail!("{}: {e}", path.display());
@@ -133,7 +131,9 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
     }
     let mut results = Vec::new();
     let mut invalid = false;
-    let mut stderr = std::io::stderr().lock();
+    // Locked for each write, never across a check: the progress line writer and the
+    // spinner's ticker write to stderr while a check runs.
+    let stderr = std::io::stderr();
     for file in &files {
         match microcosm_model::load(file) {
             Ok(loaded) => {
@@ -155,23 +155,35 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
                     let subject = args.transaction.as_deref().expect("clap requires it");
                     return replay(&loaded, subject, trace_id, args.format);
                 }
-                let (verdicts, errors) =
-                    verify_scenario(&loaded, args.transaction.as_deref(), &args.property, &opts);
+                let reporter = reporter.get_or_insert_with(progress::Reporter::start);
+                let (verdicts, errors) = verify_scenario(
+                    &loaded,
+                    args.transaction.as_deref(),
+                    &args.property,
+                    &opts,
+                    Some(reporter),
+                );
                 results.extend(verdicts);
                 for e in &errors {
-                    writeln!(stderr, "error: {e}")?;
+                    reporter.suspend(|| writeln!(stderr.lock(), "error: {e}"))?;
                 }
                 invalid |= !errors.is_empty();
             }
             Err(e) => {
                 invalid = true;
                 for d in &e.diagnostics {
-                    write!(stderr, "{}", d.render(color))?;
+                    let write = || write!(stderr.lock(), "{}", d.render(color));
+                    match &reporter {
+                        Some(r) => r.suspend(write)?,
+                        None => write()?,
+                    }
                 }
             }
         }
     }
-    drop(stderr);
+    if let Some(reporter) = reporter {
+        reporter.finish();
+    }
     // A selection that matches nothing must not pass as "0 verdicts, all hold": a gate that
     // checked nothing would be green.
     // Each id asked for must be checked somewhere: one that matches nothing would otherwise
@@ -249,16 +261,36 @@ fn replay(
         .into_iter()
         .find(|j| j.subject == subject)
         .expect("the subject was checked to exist");
-    let states = job
+    let replayed = job
         .replay(trace_id)
         .map_err(|e| anyhow::anyhow!("{}: {subject}: {e}", loaded.source.path.display()))?;
+    let states = &replayed.states;
     let mut out = Vec::new();
     match format {
         Format::Human => {
             writeln!(out, "{subject}: trace {trace_id}, {} states", states.len())?;
+            // As the counterexample reads: who did what at each step, then the whole state it
+            // led to (the replay is for inspecting states field by field).
             for (i, state) in states.iter().enumerate() {
                 let fields: Vec<String> = state.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-                writeln!(out, "{i:>4}. {}", fields.join("; "))?;
+                match i.checked_sub(1).and_then(|s| replayed.steps.get(s)) {
+                    None => writeln!(out, "{i:>4}. initial state: {}", fields.join("; "))?,
+                    Some(step) => {
+                        writeln!(out, "{i:>4}. {}: {}", step.party, step.action)?;
+                        writeln!(out, "        {}", fields.join("; "))?;
+                    }
+                }
+            }
+            // A lasso's id ends in `@k`: say how the run goes on, as the counterexample does.
+            if let Some(k) = trace_id
+                .rsplit_once('@')
+                .and_then(|(_, k)| k.parse::<usize>().ok())
+            {
+                if k + 1 == states.len() {
+                    writeln!(out, "      -- then nothing more happens, forever --")?;
+                } else {
+                    writeln!(out, "      -- then back to state {k}, forever --")?;
+                }
             }
         }
         Format::Json => {
@@ -266,7 +298,12 @@ fn replay(
             for (i, state) in states.iter().enumerate() {
                 let fields: serde_json::Map<String, serde_json::Value> =
                     state.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-                json_line(&mut out, "state", &json!({ "index": i, "fields": fields }));
+                let mut record = json!({ "index": i, "fields": fields });
+                if let Some(step) = i.checked_sub(1).and_then(|s| replayed.steps.get(s)) {
+                    record["party"] = json!(step.party);
+                    record["action"] = json!(step.action);
+                }
+                json_line(&mut out, "state", &record);
             }
             json_line(&mut out, "end", &json!({}));
         }
@@ -291,6 +328,14 @@ pub fn verdict_json(r: &Located) -> serde_json::Value {
 }
 
 fn write_human(out: &mut Vec<u8>, results: &[Located]) -> anyhow::Result<()> {
+    // The property column is as wide as the longest id printed, so the figures after it line
+    // up whatever ids a run has; the status column as wide as its widest word.
+    let width = results
+        .iter()
+        .map(|r| r.verdict.property.len())
+        .max()
+        .unwrap_or(0);
+    let status_width = "inconclusive".len();
     let mut last: Option<(&str, &str)> = None;
     let mut last_notes: Option<&Vec<String>> = None;
     for r in results {
@@ -299,7 +344,7 @@ fn write_human(out: &mut Vec<u8>, results: &[Located]) -> anyhow::Result<()> {
             if last.is_none_or(|(f, _)| f != r.file) {
                 writeln!(out, "{}", r.file)?;
             }
-            writeln!(out, "  {} ({}, line {})", v.model, v.protocol, r.line)?;
+            writeln!(out, "  {} ({}, line {})", v.model, r.kind, r.line)?;
             last_notes = None;
             last = Some((&r.file, &v.model));
         }
@@ -311,11 +356,11 @@ fn write_human(out: &mut Vec<u8>, results: &[Located]) -> anyhow::Result<()> {
         // Every status says how far the search got: for an inconclusive one, that is what the
         // user needs to pick a larger bound.
         let mut stats = format!(
-            "{} unique states ({} generated), depth {}, {:.2} s",
+            "{} unique states ({} generated), depth {}, {}",
             v.stats.unique_states,
             v.stats.states_generated,
             v.stats.max_depth,
-            v.stats.elapsed.as_secs_f64()
+            microcosm_checker::elapsed_for_people(v.stats.elapsed)
         );
         if let Some(bytes) = v.stats.graph_bytes {
             let kib = bytes as f64 / 1024.0;
@@ -329,12 +374,23 @@ fn write_human(out: &mut Vec<u8>, results: &[Located]) -> anyhow::Result<()> {
             microcosm_checker::Status::Inconclusive { reason } => format!("{reason}; {stats}"),
             _ => stats,
         };
-        writeln!(out, "    {status:<13} {:<28} {detail}", v.property)?;
+        writeln!(
+            out,
+            "    {status:<status_width$}  {:<width$} {detail}",
+            v.property
+        )?;
+        if let Some(fix) = &v.fix {
+            writeln!(out, "    {:<status_width$}  {:<width$} fix: {fix}", "", "")?;
+        }
         // What the model abstracted or scaled is part of what the verdict means; said once per
         // subject unless a verdict's notes differ from the previous one's.
         if last_notes != Some(&v.options.notes) {
             for note in &v.options.notes {
-                writeln!(out, "    {:<13} {:<28} note: {note}", "", "")?;
+                writeln!(
+                    out,
+                    "    {:<status_width$}  {:<width$} note: {note}",
+                    "", ""
+                )?;
             }
             last_notes = Some(&v.options.notes);
         }
@@ -360,7 +416,8 @@ mod tests {
     #[test]
     fn a_job_the_checker_refuses_is_an_error_not_a_missing_verdict() {
         let loaded = crate::gate::tests::refused_policy();
-        let (verdicts, errors) = verify_scenario(&loaded, None, &[], &CheckOptions::default());
+        let (verdicts, errors) =
+            verify_scenario(&loaded, None, &[], &CheckOptions::default(), None);
         assert!(verdicts.is_empty());
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(

@@ -206,9 +206,12 @@ impl PolicyConfig {
             Some(why) => format!("{callers} concurrent caller{plural} ({why})"),
             None => format!("{callers} concurrent caller{plural}"),
         });
-        notes.push(format!(
-            "abstract time (the open wait is {WAIT_TICKS} ticks)"
-        ));
+        // Only a breaker has an open wait; a retry-only policy's waits are in its own note.
+        if breaker.is_some() {
+            notes.push(format!(
+                "abstract time (the open wait is {WAIT_TICKS} ticks)"
+            ));
+        }
         (
             PolicyConfig {
                 caller: caller.to_owned(),

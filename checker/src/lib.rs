@@ -44,5 +44,6 @@ pub use two_phase_commit::{
 };
 pub use verdict::{
     Bound, CheckOptions, OptionsUsed, Progress, ProgressHook, Stats, Status, Strategy, Verdict,
+    elapsed_for_people, seconds_as_given,
 };
 pub use verify::{Canonicalize, Protocol, verify};

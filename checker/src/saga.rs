@@ -103,6 +103,7 @@ use crate::verdict::{CheckOptions, Verdict};
 use crate::verify::{Protocol, verify};
 use microcosm_model::{SagaFaults, SagaStep, SagaStyle};
 
+mod fixes;
 mod model;
 mod properties;
 mod reductions;
@@ -197,6 +198,9 @@ pub fn verify_saga(
     };
     if wants_pivot {
         verdicts.push(pivot_rule_verdict(name, cfg, opts));
+    }
+    for v in verdicts.iter_mut().filter(|v| v.status.is_violated()) {
+        v.fix = fixes::hint(cfg, v.property);
     }
     let order: Vec<&str> = if all {
         crate::catalogue::for_protocol(SagaSys::PROTOCOL)

@@ -26,6 +26,25 @@ use crate::two_phase_commit::{
 use crate::verdict::{Bound, CheckOptions, OptionsUsed, Stats, Status, Strategy, Verdict};
 use crate::verify::Protocol;
 
+/// A trace id replayed on a job's model: every state as named fields, the initial state
+/// first, and the step taken before each later one (`steps[i]` leads to `states[i + 1]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replayed {
+    /// The states, as `(field, value)` pairs in the same order every time.
+    pub states: Vec<Vec<(String, String)>>,
+    /// The steps, one fewer than the states.
+    pub steps: Vec<ReplayedStep>,
+}
+
+/// One step of a replayed trace: who acted and what they did, as a counterexample names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayedStep {
+    /// The acting party.
+    pub party: String,
+    /// The action, e.g. `TmCommit` or `SvcCommit(payments.charge)`.
+    pub action: String,
+}
+
 /// One subject to model-check.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -34,6 +53,11 @@ pub struct Job {
     /// The protocol, as in the catalogue (`two_phase_commit`, `saga`, `circuit_breaker`,
     /// `retry_amplification`).
     pub protocol: &'static str,
+    /// What the subject is, for a report's heading: the protocol of a transaction or an
+    /// experiment; for a policy what it has (`circuit_breaker`, `retry`, or
+    /// `circuit_breaker and retry`), since a retry-only policy headed "circuit_breaker" told
+    /// its reader it had a breaker.
+    pub kind: &'static str,
     /// Where the subject is written.
     pub at: Pointer,
     model: JobModel,
@@ -140,12 +164,14 @@ fn transaction_job(tx: &Transaction) -> JobModel {
 pub fn jobs(scenario: &Scenario) -> Vec<Job> {
     let mut jobs = Vec::new();
     for (name, tx) in &scenario.transactions {
+        let protocol = match tx {
+            Transaction::TwoPhaseCommit { .. } => "two_phase_commit",
+            Transaction::Saga { .. } => "saga",
+        };
         jobs.push(Job {
             subject: name.clone(),
-            protocol: match tx {
-                Transaction::TwoPhaseCommit { .. } => "two_phase_commit",
-                Transaction::Saga { .. } => "saga",
-            },
+            protocol,
+            kind: protocol,
             at: Pointer::root().key("transactions").key(name),
             model: transaction_job(tx),
         });
@@ -202,6 +228,11 @@ pub fn jobs(scenario: &Scenario) -> Vec<Job> {
         jobs.push(Job {
             subject: key.clone(),
             protocol: BreakerSys::PROTOCOL,
+            kind: match (&policy.circuit_breaker, &policy.retry) {
+                (Some(_), Some(_)) => "circuit_breaker and retry",
+                (Some(_), None) => "circuit_breaker",
+                (None, _) => "retry",
+            },
             at: Pointer::root().key("policies").key(key),
             model,
         });
@@ -220,6 +251,7 @@ pub fn jobs(scenario: &Scenario) -> Vec<Job> {
         jobs.push(Job {
             subject: name.clone(),
             protocol: "retry_amplification",
+            kind: "retry_amplification",
             at: Pointer::root()
                 .key("experiments")
                 .key(name)
@@ -285,26 +317,48 @@ fn amplification(
 
 impl Job {
     /// Replays a counterexample's trace id (`0/1/2@2`) on this job's model and returns every
-    /// state along the path, as named fields, the initial state first: the trace id printed with
-    /// a verdict reproduces the same states on the same scenario.
-    pub fn replay(&self, trace_id: &str) -> Result<Vec<Vec<(String, String)>>, Error> {
-        fn states<M>(model: &M, trace_id: &str) -> Result<Vec<Vec<(String, String)>>, Error>
+    /// state along the path, as named fields, the initial state first, with the action taken
+    /// (and who took it) before each later state: the trace id printed with a verdict
+    /// reproduces the same run on the same scenario.
+    pub fn replay(&self, trace_id: &str) -> Result<Replayed, Error> {
+        fn run<M>(model: &M, trace_id: &str) -> Result<Replayed, Error>
         where
             M: crate::trace::Describe,
             M::State: Clone + PartialEq,
         {
-            Ok(crate::trace::replay(model, trace_id)?
+            let states = crate::trace::replay(model, trace_id)?;
+            let id: crate::trace::TraceId = trace_id.parse()?;
+            let parties = model.parties();
+            let mut actions = Vec::new();
+            let steps = states
                 .iter()
-                .map(|s| model.describe_state(s))
-                .collect())
+                .zip(&id.actions)
+                .map(|(state, &index)| {
+                    actions.clear();
+                    model.actions(state, &mut actions);
+                    // `replay` has checked every index against these same actions.
+                    let view = model.describe_action(&actions[index]);
+                    ReplayedStep {
+                        party: parties
+                            .get(view.actor)
+                            .cloned()
+                            .unwrap_or_else(|| format!("#{}", view.actor)),
+                        action: view.label,
+                    }
+                })
+                .collect();
+            Ok(Replayed {
+                states: states.iter().map(|s| model.describe_state(s)).collect(),
+                steps,
+            })
         }
         match &self.model {
-            JobModel::TwoPhase(cfg) => states(&TwoPhaseSys::new(cfg.clone())?, trace_id),
-            JobModel::Saga(cfg) => states(&SagaSys::new(cfg.clone())?, trace_id),
+            JobModel::TwoPhase(cfg) => run(&TwoPhaseSys::new(cfg.clone())?, trace_id),
+            JobModel::Saga(cfg) => run(&SagaSys::new(cfg.clone())?, trace_id),
             JobModel::Policy(cfg, _) => match trace_id.strip_prefix(confirm::EXACT_PREFIX) {
                 // A violation found in the abstraction and confirmed on the exact window.
-                Some(exact) => states(&BreakerSys::new_exact(cfg.clone())?, exact),
-                None => states(&BreakerSys::new(cfg.clone())?, trace_id),
+                Some(exact) => run(&BreakerSys::new_exact(cfg.clone())?, exact),
+                None => run(&BreakerSys::new(cfg.clone())?, trace_id),
             },
             JobModel::Amplification { .. } | JobModel::Unsupported { .. } => {
                 Err(ErrorKind::InvalidConfig(format!(
@@ -427,6 +481,7 @@ impl Job {
             },
             counterexample: None,
             example: None,
+            fix: None,
         }
     }
 }
@@ -500,8 +555,14 @@ mod tests {
             .run(&["2pc.termination"], &CheckOptions::default())
             .unwrap();
         let trace = verdicts[0].counterexample.as_ref().unwrap();
-        let states = job.replay(&trace.trace_id).unwrap();
+        let replayed = job.replay(&trace.trace_id).unwrap();
+        let states = &replayed.states;
         assert_eq!(states.len(), trace.steps.len() + 1);
+        // Each step is the counterexample's: the same party, the same action.
+        assert_eq!(replayed.steps.len(), trace.steps.len());
+        for (got, want) in replayed.steps.iter().zip(&trace.steps) {
+            assert_eq!((&got.party, &got.action), (&want.party, &want.action));
+        }
         let field = |state: &Vec<(String, String)>, name: &str| {
             state
                 .iter()

@@ -208,6 +208,17 @@ where
         }
     }
 
+    // A first report at once, so whoever shows progress can say the search has begun (and
+    // how many initial states it has) before the first interval has passed.
+    if let Some(hook) = progress {
+        hook.report(&Progress {
+            phase: "liveness",
+            states_generated: generated,
+            unique_states: graph.states.len() as u64,
+            max_depth: 0,
+            elapsed: start.elapsed(),
+        });
+    }
     let mut actions = Vec::new();
     let mut successors = Vec::new();
     let mut last_report = start;

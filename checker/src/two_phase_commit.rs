@@ -68,6 +68,7 @@ use crate::verify::verify;
 pub use microcosm_model::Prepare;
 use serde::Serialize;
 
+mod fixes;
 mod model;
 mod properties;
 mod reductions;
@@ -162,7 +163,11 @@ pub fn verify_two_phase(
     properties: &[&str],
     opts: &CheckOptions,
 ) -> Result<Vec<Verdict>, Error> {
-    verify(name, &TwoPhaseSys::new(cfg.clone())?, properties, opts)
+    let mut verdicts = verify(name, &TwoPhaseSys::new(cfg.clone())?, properties, opts)?;
+    for v in verdicts.iter_mut().filter(|v| v.status.is_violated()) {
+        v.fix = fixes::hint(cfg, v.property);
+    }
+    Ok(verdicts)
 }
 
 #[cfg(test)]

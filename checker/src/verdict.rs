@@ -35,9 +35,9 @@ impl fmt::Display for Strategy {
 pub struct CheckOptions {
     /// Stop after generating this many states (revisits included, the count stateright reports
     /// as `states`). The liveness graph holds at most this many states, so its memory is
-    /// bounded by it. Safety search checks the bound between stateright's batches of work, so
-    /// it may generate up to a few thousand states more before it stops; a run that reaches
-    /// the bound is inconclusive even if it happened to finish. `None`: no bound.
+    /// bounded by it. No search generates more (states are admitted one ticket each; a saga's
+    /// projections share one budget); a run that reaches the bound is inconclusive even if it
+    /// happened to finish. `None`: no bound.
     pub max_states: Option<usize>,
     /// Do not explore past this many steps from an initial state. `None`: no bound.
     pub max_depth: Option<usize>,
@@ -51,7 +51,9 @@ pub struct CheckOptions {
     pub symmetry: bool,
     /// Search order for safety checking.
     pub strategy: Strategy,
-    /// Called periodically with exploration progress (for a progress bar).
+    /// Called with a search's progress as soon as it starts, then every 200 ms or so while
+    /// it runs, and once when it ends (for a progress bar or log lines). Each report names
+    /// its search (`phase`): the safety properties share one, liveness has its own.
     pub progress: Option<ProgressHook>,
     /// Set by someone else to stop the check early (the explorer's cancel key): the run ends
     /// within a fraction of a second, inconclusive ([`Bound::Cancelled`]).
@@ -98,7 +100,8 @@ impl ProgressHook {
         Self(Arc::new(f))
     }
 
-    pub(crate) fn report(&self, progress: &Progress) {
+    /// Calls the callback (the checker does, as its search goes).
+    pub fn report(&self, progress: &Progress) {
         (self.0)(progress)
     }
 }
@@ -210,13 +213,39 @@ pub enum Bound {
 impl fmt::Display for Bound {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Bound::MaxStates { limit } => write!(f, "stopped at --max-states {limit}"),
-            Bound::MaxDepth { limit } => write!(f, "stopped at --max-depth {limit}"),
-            Bound::Timeout { seconds } => write!(f, "stopped by the {seconds} s timeout"),
+            Bound::MaxStates { limit } => {
+                write!(f, "stopped at the --max-states limit of {limit}")
+            }
+            Bound::MaxDepth { limit } => write!(f, "stopped at the --max-depth limit of {limit}"),
+            Bound::Timeout { seconds } => {
+                write!(f, "stopped by the {} s timeout", seconds_as_given(*seconds))
+            }
             Bound::Cancelled => write!(f, "cancelled"),
             Bound::Unsupported { what } => write!(f, "unsupported: {what}"),
             Bound::Abstraction { what } => write!(f, "unconfirmed in an abstraction: {what}"),
         }
+    }
+}
+
+/// A limit in seconds as the user wrote it: `10`, `0.5`, `2.25`. The value went through a
+/// `Duration` (nanoseconds), so it is rounded to the millisecond, which no one writes past,
+/// and a whole number loses its `.0`.
+pub fn seconds_as_given(seconds: f64) -> String {
+    let text = format!("{seconds:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" { "0" } else { text }.to_owned()
+}
+
+/// Elapsed time for people, with the precision its size deserves: `0.04 s`, `3.17 s`,
+/// `12.3 s`, `145 s`.
+pub fn elapsed_for_people(elapsed: Duration) -> String {
+    let s = elapsed.as_secs_f64();
+    if s < 10.0 {
+        format!("{s:.2} s")
+    } else if s < 100.0 {
+        format!("{s:.1} s")
+    } else {
+        format!("{s:.0} s")
     }
 }
 
@@ -302,4 +331,50 @@ pub struct Verdict {
     /// For a `sometimes` property that holds: a trace reaching a witness state.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub example: Option<Counterexample>,
+    /// For a violated property whose cause is a configuration option (a fault turned on
+    /// without the recovery a correct design pairs it with): what would fix it, in the
+    /// scenario's words, as a loader diagnostic's help says what would be right.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timeout_is_said_as_the_user_gave_it_not_as_float_noise() {
+        let remaining = Duration::from_secs_f64(9.999992486);
+        assert_eq!(seconds_as_given(remaining.as_secs_f64()), "10");
+        assert_eq!(
+            Bound::Timeout { seconds: 10.0 }.to_string(),
+            "stopped by the 10 s timeout"
+        );
+        assert_eq!(
+            Bound::Timeout {
+                seconds: Duration::from_secs_f64(0.3).as_secs_f64()
+            }
+            .to_string(),
+            "stopped by the 0.3 s timeout"
+        );
+        assert_eq!(seconds_as_given(2.25), "2.25");
+    }
+
+    #[test]
+    fn a_state_bound_says_it_is_the_limit_given() {
+        assert_eq!(
+            Bound::MaxStates { limit: 50 }.to_string(),
+            "stopped at the --max-states limit of 50"
+        );
+    }
+
+    #[test]
+    fn elapsed_time_has_the_precision_its_size_deserves() {
+        assert_eq!(elapsed_for_people(Duration::from_millis(42)), "0.04 s");
+        assert_eq!(
+            elapsed_for_people(Duration::from_secs_f64(10.000_812)),
+            "10.0 s"
+        );
+        assert_eq!(elapsed_for_people(Duration::from_secs(145)), "145 s");
+    }
 }

@@ -258,6 +258,7 @@ fn check_safety<P: Protocol>(
                 options: options.clone(),
                 counterexample,
                 example,
+                fix: None,
             }
         })
         .collect()
@@ -441,6 +442,16 @@ where
         panicked
     });
     let deadline = opts.timeout.map(|t| start + t);
+    // A first report at once: the search has begun, before the first period has passed.
+    if let Some(hook) = &opts.progress {
+        hook.report(&Progress {
+            phase: "safety",
+            states_generated: checker.state_count() as u64,
+            unique_states: checker.unique_state_count() as u64,
+            max_depth: checker.max_depth().saturating_sub(1) as u64,
+            elapsed: start.elapsed(),
+        });
+    }
     let finished = loop {
         // Wake at the deadline as well as for progress: stateright's own timeout is consulted
         // only when a worker runs out of work, which a single worker never does until the end.
@@ -648,6 +659,7 @@ fn check_liveness<P: Protocol>(
                 options: options.clone(),
                 counterexample,
                 example: None,
+                fix: None,
             }
         })
         .collect()

@@ -77,7 +77,7 @@ impl Deadline {
     pub(super) fn message(&self, what: &str) -> String {
         format!(
             "inconclusive: --timeout {} s (the whole run's) ran out before {what}",
-            self.seconds
+            microcosm_checker::seconds_as_given(self.seconds)
         )
     }
 }

@@ -55,13 +55,18 @@ pub(super) fn record_of_verdict(
         microcosm_checker::Status::Inconclusive { reason } => (
             Status::Inconclusive,
             format!(
-                "inconclusive: {reason}; {} unique states ({} generated), depth {}, {:.2} s",
+                "inconclusive: {reason}; {} unique states ({} generated), depth {}, {}",
                 v.stats.unique_states,
                 v.stats.states_generated,
                 v.stats.max_depth,
-                v.stats.elapsed.as_secs_f64()
+                microcosm_checker::elapsed_for_people(v.stats.elapsed)
             ),
         ),
+    };
+    // What would fix it comes before the model's notes: it is what the reader acts on.
+    let message = match &v.fix {
+        Some(fix) => format!("{message}; fix: {fix}"),
+        None => message,
     };
     // What the model abstracted or scaled is part of what the verdict means.
     let message = if v.options.notes.is_empty() {

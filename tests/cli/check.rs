@@ -838,7 +838,8 @@ fn output_files_get_an_ordinary_mode_or_keep_the_one_they_replace() {
 
 #[test]
 fn nothing_but_the_report_is_written_when_stderr_is_not_a_terminal() {
-    // Progress lines are for a person at a terminal; CI logs capture stderr and must stay clean.
+    // Live bars are for a person at a terminal; CI logs capture stderr and must stay clean: a
+    // short run writes nothing there (a long one, a progress line every ten seconds).
     let dir = tempfile::tempdir().unwrap();
     scenario(dir.path(), "a.toml", "permanent", 2, "");
     outage_scenario(dir.path());
@@ -1057,4 +1058,60 @@ fn assert_good_file_fully_checked(verdicts: &[Value]) {
         good, 5,
         "validate, the sync-cycle rule and three properties"
     );
+}
+
+#[test]
+fn a_long_transaction_name_widens_the_check_column_and_keeps_the_statuses_in_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "move-funds-between-the-spot-and-the-margin-ledgers";
+    assert!(name.len() > 40);
+    let path = dir.path().join("long.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"long\"\n[services.ledger.endpoints.transfer]\n\
+             [services.spot.endpoints.debit]\n[services.margin.endpoints.credit]\n\
+             [transactions.{name}]\nprotocol = \"two_phase_commit\"\ncoordinator = \"ledger\"\n\
+             participants = [\"spot\", \"margin\"]\n"
+        ),
+    )
+    .unwrap();
+    let stdout = run(["check"]).arg(&path).exits(0).stdout();
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("  pass "))
+        .collect();
+    assert!(rows.len() >= 4, "{stdout}");
+    let status_at: Vec<usize> = rows.iter().map(|r| r.rfind(" holds").unwrap()).collect();
+    assert!(
+        status_at.iter().all(|&c| c == status_at[0]),
+        "statuses out of line:\n{stdout}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.contains(&format!("{name}/2pc.termination holds"))),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_long_gate_in_a_log_writes_progress_lines_every_interval() {
+    // A model check of seconds in a debug build; the interval is shortened for the test (it
+    // is ten seconds by default).
+    let dir = tempfile::tempdir().unwrap();
+    scenario(dir.path(), "a-large.toml", "none", 8, "");
+    let output = run(["check"])
+        .arg(dir.path())
+        .args(["--timeout", "2"])
+        .env("MICROCOSM_PROGRESS_EVERY_S", "0.3")
+        .timeout(HANG)
+        .exits(1);
+    let stderr = output.stderr();
+    assert!(stderr.lines().count() >= 3, "{stderr}");
+    assert!(
+        stderr.lines().all(|l| l.starts_with("progress: ")),
+        "{stderr}"
+    );
+    assert!(stderr.contains(" checks done"), "{stderr}");
+    assert!(stderr.contains("unique states"), "{stderr}");
 }

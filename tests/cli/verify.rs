@@ -7,7 +7,7 @@ use std::path::Path;
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::cli::{root, run};
+use crate::cli::{in_terminal, root, run};
 
 /// A scenario with one two-phase commit whose coordinator may crash as `crash` says.
 fn two_phase(dir: &Path, crash: &str) -> std::path::PathBuf {
@@ -272,18 +272,30 @@ fn a_counterexamples_trace_id_replays_from_the_command_line() {
         .exits(0);
     let states = output.records().all("state");
     assert_eq!(states.len(), steps.len() + 1);
-    // Each step's changes are what the replayed state after it holds.
+    // Each step's changes are what the replayed state after it holds, and the replay names
+    // the step's party and action as the counterexample does.
+    assert!(states[0].get("action").is_none());
     for (step, state) in steps.iter().zip(&states[1..]) {
+        assert_eq!(state["party"], step["party"]);
+        assert_eq!(state["action"], step["action"]);
         for change in step["changes"].as_array().unwrap() {
             let field = change["field"].as_str().unwrap();
             assert_eq!(state["fields"][field], change["after"], "{field}");
         }
     }
-    run(["verify"])
+    let human = run(["verify"])
         .arg(&file)
         .args(["--transaction", "move-funds", "--replay", trace_id])
         .exits(0)
-        .stdout_has(&format!("trace {trace_id}"));
+        .stdout_has(&format!("trace {trace_id}"))
+        .stdout();
+    let first = &steps[0];
+    let line = format!(
+        "   1. {}: {}",
+        first["party"].as_str().unwrap(),
+        first["action"].as_str().unwrap()
+    );
+    assert!(human.lines().any(|l| l == line), "{line:?} in\n{human}");
     run(["verify"])
         .arg(&file)
         .args(["--transaction", "move-funds", "--replay", "0/42/7"])
@@ -296,10 +308,13 @@ fn a_counterexamples_trace_id_replays_from_the_command_line() {
 
 #[test]
 fn a_whole_bundled_scenario_verifies_every_transaction_and_breaker() {
-    let output = run(["verify", "scenarios/web3-exchange.toml", "--format", "json"])
-        .exits(0)
-        // Piped, so no progress may reach stderr.
-        .stderr_matches(predicate::str::is_empty());
+    let output = run(["verify", "scenarios/web3-exchange.toml", "--format", "json"]).exits(0);
+    // Piped: nothing on stderr but, if the run is slow, a progress line every ten seconds.
+    let stderr = output.stderr();
+    assert!(
+        stderr.lines().all(|l| l.starts_with("progress: ")),
+        "{stderr}"
+    );
     let verdicts = output.records().all("verdict");
     let subjects = |protocol: &str| -> std::collections::BTreeSet<String> {
         verdicts
@@ -414,4 +429,230 @@ fn a_breaker_is_checked_at_its_deployments_concurrent_callers() {
             .any(|n| n == "2 concurrent callers (declared by the policy's `concurrency = 2`)"),
         "{notes:?}"
     );
+}
+
+/// Two policies: a retry alone, and a breaker beside it, each on its own edge.
+fn retry_and_breaker(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("edges.toml");
+    std::fs::write(
+        &path,
+        r#"name = "edges"
+[services.gateway]
+endpoints.checkout = { public = true, calls = ["payments.charge", "ledger.post"] }
+[services.payments]
+endpoints.charge = {}
+[services.ledger]
+endpoints.post = {}
+
+[policies."gateway -> payments"]
+timeout_ms = 200
+circuit_breaker = { sliding_window_size = 2, minimum_number_of_calls = 2, wait_duration_in_open_state_ms = 1000, permitted_number_of_calls_in_half_open_state = 1 }
+concurrency = 1
+
+[policies."gateway -> ledger"]
+timeout_ms = 200
+retry = { max_attempts = 2, wait_ms = 5 }
+"#,
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn a_retry_only_policy_is_headed_as_a_retry_on_its_own_line_with_no_breaker_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(["verify"]).arg(retry_and_breaker(dir.path())).exits(0);
+    let stdout = output.stdout();
+    // Headed by what it is, at its own table (line 14), not as a breaker.
+    assert!(
+        stdout.contains("  gateway -> ledger (retry, line 14)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  gateway -> payments (circuit_breaker, line 9)"),
+        "{stdout}"
+    );
+    // Its notes say only what it has: no open wait.
+    let ledger = stdout
+        .split("gateway -> ledger")
+        .nth(1)
+        .unwrap()
+        .split("gateway -> payments")
+        .next()
+        .unwrap();
+    assert!(!ledger.contains("open wait"), "{ledger}");
+    assert!(ledger.contains("retry waits"), "{ledger}");
+    let payments = stdout.split("gateway -> payments").nth(1).unwrap();
+    assert!(payments.contains("the open wait is 2 ticks"), "{payments}");
+}
+
+#[test]
+fn a_state_bound_reports_the_counts_the_cut_search_reached() {
+    // This saga is checked on several projections; each once had the whole bound, and the
+    // verdict summed them (100 states under --max-states 50).
+    let file = "scenarios/gallery/saga-duplicate-charge.toml";
+    let output = run(["verify", file, "--max-states", "50", "--format", "json"]).exits(1);
+    let verdicts = output.records().all("verdict");
+    assert!(verdicts.iter().any(|v| v["status"] == "inconclusive"));
+    for v in &verdicts {
+        assert!(
+            v["stats"]["states_generated"].as_u64().unwrap() <= 50,
+            "{v}"
+        );
+        assert!(v["stats"]["unique_states"].as_u64().unwrap() <= 50, "{v}");
+    }
+    run(["verify", file, "--max-states", "50"])
+        .exits(1)
+        .stdout_has("stopped at the --max-states limit of 50;");
+}
+
+#[test]
+fn a_timeout_is_said_as_given_with_the_elapsed_time_rounded() {
+    // Eight participants: far more than half a second of search in a debug build.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("large.toml");
+    let names: Vec<String> = (0..8).map(|i| format!("p{i}")).collect();
+    let services: String = names
+        .iter()
+        .map(|n| format!("[services.{n}.endpoints.x]\n"))
+        .collect();
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"large\"\n[services.tm.endpoints.x]\n{services}\n\
+             [transactions.move]\nprotocol = \"two_phase_commit\"\ncoordinator = \"tm\"\n\
+             participants = {names:?}\n"
+        ),
+    )
+    .unwrap();
+    let output = run(["verify", "--timeout", "0.5", "--property", "2pc.atomicity"])
+        .arg(&path)
+        .exits(1);
+    let stdout = output.stdout();
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("2pc.atomicity"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(line.contains("stopped by the 0.5 s timeout;"), "{line}");
+    // Elapsed time to the hundredth of a second, not the nanosecond.
+    let elapsed = line.rsplit(", ").next().unwrap();
+    assert!(
+        elapsed.ends_with(" s") && elapsed.split('.').nth(1).is_some_and(|d| d.len() == 4),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_saga_that_loses_messages_without_redelivery_is_told_to_turn_it_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lossy.toml");
+    std::fs::write(
+        &path,
+        r#"name = "lossy"
+[services.orders.endpoints.place]
+[services.inventory.endpoints]
+reserve = {}
+release = {}
+[services.payments.endpoints]
+charge = {}
+refund = {}
+[transactions.place-order]
+protocol = "saga"
+coordinator = "orders"
+steps = [{ service = "inventory", action = "reserve", compensation = "release", idempotent = true },
+         { service = "payments", action = "charge", compensation = "refund", idempotent = true, can_fail = true }]
+faults = { message_loss = true }
+"#,
+    )
+    .unwrap();
+    let output = run(["verify"]).arg(&path).exits(1);
+    let stdout = output.stdout();
+    let after = stdout
+        .split("VIOLATED      saga.termination")
+        .nth(1)
+        .unwrap();
+    let next = after.lines().nth(1).unwrap();
+    assert!(
+        next.trim_start()
+            .starts_with("fix: set `redelivery = true` in `faults`"),
+        "{stdout}"
+    );
+    let records = run(["verify"]).arg(&path).format("json").exits(1).records();
+    let termination = records
+        .all("verdict")
+        .into_iter()
+        .find(|v| v["property"] == "saga.termination")
+        .unwrap();
+    assert!(
+        termination["fix"]
+            .as_str()
+            .unwrap()
+            .contains("`redelivery = true`"),
+        "{termination}"
+    );
+    // The gate's message says it too.
+    run(["check"])
+        .arg(&path)
+        .exits(1)
+        .stdout_has("fix: set `redelivery = true` in `faults`");
+}
+
+#[test]
+fn a_long_piped_run_writes_a_progress_line_every_interval() {
+    // Eight participants: seconds of search in a debug build. The interval is shortened for
+    // the test (it is ten seconds by default).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("large.toml");
+    let names: Vec<String> = (0..8).map(|i| format!("p{i}")).collect();
+    let services: String = names
+        .iter()
+        .map(|n| format!("[services.{n}.endpoints.x]\n"))
+        .collect();
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"large\"\n[services.tm.endpoints.x]\n{services}\n\
+             [transactions.move]\nprotocol = \"two_phase_commit\"\ncoordinator = \"tm\"\n\
+             participants = {names:?}\n"
+        ),
+    )
+    .unwrap();
+    let output = run(["verify", "--timeout", "2", "--property", "2pc.atomicity"])
+        .arg(&path)
+        .env("MICROCOSM_PROGRESS_EVERY_S", "0.3")
+        .exits(1);
+    let stderr = output.stderr();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(lines.len() >= 3, "{stderr}");
+    for line in &lines {
+        assert!(
+            line.starts_with("progress: move: ") && line.contains(" states generated, "),
+            "{stderr}"
+        );
+    }
+    // The report itself is untouched on stdout.
+    assert!(output.stdout().contains("stopped by the 2 s timeout"));
+}
+
+#[test]
+fn on_a_terminal_the_spinner_names_the_check_from_its_first_moment() {
+    // A check of well under a second: the spinner used to appear only at the first report
+    // after a tick, so a short check showed nothing and a long one nothing for seconds.
+    let dir = tempfile::tempdir().unwrap();
+    two_phase(dir.path(), "permanent");
+    let Some(shown) = in_terminal(
+        dir.path(),
+        r#""$MICROCOSM" verify transfer.toml > report.txt"#,
+    ) else {
+        return;
+    };
+    let terminal = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        terminal.contains("move-funds: starting") || terminal.contains("move-funds: safety"),
+        "{terminal:?}"
+    );
+    // The report went to its file whole, without the spinner.
+    let report = std::fs::read_to_string(dir.path().join("report.txt")).unwrap();
+    assert!(report.contains("VIOLATED      2pc.termination"), "{report}");
+    assert!(!report.contains("starting"), "{report}");
 }

@@ -27,8 +27,11 @@ pub enum JobState {
     NotRun,
     /// Waiting for an earlier job of the same run.
     Queued,
-    /// Being checked; the latest progress report, once there is one.
-    Running(Option<Progress>),
+    /// Being checked: the latest report of each search the check has started (safety,
+    /// liveness), in the order they started, so the last is the one running now; empty
+    /// until the first report. Each row shows its own search's, not the job's latest: a
+    /// liveness row showed the safety search's counts, and six rows the same frozen ones.
+    Running(Vec<Progress>),
     /// Checked: one verdict per property.
     Done(Vec<Verdict>),
     /// The check could not run.
@@ -255,7 +258,7 @@ impl VerifyState {
                 if let Some(e) = self.jobs.get_mut(job)
                     && e.batch == Some(batch)
                 {
-                    e.state = JobState::Running(None);
+                    e.state = JobState::Running(Vec::new());
                 }
             }
             Msg::CheckProgress {
@@ -265,9 +268,12 @@ impl VerifyState {
             } => {
                 if let Some(e) = self.jobs.get_mut(job)
                     && e.batch == Some(batch)
-                    && matches!(e.state, JobState::Running(_))
+                    && let JobState::Running(searches) = &mut e.state
                 {
-                    e.state = JobState::Running(Some(progress));
+                    // A search run again (a breaker re-checked on exact counts) replaces its
+                    // earlier report and becomes the running one.
+                    searches.retain(|s| s.phase != progress.phase);
+                    searches.push(progress);
                 }
             }
             Msg::CheckDone { batch, job, result } => {
@@ -324,6 +330,24 @@ fn status_span(state: &JobState, verdict: Option<&Verdict>, theme: Theme) -> Spa
             Status::Inconclusive { .. } => Span::styled("inconclusive", theme.warn()),
         },
     }
+}
+
+/// The search that decides `property`, as the checker names it in its progress reports:
+/// `"liveness"` for the fair-cycle search, `"safety"` for the others; `None` for a property
+/// decided from the configuration, with no search.
+pub fn search_of(property: &str) -> Option<&'static str> {
+    match catalogue::lookup(property).map(|p| p.kind) {
+        Some(PropertyKind::Liveness) => Some("liveness"),
+        Some(PropertyKind::Static) => None,
+        Some(PropertyKind::Safety | PropertyKind::Reachability) | None => Some("safety"),
+    }
+}
+
+/// The latest report of `property`'s own search, and whether that search is the one running.
+fn own_search<'a>(searches: &'a [Progress], property: &str) -> Option<(&'a Progress, bool)> {
+    let phase = search_of(property)?;
+    let position = searches.iter().position(|p| p.phase == phase)?;
+    Some((&searches[position], position + 1 == searches.len()))
 }
 
 /// Columns of the states column.
@@ -466,11 +490,19 @@ pub(crate) fn render(state: &VerifyState, theme: Theme, area: Rect, buf: &mut Bu
                 v.stats.max_depth.to_string(),
                 String::new(),
             ),
-            (JobState::Running(Some(p)), _) => (
-                states_cell(p.unique_states),
-                p.max_depth.to_string(),
-                ui::compact(rate(p.states_generated, p.elapsed)),
-            ),
+            (JobState::Running(searches), _) => match own_search(searches, property) {
+                Some((p, running)) => (
+                    states_cell(p.unique_states),
+                    p.max_depth.to_string(),
+                    // A search that is over has no speed any more.
+                    if running {
+                        ui::compact(rate(p.states_generated, p.elapsed))
+                    } else {
+                        String::new()
+                    },
+                ),
+                None => (String::new(), String::new(), String::new()),
+            },
             _ => (String::new(), String::new(), String::new()),
         };
         let status = status_span(&entry.state, verdict, theme);
@@ -599,20 +631,57 @@ fn detail_lines(state: &VerifyState, theme: Theme) -> Vec<Line<'static>> {
             "Queued behind the check running now.",
             theme.busy(),
         )),
-        (JobState::Running(None), _) => {
+        (JobState::Running(searches), _) if searches.is_empty() => {
             lines.push(Line::styled("Starting…", theme.busy()));
         }
-        (JobState::Running(Some(p)), _) => lines.push(Line::styled(
-            format!(
-                "{} search: {} unique states · {} generated · depth {} · {} states/s",
-                p.phase,
-                ui::thousands(p.unique_states),
-                ui::thousands(p.states_generated),
-                p.max_depth,
-                ui::compact(rate(p.states_generated, p.elapsed)),
-            ),
-            theme.busy(),
-        )),
+        (JobState::Running(searches), _) => {
+            let counts = |p: &Progress| {
+                format!(
+                    "{} unique states · {} generated · depth {}",
+                    ui::thousands(p.unique_states),
+                    ui::thousands(p.states_generated),
+                    p.max_depth,
+                )
+            };
+            let now = searches.last().expect("not empty");
+            // One search decides several rows: say so, or equal counts look like a fault.
+            let sharing = state
+                .rows
+                .iter()
+                .filter(|(j, p)| *j == job && search_of(p) == search_of(property))
+                .count();
+            let shared = if sharing > 1 {
+                format!(" (one search for {sharing} properties)")
+            } else {
+                String::new()
+            };
+            lines.push(Line::styled(
+                match (search_of(property), own_search(searches, property)) {
+                    (_, Some((p, true))) => format!(
+                        "{} search{shared}: {} · {} states/s",
+                        p.phase,
+                        counts(p),
+                        ui::compact(rate(p.states_generated, p.elapsed)),
+                    ),
+                    (_, Some((p, false))) => format!(
+                        "{} search{shared} done: {}; the {} search runs now.",
+                        p.phase,
+                        counts(p),
+                        now.phase
+                    ),
+                    (Some(phase), None) => format!(
+                        "Waiting for the {phase} search: the {} search runs first.",
+                        now.phase
+                    ),
+                    (None, None) => format!(
+                        "Decided from the configuration once the check is done; the {} \
+                         search runs now.",
+                        now.phase
+                    ),
+                },
+                theme.busy(),
+            ));
+        }
         (JobState::Failed(why), _) => lines.push(Line::styled(
             format!("The check failed: {why}"),
             theme.bad(),
@@ -658,6 +727,13 @@ fn detail_lines(state: &VerifyState, theme: Theme) -> Vec<Line<'static>> {
                         format!(": {reason}.")
                     }),
                 ])),
+            }
+            // What would fix it, as `verify` and `check` say it.
+            if let Some(fix) = &v.fix {
+                lines.push(Line::from(vec![
+                    Span::styled("Fix: ", theme.key()),
+                    Span::raw(fix.clone()),
+                ]));
             }
             let reason = v.status.to_string();
             for note in v

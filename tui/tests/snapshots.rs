@@ -135,6 +135,57 @@ fn verify_while_a_check_runs() {
 }
 
 #[test]
+fn each_row_shows_its_own_searchs_counts() {
+    // Issue 15: every row of a running check showed the job's latest report, so the liveness
+    // row showed the safety search's counts, and the safety rows the liveness search's once
+    // it began. Each row now shows its own search's, and only a running search has a speed.
+    let mut app = app_on(KNOWN_BUG, Tab::Verify);
+    press(&mut app, &[KeyCode::Char('r')]);
+    let _queued = app.take_effects();
+    app.on_message(Msg::CheckStarted { batch: 0, job: 0 });
+    let row = |app: &App, property: &str| -> String {
+        let screen = draw(app, 120, 40).backend().to_string();
+        screen
+            .lines()
+            .find(|l| l.contains(property))
+            .unwrap_or_else(|| panic!("{screen}"))
+            .to_owned()
+    };
+    let report = |phase, unique_states| Msg::CheckProgress {
+        batch: 0,
+        job: 0,
+        progress: Progress {
+            phase,
+            states_generated: unique_states * 3,
+            unique_states,
+            max_depth: 9,
+            elapsed: Duration::from_secs(2),
+        },
+    };
+    app.on_message(report("safety", 40_000));
+    assert!(row(&app, "2pc.atomicity").contains("40,000"));
+    assert!(row(&app, "2pc.atomicity").contains("60k"));
+    assert!(!row(&app, "2pc.termination").contains("40,000"));
+    app.on_message(report("liveness", 2_000));
+    let (atomicity, termination) = (row(&app, "2pc.atomicity"), row(&app, "2pc.termination"));
+    assert!(
+        atomicity.contains("40,000") && !atomicity.contains("60k"),
+        "{atomicity}"
+    );
+    assert!(
+        termination.contains("2,000") && termination.contains("3.0k"),
+        "{termination}"
+    );
+    // The selected row's detail says whose counts they are.
+    select_row(&mut app, "move-money", "2pc.atomicity");
+    let screen = draw(&app, 120, 40).backend().to_string();
+    assert!(
+        screen.contains("safety search (one search for 2 properties) done: 40,000 unique states"),
+        "{screen}"
+    );
+}
+
+#[test]
 fn footers_advertise_no_key_that_has_nothing_to_act_on() {
     for (tab, idle) in [
         (

@@ -97,6 +97,7 @@ pub(super) fn pivot_rule_verdict(name: &str, cfg: &SagaConfig, opts: &CheckOptio
         },
         counterexample: None,
         example: None,
+        fix: None,
     }
 }
 

@@ -313,22 +313,69 @@ impl SagaSys {
         let projections = self.projections(wanted);
         let count = projections.len();
         for (view, targets) in projections {
+            // `--max-states` and `--timeout` bound the check, not each projection: the
+            // projections share one budget, so the counts reported are what the whole search
+            // generated and never pass the bound (each with its own let 2 projections report
+            // 100 states under `--max-states 50`). A bound spent stops the projections left.
+            let left = opts
+                .max_states
+                .map(|m| m.saturating_sub(stats.states_generated as usize));
+            if let (Some(limit), Some(0)) = (opts.max_states, left) {
+                cut.get_or_insert(Bound::MaxStates { limit });
+                break;
+            }
+            // A depth bound cuts each projection alone; the others still may find a violation.
+            if cut
+                .as_ref()
+                .is_some_and(|b| !matches!(b, Bound::MaxDepth { .. }))
+            {
+                break;
+            }
             let model = self.projected(view);
             let limits = Limits {
-                max_states: opts.max_states,
+                max_states: left,
                 max_depth: opts.max_depth,
                 timeout: opts.timeout.map(|t| t.saturating_sub(start.elapsed())),
                 cancel: opts.cancel.clone(),
             };
             let fairness = |a: &Action| model.fairness(a);
-            let e = explore(&model, &fairness, limits, None);
+            // Progress while a projection is explored, not only once it is done: one large
+            // projection kept the explorer at "Starting…" for 16 s, then frozen. Counted with
+            // the projections before it, as the verdict counts them.
+            let hook = opts.progress.as_ref().map(|outer| {
+                let (outer, base) = (outer.clone(), stats);
+                crate::verdict::ProgressHook::new(move |p: &Progress| {
+                    outer.report(&Progress {
+                        phase: "safety",
+                        states_generated: base.states_generated + p.states_generated,
+                        unique_states: base.unique_states + p.unique_states,
+                        max_depth: base.max_depth.max(p.max_depth),
+                        elapsed: start.elapsed(),
+                    });
+                })
+            });
+            let e = explore(&model, &fairness, limits, hook.as_ref());
             stats.states_generated += e.stats.states_generated;
             stats.unique_states += e.stats.unique_states;
             stats.max_depth = stats.max_depth.max(e.stats.max_depth);
             stats.graph_bytes =
                 Some(stats.graph_bytes.unwrap_or(0) + e.stats.graph_bytes.unwrap_or(0));
-            if cut.is_none() {
-                cut = e.cut;
+            // Said in the user's terms: the bound they gave, not what was left of it for this
+            // projection (which printed a 10 s timeout as "9.999992486 s").
+            match e.cut {
+                Some(Bound::MaxStates { .. }) => {
+                    cut = Some(Bound::MaxStates {
+                        limit: opts.max_states.unwrap_or_default(),
+                    });
+                }
+                Some(Bound::Timeout { .. }) => {
+                    cut = Some(Bound::Timeout {
+                        seconds: opts.timeout.map_or(0.0, |t| t.as_secs_f64()),
+                    });
+                }
+                Some(Bound::MaxDepth { .. }) if cut.is_some() => {}
+                Some(other) => cut = Some(other),
+                None => {}
             }
             let mut first_hit = vec![None; targets.len()];
             for (id, s) in e.graph.states.iter().enumerate() {
@@ -355,9 +402,15 @@ impl SagaSys {
             });
         }
         stats.elapsed = start.elapsed();
+        let done = explored.len();
+        let checked = if done == count {
+            format!("{count}")
+        } else {
+            format!("{done} of the {count}")
+        };
         notes.push(format!(
-            "checked on {count} projections of the saga onto one or two steps' effect counters \
-             ({} states in all); counterexamples are replayed on the full model",
+            "checked on {checked} projections of the saga onto one or two steps' effect \
+             counters ({} states in all); counterexamples are replayed on the full model",
             stats.unique_states
         ));
         let options = OptionsUsed {
@@ -392,6 +445,7 @@ impl SagaSys {
                     options: options.clone(),
                     counterexample,
                     example: None,
+                    fix: None,
                 }
             })
             .collect()

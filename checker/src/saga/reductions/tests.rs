@@ -154,3 +154,108 @@ fn projection_agrees_with_the_full_model_on_three_steps() {
         );
     }
 }
+
+/// Issue 15: `--max-states 50` reported 100 states generated, the sum of two projections that
+/// each had the whole bound. The projections share it: the counts are the search's own, never
+/// over the bound, and the verdicts the bound cut are inconclusive, saying the limit given.
+#[test]
+fn projections_share_one_state_bound_and_report_what_they_reached() {
+    let cfg = SagaConfig::orchestrated(3)
+        .step(2, |s| s.can_fail = true)
+        .faults(SagaFaults {
+            coordinator_crash: true,
+            saga_log: true.into(),
+            duplicate_delivery: true,
+            ..SagaFaults::default()
+        });
+    let model = SagaSys::new(cfg.clone()).unwrap();
+    assert!(model.by_projection());
+    let all: Vec<&str> = model.properties().iter().map(|p| p.name).collect();
+    assert!(model.projections(&all).len() >= 2);
+    let full = model
+        .verify_by_projection("t", &[], &CheckOptions::default())
+        .unwrap();
+    assert!(full[0].stats.states_generated > 100, "{:?}", full[0].stats);
+    for limit in [1, 50, 100] {
+        let opts = CheckOptions {
+            max_states: Some(limit),
+            ..CheckOptions::default()
+        };
+        for v in model.verify_by_projection("t", &[], &opts).unwrap() {
+            let what = format!("{} at {limit}: {:?}", v.property, v.stats);
+            assert!(v.stats.states_generated <= limit as u64, "{what}");
+            assert!(v.stats.unique_states <= limit as u64, "{what}");
+            if let Status::Inconclusive { reason } = &v.status {
+                assert_eq!(
+                    reason.to_string(),
+                    format!("stopped at the --max-states limit of {limit}"),
+                    "{what}"
+                );
+            }
+        }
+    }
+}
+
+/// What was left of a timeout for the next projection is not the timeout the user gave: a
+/// 10 s timeout was reported as "the 9.999992486 s timeout".
+#[test]
+fn a_projection_cut_by_the_timeout_reports_the_timeout_given() {
+    let cfg = SagaConfig::orchestrated(3).faults(SagaFaults {
+        coordinator_crash: true,
+        duplicate_delivery: true,
+        ..SagaFaults::default()
+    });
+    let model = SagaSys::new(cfg).unwrap();
+    let opts = CheckOptions {
+        timeout: Some(std::time::Duration::from_nanos(1)),
+        ..CheckOptions::default()
+    };
+    let verdicts = model.verify_by_projection("t", &[], &opts).unwrap();
+    let timeouts: Vec<&Bound> = verdicts
+        .iter()
+        .filter_map(|v| match &v.status {
+            Status::Inconclusive { reason } => Some(reason),
+            _ => None,
+        })
+        .collect();
+    assert!(!timeouts.is_empty(), "{verdicts:?}");
+    for reason in timeouts {
+        assert_eq!(reason, &Bound::Timeout { seconds: 1e-9 }, "{reason}");
+    }
+}
+
+/// Issue 15: a saga checked by projection reported progress only once a projection was done,
+/// so a large one showed "Starting…" for 16 s, then counts that froze. Each projection now
+/// reports as it starts (and as it goes), counted with the projections before it.
+#[test]
+fn projections_report_progress_as_they_go_counted_together() {
+    let cfg = SagaConfig::orchestrated(3).faults(SagaFaults {
+        coordinator_crash: true,
+        duplicate_delivery: true,
+        ..SagaFaults::default()
+    });
+    let model = SagaSys::new(cfg).unwrap();
+    let safety: Vec<&str> = model.properties().iter().map(|p| p.name).collect();
+    let projections = model.projections(&safety).len();
+    let reports = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = reports.clone();
+    let opts = CheckOptions {
+        progress: Some(crate::verdict::ProgressHook::new(move |p: &Progress| {
+            sink.lock().unwrap().push(*p);
+        })),
+        ..CheckOptions::default()
+    };
+    let verdicts = model.verify_by_projection("t", &safety, &opts).unwrap();
+    let reports = reports.lock().unwrap();
+    assert!(reports.len() > projections, "{} reports", reports.len());
+    assert!(reports.iter().all(|p| p.phase == "safety"));
+    // Counts only grow, and end at the verdict's.
+    for pair in reports.windows(2) {
+        assert!(
+            pair[1].states_generated >= pair[0].states_generated,
+            "{pair:?}"
+        );
+    }
+    let last = reports.last().unwrap();
+    assert_eq!(last.states_generated, verdicts[0].stats.states_generated);
+}
