@@ -77,11 +77,8 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
     if files.is_empty() && walk_errors.is_empty() {
         bail!("no scenario files (*.toml, *.json) under the paths given");
     }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
+        .num_threads(args.parallel.count())
         // Some analyses walk the call graph recursively: a deep chain of calls must not
         // overflow a worker's 2 MiB default (the main thread, where `analyze` runs them, has
         // 8). Address space only; pages are used as the stack grows.

@@ -6,9 +6,10 @@
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use microcosm_checker::{CheckOptions, ProgressHook, Strategy, Verdict, catalogue};
 use microcosm_model::{LoadedScenario, Target};
+use rayon::prelude::*;
 use serde_json::json;
 
 use crate::Outcome;
@@ -27,7 +28,9 @@ pub fn check_options(args: &VerifyArgs) -> anyhow::Result<CheckOptions> {
         max_states: args.max_states,
         max_depth: args.max_depth,
         timeout: args.timeout.map(Duration::from_secs_f64),
-        threads: args.threads.max(1),
+        // Each check is single-threaded, so its counterexample is a shortest one; `--jobs`
+        // runs that many checks at once instead (see `verify_scenario`).
+        threads: 1,
         symmetry: args.symmetry,
         strategy: if args.symmetry {
             Strategy::Dfs
@@ -59,21 +62,30 @@ pub fn verify_scenario(
     let file = loaded.source.path.display().to_string();
     let mut out = Vec::new();
     let mut errors = Vec::new();
-    for job in microcosm_checker::scenario::jobs(&loaded.scenario) {
-        if transaction.is_some_and(|t| t != job.subject) {
-            continue;
-        }
-        let available = job.properties();
-        let wanted: Vec<&str> = properties
-            .iter()
-            .map(String::as_str)
-            .filter(|p| available.contains(p))
-            .collect();
-        if !properties.is_empty() && wanted.is_empty() {
-            continue;
-        }
+    let selected: Vec<_> = microcosm_checker::scenario::jobs(&loaded.scenario)
+        .into_iter()
+        .filter_map(|job| {
+            if transaction.is_some_and(|t| t != job.subject) {
+                return None;
+            }
+            let available = job.properties();
+            let wanted: Vec<&str> = properties
+                .iter()
+                .map(String::as_str)
+                .filter(|p| available.contains(p))
+                .collect();
+            (properties.is_empty() || !wanted.is_empty()).then_some((job, wanted))
+        })
+        .collect();
+    // The checks run at once on the current pool (`--jobs` of them: `run` installs it), and
+    // come back in the scenario's order whatever finished first.
+    let ran: Vec<_> = selected
+        .par_iter()
+        .map(|(job, wanted)| job.run(wanted, opts))
+        .collect();
+    for ((job, _), result) in selected.iter().zip(ran) {
         let location = loaded.locate(&job.at, Target::Key);
-        match job.run(&wanted, opts) {
+        match result {
             Ok(verdicts) => out.extend(verdicts.into_iter().map(|verdict| Located {
                 file: file.clone(),
                 verdict,
@@ -131,6 +143,10 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
     if files.is_empty() {
         bail!("no scenario files (*.toml, *.json) under the paths given");
     }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.parallel.count())
+        .build()
+        .context("cannot start the worker threads")?;
     let mut results = Vec::new();
     let mut invalid = false;
     let mut stderr = std::io::stderr().lock();
@@ -153,10 +169,11 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
                 }
                 if let Some(trace_id) = &args.replay {
                     let subject = args.transaction.as_deref().expect("clap requires it");
-                    return replay(&loaded, subject, trace_id, args.format);
+                    return replay(&loaded, subject, trace_id, args);
                 }
-                let (verdicts, errors) =
-                    verify_scenario(&loaded, args.transaction.as_deref(), &args.property, &opts);
+                let (verdicts, errors) = pool.install(|| {
+                    verify_scenario(&loaded, args.transaction.as_deref(), &args.property, &opts)
+                });
                 results.extend(verdicts);
                 for e in &errors {
                     writeln!(stderr, "error: {e}")?;
@@ -227,7 +244,7 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
             if results.len() == 1 { "" } else { "s" }
         )?;
     }
-    write_report(None, &out)?;
+    write_report(args.output.as_deref(), &out)?;
     Ok(if invalid {
         Outcome::Invalid
     } else if violated > 0 || (inconclusive > 0 && !args.allow_inconclusive) {
@@ -243,7 +260,7 @@ fn replay(
     loaded: &LoadedScenario,
     subject: &str,
     trace_id: &str,
-    format: Format,
+    args: &VerifyArgs,
 ) -> anyhow::Result<Outcome> {
     let job = microcosm_checker::scenario::jobs(&loaded.scenario)
         .into_iter()
@@ -253,7 +270,7 @@ fn replay(
         .replay(trace_id)
         .map_err(|e| anyhow::anyhow!("{}: {subject}: {e}", loaded.source.path.display()))?;
     let mut out = Vec::new();
-    match format {
+    match args.format {
         Format::Human => {
             writeln!(out, "{subject}: trace {trace_id}, {} states", states.len())?;
             for (i, state) in states.iter().enumerate() {
@@ -271,7 +288,7 @@ fn replay(
             json_line(&mut out, "end", &json!({}));
         }
     }
-    write_report(None, &out)?;
+    write_report(args.output.as_deref(), &out)?;
     Ok(Outcome::Pass)
 }
 
