@@ -192,8 +192,8 @@ pub enum Format {
 // those lines keep working.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct Parallel {
-    /// Run N checks or simulation runs at once, 1 to 256 (default: one per core). Every
-    /// result is the same whatever N: each check and each run is single-threaded.
+    /// Run N checks or simulation runs at once, 1 to 256 (default: one per core). Each check
+    /// and each run is single-threaded, so its verdict or report does not depend on N.
     #[arg(
         short = 'j',
         long = "jobs",
@@ -328,7 +328,7 @@ pub struct CheckArgs {
     pub skip: Vec<Stage>,
 
     /// Run only checks whose id or rule matches (repeatable; `*` globs), e.g. 'place-order/*'.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", add = crate::complete::checks())]
     pub only: Vec<String>,
 
     /// Stop a model check after generating this many states (it is then inconclusive).

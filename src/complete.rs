@@ -2,7 +2,7 @@
 //! (`COMPLETE=bash microcosm`, see [`clap_complete::env::CompleteEnv`]) makes the shell call
 //! back into this binary on every TAB; this module owns the completers it then runs for the
 //! options whose values are names in a scenario file: `simulate --experiment`,
-//! `verify --transaction` and `verify --property`. Each reads the scenario files already on the
+//! `verify --transaction`, `verify --property` and `check --only`. Each reads the scenario files already on the
 //! command line being typed, loads them, and offers their names.
 //!
 //! A completer runs while someone is typing: it must never print an error, never panic where
@@ -43,6 +43,12 @@ pub fn properties() -> ArgValueCompleter {
 /// Finds names, each with a line of help, in the scenarios loaded and the command line's other
 /// values.
 type Finder = fn(&[LoadedScenario], &ArgMatches) -> Vec<(String, String)>;
+
+/// `check --only`: the check ids and rule ids of the scenarios on the command line, for the
+/// stages not skipped.
+pub fn checks() -> ArgValueCompleter {
+    ArgValueCompleter::new(|current: &OsStr| offer(current, check_ids))
+}
 
 /// The names `names` finds for the command line being completed that start with `current`,
 /// each once, in the order found. A panic anywhere underneath is caught and gives nothing.
@@ -182,6 +188,24 @@ fn property_ids(scenarios: &[LoadedScenario], matches: &ArgMatches) -> Vec<(Stri
             (id.to_owned(), help)
         })
         .collect()
+}
+
+fn check_ids(scenarios: &[LoadedScenario], matches: &ArgMatches) -> Vec<(String, String)> {
+    use clap::FromArgMatches;
+    let Ok(args) = crate::cli::CheckArgs::from_arg_matches(matches) else {
+        return Vec::new();
+    };
+    let ids = crate::gate::selectable(scenarios, &args);
+    // Check ids first (`place-order/2pc.termination`), then the rules, each of which selects
+    // every check of its own at once.
+    let checks = ids
+        .iter()
+        .filter(|(check, rule)| check != rule)
+        .map(|(check, rule)| (check.clone(), rule.clone()));
+    let rules = ids
+        .iter()
+        .map(|(_, rule)| (rule.clone(), "every check of this rule".to_owned()));
+    checks.chain(rules).collect()
 }
 
 /// `microcosm completions SHELL`: the script that registers dynamic completion for `shell`,

@@ -174,6 +174,13 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
     })
 }
 
+/// Every check id and rule id `--only` can select in `scenarios`, with the rule each check
+/// belongs to, for the stages `args` does not skip: what shell completion offers for `--only`.
+pub fn selectable(scenarios: &[LoadedScenario], args: &CheckArgs) -> Vec<(String, String)> {
+    let loads: Vec<Arc<LoadedScenario>> = scenarios.iter().cloned().map(Arc::new).collect();
+    Plan::new(loads.iter(), args).possible(args)
+}
+
 /// The report: each file's records in the order of the files, each file's validation first,
 /// then its tasks' records (as `--only` narrows them) with the declared verdicts applied and
 /// each record's outcome decided; an unreadable directory and a file that did not load (or not

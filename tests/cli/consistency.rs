@@ -396,3 +396,29 @@ printf '%s\n' "${{COMPREPLY[@]}}""#,
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn completion_offers_the_check_ids_only_can_select() {
+    let file = "scenarios/web3-exchange.toml";
+    let words = ["microcosm", "check", file, "--only", "deposit/"];
+    let ids = complete("bash", &words, 4);
+    assert!(
+        ids.iter().any(|i| i == "deposit/saga.termination"),
+        "{ids:?}"
+    );
+    assert!(ids.iter().all(|i| i.starts_with("deposit/")), "{ids:?}");
+    // Rule ids select every check of theirs, and are offered too.
+    let words = ["microcosm", "check", file, "--only", "saga.ter"];
+    assert_eq!(complete("fish", &words, 4), ["saga.termination"]);
+    // A skipped stage's checks are not offered.
+    let words = [
+        "microcosm",
+        "check",
+        file,
+        "--skip",
+        "verify",
+        "--only",
+        "deposit/",
+    ];
+    assert!(complete("bash", &words, 6).is_empty());
+}
