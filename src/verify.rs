@@ -149,6 +149,10 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
         .context("cannot start the worker threads")?;
     let mut results = Vec::new();
     let mut invalid = false;
+    // With several files, --transaction picks the files that have it; it is an error only when
+    // none does (then the last file's near miss is the hint).
+    let mut missing: Option<(String, String)> = None;
+    let mut found = false;
     let mut stderr = std::io::stderr().lock();
     for file in &files {
         match microcosm_model::load(file) {
@@ -165,8 +169,12 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
                     let hint = microcosm_model::diagnostic::did_you_mean(t, names)
                         .map(|c| format!("; did you mean `{c}`?"))
                         .unwrap_or_default();
-                    bail!("{}: no transaction `{t}`{hint}", file.display());
+                    if missing.as_ref().is_none_or(|(_, h)| h.is_empty()) {
+                        missing = Some((file.display().to_string(), hint));
+                    }
+                    continue;
                 }
+                found = true;
                 if let Some(trace_id) = &args.replay {
                     let subject = args.transaction.as_deref().expect("clap requires it");
                     return replay(&loaded, subject, trace_id, args);
@@ -189,6 +197,17 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
         }
     }
     drop(stderr);
+    if let (Some((file, hint)), Some(t)) = (missing, &args.transaction)
+        && !found
+    {
+        if files.len() > 1 {
+            bail!(
+                "none of the {} files has a transaction `{t}`{hint}",
+                files.len()
+            );
+        }
+        bail!("{file}: no transaction `{t}`{hint}");
+    }
     // A selection that matches nothing must not pass as "0 verdicts, all hold": a gate that
     // checked nothing would be green.
     // Each id asked for must be checked somewhere: one that matches nothing would otherwise

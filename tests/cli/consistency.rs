@@ -422,3 +422,24 @@ fn completion_offers_the_check_ids_only_can_select() {
     ];
     assert!(complete("bash", &words, 6).is_empty());
 }
+
+#[test]
+fn verify_transaction_over_several_files_checks_the_files_that_have_it() {
+    let records = run(["verify", "scenarios/", "--transaction", "deposit"])
+        .format("json")
+        .exits(0)
+        .records();
+    let verdicts = records.all("verdict");
+    assert!(!verdicts.is_empty());
+    assert!(
+        verdicts
+            .iter()
+            .all(|v| v["file"] == "scenarios/web3-exchange.toml"
+                && v["check"].as_str().unwrap().starts_with("deposit/")),
+        "{verdicts:?}"
+    );
+    // Named in no file: still an error, with the nearest name.
+    run(["verify", "scenarios/", "--transaction", "depositt"])
+        .exits(2)
+        .stderr_has("files has a transaction `depositt`; did you mean `deposit`?");
+}
