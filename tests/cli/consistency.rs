@@ -443,3 +443,42 @@ fn verify_transaction_over_several_files_checks_the_files_that_have_it() {
         .exits(2)
         .stderr_has("files has a transaction `depositt`; did you mean `deposit`?");
 }
+
+#[test]
+fn fish_completes_experiments_through_the_registered_script() {
+    // fish completes a line without a terminal (`complete -C`). Skipped without fish.
+    if std::process::Command::new("fish")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: fish is not installed");
+        return;
+    }
+    let binary = Path::new(env!("CARGO_BIN_EXE_microcosm"));
+    // The registration completes the command named `microcosm`: put the binary on PATH.
+    let path = std::env::join_paths(std::iter::once(binary.parent().unwrap().to_owned()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let out = std::process::Command::new("fish")
+        .args([
+            "--no-config",
+            "-c",
+            &format!(
+                "COMPLETE=fish microcosm | source; \
+                 complete -C 'microcosm simulate {SHOP} --experiment pay'"
+            ),
+        ])
+        .env("PATH", path)
+        .current_dir(crate::cli::root())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.trim(),
+        format!("payment-outage\texperiment in {SHOP}"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
