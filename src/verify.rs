@@ -153,7 +153,9 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
     // none does (then the last file's near miss is the hint).
     let mut missing: Option<(String, String)> = None;
     let mut found = false;
-    let mut stderr = std::io::stderr().lock();
+    // Not locked for the loop: the progress spinner draws on stderr from the workers running
+    // the checks, and would wait for the lock while this thread waits for them.
+    let mut stderr = std::io::stderr();
     for file in &files {
         match microcosm_model::load(file) {
             Ok(loaded) => {

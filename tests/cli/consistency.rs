@@ -482,3 +482,19 @@ fn fish_completes_experiments_through_the_registered_script() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn verify_on_a_terminal_finishes_with_its_checks_running_at_once() {
+    // The progress spinner draws on stderr from the workers running the checks: the command
+    // must not hold stderr while it waits for them (it once deadlocked there).
+    let Some(out) = crate::cli::in_terminal(
+        crate::cli::root(),
+        "timeout 120 \"$MICROCOSM\" verify scenarios/gallery/saga-dual-write.toml -j 2; \
+         echo \"exit $?\"",
+    ) else {
+        return;
+    };
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("verdicts:"), "{shown}");
+    assert!(shown.contains("exit 1"), "{shown}");
+}
