@@ -198,7 +198,6 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
             }
         }
     }
-    drop(stderr);
     if let (Some((file, hint)), Some(t)) = (missing, &args.transaction)
         && !found
     {
