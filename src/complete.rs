@@ -114,8 +114,12 @@ fn parse(words: &[OsString]) -> Option<ArgMatches> {
     matches.subcommand().map(|(_, m)| m.clone())
 }
 
-/// The scenarios named by the subcommand's positional paths (directories searched as the
-/// commands search them) that load without error.
+/// The most scenario files a completion loads: a TAB must answer at once.
+const MAX_FILES: usize = 64;
+
+/// The scenarios named by the subcommand's positional paths that load without error. A
+/// directory contributes the scenarios directly inside it, not those of its subdirectories:
+/// `verify ~ --transaction <TAB>` must not walk a home directory while the user waits.
 fn load_leniently(matches: &ArgMatches) -> Vec<LoadedScenario> {
     let mut paths: Vec<PathBuf> = Vec::new();
     // The positional argument's id differs between commands; asking for one a command does
@@ -125,9 +129,25 @@ fn load_leniently(matches: &ArgMatches) -> Vec<LoadedScenario> {
             paths.extend(values.cloned());
         }
     }
-    let (files, _) = crate::files::scenario_files(&paths);
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut inside: Vec<PathBuf> = std::fs::read_dir(&path)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && crate::files::is_scenario_path(p))
+                .take(MAX_FILES)
+                .collect();
+            inside.sort();
+            files.extend(inside);
+        } else {
+            files.push(path);
+        }
+    }
     files
         .iter()
+        .take(MAX_FILES)
         .filter_map(|f| microcosm_model::load(f).ok())
         .collect()
 }

@@ -498,3 +498,12 @@ fn verify_on_a_terminal_finishes_with_its_checks_running_at_once() {
     assert!(shown.contains("verdicts:"), "{shown}");
     assert!(shown.contains("exit 1"), "{shown}");
 }
+
+#[test]
+fn completion_reads_the_scenarios_directly_inside_a_directory() {
+    let words = ["microcosm", "verify", "scenarios/", "--transaction", "dep"];
+    assert_eq!(complete("bash", &words, 4), ["deposit"]);
+    // Not those further down: a TAB must not walk a whole tree.
+    let words = ["microcosm", "verify", ".", "--transaction", "dep"];
+    assert!(complete("bash", &words, 4).is_empty());
+}
