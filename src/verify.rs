@@ -152,6 +152,9 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
     // With several files, --transaction picks the files that have it; it is an error only when
     // none does (then the last file's near miss is the hint).
     let mut missing: Option<(String, String)> = None;
+    // An invalid file's diagnostics go in the JSON report too, as `validate` and `analyze` put
+    // them, so a tool reading it knows why a file has no verdicts.
+    let mut rejected = Vec::new();
     let mut found = false;
     // Not locked for the loop: the progress spinner draws on stderr from the workers running
     // the checks, and would wait for the lock while this thread waits for them.
@@ -195,6 +198,7 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
                 for d in &e.diagnostics {
                     write!(stderr, "{}", d.render(color))?;
                 }
+                rejected.extend(e.diagnostics);
             }
         }
     }
@@ -245,6 +249,9 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
         Format::Human => write_human(&mut out, &results)?,
         Format::Json => {
             json_begin(&mut out, "verify");
+            for d in &rejected {
+                json_line(&mut out, "diagnostic", d);
+            }
             for r in &results {
                 json_line(&mut out, "verdict", &verdict_json(r));
             }

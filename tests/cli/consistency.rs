@@ -507,3 +507,22 @@ fn completion_reads_the_scenarios_directly_inside_a_directory() {
     let words = ["microcosm", "verify", ".", "--transaction", "dep"];
     assert!(complete("bash", &words, 4).is_empty());
 }
+
+#[test]
+fn verify_json_says_why_an_invalid_file_has_no_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = crate::fixtures::write(dir.path(), "bad.toml", "name = 3\n");
+    let records = run(["verify", "scenarios/gallery/saga-dual-write.toml"])
+        .arg(&bad)
+        .format("json")
+        .exits(2)
+        .records();
+    let diagnostics = records.all("diagnostic");
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert_eq!(
+        diagnostics[0]["location"]["file"],
+        bad.display().to_string()
+    );
+    // The valid file is still checked.
+    assert!(!records.all("verdict").is_empty());
+}
