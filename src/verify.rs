@@ -150,7 +150,7 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
     let mut results = Vec::new();
     let mut invalid = false;
     // With several files, --transaction picks the files that have it; it is an error only when
-    // none does (then the last file's near miss is the hint).
+    // none does (with the first near miss found as the hint).
     let mut missing: Option<(String, String)> = None;
     // An invalid file's diagnostics go in the JSON report too, as `validate` and `analyze` put
     // them, so a tool reading it knows why a file has no verdicts.
