@@ -165,7 +165,7 @@ pub enum Command {
 
     /// Print the script that registers completion with a shell: commands, options, and the
     /// names in the scenario on the command line (`--experiment`, `--transaction`,
-    /// `--property`).
+    /// `--property`, `--only`).
     #[command(after_help = "Examples:\n  \
         source <(microcosm completions bash)          # in ~/.bashrc\n  \
         source <(microcosm completions zsh)           # in ~/.zshrc\n  \
