@@ -598,7 +598,7 @@ pub struct InitArgs {
     pub name: String,
 
     /// Directory to write into.
-    #[arg(long, default_value = ".", value_name = "DIR")]
+    #[arg(long, default_value = ".", value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub dir: PathBuf,
 
     /// Overwrite an existing file.
@@ -650,7 +650,7 @@ pub struct SimulateArgs {
     pub shard: Option<String>,
 
     /// Write SVG plots (latency, throughput and errors, breakers) into this directory.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub plot: Option<PathBuf>,
 
     /// Report format.
@@ -685,7 +685,7 @@ pub struct MergeArgs {
     pub output: Option<PathBuf>,
 
     /// Write SVG plots into this directory.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub plot: Option<PathBuf>,
 }
 
