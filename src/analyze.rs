@@ -1,6 +1,7 @@
-//! `microcosm analyze`: load one scenario, run the architecture analysis (the decomposition
-//! theorem and quality metrics when it has a monolith; service, security and capacity findings
-//! always) and report it for people or as JSON Lines. Exits 1 when a finding is an error.
+//! `microcosm analyze`: load each scenario named, run the architecture analysis (the
+//! decomposition theorem and quality metrics when it has a monolith; service, security and
+//! capacity findings always) and report it for people or as JSON Lines, one file after the
+//! other. Exits 1 when a finding is an error, 2 when a file is invalid (the worst file wins).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -14,6 +15,7 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::cli::{AnalyzeArgs, Definition, Format, MinSeverity};
+use crate::files::scenario_files;
 use crate::output::{json_begin, json_line, write_report};
 use crate::report::plural;
 
@@ -44,6 +46,7 @@ pub fn load_or_report(
     command: &str,
     json: bool,
     color: bool,
+    output: Option<&Path>,
 ) -> anyhow::Result<Result<LoadedScenario, Outcome>> {
     match microcosm_model::load(path) {
         Ok(loaded) => {
@@ -72,7 +75,7 @@ pub fn load_or_report(
                     &serde_json::json!({ "outcome": "invalid" }),
                 );
                 json_line(&mut out, "end", &serde_json::json!({}));
-                write_report(None, &out)?;
+                write_report(output, &out)?;
             }
             Ok(Err(Outcome::Invalid))
         }
@@ -136,10 +139,85 @@ fn outcome_name(o: Outcome) -> &'static str {
 }
 
 pub fn run(args: &AnalyzeArgs, color: bool) -> anyhow::Result<Outcome> {
+    let (files, walk_errors) = scenario_files(&args.paths);
+    if let Some((path, e)) = walk_errors.first() {
+        anyhow::bail!("{}: cannot read the directory: {e}", path.display());
+    }
+    if files.is_empty() {
+        anyhow::bail!("no scenario files (*.toml, *.json) under the paths given");
+    }
     let json = args.format == Format::Json;
-    let loaded = match load_or_report(&args.file, "analyze", json, color)? {
-        Ok(loaded) => loaded,
-        Err(outcome) => return Ok(outcome),
+    let mut out = Vec::new();
+    if json {
+        json_begin(&mut out, "analyze");
+    }
+    // One report, each file's part in turn (a `scenario` record opens each in JSON); the exit
+    // code is the worst file's.
+    let mut outcomes = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        if !json && i > 0 {
+            out.push(b'\n');
+        }
+        outcomes.push(analyze_file(file, args, color, &mut out)?);
+    }
+    let count = |o: Outcome| outcomes.iter().filter(|&&x| x == o).count();
+    if json {
+        json_line(&mut out, "end", &serde_json::json!({}));
+    } else if files.len() > 1 {
+        writeln!(
+            out,
+            "\n{} analysed: {} without errors, {} with errors, {} invalid",
+            plural(files.len(), "file"),
+            count(Outcome::Pass),
+            count(Outcome::Fail),
+            count(Outcome::Invalid),
+        )?;
+    }
+    write_report(args.output.as_deref(), &out)?;
+    Ok(outcomes.into_iter().fold(Outcome::Pass, Outcome::worst))
+}
+
+/// Analyses one file and appends its part of the report to `out` (its diagnostics, when it is
+/// invalid, go to stderr as well).
+fn analyze_file(
+    path: &Path,
+    args: &AnalyzeArgs,
+    color: bool,
+    out: &mut Vec<u8>,
+) -> anyhow::Result<Outcome> {
+    let json = args.format == Format::Json;
+    let loaded = match microcosm_model::load(path) {
+        Ok(loaded) => {
+            let mut err = String::new();
+            for w in &loaded.warnings {
+                err.push_str(&w.render(color));
+            }
+            std::io::stderr().write_all(err.as_bytes())?;
+            loaded
+        }
+        Err(e) => {
+            let mut err = String::new();
+            for d in &e.diagnostics {
+                err.push_str(&d.render(color));
+            }
+            std::io::stderr().write_all(err.as_bytes())?;
+            let path = path.display().to_string();
+            if json {
+                json_line(out, "scenario", &serde_json::json!({ "path": path }));
+                for d in &e.diagnostics {
+                    json_line(out, "diagnostic", d);
+                }
+                json_line(out, "summary", &serde_json::json!({ "outcome": "invalid" }));
+            } else {
+                let errors = e
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.severity == microcosm_model::Severity::Error)
+                    .count();
+                writeln!(out, "{path}: invalid, {}", plural(errors, "error"))?;
+            }
+            return Ok(Outcome::Invalid);
+        }
     };
     let options = AnalysisOptions {
         definition: args.definition.into(),
@@ -160,27 +238,25 @@ pub fn run(args: &AnalyzeArgs, color: bool) -> anyhow::Result<Outcome> {
         .filter(|f| f.severity >= args.min_severity.into())
         .collect();
 
-    let out = match args.format {
+    match args.format {
         Format::Json => {
-            let mut out = Vec::new();
-            json_begin(&mut out, "analyze");
             json_line(
-                &mut out,
+                out,
                 "scenario",
                 &serde_json::json!({
                     "path": loaded.source.path.display().to_string(),
                     "name": loaded.scenario.name,
                 }),
             );
-            json_line(&mut out, "services", &service_records(&analysis));
+            json_line(out, "services", &service_records(&analysis));
             if let Some(t) = &analysis.theorem {
-                json_line(&mut out, "coupling", &t.coupling);
-                json_line(&mut out, "theorem", &theorem_record(t));
-                json_line(&mut out, "metrics", &t.metrics);
+                json_line(out, "coupling", &t.coupling);
+                json_line(out, "theorem", &theorem_record(t));
+                json_line(out, "metrics", &t.metrics);
             }
-            json_line(&mut out, "findings", &shown);
+            json_line(out, "findings", &shown);
             json_line(
-                &mut out,
+                out,
                 "summary",
                 &serde_json::json!({
                     "errors": analysis.count(Severity::Error),
@@ -189,14 +265,10 @@ pub fn run(args: &AnalyzeArgs, color: bool) -> anyhow::Result<Outcome> {
                     "outcome": outcome_name(outcome),
                 }),
             );
-            json_line(&mut out, "end", &serde_json::json!({}));
-            out
         }
-        Format::Human => human(&loaded.scenario, &loaded, &analysis, &shown).into_bytes(),
-    };
-    match &args.output {
-        Some(path) => crate::output::write_atomically(path, &out)?,
-        None => write_report(None, &out)?,
+        Format::Human => {
+            out.extend_from_slice(human(&loaded.scenario, &loaded, &analysis, &shown).as_bytes())
+        }
     }
     Ok(outcome)
 }

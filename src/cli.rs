@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 /// Microcosm: model-check, simulate and analyse microservice architectures before you ship them.
 #[derive(Debug, Parser)]
@@ -19,7 +19,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 )]
 pub struct Cli {
     /// When to colour output.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = ColorChoice::Auto,
+        value_name = "WHEN",
+        global = true
+    )]
     pub color: ColorChoice,
 
     #[command(subcommand)]
@@ -93,8 +99,10 @@ pub enum Command {
     /// monolith), service coupling and failure, security-policy and capacity findings.
     #[command(after_help = "Examples:\n  \
         microcosm analyze scenarios/monolith-shop.toml\n  \
+        microcosm analyze scenarios/ --min-severity error\n  \
         microcosm analyze shop.toml --definition structural --format json\n  \
         microcosm analyze shop.toml --min-severity warning\n\n\
+        With several files, each is reported in turn and the exit code is the worst. \
         Exit codes: 0 no finding is an error; 1 a finding is an error (the decomposition \
         theorem is broken, services call each other in a cycle, the mesh denies a call, ...); \
         2 invalid input.")]
@@ -127,8 +135,10 @@ pub enum Command {
 
     /// Combine `simulate --shard K/N` reports into the report of the whole run.
     #[command(after_help = "Example:\n  \
-        microcosm merge shard-*.jsonl --format human\n\n\
-        The merged JSON report is byte for byte what `simulate --no-timing` writes unsharded.")]
+        microcosm merge shard-*.jsonl\n  \
+        microcosm merge shard-*.jsonl --format json --output report.jsonl\n\n\
+        The merged report is byte for byte what `simulate --no-timing` writes unsharded, in \
+        either format.")]
     Merge(MergeArgs),
 
     /// Explore a scenario in the terminal: architecture, decomposition, model checks with a
@@ -153,9 +163,16 @@ pub enum Command {
         microcosm init shop && microcosm validate shop.toml")]
     Init(InitArgs),
 
-    /// Print a shell completion script.
-    #[command(after_help = "Example:\n  \
-        microcosm completions bash > ~/.local/share/bash-completion/completions/microcosm")]
+    /// Print the script that registers completion with a shell: commands, options, and the
+    /// names in the scenario on the command line (`--experiment`, `--transaction`,
+    /// `--property`, `--only`).
+    #[command(after_help = "Examples:\n  \
+        source <(microcosm completions bash)          # in ~/.bashrc\n  \
+        source <(microcosm completions zsh)           # in ~/.zshrc\n  \
+        microcosm completions fish | source           # in ~/.config/fish/config.fish\n\n\
+        Each is the same as `COMPLETE=SHELL microcosm`. The script calls microcosm back on \
+        every TAB, so completion follows the installed version; regenerate it (or source it \
+        at shell start, as above) after moving the binary.")]
     Completions(CompletionsArgs),
 }
 
@@ -168,29 +185,61 @@ pub enum Format {
     Json,
 }
 
+/// How much work runs at once: one option, one range and one default for every command that
+/// runs checks or simulations in parallel (`check`, `verify`, `simulate`).
+// `-j/--jobs` as cargo and make spell it, and as `check` (the command CI lines call) always
+// did; `--threads`, which `verify` and `simulate` took before, stays as a hidden alias so
+// those lines keep working.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct Parallel {
+    /// Run N checks or simulation runs at once, 1 to 256 (default: one per core). Each check
+    /// and each run is single-threaded, so its verdict or report does not depend on N.
+    #[arg(
+        short = 'j',
+        long = "jobs",
+        alias = "threads",
+        value_name = "N",
+        value_parser = thread_count
+    )]
+    pub jobs: Option<usize>,
+}
+
+impl Parallel {
+    /// The number of workers: as asked, or one per core.
+    pub fn count(self) -> usize {
+        self.jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1)
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// Scenario files, or directories searched for *.toml and *.json scenarios.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required = true, value_name = "PATH", value_hint = ValueHint::AnyPath)]
     pub paths: Vec<PathBuf>,
 
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+
+    /// Write the report to this file (atomically) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// Scenario files, or directories searched for *.toml and *.json scenarios.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required = true, value_name = "PATH", value_hint = ValueHint::AnyPath)]
     pub paths: Vec<PathBuf>,
 
-    /// Check only this transaction.
-    #[arg(long, value_name = "NAME")]
+    /// Check only this transaction (or policy, or experiment: whatever has a check).
+    #[arg(long, value_name = "NAME", add = crate::complete::subjects())]
     pub transaction: Option<String>,
 
     /// Check only this property (repeatable), e.g. 2pc.termination.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", add = crate::complete::properties())]
     pub property: Vec<String>,
 
     /// Stop after generating this many states (the verdict is then inconclusive): no search
@@ -206,9 +255,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub timeout: Option<f64>,
 
-    /// Worker threads for safety checking (1 to 256).
-    #[arg(long, default_value_t = 1, value_name = "N", value_parser = thread_count)]
-    pub threads: usize,
+    #[command(flatten)]
+    pub parallel: Parallel,
 
     /// Reduce by symmetry (interchangeable participants), exploring depth-first.
     #[arg(long)]
@@ -226,6 +274,10 @@ pub struct VerifyArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+
+    /// Write the report to this file (atomically) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// The gate's report formats.
@@ -257,7 +309,7 @@ pub enum Stage {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Scenario files, or directories searched for *.toml and *.json scenarios.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required = true, value_name = "PATH", value_hint = ValueHint::AnyPath)]
     pub paths: Vec<PathBuf>,
 
     /// Report format.
@@ -268,16 +320,15 @@ pub struct CheckArgs {
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Checks run at once, 1 to 256 (default: every core).
-    #[arg(long, short, value_name = "N", value_parser = thread_count)]
-    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub parallel: Parallel,
 
     /// Skip a stage (repeatable).
     #[arg(long, value_enum, value_name = "STAGE")]
     pub skip: Vec<Stage>,
 
     /// Run only checks whose id or rule matches (repeatable; `*` globs), e.g. 'place-order/*'.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", add = crate::complete::checks())]
     pub only: Vec<String>,
 
     /// Stop a model check after generating this many states (it is then inconclusive).
@@ -320,9 +371,9 @@ pub enum MinSeverity {
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// The scenario file.
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    /// Scenario files, or directories searched for *.toml and *.json scenarios.
+    #[arg(required = true, value_name = "PATH", value_hint = ValueHint::AnyPath)]
+    pub paths: Vec<PathBuf>,
 
     /// How cohesion and coupling are defined for the decomposition theorem.
     #[arg(long, value_enum, default_value_t = Definition::Density)]
@@ -427,7 +478,7 @@ fn whole_number(text: &str, min: u64, max: u64, what: &str, why: &str) -> Result
 /// makes thread creation fail.
 const MAX_THREADS: u64 = 256;
 
-/// `--threads`, `--jobs`: 1 to [`MAX_THREADS`].
+/// `--jobs`: 1 to [`MAX_THREADS`].
 fn thread_count(text: &str) -> Result<usize, String> {
     whole_number(
         text,
@@ -495,6 +546,7 @@ pub struct ProposeArgs {
     /// A scenario whose [monolith] to decompose.
     #[arg(
         value_name = "FILE",
+        value_hint = ValueHint::FilePath,
         required_unless_present = "calls",
         conflicts_with = "calls"
     )]
@@ -546,7 +598,7 @@ pub struct InitArgs {
     pub name: String,
 
     /// Directory to write into.
-    #[arg(long, default_value = ".", value_name = "DIR")]
+    #[arg(long, default_value = ".", value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub dir: PathBuf,
 
     /// Overwrite an existing file.
@@ -557,11 +609,11 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
     /// The scenario file.
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub path: PathBuf,
 
     /// Run only this experiment (repeatable; default: every experiment).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = crate::complete::experiments())]
     pub experiment: Vec<String>,
 
     /// Seed of every random choice (default: each experiment's own `seed`).
@@ -598,7 +650,7 @@ pub struct SimulateArgs {
     pub shard: Option<String>,
 
     /// Write SVG plots (latency, throughput and errors, breakers) into this directory.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub plot: Option<PathBuf>,
 
     /// Report format.
@@ -614,9 +666,8 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub no_timing: bool,
 
-    /// Worker threads, 1 to 256 (default: one per core).
-    #[arg(long, value_name = "N", value_parser = thread_count)]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub parallel: Parallel,
 }
 
 #[derive(Debug, Args)]
@@ -625,8 +676,8 @@ pub struct MergeArgs {
     #[arg(required = true, value_name = "REPORT")]
     pub reports: Vec<PathBuf>,
 
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Json)]
+    /// Report format (as for every command, for people unless asked otherwise).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
     /// Write the report to this file (atomically) instead of stdout.
@@ -634,7 +685,7 @@ pub struct MergeArgs {
     pub output: Option<PathBuf>,
 
     /// Write SVG plots into this directory.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub plot: Option<PathBuf>,
 }
 
@@ -654,7 +705,7 @@ pub enum ExploreTab {
 #[derive(Debug, Args)]
 pub struct ExploreArgs {
     /// The scenario file.
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub file: PathBuf,
 
     /// The tab shown first.
@@ -669,7 +720,7 @@ pub struct ExploreArgs {
     #[arg(long, value_name = "N", value_parser = state_bound)]
     pub max_states: Option<usize>,
 
-    /// When to colour: auto, always or never. The explorer draws on stdout, so auto colours it
+    /// When to colour. The explorer draws on stdout, so auto colours it
     /// unless NO_COLOR is set or TERM is dumb (an invalid file's diagnostics, on stderr, are
     /// coloured when stderr is a terminal).
     // Explore's own `--color`, with the same id as the global one, so its help says what auto
@@ -678,8 +729,7 @@ pub struct ExploreArgs {
         long,
         value_enum,
         default_value_t = ColorChoice::Auto,
-        value_name = "WHEN",
-        hide_possible_values = true
+        value_name = "WHEN"
     )]
     pub color: ColorChoice,
 }

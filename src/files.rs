@@ -50,6 +50,13 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<(PathBuf, std::io
     }
 }
 
+/// Whether a path in a searched directory names a scenario (see [`is_scenario_name`]).
+pub fn is_scenario_path(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| !n.starts_with('.') && is_scenario_name(n))
+}
+
 /// Whether a file name in a searched directory names a scenario: `.toml` or `.json`, but not
 /// the JSON Schema that usually sits beside them.
 fn is_scenario_name(name: &str) -> bool {

@@ -77,11 +77,8 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
     if files.is_empty() && walk_errors.is_empty() {
         bail!("no scenario files (*.toml, *.json) under the paths given");
     }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
+        .num_threads(args.parallel.count())
         // Some analyses walk the call graph recursively: a deep chain of calls must not
         // overflow a worker's 2 MiB default (the main thread, where `analyze` runs them, has
         // 8). Address space only; pages are used as the stack grows.
@@ -175,6 +172,13 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
     } else {
         Exit::Pass
     })
+}
+
+/// Every check id and rule id `--only` can select in `scenarios`, with the rule each check
+/// belongs to, for the stages `args` does not skip: what shell completion offers for `--only`.
+pub fn selectable(scenarios: &[LoadedScenario], args: &CheckArgs) -> Vec<(String, String)> {
+    let loads: Vec<Arc<LoadedScenario>> = scenarios.iter().cloned().map(Arc::new).collect();
+    Plan::new(loads.iter(), args).possible(args)
 }
 
 /// The report: each file's records in the order of the files, each file's validation first,

@@ -10,6 +10,7 @@
 
 mod analyze;
 mod cli;
+mod complete;
 mod explore;
 mod files;
 mod gate;
@@ -40,6 +41,23 @@ pub enum Outcome {
     Invalid,
 }
 
+impl Outcome {
+    /// The worse of two outcomes (invalid, then fail, then pass): the exit code of a command
+    /// run on several files is its worst file's.
+    pub fn worst(self, other: Outcome) -> Outcome {
+        let rank = |o: Outcome| match o {
+            Outcome::Pass => 0,
+            Outcome::Fail => 1,
+            Outcome::Invalid => 2,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+}
+
 impl From<Outcome> for ExitCode {
     fn from(outcome: Outcome) -> ExitCode {
         ExitCode::from(match outcome {
@@ -51,6 +69,15 @@ impl From<Outcome> for ExitCode {
 }
 
 fn main() -> ExitCode {
+    // The shell calling back on TAB (`COMPLETE=bash microcosm -- microcosm simulate …`) is
+    // answered here, before anything is parsed or printed, and exits. A completer must never
+    // print a panic's message over what the user is typing: it gives no names instead.
+    if std::env::var_os(complete::VAR).is_some_and(|v| !v.is_empty() && v != "0") {
+        std::panic::set_hook(Box::new(|_| {}));
+    }
+    clap_complete::CompleteEnv::with_factory(Cli::command)
+        .var(complete::VAR)
+        .complete();
     let cli = Cli::parse();
     exit_code(|| run(cli))
 }
@@ -107,10 +134,17 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Simulate(args) => simulate::run(&args, color),
         Command::Merge(args) => merge::run(&args),
         Command::Completions(args) => {
-            let mut command = Cli::command();
-            let mut buffer = Vec::new();
-            clap_complete::generate(args.shell, &mut command, "microcosm", &mut buffer);
-            output::write_report(None, &buffer)?;
+            // The dynamic registration, not a static script: only it can offer the names in
+            // the scenario on the command line. The script calls back the binary as it was
+            // called now (a relative path made absolute, as `COMPLETE=bash microcosm` does).
+            let argv0 = std::path::PathBuf::from(std::env::args_os().next().unwrap_or_default());
+            let completer = if argv0.components().count() > 1 {
+                std::env::current_dir()?.join(argv0)
+            } else {
+                argv0
+            };
+            let script = complete::registration(args.shell, &completer.to_string_lossy())?;
+            output::write_report(None, &script)?;
             Ok(Outcome::Pass)
         }
     }

@@ -104,7 +104,7 @@ fn write_in_place(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 ///   `transactions`, `experiments`) and `diagnostic` (`code`, `severity`, `message`, `help`,
 ///   `location` {`file`, `line`, `column`, `span` {`start`, `end`}}), then `summary`
 ///   (`files`, `valid`, `invalid`).
-/// - `analyze`: `scenario` (`path`, `name`); `services` (an array: `name`, `cohesion` (null
+/// - `analyze`: per file, in the order given: `scenario` (`path`, `name`); `services` (an array: `name`, `cohesion` (null
 ///   without a monolith, or when undefined), `functions`, `fan_in`, `fan_out`, `async_in`,
 ///   `async_out`, `instability`, `replicas`, `zones`, `blast_radius`); with a monolith,
 ///   `coupling` (an array of non-zero ordered pairs: `from`, `to`, `value`, `weight`), `theorem`
@@ -114,8 +114,11 @@ fn write_in_place(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 ///   `structural_modularity`, `inter_call_percentage`, `interface_number`,
 ///   `non_extreme_distribution`); `findings` (an array: `rule`, `severity` = `info` |
 ///   `warning` | `error`, `message`, `help`, `path`, `location`); then `summary` (`errors`,
-///   `warnings`, `infos`, `outcome` = `pass` | `fail`). An invalid file gives `diagnostic`
-///   records and `summary` {`outcome`: `invalid`}.
+///   `warnings`, `infos`, `outcome` = `pass` | `fail`). An invalid file gives `scenario`
+///   {`path`}, its `diagnostic` records and `summary` {`outcome`: `invalid`}.
+/// - `verify`: the `diagnostic` records of the files that did not load, then `verdict` (one per
+///   check, as `check`'s, with `file`, `line`, `column`), then `summary` (`verdicts`, `holds`,
+///   `violated`, `inconclusive`); `--replay` gives `state` (`index`, `fields`) records.
 /// - `propose`: `proposal` (`source`, `functions`, `communities`, `services`, `modularity`,
 ///   `seed`, `resolution`, `definition`, `repaired`, `holds`, `capped`), `services` (an array:
 ///   `name`, `functions`, `context`, `cohesion`), `changes` (an array: `kind` = `moved`

@@ -25,7 +25,8 @@ pub fn run(args: &ProposeArgs, color: bool) -> anyhow::Result<Outcome> {
     let json = args.format == ProposeFormat::Json;
     let (monolith, source) = match (&args.file, &args.calls) {
         (Some(file), _) => {
-            let loaded = match load_or_report(file, "propose", json, color)? {
+            let loaded = match load_or_report(file, "propose", json, color, args.output.as_deref())?
+            {
                 Ok(loaded) => loaded,
                 Err(outcome) => return Ok(outcome),
             };

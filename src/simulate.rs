@@ -314,7 +314,7 @@ pub fn run(args: &SimulateArgs, color: bool) -> anyhow::Result<Outcome> {
     };
     let run_all =
         || -> anyhow::Result<Vec<Item>> { indices.par_iter().map(|&i| work(i)).collect() };
-    let items = match args.threads {
+    let items = match args.parallel.jobs {
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build()

@@ -141,7 +141,7 @@ pub fn run(args: &ValidateArgs, color: bool) -> anyhow::Result<Outcome> {
     }
     // Diagnostics first, then the summary: on a terminal the verdict ends up last.
     std::io::stderr().write_all(&err)?;
-    write_report(None, &out)?;
+    write_report(args.output.as_deref(), &out)?;
     Ok(if invalid > 0 {
         Outcome::Invalid
     } else {

@@ -14,9 +14,10 @@
 use std::io::Write;
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use microcosm_checker::{CheckOptions, Strategy, Verdict, catalogue};
 use microcosm_model::{LoadedScenario, Target};
+use rayon::prelude::*;
 use serde_json::json;
 
 use crate::Outcome;
@@ -37,7 +38,9 @@ pub fn check_options(args: &VerifyArgs) -> anyhow::Result<CheckOptions> {
         max_states: args.max_states,
         max_depth: args.max_depth,
         timeout: args.timeout.map(Duration::from_secs_f64),
-        threads: args.threads.max(1),
+        // Each check is single-threaded, so its counterexample is a shortest one; `--jobs`
+        // runs that many checks at once instead (see `verify_scenario`).
+        threads: 1,
         symmetry: args.symmetry,
         strategy: if args.symmetry {
             Strategy::Dfs
@@ -73,23 +76,36 @@ pub fn verify_scenario(
     let file = loaded.source.path.display().to_string();
     let mut out = Vec::new();
     let mut errors = Vec::new();
-    for job in microcosm_checker::scenario::jobs(&loaded.scenario) {
-        if transaction.is_some_and(|t| t != job.subject) {
-            continue;
-        }
-        let available = job.properties();
-        let wanted: Vec<&str> = properties
-            .iter()
-            .map(String::as_str)
-            .filter(|p| available.contains(p))
-            .collect();
-        if !properties.is_empty() && wanted.is_empty() {
-            continue;
-        }
+    let selected: Vec<_> = microcosm_checker::scenario::jobs(&loaded.scenario)
+        .into_iter()
+        .filter_map(|job| {
+            if transaction.is_some_and(|t| t != job.subject) {
+                return None;
+            }
+            let available = job.properties();
+            let wanted: Vec<&str> = properties
+                .iter()
+                .map(String::as_str)
+                .filter(|p| available.contains(p))
+                .collect();
+            (properties.is_empty() || !wanted.is_empty()).then_some((job, wanted))
+        })
+        .collect();
+    // The checks run at once on the current pool (`--jobs` of them: `run` installs it), and
+    // come back in the scenario's order whatever finished first.
+    let ran: Vec<_> = selected
+        .par_iter()
+        .map(|(job, wanted)| {
+            // Shown from the moment this check starts (not when it is queued) until it ends.
+            let check = reporter.map(|r| r.start_check(&job.subject));
+            let mut opts = opts.clone();
+            opts.progress = check.as_ref().and_then(progress::Check::hook);
+            job.run(wanted, &opts)
+        })
+        .collect();
+    for ((job, _), result) in selected.iter().zip(ran) {
         let location = loaded.locate(&job.at, Target::Key);
-        let mut opts = opts.clone();
-        opts.progress = reporter.and_then(|r| r.hook_for(&job.subject));
-        match job.run(&wanted, &opts) {
+        match result {
             Ok(verdicts) => out.extend(verdicts.into_iter().map(|verdict| Located {
                 file: file.clone(),
                 kind: job.kind,
@@ -129,10 +145,22 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
     if files.is_empty() {
         bail!("no scenario files (*.toml, *.json) under the paths given");
     }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.parallel.count())
+        .build()
+        .context("cannot start the worker threads")?;
     let mut results = Vec::new();
     let mut invalid = false;
+    // With several files, --transaction picks the files that have it; it is an error only when
+    // none does (with the first near miss found as the hint).
+    let mut missing: Option<(String, String)> = None;
+    // An invalid file's diagnostics go in the JSON report too, as `validate` and `analyze` put
+    // them, so a tool reading it knows why a file has no verdicts.
+    let mut rejected = Vec::new();
+    let mut found = false;
     // Locked for each write, never across a check: the progress line writer and the
-    // spinner's ticker write to stderr while a check runs.
+    // spinners draw on stderr from other threads while the checks run, and would wait for the
+    // lock while this thread waits for them.
     let stderr = std::io::stderr();
     for file in &files {
         match microcosm_model::load(file) {
@@ -149,20 +177,26 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
                     let hint = microcosm_model::diagnostic::did_you_mean(t, names)
                         .map(|c| format!("; did you mean `{c}`?"))
                         .unwrap_or_default();
-                    bail!("{}: no transaction `{t}`{hint}", file.display());
+                    if missing.as_ref().is_none_or(|(_, h)| h.is_empty()) {
+                        missing = Some((file.display().to_string(), hint));
+                    }
+                    continue;
                 }
+                found = true;
                 if let Some(trace_id) = &args.replay {
                     let subject = args.transaction.as_deref().expect("clap requires it");
-                    return replay(&loaded, subject, trace_id, args.format);
+                    return replay(&loaded, subject, trace_id, args);
                 }
                 let reporter = reporter.get_or_insert_with(progress::Reporter::start);
-                let (verdicts, errors) = verify_scenario(
-                    &loaded,
-                    args.transaction.as_deref(),
-                    &args.property,
-                    &opts,
-                    Some(reporter),
-                );
+                let (verdicts, errors) = pool.install(|| {
+                    verify_scenario(
+                        &loaded,
+                        args.transaction.as_deref(),
+                        &args.property,
+                        &opts,
+                        Some(reporter),
+                    )
+                });
                 results.extend(verdicts);
                 for e in &errors {
                     reporter.suspend(|| writeln!(stderr.lock(), "error: {e}"))?;
@@ -178,11 +212,23 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
                         None => write()?,
                     }
                 }
+                rejected.extend(e.diagnostics);
             }
         }
     }
     if let Some(reporter) = reporter {
         reporter.finish();
+    }
+    if let (Some((file, hint)), Some(t)) = (missing, &args.transaction)
+        && !found
+    {
+        if files.len() > 1 {
+            bail!(
+                "none of the {} files has a transaction `{t}`{hint}",
+                files.len()
+            );
+        }
+        bail!("{file}: no transaction `{t}`{hint}");
     }
     // A selection that matches nothing must not pass as "0 verdicts, all hold": a gate that
     // checked nothing would be green.
@@ -220,6 +266,9 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
         Format::Human => write_human(&mut out, &results)?,
         Format::Json => {
             json_begin(&mut out, "verify");
+            for d in &rejected {
+                json_line(&mut out, "diagnostic", d);
+            }
             for r in &results {
                 json_line(&mut out, "verdict", &verdict_json(r));
             }
@@ -239,7 +288,7 @@ pub fn run(args: &VerifyArgs, color: bool) -> anyhow::Result<Outcome> {
             if results.len() == 1 { "" } else { "s" }
         )?;
     }
-    write_report(None, &out)?;
+    write_report(args.output.as_deref(), &out)?;
     Ok(if invalid {
         Outcome::Invalid
     } else if violated > 0 || (inconclusive > 0 && !args.allow_inconclusive) {
@@ -255,7 +304,7 @@ fn replay(
     loaded: &LoadedScenario,
     subject: &str,
     trace_id: &str,
-    format: Format,
+    args: &VerifyArgs,
 ) -> anyhow::Result<Outcome> {
     let job = microcosm_checker::scenario::jobs(&loaded.scenario)
         .into_iter()
@@ -266,7 +315,7 @@ fn replay(
         .map_err(|e| anyhow::anyhow!("{}: {subject}: {e}", loaded.source.path.display()))?;
     let states = &replayed.states;
     let mut out = Vec::new();
-    match format {
+    match args.format {
         Format::Human => {
             writeln!(out, "{subject}: trace {trace_id}, {} states", states.len())?;
             // As the counterexample reads: who did what at each step, then the whole state it
@@ -308,7 +357,7 @@ fn replay(
             json_line(&mut out, "end", &json!({}));
         }
     }
-    write_report(None, &out)?;
+    write_report(args.output.as_deref(), &out)?;
     Ok(Outcome::Pass)
 }
 

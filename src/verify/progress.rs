@@ -11,6 +11,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -68,17 +69,18 @@ pub fn line(subject: &str, p: &Progress) -> String {
     )
 }
 
-/// The check running now and how far it got, shared by the hook and the line writer.
-type Latest = Arc<Mutex<Option<(String, Option<Progress>)>>>;
+/// The checks running now (`--jobs` may run several at once) and how far each got, by
+/// subject: shared by their hooks and the line writer.
+type Running = Arc<Mutex<BTreeMap<String, Option<Progress>>>>;
 
 /// Shows the progress of the checks of one `verify` run.
 pub enum Reporter {
-    /// stderr is a terminal: a spinner line.
-    Terminal(indicatif::ProgressBar),
-    /// stderr is not: a line every so often, written by a thread of its own so a search that
-    /// reports rarely still gets its lines on time.
+    /// stderr is a terminal: a spinner line per running check.
+    Terminal(indicatif::MultiProgress),
+    /// stderr is not: a line per running check every so often, written by a thread of its
+    /// own so a search that reports rarely still gets its lines on time.
     Lines {
-        latest: Latest,
+        running: Running,
         stop: mpsc::Sender<()>,
         writer: JoinHandle<()>,
     },
@@ -86,19 +88,62 @@ pub enum Reporter {
     Off,
 }
 
+/// One check's place in the progress display, from its start until it is dropped (when the
+/// check is done): its spinner, or its entry among the checks the lines report.
+pub enum Check {
+    /// Its spinner, cleared when the check ends.
+    Spinner(indicatif::ProgressBar),
+    /// Its entry in the running checks, removed when the check ends.
+    Entry { running: Running, subject: String },
+    /// Nothing shown.
+    Silent,
+}
+
+impl Check {
+    /// The hook the checker calls with this check's counts.
+    pub fn hook(&self) -> Option<ProgressHook> {
+        match self {
+            Check::Spinner(bar) => {
+                let bar = bar.clone();
+                Some(ProgressHook::new(move |p| {
+                    let rate = p.unique_states as f64 / p.elapsed.as_secs_f64().max(1e-9);
+                    bar.set_message(format!(
+                        "{} search, {} distinct ({rate:.0}/s), {} generated, depth {}",
+                        p.phase, p.unique_states, p.states_generated, p.max_depth
+                    ));
+                }))
+            }
+            Check::Entry { running, subject } => {
+                let (running, subject) = (running.clone(), subject.clone());
+                Some(ProgressHook::new(move |p| {
+                    running
+                        .lock()
+                        .expect("not poisoned")
+                        .insert(subject.clone(), Some(*p));
+                }))
+            }
+            Check::Silent => None,
+        }
+    }
+}
+
+impl Drop for Check {
+    fn drop(&mut self) {
+        match self {
+            Check::Spinner(bar) => bar.finish_and_clear(),
+            Check::Entry { running, subject } => {
+                running.lock().expect("not poisoned").remove(subject);
+            }
+            Check::Silent => {}
+        }
+    }
+}
+
 impl Reporter {
     /// The reporter for this process's stderr and environment.
     pub fn start() -> Reporter {
         if std::io::stderr().is_terminal() {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {msg}")
-                    .expect("a valid template"),
-            );
-            // Drawn from the first moment, not at the first report: a check shows it is
-            // running within a tenth of a second.
-            bar.enable_steady_tick(Duration::from_millis(100));
-            return Reporter::Terminal(bar);
+            return Reporter::Terminal(indicatif::MultiProgress::new());
         }
         match every_from_env() {
             Some(every) => Reporter::lines(every, |text| {
@@ -110,9 +155,9 @@ impl Reporter {
 
     /// Lines every `every`, each given to `write`.
     fn lines(every: Duration, write: impl Fn(&str) + Send + 'static) -> Reporter {
-        let latest: Latest = Arc::new(Mutex::new(None));
+        let running: Running = Arc::new(Mutex::new(BTreeMap::new()));
         let (stop, stopped) = mpsc::channel();
-        let shared = latest.clone();
+        let shared = running.clone();
         let writer = std::thread::spawn(move || {
             let mut cadence = Cadence::new(Instant::now(), every);
             loop {
@@ -124,59 +169,76 @@ impl Reporter {
                 if !cadence.due(Instant::now()) {
                     continue;
                 }
-                let text = match &*shared.lock().expect("not poisoned") {
-                    Some((subject, Some(p))) => line(subject, p),
-                    Some((subject, None)) => format!("progress: {subject}: starting"),
-                    None => continue,
-                };
-                write(&text);
+                // One line per check running now, in subject order: with `--jobs` several
+                // run at once, and each has its own counts.
+                let texts: Vec<String> = shared
+                    .lock()
+                    .expect("not poisoned")
+                    .iter()
+                    .map(|(subject, p)| match p {
+                        Some(p) => line(subject, p),
+                        None => format!("progress: {subject}: starting"),
+                    })
+                    .collect();
+                for text in &texts {
+                    write(text);
+                }
             }
         });
         Reporter::Lines {
-            latest,
+            running,
             stop,
             writer,
         }
     }
 
-    /// The hook of the check of `subject`, which starts now.
-    pub fn hook_for(&self, subject: &str) -> Option<ProgressHook> {
+    /// The check of `subject`, which starts now: shown until the returned value is dropped.
+    pub fn start_check(&self, subject: &str) -> Check {
         match self {
-            Reporter::Terminal(bar) => {
-                bar.set_message(format!("{subject}: starting"));
-                let (bar, subject) = (bar.clone(), subject.to_owned());
-                Some(ProgressHook::new(move |p| {
-                    let rate = p.unique_states as f64 / p.elapsed.as_secs_f64().max(1e-9);
-                    bar.set_message(format!(
-                        "{subject}: {} search, {} distinct ({rate:.0}/s), {} generated, depth {}",
-                        p.phase, p.unique_states, p.states_generated, p.max_depth
-                    ));
-                }))
+            Reporter::Terminal(multi) => {
+                let bar = multi.add(indicatif::ProgressBar::new_spinner());
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(&format!(
+                        "{{spinner}} {}: {{msg}}",
+                        subject.replace('{', "{{").replace('}', "}}")
+                    ))
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                );
+                bar.set_message("starting");
+                // Drawn from the first moment, not at the first report: a check shows it is
+                // running within a tenth of a second.
+                bar.enable_steady_tick(Duration::from_millis(100));
+                Check::Spinner(bar)
             }
-            Reporter::Lines { latest, .. } => {
-                *latest.lock().expect("not poisoned") = Some((subject.to_owned(), None));
-                let (latest, subject) = (latest.clone(), subject.to_owned());
-                Some(ProgressHook::new(move |p| {
-                    *latest.lock().expect("not poisoned") = Some((subject.clone(), Some(*p)));
-                }))
+            Reporter::Lines { running, .. } => {
+                running
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(subject.to_owned(), None);
+                Check::Entry {
+                    running: running.clone(),
+                    subject: subject.to_owned(),
+                }
             }
-            Reporter::Off => None,
+            Reporter::Off => Check::Silent,
         }
     }
 
-    /// Runs `f` (which writes to stderr) with the spinner out of its way, so a diagnostic is
+    /// Runs `f` (which writes to stderr) with the spinners out of its way, so a diagnostic is
     /// not drawn over.
     pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
         match self {
-            Reporter::Terminal(bar) => bar.suspend(f),
+            Reporter::Terminal(multi) => multi.suspend(f),
             _ => f(),
         }
     }
 
-    /// Every check is done: the spinner goes, the line writer stops.
+    /// Every check is done: the spinners are gone, the line writer stops.
     pub fn finish(self) {
         match self {
-            Reporter::Terminal(bar) => bar.finish_and_clear(),
+            Reporter::Terminal(multi) => {
+                let _ = multi.clear();
+            }
             Reporter::Lines { stop, writer, .. } => {
                 let _ = stop.send(());
                 let _ = writer.join();
@@ -253,7 +315,8 @@ mod tests {
         let reporter = Reporter::lines(Duration::from_millis(20), move |t| {
             sink.lock().unwrap().push(t.to_owned());
         });
-        let hook = reporter.hook_for("move-funds").unwrap();
+        let check = reporter.start_check("move-funds");
+        let hook = check.hook().unwrap();
         std::thread::sleep(Duration::from_millis(60));
         hook.report(&Progress {
             phase: "safety",
@@ -271,6 +334,39 @@ mod tests {
                 .last()
                 .unwrap()
                 .starts_with("progress: move-funds: safety search, 7 states generated, 5 distinct"),
+            "{written:?}"
+        );
+    }
+
+    #[test]
+    fn checks_running_at_once_each_get_their_own_line_until_they_end() {
+        let written = Arc::new(Mutex::new(Vec::<String>::new()));
+        let sink = written.clone();
+        let reporter = Reporter::lines(Duration::from_millis(20), move |t| {
+            sink.lock().unwrap().push(t.to_owned());
+        });
+        let a = reporter.start_check("a-saga");
+        let b = reporter.start_check("b-transfer");
+        b.hook().unwrap().report(&Progress {
+            phase: "liveness",
+            states_generated: 9,
+            unique_states: 4,
+            max_depth: 3,
+            elapsed: Duration::from_millis(10),
+        });
+        std::thread::sleep(Duration::from_millis(60));
+        drop(a);
+        written.lock().unwrap().clear();
+        std::thread::sleep(Duration::from_millis(60));
+        reporter.finish();
+        drop(b);
+        let written = written.lock().unwrap();
+        assert!(!written.is_empty());
+        // Once `a-saga` is done only `b-transfer` is reported, with its own counts.
+        assert!(
+            written
+                .iter()
+                .all(|l| l.starts_with("progress: b-transfer: liveness search, 9 states")),
             "{written:?}"
         );
     }

@@ -38,6 +38,13 @@ fn commands_with_output() -> Vec<Vec<&'static str>> {
         vec!["propose", "scenarios/monolith-shop.toml"],
         vec!["check", SHOP, "--skip", "verify", "--skip", "simulate"],
         vec!["simulate", SHOP, "--duration", "1", "--format", "json"],
+        vec!["validate", SHOP],
+        vec![
+            "verify",
+            "scenarios/gallery/saga-dual-write.toml",
+            "--format",
+            "json",
+        ],
     ]
 }
 
@@ -176,7 +183,7 @@ fn every_numeric_option_has_a_range_that_the_message_explains() {
     let cases: Vec<(&[&str], &str, &[&str], &str)> = vec![
         (
             &verify,
-            "--threads",
+            "--jobs",
             &["0", "1000000", "-1", "x"],
             "from 1 to 256",
         ),
@@ -232,7 +239,7 @@ fn every_numeric_option_has_a_range_that_the_message_explains() {
             &["NaN", "inf", "-5", "0", "1e12"],
             "seconds",
         ),
-        (&simulate, "--threads", &["0", "1000000"], "from 1 to 256"),
+        (&simulate, "--jobs", &["0", "1000000"], "from 1 to 256"),
         (&simulate, "--seed", &["-1", "1.5"], "seed"),
         (&explore, "--timeout", &["NaN", "1e30"], "seconds"),
         (&explore, "--max-states", &["0"], "from 1 to"),
@@ -251,7 +258,7 @@ fn every_numeric_option_has_a_range_that_the_message_explains() {
 
 #[test]
 fn the_ends_of_each_range_are_accepted() {
-    run(["verify", SHOP, "--threads", "256", "--max-states", "1"])
+    run(["verify", SHOP, "--jobs", "256", "--max-states", "1"])
         .args(["--max-depth", "0", "--timeout", "31536000"])
         .exits_one_of(&[0, 1]);
     run([

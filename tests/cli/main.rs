@@ -14,6 +14,7 @@ mod fixtures;
 
 mod analyze;
 mod check;
+mod consistency;
 mod explore;
 mod hostile;
 mod simulate;

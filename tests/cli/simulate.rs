@@ -153,7 +153,7 @@ fn sharded_and_merged_sweeps_equal_the_unsharded_run() {
     }
     // Shards in any order merge to the same report.
     shards.reverse();
-    let merged = run(["merge"]).args(&shards).exits_any();
+    let merged = run(["merge", "--format", "json"]).args(&shards).exits_any();
     assert!(
         merged.stdout_bytes() == whole.stdout_bytes(),
         "merged:\n{}\nwhole:\n{}",
