@@ -1,5 +1,7 @@
-//! `microcosm init NAME`: write a commented starter scenario that validates, so a new user has a
-//! working file to change rather than a blank page.
+//! `microcosm init NAME`: write a commented starter scenario that passes `microcosm check` as
+//! written (validation, analysis, model checking and its experiment), so a new user has a
+//! working design to change rather than a blank page, or a red gate before they have changed
+//! anything. `tests/cli/init.rs` holds it to that, and to what its comments promise.
 
 use anyhow::{Context, bail};
 
@@ -36,10 +38,17 @@ pub fn run(args: &InitArgs) -> anyhow::Result<Outcome> {
     let text = starter(name.trim_end_matches(".toml"), &file_name);
     crate::output::write_atomically(&path, text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
+    // `./shop.toml` is the same file, but the command a newcomer copies should read as the one
+    // they would type.
+    let shown = if args.dir == std::path::Path::new(".") {
+        std::path::PathBuf::from(&file_name)
+    } else {
+        path.clone()
+    };
     eprintln!(
-        "wrote {}; check it with `microcosm validate {}`",
-        path.display(),
-        path.display()
+        "wrote {}; check it with `microcosm check {}`",
+        shown.display(),
+        shown.display()
     );
     Ok(Outcome::Pass)
 }

@@ -16,6 +16,7 @@ mod analyze;
 mod check;
 mod explore;
 mod hostile;
+mod init;
 mod simulate;
 mod validate;
 mod verify;
