@@ -14,6 +14,7 @@ mod fixtures;
 
 mod analyze;
 mod check;
+mod docker;
 mod explore;
 mod hostile;
 mod init;
