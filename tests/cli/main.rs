@@ -14,6 +14,7 @@ mod fixtures;
 
 mod analyze;
 mod check;
+mod compare;
 mod docker;
 mod explore;
 mod hostile;
