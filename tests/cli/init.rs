@@ -1,9 +1,9 @@
 //! End-to-end tests of the starter `microcosm init` writes, run as a newcomer runs it: `init`
-//! in an empty directory, then `validate`, `check` and `simulate` on the file it wrote. The
-//! starter is the first file anyone checks, so it must pass the gate out of the box, and what its
-//! comments say ("remove `idempotent = true` and …", "drop `replicas = 1` and …") must be what
-//! the tool then reports. `init` offers one template; a second one would be added to
-//! `TEMPLATES`.
+//! in an empty directory, then `validate`, `analyze`, `check` and `simulate` on the file it
+//! wrote. The starter is the first file anyone checks, so it must pass the gate out of the box,
+//! and what its comments say ("remove `idempotent = true` and …", "drop `replicas = 1` and …")
+//! must be what the tool then reports. `init` offers one template; a second one would be added
+//! to `TEMPLATES`.
 
 use crate::cli::run;
 
@@ -36,6 +36,11 @@ fn the_starter_passes_validate_check_and_simulate_out_of_the_box() {
     for name in TEMPLATES {
         let (dir, file) = init(name);
         run(["validate", &file]).in_dir(dir.path()).exits(0);
+        // A starter is a design to copy: no finding in it that says it is wrong.
+        run(["analyze", &file])
+            .in_dir(dir.path())
+            .exits(0)
+            .stdout_has("0 errors, 0 warnings");
         run(["check", &file])
             .in_dir(dir.path())
             .exits(0)
