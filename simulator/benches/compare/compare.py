@@ -106,8 +106,10 @@ def main():
         out = outputs[name]
         result = microcosm_mean_w(out) if name == "microcosm simulate" else out.strip()
         wall, cpu_s = statistics.median(walls[name]), statistics.median(cpus[name])
-        print(f"| {name:<48} | {wall:>10.2f} s | {cpu_s:>9.2f} s | {cpu_s / base:>15.0f}x | {result}")
+        print(f"| {name:<48} | {wall:>10.3f} s | {cpu_s:>9.3f} s | {cpu_s / base:>15.0f}x | {result}")
     print()
+    # Wall time counts whatever else the machine ran; the load says how much that was.
+    print(f"load avg:  {' '.join(f'{x:.2f}' for x in os.getloadavg())} (at the end)")
     print("theory: W = 1 / (mu - lambda) = 10 ms")
 
 
