@@ -104,3 +104,24 @@ fn the_starter_s_whole_payments_outage_is_missed_and_can_be_declared_as_its_comm
         .exits(0)
         .stdout_has("violated (expected violated)");
 }
+
+#[test]
+fn init_suggests_a_command_that_works_when_pasted_and_refuses_a_name_that_breaks_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    run(["init", "my shop"])
+        .in_dir(dir.path())
+        .exits(0)
+        .stderr_has("`microcosm check 'my shop.toml'`");
+    run(["validate", "my shop.toml"])
+        .in_dir(dir.path())
+        .exits(0);
+    // A newline would end the comment and the TOML string it is written into.
+    run(["init", "a\nb"])
+        .in_dir(dir.path())
+        .exits(2)
+        .stderr_has("control character");
+    run(["init", "shop", "--dir", "no-such-dir"])
+        .in_dir(dir.path())
+        .exits(2)
+        .stderr_has("no-such-dir is not a directory");
+}
