@@ -20,6 +20,10 @@ RUN cargo build --release --locked --bin microcosm
 # Final stage: the binary alone on a slim Debian. Not distroless: GitLab CI and others run job
 # scripts with a shell inside the image (override the entrypoint there: see the README).
 FROM debian:bookworm-slim
+LABEL org.opencontainers.image.title="microcosm" \
+      org.opencontainers.image.description="Formal-model simulator and verifier for microservice architectures" \
+      org.opencontainers.image.source="https://github.com/microcosm-dev/microcosm" \
+      org.opencontainers.image.licenses="MIT OR Apache-2.0"
 COPY --from=build /src/target/release/microcosm /usr/local/bin/microcosm
 # No USER: a CI job writes its reports into the checkout mounted at /work, which a fixed
 # unprivileged user could not write to (GitLab's build directory, a runner's workspace). To
