@@ -97,6 +97,21 @@ fn the_image_runs_the_gate() {
         report.contains("saga.semantic-atomicity") && report.contains("0 failed"),
         "{report}"
     );
+    // A GitLab-style job: a shell in the image, the entrypoint cleared, the README's first
+    // steps (the starter passes the gate there too).
+    let job = engine_run(
+        engine,
+        &[
+            "run",
+            "--rm",
+            "--entrypoint",
+            "sh",
+            IMAGE,
+            "-c",
+            "cd /tmp && microcosm init shop && microcosm check shop.toml",
+        ],
+    );
+    assert_exit(&job, 0, "init and check through a shell in the image");
     // The exit-code contract reaches the CI job through the entrypoint: 2 for a missing file.
     let missing = run(&["check", "scenarios/no-such-file.toml"]);
     assert_exit(&missing, 2, "check of a missing file in the image");
