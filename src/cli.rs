@@ -158,9 +158,9 @@ pub enum Command {
         Bind it in a TOML scenario with a first line `#:schema ./scenario.schema.json`.")]
     Schema(SchemaArgs),
 
-    /// Write a commented starter scenario, NAME.toml, that validates.
+    /// Write a commented starter scenario, NAME.toml, that passes `check` as written.
     #[command(after_help = "Example:\n  \
-        microcosm init shop && microcosm validate shop.toml")]
+        microcosm init shop && microcosm check shop.toml")]
     Init(InitArgs),
 
     /// Print the script that registers completion with a shell: commands, options, and the

@@ -26,6 +26,12 @@ pub fn ms_to_ns(ms: f64) -> u64 {
     }
 }
 
+/// The longest draw, 2⁶² ns (146 years): later than any horizon (validation caps durations at a
+/// year), and small enough that `now + draw` cannot overflow the clock. A valid log-normal such
+/// as p50 = 5e-324 ms, p99 = 250 ms has σ ≈ 322, and its draws reach e²⁰⁰ ns: saturating them
+/// at `u64::MAX` made the next `now + work` overflow (a panic in debug builds).
+pub const MAX_DRAW_NS: u64 = 1 << 62;
+
 /// A compiled distribution of durations.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Sampler {
@@ -111,7 +117,7 @@ impl Sampler {
         };
         if ns > 0.0 {
             // Round to nearest: truncation would bias every mean down by half a nanosecond.
-            (ns + 0.5).min(u64::MAX as f64) as u64
+            (ns + 0.5).min(MAX_DRAW_NS as f64) as u64
         } else {
             0
         }
@@ -122,6 +128,22 @@ impl Sampler {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn a_draw_far_beyond_any_horizon_leaves_room_on_the_clock() {
+        // Found by the structured fuzzer on the `init` starter: a valid, absurd log-normal.
+        let s = Sampler::new(&Distribution::Lognormal {
+            p50_ms: 5e-324,
+            p99_ms: 250.0,
+        });
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(15);
+        let draws: Vec<u64> = (0..1000).map(|_| s.sample(&mut rng)).collect();
+        assert!(draws.contains(&MAX_DRAW_NS), "some draw reaches the cap");
+        let year_ns = 365 * 86_400 * 1_000_000_000u64;
+        for draw in draws {
+            assert!(year_ns.checked_add(draw).is_some());
+        }
+    }
 
     fn mean_of(s: &Sampler, n: usize) -> f64 {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);

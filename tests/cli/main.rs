@@ -14,9 +14,12 @@ mod fixtures;
 
 mod analyze;
 mod check;
+mod compare;
 mod consistency;
+mod docker;
 mod explore;
 mod hostile;
+mod init;
 mod simulate;
 mod validate;
 mod verify;

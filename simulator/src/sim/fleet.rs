@@ -200,7 +200,8 @@ impl Fleet {
         let mut work = topo.endpoints[ep].work.sample(&mut self.rng_work);
         let factor = self.slowdown[s] * self.replicas[r].version.slowdown;
         if factor != 1.0 {
-            work = (work as f64 * factor) as Time;
+            // Held at the sampler's cap, so that `now + work` cannot overflow the clock.
+            work = ((work as f64 * factor) as Time).min(crate::sampler::MAX_DRAW_NS);
         }
         work
     }
