@@ -51,6 +51,13 @@ pub use transaction::{
     TwoPhaseFaults,
 };
 
+/// Percent keys the format once took and replaced with fractions, as `(old, new)`: every
+/// rate and share in a scenario is a fraction in [0, 1]. The loader answers an old key with its
+/// replacement and the value to write, rather than calling it unknown, so a file written for
+/// the old format is told how to move on.
+pub(crate) const PERCENT_KEYS_NOW_FRACTIONS: &[(&str, &str)] =
+    &[("max_ejection_percent", "max_ejection_fraction")];
+
 /// One architecture: the seven-tuple `(S, I, N, D, C, M, P)` with its transactions, optional
 /// monolith and failure experiments.
 ///

@@ -69,7 +69,7 @@ fn baseline() -> Value {
                 "fallback": { "latency_ms": 1.0 },
                 "outlier_detection": {
                     "consecutive_errors": 5, "base_ejection_time_ms": 30000.0,
-                    "max_ejection_percent": 10.0
+                    "max_ejection_fraction": 0.1
                 }
             }
         },

@@ -42,7 +42,7 @@ use std::ops::Range;
 
 use serde_json::{Map, Value};
 
-use crate::diagnostic::{codes, did_you_mean};
+use crate::diagnostic::{codes, did_you_mean, number};
 use crate::source::{Format, Node, NodeKind, SourceMap};
 
 /// One structural problem, located by byte span.
@@ -101,7 +101,7 @@ impl Kind {
                 | (Kind::Array, NodeKind::Array(_))
                 | (Kind::String, NodeKind::String(_))
                 | (Kind::Integer, NodeKind::Integer(_))
-                | (Kind::Number, NodeKind::Integer(_) | NodeKind::Float)
+                | (Kind::Number, NodeKind::Integer(_) | NodeKind::Float(_))
                 | (Kind::Boolean, NodeKind::Boolean)
                 | (Kind::Null, NodeKind::Null)
         )
@@ -128,7 +128,7 @@ fn found(node: &NodeKind) -> &'static str {
         NodeKind::Array(_) => "an array",
         NodeKind::String(_) => "a string",
         NodeKind::Integer(_) => "an integer",
-        NodeKind::Float => "a float",
+        NodeKind::Float(_) => "a float",
         NodeKind::Boolean => "a boolean",
         NodeKind::Datetime => "a date-time",
         NodeKind::Null => "null",
@@ -442,6 +442,11 @@ impl<'a> Checker<'a> {
         for (key, key_span, value) in entries {
             match (properties.and_then(|p| p.get(key)), additional) {
                 (Some(schema), _) => self.check(schema, value, None, out),
+                (None, Some(Value::Bool(false)))
+                    if let Some(issue) = self.renamed(key, key_span, value, properties) =>
+                {
+                    out.push(issue)
+                }
                 (None, Some(Value::Bool(false))) => {
                     let names: Vec<&str> = properties
                         .map(|p| p.keys().map(String::as_str).collect())
@@ -493,6 +498,49 @@ impl<'a> Checker<'a> {
                 });
             }
         }
+    }
+
+    /// A percent key the format replaced with a fraction (see
+    /// [`crate::scenario::PERCENT_KEYS_NOW_FRACTIONS`]), written where its replacement belongs:
+    /// the new key and the value to write. A value above 1 can only be a percent; one of 1 or
+    /// less is ambiguous (it is how the old key got misread), so both readings are offered.
+    fn renamed(
+        &self,
+        key: &str,
+        key_span: &Range<usize>,
+        value: &Node,
+        properties: Option<&Map<String, Value>>,
+    ) -> Option<Issue> {
+        let (_, new) = crate::scenario::PERCENT_KEYS_NOW_FRACTIONS
+            .iter()
+            .find(|(old, new)| *old == key && properties.is_some_and(|p| p.contains_key(*new)))?;
+        let written = match value.kind {
+            NodeKind::Float(Some(x)) => Some(x),
+            NodeKind::Integer(Some(i)) => Some(i as f64),
+            _ => None,
+        };
+        let write = |x: f64| match self.format {
+            Format::Toml => format!("`{new} = {}`", number(x)),
+            Format::Json => format!("`\"{new}\": {}`", number(x)),
+        };
+        let help = match written {
+            Some(x) if x > 1.0 && x <= 100.0 => {
+                format!("write {} ({x} % as a fraction)", write(x / 100.0))
+            }
+            Some(x) if (0.0..=1.0).contains(&x) => format!(
+                "write {} for {} %, or {} for {x} %",
+                write(x),
+                number(x * 100.0),
+                write(x / 100.0)
+            ),
+            _ => format!("write {}", write(0.1)),
+        };
+        Some(Issue {
+            code: codes::UNKNOWN_FIELD,
+            message: format!("`{key}` is now `{new}`, a fraction from 0 to 1"),
+            help: Some(help),
+            span: key_span.clone(),
+        })
     }
 
     /// `anyOf` / `oneOf`: fine when any branch fits (serde takes the first that does). When

@@ -261,17 +261,11 @@ impl Validator<'_> {
                 o.base_ejection_time_ms,
                 MS,
             );
-            if !(0.0..=100.0).contains(&o.max_ejection_percent) {
-                self.push(
-                    codes::OUT_OF_RANGE,
-                    o_at.key("max_ejection_percent"),
-                    Target::Value,
-                    format!(
-                        "`max_ejection_percent` is {}, outside [0, 100]",
-                        o.max_ejection_percent
-                    ),
-                );
-            }
+            self.probability(
+                o_at.key("max_ejection_fraction"),
+                "`max_ejection_fraction`",
+                o.max_ejection_fraction,
+            );
         }
     }
 }
