@@ -196,8 +196,14 @@ impl Validator<'_> {
                 }
             }
             Arrival::Step => {
-                if load.steps.is_empty() {
-                    require(self, "steps", "steps = [{ at_s = 0, rate_per_s = 100 }]");
+                // With `steps_csv` still set, the file could not be read into steps, and the
+                // loader has said why: "needs `steps`" would be an echo of that.
+                if load.steps.is_empty() && load.steps_csv.is_none() {
+                    require(
+                        self,
+                        "steps",
+                        "steps = [{ at_s = 0, rate_per_s = 100 }], or steps_csv = \"steps.csv\" (`at_s,rate_per_s` rows)",
+                    );
                 }
                 let mut last = -1.0;
                 for (i, step) in load.steps.iter().enumerate() {
