@@ -83,7 +83,7 @@ fn baseline() -> Value {
         "alerts": {
             "al": { "endpoint": "a.x", "metric": "latency_p99_ms", "above": 100.0, "for_s": 5.0 }
         },
-        "monitoring": { "metrics_interval_s": 1.0, "trace_sampling": 0.1 },
+        "monitoring": { "metrics_interval_s": 1.0 },
         "deployment": {
             "a": {
                 "replicas": 3, "zones": ["z1", "z2"], "workers": 16, "queue_capacity": 100,

@@ -443,7 +443,9 @@ impl<'a> Checker<'a> {
             match (properties.and_then(|p| p.get(key)), additional) {
                 (Some(schema), _) => self.check(schema, value, None, out),
                 (None, Some(Value::Bool(false)))
-                    if let Some(issue) = self.renamed(key, key_span, value, properties) =>
+                    if let Some(issue) = self
+                        .renamed(key, key_span, value, properties)
+                        .or_else(|| Self::not_read_yet(key, key_span, properties)) =>
                 {
                     out.push(issue)
                 }
@@ -504,6 +506,29 @@ impl<'a> Checker<'a> {
     /// [`crate::scenario::PERCENT_KEYS_NOW_FRACTIONS`]), written where its replacement belongs:
     /// the new key and the value to write. A value above 1 can only be a percent; one of 1 or
     /// less is ambiguous (it is how the old key got misread), so both readings are offered.
+    /// A key reserved for a meaning nothing gives it yet (see
+    /// [`crate::scenario::KEYS_NOT_READ_YET`]), written in the table that will take it.
+    fn not_read_yet(
+        key: &str,
+        key_span: &Range<usize>,
+        properties: Option<&Map<String, Value>>,
+    ) -> Option<Issue> {
+        let (_, _, why) = crate::scenario::KEYS_NOT_READ_YET
+            .iter()
+            .find(|(k, sibling, _)| {
+                *k == key && properties.is_some_and(|p| p.contains_key(*sibling))
+            })?;
+        Some(Issue {
+            code: codes::UNKNOWN_FIELD,
+            message: format!("`{key}` has no effect yet: {why}"),
+            help: Some(format!(
+                "remove it: a later version gives `{key}` its meaning, and until then a value \
+                 here would claim a behaviour no engine has"
+            )),
+            span: key_span.clone(),
+        })
+    }
+
     fn renamed(
         &self,
         key: &str,
