@@ -42,6 +42,14 @@ const CASES: &[Case] = &[
         ..CASE
     },
     Case {
+        name: "a_misspelt_call_is_reported_once_not_echoed_as_an_unused_policy",
+        text: || with_policy("timeout_ms = 5").replace(CALLS, r#"calls = ["bb.y"]"#),
+        code: codes::UNRESOLVED,
+        message: "no service `bb`",
+        at: "\"bb.y\"",
+        ..CASE
+    },
+    Case {
         name: "equally_specific_policies_on_one_edge_are_ambiguous",
         text: || {
             format!(
