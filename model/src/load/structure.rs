@@ -694,8 +694,9 @@ impl<'a> Checker<'a> {
 /// An integer outside what its field's type holds: outside the range of its `format`
 /// (`uint32`, `uint64`, …, as schemars writes Rust's integer types). Checked here, not left to
 /// serde, because serde stops at the first such value and every one of them should be reported
-/// with the rest of the file's problems. The schema's `minimum` and `maximum` (a key's own
-/// range, from [`crate::limits`]) are validation's to report, in words about the key.
+/// with the rest of the file's problems. A value inside the type's range but outside the
+/// schema's `minimum` and `maximum` (a key's own range, from [`crate::limits`]) is
+/// validation's to report, in words about the key; the help here gives that range too.
 fn integer_range(
     schema: &Map<String, Value>,
     value: Option<i128>,
@@ -712,24 +713,25 @@ fn integer_range(
         Some("int64") | Some("int") => (i64::MIN.into(), i64::MAX.into()),
         _ => (i128::MIN, i128::MAX),
     };
-    let minimum = low;
+    // The key's own range (`replicas`: 1 to 10,000) is what the user can write; the type's
+    // (0 to 4294967295) is an implementation detail that would be contradicted by validation's
+    // "must be at least 1" a moment later.
+    let bound = |name: &str| schema.get(name).and_then(Value::as_f64);
+    let minimum = bound("minimum").map_or(low, |m| (m.ceil() as i128).max(low));
+    let maximum = bound("maximum").map_or(high, |m| (m.floor() as i128).min(high));
     let message = match value {
-        Some(v) if v < minimum && minimum == 0 => {
+        Some(v) if v < low && minimum == 0 => {
             format!("`{v}` is out of range: this value cannot be negative")
         }
-        Some(v) if v < minimum => format!("`{v}` is out of range: the least allowed is {minimum}"),
-        Some(v) if v > high => format!("`{v}` is out of range: the most allowed is {high}"),
+        Some(v) if v < low => format!("`{v}` is out of range: the least allowed is {minimum}"),
+        Some(v) if v > high => format!("`{v}` is out of range: the most allowed is {maximum}"),
         Some(_) => return None,
         None => "the integer is too large to read".to_owned(),
     };
     Some(Issue {
         code: codes::OUT_OF_RANGE,
         message,
-        help: Some(if minimum == 0 {
-            format!("write a whole number from 0 to {high}")
-        } else {
-            format!("write a whole number from {minimum} to {high}")
-        }),
+        help: Some(format!("write a whole number from {minimum} to {maximum}")),
         span,
     })
 }

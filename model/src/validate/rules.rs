@@ -343,11 +343,12 @@ impl<'a> Validator<'a> {
     /// A count in [1, `max`].
     pub(super) fn at_least_one(&mut self, at: Pointer, what: &str, value: u32, max: Max) {
         if value == 0 {
-            self.push(
+            self.push_help(
                 codes::OUT_OF_RANGE,
                 at,
                 Target::Value,
                 format!("{what} must be at least 1"),
+                format!("write a whole number from 1 to {}", max.value),
             );
         } else {
             self.at_most(at, what, f64::from(value), max);

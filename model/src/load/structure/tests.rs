@@ -140,7 +140,8 @@ fn an_unknown_tag_or_enumeration_value_suggests_the_closest() {
 
 #[test]
 fn every_integer_out_of_its_range_is_reported() {
-    // Three out-of-range counts and an unknown key: all four at once, each at its value.
+    // Three out-of-range counts and an unknown key: all four at once, each at its value, each
+    // count worded with its key's range (`cpu_millis` 1 to 10,000,000), not its type's.
     let text = "name = \"x\"\n[services.a]\nresources = { cpu_millis = 5000000000, memory_mib = -1 }\nbogus = 2\n[deployment.a]\nreplicas = -3\n";
     let found = issues_toml(text);
     let at = |needle: &str| {
@@ -157,16 +158,10 @@ fn every_integer_out_of_its_range_is_reported() {
         vec![
             (
                 at("5000000000"),
-                "`5000000000` is out of range: the most allowed is 4294967295"
+                "`5000000000` is out of range: the most allowed is 10000000"
             ),
-            (
-                at("-1"),
-                "`-1` is out of range: this value cannot be negative"
-            ),
-            (
-                at("-3"),
-                "`-3` is out of range: this value cannot be negative"
-            ),
+            (at("-1"), "`-1` is out of range: the least allowed is 1"),
+            (at("-3"), "`-3` is out of range: the least allowed is 1"),
         ]
     );
     assert!(found.iter().any(|i| i.code == codes::UNKNOWN_FIELD));

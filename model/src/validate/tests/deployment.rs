@@ -43,6 +43,25 @@ const CASES: &[Case] = &[
         code: codes::OUT_OF_RANGE,
         message: "`replicas` must be at least 1",
         at: "replicas = |0",
+        help: Help::Is("write a whole number from 1 to 10000"),
+        ..CASE
+    },
+    Case {
+        name: "negative_replicas_give_the_keys_range_not_the_types",
+        text: || format!("{BASE}\n[deployment.b]\nreplicas = -1\n"),
+        code: codes::OUT_OF_RANGE,
+        message: "`-1` is out of range: the least allowed is 1",
+        at: "replicas = |-1",
+        help: Help::Is("write a whole number from 1 to 10000"),
+        ..CASE
+    },
+    Case {
+        name: "a_negative_queue_capacity_gives_the_keys_range",
+        text: || format!("{BASE}\n[deployment.b]\nqueue_capacity = -5\n"),
+        code: codes::OUT_OF_RANGE,
+        message: "`-5` is out of range: this value cannot be negative",
+        at: "queue_capacity = |-5",
+        help: Help::Is("write a whole number from 0 to 1000000"),
         ..CASE
     },
     Case {
