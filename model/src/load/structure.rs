@@ -441,7 +441,11 @@ impl<'a> Checker<'a> {
         let additional = object.get("additionalProperties");
         for (key, key_span, value) in entries {
             match (properties.and_then(|p| p.get(key)), additional) {
-                (Some(schema), _) => self.check(schema, value, None, out),
+                (Some(schema), _) => {
+                    let before = out.len();
+                    self.check(schema, value, None, out);
+                    self.unit_in_a_string(key, value, &mut out[before..]);
+                }
                 (None, Some(Value::Bool(false)))
                     if let Some(issue) = self
                         .renamed(key, key_span, value, properties)
@@ -506,6 +510,31 @@ impl<'a> Checker<'a> {
     /// [`crate::scenario::PERCENT_KEYS_NOW_FRACTIONS`]), written where its replacement belongs:
     /// the new key and the value to write. A value above 1 can only be a percent; one of 1 or
     /// less is ambiguous (it is how the old key got misread), so both readings are offered.
+    /// A number written as a string with its unit (`timeout_ms = "200ms"`): the help shows the
+    /// number to write in the unit the key's name gives (`timeout_ms = 200`), converted when
+    /// the string's unit differs (`"2s"` is `2000`).
+    fn unit_in_a_string(&self, key: &str, value: &Node, issues: &mut [Issue]) {
+        let NodeKind::String(text) = &value.kind else {
+            return;
+        };
+        let Some(issue) = issues
+            .iter_mut()
+            .find(|i| i.code == codes::WRONG_TYPE && i.span == value.span)
+        else {
+            return;
+        };
+        let Some((value, unit)) = unit_value(key, text) else {
+            return;
+        };
+        let write = match self.format {
+            Format::Toml => format!("`{key} = {}`", number(value)),
+            Format::Json => format!("`\"{key}\": {}`", number(value)),
+        };
+        issue.help = Some(format!(
+            "write {write}: a number, in the unit the key's name gives ({unit})"
+        ));
+    }
+
     /// A key reserved for a meaning nothing gives it yet (see
     /// [`crate::scenario::KEYS_NOT_READ_YET`]), written in the table that will take it.
     fn not_read_yet(
@@ -689,6 +718,88 @@ impl<'a> Checker<'a> {
         }
         None
     }
+}
+
+/// The unit a key's name gives (`timeout_ms`: milliseconds), as the factor from each unit a
+/// string may be written in; `None` for a key without a unit in its name.
+fn key_unit(key: &str) -> Option<(&'static str, &'static [(&'static str, f64)])> {
+    const MS: &[(&str, f64)] = &[
+        ("ns", 1e-6),
+        ("us", 1e-3),
+        ("µs", 1e-3),
+        ("ms", 1.0),
+        ("s", 1e3),
+        ("sec", 1e3),
+        ("secs", 1e3),
+        ("seconds", 1e3),
+        ("m", 60e3),
+        ("min", 60e3),
+        ("minutes", 60e3),
+        ("h", 3600e3),
+        ("hours", 3600e3),
+    ];
+    const S: &[(&str, f64)] = &[
+        ("ms", 1e-3),
+        ("s", 1.0),
+        ("sec", 1.0),
+        ("secs", 1.0),
+        ("seconds", 1.0),
+        ("m", 60.0),
+        ("min", 60.0),
+        ("minutes", 60.0),
+        ("h", 3600.0),
+        ("hours", 3600.0),
+    ];
+    const MIB: &[(&str, f64)] = &[
+        ("ki", 1.0 / 1024.0),
+        ("kib", 1.0 / 1024.0),
+        ("mi", 1.0),
+        ("mib", 1.0),
+        ("gi", 1024.0),
+        ("gib", 1024.0),
+        ("ti", 1024.0 * 1024.0),
+        ("tib", 1024.0 * 1024.0),
+    ];
+    // Kubernetes writes CPU as `500m` (millicores) or `2` (cores).
+    const MILLIS: &[(&str, f64)] = &[("m", 1.0), ("", 1e3)];
+    const PER_S: &[(&str, f64)] = &[
+        ("/s", 1.0),
+        ("rps", 1.0),
+        ("/min", 1.0 / 60.0),
+        ("rpm", 1.0 / 60.0),
+    ];
+    if key.ends_with("_per_s") {
+        Some(("per second", PER_S))
+    } else if key.ends_with("_ms") {
+        Some(("milliseconds", MS))
+    } else if key.ends_with("_s") {
+        Some(("seconds", S))
+    } else if key.ends_with("_mib") {
+        Some(("MiB", MIB))
+    } else if key.ends_with("_millis") {
+        Some(("millicores", MILLIS))
+    } else {
+        None
+    }
+}
+
+/// The number a string with a unit stands for in the unit of `key`'s name, and that unit's
+/// name: `("timeout_ms", "2s")` is `(2000, "milliseconds")`. A string of a bare number is that
+/// number (for CPU, cores); an unknown unit gives nothing.
+fn unit_value(key: &str, text: &str) -> Option<(f64, &'static str)> {
+    let (unit_name, units) = key_unit(key)?;
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | '_')))
+        .unwrap_or(text.len());
+    let number: f64 = text[..split].replace('_', "").parse().ok()?;
+    let written = text[split..].trim().to_lowercase();
+    let factor = if written.is_empty() && !units.iter().any(|(u, _)| u.is_empty()) {
+        1.0
+    } else {
+        units.iter().find(|(u, _)| *u == written)?.1
+    };
+    Some((number * factor, unit_name))
 }
 
 /// An integer outside what its field's type holds: outside the range of its `format`

@@ -190,3 +190,71 @@ fn json_null_is_absent_only_where_the_type_says_so() {
     assert_eq!(issues.len(), 1);
     assert_eq!(at(text, &issues[0]), "null");
 }
+
+#[test]
+fn a_number_written_as_a_string_with_a_unit_is_shown_as_the_number_to_write() {
+    let policy = |line: &str| {
+        format!("name = \"x\"\n[policies.\"a -> b\"]\n{line}\n[experiments.e]\nduration_s = 1\n")
+    };
+    let resources =
+        |inner: &str| format!("name = \"x\"\n[services.a]\nresources = {{ {inner} }}\n");
+    let cases = [
+        (
+            policy("timeout_ms = \"200ms\""),
+            "write `timeout_ms = 200`: a number, in the unit the key's name gives (milliseconds)",
+        ),
+        (
+            policy("timeout_ms = \"2s\""),
+            "write `timeout_ms = 2000`: a number, in the unit the key's name gives (milliseconds)",
+        ),
+        (
+            policy("timeout_ms = \"200\""),
+            "write `timeout_ms = 200`: a number, in the unit the key's name gives (milliseconds)",
+        ),
+        (
+            policy("deadline_ms = \"1.5 min\""),
+            "write `deadline_ms = 90000`: a number, in the unit the key's name gives (milliseconds)",
+        ),
+        (
+            "name = \"x\"\n[experiments.e]\nduration_s = \"5m\"\n".to_owned(),
+            "write `duration_s = 300`: a number, in the unit the key's name gives (seconds)",
+        ),
+        (
+            resources("memory_mib = \"1Gi\""),
+            "write `memory_mib = 1024`: a number, in the unit the key's name gives (MiB)",
+        ),
+        (
+            resources("cpu_millis = \"500m\""),
+            "write `cpu_millis = 500`: a number, in the unit the key's name gives (millicores)",
+        ),
+        (
+            resources("cpu_millis = \"2\""),
+            "write `cpu_millis = 2000`: a number, in the unit the key's name gives (millicores)",
+        ),
+    ];
+    let mut failed = Vec::new();
+    for (text, help) in &cases {
+        let issues = issues_toml(text);
+        let got: Vec<Option<&str>> = issues.iter().map(|i| i.help.as_deref()).collect();
+        if !got.contains(&Some(*help)) {
+            failed.push(format!("{text}\n  gave {got:?}"));
+        }
+    }
+    // A unit nothing reads keeps the schema's help, rather than guessing.
+    let unknown = issues_toml(&policy("timeout_ms = \"200 parsecs\""));
+    assert!(
+        unknown.iter().all(|i| !i
+            .help
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("write `timeout_ms")),
+        "{unknown:?}"
+    );
+    let json =
+        issues_json("{\"name\": \"x\", \"policies\": {\"a -> b\": {\"timeout_ms\": \"200ms\"}}}");
+    assert!(
+        json.iter().any(|i| i.help.as_deref() == Some("write `\"timeout_ms\": 200`: a number, in the unit the key's name gives (milliseconds)")),
+        "{json:?}"
+    );
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
