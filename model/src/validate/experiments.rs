@@ -11,7 +11,7 @@
 
 use super::rules::{AMPLIFICATION, FACTOR, MS, RATE, REPLICAS, SECONDS, USERS, WEIGHT};
 use super::{Validator, root};
-use crate::diagnostic::codes;
+use crate::diagnostic::{codes, number};
 use crate::limits;
 use crate::scenario::*;
 use crate::source::{Pointer, Target};
@@ -296,11 +296,11 @@ impl Validator<'_> {
                     Target::Value,
                     format!(
                         "the fault ends at {} s, after the {duration_s} s experiment",
-                        fault.at_s + for_s
+                        number(fault.at_s + for_s)
                     ),
                     format!(
                         "make `for_s` at most {}, or omit it to last to the end",
-                        duration_s - fault.at_s
+                        number(duration_s - fault.at_s)
                     ),
                 );
             }

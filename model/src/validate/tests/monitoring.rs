@@ -35,6 +35,15 @@ availability"#,
         ..CASE
     },
     Case {
+        name: "availability_given_as_a_percent_is_shown_as_its_fraction_without_float_noise",
+        text: || BASE.replace("availability = 0.99", "availability = 99.9"),
+        code: codes::OUT_OF_RANGE,
+        message: "`availability` is 99.9, outside (0, 1]",
+        at: "availability = |99.9",
+        help: Help::Is("give a fraction: 0.999 rather than 99.9 (percent)"),
+        ..CASE
+    },
+    Case {
         name: "availability_must_be_a_positive_fraction",
         text: || BASE.replace("availability = 0.99", "availability = 0"),
         code: codes::OUT_OF_RANGE,
