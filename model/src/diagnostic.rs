@@ -567,6 +567,12 @@ pub fn number(x: f64) -> String {
     }
 }
 
+/// A count with its noun in the right number: "1 attempt", "3 attempts", "1.5 attempts" (for
+/// the regular nouns messages use, which take an `s`). The count is shown as [`number`] does.
+pub fn count(n: f64, noun: &str) -> String {
+    format!("{} {noun}{}", number(n), if n == 1.0 { "" } else { "s" })
+}
+
 /// Suggests the candidate closest to `name`, when one is close enough to be a likely typo.
 pub fn did_you_mean<'a>(
     name: &str,
@@ -600,6 +606,14 @@ mod tests {
         for (x, shown) in cases {
             assert_eq!(number(x), shown, "{x:?}");
         }
+    }
+
+    #[test]
+    fn one_of_a_thing_is_singular() {
+        assert_eq!(count(1.0, "attempt"), "1 attempt");
+        assert_eq!(count(3.0, "attempt"), "3 attempts");
+        assert_eq!(count(1.5, "attempt"), "1.5 attempts");
+        assert_eq!(count(0.0, "replica"), "0 replicas");
     }
 
     #[test]

@@ -11,7 +11,7 @@
 
 use super::rules::{AMPLIFICATION, FACTOR, MS, RATE, REPLICAS, SECONDS, USERS, WEIGHT};
 use super::{Validator, root};
-use crate::diagnostic::{codes, number};
+use crate::diagnostic::{codes, count, number};
 use crate::limits;
 use crate::scenario::*;
 use crate::source::{Pointer, Target};
@@ -378,9 +378,13 @@ impl Validator<'_> {
                     Target::Value,
                     match &fault.zone {
                         Some(zone) => format!(
-                            "crashes {n} replicas of `{service}`, which has {replicas} in zone `{zone}`"
+                            "crashes {} of `{service}`, which has {replicas} in zone `{zone}`",
+                            count(f64::from(n), "replica")
                         ),
-                        None => format!("crashes {n} replicas of `{service}`, which has {replicas}"),
+                        None => format!(
+                            "crashes {} of `{service}`, which has {replicas}",
+                            count(f64::from(n), "replica")
+                        ),
                     },
                 );
             }
