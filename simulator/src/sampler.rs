@@ -12,6 +12,9 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 /// Nanoseconds per millisecond.
 pub const NS_PER_MS: f64 = 1_000_000.0;
 
+/// The longest draw, in nanoseconds: [`microcosm_model::limits::MAX_DURATION_MS`].
+const MAX_DRAW_NS: f64 = microcosm_model::limits::MAX_DURATION_MS * NS_PER_MS;
+
 /// Milliseconds to whole nanoseconds, rounding to nearest; negative and NaN become 0, and
 /// whatever is too large for a `u64` — `+∞` included, which a product such as `1e300 s · 1e9`
 /// reaches — saturates at `u64::MAX` (it once became 0: a run of `1e300` s simulated nothing).
@@ -111,7 +114,10 @@ impl Sampler {
         };
         if ns > 0.0 {
             // Round to nearest: truncation would bias every mean down by half a nanosecond.
-            (ns + 0.5).min(u64::MAX as f64) as u64
+            // A draw is at most the longest duration a scenario may write (a year): a
+            // log-normal of absurd spread (`p50_ms = 5e-324`) draws past u64 nanoseconds,
+            // and the clock adding it would overflow.
+            (ns + 0.5).min(MAX_DRAW_NS) as u64
         } else {
             0
         }
@@ -126,6 +132,19 @@ mod tests {
     fn mean_of(s: &Sampler, n: usize) -> f64 {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
         (0..n).map(|_| s.sample(&mut rng) as f64).sum::<f64>() / n as f64
+    }
+
+    #[test]
+    fn a_draw_of_absurd_spread_is_at_most_a_year() {
+        let d = Distribution::Lognormal {
+            p50_ms: 5e-324,
+            p99_ms: 20.0,
+        };
+        let s = Sampler::new(&d);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        for _ in 0..1000 {
+            assert!(s.sample(&mut rng) as f64 <= MAX_DRAW_NS);
+        }
     }
 
     #[test]
