@@ -2,8 +2,13 @@
 //! references (empirical latency samples, rate steps, the monolith's calls and data accesses)
 //! read into it, and the monolith call and data-access readers that `propose --calls/--data`
 //! share ([`crate::analysis::input`]). Called by [`super::load_str`]; reads files through
-//! [`super::read`]. Separate because CSV is a second file format with its own header guessing
-//! and row errors, and the monolith readers serve the analysis as well as the loader.
+//! [`super::read`]. Separate because CSV is a second file format with its own headers and row
+//! errors, and the monolith readers serve the analysis as well as the loader.
+//!
+//! A numeric CSV's columns are found by name, never by guess: a header names the duration (or
+//! the step's time and rate) and its unit (`latency_ms`, `duration_s`, `at_s`, `rpm`), and the
+//! unit converts the values. Only a file of one column (samples) or two (steps) may go
+//! without a header. A `ts,duration` file was once read as epoch timestamps in milliseconds.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
