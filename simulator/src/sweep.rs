@@ -9,6 +9,7 @@
 
 use std::ops::Range;
 
+use microcosm_model::{EdgePattern, Scenario};
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind};
@@ -72,16 +73,20 @@ pub fn parse_path_spanned(key: &str) -> Result<Vec<(String, Range<usize>)>, Erro
     Ok(path)
 }
 
-/// Checks that `axis`'s key names a place in `scenario` (the scenario serialised as JSON) that
-/// `schema` (the scenario's JSON Schema) allows: every named entry (a policy, a service, an
-/// experiment) exists, every other segment is a key its table takes, every index is inside its
-/// list. [`set`] creates the tables on the way, so without this check a typo
-/// (`policies.nosuch.retry.max_attempts`) would become a new policy and be reported inside the
-/// re-serialised scenario, a file the user never wrote. The error points under the segment in
-/// the argument as written and lists what exists there.
-pub fn check_key(axis: &SweepAxis, scenario: &Value, schema: &Value) -> Result<(), Error> {
+/// Checks that `axis`'s key names a place in `scenario` that its JSON Schema allows: every
+/// named entry (a service, an experiment) exists, every other segment is a key its table takes,
+/// every index is inside its list. A policy may be new, on an edge some endpoint calls: a sweep
+/// may ask what retries on an unprotected edge would do. [`set`] creates the tables on the way,
+/// so without this check a typo (`policies.nosuch.retry.max_attempts`) would become a new
+/// policy and be reported inside the re-serialised scenario, a file the user never wrote. The
+/// error points under the segment in the argument as written and lists what exists there.
+pub fn check_key(axis: &SweepAxis, scenario: &Scenario) -> Result<(), Error> {
     let segments = parse_path_spanned(&axis.key)?;
-    let mut node = Some(scenario);
+    let written = serde_json::to_value(scenario)
+        .map_err(|e| invalid(format!("the scenario does not serialise: {e}")))?;
+    let schema = microcosm_model::schema::scenario_schema();
+    let edges = scenario.call_edges();
+    let mut node = Some(&written);
     let mut place = schema;
     for (i, (segment, span)) in segments.iter().enumerate() {
         let within = || {
@@ -135,6 +140,13 @@ pub fn check_key(axis: &SweepAxis, scenario: &Value, schema: &Value) -> Result<(
                 } else if let Some((_, s)) = properties.iter().find(|(name, _)| name == segment) {
                     node = None;
                     place = s;
+                } else if i == 1
+                    && segments[0].0 == "policies"
+                    && EdgePattern::parse(segment)
+                        .is_ok_and(|p| edges.iter().any(|(a, b)| p.matches(a, b)))
+                {
+                    node = None;
+                    place = map_values.unwrap_or(&Value::Bool(true));
                 } else {
                     let mut names: Vec<String> = entries
                         .map(|m| m.keys().cloned().collect())
@@ -161,6 +173,13 @@ pub fn check_key(axis: &SweepAxis, scenario: &Value, schema: &Value) -> Result<(
                             ),
                         };
                         format!("{owner} has {}{more}", shown.join(", "))
+                    };
+                    let help = if i == 1 && segments[0].0 == "policies" {
+                        format!(
+                            "{help}; a new policy names an edge some endpoint calls, `\"caller -> callee\"`"
+                        )
+                    } else {
+                        help
                     };
                     return Err(pointed(format!("no `{segment}` {}", within()), help));
                 }
@@ -394,10 +413,7 @@ mod tests {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/sock-shop.toml");
         let loaded = microcosm_model::load(&path).unwrap();
-        let value = serde_json::to_value(&loaded.scenario).unwrap();
-        let axis = parse_axis(spec).unwrap();
-        check_key(&axis, &value, microcosm_model::schema::scenario_schema())
-            .map_err(|e| e.to_string())
+        check_key(&parse_axis(spec).unwrap(), &loaded.scenario).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -412,6 +428,18 @@ mod tests {
         assert_eq!(lines[2], "                   ^^^^^^", "{typo}");
         assert!(lines[3].starts_with("  `policies` has "), "{typo}");
         assert!(lines[3].contains("`\"front-end -> catalogue\"`"), "{typo}");
+        assert!(
+            lines[3].ends_with(
+                "a new policy names an edge some endpoint calls, `\"caller -> callee\"`"
+            ),
+            "{typo}"
+        );
+        let edge =
+            checked(r#"policies."front-end -> catalog".retry.max_attempts=1,2"#).unwrap_err();
+        assert!(
+            edge.contains("no `front-end -> catalog` in `policies`"),
+            "{edge}"
+        );
 
         let key =
             checked(r#"policies."front-end -> catalogue".retyr.max_attempts=1,2"#).unwrap_err();
@@ -434,6 +462,8 @@ mod tests {
             r#"policies."orders -> payment".retry.max_attempts=1,3"#,
             "experiments.payment-outage.duration_s=60",
             "experiments.payment-outage.load.0.users=10,20",
+            // A new policy on an edge front-end calls.
+            r#"policies."front-end -> carts".retry.max_attempts=1,2"#,
         ] {
             assert_eq!(checked(good), Ok(()), "{good}");
         }
