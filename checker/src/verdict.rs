@@ -212,7 +212,13 @@ impl fmt::Display for Bound {
         match self {
             Bound::MaxStates { limit } => write!(f, "stopped at --max-states {limit}"),
             Bound::MaxDepth { limit } => write!(f, "stopped at --max-depth {limit}"),
-            Bound::Timeout { seconds } => write!(f, "stopped by the {seconds} s timeout"),
+            // The seconds may be what a gate's deadline left (9.999992486 of 10): three
+            // significant digits say it without the clock's noise.
+            Bound::Timeout { seconds } => write!(
+                f,
+                "stopped by the {} s timeout",
+                microcosm_model::diagnostic::significant(*seconds, 3)
+            ),
             Bound::Cancelled => write!(f, "cancelled"),
             Bound::Unsupported { what } => write!(f, "unsupported: {what}"),
             Bound::Abstraction { what } => write!(f, "unconfirmed in an abstraction: {what}"),
@@ -302,4 +308,19 @@ pub struct Verdict {
     /// For a `sometimes` property that holds: a trace reaching a witness state.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub example: Option<Counterexample>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timeout_left_by_a_deadline_is_shown_without_clock_noise() {
+        let bound = Bound::Timeout {
+            seconds: 9.999992486,
+        };
+        assert_eq!(bound.to_string(), "stopped by the 10 s timeout");
+        let bound = Bound::Timeout { seconds: 0.25 };
+        assert_eq!(bound.to_string(), "stopped by the 0.25 s timeout");
+    }
 }

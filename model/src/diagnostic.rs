@@ -567,6 +567,16 @@ pub fn number(x: f64) -> String {
     }
 }
 
+/// A measured number (a time budget left, a rate) to `digits` significant digits, shown as
+/// [`number`] does: `9.999992486` to 3 digits is `10`, `0.012345` is `0.0123`. For figures
+/// whose last digits are noise of measurement rather than of arithmetic.
+pub fn significant(x: f64, digits: usize) -> String {
+    if !x.is_finite() || x == 0.0 || digits == 0 {
+        return number(x);
+    }
+    number(format!("{x:.*e}", digits - 1).parse().unwrap_or(x))
+}
+
 /// A count with its noun in the right number: "1 attempt", "3 attempts", "1.5 attempts" (for
 /// the regular nouns messages use, which take an `s`). The count is shown as [`number`] does.
 pub fn count(n: f64, noun: &str) -> String {
@@ -606,6 +616,14 @@ mod tests {
         for (x, shown) in cases {
             assert_eq!(number(x), shown, "{x:?}");
         }
+    }
+
+    #[test]
+    fn measured_numbers_keep_their_significant_digits() {
+        assert_eq!(significant(9.999992486, 3), "10");
+        assert_eq!(significant(0.012345, 3), "0.0123");
+        assert_eq!(significant(12345.0, 3), "12300");
+        assert_eq!(significant(2.5, 3), "2.5");
     }
 
     #[test]
