@@ -10,6 +10,7 @@
 //! unit converts the values. Only a file of one column (samples) or two (steps) may go
 //! without a header. A `ts,duration` file was once read as epoch timestamps in milliseconds.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use super::read::read_text;
 use crate::diagnostic::{Diagnostic, Location, codes};
 use crate::scenario::*;
-use crate::source::{LineIndex, Pointer, SourceMap, Target};
+use crate::source::{LineIndex, Pointer, Segment, SourceMap, Target};
 
 /// A CSV field with its byte range in the file.
 type Field = (String, Range<usize>);
@@ -103,7 +104,46 @@ fn access_mode(cell: &str) -> Option<Access> {
 struct Csv {
     path: PathBuf,
     text: Arc<str>,
-    lines: LineIndex,
+    lines: Arc<LineIndex>,
+}
+
+/// Where the values read from CSV files came from: the scenario place each value went to (a
+/// sample, a step, a step's time or rate) and its span in the file, so that validation's
+/// findings on those values point at the CSV's row rather than at the key that named the
+/// file. The files are kept once each; the places index them.
+#[derive(Default)]
+pub(super) struct CsvOrigins {
+    files: Vec<(PathBuf, Arc<str>, Arc<LineIndex>)>,
+    places: HashMap<Pointer, (usize, Range<usize>)>,
+}
+
+impl CsvOrigins {
+    fn file(&mut self, csv: &Csv) -> usize {
+        self.files
+            .push((csv.path.clone(), csv.text.clone(), csv.lines.clone()));
+        self.files.len() - 1
+    }
+
+    /// Where the most specific place at or above `pointer` that came from a CSV was written.
+    pub(super) fn locate(&self, pointer: &Pointer) -> Option<Location> {
+        let mut prefix = Pointer::root();
+        let mut found = self.places.get(&prefix);
+        for segment in pointer.segments() {
+            prefix = match segment {
+                Segment::Key(k) => prefix.key(k.clone()),
+                Segment::Index(i) => prefix.index(*i),
+            };
+            found = self.places.get(&prefix).or(found);
+        }
+        let (file, span) = found?;
+        let (path, text, lines) = &self.files[*file];
+        Some(Location::indexed(
+            path.clone(),
+            text.clone(),
+            span.clone(),
+            lines,
+        ))
+    }
 }
 
 impl Csv {
@@ -117,7 +157,7 @@ impl Csv {
         match read_text(&path, "the CSV file") {
             Ok(text) => Some(Csv {
                 path,
-                lines: LineIndex::new(&text),
+                lines: Arc::new(LineIndex::new(&text)),
                 text: Arc::from(text),
             }),
             Err(mut d) => {
@@ -165,6 +205,7 @@ pub(super) fn resolve_csv_files(
     map: &SourceMap,
     at: &dyn Fn(Range<usize>) -> Location,
     diagnostics: &mut Vec<Diagnostic>,
+    origins: &mut CsvOrigins,
 ) {
     let locate = |p: &Pointer| at(map.span(p, Target::Value));
 
@@ -202,9 +243,15 @@ pub(super) fn resolve_csv_files(
                     continue;
                 }
             };
+            let file_index = origins.file(&data);
             for (_, fields) in records.iter().skip(usize::from(column.header)) {
                 match column.read(&data, fields) {
-                    Ok(x) => samples_ms.push(x),
+                    Ok(x) => {
+                        let place = p.key("samples_ms").index(samples_ms.len());
+                        let span = fields[column.index].1.clone();
+                        origins.places.insert(place, (file_index, span));
+                        samples_ms.push(x);
+                    }
                     Err(d) => diagnostics.push(d),
                 }
             }
@@ -231,12 +278,12 @@ pub(super) fn resolve_csv_files(
             let Some(file) = load.steps_csv.take() else {
                 continue;
             };
-            let p = Pointer::root()
+            let load_at = Pointer::root()
                 .key("experiments")
                 .key(name)
                 .key("load")
-                .index(i)
-                .key("steps_csv");
+                .index(i);
+            let p = load_at.key("steps_csv");
             let Some(data) = Csv::read(&file, base_dir, locate(&p), diagnostics) else {
                 load.steps_csv = Some(file);
                 continue;
@@ -252,11 +299,23 @@ pub(super) fn resolve_csv_files(
                     continue;
                 }
             };
+            let file_index = origins.file(&data);
+            let steps_at = load_at.key("steps");
             for (_, fields) in records.iter().skip(usize::from(columns.header)) {
                 let at_s = columns.at.read(&data, fields);
                 let rate = columns.rate.read(&data, fields);
                 match (at_s, rate) {
-                    (Ok(at_s), Ok(rate_per_s)) => load.steps.push(RateStep { at_s, rate_per_s }),
+                    (Ok(at_s), Ok(rate_per_s)) => {
+                        let step = steps_at.index(load.steps.len());
+                        for (place, span) in [
+                            (step.clone(), record_span(fields)),
+                            (step.key("at_s"), fields[columns.at.index].1.clone()),
+                            (step.key("rate_per_s"), fields[columns.rate.index].1.clone()),
+                        ] {
+                            origins.places.insert(place, (file_index, span));
+                        }
+                        load.steps.push(RateStep { at_s, rate_per_s })
+                    }
                     (a, b) => diagnostics.extend(a.err().into_iter().chain(b.err())),
                 }
             }
@@ -682,7 +741,7 @@ mod csv_tests {
         Csv {
             path: PathBuf::from("t.csv"),
             text: Arc::from(text),
-            lines: LineIndex::new(text),
+            lines: Arc::new(LineIndex::new(text)),
         }
     }
 
@@ -852,6 +911,31 @@ load = [{ endpoint = "a.x", arrival = "step", steps_csv = "steps.csv" }]
                 SAMPLES,
                 "at_s,rate_per_s\n",
                 Error("holds no rate steps", "t.toml:9:59"),
+            ),
+            // Validation's findings on values read from a file point at the file's row.
+            (
+                "a step after the experiment's end",
+                SAMPLES,
+                "at_s,rate_per_s\n0,10\n150,20\n",
+                Error(
+                    "the step at 150 s is outside the 100 s experiment",
+                    "steps.csv:3:1",
+                ),
+            ),
+            (
+                "a rate past the maximum",
+                SAMPLES,
+                "at_s,rate_per_s\n0,10\n50,1e300\n",
+                Error("`rate_per_s` is 1e300, above its maximum", "steps.csv:3:4"),
+            ),
+            (
+                "epoch milliseconds read as samples",
+                "latency_ms\n5\n1701234567000000\n",
+                STEPS,
+                Error(
+                    "a sample is 1.701234567e15, above its maximum",
+                    "lat.csv:3:1",
+                ),
             ),
         ];
         let mut failed = Vec::new();
