@@ -361,7 +361,6 @@ pub(super) fn resolve_csv_files(
     }
 }
 
-/// A two-column first row whose first cell reads like a column name.
 /// Whether a first cell names a calls or data-access file's first column.
 fn looks_like_header(cell: &str) -> bool {
     matches!(
@@ -371,11 +370,44 @@ fn looks_like_header(cell: &str) -> bool {
 }
 
 /// Whether the first record of a calls CSV (`caller,callee[,weight]`) is its header: its first
-/// cell names the column, or its weight is a word. A first row with a bad number (`-1`, `0`,
-/// `nan`) is data, and its error is reported like any other row's.
+/// cell names the column, it names both the caller and the callee columns, or its weight is a
+/// word. A first row with a bad number (`-1`, `0`, `nan`) is data, and its error is reported
+/// like any other row's.
 fn calls_header(fields: &[(String, Range<usize>)]) -> bool {
     fields.first().is_some_and(|f| looks_like_header(&f.0))
+        || calls_order(fields) != (0, 1, 2)
         || fields.get(2).is_some_and(|w| w.0.parse::<f64>().is_err())
+}
+
+/// The positions of the caller, callee and weight columns a calls header gives: by name when
+/// it names both the caller and the callee (`to,from`, `callee,caller,count`), else
+/// `caller,callee[,weight]` by position.
+fn calls_order(header: &[(String, Range<usize>)]) -> (usize, usize, usize) {
+    const CALLEE: &[&str] = &["callee", "to", "target", "dst", "destination", "called"];
+    const WEIGHT: &[&str] = &["weight", "count", "calls", "n", "times", "frequency"];
+    let find =
+        |names: &dyn Fn(&str) -> bool| header.iter().position(|f| names(&f.0.to_ascii_lowercase()));
+    match (find(&looks_like_header), find(&|n| CALLEE.contains(&n))) {
+        (Some(caller), Some(callee)) if caller != callee => {
+            let weight = find(&|n| WEIGHT.contains(&n))
+                .or_else(|| (0..3).find(|i| *i != caller && *i != callee))
+                .unwrap_or(2);
+            (caller, callee, weight)
+        }
+        _ => (0, 1, 2),
+    }
+}
+
+/// A calls row's fields in `caller,callee[,weight]` order, given the header's `order`; a row
+/// too short for the order is left as written, for the row's own error.
+fn reorder(fields: Vec<Field>, order: (usize, usize, usize)) -> Vec<Field> {
+    let (caller, callee, weight) = order;
+    if order == (0, 1, 2) || fields.len() <= caller.max(callee) || fields.len() > 3 {
+        return fields;
+    }
+    let mut out = vec![fields[caller].clone(), fields[callee].clone()];
+    out.extend(fields.get(weight).cloned());
+    out
 }
 
 /// Whether the first record of a data-access CSV (`function,entity,mode`) is its header: its
@@ -397,14 +429,18 @@ fn access_header(fields: &[(String, Range<usize>)]) -> bool {
 pub(crate) type CsvProblem<'a> = dyn FnMut(Range<usize>, String, &'static str) + 'a;
 
 /// Adds the calls of a calls CSV (`caller,callee[,weight]`) to `monolith`, reporting each bad
-/// row through `problem`. A first line is a header when it names its columns (see
-/// [`calls_header`]); a two-column header with other names is read as a call. A scenario's `calls_csv` and `propose --calls`
-/// read the same format through this one reader.
+/// row through `problem`. A first record is a header when it names its columns (see
+/// [`calls_header`]), and a header naming the caller and callee columns is read by name, in
+/// any order ([`calls_order`]); a two-column header with other names is read as a call. A
+/// scenario's `calls_csv` and `propose --calls` read the same format through this one reader.
 pub(crate) fn read_calls_csv(text: &str, monolith: &mut Monolith, problem: &mut CsvProblem<'_>) {
-    for (line, fields) in csv_records(text) {
-        if line == 1 && calls_header(&fields) {
+    let mut order = (0, 1, 2);
+    for (i, (_, fields)) in csv_records(text).into_iter().enumerate() {
+        if i == 0 && calls_header(&fields) {
+            order = calls_order(&fields);
             continue;
         }
+        let fields = reorder(fields, order);
         if fields.len() < 2 || fields.len() > 3 {
             problem(
                 fields[0].1.clone(),
@@ -445,7 +481,8 @@ pub(crate) fn read_calls_csv(text: &str, monolith: &mut Monolith, problem: &mut 
 /// Adds the accesses of a data-access CSV (`function,entity,read|write|read-write`, header
 /// optional) to `monolith`, reporting each bad row through `problem` (see [`read_calls_csv`]).
 pub(crate) fn read_accesses_csv(text: &str, monolith: &mut Monolith, problem: &mut CsvProblem<'_>) {
-    for (line, fields) in csv_records(text) {
+    // The first record, wherever comments put it, may be the header.
+    for (i, (_, fields)) in csv_records(text).into_iter().enumerate() {
         let mode = fields.get(2).map(|f| access_mode(&f.0));
         match (fields.len(), mode) {
             (3, Some(Some(access))) if !fields[0].0.is_empty() && !fields[1].0.is_empty() => {
@@ -457,7 +494,7 @@ pub(crate) fn read_accesses_csv(text: &str, monolith: &mut Monolith, problem: &m
                     access,
                 });
             }
-            _ if line == 1 && access_header(&fields) => {}
+            _ if i == 0 && access_header(&fields) => {}
             (3, _) => problem(
                 fields[2].1.clone(),
                 format!("`{}` is not an access mode", fields[2].0),
@@ -995,6 +1032,39 @@ load = [{ endpoint = "a.x", arrival = "step", steps_csv = "nosuch.csv" }]
             .diagnostics;
         let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
         assert_eq!(codes, [codes::IO], "{diagnostics:#?}");
+    }
+
+    #[test]
+    fn a_calls_header_is_read_by_name_and_may_follow_a_comment() {
+        let calls = |text: &str| {
+            let mut monolith = Monolith::default();
+            let mut problems = Vec::new();
+            read_calls_csv(text, &mut monolith, &mut |_, message, _| {
+                problems.push(message)
+            });
+            assert!(problems.is_empty(), "{problems:?}");
+            monolith
+                .calls
+                .iter()
+                .map(|c| (c.from.clone(), c.to.clone(), c.weight))
+                .collect::<Vec<_>>()
+        };
+        let ab = |w| vec![("a".to_owned(), "b".to_owned(), w)];
+        assert_eq!(calls("to,from,count\nb,a,3\n"), ab(3.0));
+        assert_eq!(calls("count,callee,caller\n2,b,a\n"), ab(2.0));
+        assert_eq!(calls("# exported\ncaller,callee\na,b\n"), ab(1.0));
+        assert_eq!(calls("a,b,5\n"), ab(5.0));
+        let mut monolith = Monolith::default();
+        let mut problems = Vec::new();
+        read_accesses_csv(
+            "# exported\nfunction,entity,mode\nf,orders,read\n",
+            &mut monolith,
+            &mut |_, message, _| problems.push(message),
+        );
+        assert!(
+            problems.is_empty() && monolith.data.len() == 1,
+            "{problems:?}"
+        );
     }
 
     proptest::proptest! {
