@@ -209,6 +209,11 @@ pub fn run(args: &SimulateArgs, color: bool) -> anyhow::Result<Outcome> {
         .iter()
         .map(|s| sweep::parse_axis(s))
         .collect::<Result<_, _>>()?;
+    // Each key is checked against the scenario before any value is set: a typo is reported
+    // under its segment in the argument, not inside the re-serialised scenario.
+    for axis in &axes {
+        sweep::check_key(axis, scenario)?;
+    }
     let plan = Plan {
         scenario: scenario.name.clone(),
         experiments: experiments.clone(),

@@ -7,6 +7,7 @@
 //! are inconclusive with the reason: a declared transaction that were silently skipped would let
 //! a gate pass on something it never looked at.
 
+use microcosm_model::diagnostic::{count, number};
 use microcosm_model::resilience::amplification::entry_amplification;
 use microcosm_model::{
     CoordinatorCrash as ScenarioCrash, Pointer, PolicyImplementation, SagaStyle, Scenario,
@@ -301,12 +302,13 @@ fn amplification(
                 let over = *attempts > max;
                 exceeded |= over;
                 notes.push(format!(
-                    "{entry}: retries multiply the attempts at {service} by up to {attempts}× \
-                     when it is down ({} attempts per request){} (bound {max}×); backoff adds up \
+                    "{entry}: retries multiply the attempts at {service} by up to {}× \
+                     when it is down ({} per request){} (bound {max}×); backoff adds up \
                      to {} ms",
-                    amp.attempts.get(service).copied().unwrap_or(0.0),
+                    number(*attempts),
+                    count(amp.attempts.get(service).copied().unwrap_or(0.0), "attempt"),
                     if over { ", over the bound" } else { "" },
-                    amp.added_backoff_ms
+                    number(amp.added_backoff_ms)
                 ));
             }
             None => notes.push(format!("{entry}: calls no other service")),
@@ -663,6 +665,31 @@ expect = { max_retry_amplification = 2.0 }
             jobs[2].at.to_string(),
             "experiments.outage.expect.max_retry_amplification"
         );
+    }
+
+    #[test]
+    fn an_entry_without_retries_makes_one_attempt_singular() {
+        let s = scenario(
+            r#"[services.tm.endpoints.y]
+calls = ["a.x"]
+public = true
+[policies."tm -> a"]
+timeout_ms = 100
+[experiments.outage]
+duration_s = 10
+load = [{ endpoint = "tm.y", rate_per_s = 1 }]
+expect = { max_retry_amplification = 2.0 }
+"#,
+        );
+        let (_, notes) = amplification(
+            &s,
+            &["tm.y".to_owned()],
+            2.0,
+            &CheckOptions::default(),
+            std::time::Instant::now(),
+        )
+        .unwrap();
+        assert!(notes[0].contains("(1 attempt per request)"), "{notes:?}");
     }
 
     #[test]

@@ -548,6 +548,41 @@ impl miette::Diagnostic for Adapter<'_> {
     }
 }
 
+/// A number for a message: a computed value (a percent turned into a fraction, a sum of
+/// shares) without the float noise of its last bits, so `0.999 + 0.0000000000000001` reads
+/// `0.999` and `0.29 * 100` reads `29`. Twelve significant digits are more than any scenario
+/// value needs and fewer than the 17 where binary fractions show; the result is the shortest
+/// text that reads back as the rounded value. A value the user wrote is best shown as written
+/// (its `{}` is already the shortest round-trip); this is for what the loader computed.
+pub fn number(x: f64) -> String {
+    if !x.is_finite() || x == 0.0 {
+        return format!("{x}");
+    }
+    let rounded: f64 = format!("{x:.11e}").parse().unwrap_or(x);
+    // 1e300 reads better than its 301 digits, and 1e-12 better than its zeros.
+    if rounded.abs() >= 1e15 || rounded.abs() < 1e-6 {
+        format!("{rounded:e}")
+    } else {
+        format!("{rounded}")
+    }
+}
+
+/// A measured number (a time budget left, a rate) to `digits` significant digits, shown as
+/// [`number`] does: `9.999992486` to 3 digits is `10`, `0.012345` is `0.0123`. For figures
+/// whose last digits are noise of measurement rather than of arithmetic.
+pub fn significant(x: f64, digits: usize) -> String {
+    if !x.is_finite() || x == 0.0 || digits == 0 {
+        return number(x);
+    }
+    number(format!("{x:.*e}", digits - 1).parse().unwrap_or(x))
+}
+
+/// A count with its noun in the right number: "1 attempt", "3 attempts", "1.5 attempts" (for
+/// the regular nouns messages use, which take an `s`). The count is shown as [`number`] does.
+pub fn count(n: f64, noun: &str) -> String {
+    format!("{} {noun}{}", number(n), if n == 1.0 { "" } else { "s" })
+}
+
 /// Suggests the candidate closest to `name`, when one is close enough to be a likely typo.
 pub fn did_you_mean<'a>(
     name: &str,
@@ -564,6 +599,40 @@ pub fn did_you_mean<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn computed_numbers_are_shown_without_float_noise() {
+        let cases = [
+            (0.999 + 1e-16, "0.999"),
+            (0.29 * 100.0, "29"),
+            (34.0 / 100.0, "0.34"),
+            (1.0 - 0.9, "0.1"),
+            (9.999992486, "9.999992486"),
+            (1e300, "1e300"),
+            (0.0, "0"),
+            (-2.5, "-2.5"),
+            (f64::INFINITY, "inf"),
+        ];
+        for (x, shown) in cases {
+            assert_eq!(number(x), shown, "{x:?}");
+        }
+    }
+
+    #[test]
+    fn measured_numbers_keep_their_significant_digits() {
+        assert_eq!(significant(9.999992486, 3), "10");
+        assert_eq!(significant(0.012345, 3), "0.0123");
+        assert_eq!(significant(12345.0, 3), "12300");
+        assert_eq!(significant(2.5, 3), "2.5");
+    }
+
+    #[test]
+    fn one_of_a_thing_is_singular() {
+        assert_eq!(count(1.0, "attempt"), "1 attempt");
+        assert_eq!(count(3.0, "attempt"), "3 attempts");
+        assert_eq!(count(1.5, "attempt"), "1.5 attempts");
+        assert_eq!(count(0.0, "replica"), "0 replicas");
+    }
 
     #[test]
     fn reading_near_the_span_gives_what_reading_the_whole_file_gives() {

@@ -101,13 +101,13 @@ pub(crate) mod schema {
         bound_values(schema, super::MAX_WEIGHT);
     }
 
-    /// Canary weights: percentages in (0, 100].
-    pub(crate) fn percentages(schema: &mut Schema) {
+    /// Canary weights: fractions of the traffic in (0, 1].
+    pub(crate) fn fractions(schema: &mut Schema) {
         if let Some(items) = schema.get_mut("items")
             && let Some(items) = items.as_object_mut()
         {
             items.insert("exclusiveMinimum".to_owned(), json!(0.0));
-            items.insert("maximum".to_owned(), json!(100.0));
+            items.insert("maximum".to_owned(), json!(1.0));
         }
     }
 

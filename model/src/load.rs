@@ -25,7 +25,7 @@ mod parse;
 mod read;
 mod structure;
 
-use csv::resolve_csv_files;
+use csv::{CsvOrigins, resolve_csv_files};
 pub(crate) use csv::{CsvProblem, read_accesses_csv, read_calls_csv};
 use diagnostics::locate;
 use parse::{parse_json_file, parse_toml};
@@ -166,9 +166,22 @@ pub fn load_str(
     };
 
     let mut diagnostics = Vec::new();
-    resolve_csv_files(&mut scenario, base_dir, &map, &at, &mut diagnostics);
+    let mut origins = CsvOrigins::default();
+    resolve_csv_files(
+        &mut scenario,
+        base_dir,
+        &map,
+        &at,
+        &mut diagnostics,
+        &mut origins,
+    );
     for problem in validate(&scenario) {
-        diagnostics.push(locate(&problem, &map, &at));
+        let mut d = locate(&problem, &map, &at);
+        // A value read from a CSV file is written there, not at the key naming the file.
+        if let Some(row) = origins.locate(&problem.at) {
+            d.location = Some(Box::new(row));
+        }
+        diagnostics.push(d);
     }
     let (errors, warnings): (Vec<_>, Vec<_>) = diagnostics
         .into_iter()

@@ -51,6 +51,23 @@ pub use transaction::{
     TwoPhaseFaults,
 };
 
+/// Keys a scenario may not set yet, as `(key, a key of the same table, why)`: a setting with a
+/// planned meaning that nothing reads today. Accepting one would let a file claim a behaviour
+/// (say, 10 % of requests traced) that no engine provides, so it is refused with the reason,
+/// in every command (a load warning would be shown only by `validate` and `analyze`).
+pub(crate) const KEYS_NOT_READ_YET: &[(&str, &str, &str)] = &[(
+    "trace_sampling",
+    "metrics_interval_s",
+    "nothing samples traces",
+)];
+
+/// Percent keys the format once took and replaced with fractions, as `(old, new)`: every
+/// rate and share in a scenario is a fraction in [0, 1]. The loader answers an old key with its
+/// replacement and the value to write, rather than calling it unknown, so a file written for
+/// the old format is told how to move on.
+pub(crate) const PERCENT_KEYS_NOW_FRACTIONS: &[(&str, &str)] =
+    &[("max_ejection_percent", "max_ejection_fraction")];
+
 /// One architecture: the seven-tuple `(S, I, N, D, C, M, P)` with its transactions, optional
 /// monolith and failure experiments.
 ///

@@ -17,8 +17,9 @@ pub fn scenario_schema_json() -> String {
     text
 }
 
-/// The JSON Schema of a scenario file, as a JSON value.
-pub(crate) fn scenario_schema() -> &'static serde_json::Value {
+/// The JSON Schema of a scenario file, as a JSON value: what the loader checks files against,
+/// and what a sweep's key is checked against before any value is set.
+pub fn scenario_schema() -> &'static serde_json::Value {
     schema().as_value()
 }
 

@@ -113,7 +113,8 @@ pub(crate) enum NodeKind {
     String(String),
     /// Its value, when it fits an `i128` (any integer serde can read does).
     Integer(Option<i128>),
-    Float,
+    /// Its value, for messages that suggest a replacement (a renamed key's new value).
+    Float(Option<f64>),
     Boolean,
     Datetime,
     Null,
@@ -303,7 +304,7 @@ fn toml_node(value: &toml::Spanned<toml::de::DeValue<'_>>) -> Node {
         DeValue::Array(items) => NodeKind::Array(items.iter().map(toml_node).collect()),
         DeValue::String(s) => NodeKind::String(s.to_string()),
         DeValue::Integer(i) => NodeKind::Integer(i128::from_str_radix(i.as_str(), i.radix()).ok()),
-        DeValue::Float(_) => NodeKind::Float,
+        DeValue::Float(f) => NodeKind::Float(f.as_str().replace('_', "").parse().ok()),
         DeValue::Boolean(_) => NodeKind::Boolean,
         DeValue::Datetime(_) => NodeKind::Datetime,
     };
@@ -353,7 +354,9 @@ fn json_node(
         Value::StringLit(s) => NodeKind::String(s.value.to_string()),
         // serde_json reads a number with a fraction or an exponent as a float, whatever its
         // value, and refuses it for an integer field: classify by how it is written.
-        Value::NumberLit(n) if n.value.contains(['.', 'e', 'E']) => NodeKind::Float,
+        Value::NumberLit(n) if n.value.contains(['.', 'e', 'E']) => {
+            NodeKind::Float(n.value.parse().ok())
+        }
         Value::NumberLit(n) => NodeKind::Integer(n.value.parse().ok()),
         Value::BooleanLit(_) => NodeKind::Boolean,
         Value::NullKeyword(_) => NodeKind::Null,

@@ -69,7 +69,7 @@ fn baseline() -> Value {
                 "fallback": { "latency_ms": 1.0 },
                 "outlier_detection": {
                     "consecutive_errors": 5, "base_ejection_time_ms": 30000.0,
-                    "max_ejection_percent": 10.0
+                    "max_ejection_fraction": 0.1
                 }
             }
         },
@@ -83,7 +83,7 @@ fn baseline() -> Value {
         "alerts": {
             "al": { "endpoint": "a.x", "metric": "latency_p99_ms", "above": 100.0, "for_s": 5.0 }
         },
-        "monitoring": { "metrics_interval_s": 1.0, "trace_sampling": 0.1 },
+        "monitoring": { "metrics_interval_s": 1.0 },
         "deployment": {
             "a": {
                 "replicas": 3, "zones": ["z1", "z2"], "workers": 16, "queue_capacity": 100,

@@ -26,11 +26,12 @@ pub fn ms_to_ns(ms: f64) -> u64 {
     }
 }
 
-/// The longest draw, 2⁶² ns (146 years): later than any horizon (validation caps durations at a
-/// year), and small enough that `now + draw` cannot overflow the clock. A valid log-normal such
+/// The longest draw, in nanoseconds: the longest duration a scenario may write
+/// ([`microcosm_model::limits::MAX_DURATION_MS`], a year), so later than any horizon, and small
+/// enough that `now + draw` cannot overflow the clock. A valid log-normal such
 /// as p50 = 5e-324 ms, p99 = 250 ms has σ ≈ 322, and its draws reach e²⁰⁰ ns: saturating them
 /// at `u64::MAX` made the next `now + work` overflow (a panic in debug builds).
-pub const MAX_DRAW_NS: u64 = 1 << 62;
+pub const MAX_DRAW_NS: u64 = (microcosm_model::limits::MAX_DURATION_MS * NS_PER_MS) as u64;
 
 /// A compiled distribution of durations.
 #[derive(Debug, Clone, PartialEq)]

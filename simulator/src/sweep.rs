@@ -7,6 +7,9 @@
 //! `experiments.payment-outage.load.0.rate_per_s`. Values are JSON when they parse as JSON
 //! (numbers, booleans, arrays), else strings.
 
+use std::ops::Range;
+
+use microcosm_model::{EdgePattern, Scenario};
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind};
@@ -29,11 +32,21 @@ fn invalid(message: String) -> Error {
 
 /// Splits a dotted key, honouring double-quoted segments.
 pub fn parse_path(key: &str) -> Result<Vec<String>, Error> {
+    Ok(parse_path_spanned(key)?
+        .into_iter()
+        .map(|(segment, _)| segment)
+        .collect())
+}
+
+/// Splits a dotted key as [`parse_path`] does, with each segment's byte range in `key`
+/// (quotes included), so a message can point under the segment at fault.
+pub fn parse_path_spanned(key: &str) -> Result<Vec<(String, Range<usize>)>, Error> {
     let mut path = Vec::new();
     let mut current = String::new();
     let mut quoted = false;
     let mut was_quoted = false;
-    for ch in key.chars() {
+    let mut start = 0;
+    for (i, ch) in key.char_indices() {
         match ch {
             '"' => {
                 quoted = !quoted;
@@ -43,7 +56,8 @@ pub fn parse_path(key: &str) -> Result<Vec<String>, Error> {
                 if current.is_empty() && !was_quoted {
                     return Err(invalid(format!("`{key}` has an empty segment")));
                 }
-                path.push(std::mem::take(&mut current));
+                path.push((std::mem::take(&mut current), start..i));
+                start = i + 1;
                 was_quoted = false;
             }
             _ => current.push(ch),
@@ -55,8 +69,196 @@ pub fn parse_path(key: &str) -> Result<Vec<String>, Error> {
     if current.is_empty() && !was_quoted {
         return Err(invalid(format!("`{key}` has an empty segment")));
     }
-    path.push(current);
+    path.push((current, start..key.len()));
     Ok(path)
+}
+
+/// Checks that `axis`'s key names a place in `scenario` that its JSON Schema allows: every
+/// named entry (a service, an experiment) exists, every other segment is a key its table takes,
+/// every index is inside its list. A policy may be new, on an edge some endpoint calls: a sweep
+/// may ask what retries on an unprotected edge would do. [`set`] creates the tables on the way,
+/// so without this check a typo (`policies.nosuch.retry.max_attempts`) would become a new
+/// policy and be reported inside the re-serialised scenario, a file the user never wrote. The
+/// error points under the segment in the argument as written and lists what exists there.
+pub fn check_key(axis: &SweepAxis, scenario: &Scenario) -> Result<(), Error> {
+    let segments = parse_path_spanned(&axis.key)?;
+    let written = serde_json::to_value(scenario)
+        .map_err(|e| invalid(format!("the scenario does not serialise: {e}")))?;
+    let schema = microcosm_model::schema::scenario_schema();
+    let edges = scenario.call_edges();
+    let mut node = Some(&written);
+    let mut place = schema;
+    for (i, (segment, span)) in segments.iter().enumerate() {
+        let within = || {
+            let names: Vec<&str> = segments[..i].iter().map(|(s, _)| s.as_str()).collect();
+            if names.is_empty() {
+                "at the top level".to_owned()
+            } else {
+                format!("in `{}`", names.join("."))
+            }
+        };
+        let pointed = |what: String, help: String| {
+            let argument = format!("--sweep {}={}", axis.key, axis.values.join(","));
+            let pad = " ".repeat("--sweep ".len() + axis.key[..span.start].chars().count());
+            let carets = "^".repeat(axis.key[span.clone()].chars().count().max(1));
+            invalid(format!("{what}\n  {argument}\n  {pad}{carets}\n  {help}"))
+        };
+        match node {
+            Some(Value::Array(items)) => {
+                let Some(item) = segment.parse::<usize>().ok().and_then(|n| items.get(n)) else {
+                    return Err(pointed(
+                        format!("no item `{segment}` {}", within()),
+                        match items.len() {
+                            0 => "the list is empty".to_owned(),
+                            n => format!("the list has {n}: give an index from 0 to {}", n - 1),
+                        },
+                    ));
+                };
+                node = Some(item);
+                place = resolve(schema, place)
+                    .get("items")
+                    .unwrap_or(&Value::Bool(true));
+            }
+            Some(Value::Object(_)) | Some(Value::Null) | None => {
+                let entries = match node {
+                    Some(Value::Object(map)) => Some(map),
+                    _ => None,
+                };
+                let Some((properties, map_values)) = table_shape(schema, place) else {
+                    // A schema this walk cannot read never refuses a key: loading the swept
+                    // scenario still checks it.
+                    return Ok(());
+                };
+                if let Some(value) = entries.and_then(|m| m.get(segment)) {
+                    node = Some(value);
+                    place = properties
+                        .iter()
+                        .find(|(name, _)| name == segment)
+                        .map(|(_, s)| *s)
+                        .or(map_values)
+                        .unwrap_or(&Value::Bool(true));
+                } else if let Some((_, s)) = properties.iter().find(|(name, _)| name == segment) {
+                    node = None;
+                    place = s;
+                } else if i == 1
+                    && segments[0].0 == "policies"
+                    && EdgePattern::parse(segment)
+                        .is_ok_and(|p| edges.iter().any(|(a, b)| p.matches(a, b)))
+                {
+                    node = None;
+                    place = map_values.unwrap_or(&Value::Bool(true));
+                } else {
+                    let mut names: Vec<String> = entries
+                        .map(|m| m.keys().cloned().collect())
+                        .unwrap_or_default();
+                    for (name, _) in &properties {
+                        if !names.iter().any(|n| n == name) {
+                            names.push(name.clone());
+                        }
+                    }
+                    let help = if names.is_empty() {
+                        "nothing is declared there".to_owned()
+                    } else {
+                        let shown: Vec<String> = names.iter().take(12).map(|n| quoted(n)).collect();
+                        let more = if names.len() > 12 { ", …" } else { "" };
+                        let owner = match i {
+                            0 => "the top level".to_owned(),
+                            _ => format!(
+                                "`{}`",
+                                segments[..i]
+                                    .iter()
+                                    .map(|(s, _)| s.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(".")
+                            ),
+                        };
+                        format!("{owner} has {}{more}", shown.join(", "))
+                    };
+                    let help = if i == 1 && segments[0].0 == "policies" {
+                        format!(
+                            "{help}; a new policy names an edge some endpoint calls, `\"caller -> callee\"`"
+                        )
+                    } else {
+                        help
+                    };
+                    return Err(pointed(format!("no `{segment}` {}", within()), help));
+                }
+            }
+            Some(_) => {
+                return Err(pointed(
+                    format!("nothing is inside a value {}", within()),
+                    "the key ends at the value before this segment".to_owned(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A key as a sweep writes it: bare when it is a plain name, else in double quotes.
+fn quoted(name: &str) -> String {
+    if !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    {
+        format!("`{name}`")
+    } else {
+        format!("`\"{name}\"`")
+    }
+}
+
+/// Follows `$ref`s (`#/definitions/Name`) and the one-element `allOf` wrappers schemars puts
+/// around a described `$ref`.
+fn resolve<'a>(root: &'a Value, mut schema: &'a Value) -> &'a Value {
+    for _ in 0..32 {
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            schema = reference
+                .strip_prefix("#/")
+                .and_then(|path| path.split('/').try_fold(root, |v, part| v.get(part)))
+                .unwrap_or(&Value::Bool(true));
+            continue;
+        }
+        match schema.get("allOf").and_then(Value::as_array) {
+            Some(all) if all.len() == 1 => schema = &all[0],
+            _ => return schema,
+        }
+    }
+    schema
+}
+
+/// The keys a table written at `schema` takes, as (name, schema) pairs, and the schema of a
+/// map's values (`policies`, `services`); through `anyOf`/`oneOf`, the union of the branches'.
+/// `None` when the schema says nothing of tables here.
+type Shape<'a> = (Vec<(String, &'a Value)>, Option<&'a Value>);
+
+fn table_shape<'a>(root: &'a Value, schema: &'a Value) -> Option<Shape<'a>> {
+    let schema = resolve(root, schema);
+    let properties = schema.get("properties").and_then(Value::as_object);
+    let map_values = schema.get("additionalProperties").filter(|v| v.is_object());
+    if properties.is_some() || map_values.is_some() {
+        let properties = properties
+            .map(|p| p.iter().map(|(k, v)| (k.clone(), v)).collect())
+            .unwrap_or_default();
+        return Some((properties, map_values));
+    }
+    let branches = schema
+        .get("anyOf")
+        .or_else(|| schema.get("oneOf"))
+        .and_then(Value::as_array)?;
+    let mut union: Option<Shape<'a>> = None;
+    for branch in branches {
+        if let Some((properties, map_values)) = table_shape(root, branch) {
+            let all = union.get_or_insert_with(|| (Vec::new(), None));
+            for (name, s) in properties {
+                if !all.0.iter().any(|(n, _)| *n == name) {
+                    all.0.push((name, s));
+                }
+            }
+            all.1 = all.1.or(map_values);
+        }
+    }
+    union
 }
 
 /// Parses `KEY=V1,V2,…`.
@@ -204,6 +406,67 @@ mod tests {
         assert_eq!(v["load"][0]["rate"], 2.5);
         assert_eq!(v["policies"]["new"]["timeout_ms"], 10);
         assert!(set(&mut v, &parse_path("load.9.rate").unwrap(), "1").is_err());
+    }
+
+    /// Checks `spec`'s key against sock-shop, as `simulate --sweep` does.
+    fn checked(spec: &str) -> Result<(), String> {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/sock-shop.toml");
+        let loaded = microcosm_model::load(&path).unwrap();
+        check_key(&parse_axis(spec).unwrap(), &loaded.scenario).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_sweep_key_that_names_nothing_points_under_the_segment_in_the_argument() {
+        let typo = checked("policies.nosuch.retry.max_attempts=1,2").unwrap_err();
+        assert!(typo.contains("no `nosuch` in `policies`"), "{typo}");
+        let lines: Vec<&str> = typo.lines().collect();
+        assert_eq!(
+            lines[1], "  --sweep policies.nosuch.retry.max_attempts=1,2",
+            "{typo}"
+        );
+        assert_eq!(lines[2], "                   ^^^^^^", "{typo}");
+        assert!(lines[3].starts_with("  `policies` has "), "{typo}");
+        assert!(lines[3].contains("`\"front-end -> catalogue\"`"), "{typo}");
+        assert!(
+            lines[3].ends_with(
+                "a new policy names an edge some endpoint calls, `\"caller -> callee\"`"
+            ),
+            "{typo}"
+        );
+        let edge =
+            checked(r#"policies."front-end -> catalog".retry.max_attempts=1,2"#).unwrap_err();
+        assert!(
+            edge.contains("no `front-end -> catalog` in `policies`"),
+            "{edge}"
+        );
+
+        let key =
+            checked(r#"policies."front-end -> catalogue".retyr.max_attempts=1,2"#).unwrap_err();
+        assert!(
+            key.contains("no `retyr` in `policies.front-end -> catalogue`"),
+            "{key}"
+        );
+        assert!(key.contains("`retry`"), "{key}");
+        assert!(key.lines().nth(2).unwrap().ends_with(" ^^^^^"), "{key}");
+
+        let index = checked("experiments.payment-outage.load.3.users=1").unwrap_err();
+        assert!(
+            index.contains("no item `3`") && index.contains("from 0 to 0"),
+            "{index}"
+        );
+
+        // What exists, or what its table takes though the file leaves it out, is fine.
+        for good in [
+            r#"policies."front-end -> catalogue".retry.max_attempts=1,3"#,
+            r#"policies."orders -> payment".retry.max_attempts=1,3"#,
+            "experiments.payment-outage.duration_s=60",
+            "experiments.payment-outage.load.0.users=10,20",
+            // A new policy on an edge front-end calls.
+            r#"policies."front-end -> carts".retry.max_attempts=1,2"#,
+        ] {
+            assert_eq!(checked(good), Ok(()), "{good}");
+        }
     }
 
     #[test]

@@ -469,7 +469,7 @@ fn compile_edge(
             (
                 o.consecutive_errors.max(1),
                 ms_to_units(o.base_ejection_time_ms, NS_PER_MS),
-                o.max_ejection_percent,
+                o.max_ejection_fraction,
             )
         }),
         latency,

@@ -202,7 +202,7 @@ fn policies_move_the_outcome() {
     let one_down = r#"{ at_s = 0, crash = "back", replicas = 1 }"#;
     let plain = run(&base("", one_down, ""));
     let ejecting = run(&base(
-        "outlier_detection = { consecutive_errors = 3, base_ejection_time_ms = 60000, max_ejection_percent = 50 }",
+        "outlier_detection = { consecutive_errors = 3, base_ejection_time_ms = 60000, max_ejection_fraction = 0.5 }",
         one_down,
         "",
     ));

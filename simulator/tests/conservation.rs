@@ -45,7 +45,7 @@ fn architecture() -> impl Strategy<Value = String> {
                 "bulkhead = { max_concurrent_calls = 2, max_wait_ms = 5 }",
                 "rate_limit = { limit_for_period = 5, limit_refresh_period_ms = 10, timeout_ms = 5 }",
                 "deadline_ms = 25",
-                "outlier_detection = { consecutive_errors = 2, base_ejection_time_ms = 200, max_ejection_percent = 50 }",
+                "outlier_detection = { consecutive_errors = 2, base_ejection_time_ms = 200, max_ejection_fraction = 0.5 }",
             ];
             text += "[policies.\"* -> *\"]\n";
             let mut used = std::collections::BTreeSet::new();

@@ -262,7 +262,7 @@ fn blue_green_keeps_full_capacity_where_a_rolling_deploy_dips() {
 #[test]
 fn a_faulty_canary_fails_in_proportion_to_its_weight() {
     let r = rollout(
-        r#"{ kind = "canary", weights = [10, 50, 100], step_s = 10 }"#,
+        r#"{ kind = "canary", weights = [0.1, 0.5, 1], step_s = 10 }"#,
         ", new_version = { error_rate = 0.5 }",
     );
     let series = &r.endpoints["front.get"].series;
@@ -296,7 +296,7 @@ fn a_faulty_canary_fails_in_proportion_to_its_weight() {
     // rises by half the extra work at 50%, and by all of it at 100%.
     let slow = rollout_at(
         600,
-        r#"{ kind = "canary", weights = [50, 100], step_s = 10 }"#,
+        r#"{ kind = "canary", weights = [0.5, 1], step_s = 10 }"#,
         ", new_version = { slowdown = 3.0 }",
     );
     let mean = |from: usize, to: usize| {
@@ -312,7 +312,7 @@ fn a_faulty_canary_fails_in_proportion_to_its_weight() {
 #[test]
 fn a_canary_analysis_rolls_a_faulty_version_back_after_its_first_step() {
     let r = rollout(
-        r#"{ kind = "canary", weights = [10, 50, 100], step_s = 10, max_error_rate = 0.1 }"#,
+        r#"{ kind = "canary", weights = [0.1, 0.5, 1], step_s = 10, max_error_rate = 0.1 }"#,
         ", new_version = { error_rate = 0.5 }",
     );
     assert_eq!(r.rollouts.len(), 1);
@@ -338,7 +338,7 @@ fn a_canary_analysis_rolls_a_faulty_version_back_after_its_first_step() {
 
     // A healthy version passes every analysis and is promoted.
     let ok = rollout(
-        r#"{ kind = "canary", weights = [10, 50, 100], step_s = 10, max_error_rate = 0.1 }"#,
+        r#"{ kind = "canary", weights = [0.1, 0.5, 1], step_s = 10, max_error_rate = 0.1 }"#,
         "",
     );
     assert_eq!(ok.rollouts[0].outcome, "promoted");
@@ -349,11 +349,11 @@ fn a_canary_analysis_rolls_a_faulty_version_back_after_its_first_step() {
 #[test]
 fn rollouts_are_deterministic() {
     let a = rollout(
-        r#"{ kind = "canary", weights = [25, 100], step_s = 10 }"#,
+        r#"{ kind = "canary", weights = [0.25, 1], step_s = 10 }"#,
         ", new_version = { error_rate = 0.2, slowdown = 1.5 }",
     );
     let b = rollout(
-        r#"{ kind = "canary", weights = [25, 100], step_s = 10 }"#,
+        r#"{ kind = "canary", weights = [0.25, 1], step_s = 10 }"#,
         ", new_version = { error_rate = 0.2, slowdown = 1.5 }",
     );
     assert_eq!(

@@ -20,6 +20,7 @@
 use std::collections::BTreeMap;
 
 use super::{Finding, Severity, rules};
+use crate::diagnostic::count;
 use crate::scenario::{Cluster, Scenario, ZoneCapacity};
 use crate::source::Pointer;
 
@@ -180,8 +181,8 @@ pub fn analyze(scenario: &Scenario) -> Vec<Finding> {
                 Severity::Info,
                 zone_pointer(zone),
                 format!(
-                    "zone `{zone}` fits its {} replicas: {} of {} cores, {} of {} MiB requested",
-                    items.len(),
+                    "zone `{zone}` fits its {}: {} of {} cores, {} of {} MiB requested",
+                    count(items.len() as f64, "replica"),
                     cores(cpu),
                     cores(cap_cpu),
                     memory,
@@ -204,12 +205,11 @@ pub fn analyze(scenario: &Scenario) -> Vec<Finding> {
             severity,
             zone_pointer(zone),
             format!(
-                "zone `{zone}` {verdict}: {} replicas request {} cores and {} MiB, its {} node{} offer {} cores and {} MiB; unplaced: {}",
-                items.len(),
+                "zone `{zone}` {verdict}: {} request {} cores and {} MiB, its {} offer {} cores and {} MiB; unplaced: {}",
+                count(items.len() as f64, "replica"),
                 cores(cpu),
                 memory,
-                before.len(),
-                if before.len() == 1 { "" } else { "s" },
+                count(before.len() as f64, "node"),
                 cores(cap_cpu),
                 cap_memory,
                 list(&left)

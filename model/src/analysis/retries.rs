@@ -6,6 +6,7 @@
 //! otherwise a figure worth knowing.
 
 use super::{Finding, Severity, rules, services::entry_endpoints};
+use crate::diagnostic::{count, number};
 use crate::resilience::amplification::entry_amplification;
 use crate::scenario::Scenario;
 use crate::source::Pointer;
@@ -39,10 +40,10 @@ pub fn analyze(scenario: &Scenario, default_bound: f64) -> Vec<Finding> {
         let over = *factor > bound;
         let message = format!(
             "when {worst} is down, retries multiply the attempts one request to {entry} makes \
-             there by {factor}× ({} attempts per request; {from} is {bound}×); backoff adds up \
-             to {} ms",
-            amp.attempts.get(worst).copied().unwrap_or(0.0),
-            amp.added_backoff_ms
+             there by {}× ({} per request; {from} is {bound}×); backoff adds up to {} ms",
+            number(*factor),
+            count(amp.attempts.get(worst).copied().unwrap_or(0.0), "attempt"),
+            number(amp.added_backoff_ms)
         );
         let at = Pointer::root()
             .key("services")

@@ -2,9 +2,15 @@
 //! references (empirical latency samples, rate steps, the monolith's calls and data accesses)
 //! read into it, and the monolith call and data-access readers that `propose --calls/--data`
 //! share ([`crate::analysis::input`]). Called by [`super::load_str`]; reads files through
-//! [`super::read`]. Separate because CSV is a second file format with its own header guessing
-//! and row errors, and the monolith readers serve the analysis as well as the loader.
+//! [`super::read`]. Separate because CSV is a second file format with its own headers and row
+//! errors, and the monolith readers serve the analysis as well as the loader.
+//!
+//! A numeric CSV's columns are found by name, never by guess: a header names the duration (or
+//! the step's time and rate) and its unit (`latency_ms`, `duration_s`, `at_s`, `rpm`), and the
+//! unit converts the values. Only a file of one column (samples) or two (steps) may go
+//! without a header. A `ts,duration` file was once read as epoch timestamps in milliseconds.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,7 +18,7 @@ use std::sync::Arc;
 use super::read::read_text;
 use crate::diagnostic::{Diagnostic, Location, codes};
 use crate::scenario::*;
-use crate::source::{LineIndex, Pointer, SourceMap, Target};
+use crate::source::{LineIndex, Pointer, Segment, SourceMap, Target};
 
 /// A CSV field with its byte range in the file.
 type Field = (String, Range<usize>);
@@ -98,7 +104,46 @@ fn access_mode(cell: &str) -> Option<Access> {
 struct Csv {
     path: PathBuf,
     text: Arc<str>,
-    lines: LineIndex,
+    lines: Arc<LineIndex>,
+}
+
+/// Where the values read from CSV files came from: the scenario place each value went to (a
+/// sample, a step, a step's time or rate) and its span in the file, so that validation's
+/// findings on those values point at the CSV's row rather than at the key that named the
+/// file. The files are kept once each; the places index them.
+#[derive(Default)]
+pub(super) struct CsvOrigins {
+    files: Vec<(PathBuf, Arc<str>, Arc<LineIndex>)>,
+    places: HashMap<Pointer, (usize, Range<usize>)>,
+}
+
+impl CsvOrigins {
+    fn file(&mut self, csv: &Csv) -> usize {
+        self.files
+            .push((csv.path.clone(), csv.text.clone(), csv.lines.clone()));
+        self.files.len() - 1
+    }
+
+    /// Where the most specific place at or above `pointer` that came from a CSV was written.
+    pub(super) fn locate(&self, pointer: &Pointer) -> Option<Location> {
+        let mut prefix = Pointer::root();
+        let mut found = self.places.get(&prefix);
+        for segment in pointer.segments() {
+            prefix = match segment {
+                Segment::Key(k) => prefix.key(k.clone()),
+                Segment::Index(i) => prefix.index(*i),
+            };
+            found = self.places.get(&prefix).or(found);
+        }
+        let (file, span) = found?;
+        let (path, text, lines) = &self.files[*file];
+        Some(Location::indexed(
+            path.clone(),
+            text.clone(),
+            span.clone(),
+            lines,
+        ))
+    }
 }
 
 impl Csv {
@@ -112,7 +157,7 @@ impl Csv {
         match read_text(&path, "the CSV file") {
             Ok(text) => Some(Csv {
                 path,
-                lines: LineIndex::new(&text),
+                lines: Arc::new(LineIndex::new(&text)),
                 text: Arc::from(text),
             }),
             Err(mut d) => {
@@ -160,6 +205,7 @@ pub(super) fn resolve_csv_files(
     map: &SourceMap,
     at: &dyn Fn(Range<usize>) -> Location,
     diagnostics: &mut Vec<Diagnostic>,
+    origins: &mut CsvOrigins,
 ) {
     let locate = |p: &Pointer| at(map.span(p, Target::Value));
 
@@ -187,16 +233,30 @@ pub(super) fn resolve_csv_files(
                 *csv = Some(file);
                 continue;
             };
-            for (line, fields) in data.records() {
-                if line == 1 && numbers_header(&fields[..1]) {
+            let records = data.records();
+            let column = match samples_column(&data, records.first()) {
+                Ok(column) => column,
+                Err(d) => {
+                    diagnostics.push(d);
+                    // The cause is reported; "holds no samples" would be its echo.
+                    *csv = Some(file);
                     continue;
                 }
-                match csv_number(&data, &fields[0], "duration in milliseconds") {
-                    Ok(x) => samples_ms.push(x),
+            };
+            let file_index = origins.file(&data);
+            for (_, fields) in records.iter().skip(usize::from(column.header)) {
+                match column.read(&data, fields) {
+                    Ok(x) => {
+                        let place = p.key("samples_ms").index(samples_ms.len());
+                        let span = fields[column.index].1.clone();
+                        origins.places.insert(place, (file_index, span));
+                        samples_ms.push(x);
+                    }
                     Err(d) => diagnostics.push(d),
                 }
             }
-            if samples_ms.is_empty() {
+            // Only a file with no rows at all: a file of bad rows has said so row by row.
+            if records.len() == usize::from(column.header) {
                 diagnostics.push(
                     Diagnostic::error(
                         codes::CSV,
@@ -204,6 +264,11 @@ pub(super) fn resolve_csv_files(
                     )
                     .at(locate(&p.key("csv"))),
                 );
+            }
+            if samples_ms.is_empty() {
+                // Kept, so validation does not echo the file's problems as "an empirical
+                // distribution needs samples".
+                *csv = Some(file);
             }
         }
     }
@@ -213,34 +278,61 @@ pub(super) fn resolve_csv_files(
             let Some(file) = load.steps_csv.take() else {
                 continue;
             };
-            let p = Pointer::root()
+            let load_at = Pointer::root()
                 .key("experiments")
                 .key(name)
                 .key("load")
-                .index(i)
-                .key("steps_csv");
+                .index(i);
+            let p = load_at.key("steps_csv");
             let Some(data) = Csv::read(&file, base_dir, locate(&p), diagnostics) else {
                 load.steps_csv = Some(file);
                 continue;
             };
-            for (line, fields) in data.records() {
-                if line == 1 && numbers_header(&fields) {
+            let records = data.records();
+            let columns = match step_columns(&data, records.first()) {
+                Ok(columns) => columns,
+                Err(d) => {
+                    diagnostics.push(d);
+                    // Kept, so validation knows the steps come from a file that failed, and
+                    // does not echo the cause as "a `step` load needs `steps`".
+                    load.steps_csv = Some(file);
                     continue;
                 }
-                if fields.len() < 2 {
-                    diagnostics.push(data.error(
-                        fields[0].1.clone(),
-                        "a rate step needs two columns".to_owned(),
-                        "write `at_s,rate_per_s`",
-                    ));
-                    continue;
-                }
-                let at_s = csv_number(&data, &fields[0], "time in seconds");
-                let rate = csv_number(&data, &fields[1], "rate per second");
+            };
+            let file_index = origins.file(&data);
+            let steps_at = load_at.key("steps");
+            for (_, fields) in records.iter().skip(usize::from(columns.header)) {
+                let at_s = columns.at.read(&data, fields);
+                let rate = columns.rate.read(&data, fields);
                 match (at_s, rate) {
-                    (Ok(at_s), Ok(rate_per_s)) => load.steps.push(RateStep { at_s, rate_per_s }),
+                    (Ok(at_s), Ok(rate_per_s)) => {
+                        let step = steps_at.index(load.steps.len());
+                        for (place, span) in [
+                            (step.clone(), record_span(fields)),
+                            (step.key("at_s"), fields[columns.at.index].1.clone()),
+                            (step.key("rate_per_s"), fields[columns.rate.index].1.clone()),
+                        ] {
+                            origins.places.insert(place, (file_index, span));
+                        }
+                        load.steps.push(RateStep { at_s, rate_per_s })
+                    }
                     (a, b) => diagnostics.extend(a.err().into_iter().chain(b.err())),
                 }
+            }
+            // Only a file with no rows at all: a file of bad rows has said so row by row.
+            if records.len() == usize::from(columns.header) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        codes::CSV,
+                        format!("{} holds no rate steps", data.path.display()),
+                    )
+                    .with_help("write one `at_s,rate_per_s` row per step")
+                    .at(locate(&p)),
+                );
+            }
+            if load.steps.is_empty() {
+                // As above: the file's problems are reported, not their echo.
+                load.steps_csv = Some(file);
             }
         }
     }
@@ -269,7 +361,6 @@ pub(super) fn resolve_csv_files(
     }
 }
 
-/// A two-column first row whose first cell reads like a column name.
 /// Whether a first cell names a calls or data-access file's first column.
 fn looks_like_header(cell: &str) -> bool {
     matches!(
@@ -279,11 +370,44 @@ fn looks_like_header(cell: &str) -> bool {
 }
 
 /// Whether the first record of a calls CSV (`caller,callee[,weight]`) is its header: its first
-/// cell names the column, or its weight is a word. A first row with a bad number (`-1`, `0`,
-/// `nan`) is data, and its error is reported like any other row's.
+/// cell names the column, it names both the caller and the callee columns, or its weight is a
+/// word. A first row with a bad number (`-1`, `0`, `nan`) is data, and its error is reported
+/// like any other row's.
 fn calls_header(fields: &[(String, Range<usize>)]) -> bool {
     fields.first().is_some_and(|f| looks_like_header(&f.0))
+        || calls_order(fields) != (0, 1, 2)
         || fields.get(2).is_some_and(|w| w.0.parse::<f64>().is_err())
+}
+
+/// The positions of the caller, callee and weight columns a calls header gives: by name when
+/// it names both the caller and the callee (`to,from`, `callee,caller,count`), else
+/// `caller,callee[,weight]` by position.
+fn calls_order(header: &[(String, Range<usize>)]) -> (usize, usize, usize) {
+    const CALLEE: &[&str] = &["callee", "to", "target", "dst", "destination", "called"];
+    const WEIGHT: &[&str] = &["weight", "count", "calls", "n", "times", "frequency"];
+    let find =
+        |names: &dyn Fn(&str) -> bool| header.iter().position(|f| names(&f.0.to_ascii_lowercase()));
+    match (find(&looks_like_header), find(&|n| CALLEE.contains(&n))) {
+        (Some(caller), Some(callee)) if caller != callee => {
+            let weight = find(&|n| WEIGHT.contains(&n))
+                .or_else(|| (0..3).find(|i| *i != caller && *i != callee))
+                .unwrap_or(2);
+            (caller, callee, weight)
+        }
+        _ => (0, 1, 2),
+    }
+}
+
+/// A calls row's fields in `caller,callee[,weight]` order, given the header's `order`; a row
+/// too short for the order is left as written, for the row's own error.
+fn reorder(fields: Vec<Field>, order: (usize, usize, usize)) -> Vec<Field> {
+    let (caller, callee, weight) = order;
+    if order == (0, 1, 2) || fields.len() <= caller.max(callee) || fields.len() > 3 {
+        return fields;
+    }
+    let mut out = vec![fields[caller].clone(), fields[callee].clone()];
+    out.extend(fields.get(weight).cloned());
+    out
 }
 
 /// Whether the first record of a data-access CSV (`function,entity,mode`) is its header: its
@@ -305,14 +429,18 @@ fn access_header(fields: &[(String, Range<usize>)]) -> bool {
 pub(crate) type CsvProblem<'a> = dyn FnMut(Range<usize>, String, &'static str) + 'a;
 
 /// Adds the calls of a calls CSV (`caller,callee[,weight]`) to `monolith`, reporting each bad
-/// row through `problem`. A first line is a header when it names its columns (see
-/// [`calls_header`]); a two-column header with other names is read as a call. A scenario's `calls_csv` and `propose --calls`
-/// read the same format through this one reader.
+/// row through `problem`. A first record is a header when it names its columns (see
+/// [`calls_header`]), and a header naming the caller and callee columns is read by name, in
+/// any order ([`calls_order`]); a two-column header with other names is read as a call. A
+/// scenario's `calls_csv` and `propose --calls` read the same format through this one reader.
 pub(crate) fn read_calls_csv(text: &str, monolith: &mut Monolith, problem: &mut CsvProblem<'_>) {
-    for (line, fields) in csv_records(text) {
-        if line == 1 && calls_header(&fields) {
+    let mut order = (0, 1, 2);
+    for (i, (_, fields)) in csv_records(text).into_iter().enumerate() {
+        if i == 0 && calls_header(&fields) {
+            order = calls_order(&fields);
             continue;
         }
+        let fields = reorder(fields, order);
         if fields.len() < 2 || fields.len() > 3 {
             problem(
                 fields[0].1.clone(),
@@ -353,7 +481,8 @@ pub(crate) fn read_calls_csv(text: &str, monolith: &mut Monolith, problem: &mut 
 /// Adds the accesses of a data-access CSV (`function,entity,read|write|read-write`, header
 /// optional) to `monolith`, reporting each bad row through `problem` (see [`read_calls_csv`]).
 pub(crate) fn read_accesses_csv(text: &str, monolith: &mut Monolith, problem: &mut CsvProblem<'_>) {
-    for (line, fields) in csv_records(text) {
+    // The first record, wherever comments put it, may be the header.
+    for (i, (_, fields)) in csv_records(text).into_iter().enumerate() {
         let mode = fields.get(2).map(|f| access_mode(&f.0));
         match (fields.len(), mode) {
             (3, Some(Some(access))) if !fields[0].0.is_empty() && !fields[1].0.is_empty() => {
@@ -365,7 +494,7 @@ pub(crate) fn read_accesses_csv(text: &str, monolith: &mut Monolith, problem: &m
                     access,
                 });
             }
-            _ if line == 1 && access_header(&fields) => {}
+            _ if i == 0 && access_header(&fields) => {}
             (3, _) => problem(
                 fields[2].1.clone(),
                 format!("`{}` is not an access mode", fields[2].0),
@@ -380,10 +509,265 @@ pub(crate) fn read_accesses_csv(text: &str, monolith: &mut Monolith, problem: &m
     }
 }
 
-/// Whether the first record of a numeric CSV (samples, rate steps) is its header: a word
-/// where a number belongs.
-fn numbers_header(fields: &[(String, Range<usize>)]) -> bool {
+/// A unit a CSV column's name ends in, as the factor to the unit the scenario stores (`base`:
+/// milliseconds for durations, seconds for step times). Durations name their unit the way
+/// scenario keys do (`_ms`, `_s`, `_us`, `_ns`, `_min`) or in words (`seconds`).
+fn time_unit(unit: &str, base: Base) -> Option<f64> {
+    let ms = match unit {
+        "ns" | "nanos" | "nanoseconds" => 1e-6,
+        "us" | "micros" | "microseconds" => 1e-3,
+        "ms" | "millis" | "milliseconds" => 1.0,
+        "s" | "sec" | "secs" | "seconds" => 1e3,
+        "min" | "mins" | "minutes" => 60e3,
+        _ => return None,
+    };
+    Some(match base {
+        Base::Milliseconds => ms,
+        Base::Seconds => ms / 1e3,
+    })
+}
+
+/// The unit a column's values are stored in.
+#[derive(Debug, Clone, Copy)]
+enum Base {
+    Milliseconds,
+    Seconds,
+}
+
+/// A column of a numeric CSV (latency samples, rate steps): what its header may call it, and
+/// how its values become the scenario's.
+struct Wanted {
+    /// "duration", "time", "rate": what the column holds, for messages.
+    what: &'static str,
+    /// The words a header names it by, before a unit (`latency` in `latency_ms`).
+    stems: &'static [&'static str],
+    /// How a header names it: a stem and a unit, or a unit alone.
+    read: fn(&str) -> Option<f64>,
+    /// The names a message lists as accepted.
+    accepted: &'static str,
+    /// The unit the values are in when there is no header.
+    unit: &'static str,
+}
+
+/// A duration column of a samples file: `ms`, `latency_ms`, `duration_s`, `elapsed_us`, …
+const SAMPLE: Wanted = Wanted {
+    what: "duration",
+    stems: &[
+        "latency",
+        "duration",
+        "elapsed",
+        "response_time",
+        "sample",
+        "value",
+    ],
+    read: |name| {
+        let unit = match name.rsplit_once('_') {
+            Some((stem, unit)) if SAMPLE.stems.contains(&stem) => unit,
+            _ => name,
+        };
+        time_unit(unit, Base::Milliseconds)
+    },
+    accepted: "`ms`, `s`, `us`, `ns`, or `latency`, `duration`, `elapsed`, `response_time`, \
+               `sample` or `value` with a unit (`latency_ms`, `duration_s`, `elapsed_us`)",
+    unit: "milliseconds",
+};
+
+/// The time column of a rate-steps file: `at_s`, `time_s`, `t_ms`, `offset_min`, `seconds`, …
+const STEP_TIME: Wanted = Wanted {
+    what: "time",
+    stems: &["at", "time", "t", "offset", "start"],
+    read: |name| {
+        let unit = match name.rsplit_once('_') {
+            Some((stem, unit)) if STEP_TIME.stems.contains(&stem) => unit,
+            _ => name,
+        };
+        time_unit(unit, Base::Seconds)
+    },
+    accepted: "`at_s`, `time_s`, `t_s`, `offset_s`, `start_s` (or `_ms`, `_min`), \
+               `s` or `seconds`",
+    unit: "seconds",
+};
+
+/// The rate column of a rate-steps file: `rate_per_s`, `rps`, `rate_per_min`, `rpm`.
+const STEP_RATE: Wanted = Wanted {
+    what: "rate",
+    stems: &["rate", "requests", "throughput"],
+    read: |name| match name {
+        "rate_per_s" | "rps" | "requests_per_s" | "throughput_per_s" => Some(1.0),
+        "rate_per_min" | "rpm" | "requests_per_min" | "throughput_per_min" => Some(1.0 / 60.0),
+        _ => None,
+    },
+    accepted: "`rate_per_s`, `rps`, `requests_per_s`, `rate_per_min` or `rpm`",
+    unit: "requests per second",
+};
+
+/// A column of a numeric CSV, found: where it is and what its values are multiplied by.
+#[derive(Debug, Clone, Copy)]
+struct Column {
+    index: usize,
+    factor: f64,
+    /// Whether the file's first record is the header that named it.
+    header: bool,
+    /// What the column holds and its unit, for a bad value's message.
+    what: &'static str,
+    unit: &'static str,
+}
+
+impl Column {
+    /// The column's value in a row, in the scenario's unit.
+    fn read(&self, csv: &Csv, fields: &[Field]) -> Result<f64, Diagnostic> {
+        let Some(field) = fields.get(self.index) else {
+            let last = fields.last().map_or(0..0, |f| f.1.clone());
+            return Err(csv.error(
+                last.end..last.end,
+                format!(
+                    "this row has {}, so no column {} ({})",
+                    plural(fields.len(), "column"),
+                    self.index + 1,
+                    self.what
+                ),
+                "give every row the header's columns",
+            ));
+        };
+        csv_number(csv, field, &format!("{} in {}", self.what, self.unit)).map(|x| x * self.factor)
+    }
+}
+
+/// "1 column", "3 columns".
+fn plural(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Whether a record is a header: a word where a number belongs.
+fn is_header(fields: &[Field]) -> bool {
     fields.iter().any(|f| f.0.parse::<f64>().is_err())
+}
+
+/// The span of a whole record, from its first field to its last.
+fn record_span(fields: &[Field]) -> Range<usize> {
+    match (fields.first(), fields.last()) {
+        (Some(first), Some(last)) => first.1.start..last.1.end,
+        _ => 0..0,
+    }
+}
+
+/// Finds `wanted` in a header by name. A name that says what the column holds but not its
+/// unit (`duration`), or a header with no such column at all (`ts,value_raw`), is an error at
+/// the header, naming the columns found and the names accepted: guessing would read epoch
+/// timestamps as milliseconds.
+fn find_column(csv: &Csv, header: &[Field], wanted: &Wanted) -> Result<Column, Diagnostic> {
+    let mut found = Vec::new();
+    for (index, (name, span)) in header.iter().enumerate() {
+        let lower = name.to_ascii_lowercase();
+        if let Some(factor) = (wanted.read)(&lower) {
+            found.push((index, factor, span.clone()));
+        } else if wanted.stems.contains(&lower.as_str()) {
+            return Err(csv.error(
+                span.clone(),
+                format!("the column `{name}` gives no unit"),
+                &format!(
+                    "name the unit, as scenario keys do: `{lower}_ms`, `{lower}_s`, …; accepted: {}",
+                    wanted.accepted
+                ),
+            ));
+        }
+    }
+    match found.as_slice() {
+        [(index, factor, _)] => Ok(Column {
+            index: *index,
+            factor: *factor,
+            header: true,
+            what: wanted.what,
+            unit: wanted.unit,
+        }),
+        [] => Err(csv.error(
+            record_span(header),
+            format!(
+                "no {} column among {}",
+                wanted.what,
+                header
+                    .iter()
+                    .map(|f| format!("`{}`", f.0))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            &format!("name it by what it holds and its unit: {}", wanted.accepted),
+        )),
+        [_, (_, _, second), ..] => Err(csv.error(
+            second.clone(),
+            format!("more than one {} column", wanted.what),
+            "keep one, or rename the others",
+        )),
+    }
+}
+
+/// The duration column of a samples file. Without a header, one column of milliseconds; with
+/// more than one column, a header must say which is the duration and in what unit.
+fn samples_column(csv: &Csv, first: Option<&Record>) -> Result<Column, Diagnostic> {
+    let unnamed = Column {
+        index: 0,
+        factor: 1.0,
+        header: false,
+        what: SAMPLE.what,
+        unit: SAMPLE.unit,
+    };
+    let Some((_, fields)) = first else {
+        return Ok(unnamed);
+    };
+    if is_header(fields) {
+        return find_column(csv, fields, &SAMPLE);
+    }
+    if fields.len() > 1 {
+        return Err(csv.error(
+            record_span(fields),
+            format!(
+                "a samples file with {} needs a header naming its duration column",
+                plural(fields.len(), "column")
+            ),
+            &format!(
+                "add a first line such as `timestamp,latency_ms`; accepted names: {}",
+                SAMPLE.accepted
+            ),
+        ));
+    }
+    Ok(unnamed)
+}
+
+/// The time and rate columns of a rate-steps file: `at_s,rate_per_s` by position without a
+/// header, else by name.
+struct StepColumns {
+    at: Column,
+    rate: Column,
+    header: bool,
+}
+
+fn step_columns(csv: &Csv, first: Option<&Record>) -> Result<StepColumns, Diagnostic> {
+    let by_position = |index, wanted: &Wanted| Column {
+        index,
+        factor: 1.0,
+        header: false,
+        what: wanted.what,
+        unit: wanted.unit,
+    };
+    let Some((_, fields)) = first else {
+        return Ok(StepColumns {
+            at: by_position(0, &STEP_TIME),
+            rate: by_position(1, &STEP_RATE),
+            header: false,
+        });
+    };
+    if is_header(fields) {
+        return Ok(StepColumns {
+            at: find_column(csv, fields, &STEP_TIME)?,
+            rate: find_column(csv, fields, &STEP_RATE)?,
+            header: true,
+        });
+    }
+    Ok(StepColumns {
+        at: by_position(0, &STEP_TIME),
+        rate: by_position(1, &STEP_RATE),
+        header: false,
+    })
 }
 
 #[cfg(test)]
@@ -394,7 +778,7 @@ mod csv_tests {
         Csv {
             path: PathBuf::from("t.csv"),
             text: Arc::from(text),
-            lines: LineIndex::new(text),
+            lines: Arc::new(LineIndex::new(text)),
         }
     }
 
@@ -409,6 +793,278 @@ mod csv_tests {
         let (_, quoted) = &records[2];
         assert_eq!(quoted[0].0, "c,d");
         assert_eq!(&data.text[quoted[1].1.clone()], "e");
+    }
+
+    /// A scenario whose endpoint `b.y` resamples `lat.csv` and whose experiment's load steps
+    /// through `steps.csv`, loaded with those two files written as given.
+    fn load_with(latency: &str, steps: &str) -> Result<crate::LoadedScenario, Vec<Diagnostic>> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("lat.csv"), latency).unwrap();
+        std::fs::write(dir.path().join("steps.csv"), steps).unwrap();
+        let text = r#"name = "t"
+[services.a.endpoints.x]
+public = true
+calls = ["b.y"]
+[services.b.endpoints.y]
+work = { dist = "empirical", csv = "lat.csv" }
+[experiments.e]
+duration_s = 100
+load = [{ endpoint = "a.x", arrival = "step", steps_csv = "steps.csv" }]
+"#;
+        crate::load_str(
+            text,
+            &dir.path().join("t.toml"),
+            crate::Format::Toml,
+            dir.path(),
+        )
+        .map_err(|e| e.diagnostics)
+    }
+
+    const STEPS: &str = "at_s,rate_per_s\n0,10\n";
+    const SAMPLES: &str = "latency_ms\n5\n";
+
+    /// What a CSV must give: the values read, or the one diagnostic (message part, and
+    /// `file:line:col` from the file's name on).
+    enum Expect {
+        Samples(&'static [f64]),
+        Steps(&'static [(f64, f64)]),
+        Error(&'static str, &'static str),
+    }
+
+    #[test]
+    fn numeric_csv_columns_are_found_by_name_and_unit() {
+        use Expect::*;
+        let cases: &[(&str, &str, &str, Expect)] = &[
+            (
+                "one unnamed column is milliseconds",
+                "12\n15\n",
+                STEPS,
+                Samples(&[12.0, 15.0]),
+            ),
+            (
+                "a header naming the unit",
+                "ts,latency_ms\n1701234567,12\n1701234568,15\n",
+                STEPS,
+                Samples(&[12.0, 15.0]),
+            ),
+            (
+                "seconds become milliseconds",
+                "latency_s\n0.012\n",
+                STEPS,
+                Samples(&[12.0]),
+            ),
+            (
+                "microseconds become milliseconds",
+                "ts,elapsed_us\n1,1500\n",
+                STEPS,
+                Samples(&[1.5]),
+            ),
+            (
+                "the unit alone names the column",
+                "endpoint,ms\na.x,7\n",
+                STEPS,
+                Samples(&[7.0]),
+            ),
+            (
+                "a header after a comment",
+                "# measured\nlatency_ms\n3\n",
+                STEPS,
+                Samples(&[3.0]),
+            ),
+            (
+                "a duration column with no unit",
+                "ts,duration\n1701234567,12\n",
+                STEPS,
+                Error("the column `duration` gives no unit", "lat.csv:1:4"),
+            ),
+            (
+                "two unnamed columns",
+                "1701234567,12\n",
+                STEPS,
+                Error(
+                    "a samples file with 2 columns needs a header naming its duration column",
+                    "lat.csv:1:1",
+                ),
+            ),
+            (
+                "no duration column",
+                "ts,endpoint\n1,a\n",
+                STEPS,
+                Error("no duration column among `ts`, `endpoint`", "lat.csv:1:1"),
+            ),
+            (
+                "two duration columns",
+                "latency_ms,duration_ms\n1,2\n",
+                STEPS,
+                Error("more than one duration column", "lat.csv:1:12"),
+            ),
+            (
+                "a short row",
+                "ts,latency_ms\n5\n",
+                STEPS,
+                Error(
+                    "this row has 1 column, so no column 2 (duration)",
+                    "lat.csv:2:2",
+                ),
+            ),
+            (
+                "a header and no rows",
+                "latency_ms\n",
+                STEPS,
+                Error("holds no samples", "t.toml:6:36"),
+            ),
+            (
+                "steps by position",
+                SAMPLES,
+                "0,10\n50,20\n",
+                Steps(&[(0.0, 10.0), (50.0, 20.0)]),
+            ),
+            (
+                "steps by name, in any order",
+                SAMPLES,
+                "rate_per_s,at_s\n10,0\n",
+                Steps(&[(0.0, 10.0)]),
+            ),
+            (
+                "steps in other units",
+                SAMPLES,
+                "t_ms,rpm\n0,600\n30000,1200\n",
+                Steps(&[(0.0, 10.0), (30.0, 20.0)]),
+            ),
+            (
+                "a timestamp for the step time",
+                SAMPLES,
+                "ts,rate_per_s\n1701234567,10\n",
+                Error("no time column among `ts`, `rate_per_s`", "steps.csv:1:1"),
+            ),
+            (
+                "a rate with no unit",
+                SAMPLES,
+                "at_s,rate\n0,10\n",
+                Error("the column `rate` gives no unit", "steps.csv:1:6"),
+            ),
+            (
+                "a steps header and no rows",
+                SAMPLES,
+                "at_s,rate_per_s\n",
+                Error("holds no rate steps", "t.toml:9:59"),
+            ),
+            // Validation's findings on values read from a file point at the file's row.
+            (
+                "a step after the experiment's end",
+                SAMPLES,
+                "at_s,rate_per_s\n0,10\n150,20\n",
+                Error(
+                    "the step at 150 s is outside the 100 s experiment",
+                    "steps.csv:3:1",
+                ),
+            ),
+            (
+                "a rate past the maximum",
+                SAMPLES,
+                "at_s,rate_per_s\n0,10\n50,1e300\n",
+                Error("`rate_per_s` is 1e300, above its maximum", "steps.csv:3:4"),
+            ),
+            (
+                "epoch milliseconds read as samples",
+                "latency_ms\n5\n1701234567000000\n",
+                STEPS,
+                Error(
+                    "a sample is 1.701234567e15, above its maximum",
+                    "lat.csv:3:1",
+                ),
+            ),
+        ];
+        let mut failed = Vec::new();
+        for (name, latency, steps, expect) in cases {
+            let result = load_with(latency, steps);
+            let outcome = match (expect, &result) {
+                (Samples(want), Ok(loaded)) => {
+                    match &loaded.scenario.services["b"].endpoints["y"].work {
+                        Distribution::Empirical { samples_ms, .. } if samples_ms == want => Ok(()),
+                        other => Err(format!("read {other:?}")),
+                    }
+                }
+                (Steps(want), Ok(loaded)) => {
+                    let got: Vec<(f64, f64)> = loaded.scenario.experiments["e"].load[0]
+                        .steps
+                        .iter()
+                        .map(|s| (s.at_s, s.rate_per_s))
+                        .collect();
+                    if got == *want {
+                        Ok(())
+                    } else {
+                        Err(format!("read {got:?}"))
+                    }
+                }
+                (Error(message, at), Err(diagnostics)) => match diagnostics.as_slice() {
+                    [d] if d.message.contains(message)
+                        && d.position().is_some_and(|p| p.ends_with(&format!("/{at}"))) =>
+                    {
+                        Ok(())
+                    }
+                    _ => Err(format!("gave {diagnostics:#?}")),
+                },
+                (_, Ok(_)) => Err("loaded".to_owned()),
+                (_, Err(diagnostics)) => Err(format!("gave {diagnostics:#?}")),
+            };
+            if let Err(why) = outcome {
+                failed.push(format!("{name}: {why}"));
+            }
+        }
+        assert!(failed.is_empty(), "{}", failed.join("\n"));
+    }
+
+    #[test]
+    fn a_steps_file_that_cannot_be_read_is_reported_once_not_echoed_as_missing_steps() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = r#"name = "t"
+[services.a.endpoints.x]
+public = true
+[experiments.e]
+duration_s = 100
+load = [{ endpoint = "a.x", arrival = "step", steps_csv = "nosuch.csv" }]
+"#;
+        let path = dir.path().join("t.toml");
+        let diagnostics = crate::load_str(text, &path, crate::Format::Toml, dir.path())
+            .map(|_| ())
+            .unwrap_err()
+            .diagnostics;
+        let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [codes::IO], "{diagnostics:#?}");
+    }
+
+    #[test]
+    fn a_calls_header_is_read_by_name_and_may_follow_a_comment() {
+        let calls = |text: &str| {
+            let mut monolith = Monolith::default();
+            let mut problems = Vec::new();
+            read_calls_csv(text, &mut monolith, &mut |_, message, _| {
+                problems.push(message)
+            });
+            assert!(problems.is_empty(), "{problems:?}");
+            monolith
+                .calls
+                .iter()
+                .map(|c| (c.from.clone(), c.to.clone(), c.weight))
+                .collect::<Vec<_>>()
+        };
+        let ab = |w| vec![("a".to_owned(), "b".to_owned(), w)];
+        assert_eq!(calls("to,from,count\nb,a,3\n"), ab(3.0));
+        assert_eq!(calls("count,callee,caller\n2,b,a\n"), ab(2.0));
+        assert_eq!(calls("# exported\ncaller,callee\na,b\n"), ab(1.0));
+        assert_eq!(calls("a,b,5\n"), ab(5.0));
+        let mut monolith = Monolith::default();
+        let mut problems = Vec::new();
+        read_accesses_csv(
+            "# exported\nfunction,entity,mode\nf,orders,read\n",
+            &mut monolith,
+            &mut |_, message, _| problems.push(message),
+        );
+        assert!(
+            problems.is_empty() && monolith.data.len() == 1,
+            "{problems:?}"
+        );
     }
 
     proptest::proptest! {

@@ -42,7 +42,7 @@ use std::ops::Range;
 
 use serde_json::{Map, Value};
 
-use crate::diagnostic::{codes, did_you_mean};
+use crate::diagnostic::{codes, did_you_mean, number};
 use crate::source::{Format, Node, NodeKind, SourceMap};
 
 /// One structural problem, located by byte span.
@@ -101,7 +101,7 @@ impl Kind {
                 | (Kind::Array, NodeKind::Array(_))
                 | (Kind::String, NodeKind::String(_))
                 | (Kind::Integer, NodeKind::Integer(_))
-                | (Kind::Number, NodeKind::Integer(_) | NodeKind::Float)
+                | (Kind::Number, NodeKind::Integer(_) | NodeKind::Float(_))
                 | (Kind::Boolean, NodeKind::Boolean)
                 | (Kind::Null, NodeKind::Null)
         )
@@ -128,7 +128,7 @@ fn found(node: &NodeKind) -> &'static str {
         NodeKind::Array(_) => "an array",
         NodeKind::String(_) => "a string",
         NodeKind::Integer(_) => "an integer",
-        NodeKind::Float => "a float",
+        NodeKind::Float(_) => "a float",
         NodeKind::Boolean => "a boolean",
         NodeKind::Datetime => "a date-time",
         NodeKind::Null => "null",
@@ -441,7 +441,18 @@ impl<'a> Checker<'a> {
         let additional = object.get("additionalProperties");
         for (key, key_span, value) in entries {
             match (properties.and_then(|p| p.get(key)), additional) {
-                (Some(schema), _) => self.check(schema, value, None, out),
+                (Some(schema), _) => {
+                    let before = out.len();
+                    self.check(schema, value, None, out);
+                    self.unit_in_a_string(key, value, &mut out[before..]);
+                }
+                (None, Some(Value::Bool(false)))
+                    if let Some(issue) = self
+                        .renamed(key, key_span, value, properties)
+                        .or_else(|| Self::not_read_yet(key, key_span, properties)) =>
+                {
+                    out.push(issue)
+                }
                 (None, Some(Value::Bool(false))) => {
                     let names: Vec<&str> = properties
                         .map(|p| p.keys().map(String::as_str).collect())
@@ -493,6 +504,97 @@ impl<'a> Checker<'a> {
                 });
             }
         }
+    }
+
+    /// A percent key the format replaced with a fraction (see
+    /// [`crate::scenario::PERCENT_KEYS_NOW_FRACTIONS`]), written where its replacement belongs:
+    /// the new key and the value to write. A value above 1 can only be a percent; one of 1 or
+    /// less is ambiguous (it is how the old key got misread), so both readings are offered.
+    /// A number written as a string with its unit (`timeout_ms = "200ms"`): the help shows the
+    /// number to write in the unit the key's name gives (`timeout_ms = 200`), converted when
+    /// the string's unit differs (`"2s"` is `2000`).
+    fn unit_in_a_string(&self, key: &str, value: &Node, issues: &mut [Issue]) {
+        let NodeKind::String(text) = &value.kind else {
+            return;
+        };
+        let Some(issue) = issues
+            .iter_mut()
+            .find(|i| i.code == codes::WRONG_TYPE && i.span == value.span)
+        else {
+            return;
+        };
+        let Some((value, unit)) = unit_value(key, text) else {
+            return;
+        };
+        let write = match self.format {
+            Format::Toml => format!("`{key} = {}`", number(value)),
+            Format::Json => format!("`\"{key}\": {}`", number(value)),
+        };
+        issue.help = Some(format!(
+            "write {write}: a number, in the unit the key's name gives ({unit})"
+        ));
+    }
+
+    /// A key reserved for a meaning nothing gives it yet (see
+    /// [`crate::scenario::KEYS_NOT_READ_YET`]), written in the table that will take it.
+    fn not_read_yet(
+        key: &str,
+        key_span: &Range<usize>,
+        properties: Option<&Map<String, Value>>,
+    ) -> Option<Issue> {
+        let (_, _, why) = crate::scenario::KEYS_NOT_READ_YET
+            .iter()
+            .find(|(k, sibling, _)| {
+                *k == key && properties.is_some_and(|p| p.contains_key(*sibling))
+            })?;
+        Some(Issue {
+            code: codes::UNKNOWN_FIELD,
+            message: format!("`{key}` has no effect yet: {why}"),
+            help: Some(format!(
+                "remove it: a later version gives `{key}` its meaning, and until then a value \
+                 here would claim a behaviour no engine has"
+            )),
+            span: key_span.clone(),
+        })
+    }
+
+    fn renamed(
+        &self,
+        key: &str,
+        key_span: &Range<usize>,
+        value: &Node,
+        properties: Option<&Map<String, Value>>,
+    ) -> Option<Issue> {
+        let (_, new) = crate::scenario::PERCENT_KEYS_NOW_FRACTIONS
+            .iter()
+            .find(|(old, new)| *old == key && properties.is_some_and(|p| p.contains_key(*new)))?;
+        let written = match value.kind {
+            NodeKind::Float(Some(x)) => Some(x),
+            NodeKind::Integer(Some(i)) => Some(i as f64),
+            _ => None,
+        };
+        let write = |x: f64| match self.format {
+            Format::Toml => format!("`{new} = {}`", number(x)),
+            Format::Json => format!("`\"{new}\": {}`", number(x)),
+        };
+        let help = match written {
+            Some(x) if x > 1.0 && x <= 100.0 => {
+                format!("write {} ({x} % as a fraction)", write(x / 100.0))
+            }
+            Some(x) if (0.0..=1.0).contains(&x) => format!(
+                "write {} for {} %, or {} for {x} %",
+                write(x),
+                number(x * 100.0),
+                write(x / 100.0)
+            ),
+            _ => format!("write {}", write(0.1)),
+        };
+        Some(Issue {
+            code: codes::UNKNOWN_FIELD,
+            message: format!("`{key}` is now `{new}`, a fraction from 0 to 1"),
+            help: Some(help),
+            span: key_span.clone(),
+        })
     }
 
     /// `anyOf` / `oneOf`: fine when any branch fits (serde takes the first that does). When
@@ -618,11 +720,94 @@ impl<'a> Checker<'a> {
     }
 }
 
+/// The unit a key's name gives (`timeout_ms`: milliseconds), as the factor from each unit a
+/// string may be written in; `None` for a key without a unit in its name.
+fn key_unit(key: &str) -> Option<(&'static str, &'static [(&'static str, f64)])> {
+    const MS: &[(&str, f64)] = &[
+        ("ns", 1e-6),
+        ("us", 1e-3),
+        ("µs", 1e-3),
+        ("ms", 1.0),
+        ("s", 1e3),
+        ("sec", 1e3),
+        ("secs", 1e3),
+        ("seconds", 1e3),
+        ("m", 60e3),
+        ("min", 60e3),
+        ("minutes", 60e3),
+        ("h", 3600e3),
+        ("hours", 3600e3),
+    ];
+    const S: &[(&str, f64)] = &[
+        ("ms", 1e-3),
+        ("s", 1.0),
+        ("sec", 1.0),
+        ("secs", 1.0),
+        ("seconds", 1.0),
+        ("m", 60.0),
+        ("min", 60.0),
+        ("minutes", 60.0),
+        ("h", 3600.0),
+        ("hours", 3600.0),
+    ];
+    const MIB: &[(&str, f64)] = &[
+        ("ki", 1.0 / 1024.0),
+        ("kib", 1.0 / 1024.0),
+        ("mi", 1.0),
+        ("mib", 1.0),
+        ("gi", 1024.0),
+        ("gib", 1024.0),
+        ("ti", 1024.0 * 1024.0),
+        ("tib", 1024.0 * 1024.0),
+    ];
+    // Kubernetes writes CPU as `500m` (millicores) or `2` (cores).
+    const MILLIS: &[(&str, f64)] = &[("m", 1.0), ("", 1e3)];
+    const PER_S: &[(&str, f64)] = &[
+        ("/s", 1.0),
+        ("rps", 1.0),
+        ("/min", 1.0 / 60.0),
+        ("rpm", 1.0 / 60.0),
+    ];
+    if key.ends_with("_per_s") {
+        Some(("per second", PER_S))
+    } else if key.ends_with("_ms") {
+        Some(("milliseconds", MS))
+    } else if key.ends_with("_s") {
+        Some(("seconds", S))
+    } else if key.ends_with("_mib") {
+        Some(("MiB", MIB))
+    } else if key.ends_with("_millis") {
+        Some(("millicores", MILLIS))
+    } else {
+        None
+    }
+}
+
+/// The number a string with a unit stands for in the unit of `key`'s name, and that unit's
+/// name: `("timeout_ms", "2s")` is `(2000, "milliseconds")`. A string of a bare number is that
+/// number (for CPU, cores); an unknown unit gives nothing.
+fn unit_value(key: &str, text: &str) -> Option<(f64, &'static str)> {
+    let (unit_name, units) = key_unit(key)?;
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | '_')))
+        .unwrap_or(text.len());
+    let number: f64 = text[..split].replace('_', "").parse().ok()?;
+    let written = text[split..].trim().to_lowercase();
+    let factor = if written.is_empty() && !units.iter().any(|(u, _)| u.is_empty()) {
+        1.0
+    } else {
+        units.iter().find(|(u, _)| *u == written)?.1
+    };
+    Some((number * factor, unit_name))
+}
+
 /// An integer outside what its field's type holds: outside the range of its `format`
 /// (`uint32`, `uint64`, …, as schemars writes Rust's integer types). Checked here, not left to
 /// serde, because serde stops at the first such value and every one of them should be reported
-/// with the rest of the file's problems. The schema's `minimum` and `maximum` (a key's own
-/// range, from [`crate::limits`]) are validation's to report, in words about the key.
+/// with the rest of the file's problems. A value inside the type's range but outside the
+/// schema's `minimum` and `maximum` (a key's own range, from [`crate::limits`]) is
+/// validation's to report, in words about the key; the help here gives that range too.
 fn integer_range(
     schema: &Map<String, Value>,
     value: Option<i128>,
@@ -639,24 +824,25 @@ fn integer_range(
         Some("int64") | Some("int") => (i64::MIN.into(), i64::MAX.into()),
         _ => (i128::MIN, i128::MAX),
     };
-    let minimum = low;
+    // The key's own range (`replicas`: 1 to 10,000) is what the user can write; the type's
+    // (0 to 4294967295) is an implementation detail that would be contradicted by validation's
+    // "must be at least 1" a moment later.
+    let bound = |name: &str| schema.get(name).and_then(Value::as_f64);
+    let minimum = bound("minimum").map_or(low, |m| (m.ceil() as i128).max(low));
+    let maximum = bound("maximum").map_or(high, |m| (m.floor() as i128).min(high));
     let message = match value {
-        Some(v) if v < minimum && minimum == 0 => {
+        Some(v) if v < low && minimum == 0 => {
             format!("`{v}` is out of range: this value cannot be negative")
         }
-        Some(v) if v < minimum => format!("`{v}` is out of range: the least allowed is {minimum}"),
-        Some(v) if v > high => format!("`{v}` is out of range: the most allowed is {high}"),
+        Some(v) if v < low => format!("`{v}` is out of range: the least allowed is {minimum}"),
+        Some(v) if v > high => format!("`{v}` is out of range: the most allowed is {maximum}"),
         Some(_) => return None,
         None => "the integer is too large to read".to_owned(),
     };
     Some(Issue {
         code: codes::OUT_OF_RANGE,
         message,
-        help: Some(if minimum == 0 {
-            format!("write a whole number from 0 to {high}")
-        } else {
-            format!("write a whole number from {minimum} to {high}")
-        }),
+        help: Some(format!("write a whole number from {minimum} to {maximum}")),
         span,
     })
 }

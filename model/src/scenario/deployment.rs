@@ -85,10 +85,11 @@ pub enum DeploymentStrategy {
         #[schemars(range(max = crate::limits::MAX_DURATION_S), extend("exclusiveMinimum" = 0))]
         restart_s: f64,
     },
-    /// Shift traffic to the new version in steps of percentages.
+    /// Shift traffic to the new version in steps.
     Canary {
-        /// Percent of traffic on the new version at each step, increasing, ending at 100.
-        #[schemars(transform = crate::limits::schema::percentages)]
+        /// The fraction of traffic on the new version at each step, increasing, ending at 1
+        /// (Argo Rollouts' `setWeight: 20` is `0.2`: every share in a scenario is a fraction).
+        #[schemars(transform = crate::limits::schema::fractions)]
         weights: Vec<f64>,
         /// Time each step lasts (default 60 s).
         #[serde(default = "sixty_seconds")]

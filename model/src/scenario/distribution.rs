@@ -38,11 +38,14 @@ pub enum Distribution {
         #[schemars(range(max = crate::limits::MAX_DURATION_MS), extend("exclusiveMinimum" = 0))]
         p99_ms: f64,
     },
-    /// Resampled from measured durations: `samples_ms` inline, or `csv` (a file of
-    /// milliseconds, one per line or in the first column, relative to the scenario file), which
-    /// loading reads into `samples_ms`.
+    /// Resampled from measured durations: `samples_ms` inline, or `csv` (a CSV file relative
+    /// to the scenario file), which loading reads into `samples_ms`.
     Empirical {
-        /// The CSV file to read samples from.
+        /// The CSV file to read samples from: one column of milliseconds, or columns under a
+        /// header that names the duration column by its unit: `ms`, `s`, `us`, `ns`, or
+        /// `latency`, `duration`, `elapsed`, `response_time`, `sample` or `value` with a unit
+        /// (`latency_ms`, `duration_s`, `elapsed_us`). Other columns (`timestamp`, `endpoint`)
+        /// are ignored; a duration column without a unit (`duration`) is an error.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         csv: Option<String>,
         /// The samples, in milliseconds.

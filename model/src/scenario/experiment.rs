@@ -68,8 +68,12 @@ pub struct LoadGenerator {
     /// For `step`: the rate from each time on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<RateStep>,
-    /// For `step`: a CSV rate profile `at_s,rate_per_s` (header optional), relative to the
-    /// scenario file; loading reads it into `steps`.
+    /// For `step`: a CSV rate profile relative to the scenario file, which loading reads into
+    /// `steps`: `at_s,rate_per_s` rows, or columns under a header that names the time from the
+    /// experiment's start (`at_s`, `time_s`, `t_s`, `offset_s`, `start_s`, or those in `_ms` or
+    /// `_min`, `s`, `seconds`) and the rate (`rate_per_s`, `rps`, `requests_per_s`,
+    /// `rate_per_min`, `rpm`), in any order. A timestamp is not a time from the start: a
+    /// header with no such columns is an error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steps_csv: Option<String>,
     /// For `closed`: the number of users.

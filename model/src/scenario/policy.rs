@@ -348,10 +348,12 @@ pub struct OutlierDetection {
     #[serde(default = "OutlierDetection::default_base_ejection_time_ms")]
     #[schemars(range(max = crate::limits::MAX_DURATION_MS), extend("exclusiveMinimum" = 0))]
     pub base_ejection_time_ms: f64,
-    /// At most this percentage of replicas is ejected at once (Envoy default 10).
-    #[serde(default = "OutlierDetection::default_max_ejection_percent")]
-    #[schemars(range(min = 0, max = 100))]
-    pub max_ejection_percent: f64,
+    /// At most this fraction of replicas is ejected at once, in [0, 1] (default 0.1). Envoy's
+    /// `max_ejection_percent = 10` is `max_ejection_fraction = 0.1`: every rate and share in a
+    /// scenario is a fraction.
+    #[serde(default = "OutlierDetection::default_max_ejection_fraction")]
+    #[schemars(range(min = 0, max = 1))]
+    pub max_ejection_fraction: f64,
 }
 
 impl OutlierDetection {
@@ -361,7 +363,7 @@ impl OutlierDetection {
     fn default_base_ejection_time_ms() -> f64 {
         30_000.0
     }
-    fn default_max_ejection_percent() -> f64 {
-        10.0
+    fn default_max_ejection_fraction() -> f64 {
+        0.1
     }
 }

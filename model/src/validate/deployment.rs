@@ -1,6 +1,6 @@
 //! P: deployment. Owns the rules on `[deployment]` (a real service; replicas, workers and queue
 //! capacity in range; zones declared and listed once; same-zone locality with zones; the rolling,
-//! blue-green and canary strategies' settings, canary weights rising to 100) and on the cluster's
+//! blue-green and canary strategies' settings, canary weights, fractions rising to 1) and on the cluster's
 //! per-zone capacity; and `zone`, which resolves a zone name against `[network]`.
 //!
 //! Calls the helpers in `rules.rs`; `experiments.rs` calls `zone` for zone crashes and partitions.
@@ -8,7 +8,7 @@
 
 use super::rules::{CPU, MEMORY, NODES, QUEUE, REPLICAS, SECONDS, WORKERS};
 use super::{Validator, root};
-use crate::diagnostic::codes;
+use crate::diagnostic::{codes, number};
 use crate::scenario::*;
 use crate::source::{Pointer, Target};
 
@@ -103,32 +103,33 @@ impl Validator<'_> {
                             s_at.key("weights"),
                             Target::Value,
                             "a canary needs at least one weight".to_owned(),
-                            "for example weights = [5, 25, 100]",
+                            "for example weights = [0.05, 0.25, 1]",
                         );
                     }
-                    let mut last = 0.0;
-                    let mut last_reported = false;
-                    for (i, w) in weights.iter().enumerate() {
-                        last_reported = !(*w > last && *w <= 100.0);
-                        if last_reported {
-                            self.push_help(
-                                codes::OUT_OF_RANGE,
-                                s_at.key("weights").index(i),
-                                Target::Value,
-                                format!("canary weight {w} does not rise within (0, 100]"),
-                                "weights are percentages that increase, ending at 100",
-                            );
-                        }
-                        last = *w;
-                    }
-                    if !last_reported && weights.last().is_some_and(|w| *w != 100.0) {
+                    // Weights written as percents (Argo's `setWeight: 10`, this format's own
+                    // before every share became a fraction) are one mistake, said once for the
+                    // list with the fractions to write, rather than once per weight.
+                    let first_percent = weights.iter().position(|w| *w > 1.0);
+                    if let Some(i) = first_percent
+                        && weights.iter().all(|w| *w > 0.0 && *w <= 100.0)
+                    {
+                        let fractions: Vec<String> =
+                            weights.iter().map(|w| number(w / 100.0)).collect();
                         self.push_help(
                             codes::OUT_OF_RANGE,
-                            s_at.key("weights").index(weights.len() - 1),
+                            s_at.key("weights").index(i),
                             Target::Value,
-                            "the last canary weight is not 100".to_owned(),
-                            "end the rollout with 100 so all traffic reaches the new version",
+                            format!(
+                                "canary weight {} is more than all the traffic: weights are fractions from 0 to 1",
+                                weights[i]
+                            ),
+                            format!(
+                                "write weights = [{}] (the percents as fractions)",
+                                fractions.join(", ")
+                            ),
                         );
+                    } else {
+                        self.canary_weights(&s_at, weights);
                     }
                 }
             }
@@ -151,6 +152,34 @@ impl Validator<'_> {
                     MEMORY,
                 );
             }
+        }
+    }
+
+    /// Canary weights as fractions: each in (0, 1] and above the one before, the last 1.
+    fn canary_weights(&mut self, s_at: &Pointer, weights: &[f64]) {
+        let mut last = 0.0;
+        let mut last_reported = false;
+        for (i, w) in weights.iter().enumerate() {
+            last_reported = !(*w > last && *w <= 1.0);
+            if last_reported {
+                self.push_help(
+                    codes::OUT_OF_RANGE,
+                    s_at.key("weights").index(i),
+                    Target::Value,
+                    format!("canary weight {w} does not rise within (0, 1]"),
+                    "weights are fractions of the traffic that increase, ending at 1",
+                );
+            }
+            last = *w;
+        }
+        if !last_reported && weights.last().is_some_and(|w| *w != 1.0) {
+            self.push_help(
+                codes::OUT_OF_RANGE,
+                s_at.key("weights").index(weights.len() - 1),
+                Target::Value,
+                "the last canary weight is not 1".to_owned(),
+                "end the rollout with 1 so all traffic reaches the new version",
+            );
         }
     }
 }

@@ -11,7 +11,7 @@
 
 use super::rules::{AMPLIFICATION, FACTOR, MS, RATE, REPLICAS, SECONDS, USERS, WEIGHT};
 use super::{Validator, root};
-use crate::diagnostic::codes;
+use crate::diagnostic::{codes, count, number};
 use crate::limits;
 use crate::scenario::*;
 use crate::source::{Pointer, Target};
@@ -196,8 +196,14 @@ impl Validator<'_> {
                 }
             }
             Arrival::Step => {
-                if load.steps.is_empty() {
-                    require(self, "steps", "steps = [{ at_s = 0, rate_per_s = 100 }]");
+                // With `steps_csv` still set, the file could not be read into steps, and the
+                // loader has said why: "needs `steps`" would be an echo of that.
+                if load.steps.is_empty() && load.steps_csv.is_none() {
+                    require(
+                        self,
+                        "steps",
+                        "steps = [{ at_s = 0, rate_per_s = 100 }], or steps_csv = \"steps.csv\" (`at_s,rate_per_s` rows)",
+                    );
                 }
                 let mut last = -1.0;
                 for (i, step) in load.steps.iter().enumerate() {
@@ -290,11 +296,11 @@ impl Validator<'_> {
                     Target::Value,
                     format!(
                         "the fault ends at {} s, after the {duration_s} s experiment",
-                        fault.at_s + for_s
+                        number(fault.at_s + for_s)
                     ),
                     format!(
                         "make `for_s` at most {}, or omit it to last to the end",
-                        duration_s - fault.at_s
+                        number(duration_s - fault.at_s)
                     ),
                 );
             }
@@ -372,9 +378,13 @@ impl Validator<'_> {
                     Target::Value,
                     match &fault.zone {
                         Some(zone) => format!(
-                            "crashes {n} replicas of `{service}`, which has {replicas} in zone `{zone}`"
+                            "crashes {} of `{service}`, which has {replicas} in zone `{zone}`",
+                            count(f64::from(n), "replica")
                         ),
-                        None => format!("crashes {n} replicas of `{service}`, which has {replicas}"),
+                        None => format!(
+                            "crashes {} of `{service}`, which has {replicas}",
+                            count(f64::from(n), "replica")
+                        ),
                     },
                 );
             }

@@ -1,7 +1,7 @@
 //! M: monitoring. Owns the rules on SLOs (valid names, a real endpoint, availability a positive
 //! fraction, latency targets positive and rising with the percentile, at least one target, a
 //! positive window), on alerts (valid names, a real endpoint, a threshold in range for its metric,
-//! a non-negative `for_s`) and on `[monitoring]` (metrics interval, trace sampling).
+//! a non-negative `for_s`) and on `[monitoring]` (the metrics interval).
 //!
 //! Calls the helpers in `rules.rs`. Separate because SLO and alert names become check ids, and the
 //! rules on what they watch belong together.
@@ -84,11 +84,6 @@ impl Validator<'_> {
             "`metrics_interval_s`",
             m.metrics_interval_s,
             SECONDS,
-        );
-        self.probability(
-            root().key("monitoring").key("trace_sampling"),
-            "`trace_sampling`",
-            m.trace_sampling,
         );
     }
 }

@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 
 use super::{Problem, Validator};
-use crate::diagnostic::{codes, did_you_mean};
+use crate::diagnostic::{codes, did_you_mean, number};
 use crate::limits;
 use crate::scenario::*;
 use crate::source::{Pointer, Target};
@@ -276,7 +276,7 @@ impl<'a> Validator<'a> {
             let help = if (1.0..=100.0).contains(&value) {
                 format!(
                     "give a fraction: {} rather than {value} (percent)",
-                    value / 100.0
+                    number(value / 100.0)
                 )
             } else {
                 "give a fraction between 0 and 1".to_owned()
@@ -297,7 +297,7 @@ impl<'a> Validator<'a> {
             let help = if (1.0..=100.0).contains(&value) {
                 format!(
                     "give a fraction: {} rather than {value} (percent)",
-                    value / 100.0
+                    number(value / 100.0)
                 )
             } else {
                 "give a fraction greater than 0 and at most 1".to_owned()
@@ -343,11 +343,12 @@ impl<'a> Validator<'a> {
     /// A count in [1, `max`].
     pub(super) fn at_least_one(&mut self, at: Pointer, what: &str, value: u32, max: Max) {
         if value == 0 {
-            self.push(
+            self.push_help(
                 codes::OUT_OF_RANGE,
                 at,
                 Target::Value,
                 format!("{what} must be at least 1"),
+                format!("write a whole number from 1 to {}", max.value),
             );
         } else {
             self.at_most(at, what, f64::from(value), max);

@@ -521,7 +521,7 @@ impl Sim {
             }
         }
         if call.target != NONE
-            && let Some((consecutive, base, percent)) = outlier_params
+            && let Some((consecutive, base, fraction)) = outlier_params
         {
             let local = self.topo.replicas[call.target as usize].local as usize;
             let st = &mut self.policy.edge_states[es];
@@ -530,11 +530,11 @@ impl Sim {
                 if st.outlier[local].consecutive >= consecutive
                     && st.outlier[local].ejected_until <= now
                 {
-                    // Envoy: never more than max_ejection_percent ejected, but always one.
+                    // Envoy: never more than max_ejection_fraction ejected, but always one.
                     let n = self.topo.services[self.topo.edges[call.edge as usize].callee as usize]
                         .replicas as usize;
                     let ejected = st.outlier.iter().filter(|h| h.ejected_until > now).count();
-                    let cap = ((percent / 100.0 * n as f64) as usize).max(1);
+                    let cap = ((fraction * n as f64) as usize).max(1);
                     if ejected < cap {
                         let host = &mut st.outlier[local];
                         host.ejections += 1;

@@ -226,7 +226,7 @@ impl Rollouts {
                 if let Some(&w) = weights.get(step as usize) {
                     // Argo Rollouts' canary scaling: as many new replicas as the share of the
                     // traffic they take, at least one; the stable set stays whole meanwhile.
-                    let w = (w / 100.0).clamp(0.0, 1.0);
+                    let w = w.clamp(0.0, 1.0);
                     let want = ((w * f64::from(n)).ceil() as u32).clamp(1, n.max(1));
                     for r in new_set.start..new_set.start + want.min(n) {
                         if fleet.standby(r) {

@@ -140,7 +140,8 @@ fn an_unknown_tag_or_enumeration_value_suggests_the_closest() {
 
 #[test]
 fn every_integer_out_of_its_range_is_reported() {
-    // Three out-of-range counts and an unknown key: all four at once, each at its value.
+    // Three out-of-range counts and an unknown key: all four at once, each at its value, each
+    // count worded with its key's range (`cpu_millis` 1 to 10,000,000), not its type's.
     let text = "name = \"x\"\n[services.a]\nresources = { cpu_millis = 5000000000, memory_mib = -1 }\nbogus = 2\n[deployment.a]\nreplicas = -3\n";
     let found = issues_toml(text);
     let at = |needle: &str| {
@@ -157,16 +158,10 @@ fn every_integer_out_of_its_range_is_reported() {
         vec![
             (
                 at("5000000000"),
-                "`5000000000` is out of range: the most allowed is 4294967295"
+                "`5000000000` is out of range: the most allowed is 10000000"
             ),
-            (
-                at("-1"),
-                "`-1` is out of range: this value cannot be negative"
-            ),
-            (
-                at("-3"),
-                "`-3` is out of range: this value cannot be negative"
-            ),
+            (at("-1"), "`-1` is out of range: the least allowed is 1"),
+            (at("-3"), "`-3` is out of range: the least allowed is 1"),
         ]
     );
     assert!(found.iter().any(|i| i.code == codes::UNKNOWN_FIELD));
@@ -194,4 +189,72 @@ fn json_null_is_absent_only_where_the_type_says_so() {
     let issues = issues_json(text);
     assert_eq!(issues.len(), 1);
     assert_eq!(at(text, &issues[0]), "null");
+}
+
+#[test]
+fn a_number_written_as_a_string_with_a_unit_is_shown_as_the_number_to_write() {
+    let policy = |line: &str| {
+        format!("name = \"x\"\n[policies.\"a -> b\"]\n{line}\n[experiments.e]\nduration_s = 1\n")
+    };
+    let resources =
+        |inner: &str| format!("name = \"x\"\n[services.a]\nresources = {{ {inner} }}\n");
+    let cases = [
+        (
+            policy("timeout_ms = \"200ms\""),
+            "write `timeout_ms = 200`: a number, in the unit the key's name gives (milliseconds)",
+        ),
+        (
+            policy("timeout_ms = \"2s\""),
+            "write `timeout_ms = 2000`: a number, in the unit the key's name gives (milliseconds)",
+        ),
+        (
+            policy("timeout_ms = \"200\""),
+            "write `timeout_ms = 200`: a number, in the unit the key's name gives (milliseconds)",
+        ),
+        (
+            policy("deadline_ms = \"1.5 min\""),
+            "write `deadline_ms = 90000`: a number, in the unit the key's name gives (milliseconds)",
+        ),
+        (
+            "name = \"x\"\n[experiments.e]\nduration_s = \"5m\"\n".to_owned(),
+            "write `duration_s = 300`: a number, in the unit the key's name gives (seconds)",
+        ),
+        (
+            resources("memory_mib = \"1Gi\""),
+            "write `memory_mib = 1024`: a number, in the unit the key's name gives (MiB)",
+        ),
+        (
+            resources("cpu_millis = \"500m\""),
+            "write `cpu_millis = 500`: a number, in the unit the key's name gives (millicores)",
+        ),
+        (
+            resources("cpu_millis = \"2\""),
+            "write `cpu_millis = 2000`: a number, in the unit the key's name gives (millicores)",
+        ),
+    ];
+    let mut failed = Vec::new();
+    for (text, help) in &cases {
+        let issues = issues_toml(text);
+        let got: Vec<Option<&str>> = issues.iter().map(|i| i.help.as_deref()).collect();
+        if !got.contains(&Some(*help)) {
+            failed.push(format!("{text}\n  gave {got:?}"));
+        }
+    }
+    // A unit nothing reads keeps the schema's help, rather than guessing.
+    let unknown = issues_toml(&policy("timeout_ms = \"200 parsecs\""));
+    assert!(
+        unknown.iter().all(|i| !i
+            .help
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("write `timeout_ms")),
+        "{unknown:?}"
+    );
+    let json =
+        issues_json("{\"name\": \"x\", \"policies\": {\"a -> b\": {\"timeout_ms\": \"200ms\"}}}");
+    assert!(
+        json.iter().any(|i| i.help.as_deref() == Some("write `\"timeout_ms\": 200`: a number, in the unit the key's name gives (milliseconds)")),
+        "{json:?}"
+    );
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
 }

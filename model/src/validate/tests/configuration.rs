@@ -42,6 +42,14 @@ const CASES: &[Case] = &[
         ..CASE
     },
     Case {
+        name: "a_misspelt_call_is_reported_once_not_echoed_as_an_unused_policy",
+        text: || with_policy("timeout_ms = 5").replace(CALLS, r#"calls = ["bb.y"]"#),
+        code: codes::UNRESOLVED,
+        message: "no service `bb`",
+        at: "\"bb.y\"",
+        ..CASE
+    },
+    Case {
         name: "equally_specific_policies_on_one_edge_are_ambiguous",
         text: || {
             format!(
@@ -288,11 +296,32 @@ const CASES: &[Case] = &[
         ..CASE
     },
     Case {
-        name: "outlier_detection_settings_are_in_range: max_ejection_percent",
-        text: || with_policy("outlier_detection = { max_ejection_percent = 150 }"),
+        name: "outlier_detection_settings_are_in_range: max_ejection_fraction",
+        text: || with_policy("outlier_detection = { max_ejection_fraction = 150 }"),
         code: codes::OUT_OF_RANGE,
-        message: "`max_ejection_percent` is 150, outside [0, 100]",
+        message: "`max_ejection_fraction` is 150, outside [0, 1]",
+        help: Help::Is("give a fraction between 0 and 1"),
         at: "150",
+        ..CASE
+    },
+    Case {
+        name: "the_old_percent_key_names_its_fraction: a percent",
+        text: || with_policy("outlier_detection = { max_ejection_percent = 34 }"),
+        code: codes::UNKNOWN_FIELD,
+        message: "`max_ejection_percent` is now `max_ejection_fraction`, a fraction from 0 to 1",
+        help: Help::Is("write `max_ejection_fraction = 0.34` (34 % as a fraction)"),
+        at: "|max_ejection_percent",
+        ..CASE
+    },
+    Case {
+        name: "the_old_percent_key_names_its_fraction: a fraction already",
+        text: || with_policy("outlier_detection = { max_ejection_percent = 0.29 }"),
+        code: codes::UNKNOWN_FIELD,
+        message: "`max_ejection_percent` is now `max_ejection_fraction`",
+        help: Help::Is(
+            "write `max_ejection_fraction = 0.29` for 29 %, or `max_ejection_fraction = 0.0029` for 0.29 %",
+        ),
+        at: "|max_ejection_percent",
         ..CASE
     },
     // Maxima at the key (`crate::limits`).
@@ -337,7 +366,7 @@ const VALID: &[Valid] = &[
         with_policy("rate_limit = { limit_for_period = 5, limit_refresh_period_ms = 100 }")
     }),
     ("outlier_detection_settings_are_in_range", || {
-        with_policy("outlier_detection = { consecutive_errors = 3, max_ejection_percent = 50 }")
+        with_policy("outlier_detection = { consecutive_errors = 3, max_ejection_fraction = 0.5 }")
     }),
     ("half_open_trial_calls_past_the_breaker_model", || {
         with_policy("circuit_breaker = { permitted_number_of_calls_in_half_open_state = 128 }")

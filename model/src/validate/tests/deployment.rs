@@ -16,7 +16,7 @@ fn canary(strategy: &str) -> String {
 /// `BASE` with a canary of `b` whose analysis allows an error rate of 1.5.
 fn canary_threshold() -> String {
     format!(
-        "{BASE}\n[deployment.b]\nstrategy = {{ kind = \"canary\", weights = [10, 100], max_error_rate = 1.5 }}\n"
+        "{BASE}\n[deployment.b]\nstrategy = {{ kind = \"canary\", weights = [0.1, 1], max_error_rate = 1.5 }}\n"
     )
 }
 
@@ -43,6 +43,25 @@ const CASES: &[Case] = &[
         code: codes::OUT_OF_RANGE,
         message: "`replicas` must be at least 1",
         at: "replicas = |0",
+        help: Help::Is("write a whole number from 1 to 10000"),
+        ..CASE
+    },
+    Case {
+        name: "negative_replicas_give_the_keys_range_not_the_types",
+        text: || format!("{BASE}\n[deployment.b]\nreplicas = -1\n"),
+        code: codes::OUT_OF_RANGE,
+        message: "`-1` is out of range: the least allowed is 1",
+        at: "replicas = |-1",
+        help: Help::Is("write a whole number from 1 to 10000"),
+        ..CASE
+    },
+    Case {
+        name: "a_negative_queue_capacity_gives_the_keys_range",
+        text: || format!("{BASE}\n[deployment.b]\nqueue_capacity = -5\n"),
+        code: codes::OUT_OF_RANGE,
+        message: "`-5` is out of range: this value cannot be negative",
+        at: "queue_capacity = |-5",
+        help: Help::Is("write a whole number from 0 to 1000000"),
         ..CASE
     },
     Case {
@@ -120,19 +139,28 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "canary_settings: step_s",
-        text: || canary("weights = [100], step_s = 0"),
+        text: || canary("weights = [1], step_s = 0"),
         code: codes::OUT_OF_RANGE,
         message: "`step_s` must be positive, not 0",
         at: "step_s = |0",
         ..CASE
     },
-    // A last weight above 100 is one mistake, not also "the last weight is not 100".
+    // A last weight above 1 is one mistake, not also "the last weight is not 1".
     Case {
-        name: "canary_settings: a last weight above 100",
-        text: || canary("weights = [50, 150]"),
+        name: "canary_settings: a last weight above 1",
+        text: || canary("weights = [0.5, 150]"),
         code: codes::OUT_OF_RANGE,
-        message: "canary weight 150 does not rise within (0, 100]",
+        message: "canary weight 150 does not rise within (0, 1]",
         at: "150",
+        ..CASE
+    },
+    Case {
+        name: "canary_settings: weights written as percents",
+        text: || canary("weights = [0.5, 10, 50, 100]"),
+        code: codes::OUT_OF_RANGE,
+        message: "canary weight 10 is more than all the traffic: weights are fractions from 0 to 1",
+        at: "10,",
+        help: Help::Is("write weights = [0.005, 0.1, 0.5, 1] (the percents as fractions)"),
         ..CASE
     },
     Case {
@@ -191,7 +219,7 @@ const VALID: &[Valid] = &[
         rolling("strategy = { kind = \"rolling\", max_unavailable = 2, restart_s = 5 }")
     }),
     ("canary_settings", || {
-        canary("weights = [5, 25, 100], step_s = 30")
+        canary("weights = [0.05, 0.25, 1], step_s = 30")
     }),
     ("a_canary_analysis_threshold_is_a_probability", || {
         canary_threshold().replace("1.5", "0.05")
@@ -218,9 +246,9 @@ fn unresolved_deployment_service_and_zone() {
 }
 
 #[test]
-fn canary_weights_must_rise_to_one_hundred() {
+fn canary_weights_must_rise_to_one() {
     let text = format!(
-        "{BASE}\n[deployment.b]\nreplicas = 2\nstrategy = {{ kind = \"canary\", weights = [10, 5, 50] }}\n"
+        "{BASE}\n[deployment.b]\nreplicas = 2\nstrategy = {{ kind = \"canary\", weights = [0.1, 0.05, 0.5] }}\n"
     );
     let d = errors(&text);
     assert_eq!(d.len(), 2, "{d:?}");
@@ -228,16 +256,16 @@ fn canary_weights_must_rise_to_one_hundred() {
         &d[0],
         &text,
         codes::OUT_OF_RANGE,
-        "canary weight 5 does not rise",
-        "5,",
+        "canary weight 0.05 does not rise",
+        "0.05,",
         0,
     );
     assert_located(
         &d[1],
         &text,
         codes::OUT_OF_RANGE,
-        "the last canary weight is not 100",
-        "50]",
+        "the last canary weight is not 1",
+        "0.5]",
         0,
     );
 }

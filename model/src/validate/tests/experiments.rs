@@ -137,6 +137,7 @@ const CASES: &[Case] = &[
         code: codes::MISSING_FIELD,
         message: "a `step` load needs `steps`",
         at: "{ endpoint",
+        help: Help::Contains("or steps_csv = \"steps.csv\""),
         ..CASE
     },
     Case {

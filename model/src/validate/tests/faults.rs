@@ -58,6 +58,20 @@ const CASES: &[Case] = &[
         ..CASE
     },
     Case {
+        name: "a_fault_window_past_the_end_is_worded_without_float_noise",
+        text: || {
+            BASE.replace(
+                r#"load = [{ endpoint = "a.x", rate_per_s = 10 }]"#,
+                "load = [{ endpoint = \"a.x\", rate_per_s = 10 }]\nfaults = [{ at_s = 99.9, for_s = 0.2, crash = \"b\" }]",
+            )
+        },
+        code: codes::FAULT_WINDOW,
+        message: "the fault ends at 100.1 s, after the 100 s experiment",
+        at: "0.2,",
+        help: Help::Is("make `for_s` at most 0.1, or omit it to last to the end"),
+        ..CASE
+    },
+    Case {
         name: "fault_ending_after_the_experiment",
         text: || {
             BASE.replace(

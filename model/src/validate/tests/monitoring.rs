@@ -35,6 +35,15 @@ availability"#,
         ..CASE
     },
     Case {
+        name: "availability_given_as_a_percent_is_shown_as_its_fraction_without_float_noise",
+        text: || BASE.replace("availability = 0.99", "availability = 99.9"),
+        code: codes::OUT_OF_RANGE,
+        message: "`availability` is 99.9, outside (0, 1]",
+        at: "availability = |99.9",
+        help: Help::Is("give a fraction: 0.999 rather than 99.9 (percent)"),
+        ..CASE
+    },
+    Case {
         name: "availability_must_be_a_positive_fraction",
         text: || BASE.replace("availability = 0.99", "availability = 0"),
         code: codes::OUT_OF_RANGE,
@@ -140,7 +149,7 @@ availability"#,
         ..CASE
     },
     Case {
-        name: "metrics_interval_and_trace_sampling: metrics_interval_s",
+        name: "metrics_interval: metrics_interval_s",
         text: || format!("{BASE}\n[monitoring]\nmetrics_interval_s = 0\n"),
         code: codes::OUT_OF_RANGE,
         message: "`metrics_interval_s` must be positive, not 0",
@@ -148,12 +157,12 @@ availability"#,
         ..CASE
     },
     Case {
-        name: "metrics_interval_and_trace_sampling: trace_sampling",
-        text: || format!("{BASE}\n[monitoring]\ntrace_sampling = 2\n"),
-        code: codes::OUT_OF_RANGE,
-        message: "`trace_sampling` is 2, outside [0, 1]",
-        at: "trace_sampling = |2",
-        help: Help::Is("give a fraction: 0.02 rather than 2 (percent)"),
+        name: "a_key_nothing_reads_yet_is_refused: trace_sampling",
+        text: || format!("{BASE}\n[monitoring]\ntrace_sampling = 0.1\n"),
+        code: codes::UNKNOWN_FIELD,
+        message: "`trace_sampling` has no effect yet: nothing samples traces",
+        at: "|trace_sampling",
+        help: Help::Contains("remove it"),
         ..CASE
     },
 ];
@@ -165,8 +174,8 @@ const VALID: &[Valid] = &[
     ("alerts_watch_real_endpoints_with_sane_thresholds", || {
         alert("errs", ALERT)
     }),
-    ("metrics_interval_and_trace_sampling", || {
-        format!("{BASE}\n[monitoring]\nmetrics_interval_s = 5\ntrace_sampling = 1\n")
+    ("metrics_interval", || {
+        format!("{BASE}\n[monitoring]\nmetrics_interval_s = 5\n")
     }),
 ];
 
