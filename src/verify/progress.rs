@@ -9,9 +9,9 @@
 //! them off): for a CI whose logs want more or less, and for the tests, which cannot wait ten
 //! seconds.
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
