@@ -92,7 +92,7 @@ fn baseline() -> Value {
             "b": { "strategy": { "kind": "blue_green", "restart_s": 10.0 } },
             "c": {
                 "strategy": {
-                    "kind": "canary", "weights": [100.0], "step_s": 60.0, "max_error_rate": 0.1
+                    "kind": "canary", "weights": [1.0], "step_s": 60.0, "max_error_rate": 0.1
                 }
             }
         },
@@ -447,8 +447,8 @@ fn breaks_a_relation(base: &Value, path: &str, value: f64) -> Option<&'static st
                 || value < get(base, "/experiments/e/faults/0/replicas")
         }
         ".deployment.a.strategy.max_unavailable" => value > get(base, "/deployment/a/replicas"),
-        // The weights rise to 100: a single weight is the last one, and must be 100.
-        ".deployment.c.strategy.weights[0]" => value != 100.0,
+        // The weights rise to all the traffic: a single weight is the last one, and must be 1.
+        ".deployment.c.strategy.weights[0]" => value != 1.0,
         _ => false,
     };
     relation.then_some("breaks a documented relation with another key")
