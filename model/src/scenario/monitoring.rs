@@ -88,8 +88,8 @@ pub enum AlertMetric {
     RatePerS,
 }
 
-/// Metrics settings. (`trace_sampling` is reserved for when traces are sampled: see
-/// [`crate::scenario::KEYS_NOT_READ_YET`].)
+/// Metrics settings. (`trace_sampling` is reserved for when traces are sampled: the loader
+/// refuses it with that reason until then, as it does every key nothing reads yet.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Monitoring {
