@@ -31,10 +31,16 @@
 //!   the counter model the refusal carries the retry's class. It is still no obligation: a
 //!   class is discharged by either, and a refusal is never forced.
 //! - *Class fair ⇒ per-caller fair.* An abstract fair cycle is concretised by choosing, each
-//!   time class X fires, the caller that has been in X longest (FIFO). Every caller in a
-//!   continuously non-empty class is then eventually chosen or moved out, so no caller's
-//!   action stays enabled forever untaken; repeating the cycle as many times as the order of
-//!   the permutation it induces on callers gives a concrete cycle. Enabledness (TLA+'s
+//!   time class X fires, the caller that has been in X longest, a caller that acts counting
+//!   as entering its class anew even if it stays in it (FIFO: a rejected call leaves an idle
+//!   caller idle, and it goes to the back). Every caller in a continuously non-empty class is
+//!   then eventually chosen or moved out, so no caller's action stays enabled forever
+//!   untaken. The choice depends on the world and the callers' queue order, both finite, so
+//!   the run of repeated traversals is eventually periodic, and its period is a concrete fair
+//!   cycle. It need not pass through the abstract cycle's start with the same callers where
+//!   they were: one traversal induces no fixed permutation of callers (issue 15: a cycle in
+//!   which two callers are admitted and the third rejected passes the rejected caller's role
+//!   back and forth between two of them, and never back to the first). Enabledness (TLA+'s
 //!   `ENABLED`, a step must change the state) coincides too: a caller's step changes the
 //!   per-caller state iff it changes the multiset, since a caller that stays in its class with
 //!   the shared state unchanged is a stutter in both.
@@ -253,8 +259,9 @@ fn saturate(a: u32, b: u32, cap: u32) -> u32 {
 /// Names the callers of a counted model's counterexample: the trace is rebuilt with callers
 /// numbered 1 to n, all idle at first, and each step of "a caller in local state X" is taken by
 /// the caller that has been in X longest (the lowest-numbered among equals): the FIFO choice
-/// of the module doc's fairness argument, so a lasso's cycle, repeated with its callers
-/// relabelled as it ends, is fair to every caller (picking the lowest-numbered caller always
+/// of the module doc's fairness argument, so a lasso's cycle, repeated with the same FIFO
+/// choice, is eventually a concrete cycle fair to every caller, though its named traversal
+/// need not end with each caller where it began (picking the lowest-numbered caller always
 /// would show a cycle that starves the others). The steps then read as one concrete run
 /// ("client#2: CallerCall"), and the chart has a column for each caller that acts.
 pub(super) fn name_callers(model: &BreakerSys, cex: &mut Counterexample) {
