@@ -3,8 +3,9 @@
 //! property's verdict, on the shortest counterexample's length of every safety property, and
 //! on `breaker.recovers`; and every counterexample the model reports — safety path or lasso,
 //! found directly or confirmed from an abstraction — must replay step by step on the
-//! enumerator's semantics, each step allowed there, ending in a violation (a lasso: returning
-//! to where its cycle began, fair, never CLOSED after healing).
+//! enumerator's semantics, each step allowed there, ending in a violation (a lasso: some
+//! concrete run of the real callers follows its cycle forever, fairly, never CLOSED after
+//! healing; a counted model's cycle names its callers for one traversal only).
 //!
 //! The enumerator is independent of `checker/src/circuit_breaker.rs` and of
 //! `model::resilience`: it is written from Resilience4j's rules as that module's doc and the
@@ -774,73 +775,139 @@ fn replay(e: &Enumerator, cex: &Counterexample) -> std::result::Result<(), Strin
     if cex.property != RECOVERS {
         return Err(format!("a lasso for safety property {}", cex.property));
     }
-    // A counted model's cycle is a cycle of counts ("a caller in state X acts"), named by its
-    // trace as one traversal. The real system runs it with the callers taking turns: play it
-    // again and again, each step taken by the caller that has been longest in the local state
-    // the named caller had there (FIFO, the counted model's fairness argument), until the
-    // world returns exactly to the cycle's start (at most n! traversals; one, for a cycle
-    // that is already concrete), and judge per-caller fairness on that concrete cycle.
-    let (mut worlds, mut moves) = (worlds, moves);
-    let cycle_moves: Vec<Move> = moves[k..].to_vec();
-    let named: Vec<World> = worlds[k..worlds.len() - 1].to_vec();
-    let mut since = vec![0usize; last.callers.len()];
-    for (i, pair) in worlds.windows(2).enumerate() {
-        for (c, since) in since.iter_mut().enumerate() {
-            if pair[0].callers[c] != pair[1].callers[c] || moved(moves[i]) == Some(c) {
-                *since = i + 1;
-            }
-        }
-    }
-    let concrete = |worlds: &[World], moves: &[Move]| {
-        worlds.last() == Some(&worlds[k]) && fair_cycle(e, &worlds[k..], &moves[k..]).is_ok()
-    };
-    let mut traversals = 0;
-    while !concrete(&worlds, &moves) {
-        traversals += 1;
-        if traversals > 6 {
+    if k == worlds.len() - 1 {
+        // A stutter: the run stays in its last world, taking nothing.
+        let here = &worlds[k];
+        if !here.healed || here.mode == Mode::Closed {
             return Err(format!(
-                "the cycle has no concrete fair run: {}",
-                fair_cycle(e, &worlds[k..], &moves[k..])
-                    .err()
-                    .unwrap_or_else(|| "it does not return".to_owned())
+                "the cycle is not after healing, or is CLOSED: {here:?}"
             ));
         }
-        for (j, &m) in cycle_moves.iter().enumerate() {
-            let here = worlds.last().expect("a world").clone();
-            let m = match moved(m) {
-                Some(c) => {
-                    let local = named[j].callers[c];
-                    let w = (0..here.callers.len())
-                        .filter(|&w| here.callers[w] == local)
-                        .min_by_key(|&w| (since[w], w))
-                        .ok_or_else(|| format!("no caller is where step {m:?} needs one"))?;
-                    rename(m, w)
-                }
-                None => m,
-            };
-            let next = e
-                .moves(&here)
-                .into_iter()
-                .find(|(n, _)| *n == m)
-                .map(|(_, w)| w)
-                .ok_or_else(|| format!("the cycle's {m:?} is not allowed in {here:?}"))?;
-            let step = worlds.len();
-            for (c, since) in since.iter_mut().enumerate() {
-                if here.callers[c] != next.callers[c] || moved(m) == Some(c) {
-                    *since = step;
-                }
-            }
-            worlds.push(next);
-            moves.push(m);
-        }
+        return fair_cycle(e, std::slice::from_ref(here), &[]);
     }
-    let cycle = &worlds[k..];
-    if let Some(w) = cycle.iter().find(|w| !w.healed || w.mode == Mode::Closed) {
+    concrete_fair_run(e, &worlds[k..], &moves[k..])
+        .map_err(|why| format!("the cycle has no concrete fair run: {why}"))
+}
+
+/// Whether the real callers can run a lasso's cycle forever, fairly. `named` is the cycle's
+/// one traversal as the trace names it (its worlds, from the cycle's start back to the step
+/// that returns), `moves` its steps.
+///
+/// A counted model's cycle is a cycle of counts ("a caller in local state X acts"), and the
+/// callers its trace names for one traversal need not end where they began: the real system
+/// runs it when some concrete run follows it forever, each step taken by any caller in the
+/// local state the named caller had there. Those runs are the infinite paths from the cycle's
+/// start in a finite graph whose nodes are (position in the cycle, world). An infinite path
+/// ends inside one strongly connected component, and under weak fairness a component is at
+/// least as fair as any run inside it (fewer classes are enabled in all of its worlds, more are
+/// taken on its edges), while a run through all of its edges is exactly as fair as it. So a
+/// concrete fair run exists exactly when a component reachable from the start, among healed
+/// worlds that are not CLOSED, takes on its edges every weakly fair class enabled in all of its
+/// worlds. (Issue 15: a first-in-first-out choice of callers, tried here before, rotated the
+/// callers' roles and missed runs in which each caller keeps its role.)
+fn concrete_fair_run(
+    e: &Enumerator,
+    named: &[World],
+    moves: &[Move],
+) -> std::result::Result<(), String> {
+    let len = moves.len();
+    let inside = |w: &World| w.healed && w.mode != Mode::Closed;
+    // The graph, breadth first from the start.
+    let mut nodes: Vec<(usize, World)> = vec![(0, named[0].clone())];
+    let mut index: HashMap<(usize, World), usize> = HashMap::from([((0, named[0].clone()), 0)]);
+    let mut edges: Vec<Vec<(Move, usize)>> = Vec::new();
+    let mut i = 0;
+    while i < nodes.len() {
+        let (j, here) = nodes[i].clone();
+        let m = moves[j];
+        let choices: Vec<Move> = match moved(m) {
+            Some(c) => {
+                let local = named[j].callers[c];
+                (0..here.callers.len())
+                    .filter(|&w| here.callers[w] == local)
+                    .map(|w| rename(m, w))
+                    .collect()
+            }
+            None => vec![m],
+        };
+        let mut out = Vec::new();
+        for (taken, next) in e.moves(&here) {
+            if !choices.contains(&taken) || !inside(&next) {
+                continue;
+            }
+            let key = ((j + 1) % len, next);
+            let to = match index.get(&key) {
+                Some(&to) => to,
+                None => {
+                    index.insert(key.clone(), nodes.len());
+                    nodes.push(key);
+                    nodes.len() - 1
+                }
+            };
+            out.push((taken, to));
+        }
+        edges.push(out);
+        i += 1;
+    }
+    if !inside(&named[0]) {
         return Err(format!(
-            "the cycle is not after healing, or is CLOSED: {w:?}"
+            "the cycle is not after healing, or is CLOSED: {:?}",
+            named[0]
         ));
     }
-    fair_cycle(e, cycle, &moves[k..])
+    // Components by mutual reachability: the graph has at most (cycle length) × (orderings of
+    // the callers) nodes, a few hundred.
+    let n = nodes.len();
+    let reach: Vec<Vec<bool>> = (0..n)
+        .map(|from| {
+            let mut seen = vec![false; n];
+            let mut queue = VecDeque::from([from]);
+            while let Some(v) = queue.pop_front() {
+                for &(_, to) in &edges[v] {
+                    if !seen[to] {
+                        seen[to] = true;
+                        queue.push_back(to);
+                    }
+                }
+            }
+            seen
+        })
+        .collect();
+    let mut why = "no concrete run follows it for a whole traversal and back".to_owned();
+    let mut judged = vec![false; n];
+    for v in 0..n {
+        // `reach[v][v]`: v is on a cycle, so its component can hold an infinite run.
+        if judged[v] || !reach[v][v] {
+            continue;
+        }
+        let members: Vec<usize> = (0..n).filter(|&u| reach[v][u] && reach[u][v]).collect();
+        for &u in &members {
+            judged[u] = true;
+        }
+        let taken: Vec<(u8, usize)> = members
+            .iter()
+            .flat_map(|&u| edges[u].iter())
+            .filter(|(_, to)| members.contains(to))
+            .filter_map(|&(m, _)| fairness(m))
+            .collect();
+        let enabled = |w: &World| -> Vec<(u8, usize)> {
+            e.moves(w)
+                .into_iter()
+                .filter(|(_, next)| next != w)
+                .filter_map(|(m, _)| fairness(m))
+                .collect()
+        };
+        let mut always = enabled(&nodes[members[0]].1);
+        for &u in &members[1..] {
+            let here = enabled(&nodes[u].1);
+            always.retain(|c| here.contains(c));
+        }
+        match always.iter().find(|c| !taken.contains(c)) {
+            None => return Ok(()),
+            Some(c) => why = format!("every run of it is unfair to {c:?}"),
+        }
+    }
+    Err(why)
 }
 
 /// Weak fairness on a concrete cycle (`worlds` from its start back to it, `moves` between): a
@@ -1022,6 +1089,50 @@ fn a_refused_retry_around_the_breaker_is_heard_in_both() {
     let s = agree(&p);
     assert!(!s.recovers_violated);
     assert!(s.shortest.contains_key(RESPECTS_BREAKER));
+}
+
+/// Issue 15: the property test once drew this policy. The model's lasso for
+/// `breaker.recovers` is a cycle of counts (two callers' calls are admitted as trial calls, the
+/// third's rejections, counted as failures, reopen the breaker, the trial calls' answers arrive
+/// in OPEN) that the real callers run by taking the same roles every time: the one rejected is
+/// the one that was idle. The replay's old first-in-first-out choice of callers rotated the
+/// roles and never returned, and reported a real run as impossible.
+#[test]
+fn counted_rejections_reopening_half_open_agree() {
+    let p = Policy {
+        callers: 3,
+        cb: Some(Cb {
+            window: 1,
+            minimum: 3,
+            failure_ppm: 1_000_000,
+            slow_ppm: 500_000,
+            wait: 1,
+            trials: 2,
+            automatic: false,
+            half_open_timer: false,
+        }),
+        retry: Some(Retry {
+            max_attempts: 2,
+            on_rejected: false,
+            budget: true,
+        }),
+        variant: Variant::CountsRejections,
+        slow_calls: true,
+    };
+    let s = agree(&p);
+    assert!(s.recovers_violated);
+    // Not vacuous: without its last step (the rejection that reopens the breaker) the same
+    // cycle leaves HALF_OPEN(2 of 2) with one failure recorded, and the next trial answer
+    // closes the breaker; no concrete run follows it forever.
+    let verdicts = verify_policy("p", &p.config(), &[RECOVERS], &CheckOptions::default()).unwrap();
+    let mut cex = verdicts[0].counterexample.clone().expect("a lasso");
+    assert_eq!(replay(&Enumerator { p }, &cex), Ok(()));
+    assert_eq!(
+        cex.steps.pop().map(|s| s.action),
+        Some("CallerCall".to_owned())
+    );
+    let why = replay(&Enumerator { p }, &cex).expect_err("no concrete run");
+    assert!(why.contains("no concrete fair run"), "{why}");
 }
 
 /// A lasso for `breaker.recovers` replays only when its cycle is fair: the replay check is

@@ -31,10 +31,16 @@
 //!   the counter model the refusal carries the retry's class. It is still no obligation: a
 //!   class is discharged by either, and a refusal is never forced.
 //! - *Class fair ⇒ per-caller fair.* An abstract fair cycle is concretised by choosing, each
-//!   time class X fires, the caller that has been in X longest (FIFO). Every caller in a
-//!   continuously non-empty class is then eventually chosen or moved out, so no caller's
-//!   action stays enabled forever untaken; repeating the cycle as many times as the order of
-//!   the permutation it induces on callers gives a concrete cycle. Enabledness (TLA+'s
+//!   time class X fires, the caller that has been in X longest, a caller that acts counting
+//!   as entering its class anew even if it stays in it (FIFO: a rejected call leaves an idle
+//!   caller idle, and it goes to the back). Every caller in a continuously non-empty class is
+//!   then eventually chosen or moved out, so no caller's action stays enabled forever
+//!   untaken. The choice depends on the world and the callers' queue order, both finite, so
+//!   the run of repeated traversals is eventually periodic, and its period is a concrete fair
+//!   cycle. It need not pass through the abstract cycle's start with the same callers where
+//!   they were: one traversal induces no fixed permutation of callers (issue 15: a cycle in
+//!   which two callers are admitted and the third rejected passes the rejected caller's role
+//!   back and forth between two of them, and never back to the first). Enabledness (TLA+'s
 //!   `ENABLED`, a step must change the state) coincides too: a caller's step changes the
 //!   per-caller state iff it changes the multiset, since a caller that stays in its class with
 //!   the shared state unchanged is a stutter in both.
@@ -60,13 +66,16 @@
 //!
 //! A counterexample of the counted model names classes, not callers: `name_callers` (called
 //! by the parent's `verify_model`) lifts it to a run of named callers by the FIFO choice
-//! above, so the lifting sits beside the argument that makes it fair.
+//! above, so the lifting sits beside the argument that makes it fair. A lasso's cycle is then
+//! renamed, when a naming exists, so that one traversal returns every caller to where it began
+//! and is fair repeated, and the loop the trace draws is literally one the callers run.
 
 use super::confirm;
-use super::{Action, BreakerSys, Caller, CallerPhase};
-use crate::trace::{Counterexample, TraceId, replay};
+use super::{Action, BreakerSys, BreakerSysState, Caller, CallerPhase};
+use crate::trace::{Counterexample, Lasso, TraceId, replay};
 use microcosm_model::resilience::BreakerState;
 use stateright::Model;
+use std::collections::HashMap;
 
 /// The callers: one by one, or counted per local state.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -253,8 +262,9 @@ fn saturate(a: u32, b: u32, cap: u32) -> u32 {
 /// Names the callers of a counted model's counterexample: the trace is rebuilt with callers
 /// numbered 1 to n, all idle at first, and each step of "a caller in local state X" is taken by
 /// the caller that has been in X longest (the lowest-numbered among equals): the FIFO choice
-/// of the module doc's fairness argument, so a lasso's cycle, repeated with its callers
-/// relabelled as it ends, is fair to every caller (picking the lowest-numbered caller always
+/// of the module doc's fairness argument, so a lasso's cycle, repeated with the same FIFO
+/// choice, is eventually a concrete cycle fair to every caller, though its named traversal
+/// need not end with each caller where it began (picking the lowest-numbered caller always
 /// would show a cycle that starves the others). The steps then read as one concrete run
 /// ("client#2: CallerCall"), and the chart has a column for each caller that acts.
 pub(super) fn name_callers(model: &BreakerSys, cex: &mut Counterexample) {
@@ -273,8 +283,12 @@ pub(super) fn name_callers(model: &BreakerSys, cex: &mut Counterexample) {
     // The step at which each caller entered its current local state.
     let mut since = vec![0usize; m.config().callers];
     let mut who = Vec::with_capacity(trace.actions.len());
+    // Each step as `name_cycle` reads it, and every caller's local state before it.
+    let mut steps: Vec<CycleStep> = Vec::with_capacity(trace.actions.len());
+    let mut before = Vec::with_capacity(trace.actions.len());
     let mut enabled = Vec::new();
     for (i, &k) in trace.actions.iter().enumerate() {
+        before.push(locals.clone());
         enabled.clear();
         m.actions(&states[i], &mut enabled);
         let Some(&action) = enabled.get(k) else {
@@ -295,8 +309,14 @@ pub(super) fn name_callers(model: &BreakerSys, cex: &mut Counterexample) {
                 .filter(|&w| locals[w] == local)
                 .min_by_key(|&w| (since[w], w))
         });
+        let clears = states[i + 1].breaker_state() != Some(BreakerState::HalfOpen);
+        steps.push(CycleStep {
+            class: class.and_then(|c| decode(c & !DRAIN)),
+            kind: kind(&action),
+            after: actor,
+        });
         // Trial-call marks live only in HALF_OPEN: leaving it clears every caller's.
-        if states[i + 1].breaker_state() != Some(BreakerState::HalfOpen) {
+        if clears {
             for (w, l) in locals.iter_mut().enumerate() {
                 if l.probe {
                     l.probe = false;
@@ -309,6 +329,14 @@ pub(super) fn name_callers(model: &BreakerSys, cex: &mut Counterexample) {
             since[w] = i + 1;
         }
         who.push(acting);
+    }
+    if let Some(Lasso::Cycle { from_step }) = cex.lasso
+        && let Some(k) = from_step.checked_sub(1)
+        && let Some(start) = before.get(k)
+        && let Some(named) = name_cycle(&m, &states[k..], &steps[k..], start, &who[k..])
+    {
+        who.truncate(k);
+        who.extend(named);
     }
     let name = |w: usize| format!("{}#{}", m.config().caller, w + 1);
     let mut acted: Vec<usize> = who.iter().flatten().copied().collect();
@@ -324,6 +352,200 @@ pub(super) fn name_callers(model: &BreakerSys, cex: &mut Counterexample) {
         }
     }
     cex.parties = parties;
+}
+
+/// One step of a counted trace, as naming its callers needs it.
+struct CycleStep {
+    /// The local state of the caller that acts (`None`: no caller acts).
+    class: Option<Caller>,
+    /// The fairness kind of the step (see [`kind`]).
+    kind: Option<Kind>,
+    /// The acting caller's local state after the step.
+    after: Option<Caller>,
+}
+
+/// A caller's weakly fair obligation: to call, to retry (which a budget's refusal also ends),
+/// or to be answered. The discriminant indexes [`name_cycle`]'s per-caller tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Kind {
+    Call = 0,
+    Retry = 1,
+    Reply = 2,
+}
+
+fn kind(action: &Action) -> Option<Kind> {
+    match action {
+        Action::CallerCall(_) => Some(Kind::Call),
+        Action::CallerRetry(_) | Action::CallerRetryRefused(_) => Some(Kind::Retry),
+        Action::DownstreamReply { .. } => Some(Kind::Reply),
+        _ => None,
+    }
+}
+
+/// The most callers, and the most steps tried, for [`name_cycle`]'s search: past them the
+/// FIFO naming stands.
+const NAME_CYCLE_MAX_CALLERS: usize = 64;
+const NAME_CYCLE_BUDGET: usize = 100_000;
+
+/// Names a lasso's cycle (`states` from its start to its end, `steps` between, `start` every
+/// caller's local state at its start, `fifo` the FIFO naming) so that one traversal returns
+/// every caller to where it began and, repeated, is fair to every caller: then the trace's
+/// "back to the state before step k" holds of each named caller, not only of the counts, and
+/// the loop the chart draws is one the reader can follow. The FIFO naming is fair in the long
+/// run but may end a traversal with callers in each other's places, or send a new caller into
+/// every traversal. It is kept when it already returns; otherwise a depth-first search looks
+/// for one that does, trying only one of the callers that have not acted yet among those that
+/// began alike (they are interchangeable). `None` keeps the FIFO naming: it returns already,
+/// or no other was found within the budget.
+fn name_cycle(
+    m: &BreakerSys,
+    states: &[BreakerSysState],
+    steps: &[CycleStep],
+    start: &[Caller],
+    fifo: &[Option<usize>],
+) -> Option<Vec<Option<usize>>> {
+    if start.len() > NAME_CYCLE_MAX_CALLERS {
+        return None;
+    }
+    let mut enabled = HashMap::new();
+    // Whether a caller in `local` has its `kind` of step enabled before step `i`: some such
+    // action of its class changes the state (TLA+'s ENABLED, as the liveness check reads it).
+    let mut is_enabled = |i: usize, local: Caller, k: Kind| -> bool {
+        *enabled.entry((i, local, k)).or_insert_with(|| {
+            let mut actions = Vec::new();
+            m.actions(&states[i], &mut actions);
+            actions.into_iter().any(|a| {
+                let class = match a {
+                    Action::CallerCall(c) | Action::CallerRetry(c) => c,
+                    Action::DownstreamReply { caller, .. } => caller,
+                    _ => return false,
+                };
+                kind(&a) == Some(k)
+                    && decode(class & !DRAIN) == Some(local)
+                    && m.step(&states[i], a)
+                        .is_some_and(|(next, _)| next != states[i])
+            })
+        })
+    };
+    let mut fair = |who: &[Option<usize>]| -> bool {
+        let mut locals = start.to_vec();
+        let mut always = vec![[true; 3]; locals.len()];
+        let mut taken = vec![[false; 3]; locals.len()];
+        for (i, (step, &w)) in steps.iter().zip(who).enumerate() {
+            for (c, local) in locals.iter().enumerate() {
+                for (j, k) in [Kind::Call, Kind::Retry, Kind::Reply]
+                    .into_iter()
+                    .enumerate()
+                {
+                    always[c][j] &= is_enabled(i, *local, k);
+                }
+            }
+            apply(&mut locals, step, w, &states[i + 1]);
+            if let (Some(w), Some(k)) = (w, step.kind) {
+                taken[w][k as usize] = true;
+            }
+        }
+        locals == start
+            && always
+                .iter()
+                .zip(&taken)
+                .all(|(a, t)| (0..3).all(|j| !a[j] || t[j]))
+    };
+    if fair(fifo) {
+        return None;
+    }
+    let mut who = Vec::with_capacity(steps.len());
+    let mut acted = vec![false; start.len()];
+    let mut budget = NAME_CYCLE_BUDGET;
+    let mut locals = start.to_vec();
+    search(
+        &mut Search {
+            steps,
+            states,
+            start,
+            budget: &mut budget,
+            fair: &mut fair,
+        },
+        &mut locals,
+        &mut acted,
+        &mut who,
+    )
+    .then_some(who)
+}
+
+/// Step `step` on the callers' local states, taken by caller `w`.
+fn apply(locals: &mut [Caller], step: &CycleStep, w: Option<usize>, after: &BreakerSysState) {
+    if after.breaker_state() != Some(BreakerState::HalfOpen) {
+        for l in locals.iter_mut() {
+            l.probe = false;
+        }
+    }
+    if let (Some(w), Some(now)) = (w, step.after) {
+        locals[w] = now;
+    }
+}
+
+/// The fixed part of [`name_cycle`]'s search.
+struct Search<'a, F: FnMut(&[Option<usize>]) -> bool> {
+    steps: &'a [CycleStep],
+    states: &'a [BreakerSysState],
+    start: &'a [Caller],
+    budget: &'a mut usize,
+    fair: &'a mut F,
+}
+
+/// Extends `who` (the callers of the steps so far, which left the callers in `locals`) to a
+/// whole traversal that `fair` accepts; false when there is none within the budget.
+fn search<F: FnMut(&[Option<usize>]) -> bool>(
+    s: &mut Search<'_, F>,
+    locals: &mut Vec<Caller>,
+    acted: &mut Vec<bool>,
+    who: &mut Vec<Option<usize>>,
+) -> bool {
+    let i = who.len();
+    if i == s.steps.len() {
+        return locals.as_slice() == s.start && (s.fair)(who);
+    }
+    if *s.budget == 0 {
+        return false;
+    }
+    *s.budget -= 1;
+    let step = &s.steps[i];
+    let candidates: Vec<Option<usize>> = match step.class {
+        None => vec![None],
+        Some(class) => {
+            // Callers that acted already, then one of each group that began alike and has not.
+            let mut fresh: Vec<Caller> = Vec::new();
+            let mut out: Vec<Option<usize>> = (0..locals.len())
+                .filter(|&w| locals[w] == class && acted[w])
+                .map(Some)
+                .collect();
+            for w in (0..locals.len()).filter(|&w| locals[w] == class && !acted[w]) {
+                if !fresh.contains(&s.start[w]) {
+                    fresh.push(s.start[w]);
+                    out.push(Some(w));
+                }
+            }
+            out
+        }
+    };
+    for w in candidates {
+        let (saved, was) = (locals.clone(), w.map(|w| acted[w]));
+        apply(locals, step, w, &s.states[i + 1]);
+        if let Some(w) = w {
+            acted[w] = true;
+        }
+        who.push(w);
+        if search(s, locals, acted, who) {
+            return true;
+        }
+        who.pop();
+        *locals = saved;
+        if let (Some(w), Some(was)) = (w, was) {
+            acted[w] = was;
+        }
+    }
+    false
 }
 
 #[cfg(test)]

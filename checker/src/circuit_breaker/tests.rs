@@ -6,7 +6,7 @@ use crate::catalogue::{
     BREAKER_HALF_OPEN_LIMIT, BREAKER_NO_PREMATURE_OPEN, BREAKER_OPEN_BLOCKS,
     BREAKER_OPENS_WHEN_DUE, RETRY_BOUNDED, RETRY_RESPECTS_BREAKER,
 };
-use crate::trace::{Lasso, TraceId, replay};
+use crate::trace::{Describe, Lasso, TraceId, replay};
 use crate::verdict::Status;
 use microcosm_model::resilience::BreakerState;
 use stateright::Checker;
@@ -470,6 +470,55 @@ fn counting_rejections_reopens_without_cause_and_never_closes() {
         .as_ref()
         .unwrap();
     assert!(matches!(cex.lasso, Some(Lasso::Cycle { .. })), "{cex:?}");
+}
+
+/// Issue 15: a counted lasso names its callers so that the cycle, read as the run of named
+/// callers it shows, returns each of them to where it began ("back to the state before step k"
+/// of every caller, not only of the counts): replayed on the per-caller model, the state after
+/// the cycle's last step is the state before its first. The first-in-first-out naming alone
+/// sent a new caller into each traversal (the gallery's counts_rejections lasso showed client#5
+/// and #6 where the loop began with #3 and #4).
+#[test]
+fn a_counted_lasso_returns_every_named_caller_to_where_it_began() {
+    for callers in [3, 4] {
+        let cfg = config(
+            &policy(Some(small()), None),
+            BreakerVariant::CountsRejections,
+            callers,
+        );
+        let verdicts = check(&cfg);
+        let cex = verdict(&verdicts, BREAKER_RECOVERS)
+            .counterexample
+            .clone()
+            .unwrap();
+        let Some(Lasso::Cycle { from_step }) = cex.lasso else {
+            panic!("{callers} callers: a cycle, not {:?}", cex.lasso);
+        };
+        let each = BreakerSys::new(cfg).unwrap().per_caller().unwrap();
+        let parties = each.parties();
+        let mut states = each.init_states();
+        for step in &cex.steps {
+            let here = states.last().unwrap().clone();
+            let mut enabled = Vec::new();
+            each.actions(&here, &mut enabled);
+            let action = enabled
+                .into_iter()
+                .find(|a| {
+                    let view = each.describe_action(a);
+                    view.label == step.action
+                        && parties[view.actor] == step.party
+                        && view.message.map(|(_, to)| &parties[to])
+                            == step.message.as_ref().map(|m| &m.to)
+                })
+                .unwrap_or_else(|| panic!("{callers} callers: step {} is no move", step.number));
+            states.push(each.next_state(&here, action).unwrap());
+        }
+        assert_eq!(
+            states.last(),
+            states.get(from_step - 1),
+            "{callers} callers: the named cycle does not return"
+        );
+    }
 }
 
 #[test]
