@@ -403,14 +403,19 @@ fn write_human(out: &mut Vec<u8>, results: &[Located]) -> anyhow::Result<()> {
             microcosm_checker::Status::Inconclusive { .. } => "inconclusive".to_owned(),
         };
         // Every status says how far the search got: for an inconclusive one, that is what the
-        // user needs to pick a larger bound.
-        let mut stats = format!(
-            "{} unique states ({} generated), depth {}, {}",
-            v.stats.unique_states,
-            v.stats.states_generated,
-            v.stats.max_depth,
-            microcosm_checker::elapsed_for_people(v.stats.elapsed)
-        );
+        // user needs to pick a larger bound. A property decided from the configuration alone
+        // had no search, and "0 unique states" would read as a search that found nothing.
+        let mut stats = if v.options.engine == microcosm_checker::STATIC_ENGINE {
+            "decided from the configuration, no search".to_owned()
+        } else {
+            format!(
+                "{} unique states ({} generated), depth {}, {}",
+                v.stats.unique_states,
+                v.stats.states_generated,
+                v.stats.max_depth,
+                microcosm_checker::elapsed_for_people(v.stats.elapsed)
+            )
+        };
         if let Some(bytes) = v.stats.graph_bytes {
             let kib = bytes as f64 / 1024.0;
             if kib < 1024.0 {

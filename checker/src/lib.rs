@@ -43,7 +43,7 @@ pub use two_phase_commit::{
     verify_two_phase,
 };
 pub use verdict::{
-    Bound, CheckOptions, OptionsUsed, Progress, ProgressHook, Stats, Status, Strategy, Verdict,
-    elapsed_for_people, seconds_as_given,
+    Bound, CheckOptions, OptionsUsed, Progress, ProgressHook, STATIC_ENGINE, Stats, Status,
+    Strategy, Verdict, elapsed_for_people, seconds_as_given,
 };
 pub use verify::{Canonicalize, Protocol, verify};

@@ -112,6 +112,10 @@ impl fmt::Debug for ProgressHook {
     }
 }
 
+/// The engine of a property decided from the configuration alone, without a search: its
+/// stats are all zero, and reports say so instead of printing them.
+pub const STATIC_ENGINE: &str = "static";
+
 /// The outcome of checking one property.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "status", rename_all = "lowercase")]

@@ -656,3 +656,35 @@ fn on_a_terminal_the_spinner_names_the_check_from_its_first_moment() {
     assert!(report.contains("VIOLATED      2pc.termination"), "{report}");
     assert!(!report.contains("starting"), "{report}");
 }
+
+#[test]
+fn a_property_decided_from_the_configuration_says_so_instead_of_zero_states() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("order.toml");
+    std::fs::write(
+        &file,
+        r#"name = "order"
+
+[services.orders.endpoints.create]
+[services.payments.endpoints.charge]
+[services.payments.endpoints.refund]
+
+[transactions.place]
+protocol = "saga"
+style = "orchestrated"
+coordinator = "orders"
+steps = [{ service = "payments", action = "charge", compensation = "refund" }]
+"#,
+    )
+    .unwrap();
+    let stdout = run(["verify"])
+        .arg(&file)
+        .args(["--property", "saga.pivot-rule"])
+        .exits(0)
+        .stdout();
+    assert!(
+        stdout.contains("decided from the configuration, no search"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("0 unique states"), "{stdout}");
+}

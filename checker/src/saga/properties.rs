@@ -86,7 +86,7 @@ pub(super) fn pivot_rule_verdict(name: &str, cfg: &SagaConfig, opts: &CheckOptio
         status,
         stats: Stats::default(),
         options: OptionsUsed {
-            engine: "static",
+            engine: crate::verdict::STATIC_ENGINE,
             strategy: Strategy::Bfs,
             threads: 1,
             symmetry: false,
