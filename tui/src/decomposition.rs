@@ -7,6 +7,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 use microcosm_model::analysis::{Analysis, Finding, Severity, TheoremReport};
+use microcosm_model::diagnostic::count;
 use microcosm_model::source::Segment;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -358,10 +359,10 @@ fn render_findings(state: &DecompositionState, theme: Theme, area: Rect, buf: &m
     let listed = state.listed();
     let a = &state.analysis;
     let title = format!(
-        "Findings: {} errors, {} warnings, {} info{}",
-        a.count(Severity::Error),
-        a.count(Severity::Warning),
-        a.count(Severity::Info),
+        "Findings: {}, {}, {}{}",
+        count(a.count(Severity::Error) as f64, "error"),
+        count(a.count(Severity::Warning) as f64, "warning"),
+        count(a.count(Severity::Info) as f64, "info"),
         match state.min_severity {
             Severity::Info => String::new(),
             s => format!(" (showing {}+)", s.name()),

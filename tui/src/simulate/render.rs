@@ -3,6 +3,7 @@
 //! report. It only reads [`SimulateState`]; keys and worker messages change that state in the
 //! parent module, so what is drawn and what changes it can be read apart.
 
+use microcosm_model::diagnostic::count;
 use microcosm_model::{ExpectedVerdict, Judged, Scenario};
 use microcosm_simulator::SimReport;
 use microcosm_simulator::report::ExpectationReport;
@@ -235,7 +236,7 @@ fn fault_phrase(f: &microcosm_model::Fault) -> String {
     use microcosm_model::FaultAction;
     match f.action() {
         Some(FaultAction::Crash { service, replicas }) => match replicas {
-            Some(n) => format!("crash {n} replica(s) of {service}"),
+            Some(n) => format!("crash {} of {service}", count(f64::from(n), "replica")),
             None => format!("crash {service}"),
         },
         Some(FaultAction::Latency(l)) => format!("+{} ms on {}", ui::compact(l.add_ms), l.link),
@@ -358,5 +359,30 @@ pub(super) fn expectation_mark(
         (false, true) => ("✗", ", as expected", theme.ok()),
         (true, false) => ("✓", " (expected to fail)", theme.bad()),
         (false, false) => ("✗", "", theme.bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crash(replicas: &str) -> microcosm_model::Fault {
+        serde_json::from_str(&format!(
+            r#"{{ "at_s": 60, "for_s": 60, "crash": "custody"{replicas} }}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_crash_names_its_replicas_in_their_number() {
+        assert_eq!(
+            fault_phrase(&crash(r#", "replicas": 1"#)),
+            "crash 1 replica of custody"
+        );
+        assert_eq!(
+            fault_phrase(&crash(r#", "replicas": 2"#)),
+            "crash 2 replicas of custody"
+        );
+        assert_eq!(fault_phrase(&crash("")), "crash custody");
     }
 }
