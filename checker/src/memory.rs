@@ -60,7 +60,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     match bytes {
         Some(b) if b >= 1.0 && b < u64::MAX as f64 => Ok(b.round() as u64),
         Some(_) => Err(format!(
-            "`{text}` is not a memory size: give a positive size below 16 EiB, e.g. 8G"
+            "`{text}` is not a memory size: give a positive size below 16 EiB, e.g. 8G, 512M or 2GiB"
         )),
         None => Err(format!(
             "`{text}` is not a memory size: give bytes or a number with K, M, G or T (powers \
