@@ -79,6 +79,16 @@ fn a_search_past_the_memory_budget_ends_inconclusive_with_its_counts() {
                 "{}",
                 v.status
             );
+            // What would let it finish, in the scenario's terms.
+            assert!(
+                v.options
+                    .notes
+                    .iter()
+                    .any(|n| n.contains("fewer concurrent callers")
+                        && n.contains("a larger --max-memory")),
+                "{:?}",
+                v.options.notes
+            );
         }
     }
     assert!(at_memory > 0, "{verdicts:#?}");
