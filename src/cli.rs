@@ -255,6 +255,13 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub timeout: Option<f64>,
 
+    /// Stop model checking when the process holds this much memory (the checks then running
+    /// are inconclusive, and the report is still written): bytes, or a number with K, M, G or
+    /// T (powers of 1024), e.g. 8G, 512M, 2GiB. Default: three quarters of the physical memory
+    /// (on Linux; elsewhere no limit).
+    #[arg(long, value_name = "SIZE", value_parser = memory_size)]
+    pub max_memory: Option<u64>,
+
     #[command(flatten)]
     pub parallel: Parallel,
 
@@ -340,6 +347,13 @@ pub struct CheckArgs {
     /// inconclusive (the report is still written).
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub timeout: Option<f64>,
+
+    /// Stop model checking when the process holds this much memory (the checks then running
+    /// are inconclusive, and the report is still written): bytes, or a number with K, M, G or
+    /// T (powers of 1024), e.g. 8G, 512M, 2GiB. Default: three quarters of the physical memory
+    /// (on Linux; elsewhere no limit).
+    #[arg(long, value_name = "SIZE", value_parser = memory_size)]
+    pub max_memory: Option<u64>,
 
     /// Let inconclusive checks pass (reported as skipped).
     #[arg(long)]
@@ -449,6 +463,11 @@ fn simulated_seconds(text: &str) -> Result<f64, String> {
         ));
     }
     Ok(x)
+}
+
+/// `--max-memory`: a size in bytes (see [`microcosm_checker::memory::parse_size`]).
+fn memory_size(text: &str) -> Result<u64, String> {
+    microcosm_checker::memory::parse_size(text)
 }
 
 /// `analyze --max-amplification`: a finite factor of at least 1 (retries never make fewer

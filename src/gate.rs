@@ -72,6 +72,9 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<Exit> {
         strategy: Strategy::Bfs,
         progress: None,
         cancel: None,
+        max_memory: args
+            .max_memory
+            .or_else(microcosm_checker::memory::default_limit),
     };
     let (files, walk_errors) = scenario_files(&args.paths);
     if files.is_empty() && walk_errors.is_empty() {

@@ -49,6 +49,9 @@ pub fn check_options(args: &VerifyArgs) -> anyhow::Result<CheckOptions> {
         },
         progress: None,
         cancel: None,
+        max_memory: args
+            .max_memory
+            .or_else(microcosm_checker::memory::default_limit),
     })
 }
 

@@ -263,6 +263,8 @@ fn model_check(loaded: &LoadedScenario, bounds: Bounds) -> Result<(), Failure> {
         strategy: Search::Bfs,
         progress: None,
         cancel: None,
+        // `max_states` bounds each search already.
+        max_memory: None,
     };
     doing(|| "checker: jobs".to_owned());
     let jobs = guarded("checker: jobs", || {

@@ -23,6 +23,7 @@ pub mod circuit_breaker;
 mod error;
 mod fairness;
 pub mod liveness;
+pub mod memory;
 pub mod saga;
 pub mod scenario;
 pub mod state_graph;

@@ -399,6 +399,39 @@ impl Job {
 
     /// Runs the job for `properties` (empty: all).
     pub fn run(&self, properties: &[&str], opts: &CheckOptions) -> Result<Vec<Verdict>, Error> {
+        let mut verdicts = self.run_model(properties, opts)?;
+        // A search stopped at the memory budget says what would let it finish, in the
+        // scenario's terms: the budget alone ("a larger --max-memory") is often not enough.
+        let smaller = match &self.model {
+            JobModel::TwoPhase(_) => "fewer participants or faults, or `verify --symmetry`",
+            JobModel::Saga(_) => "fewer steps or faults",
+            JobModel::Policy(..) => {
+                "fewer concurrent callers (replicas × workers) or fewer trial calls \
+                 (`permitted_number_of_calls_in_half_open_state`)"
+            }
+            JobModel::Amplification { .. } | JobModel::Unsupported { .. } => "",
+        };
+        for v in &mut verdicts {
+            if let Status::Inconclusive {
+                reason: Bound::Memory { limit_bytes },
+            } = v.status
+            {
+                let larger = crate::memory::size_for_people(limit_bytes.saturating_mul(2));
+                let model = if smaller.is_empty() {
+                    String::new()
+                } else {
+                    format!("check a smaller model, with {smaller}; or ")
+                };
+                v.options.notes.push(format!(
+                    "the search outgrew the memory budget; to finish, {model}give it a larger \
+                     --max-memory (e.g. {larger}, if the machine has it)"
+                ));
+            }
+        }
+        Ok(verdicts)
+    }
+
+    fn run_model(&self, properties: &[&str], opts: &CheckOptions) -> Result<Vec<Verdict>, Error> {
         match &self.model {
             JobModel::TwoPhase(cfg) => verify_two_phase(&self.subject, cfg, properties, opts),
             JobModel::Saga(cfg) => verify_saga(&self.subject, cfg, properties, opts),

@@ -126,6 +126,8 @@ pub(crate) struct Limits {
     pub(crate) timeout: Option<Duration>,
     /// Set elsewhere to stop early (see `CheckOptions::cancel`).
     pub(crate) cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// The process's memory budget (see `CheckOptions::max_memory`).
+    pub(crate) max_memory: Option<u64>,
 }
 
 /// The result of exploring: the graph, how far it got, and what cut it short (if anything).
@@ -165,6 +167,10 @@ where
         edges: Vec::new(),
     };
     let mut generated: u64 = 0;
+    // Registered for as long as the search runs; the watchdog sets `memory_stop` if the
+    // process passes its budget.
+    let memory_stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watch = crate::memory::Watch::start(limits.max_memory, memory_stop.clone());
 
     // Interns `state`, returning its id and whether it is new.
     fn intern<S: Hash + Eq>(
@@ -270,6 +276,10 @@ where
                 cut = Some(Bound::Cancelled);
                 break;
             }
+            if let Some(limit_bytes) = watch.stopped_at() {
+                cut = Some(Bound::Memory { limit_bytes });
+                break;
+            }
             if let Some(timeout) = limits.timeout
                 && now.duration_since(start) >= timeout
             {
@@ -344,6 +354,7 @@ where
         next += 1;
     }
 
+    drop(watch);
     if let Some(hook) = progress {
         hook.report(&Progress {
             phase: "liveness",

@@ -58,6 +58,11 @@ pub struct CheckOptions {
     /// Set by someone else to stop the check early (the explorer's cancel key): the run ends
     /// within a fraction of a second, inconclusive ([`Bound::Cancelled`]).
     pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// The memory budget in bytes, for the whole process (`--max-memory`): when the process's
+    /// resident memory passes it, every search running with a budget stops, inconclusive
+    /// ([`Bound::Memory`]), and frees what it explored (see [`crate::memory`]). `None`: no
+    /// budget.
+    pub max_memory: Option<u64>,
 }
 
 impl Default for CheckOptions {
@@ -71,6 +76,7 @@ impl Default for CheckOptions {
             strategy: Strategy::Bfs,
             progress: None,
             cancel: None,
+            max_memory: None,
         }
     }
 }
@@ -200,6 +206,11 @@ pub enum Bound {
     },
     /// Whoever asked for the check cancelled it.
     Cancelled,
+    /// The process's resident memory passed the budget (`--max-memory`).
+    Memory {
+        /// The budget, in bytes.
+        limit_bytes: u64,
+    },
     /// The engine cannot decide this kind of property.
     Unsupported {
         /// What is unsupported.
@@ -225,6 +236,11 @@ impl fmt::Display for Bound {
                 write!(f, "stopped by the {} s timeout", seconds_as_given(*seconds))
             }
             Bound::Cancelled => write!(f, "cancelled"),
+            Bound::Memory { limit_bytes } => write!(
+                f,
+                "stopped at the memory limit of {} (--max-memory)",
+                crate::memory::size_for_people(*limit_bytes)
+            ),
             Bound::Unsupported { what } => write!(f, "unsupported: {what}"),
             Bound::Abstraction { what } => write!(f, "unconfirmed in an abstraction: {what}"),
         }
@@ -369,6 +385,25 @@ mod tests {
         assert_eq!(
             Bound::MaxStates { limit: 50 }.to_string(),
             "stopped at the --max-states limit of 50"
+        );
+    }
+
+    #[test]
+    fn a_memory_bound_names_the_limit_and_its_option() {
+        assert_eq!(
+            Bound::Memory {
+                limit_bytes: 18 << 30
+            }
+            .to_string(),
+            "stopped at the memory limit of 18 GiB (--max-memory)"
+        );
+        let json = serde_json::to_value(Status::Inconclusive {
+            reason: Bound::Memory { limit_bytes: 1024 },
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"status": "inconclusive", "reason": {"bound": "memory", "limit_bytes": 1024}})
         );
     }
 

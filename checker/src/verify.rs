@@ -9,6 +9,7 @@ use crate::catalogue;
 use crate::error::{Error, ErrorKind};
 use crate::fairness::ActionFairness;
 use crate::liveness::{LivenessProperty, find_fair_lasso};
+use crate::memory::Watch;
 use crate::state_graph::{Limits, explore, shortest_path_to};
 use crate::trace::{Counterexample, Describe, TraceId, action_indices};
 use crate::verdict::{
@@ -175,10 +176,13 @@ fn check_safety<P: Protocol>(
         builder = builder.symmetry_fn(f);
     }
     let start = Instant::now();
+    // The watchdog stops this search through the same switch as the timeout.
+    let watch = Watch::start(opts.max_memory, stop.clone());
     let outcome = match strategy {
-        Strategy::Bfs => run(builder.spawn_bfs(), start, opts, &stop, &admission),
-        Strategy::Dfs => run(builder.spawn_dfs(), start, opts, &stop, &admission),
+        Strategy::Bfs => run(builder.spawn_bfs(), start, opts, &stop, &admission, &watch),
+        Strategy::Dfs => run(builder.spawn_dfs(), start, opts, &stop, &admission, &watch),
     };
+    drop(watch);
 
     let options = OptionsUsed {
         engine: "stateright",
@@ -202,8 +206,20 @@ fn check_safety<P: Protocol>(
                 let is_target = |s: &P::State| condition(model, s) == wanted_value;
                 // A path no longer than stateright's exists, so this search cannot come back
                 // empty unless the state bound stops it; then stateright's path is still valid.
-                match shortest_path_to(model, &is_target, path.last_state_index(), opts.max_states)
-                {
+                // Not after the memory budget stopped the search: a second search as deep
+                // as the first would pass it again.
+                let memory_cut = matches!(outcome.cut, Some(Bound::Memory { .. }));
+                let shortest = (!memory_cut)
+                    .then(|| {
+                        shortest_path_to(
+                            model,
+                            &is_target,
+                            path.last_state_index(),
+                            opts.max_states,
+                        )
+                    })
+                    .flatten();
+                match shortest {
                     Some((init, states, indices)) => {
                         let actions = actions_at(model, &states, &indices);
                         let id = TraceId {
@@ -425,6 +441,7 @@ fn run<M, C>(
     opts: &CheckOptions,
     stop: &AtomicBool,
     admission: &Admission,
+    watch: &Watch,
 ) -> SafetyOutcome<M::State, M::Action>
 where
     M: Model,
@@ -497,7 +514,9 @@ where
     // stateright's `is_done()` is also true after a bound, so decide completeness ourselves.
     // Each test errs towards "inconclusive": a run that happened to finish exactly at a bound
     // is reported as cut short, never the reverse.
-    let cut = if cancelled(opts) && stop.load(Ordering::Relaxed) {
+    let cut = if let Some(limit_bytes) = watch.stopped_at() {
+        Some(Bound::Memory { limit_bytes })
+    } else if cancelled(opts) && stop.load(Ordering::Relaxed) {
         Some(Bound::Cancelled)
     } else if let Some(limit) = opts.max_depth
         && depth >= limit + 2
@@ -611,6 +630,7 @@ fn check_liveness<P: Protocol>(
         max_depth: opts.max_depth,
         timeout: opts.timeout,
         cancel: opts.cancel.clone(),
+        max_memory: opts.max_memory,
     };
     let fairness = |a: &P::Action| model.fairness(a);
     let exploration = explore(model, &fairness, limits, opts.progress.as_ref());
@@ -628,7 +648,14 @@ fn check_liveness<P: Protocol>(
         .iter()
         .map(|property| {
             let start = Instant::now();
-            let lasso = find_fair_lasso(model, &exploration.graph, property);
+            // Not on a graph the memory budget cut: the cycle search needs memory in
+            // proportion to the graph (15 % more, measured), so it would pass the budget the
+            // search was stopped at. Inconclusive, as the bound says.
+            let lasso = if matches!(exploration.cut, Some(Bound::Memory { .. })) {
+                None
+            } else {
+                find_fair_lasso(model, &exploration.graph, property)
+            };
             let mut stats = exploration.stats;
             stats.elapsed += start.elapsed();
             let found = lasso.map(|lasso| {

@@ -1115,3 +1115,53 @@ fn a_long_gate_in_a_log_writes_progress_lines_every_interval() {
     assert!(stderr.contains(" checks done"), "{stderr}");
     assert!(stderr.contains("unique states"), "{stderr}");
 }
+
+/// Issue 15: `check` on a newcomer's wallet was killed by the kernel after growing to 24 GB,
+/// printing no report (exit 137). Under `--max-memory` the check that outgrows it is
+/// inconclusive, naming the limit and what to do, the report is written, the run goes on to the
+/// checks after it, and the gate fails (exit 1) unless inconclusive checks are allowed.
+#[test]
+fn a_check_past_max_memory_is_inconclusive_the_report_is_written_and_the_gate_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "wallet.toml", crate::fixtures::WALLET_BREAKER);
+    let report = dir.path().join("report.json");
+    let liveness = "wallet -> custody/breaker.recovers";
+    run(["check", "--max-memory", "32M", "-o"])
+        .arg(&report)
+        .arg(&file)
+        .format("json")
+        .exits(1);
+    let text = std::fs::read_to_string(&report).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .collect();
+    let v = lines
+        .iter()
+        .find(|l| l["data"]["check"] == liveness)
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(v["data"]["status"], "inconclusive");
+    assert_eq!(v["data"]["outcome"], "fail");
+    let message = v["data"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("stopped at the memory limit of 32 MiB (--max-memory)")
+            && message.contains("fewer concurrent callers")
+            && message.contains("a larger --max-memory"),
+        "{message}"
+    );
+    // Every check was run and reported: the ones after the stopped search too.
+    let summary = lines.iter().find(|l| l["type"] == "summary").unwrap();
+    assert_eq!(summary["data"]["errors"], 0, "{summary}");
+    assert_eq!(lines.last().unwrap()["type"], "end");
+
+    run([
+        "check",
+        "--max-memory",
+        "32M",
+        "--allow-inconclusive",
+        "--only",
+    ])
+    .arg(liveness)
+    .arg(&file)
+    .exits(0);
+}

@@ -45,3 +45,24 @@ expect = {{ slos = ["get"] }}
 "#
     )
 }
+
+/// The newcomer's wallet breaker (issue 15): Resilience4j's defaults on `wallet -> custody`
+/// (window 20, minimum 10, 10 trial calls), a retry of 3, and 16 concurrent callers (2 replicas
+/// of 8 workers). Its model grows by tens of MB a second in a debug build, so a small
+/// `--max-memory` stops it within a second or two, where no bound let it grow to 24 GB.
+pub const WALLET_BREAKER: &str = r#"name = "wallet"
+
+[services.wallet]
+[services.wallet.endpoints.withdraw]
+calls = ["custody.sign"]
+
+[services.custody.endpoints.sign]
+
+[policies."wallet -> custody"]
+timeout_ms = 500
+retry = { max_attempts = 3, wait_ms = 50 }
+circuit_breaker = { failure_rate_threshold = 0.5, sliding_window_size = 20, minimum_number_of_calls = 10 }
+
+[deployment.wallet]
+replicas = 2
+"#;

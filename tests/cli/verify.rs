@@ -687,4 +687,71 @@ steps = [{ service = "payments", action = "charge", compensation = "refund" }]
         "{stdout}"
     );
     assert!(!stdout.contains("0 unique states"), "{stdout}");
+
+/// Issue 15: a breaker with 16 callers grew `verify` to 24 GB until the kernel killed it, with
+/// no report. Under `--max-memory` every verdict is inconclusive at the limit, with the counts
+/// it reached and what would let it finish, the report is written, and the exit code is 1.
+#[test]
+fn a_model_past_max_memory_is_inconclusive_with_a_report_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = crate::fixtures::write(dir.path(), "wallet.toml", crate::fixtures::WALLET_BREAKER);
+    let report = dir.path().join("report.json");
+    run(["verify", "--max-memory", "32M", "-o"])
+        .arg(&report)
+        .arg(&file)
+        .format("json")
+        .exits(1);
+    let text = std::fs::read_to_string(&report).unwrap();
+    let verdicts: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["type"] == "verdict")
+        .collect();
+    assert!(!verdicts.is_empty(), "{text}");
+    for v in &verdicts {
+        let d = &v["data"];
+        assert_eq!(d["status"], "inconclusive", "{d}");
+        assert_eq!(d["reason"]["bound"], "memory", "{d}");
+        assert_eq!(d["reason"]["limit_bytes"], 32 << 20, "{d}");
+        assert!(d["stats"]["unique_states"].as_u64().unwrap() > 0, "{d}");
+    }
+
+    let text = run(["verify", "--max-memory", "32M"])
+        .arg(&file)
+        .exits(1)
+        .stdout();
+    assert!(
+        text.contains("stopped at the memory limit of 32 MiB (--max-memory)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("or give it a larger --max-memory (e.g. 64 MiB"),
+        "{text}"
+    );
+    // Let through when asked, as any other inconclusive verdict.
+    run(["verify", "--max-memory", "32M", "--allow-inconclusive"])
+        .arg(&file)
+        .exits(0);
+}
+
+/// A `--max-memory` that is not a size is a usage error that says what would be right.
+#[test]
+fn a_max_memory_that_is_not_a_size_exits_2_saying_what_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = crate::fixtures::write(dir.path(), "wallet.toml", crate::fixtures::WALLET_BREAKER);
+    for (bad, says) in [
+        ("8X", "`X` is not a unit"),
+        ("lots", "`lots` is not a memory size"),
+        ("0", "give a positive size"),
+    ] {
+        run(["verify", "--max-memory", bad])
+            .arg(&file)
+            .exits(2)
+            .stderr_has(says)
+            .stderr_has("e.g. 8G, 512M or 2GiB");
+        run(["check", "--max-memory", bad])
+            .arg(&file)
+            .exits(2)
+            .stderr_has(says);
+    }
 }

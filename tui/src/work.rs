@@ -205,6 +205,11 @@ fn check(
         })),
         // The same flag the cancel key sets: the check itself stops, not only its report.
         cancel: Some(cancel.clone()),
+        // The explorer's checks stop at the machine's default budget too: a check that grew
+        // past it took the explorer (and the user's terminal) down with it.
+        max_memory: options
+            .max_memory
+            .or_else(microcosm_checker::memory::default_limit),
         ..options.clone()
     };
     let result = match catch_unwind(AssertUnwindSafe(|| job.run(&[], &options))) {

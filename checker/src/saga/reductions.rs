@@ -337,6 +337,7 @@ impl SagaSys {
                 max_depth: opts.max_depth,
                 timeout: opts.timeout.map(|t| t.saturating_sub(start.elapsed())),
                 cancel: opts.cancel.clone(),
+                max_memory: opts.max_memory,
             };
             let fairness = |a: &Action| model.fairness(a);
             // Progress while a projection is explored, not only once it is done: one large
