@@ -687,6 +687,7 @@ steps = [{ service = "payments", action = "charge", compensation = "refund" }]
         "{stdout}"
     );
     assert!(!stdout.contains("0 unique states"), "{stdout}");
+}
 
 /// Issue 15: a breaker with 16 callers grew `verify` to 24 GB until the kernel killed it, with
 /// no report. Under `--max-memory` every verdict is inconclusive at the limit, with the counts
