@@ -526,3 +526,44 @@ fn verify_json_says_why_an_invalid_file_has_no_verdicts() {
     // The valid file is still checked.
     assert!(!records.all("verdict").is_empty());
 }
+
+#[test]
+fn zsh_completes_experiments_through_the_registered_script() {
+    // zsh completes only inside its line editor, which needs a terminal: a zsh drives another
+    // through `zsh/zpty`, types the line and a TAB, and reads the screen. Skipped without zsh.
+    if std::process::Command::new("zsh")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: zsh is not installed");
+        return;
+    }
+    let binary = Path::new(env!("CARGO_BIN_EXE_microcosm"));
+    let script = format!(
+        r#"zmodload zsh/zpty
+zpty -b z 'PATH={dir}:$PATH zsh -f -i'
+zpty -w z 'autoload -Uz compinit; compinit -u; source <(COMPLETE=zsh microcosm)'
+zpty -n -w z $'microcosm simulate {SHOP} --experiment pay\t'
+out=
+for i in {{1..100}}; do
+  zpty -r -t z chunk && out+=$chunk
+  [[ $out == *'--experiment payment-outage'* ]] && break
+  sleep 0.1
+done
+zpty -d z
+print -r -- "$out""#,
+        dir = binary.parent().unwrap().display()
+    );
+    let out = std::process::Command::new("zsh")
+        .args(["-f", "-c", &script])
+        .current_dir(crate::cli::root())
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        screen.contains("--experiment payment-outage"),
+        "the line was not completed: {screen:?} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
