@@ -177,12 +177,14 @@ mod tests {
             unreachable!()
         };
         let bar = indicatif::ProgressBar::hidden();
-        bar.set_message("move-funds: 40000 unique states (60000/s), depth 9");
+        bar.set_message(
+            "move-funds: safety search, 60000 states generated, 40000 distinct, depth 9, 1.0 s",
+        );
         lines.running.lock().unwrap().push(bar.clone());
         assert_eq!(
             lines.text(),
             [
-                "progress: move-funds: 40000 unique states (60000/s), depth 9",
+                "progress: move-funds: safety search, 60000 states generated, 40000 distinct, depth 9, 1.0 s",
                 "progress: 0/3 checks done"
             ]
         );

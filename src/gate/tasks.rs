@@ -135,12 +135,9 @@ pub(super) fn run_task(
             if let Some(bar) = bar {
                 let bar = bar.clone();
                 let subject = job.subject.clone();
+                // Worded as `verify` words it, so a log reads the same from either command.
                 opts.progress = Some(microcosm_checker::ProgressHook::new(move |p| {
-                    let rate = p.unique_states as f64 / p.elapsed.as_secs_f64().max(1e-9);
-                    bar.set_message(format!(
-                        "{subject}: {} unique states ({rate:.0}/s), depth {}",
-                        p.unique_states, p.max_depth
-                    ));
+                    bar.set_message(crate::verify::progress::counts(&subject, p));
                 }));
             }
             let error_record = |p: &str, message: String| CheckRecord {

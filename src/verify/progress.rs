@@ -59,8 +59,13 @@ impl Cadence {
 
 /// One progress line, TLC's way: what is being checked, the search, its counts.
 pub fn line(subject: &str, p: &Progress) -> String {
+    format!("progress: {}", counts(subject, p))
+}
+
+/// What is being checked and how far its search got, as `verify` and `check` both say it.
+pub fn counts(subject: &str, p: &Progress) -> String {
     format!(
-        "progress: {subject}: {} search, {} states generated, {} distinct, depth {}, {}",
+        "{subject}: {} search, {} states generated, {} distinct, depth {}, {}",
         p.phase,
         p.states_generated,
         p.unique_states,
