@@ -1113,7 +1113,8 @@ fn a_long_gate_in_a_log_writes_progress_lines_every_interval() {
         "{stderr}"
     );
     assert!(stderr.contains(" checks done"), "{stderr}");
-    assert!(stderr.contains("unique states"), "{stderr}");
+    assert!(stderr.contains("safety search, "), "{stderr}");
+    assert!(stderr.contains(" distinct, depth "), "{stderr}");
 }
 
 /// Issue 15: `check` on a newcomer's wallet was killed by the kernel after growing to 24 GB,
