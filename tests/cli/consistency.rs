@@ -365,12 +365,7 @@ fn completions_prints_the_registration_that_calls_back_for_names() {
 #[test]
 fn bash_completes_experiments_through_the_registered_script() {
     // The whole path a user takes: source the script, press TAB. Skipped without bash.
-    if std::process::Command::new("bash")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: bash is not installed");
+    if !installed("bash") {
         return;
     }
     let binary = Path::new(env!("CARGO_BIN_EXE_microcosm"));
@@ -447,12 +442,7 @@ fn verify_transaction_over_several_files_checks_the_files_that_have_it() {
 #[test]
 fn fish_completes_experiments_through_the_registered_script() {
     // fish completes a line without a terminal (`complete -C`). Skipped without fish.
-    if std::process::Command::new("fish")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: fish is not installed");
+    if !installed("fish") {
         return;
     }
     let binary = Path::new(env!("CARGO_BIN_EXE_microcosm"));
@@ -531,12 +521,7 @@ fn verify_json_says_why_an_invalid_file_has_no_verdicts() {
 fn zsh_completes_experiments_through_the_registered_script() {
     // zsh completes only inside its line editor, which needs a terminal: a zsh drives another
     // through `zsh/zpty`, types the line and a TAB, and reads the screen. Skipped without zsh.
-    if std::process::Command::new("zsh")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: zsh is not installed");
+    if !installed("zsh") {
         return;
     }
     let binary = Path::new(env!("CARGO_BIN_EXE_microcosm"));
@@ -566,4 +551,16 @@ print -r -- "$out""#,
         "the line was not completed: {screen:?} {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Whether `shell` runs here; if not, says the test skips for its absence.
+fn installed(shell: &str) -> bool {
+    let found = std::process::Command::new(shell)
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !found {
+        eprintln!("skipped: {shell} is not installed");
+    }
+    found
 }

@@ -510,21 +510,7 @@ fn a_state_bound_reports_the_counts_the_cut_search_reached() {
 fn a_timeout_is_said_as_given_with_the_elapsed_time_rounded() {
     // Eight participants: far more than half a second of search in a debug build.
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("large.toml");
-    let names: Vec<String> = (0..8).map(|i| format!("p{i}")).collect();
-    let services: String = names
-        .iter()
-        .map(|n| format!("[services.{n}.endpoints.x]\n"))
-        .collect();
-    std::fs::write(
-        &path,
-        format!(
-            "name = \"large\"\n[services.tm.endpoints.x]\n{services}\n\
-             [transactions.move]\nprotocol = \"two_phase_commit\"\ncoordinator = \"tm\"\n\
-             participants = {names:?}\n"
-        ),
-    )
-    .unwrap();
+    let path = eight_participants(dir.path());
     let output = run(["verify", "--timeout", "0.5", "--property", "2pc.atomicity"])
         .arg(&path)
         .exits(1);
@@ -602,21 +588,7 @@ fn a_long_piped_run_writes_a_progress_line_every_interval() {
     // Eight participants: seconds of search in a debug build. The interval is shortened for
     // the test (it is ten seconds by default).
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("large.toml");
-    let names: Vec<String> = (0..8).map(|i| format!("p{i}")).collect();
-    let services: String = names
-        .iter()
-        .map(|n| format!("[services.{n}.endpoints.x]\n"))
-        .collect();
-    std::fs::write(
-        &path,
-        format!(
-            "name = \"large\"\n[services.tm.endpoints.x]\n{services}\n\
-             [transactions.move]\nprotocol = \"two_phase_commit\"\ncoordinator = \"tm\"\n\
-             participants = {names:?}\n"
-        ),
-    )
-    .unwrap();
+    let path = eight_participants(dir.path());
     let output = run(["verify", "--timeout", "2", "--property", "2pc.atomicity"])
         .arg(&path)
         .env("MICROCOSM_PROGRESS_EVERY_S", "0.3")
@@ -755,4 +727,25 @@ fn a_max_memory_that_is_not_a_size_exits_2_saying_what_is() {
             .exits(2)
             .stderr_has(says);
     }
+}
+
+/// A two-phase commit of eight participants: far more than a few seconds of search in a debug
+/// build, for the tests of what a long or cut-short run says.
+fn eight_participants(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("large.toml");
+    let names: Vec<String> = (0..8).map(|i| format!("p{i}")).collect();
+    let services: String = names
+        .iter()
+        .map(|n| format!("[services.{n}.endpoints.x]\n"))
+        .collect();
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"large\"\n[services.tm.endpoints.x]\n{services}\n\
+             [transactions.move]\nprotocol = \"two_phase_commit\"\ncoordinator = \"tm\"\n\
+             participants = {names:?}\n"
+        ),
+    )
+    .unwrap();
+    path
 }
