@@ -6,3 +6,6 @@
 //! be tested on the real files alone.
 
 #![warn(missing_docs)]
+
+/// YAML with positions, the layer under the Kubernetes reader.
+pub mod yaml;
