@@ -9,3 +9,6 @@
 
 /// YAML with positions, the layer under the Kubernetes reader.
 pub mod yaml;
+
+/// Kubernetes manifests: workloads, Services, resources and the call edges env and args name.
+pub mod kubernetes;

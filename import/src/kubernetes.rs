@@ -1,0 +1,573 @@
+//! Kubernetes manifests read into a plain description of a cluster: the workloads
+//! (Deployment, StatefulSet, DaemonSet) with replicas and their containers' resource requests
+//! and limits in the model's units, the Services and which workloads they select, and the call
+//! edges the containers' `env` values and `args` name (`productcatalogservice:3550`,
+//! `http://user:8080/`, `mongodb://user-db:27017/x`), each derived value with the file, line
+//! and column it came from. Kinds not modelled are listed as skipped, never silently dropped.
+//! Templates (Helm, `{{ ... }}`) are refused: they must be rendered first.
+//!
+//! Edges are resolved after every file is read, since a Service and the workload naming it
+//! are often in different files. A name counts as a call only if it is a Service's name as a
+//! whole host (`name`, `name:port`, `scheme://name...`, `name.namespace...`), so `-port=80` or
+//! a database name in an env value is never an edge.
+
+pub mod quantity;
+
+use std::path::{Path, PathBuf};
+
+use microcosm_model::diagnostic::{Diagnostic, Location, codes};
+
+use crate::yaml::{Node, Provenance, YamlFile};
+
+/// A value read from a manifest and where it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    /// The value, in the model's units.
+    pub value: T,
+    /// Where its text is.
+    pub at: Provenance,
+}
+
+/// Which kind of workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkloadKind {
+    /// `apps/v1 Deployment`.
+    Deployment,
+    /// `apps/v1 StatefulSet`.
+    StatefulSet,
+    /// `apps/v1 DaemonSet` (one pod per node: its replicas are 1 here, the nodes come later).
+    DaemonSet,
+}
+
+/// CPU and memory, either of which may be unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resources {
+    /// CPU in millicores.
+    pub cpu_millis: Option<Located<u32>>,
+    /// Memory in MiB (rounded up).
+    pub memory_mib: Option<Located<u32>>,
+}
+
+/// One container of a workload's pod template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    /// Its `name`.
+    pub name: String,
+    /// `resources.requests`.
+    pub requests: Resources,
+    /// `resources.limits`.
+    pub limits: Resources,
+}
+
+/// A Deployment, StatefulSet or DaemonSet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workload {
+    /// Which kind.
+    pub kind: WorkloadKind,
+    /// `metadata.name`, located.
+    pub name: Located<String>,
+    /// `metadata.namespace`, if given.
+    pub namespace: Option<String>,
+    /// `spec.replicas`; when absent Kubernetes runs 1, and `at` is the workload's name.
+    pub replicas: Located<u32>,
+    /// Whether `replicas` was written or is the default.
+    pub replicas_defaulted: bool,
+    /// The pod template's labels (what Services select on).
+    pub labels: Vec<(String, String)>,
+    /// The pod template's containers.
+    pub containers: Vec<Container>,
+}
+
+/// A Service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// `metadata.name`, located: the host name other workloads call.
+    pub name: Located<String>,
+    /// `spec.selector`.
+    pub selector: Vec<(String, String)>,
+    /// The workloads whose pod labels the selector matches.
+    pub workloads: Vec<String>,
+    /// Each `spec.ports[].port`, located.
+    pub ports: Vec<Located<u16>>,
+}
+
+/// A call from a workload to a Service, as one of its containers' `env` or `args` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edge {
+    /// The calling workload.
+    pub from: String,
+    /// The Service named.
+    pub to_service: String,
+    /// The workloads that Service selects.
+    pub to_workloads: Vec<String>,
+    /// Where the name was: `env NAME` or `args[i]` of container `c`.
+    pub via: String,
+    /// The text naming the Service, located.
+    pub text: Located<String>,
+}
+
+/// An object of a kind not modelled (yet), listed once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// Its `kind`.
+    pub kind: String,
+    /// Its `metadata.name`, if it has one.
+    pub name: Option<String>,
+    /// Where the object starts.
+    pub at: Provenance,
+}
+
+/// Everything read from a set of manifests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cluster {
+    /// Workloads in file order.
+    pub workloads: Vec<Workload>,
+    /// Services in file order.
+    pub services: Vec<Service>,
+    /// Call edges, grouped by workload in file order.
+    pub edges: Vec<Edge>,
+    /// Objects of kinds not modelled.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A container's env values and args, kept until every Service is known.
+#[derive(Debug)]
+struct Mention {
+    workload: String,
+    via: String,
+    text: Located<String>,
+}
+
+/// Reads Kubernetes manifests; call [`Reader::add`] per file, then [`Reader::finish`].
+#[derive(Debug, Default)]
+pub struct Reader {
+    cluster: Cluster,
+    mentions: Vec<Mention>,
+}
+
+impl Reader {
+    /// An empty reader.
+    pub fn new() -> Reader {
+        Reader::default()
+    }
+
+    /// Reads one file (any number of `---` documents, `kind: List` included).
+    pub fn add(&mut self, file: impl Into<PathBuf>, text: &str) -> Result<(), Diagnostic> {
+        let file = file.into();
+        refuse_template(&file, text)?;
+        let yaml = YamlFile::parse(file, text)?;
+        for doc in &yaml.documents {
+            if doc.is_null() {
+                continue;
+            }
+            self.object(&yaml, doc)?;
+        }
+        Ok(())
+    }
+
+    /// Resolves Services to workloads and env/args mentions to call edges.
+    pub fn finish(mut self) -> Cluster {
+        for service in &mut self.cluster.services {
+            service.workloads = self
+                .cluster
+                .workloads
+                .iter()
+                .filter(|w| {
+                    !service.selector.is_empty()
+                        && service.selector.iter().all(|s| w.labels.contains(s))
+                })
+                .map(|w| w.name.value.clone())
+                .collect();
+        }
+        for mention in self.mentions {
+            for host in hosts(&mention.text.value) {
+                let Some(service) = self
+                    .cluster
+                    .services
+                    .iter()
+                    .find(|s| names_service(host, &s.name.value))
+                else {
+                    continue;
+                };
+                // A workload naming its own Service (its listen address) is not a call.
+                if service.workloads.contains(&mention.workload) {
+                    continue;
+                }
+                self.cluster.edges.push(Edge {
+                    from: mention.workload.clone(),
+                    to_service: service.name.value.clone(),
+                    to_workloads: service.workloads.clone(),
+                    via: mention.via.clone(),
+                    text: mention.text.clone(),
+                });
+            }
+        }
+        self.cluster
+    }
+
+    fn object(&mut self, yaml: &YamlFile, doc: &Node) -> Result<(), Diagnostic> {
+        if doc.as_mapping().is_none() {
+            return Err(yaml.error_at(
+                doc,
+                codes::WRONG_TYPE,
+                "a Kubernetes manifest document must be a mapping (an object)",
+                "each document needs `apiVersion`, `kind` and `metadata`",
+            ));
+        }
+        let Some(kind) = doc.get("kind").and_then(Node::as_str) else {
+            return Err(yaml.error_at(
+                doc,
+                codes::MISSING_FIELD,
+                "this object has no `kind`",
+                "add `kind:` (Deployment, Service, ...)",
+            ));
+        };
+        let kind_enum = match kind {
+            "List" => {
+                let items = doc.get("items").and_then(Node::as_sequence).unwrap_or(&[]);
+                for item in items {
+                    self.object(yaml, item)?;
+                }
+                return Ok(());
+            }
+            "Deployment" => WorkloadKind::Deployment,
+            "StatefulSet" => WorkloadKind::StatefulSet,
+            "DaemonSet" => WorkloadKind::DaemonSet,
+            "Service" => return self.service(yaml, doc),
+            other => {
+                self.cluster.skipped.push(Skipped {
+                    kind: other.to_string(),
+                    name: doc
+                        .path(&["metadata", "name"])
+                        .and_then(Node::as_str)
+                        .map(str::to_string),
+                    at: doc.provenance(&yaml.file),
+                });
+                return Ok(());
+            }
+        };
+        self.workload(yaml, doc, kind_enum)
+    }
+
+    fn workload(
+        &mut self,
+        yaml: &YamlFile,
+        doc: &Node,
+        kind: WorkloadKind,
+    ) -> Result<(), Diagnostic> {
+        let name = name(yaml, doc)?;
+        let (replicas, replicas_defaulted) = match doc.path(&["spec", "replicas"]) {
+            Some(node) if !node.is_null() => {
+                let count = node
+                    .as_str()
+                    .and_then(|s| s.parse::<u32>().ok())
+                    .ok_or_else(|| {
+                        yaml.error_at(
+                            node,
+                            codes::WRONG_TYPE,
+                            "`replicas` must be a whole number",
+                            "e.g. `replicas: 3`",
+                        )
+                    })?;
+                (
+                    Located {
+                        value: count,
+                        at: node.provenance(&yaml.file),
+                    },
+                    false,
+                )
+            }
+            _ => (
+                Located {
+                    value: 1,
+                    at: name.at.clone(),
+                },
+                true,
+            ),
+        };
+        let template = doc.path(&["spec", "template"]);
+        let labels = template
+            .and_then(|t| t.path(&["metadata", "labels"]))
+            .map(string_pairs)
+            .unwrap_or_default();
+        let pod = template.and_then(|t| t.get("spec"));
+        let mut containers = Vec::new();
+        for list in ["initContainers", "containers"] {
+            let Some(items) = pod.and_then(|p| p.get(list)).and_then(Node::as_sequence) else {
+                continue;
+            };
+            for c in items {
+                let cname = c
+                    .get("name")
+                    .and_then(Node::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                self.mentions_of(yaml, c, &name.value, &cname);
+                if list == "containers" {
+                    containers.push(Container {
+                        requests: resources(yaml, c.path(&["resources", "requests"]))?,
+                        limits: resources(yaml, c.path(&["resources", "limits"]))?,
+                        name: cname,
+                    });
+                }
+            }
+        }
+        self.cluster.workloads.push(Workload {
+            kind,
+            namespace: doc
+                .path(&["metadata", "namespace"])
+                .and_then(Node::as_str)
+                .map(str::to_string),
+            name,
+            replicas,
+            replicas_defaulted,
+            labels,
+            containers,
+        });
+        Ok(())
+    }
+
+    fn mentions_of(&mut self, yaml: &YamlFile, container: &Node, workload: &str, cname: &str) {
+        let mut push = |via: String, node: &Node| {
+            if let Some(text) = node.as_str() {
+                self.mentions.push(Mention {
+                    workload: workload.to_string(),
+                    via,
+                    text: Located {
+                        value: text.to_string(),
+                        at: node.provenance(&yaml.file),
+                    },
+                });
+            }
+        };
+        for env in container
+            .get("env")
+            .and_then(Node::as_sequence)
+            .unwrap_or(&[])
+        {
+            if let Some(value) = env.get("value") {
+                let var = env.get("name").and_then(Node::as_str).unwrap_or("?");
+                push(format!("env {var} of container {cname}"), value);
+            }
+        }
+        for key in ["command", "args"] {
+            for (i, arg) in container
+                .get(key)
+                .and_then(Node::as_sequence)
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
+                push(format!("{key}[{i}] of container {cname}"), arg);
+            }
+        }
+    }
+
+    fn service(&mut self, yaml: &YamlFile, doc: &Node) -> Result<(), Diagnostic> {
+        let name = name(yaml, doc)?;
+        let selector = doc
+            .path(&["spec", "selector"])
+            .map(string_pairs)
+            .unwrap_or_default();
+        let mut ports = Vec::new();
+        for port in doc
+            .path(&["spec", "ports"])
+            .and_then(Node::as_sequence)
+            .unwrap_or(&[])
+        {
+            let Some(node) = port.get("port") else {
+                continue;
+            };
+            let value = node
+                .as_str()
+                .and_then(|s| s.parse::<u16>().ok())
+                .ok_or_else(|| {
+                    yaml.error_at(
+                        node,
+                        codes::OUT_OF_RANGE,
+                        "a Service port must be a number from 1 to 65535",
+                        "e.g. `port: 8080`",
+                    )
+                })?;
+            ports.push(Located {
+                value,
+                at: node.provenance(&yaml.file),
+            });
+        }
+        self.cluster.services.push(Service {
+            name,
+            selector,
+            workloads: Vec::new(),
+            ports,
+        });
+        Ok(())
+    }
+}
+
+/// Reads every file in `files` (path and text) into one cluster.
+pub fn read<'a>(
+    files: impl IntoIterator<Item = (&'a Path, &'a str)>,
+) -> Result<Cluster, Diagnostic> {
+    let mut reader = Reader::new();
+    for (path, text) in files {
+        reader.add(path, text)?;
+    }
+    Ok(reader.finish())
+}
+
+fn name(yaml: &YamlFile, doc: &Node) -> Result<Located<String>, Diagnostic> {
+    let node = doc.path(&["metadata", "name"]).ok_or_else(|| {
+        yaml.error_at(
+            doc,
+            codes::MISSING_FIELD,
+            "this object has no `metadata.name`",
+            "add `metadata: {name: ...}`",
+        )
+    })?;
+    let value = node.as_str().filter(|s| !s.is_empty()).ok_or_else(|| {
+        yaml.error_at(
+            node,
+            codes::WRONG_TYPE,
+            "`metadata.name` must be a non-empty string",
+            "e.g. `name: cartservice`",
+        )
+    })?;
+    Ok(Located {
+        value: value.to_string(),
+        at: node.provenance(&yaml.file),
+    })
+}
+
+fn string_pairs(node: &Node) -> Vec<(String, String)> {
+    node.as_mapping()
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
+        .collect()
+}
+
+fn resources(yaml: &YamlFile, node: Option<&Node>) -> Result<Resources, Diagnostic> {
+    let mut out = Resources::default();
+    let Some(node) = node else { return Ok(out) };
+    let quantity = |key: &str, convert: fn(&str) -> Result<u32, String>| {
+        let Some(q) = node.get(key) else {
+            return Ok(None);
+        };
+        let text = q.as_str().unwrap_or("");
+        let value = convert(text).map_err(|message| {
+            yaml.error_at(
+                q,
+                codes::WRONG_TYPE,
+                message,
+                "write a Kubernetes quantity: cpu as `500m` or `1.5`, memory as `256Mi` or `1G`",
+            )
+        })?;
+        Ok(Some(Located {
+            value,
+            at: q.provenance(&yaml.file),
+        }))
+    };
+    out.cpu_millis = quantity("cpu", quantity::cpu_millis)?;
+    out.memory_mib = quantity("memory", quantity::memory_mib)?;
+    Ok(out)
+}
+
+/// A Helm or Go template is not YAML a cluster reads: refuse it at its first `{{`.
+fn refuse_template(file: &Path, text: &str) -> Result<(), Diagnostic> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let code = line.split_once('#').map_or(line, |(before, _)| before);
+        if let Some(at) = code.find("{{") {
+            let start = offset + at;
+            return Err(Diagnostic::error(
+                codes::UNKNOWN_FORMAT,
+                "this is a template (`{{ ... }}`), not a rendered manifest",
+            )
+            .with_help("render it first (helm template / kustomize build) and read the output")
+            .at(Location::new(file, text.into(), start..start + 2)));
+        }
+        offset += line.len();
+    }
+    Ok(())
+}
+
+/// The host names a text mentions: each run of host characters, stripped of a URL's scheme,
+/// user info and port.
+fn hosts(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '@'))
+        .map(|token| token.rsplit('@').next().unwrap_or(token))
+        .filter(|token| !token.is_empty())
+}
+
+/// Whether `host` is the Service `name`: itself, or qualified by namespace (`name.ns`,
+/// `name.ns.svc.cluster.local`).
+fn names_service(host: &str, name: &str) -> bool {
+    host == name
+        || host
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.starts_with('.') && rest.len() > 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_one(text: &str) -> Result<Cluster, Diagnostic> {
+        read([(Path::new("m.yaml"), text)])
+    }
+
+    #[test]
+    fn hosts_are_found_in_addresses_and_urls() {
+        let all = |t| hosts(t).collect::<Vec<_>>();
+        assert!(all("productcatalogservice:3550").contains(&"productcatalogservice"));
+        assert!(all("http://user:8080/").contains(&"user"));
+        assert!(all("mongodb://admin@user-db:27017/users").contains(&"user-db"));
+        assert!(names_service(
+            "user-db.sock-shop.svc.cluster.local",
+            "user-db"
+        ));
+        assert!(!names_service("user-dbx", "user-db"));
+        assert!(!names_service("user-db.", "user-db"));
+    }
+
+    #[test]
+    fn list_kinds_and_skipped_objects() {
+        let text = "kind: List\nitems:\n- kind: Deployment\n  metadata: {name: a}\n  spec:\n    template:\n      metadata: {labels: {app: a}}\n      spec:\n        containers:\n        - name: a\n          env:\n          - {name: B_ADDR, value: 'b:80'}\n- kind: Service\n  metadata: {name: b}\n  spec: {selector: {app: b}, ports: [{port: 80}]}\n---\nkind: ConfigMap\nmetadata: {name: cfg}\n";
+        let c = read_one(text).unwrap();
+        assert_eq!(c.workloads.len(), 1);
+        assert_eq!(c.workloads[0].replicas.value, 1);
+        assert!(c.workloads[0].replicas_defaulted);
+        assert_eq!(c.edges.len(), 1);
+        assert_eq!(c.edges[0].to_service, "b");
+        assert!(c.edges[0].to_workloads.is_empty(), "no workload has app: b");
+        assert_eq!(c.edges[0].text.at.line, 12);
+        assert_eq!(c.skipped.len(), 1);
+        assert_eq!(c.skipped[0].kind, "ConfigMap");
+        assert_eq!(c.skipped[0].at.line, 17);
+    }
+
+    #[test]
+    fn templates_are_refused_with_the_way_out() {
+        let err =
+            read_one("kind: Deployment\nmetadata:\n  name: {{ .Values.name }}\n").unwrap_err();
+        assert!(err.help.as_deref().unwrap().contains("helm template"));
+        let loc = err.location.unwrap();
+        assert_eq!((loc.line, loc.column), (3, 9));
+    }
+
+    #[test]
+    fn a_bad_quantity_is_located() {
+        let text = "kind: Deployment\nmetadata: {name: a}\nspec:\n  template:\n    spec:\n      containers:\n      - name: a\n        resources: {limits: {memory: 12 parsecs}}\n";
+        let err = read_one(text).unwrap_err();
+        assert_eq!(err.location.unwrap().line, 8);
+        assert!(err.message.contains("12 parsecs"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_document_without_kind_is_located() {
+        let err =
+            read_one("kind: Service\nmetadata: {name: s}\n---\nmetadata: {name: x}\n").unwrap_err();
+        assert_eq!(err.code, codes::MISSING_FIELD);
+        assert_eq!(err.location.unwrap().line, 4);
+    }
+}
