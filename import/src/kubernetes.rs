@@ -180,6 +180,7 @@ impl Reader {
                 .collect();
         }
         for mention in self.mentions {
+            let mut named: Vec<&str> = Vec::new();
             for host in hosts(&mention.text.value) {
                 let Some(service) = self
                     .cluster
@@ -190,9 +191,12 @@ impl Reader {
                     continue;
                 };
                 // A workload naming its own Service (its listen address) is not a call.
-                if service.workloads.contains(&mention.workload) {
+                if service.workloads.contains(&mention.workload)
+                    || named.contains(&service.name.value.as_str())
+                {
                     continue;
                 }
+                named.push(&service.name.value);
                 self.cluster.edges.push(Edge {
                     from: mention.workload.clone(),
                     to_service: service.name.value.clone(),
@@ -491,12 +495,42 @@ fn refuse_template(file: &Path, text: &str) -> Result<(), Diagnostic> {
     Ok(())
 }
 
-/// The host names a text mentions: each run of host characters, stripped of a URL's scheme,
-/// user info and port.
-fn hosts(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '@'))
-        .map(|token| token.rsplit('@').next().unwrap_or(token))
-        .filter(|token| !token.is_empty())
+/// The host names a text mentions as addresses: a run of host characters that is the whole
+/// text, or is followed by `:<port>`, or follows `://`, `@` or a flag's `=`. A word in prose or
+/// in a shell script (`echo "Pinging frontend"`) is not an address and names nothing.
+fn hosts(text: &str) -> Vec<&str> {
+    let is_host = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
+    let trimmed = text.trim();
+    let mut out = Vec::new();
+    let mut rest = text;
+    let mut start = 0;
+    while let Some(offset) = rest.find(is_host) {
+        let from = start + offset;
+        let len = text[from..]
+            .find(|c: char| !is_host(c))
+            .unwrap_or(text.len() - from);
+        let token = &text[from..from + len];
+        let before = &text[..from];
+        let after = &text[from + len..];
+        let port_follows = after
+            .strip_prefix(':')
+            .is_some_and(|p| p.starts_with(|c: char| c.is_ascii_digit()));
+        let flag_value =
+            before.ends_with('=') && (after.is_empty() || after.starts_with(['/', ':']));
+        // Service names are DNS labels that start with a letter: `80` in `-port=80` is not one.
+        // In `scheme://user:password@host`, what precedes the `@` is credentials, not a host.
+        let user_info = after.split(['/', ' ']).next().unwrap_or("").contains('@');
+        let named = !user_info && token.starts_with(|c: char| c.is_ascii_alphabetic());
+        if named && token == trimmed
+            || named && port_follows
+            || named && (before.ends_with("://") || before.ends_with('@') || flag_value)
+        {
+            out.push(token);
+        }
+        start = from + len;
+        rest = &text[start..];
+    }
+    out
 }
 
 /// Whether `host` is the Service `name`: itself, or qualified by namespace (`name.ns`,
@@ -518,10 +552,21 @@ mod tests {
 
     #[test]
     fn hosts_are_found_in_addresses_and_urls() {
-        let all = |t| hosts(t).collect::<Vec<_>>();
-        assert!(all("productcatalogservice:3550").contains(&"productcatalogservice"));
-        assert!(all("http://user:8080/").contains(&"user"));
-        assert!(all("mongodb://admin@user-db:27017/users").contains(&"user-db"));
+        assert_eq!(
+            hosts("productcatalogservice:3550"),
+            ["productcatalogservice"]
+        );
+        assert_eq!(hosts("http://user:8080/"), ["user"]);
+        assert_eq!(hosts("mongodb://admin:pw@user-db:27017/users"), ["user-db"]);
+        assert_eq!(hosts("--db-host=orders-db"), ["orders-db"]);
+        assert_eq!(
+            hosts(" zipkin.jaeger.svc.cluster.local "),
+            ["zipkin.jaeger.svc.cluster.local"]
+        );
+        assert!(hosts("echo \"Pinging frontend: ${FRONTEND_ADDR}\"").is_empty());
+        assert!(hosts("-port=80").is_empty());
+        let java = hosts("-Xms64m -Dspring.zipkin.enabled=false");
+        assert!(!java.iter().any(|h| names_service(h, "zipkin")), "{java:?}");
         assert!(names_service(
             "user-db.sock-shop.svc.cluster.local",
             "user-db"
