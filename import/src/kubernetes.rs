@@ -521,10 +521,12 @@ fn hosts(text: &str) -> Vec<&str> {
         // In `scheme://user:password@host`, what precedes the `@` is credentials, not a host.
         let user_info = after.split(['/', ' ']).next().unwrap_or("").contains('@');
         let named = !user_info && token.starts_with(|c: char| c.is_ascii_alphabetic());
-        if named && token == trimmed
-            || named && port_follows
-            || named && (before.ends_with("://") || before.ends_with('@') || flag_value)
-        {
+        let addressed = token == trimmed
+            || port_follows
+            || before.ends_with("://")
+            || before.ends_with('@')
+            || flag_value;
+        if named && addressed {
             out.push(token);
         }
         start = from + len;
