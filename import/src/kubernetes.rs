@@ -100,7 +100,7 @@ pub struct Edge {
     pub to_service: String,
     /// The workloads that Service selects.
     pub to_workloads: Vec<String>,
-    /// Where the name was: `env NAME` or `args[i]` of container `c`.
+    /// Where the name was: `env NAME of container c`, `args[i] of init container c`, ...
     pub via: String,
     /// The text naming the Service, located.
     pub text: Located<String>,
@@ -306,7 +306,12 @@ impl Reader {
                     .and_then(Node::as_str)
                     .unwrap_or("")
                     .to_string();
-                self.mentions_of(yaml, c, &name.value, &cname);
+                let role = if list == "containers" {
+                    "container"
+                } else {
+                    "init container"
+                };
+                self.mentions_of(yaml, c, &name.value, &format!("{role} {cname}"));
                 if list == "containers" {
                     containers.push(Container {
                         requests: resources(yaml, c.path(&["resources", "requests"]))?,
@@ -351,7 +356,7 @@ impl Reader {
         {
             if let Some(value) = env.get("value") {
                 let var = env.get("name").and_then(Node::as_str).unwrap_or("?");
-                push(format!("env {var} of container {cname}"), value);
+                push(format!("env {var} of {cname}"), value);
             }
         }
         for key in ["command", "args"] {
@@ -362,7 +367,7 @@ impl Reader {
                 .iter()
                 .enumerate()
             {
-                push(format!("{key}[{i}] of container {cname}"), arg);
+                push(format!("{key}[{i}] of {cname}"), arg);
             }
         }
     }
@@ -600,6 +605,25 @@ mod tests {
         assert!(err.help.as_deref().unwrap().contains("helm template"));
         let loc = err.location.unwrap();
         assert_eq!((loc.line, loc.column), (3, 9));
+    }
+
+    #[test]
+    fn braces_in_a_comment_are_not_a_template() {
+        let c =
+            read_one("# rendered from {{ .Values }}\nkind: Secret\nmetadata: {name: s}\n").unwrap();
+        assert_eq!(c.skipped[0].kind, "Secret");
+    }
+
+    proptest::proptest! {
+        /// Whatever the text, the reader answers (a cluster or a located error), never panics.
+        #[test]
+        fn any_text_is_an_answer_not_a_panic(
+            text in "(kind: (Deployment|Service|List)\n|metadata: \\{name: [a-z]{1,3}\\}\n|spec:\n|  replicas: [-0-9a]{1,3}\n|  ports: \\[\\{port: [0-9]{1,6}\\}\\]\n|items: \\[[^\n]{0,8}\\]\n|---\n|[ -~]{0,10}\n){0,8}"
+        ) {
+            if let Err(d) = read_one(&text) {
+                proptest::prop_assert!(d.location.is_some(), "{}", d.message);
+            }
+        }
     }
 
     #[test]

@@ -138,6 +138,19 @@ fn online_boutique_workloads_resources_and_calls() {
     // The init container's env and the main container's each name the frontend; the init
     // container's shell script mentions it in prose, which is no call.
     assert_eq!(edges(&c, "loadgenerator"), ["frontend", "frontend"]);
+    let vias: Vec<&str> = c
+        .edges
+        .iter()
+        .filter(|e| e.from == "loadgenerator")
+        .map(|e| e.via.as_str())
+        .collect();
+    assert_eq!(
+        vias,
+        [
+            "env FRONTEND_ADDR of init container frontend-check",
+            "env FRONTEND_ADDR of container main"
+        ]
+    );
     for leaf in [
         "adservice",
         "currencyservice",
