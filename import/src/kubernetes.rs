@@ -4,7 +4,8 @@
 //! edges the containers' `env` values and `args` name (`productcatalogservice:3550`,
 //! `http://user:8080/`, `mongodb://user-db:27017/x`), each derived value with the file, line
 //! and column it came from. Kinds not modelled are listed as skipped, never silently dropped.
-//! Templates (Helm, `{{ ... }}`) are refused: they must be rendered first.
+//! Templates (Helm, `{{ ... }}`), an apiVersion other than today's (`apps/v1`, `v1`), and a
+//! Service whose selector matches two workloads are located errors.
 //!
 //! Edges are resolved after every file is read, since a Service and the workload naming it
 //! are often in different files. A name counts as a call only if it is a Service's name as a
@@ -83,6 +84,8 @@ pub struct Workload {
 pub struct Service {
     /// `metadata.name`, located: the host name other workloads call.
     pub name: Located<String>,
+    /// `metadata.namespace`, if given: a Service selects only workloads of its namespace.
+    pub namespace: Option<String>,
     /// `spec.selector`.
     pub selector: Vec<(String, String)>,
     /// The workloads whose pod labels the selector matches.
@@ -143,6 +146,9 @@ struct Mention {
 pub struct Reader {
     cluster: Cluster,
     mentions: Vec<Mention>,
+    /// Where each Service's selector is (parallel to `cluster.services`), for the error when
+    /// it selects more than one workload.
+    selectors: Vec<Location>,
 }
 
 impl Reader {
@@ -165,19 +171,34 @@ impl Reader {
         Ok(())
     }
 
-    /// Resolves Services to workloads and env/args mentions to call edges.
-    pub fn finish(mut self) -> Cluster {
-        for service in &mut self.cluster.services {
+    /// Resolves Services to workloads and env/args mentions to call edges. A Service whose
+    /// selector matches two workloads is contradictory (which one answers its name?): an error
+    /// at the selector.
+    pub fn finish(mut self) -> Result<Cluster, Diagnostic> {
+        for (service, at) in self.cluster.services.iter_mut().zip(&self.selectors) {
             service.workloads = self
                 .cluster
                 .workloads
                 .iter()
                 .filter(|w| {
                     !service.selector.is_empty()
+                        && w.namespace == service.namespace
                         && service.selector.iter().all(|s| w.labels.contains(s))
                 })
                 .map(|w| w.name.value.clone())
                 .collect();
+            if let [first, second, ..] = service.workloads.as_slice() {
+                return Err(Diagnostic::error(
+                    codes::INCONSISTENT,
+                    format!(
+                        "the selector of Service `{}` matches two workloads, `{first}` and \
+                         `{second}`: which one answers its name is undecided",
+                        service.name.value
+                    ),
+                )
+                .with_help("narrow the selector (or a workload's labels) to one workload")
+                .at(at.clone()));
+            }
         }
         for mention in self.mentions {
             let mut named: Vec<&str> = Vec::new();
@@ -206,7 +227,7 @@ impl Reader {
                 });
             }
         }
-        self.cluster
+        Ok(self.cluster)
     }
 
     fn object(&mut self, yaml: &YamlFile, doc: &Node) -> Result<(), Diagnostic> {
@@ -226,6 +247,25 @@ impl Reader {
                 "add `kind:` (Deployment, Service, ...)",
             ));
         };
+        let api = match kind {
+            "Deployment" | "StatefulSet" | "DaemonSet" => Some("apps/v1"),
+            "Service" => Some("v1"),
+            _ => None,
+        };
+        if let Some(api) = api {
+            let found = doc.get("apiVersion");
+            if found.and_then(Node::as_str) != Some(api) {
+                return Err(yaml.error_at(
+                    found.unwrap_or(doc),
+                    codes::WRONG_TYPE,
+                    format!(
+                        "a {kind} of apiVersion `{}` is not supported",
+                        found.and_then(Node::as_str).unwrap_or("(none)")
+                    ),
+                    format!("write `apiVersion: {api}` (the version Kubernetes serves today)"),
+                ));
+            }
+        }
         let kind_enum = match kind {
             "List" => {
                 let items = doc.get("items").and_then(Node::as_sequence).unwrap_or(&[]);
@@ -374,10 +414,13 @@ impl Reader {
 
     fn service(&mut self, yaml: &YamlFile, doc: &Node) -> Result<(), Diagnostic> {
         let name = name(yaml, doc)?;
-        let selector = doc
-            .path(&["spec", "selector"])
-            .map(string_pairs)
-            .unwrap_or_default();
+        let selector_node = doc.path(&["spec", "selector"]);
+        let selector = selector_node.map(string_pairs).unwrap_or_default();
+        self.selectors.push(Location::new(
+            &yaml.file,
+            yaml.text.clone(),
+            selector_node.unwrap_or(doc).span.clone(),
+        ));
         let mut ports = Vec::new();
         for port in doc
             .path(&["spec", "ports"])
@@ -404,6 +447,10 @@ impl Reader {
             });
         }
         self.cluster.services.push(Service {
+            namespace: doc
+                .path(&["metadata", "namespace"])
+                .and_then(Node::as_str)
+                .map(str::to_string),
             name,
             selector,
             workloads: Vec::new(),
@@ -421,7 +468,7 @@ pub fn read<'a>(
     for (path, text) in files {
         reader.add(path, text)?;
     }
-    Ok(reader.finish())
+    reader.finish()
 }
 
 fn name(yaml: &YamlFile, doc: &Node) -> Result<Located<String>, Diagnostic> {
@@ -584,7 +631,7 @@ mod tests {
 
     #[test]
     fn list_kinds_and_skipped_objects() {
-        let text = "kind: List\nitems:\n- kind: Deployment\n  metadata: {name: a}\n  spec:\n    template:\n      metadata: {labels: {app: a}}\n      spec:\n        containers:\n        - name: a\n          env:\n          - {name: B_ADDR, value: 'b:80'}\n- kind: Service\n  metadata: {name: b}\n  spec: {selector: {app: b}, ports: [{port: 80}]}\n---\nkind: ConfigMap\nmetadata: {name: cfg}\n";
+        let text = "kind: List\nitems:\n- kind: Deployment\n  apiVersion: apps/v1\n  metadata: {name: a}\n  spec:\n    template:\n      metadata: {labels: {app: a}}\n      spec:\n        containers:\n        - name: a\n          env:\n          - {name: B_ADDR, value: 'b:80'}\n- kind: Service\n  apiVersion: v1\n  metadata: {name: b}\n  spec: {selector: {app: b}, ports: [{port: 80}]}\n---\nkind: ConfigMap\nmetadata: {name: cfg}\n";
         let c = read_one(text).unwrap();
         assert_eq!(c.workloads.len(), 1);
         assert_eq!(c.workloads[0].replicas.value, 1);
@@ -592,10 +639,10 @@ mod tests {
         assert_eq!(c.edges.len(), 1);
         assert_eq!(c.edges[0].to_service, "b");
         assert!(c.edges[0].to_workloads.is_empty(), "no workload has app: b");
-        assert_eq!(c.edges[0].text.at.line, 12);
+        assert_eq!(c.edges[0].text.at.line, 13);
         assert_eq!(c.skipped.len(), 1);
         assert_eq!(c.skipped[0].kind, "ConfigMap");
-        assert_eq!(c.skipped[0].at.line, 17);
+        assert_eq!(c.skipped[0].at.line, 19);
     }
 
     #[test]
@@ -605,6 +652,45 @@ mod tests {
         assert!(err.help.as_deref().unwrap().contains("helm template"));
         let loc = err.location.unwrap();
         assert_eq!((loc.line, loc.column), (3, 9));
+    }
+
+    #[test]
+    fn an_old_api_version_is_refused_at_its_place() {
+        let err =
+            read_one("apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata: {name: a}\n")
+                .unwrap_err();
+        assert!(
+            err.message.contains("extensions/v1beta1"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.location.unwrap().line, 1);
+    }
+
+    #[test]
+    fn a_selector_matching_two_workloads_is_contradictory() {
+        let deployment = |name: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}}}\nspec:\n  \
+                 template:\n    metadata: {{labels: {{app: web}}}}\n---\n"
+            )
+        };
+        let text = format!(
+            "{}{}apiVersion: v1\nkind: Service\nmetadata: {{name: web}}\nspec:\n  selector: {{app: web}}\n",
+            deployment("blue"),
+            deployment("green")
+        );
+        let err = read_one(&text).unwrap_err();
+        assert_eq!(err.code, codes::INCONSISTENT);
+        assert!(
+            err.message.contains("`blue` and `green`"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.location.unwrap().line, 19);
+        // In another namespace the same labels are another application's.
+        let other = text.replacen("{name: green}", "{name: green, namespace: staging}", 1);
+        assert_eq!(read_one(&other).unwrap().services[0].workloads, ["blue"]);
     }
 
     #[test]
@@ -628,17 +714,19 @@ mod tests {
 
     #[test]
     fn a_bad_quantity_is_located() {
-        let text = "kind: Deployment\nmetadata: {name: a}\nspec:\n  template:\n    spec:\n      containers:\n      - name: a\n        resources: {limits: {memory: 12 parsecs}}\n";
+        let text = "kind: Deployment\napiVersion: apps/v1\nmetadata: {name: a}\nspec:\n  template:\n    spec:\n      containers:\n      - name: a\n        resources: {limits: {memory: 12 parsecs}}\n";
         let err = read_one(text).unwrap_err();
-        assert_eq!(err.location.unwrap().line, 8);
+        assert_eq!(err.location.unwrap().line, 9);
         assert!(err.message.contains("12 parsecs"), "{}", err.message);
     }
 
     #[test]
     fn a_document_without_kind_is_located() {
-        let err =
-            read_one("kind: Service\nmetadata: {name: s}\n---\nmetadata: {name: x}\n").unwrap_err();
+        let err = read_one(
+            "kind: Service\napiVersion: v1\nmetadata: {name: s}\n---\nmetadata: {name: x}\n",
+        )
+        .unwrap_err();
         assert_eq!(err.code, codes::MISSING_FIELD);
-        assert_eq!(err.location.unwrap().line, 4);
+        assert_eq!(err.location.unwrap().line, 5);
     }
 }
