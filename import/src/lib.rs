@@ -6,3 +6,5 @@
 //! be tested on the real files alone.
 
 #![warn(missing_docs)]
+
+pub mod traces;
