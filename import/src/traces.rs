@@ -30,7 +30,7 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use microcosm_model::diagnostic::{codes, Diagnostic, Location};
+use microcosm_model::diagnostic::{Diagnostic, Location, codes};
 use microcosm_model::source::{Pointer, SourceMap, Target};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -162,7 +162,10 @@ pub fn read_traces_from(
     // count from the top of the file.
     let mut text = "\n".repeat(line_no - 1) + &first;
     reader.read_to_string(&mut text).map_err(|e| {
-        Diagnostic::error(codes::NOT_TEXT, format!("cannot read {}: {e}", file.display()))
+        Diagnostic::error(
+            codes::NOT_TEXT,
+            format!("cannot read {}: {e}", file.display()),
+        )
     })?;
     Unit::new(file, &text, 1).read(&mut aggregate, &mut on_trace)?;
     Ok(aggregate)
@@ -199,7 +202,11 @@ impl<'a> Unit<'a> {
         }
     }
 
-    fn read(&self, aggregate: &mut Aggregate, on_trace: &mut impl FnMut(&Trace)) -> Result<(), Diagnostic> {
+    fn read(
+        &self,
+        aggregate: &mut Aggregate,
+        on_trace: &mut impl FnMut(&Trace),
+    ) -> Result<(), Diagnostic> {
         let value: Value = serde_json::from_str(&self.text).map_err(|e| self.syntax_error(&e))?;
         let map = SourceMap::from_json(&self.text).map(|(map, _)| map);
         let spans = if value.get("resourceSpans").is_some() {
@@ -237,7 +244,11 @@ impl<'a> Unit<'a> {
     }
 
     /// Deserializes `value` as `T`, locating a type error at the path where it occurred.
-    fn typed<T: DeserializeOwned>(&self, value: &Value, map: Option<&SourceMap>) -> Result<T, Diagnostic> {
+    fn typed<T: DeserializeOwned>(
+        &self,
+        value: &Value,
+        map: Option<&SourceMap>,
+    ) -> Result<T, Diagnostic> {
         serde_path_to_error::deserialize(value).map_err(|e| {
             let mut pointer = Pointer::root();
             for segment in e.path().iter() {
@@ -362,7 +373,12 @@ fn hex_id(id: &str, what: &str, len: Option<usize>) -> Result<String, (String, S
         let digits = len.map_or("hex digits".to_string(), |n| format!("{n} hex digits"));
         Err((
             format!("{what} `{id}` is not an id"),
-            format!("a {what} is {digits}, e.g. `{}`", "5b8efff798038103d269b633813fc60c".get(..len.unwrap_or(16)).unwrap_or("")),
+            format!(
+                "a {what} is {digits}, e.g. `{}`",
+                "5b8efff798038103d269b633813fc60c"
+                    .get(..len.unwrap_or(16))
+                    .unwrap_or("")
+            ),
         ))
     }
 }

@@ -97,7 +97,9 @@ impl Aggregate {
     pub fn services(&self) -> BTreeMap<&str, Vec<&str>> {
         let mut out: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for endpoint in self.endpoints.keys() {
-            out.entry(&endpoint.service).or_default().push(&endpoint.name);
+            out.entry(&endpoint.service)
+                .or_default()
+                .push(&endpoint.name);
         }
         out
     }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{hex_id, Pointer, RawSpan, SpanError};
+use super::{Pointer, RawSpan, SpanError, hex_id};
 
 #[derive(Deserialize)]
 pub(super) struct Envelope {
@@ -135,7 +135,7 @@ fn raw_span(
                      or an embedded `process`"
                         .to_string(),
                 ),
-            ))
+            ));
         }
     };
     // The parent is the first CHILD_OF reference within the same trace (Jaeger's own rule);
@@ -176,10 +176,8 @@ fn raw_span(
         .unwrap_or(&span.operation_name)
         .to_string();
     // Jaeger writes bool tags as `true`, and some converters as the string "true".
-    let error = matches!(
-        tag(&span.tags, "error"),
-        Some(Value::Bool(true))
-    ) || tag(&span.tags, "error").and_then(Value::as_str) == Some("true");
+    let error = matches!(tag(&span.tags, "error"), Some(Value::Bool(true)))
+        || tag(&span.tags, "error").and_then(Value::as_str) == Some("true");
     Ok(RawSpan {
         trace_id,
         span_id,

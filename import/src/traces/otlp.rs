@@ -2,11 +2,11 @@
 //! Collector writes it, read into raw spans. Only the fields the call graph uses are declared;
 //! the rest are ignored, so newer collectors' additions do not break reading.
 
-use serde::de::{Deserializer, Error as _};
 use serde::Deserialize;
+use serde::de::{Deserializer, Error as _};
 use serde_json::Value;
 
-use super::{hex_id, Pointer, RawSpan, SpanError};
+use super::{Pointer, RawSpan, SpanError, hex_id};
 
 /// `ExportTraceServiceRequest` (and `TracesData`, which has the same JSON shape).
 #[derive(Deserialize)]
@@ -128,11 +128,10 @@ pub(super) fn spans(request: Request) -> Result<Vec<RawSpan>, SpanError> {
                     .index(s)
                     .key("spans")
                     .index(i);
-                let fail = |field: &str, (message, help): (String, String)| {
-                    (at.key(field), message, help)
-                };
-                let trace_id = hex_id(&span.trace_id, "trace id", Some(32))
-                    .map_err(|e| fail("traceId", e))?;
+                let fail =
+                    |field: &str, (message, help): (String, String)| (at.key(field), message, help);
+                let trace_id =
+                    hex_id(&span.trace_id, "trace id", Some(32)).map_err(|e| fail("traceId", e))?;
                 let span_id =
                     hex_id(&span.span_id, "span id", Some(16)).map_err(|e| fail("spanId", e))?;
                 let parent = if span.parent_span_id.is_empty() {
