@@ -276,7 +276,13 @@ impl<'a> Unit<'a> {
             .sum::<usize>()
             + e.column().saturating_sub(1);
         let offset = offset.min(self.text.len());
-        Diagnostic::error(codes::SYNTAX, format!("malformed JSON: {e}"))
+        // serde_json ends its message with the position within this unit, which for a line
+        // of the per-line format is not the file's line; the location says where instead.
+        let message = e.to_string();
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m);
+        Diagnostic::error(codes::SYNTAX, format!("malformed JSON: {message}"))
             .with_help("trace files are JSON: OTLP (one request per line or per file) or Jaeger")
             .at(self.location(offset..offset))
     }

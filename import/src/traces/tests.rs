@@ -217,6 +217,23 @@ fn per_line_otlp_hands_over_each_trace_and_counts_calls_per_visit() {
 }
 
 #[test]
+fn children_that_only_touch_ran_in_sequence() {
+    let line = otlp_line(
+        "svc",
+        &[
+            (T1, "0000000000000001", "", 0, 100),
+            (T1, "0000000000000002", "0000000000000001", 0, 40),
+            (T1, "0000000000000003", "0000000000000001", 40, 90),
+        ],
+        "",
+    );
+    let (_, aggregate) = read_str(&line).unwrap();
+    let stats = &aggregate.endpoints[&endpoint("svc", "op-0000000000000001")];
+    assert_eq!((stats.parallel_visits, stats.sequential_visits), (0, 1));
+    assert_eq!(stats.own_time.samples_ns, vec![10]);
+}
+
+#[test]
 fn http_route_names_the_endpoint() {
     let line = otlp_line(
         "web",
@@ -233,6 +250,8 @@ fn malformed_json_is_located() {
     let error = read_str(&format!("{good}\n{{\"resourceSpans\": [}}\n")).unwrap_err();
     assert_eq!(error.code, codes::SYNTAX);
     assert_eq!(error.position().as_deref(), Some("t.json:2:20"));
+    assert!(!error.message.contains("line 1"), "{}", error.message);
+    assert!(error.render(false).contains("t.json:2:20"));
     let error = read_str("{\n  \"data\": [\n    {\"spans\": [}\n").unwrap_err();
     assert_eq!(error.code, codes::SYNTAX);
     assert_eq!(error.position().as_deref(), Some("t.json:3:16"));
