@@ -12,3 +12,6 @@ pub mod yaml;
 
 /// Kubernetes manifests: workloads, Services, resources and the call edges env and args name.
 pub mod kubernetes;
+
+/// Traces (OTLP JSON, Jaeger JSON) read into a call graph with own work times.
+pub mod traces;
