@@ -7,11 +7,6 @@
 
 #![warn(missing_docs)]
 
-/// YAML with positions, the layer under the Kubernetes reader.
-pub mod yaml;
-
-/// Kubernetes manifests: workloads, Services, resources and the call edges env and args name.
 pub mod kubernetes;
-
-/// Traces (OTLP JSON, Jaeger JSON) read into a call graph with own work times.
 pub mod traces;
+pub mod yaml;

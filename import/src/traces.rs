@@ -17,7 +17,7 @@
 //! project could use, rejecting the collector's int64-as-string output
 //! (open-telemetry/opentelemetry-rust#1662), accept `kind` and `status.code` only as
 //! integers, and bring prost and its code generation into a crate that needs five fields of
-//! a span. The hand-written serde structs in [`otlp`] read exactly the proto3 JSON mapping
+//! a span. The hand-written serde structs in `otlp` read exactly the proto3 JSON mapping
 //! the collector writes (hex ids, int64 as strings or numbers, enums as integers or names)
 //! and ignore every field they do not use.
 
