@@ -550,7 +550,7 @@ fn refuse_template(file: &Path, text: &str) -> Result<(), Diagnostic> {
 /// The host names a text mentions as addresses: a run of host characters that is the whole
 /// text, or is followed by `:<port>`, or follows `://`, `@` or a flag's `=`. A word in prose or
 /// in a shell script (`echo "Pinging frontend"`) is not an address and names nothing.
-fn hosts(text: &str) -> Vec<&str> {
+pub(crate) fn hosts(text: &str) -> Vec<&str> {
     let is_host = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
     let trimmed = text.trim();
     let mut out = Vec::new();

@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod compose;
 pub mod kubernetes;
 pub mod traces;
 pub mod yaml;
