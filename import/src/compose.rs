@@ -112,6 +112,9 @@ const IGNORED_TOP: &[&str] = &["version", "name"];
 /// Service keys this reader models.
 const MODELLED: &[&str] = &[
     "image",
+    "cpus",
+    "mem_limit",
+    "mem_reservation",
     "deploy",
     "scale",
     "depends_on",
@@ -239,25 +242,56 @@ fn service(
                 })
         })
         .transpose()?;
-    let replicas_node = def
-        .path(&["deploy", "replicas"])
-        .or_else(|| def.get("scale"))
-        .filter(|n| !n.is_null());
-    let (replicas, replicas_defaulted) = match replicas_node {
+    if let Some(deploy) = def
+        .get("deploy")
+        .filter(|d| d.as_mapping().is_none() && !d.is_null())
+    {
+        return Err(yaml.error_at(
+            deploy,
+            codes::WRONG_TYPE,
+            "`deploy` must be a mapping",
+            "e.g. `deploy: {replicas: 2}`",
+        ));
+    }
+    let count = |node: &Node| {
+        node.as_str()
+            .and_then(|s| s.parse::<u32>().ok())
+            .ok_or_else(|| {
+                yaml.error_at(
+                    node,
+                    codes::WRONG_TYPE,
+                    "replicas must be a whole number",
+                    "e.g. `replicas: 3`",
+                )
+            })
+    };
+    let deploy_replicas = def.path(&["deploy", "replicas"]).filter(|n| !n.is_null());
+    let scale = def.get("scale").filter(|n| !n.is_null());
+    // Compose accepts both only when they agree: two counts would leave the replicas undecided.
+    if let (Some(d), Some(s)) = (deploy_replicas, scale) {
+        let (d_count, s_count) = (count(d)?, count(s)?);
+        if d_count != s_count {
+            return Err(yaml.error_at(
+                s,
+                codes::INCONSISTENT,
+                format!(
+                    "`scale: {s_count}` contradicts `deploy.replicas: {d_count}` at line {}",
+                    d.line
+                ),
+                "keep one of the two (`deploy.replicas` is the current form)",
+            ));
+        }
+    }
+    let (replicas, replicas_defaulted) = match deploy_replicas.or(scale) {
         Some(node) => {
-            let count = node
-                .as_str()
-                .and_then(|s| s.parse::<u32>().ok())
-                .ok_or_else(|| {
-                    yaml.error_at(
-                        node,
-                        codes::WRONG_TYPE,
-                        "replicas must be a whole number",
-                        "e.g. `replicas: 3`",
-                    )
-                })?;
             let at = node.provenance(&yaml.file);
-            (Located { value: count, at }, false)
+            (
+                Located {
+                    value: count(node)?,
+                    at,
+                },
+                false,
+            )
         }
         None => (
             Located {
@@ -268,6 +302,21 @@ fn service(
         ),
     };
     let resources = def.path(&["deploy", "resources"]);
+    let mut limits = resources_of(yaml, resources.and_then(|r| r.get("limits")))?;
+    let mut reservations = resources_of(yaml, resources.and_then(|r| r.get("reservations")))?;
+    // v2's service-level keys say the same; `deploy.resources` wins where both are written.
+    let v2 = |key: &str, convert: fn(&str) -> Result<u32, String>, help: &str| {
+        quantity(yaml, def, key, convert, help)
+    };
+    if limits.cpu_millis.is_none() {
+        limits.cpu_millis = v2("cpus", cpu_millis, CPU_HELP)?;
+    }
+    if limits.memory_mib.is_none() {
+        limits.memory_mib = v2("mem_limit", memory_mib, MEMORY_HELP)?;
+    }
+    if reservations.memory_mib.is_none() {
+        reservations.memory_mib = v2("mem_reservation", memory_mib, MEMORY_HELP)?;
+    }
     out.services.push(Service {
         name: Located {
             value: name.to_string(),
@@ -276,8 +325,8 @@ fn service(
         image,
         replicas,
         replicas_defaulted,
-        limits: resources_of(yaml, resources.and_then(|r| r.get("limits")))?,
-        reservations: resources_of(yaml, resources.and_then(|r| r.get("reservations")))?,
+        limits,
+        reservations,
     });
     edges(yaml, name, def, names, out)
 }
@@ -458,27 +507,37 @@ fn known<'a>(
         })
 }
 
+const CPU_HELP: &str = "write cpus as a number: `'0.5'`, `2`";
+const MEMORY_HELP: &str = "write memory as bytes with a unit: `512M`, `1g`, `256m`";
+
 fn resources_of(yaml: &YamlFile, node: Option<&Node>) -> Result<Resources, Diagnostic> {
-    let mut out = Resources::default();
-    let Some(node) = node else { return Ok(out) };
-    let value = |key: &str, convert: fn(&str) -> Result<u32, String>, help: &str| {
-        let Some(q) = node.get(key) else {
-            return Ok(None);
-        };
-        let value = convert(q.as_str().unwrap_or(""))
-            .map_err(|message| yaml.error_at(q, codes::WRONG_TYPE, message, help))?;
-        Ok::<_, Diagnostic>(Some(Located {
-            value,
-            at: q.provenance(&yaml.file),
-        }))
+    let Some(node) = node else {
+        return Ok(Resources::default());
     };
-    out.cpu_millis = value("cpus", cpu_millis, "write cpus as a number: `'0.5'`, `2`")?;
-    out.memory_mib = value(
-        "memory",
-        memory_mib,
-        "write memory as bytes with a unit: `512M`, `1g`, `256m`",
-    )?;
-    Ok(out)
+    Ok(Resources {
+        cpu_millis: quantity(yaml, node, "cpus", cpu_millis, CPU_HELP)?,
+        memory_mib: quantity(yaml, node, "memory", memory_mib, MEMORY_HELP)?,
+    })
+}
+
+/// The value under `key` of `node` converted to the model's unit, located; a value that does
+/// not convert is an error at it.
+fn quantity(
+    yaml: &YamlFile,
+    node: &Node,
+    key: &str,
+    convert: fn(&str) -> Result<u32, String>,
+    help: &str,
+) -> Result<Option<Located<u32>>, Diagnostic> {
+    let Some(q) = node.get(key) else {
+        return Ok(None);
+    };
+    let value = convert(q.as_str().unwrap_or(""))
+        .map_err(|message| yaml.error_at(q, codes::WRONG_TYPE, message, help))?;
+    Ok(Some(Located {
+        value,
+        at: q.provenance(&yaml.file),
+    }))
 }
 
 /// `cpus` (`'0.5'`, `2`) in millicores, rounded to the nearest.
@@ -642,6 +701,29 @@ mod tests {
         assert_eq!(restart.services, ["app", "cache"]);
         assert_eq!(restart.at.line, 11);
         assert_eq!(c.skipped.len(), 1, "listed once");
+    }
+
+    #[test]
+    fn v2_resource_keys_and_scale_against_deploy() {
+        let text = "services:\n  a:\n    cpus: 1.5\n    mem_limit: 1g\n    mem_reservation: 128m\n    scale: 2\n    deploy:\n      replicas: 2\n      resources: {limits: {memory: 2g}}\n";
+        let c = read_one(text).unwrap();
+        let a = &c.services[0];
+        assert_eq!(a.replicas.value, 2);
+        assert_eq!(a.replicas.at.line, 8, "deploy.replicas is the current form");
+        assert_eq!(a.limits.cpu_millis.as_ref().unwrap().value, 1500);
+        assert_eq!(a.limits.memory_mib.as_ref().unwrap().value, 2048);
+        assert_eq!(a.limits.memory_mib.as_ref().unwrap().at.line, 9);
+        assert_eq!(a.reservations.memory_mib.as_ref().unwrap().value, 128);
+        assert!(c.skipped.is_empty(), "{:?}", c.skipped);
+        let err = read_one(&text.replace("scale: 2", "scale: 3")).unwrap_err();
+        assert_eq!(err.code, codes::INCONSISTENT);
+        assert_eq!(err.location.unwrap().line, 6);
+        assert!(err.message.contains("line 8"), "{}", err.message);
+        let err = read_one("services:\n  a:\n    deploy: 3\n").unwrap_err();
+        assert_eq!(
+            (err.code, err.location.unwrap().line),
+            (codes::WRONG_TYPE, 3)
+        );
     }
 
     #[test]
