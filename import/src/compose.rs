@@ -1,7 +1,7 @@
 //! docker-compose files (v2, v3 and the Compose Specification without `version`) read into a
 //! plain description: the services with their image, replicas (`deploy.replicas`, or v2
-//! `scale`; 1 when absent), `deploy.resources` limits and reservations in the model's units,
-//! and the edges between services that `depends_on`, `links`, `environment` values and
+//! `scale`; 1 when absent), `deploy.resources` limits and reservations (or v2's `cpus`,
+//! `mem_limit`, `mem_reservation`) in the model's units, and the edges between services that `depends_on`, `links`, `environment` values and
 //! `command`/`entrypoint` addresses name, each derived value with the file, line and column it
 //! came from. Top-level sections and service keys that do not change a verdict (networks,
 //! volumes, ports, restart, ...) are listed once as skipped, never silently dropped; `${VAR}`
@@ -443,7 +443,14 @@ fn edges(
     }
     for (via, node, value) in mentions {
         let mut named: Vec<&str> = Vec::new();
-        for host in hosts(value) {
+        let mut candidates = hosts(value);
+        // A command written as one string is a shell line: a word that is a flag's argument
+        // (`-h edge-router`) is as much an address as `--host=edge-router`. (A list's items
+        // are single words, which `hosts` already reads whole.)
+        if via == "command" || via == "entrypoint" {
+            candidates.extend(flag_arguments(value));
+        }
+        for host in candidates {
             let Some(&to) = names.iter().find(|n| **n == host) else {
                 continue;
             };
@@ -461,6 +468,16 @@ fn edges(
         }
     }
     Ok(())
+}
+
+/// The words of a shell line that follow a flag (`-h`, `--host`), so are its argument.
+fn flag_arguments(line: &str) -> Vec<&str> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    words
+        .windows(2)
+        .filter(|w| w[0].starts_with('-') && !w[0].contains('='))
+        .map(|w| w[1])
+        .collect()
 }
 
 fn env_error(yaml: &YamlFile, node: &Node) -> Diagnostic {
@@ -697,6 +714,22 @@ mod tests {
             "a service naming itself (`app`, `entrypoint: worker`) is not an edge"
         );
         assert_eq!(c.edges[2].via, "command[0]");
+        let shell = text.replace(
+            "[\"--peer=worker\", \"app\"]",
+            "\"run -h worker -c 2 cache\"",
+        );
+        let c = read_one(&shell).unwrap();
+        let addressed: Vec<_> = c
+            .edges
+            .iter()
+            .filter(|e| e.via == "command")
+            .map(|e| e.to.as_str())
+            .collect();
+        assert_eq!(
+            addressed,
+            ["worker"],
+            "`cache` follows no flag: not an address"
+        );
         let restart = c.skipped.iter().find(|s| s.key == "restart").unwrap();
         assert_eq!(restart.services, ["app", "cache"]);
         assert_eq!(restart.at.line, 11);

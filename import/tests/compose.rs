@@ -62,13 +62,21 @@ fn sock_shop_v2() {
     let image = service(&c, "carts-db").image.as_ref().unwrap();
     assert_eq!(image.value, "mongo:3.4");
     assert_eq!((image.at.line, image.at.column), (60, 12));
-    // The one address in an environment value: the user service's database.
     let addressed: Vec<_> = c
         .edges
         .iter()
         .filter(|e| e.kind == EdgeKind::Address)
         .collect();
-    assert_eq!(addressed.len(), 1, "{addressed:?}");
+    // Two addresses: the load test's target as its command's `-h` argument, and the user
+    // service's database in an environment value.
+    assert_eq!(addressed.len(), 2, "{addressed:?}");
+    let sim = addressed[1];
+    assert_eq!(
+        (sim.from.as_str(), sim.to.as_str()),
+        ("user-sim", "edge-router")
+    );
+    assert_eq!(sim.via, "command");
+    assert_eq!((sim.text.at.line, sim.text.at.column), (175, 14));
     let e = addressed[0];
     assert_eq!((e.from.as_str(), e.to.as_str()), ("user", "user-db"));
     assert_eq!(e.via, "environment MONGO_HOST");
