@@ -8,5 +8,6 @@
 #![warn(missing_docs)]
 
 pub mod kubernetes;
+pub mod resilience4j;
 pub mod traces;
 pub mod yaml;
