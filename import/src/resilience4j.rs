@@ -266,6 +266,8 @@ fn kind_of(value: &Setting) -> Kind {
 /// A leaf of the flattened tree: its dotted path below `resilience4j`, and its key and value.
 struct Leaf<'a> {
     path: Vec<String>,
+    /// The key that wrote the config's or instance's name (where the instance is).
+    name: &'a Node,
     key: &'a Node,
     value: &'a Node,
 }
@@ -288,7 +290,7 @@ pub fn read(file: &Path, text: &str) -> Result<Resilience4j, Diagnostic> {
     for doc in &yaml.documents {
         if let Some(entries) = doc.as_mapping() {
             for (k, v) in entries {
-                flatten(&yaml, k, v, &[], &mut leaves, &mut out.skipped)?;
+                flatten(&yaml, k, v, &[], k, &mut leaves, &mut out.skipped)?;
             }
         }
     }
@@ -308,7 +310,7 @@ pub fn read(file: &Path, text: &str) -> Result<Resilience4j, Diagnostic> {
                     section,
                     instance,
                     name,
-                    at: leaf.key,
+                    at: leaf.name,
                     entries: Vec::new(),
                 });
                 groups.len() - 1
@@ -366,6 +368,7 @@ fn flatten<'a>(
     key: &'a Node,
     value: &'a Node,
     prefix: &[String],
+    name: &'a Node,
     leaves: &mut Vec<Leaf<'a>>,
     skipped: &mut Vec<Skipped>,
 ) -> Result<(), Diagnostic> {
@@ -378,6 +381,12 @@ fn flatten<'a>(
         return Ok(());
     }
     let below = &path[1..];
+    // The key that brings the path to `section.configs|instances.<name>` names the group.
+    let name = if prefix.len() <= 3 && path.len() >= 4 {
+        key
+    } else {
+        name
+    };
     // A section other than the five, or a section key other than configs/instances.
     let known = match below.len() {
         0 => true,
@@ -397,7 +406,7 @@ fn flatten<'a>(
     match &value.value {
         Value::Mapping(entries) if below.len() < 4 => {
             for (k, v) in entries {
-                flatten(yaml, k, v, &path, leaves, skipped)?;
+                flatten(yaml, k, v, &path, name, leaves, skipped)?;
             }
         }
         _ if below.len() < 3 => {
@@ -410,6 +419,7 @@ fn flatten<'a>(
         }
         _ => leaves.push(Leaf {
             path: below.to_vec(),
+            name,
             key,
             value,
         }),
@@ -686,6 +696,7 @@ mod tests {
         .unwrap();
         let a = r.instance(Section::CircuitBreaker, "a").unwrap();
         assert_eq!(a.base.as_deref(), Some("slow"));
+        assert_eq!((a.at.line, a.at.column), (8, 7));
         let rate = a.get("failureRateThreshold").unwrap();
         assert_eq!(rate.value, Setting::Fraction(0.25));
         assert!(matches!(&rate.origin, Origin::Instance(p) if p.line == 10 && p.column == 33));
@@ -703,6 +714,22 @@ mod tests {
         assert_eq!(c.wait_duration_in_open_state_ms, 30_000.0);
         assert_eq!(c.sliding_window_type, SlidingWindowType::TimeBased);
         assert_eq!(c.minimum_number_of_calls, 100);
+    }
+
+    #[test]
+    fn fully_dotted_keys_and_later_documents_override() {
+        let r = read_str(
+            "resilience4j.retry.instances.x.maxAttempts: 5\n---\nresilience4j.retry.instances.x.max-attempts: 7\n",
+        )
+        .unwrap();
+        let x = r.instance(Section::Retry, "x").unwrap();
+        assert_eq!((x.at.line, x.at.column), (1, 1));
+        assert_eq!(x.base, None);
+        assert_eq!(x.get("maxAttempts").unwrap().value, Setting::Count(7));
+        assert!(
+            matches!(&x.get("maxAttempts").unwrap().origin, Origin::Instance(p) if p.line == 3)
+        );
+        assert_eq!(x.get("waitDuration").unwrap().value, Setting::Millis(500.0));
     }
 
     #[test]
