@@ -23,6 +23,8 @@ use microcosm_model::scenario::{CircuitBreakerConfig, SlidingWindowType};
 
 use crate::yaml::{Node, Provenance, Value, YamlFile};
 
+pub mod properties;
+
 /// Which Resilience4j module a section configures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Section {
@@ -284,13 +286,22 @@ struct Group<'a> {
 /// Reads the Resilience4j sections of one Spring Boot YAML file (`text`, named `file` in
 /// provenance and diagnostics); other keys of the file are ignored.
 pub fn read(file: &Path, text: &str) -> Result<Resilience4j, Diagnostic> {
-    let yaml = YamlFile::parse(file, text)?;
+    read_tree(&YamlFile::parse(file, text)?)
+}
+
+/// Reads the Resilience4j keys of one Spring Boot `application.properties` file, as [`read`]
+/// does for YAML: see [`properties`] for the syntax accepted.
+pub fn read_properties(file: &Path, text: &str) -> Result<Resilience4j, Diagnostic> {
+    read_tree(&properties::parse(file, text)?)
+}
+
+fn read_tree(yaml: &YamlFile) -> Result<Resilience4j, Diagnostic> {
     let mut out = Resilience4j::default();
     let mut leaves = Vec::new();
     for doc in &yaml.documents {
         if let Some(entries) = doc.as_mapping() {
             for (k, v) in entries {
-                flatten(&yaml, k, v, &[], k, &mut leaves, &mut out.skipped)?;
+                flatten(yaml, k, v, &[], k, &mut leaves, &mut out.skipped)?;
             }
         }
     }
@@ -334,14 +345,14 @@ pub fn read(file: &Path, text: &str) -> Result<Resilience4j, Diagnostic> {
     }
     for g in groups.iter().filter(|g| g.instance) {
         out.instances
-            .push(effective(&yaml, g, &groups, &mut out.skipped)?);
+            .push(effective(yaml, g, &groups, &mut out.skipped)?);
     }
     // Configs' own unmodelled keys are listed too, though only instances are output.
     for g in groups.iter().filter(|g| !g.instance) {
         let table = defaults(g.section);
         for (key, key_node, _) in &g.entries {
             if key != "baseConfig" && !table.iter().any(|(k, _)| k == key) {
-                push_skipped(&mut out.skipped, &yaml, g, key, key_node);
+                push_skipped(&mut out.skipped, yaml, g, key, key_node);
             }
         }
     }
