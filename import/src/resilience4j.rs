@@ -13,8 +13,11 @@
 //! (`resilience4j.circuitbreaker:` or nested `resilience4j: circuitbreaker:`) and kebab-case
 //! (`sliding-window-size`), as Spring's relaxed binding allows. Keys Microcosm does not model
 //! (`registerHealthIndicator`, `eventConsumerBufferSize`, other sections such as
-//! `thread-pool-bulkhead`) are listed as skipped with their position, never silently dropped; a
-//! value of the wrong type, a negative count or an out-of-range rate is a located error.
+//! `thread-pool-bulkhead`, and a config's own `baseConfig`, which is not followed) are listed
+//! as skipped with their position, never silently dropped; a value of the wrong type, a
+//! negative count, a count below the minimum Resilience4j enforces (1, or 0 concurrent calls)
+//! or a rate outside (0, 100] is a located error. Values are checked where an instance uses
+//! them, so a config no instance inherits from is not checked.
 
 use std::path::Path;
 
@@ -347,11 +350,12 @@ fn read_tree(yaml: &YamlFile) -> Result<Resilience4j, Diagnostic> {
         out.instances
             .push(effective(yaml, g, &groups, &mut out.skipped)?);
     }
-    // Configs' own unmodelled keys are listed too, though only instances are output.
+    // Configs' own unmodelled keys are listed too, though only instances are output. A
+    // config's own `baseConfig` is among them: only an instance's is followed here.
     for g in groups.iter().filter(|g| !g.instance) {
         let table = defaults(g.section);
         for (key, key_node, _) in &g.entries {
-            if key != "baseConfig" && !table.iter().any(|(k, _)| k == key) {
+            if !table.iter().any(|(k, _)| k == key) {
                 push_skipped(&mut out.skipped, yaml, g, key, key_node);
             }
         }
@@ -583,9 +587,18 @@ fn parse(yaml: &YamlFile, key: &str, kind: Kind, node: &Node) -> Result<Setting,
                     "a count is a whole number, 0 or more",
                 ));
             }
-            text.parse::<u32>()
-                .map(Setting::Count)
-                .map_err(|_| wrong("a whole number", "e.g. `10`"))
+            let n = text
+                .parse::<u32>()
+                .map_err(|_| wrong("a whole number", "e.g. `10`"))?;
+            // Resilience4j rejects these below 1 (a bulkhead of 0 concurrent calls is allowed).
+            let least = if key == "maxConcurrentCalls" { 0 } else { 1 };
+            if n < least {
+                return Err(out_of_range(
+                    format!("`{key}: {text}` is below {least}"),
+                    "Resilience4j requires at least 1 here",
+                ));
+            }
+            Ok(Setting::Count(n))
         }
         Kind::Percent => {
             let p: f64 = text
@@ -770,6 +783,11 @@ mod tests {
                 "application.yml:4:24",
             ),
             (
+                "resilience4j.circuitbreaker:\n  configs:\n    c:\n      slidingWindowSize: 0\n  instances:\n    a:\n      baseConfig: c\n",
+                codes::OUT_OF_RANGE,
+                "application.yml:4:26",
+            ),
+            (
                 "resilience4j.retry:\n  instances:\n    a:\n      baseConfig: nope\n",
                 codes::UNRESOLVED,
                 "application.yml:4:19",
@@ -787,7 +805,7 @@ mod tests {
     #[test]
     fn unknown_keys_and_sections_are_skipped_with_positions() {
         let r = read_str(
-            "resilience4j.circuitbreaker:\n  metrics: x\n  instances:\n    a:\n      registerHealthIndicator: true\nresilience4j.thread-pool-bulkhead:\n  instances: {}\n",
+            "resilience4j.circuitbreaker:\n  metrics: x\n  instances:\n    a:\n      registerHealthIndicator: true\nresilience4j.thread-pool-bulkhead:\n  instances: {}\nresilience4j.bulkhead.configs.b.baseConfig: c\n",
         )
         .unwrap();
         let keys: Vec<(&str, usize)> = r
@@ -804,6 +822,7 @@ mod tests {
                     5
                 ),
                 ("resilience4j.thread-pool-bulkhead", 6),
+                ("resilience4j.bulkhead.configs.b.baseConfig", 8),
             ]
         );
     }
