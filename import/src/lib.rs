@@ -9,5 +9,6 @@
 
 pub mod compose;
 pub mod kubernetes;
+pub mod resilience4j;
 pub mod traces;
 pub mod yaml;
