@@ -1,25 +1,13 @@
 //! The Kubernetes reader on the real, unmodified manifests of Online Boutique, Sock Shop and
 //! Hotel Reservation in the shared reference data beside the repository.
 
+#[path = "support/data.rs"]
+mod data;
+use data::architectures;
+
 use std::path::PathBuf;
 
 use microcosm_import::kubernetes::{Cluster, Workload, WorkloadKind, read};
-
-/// The shared architectures folder, or `None` (said on the real stderr, since the harness shows
-/// captured output only for failures) where the reference data is not beside this checkout.
-fn architectures() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/architectures");
-    if !dir.is_dir() {
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: {} is absent (the shared reference data beside this checkout)",
-            dir.display()
-        );
-        return None;
-    }
-    Some(dir)
-}
 
 fn read_files(files: &[PathBuf]) -> Cluster {
     let texts: Vec<String> = files

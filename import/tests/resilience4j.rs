@@ -2,24 +2,12 @@
 //! the shared reference data (unmodified): inheritance from `configs.default`, per-instance
 //! overrides, documented defaults, positions, and the keys it lists as skipped.
 
-use std::path::PathBuf;
+#[path = "support/data.rs"]
+mod data;
+use data::architectures;
 
 use microcosm_import::resilience4j::{Origin, Resilience4j, Section, Setting, read};
 use microcosm_model::scenario::SlidingWindowType;
-
-fn architectures() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/architectures");
-    if !dir.is_dir() {
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: {} is absent (the shared reference data beside this checkout)",
-            dir.display()
-        );
-        return None;
-    }
-    Some(dir)
-}
 
 fn demo() -> Option<Resilience4j> {
     let file = architectures()?.join("resilience4j/application.yml");

@@ -9,20 +9,12 @@ use proptest::prelude::*;
 use super::aggregate::own_time;
 use super::*;
 
-/// The shared example architectures, beside the repository, or `None` (said on the real
-/// stderr, since the harness shows captured output only for failures) where they are absent.
+#[path = "../../tests/support/data.rs"]
+mod shared;
+
+/// A file in the shared example architectures, or `None` where they are absent.
 fn data(relative: &str) -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/architectures");
-    if !root.is_dir() {
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: {} is absent (the shared reference data beside this checkout)",
-            root.display()
-        );
-        return None;
-    }
-    Some(root.join(relative))
+    Some(shared::architectures()?.join(relative))
 }
 
 fn read(relative: &str) -> Option<(Vec<Trace>, Aggregate)> {
